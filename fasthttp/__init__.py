@@ -1,0 +1,21 @@
+"""fasthttp: a fast, strict HTTP/1.1 server framework.
+
+Byte-level kernels (parser, header index, chunked coding, ranges, response-head writer) are
+compiled with Cython; each has a pure-Python twin used where no compiled wheel exists or when
+``FASTHTTP_NO_EXTENSIONS=1`` is set.
+"""
+
+from __future__ import annotations
+
+from ._compat import kernel_implementations
+from .errors import HttpProtocolError
+
+__version__ = "0.1.0"
+
+__all__ = ("__version__", "speedups_enabled", "kernel_implementations", "HttpProtocolError")
+
+
+def speedups_enabled() -> bool:
+    """True when every kernel runs its compiled twin, False when any runs pure Python."""
+    impls = kernel_implementations()
+    return bool(impls) and all(v == "c" for v in impls.values())

@@ -1,0 +1,200 @@
+"""The header index, pure-Python twin of ``fasthttp/_speedups/headers.pyx``.
+
+Strategy ("header indexing"): the parser validates each field line once, in
+:func:`parse_field_line`, and keeps the name and value as raw bytes. :class:`Headers` answers
+case-insensitive, multi-valued look-ups over those bytes and decodes (ISO-8859-1, RFC 9110 §5.5)
+only the values a caller asks for. Well-known names get a small integer id from the fixed table
+:data:`WELL_KNOWN`; the compiled twin compares ids instead of bytes for them.
+
+The twins share this module's public names, signatures and errors; a parity test feeds both the
+same bytes (tests/test_parity.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+
+from ..errors import BadRequest
+
+__all__ = ("Headers", "WELL_KNOWN", "parse_field_line")
+
+# Field names the server and common handlers look up; their position + 1 is their id.
+# NOTE: keep in sync with the compiled twin's table (headers.pyx); a test compares them.
+WELL_KNOWN: tuple[str, ...] = (
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "content-type",
+    "expect",
+    "upgrade",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "cookie",
+    "authorization",
+    "cache-control",
+    "origin",
+    "referer",
+    "if-none-match",
+    "if-modified-since",
+    "range",
+    "if-range",
+    "te",
+    "trailer",
+    "x-forwarded-for",
+    "forwarded",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "keep-alive",
+    "pragma",
+)
+
+# RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+#                          "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# RFC 9110 §5.5: field-value characters are VCHAR, obs-text, SP and HTAB.
+_VALUE_BAD = frozenset(set(range(0x00, 0x20)) - {0x09} | {0x7F})
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+def parse_field_line(line: bytes) -> tuple[bytes, bytes]:
+    """Validate one field line (without its CRLF); return ``(name, value)`` as bytes.
+
+    RFC 9112 §5: ``field-name ":" OWS field-value OWS``. No whitespace is allowed between the
+    name and the colon (§5.1, a smuggling vector), a line starting with whitespace is obs-fold
+    (§5.2, rejected), and the value may hold only VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5).
+    The compiled twin (headers.pyx ``_parse_field``) enforces the same rules.
+    """
+    colon = line.find(b":")
+    if colon < 0:
+        raise BadRequest("field line without a colon")
+    name = line[:colon]
+    value = line[colon + 1 :].strip(b" \t")
+    _check_name(name)
+    _check_value(value)
+    return name, value
+
+
+def _check_name(name: bytes) -> None:
+    if not name:
+        raise BadRequest("empty field name")
+    for c in name:
+        if c not in TCHAR:
+            if c == 0x20 or c == 0x09:
+                raise BadRequest("whitespace in or after a field name")
+            raise BadRequest("invalid character in field name")
+
+
+def _check_value(value: bytes) -> None:
+    for c in value:
+        if c in _VALUE_BAD:
+            raise BadRequest("invalid character in field value")
+
+
+def _key(name: str | bytes) -> bytes:
+    if isinstance(name, str):
+        try:
+            return name.encode("latin-1").translate(_LOWER)
+        except UnicodeEncodeError:
+            return b"\xff\xff"  # matches no valid field name (tchar is ASCII)
+    if isinstance(name, (bytes, bytearray, memoryview)):
+        return bytes(name).translate(_LOWER)
+    raise TypeError(f"header names are str or bytes, not {type(name).__name__}")
+
+
+class Headers:
+    """A read-only, case-insensitive, multi-valued view of a header (or trailer) section.
+
+    ``get``/``[]`` return the first value, ``getall`` every value in received order; values are
+    ``str`` decoded as ISO-8859-1. Iteration yields lower-cased names in received order, one per
+    field line; ``raw()`` gives the ``(name, value)`` bytes exactly as received.
+    """
+
+    __slots__ = ("_keys", "_fields")
+
+    def __init__(self, fields: Iterable[tuple[str | bytes, str | bytes]] | Mapping = ()) -> None:
+        if isinstance(fields, Mapping):
+            fields = fields.items()
+        raw = []
+        for name, value in fields:
+            if isinstance(name, str):
+                name = name.encode("latin-1")
+            if isinstance(value, str):
+                value = value.encode("latin-1")
+            name, value = bytes(name), bytes(value).strip(b" \t")
+            _check_name(name)
+            _check_value(value)
+            raw.append((name, value))
+        self._set(raw)
+
+    def _set(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._fields = raw
+        self._keys = [name.translate(_LOWER) for name, _ in raw]
+
+    @classmethod
+    def _from_raw(cls, raw: list[tuple[bytes, bytes]]) -> Headers:
+        """Wrap field lines already validated by :func:`parse_field_line` (parser use)."""
+        self = cls.__new__(cls)
+        self._set(raw)
+        return self
+
+    def get(self, name: str | bytes, default: str | None = None) -> str | None:
+        key = _key(name)
+        for i, k in enumerate(self._keys):
+            if k == key:
+                return self._fields[i][1].decode("latin-1")
+        return default
+
+    def get_bytes(self, name: str | bytes, default: bytes | None = None) -> bytes | None:
+        """The first value as the bytes received, or *default*."""
+        key = _key(name)
+        for i, k in enumerate(self._keys):
+            if k == key:
+                return self._fields[i][1]
+        return default
+
+    def getall(self, name: str | bytes) -> list[str]:
+        key = _key(name)
+        return [self._fields[i][1].decode("latin-1") for i, k in enumerate(self._keys) if k == key]
+
+    def __getitem__(self, name: str | bytes) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, (str, bytes)):
+            return False
+        return _key(name) in self._keys
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def keys(self) -> list[str]:
+        return [k.decode("latin-1") for k in self._keys]
+
+    def values(self) -> list[str]:
+        return [v.decode("latin-1") for _, v in self._fields]
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, (_, v) in zip(self._keys, self._fields)]
+
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        """``(name, value)`` byte pairs in received order, names in their received case."""
+        return list(self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers) or type(other).__name__ == "Headers":
+            return self.items() == other.items()  # type: ignore[union-attr]
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Headers({self.items()!r})"

@@ -1,0 +1,459 @@
+"""The HTTP/1.1 request parser, pure-Python twin of ``fasthttp/_speedups/parser.pyx``.
+
+Strategy: sans-IO and incremental. :meth:`RequestParser.feed` appends bytes to one buffer and
+returns the events they complete, in order: a :class:`RequestHead`, then body data as ``bytes``,
+then an :class:`~fasthttp.chunked.EndOfMessage`; pipelined requests follow one another in the
+same list. The head is processed line by line as each LF arrives, so a malformed line is refused
+as soon as it is complete and the work done per byte is the same however the input is split
+(a parity test feeds every split point to both twins and requires equal events and errors).
+
+Strictness (RFC 9112), chosen so that no two parsers on a request's path can disagree about
+where it ends (request smuggling):
+- lines end with CRLF; a bare LF or a CR inside a line is refused (§2.2);
+- request-line = method SP request-target SP HTTP-version, single spaces (§3); the method is a
+  token; the target has no whitespace or control bytes and matches its form (§3.2);
+- HTTP/1.0 and HTTP/1.1; a higher 1.x minor is served as 1.1 (RFC 9110 §2.5); any other major
+  is a 505;
+- no whitespace between field name and colon (§5.1), no obs-fold (§5.2), field values free of
+  control bytes (RFC 9110 §5.5);
+- Transfer-Encoding must end in a single ``chunked`` (§6.1, §6.3); codings we do not implement
+  are a 501; Transfer-Encoding with Content-Length, or in an HTTP/1.0 request, is refused;
+- Content-Length must be one decimal number, sent once (§6.3, RFC 9110 §8.6);
+- an HTTP/1.1 request needs exactly one Host field (§3.2).
+
+Limits: ``max_request_line`` (414), ``max_header_size`` and ``max_header_count`` (431),
+``max_body_size`` (413, checked on the head for Content-Length and while decoding chunked).
+
+After a request that asks to switch protocols (Upgrade with ``Connection: upgrade``, or
+CONNECT) the parser pauses at the end of that message: :meth:`RequestParser.take_unparsed`
+hands the rest of the stream to the new protocol, :meth:`RequestParser.resume` continues with
+HTTP if the upgrade is declined. After a request that ends the connection (``Connection: close``,
+or HTTP/1.0 without keep-alive) the parser ignores everything else (RFC 9112 §9.6).
+
+On an error, :meth:`RequestParser.feed` raises an :class:`~fasthttp.errors.HttpProtocolError`
+whose ``events`` attribute holds the events completed before the bad bytes (earlier pipelined
+requests still get their responses); the parser then stays failed.
+"""
+
+from __future__ import annotations
+
+from ..errors import (
+    BadRequest,
+    ContentTooLarge,
+    HeaderFieldsTooLarge,
+    HttpProtocolError,
+    HttpVersionNotSupported,
+    TransferCodingNotImplemented,
+    UriTooLong,
+)
+from .chunked import ChunkedDecoder, EndOfMessage
+from .headers import TCHAR, Headers, parse_field_line
+
+__all__ = ("RequestParser", "RequestHead", "EndOfMessage")
+
+# Parser states.
+_HEAD, _BODY, _CHUNKED, _PAUSED, _CLOSED, _FAILED = range(6)
+
+_MAX_LEADING_CRLF = 16  # RFC 9112 §2.2: ignore at least one empty line before a request-line
+_MAX_CL_DIGITS = 18  # fits a signed 64-bit integer
+_WS = (0x20, 0x09)
+# Request-target bytes: visible ASCII and obs-text; never SP, CTL or DEL (RFC 9112 §3.2).
+# "#" is refused too: a fragment is not part of any request-target form (RFC 9112 §3.2).
+_TARGET_OK = frozenset(set(range(0x21, 0x7F)) - {0x23} | set(range(0x80, 0x100)))
+# Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): unreserved, pct-encoded,
+# sub-delims, ":" and the IP-literal brackets.
+_HOST_OK = frozenset(
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=:[]"
+)
+_METHODS = {m: m.decode() for m in (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE")}
+_END_OF_MESSAGE = EndOfMessage()
+
+
+class RequestHead:
+    """A request's line and header section, with the framing the parser derived from them.
+
+    ``method`` (str), ``target`` (the raw request-target, bytes), ``path`` and ``query`` (str,
+    not percent-decoded; ``query`` without the "?"), ``version`` ("1.0" or "1.1"), ``headers``
+    (:class:`~fasthttp.headers.Headers`), ``keep_alive``, ``content_length`` (int or None),
+    ``chunked``, ``expect_continue`` and ``upgrade``.
+    """
+
+    __slots__ = (
+        "method",
+        "target",
+        "version",
+        "headers",
+        "keep_alive",
+        "content_length",
+        "chunked",
+        "expect_continue",
+        "upgrade",
+        "_path_end",
+        "_path_start",
+    )
+
+    @property
+    def path(self) -> str:
+        return self.target[self._path_start : self._path_end].decode("latin-1")
+
+    @property
+    def query(self) -> str:
+        q = self._path_end + 1
+        return self.target[q:].decode("latin-1") if q <= len(self.target) else ""
+
+    @property
+    def has_body(self) -> bool:
+        return self.chunked or bool(self.content_length)
+
+    def __repr__(self) -> str:
+        return (
+            f"<RequestHead {self.method} {self.target!r} HTTP/{self.version} "
+            f"keep_alive={self.keep_alive} content_length={self.content_length} chunked={self.chunked}>"
+        )
+
+
+def _tokens(values: list[bytes]) -> list[bytes]:
+    """Split comma-separated list fields (RFC 9110 §5.6.1) into lower-cased, trimmed elements."""
+    out = []
+    for v in values:
+        for item in v.split(b","):
+            item = item.strip(b" \t")
+            if item:
+                out.append(item.lower())
+    return out
+
+
+class RequestParser:
+    """Incremental, strict HTTP/1.1 request parser. See the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        max_request_line: int = 8190,
+        max_header_size: int = 32768,
+        max_header_count: int = 100,
+        max_body_size: int | None = None,
+        max_chunk_line: int = 4096,
+        max_trailer_size: int = 8192,
+    ) -> None:
+        self.max_request_line = max_request_line
+        self.max_header_size = max_header_size
+        self.max_header_count = max_header_count
+        self.max_body_size = max_body_size
+        self.max_chunk_line = max_chunk_line
+        self.max_trailer_size = max_trailer_size
+        self._buf = bytearray()
+        self._state = _HEAD
+        self._error: HttpProtocolError | None = None
+        self._reset_head()
+
+    def _reset_head(self) -> None:
+        self._line_start = 0  # where the current (incomplete) line starts in _buf
+        self._head: RequestHead | None = None  # set once the request-line is parsed
+        self._fields: list[tuple[bytes, bytes]] = []
+        self._header_bytes = 0
+        self._leading = 0
+        self._remaining = 0
+        self._chunked: ChunkedDecoder | None = None
+        self._current: RequestHead | None = None
+
+    # -- public interface ------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        """True after an upgrade or CONNECT request, until :meth:`resume` or :meth:`take_unparsed`."""
+        return self._state == _PAUSED
+
+    @property
+    def closed(self) -> bool:
+        """True once a request ended the connection; later bytes are ignored."""
+        return self._state == _CLOSED
+
+    def feed(self, data: bytes) -> list:
+        state = self._state
+        if state == _FAILED:
+            err = self._error
+            err.events = []  # type: ignore[union-attr]
+            raise err  # type: ignore[misc]
+        if state == _CLOSED:
+            return []
+        self._buf += data
+        if state == _PAUSED:
+            return []
+        return self._run()
+
+    def resume(self) -> list:
+        """Continue parsing HTTP after a declined upgrade; return the events already buffered."""
+        if self._state != _PAUSED:
+            return []
+        self._state = _HEAD
+        return self._run()
+
+    def take_unparsed(self) -> bytes:
+        """Hand over every byte after the upgrade request and stop parsing for good."""
+        data = bytes(self._buf)
+        self._buf = bytearray()
+        self._state = _CLOSED
+        return data
+
+    # -- the state machine ---------------------------------------------------------------------
+
+    def _run(self) -> list:
+        events: list = []
+        buf = self._buf
+        pos = 0
+        try:
+            while True:
+                state = self._state
+                if state == _HEAD:
+                    n = len(events)
+                    pos = self._parse_head(buf, pos, events)
+                    if len(events) == n:  # the head is not complete yet
+                        break
+                elif state == _BODY:
+                    end = len(buf)
+                    if pos >= end:
+                        break
+                    take = min(self._remaining, end - pos)
+                    events.append(bytes(buf[pos : pos + take]))
+                    pos += take
+                    self._remaining -= take
+                    if self._remaining == 0:
+                        events.append(_END_OF_MESSAGE)
+                        self._end_message()
+                elif state == _CHUNKED:
+                    # the decoder appends the EndOfMessage (with the trailers) itself
+                    dec = self._chunked
+                    pos = dec._decode(buf, pos, len(buf), events)  # type: ignore[union-attr]
+                    if not dec.done:  # type: ignore[union-attr]
+                        break
+                    self._end_message()
+                else:  # paused or closed
+                    break
+        except HttpProtocolError as exc:
+            self._state = _FAILED
+            self._error = exc
+            self._buf = bytearray()
+            exc.events = events  # type: ignore[attr-defined]
+            raise
+        if self._state == _CLOSED:
+            self._buf = bytearray()
+        else:
+            del buf[:pos]
+            self._line_start -= pos
+        return events
+
+    def _end_message(self) -> None:
+        head = self._current
+        self._reset_head()
+        if head.upgrade:  # type: ignore[union-attr]
+            self._state = _PAUSED
+        elif not head.keep_alive:  # type: ignore[union-attr]
+            self._state = _CLOSED
+        else:
+            self._state = _HEAD
+
+    def _parse_head(self, buf: bytearray, pos: int, events: list) -> int:
+        """Process complete lines from ``_line_start``; return the consumed position."""
+        end = len(buf)
+        start = max(self._line_start, pos)
+        while True:
+            lf = buf.find(b"\n", start, end)
+            if lf < 0:
+                self._check_partial(buf, start, end)
+                self._line_start = start
+                return pos
+            length = lf - start - 1  # line length without its CRLF
+            if self._head is None:
+                if length == 0 and buf[start] == 0x0D:  # an empty line before the request-line
+                    self._leading += 1
+                    if self._leading > _MAX_LEADING_CRLF:
+                        raise BadRequest("too many empty lines before the request-line")
+                    start = pos = lf + 1
+                    continue
+                if length > self.max_request_line:
+                    raise UriTooLong("request line too long")
+                if lf == start or buf[lf - 1] != 0x0D:
+                    raise BadRequest("bare LF in request line")
+                self._request_line(bytes(buf[start : lf - 1]))
+            else:
+                if length > 0 and self._header_bytes + length + 2 > self.max_header_size:
+                    raise HeaderFieldsTooLarge("header section too large")
+                if lf == start or buf[lf - 1] != 0x0D:
+                    raise BadRequest("bare LF in header section")
+                if length == 0:
+                    self._line_start = lf + 1
+                    self._end_of_head(events)
+                    return lf + 1
+                self._header_bytes += length + 2
+                if len(self._fields) >= self.max_header_count:
+                    raise HeaderFieldsTooLarge("too many header fields")
+                line = bytes(buf[start : lf - 1])
+                if line[0] in _WS:
+                    raise BadRequest("obsolete line folding")
+                self._fields.append(parse_field_line(line))
+            start = lf + 1
+
+    def _check_partial(self, buf: bytearray, start: int, end: int) -> None:
+        # Refuse an over-long line before it completes, as its complete form would be refused.
+        partial = end - start - (end > start and buf[end - 1] == 0x0D)
+        if self._head is None:
+            if partial > self.max_request_line:
+                raise UriTooLong("request line too long")
+        elif partial > 0 and self._header_bytes + partial + 2 > self.max_header_size:
+            raise HeaderFieldsTooLarge("header section too large")
+
+    def _request_line(self, line: bytes) -> None:
+        sp1 = line.find(b" ")
+        sp2 = line.find(b" ", sp1 + 1) if sp1 > 0 else -1
+        if sp1 <= 0 or sp2 < 0:
+            raise BadRequest("malformed request line")
+        method = line[:sp1]
+        for c in method:
+            if c not in TCHAR:
+                raise BadRequest("invalid character in method")
+        target = line[sp1 + 1 : sp2]
+        if not target:
+            raise BadRequest("empty request target")
+        for c in target:
+            if c not in _TARGET_OK:
+                raise BadRequest("invalid character in request target")
+        version = line[sp2 + 1 :]
+        # HTTP-version = "HTTP" "/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3)
+        if (
+            len(version) != 8
+            or version[:5] != b"HTTP/"
+            or version[6] != 0x2E
+            or not (0x30 <= version[5] <= 0x39)
+            or not (0x30 <= version[7] <= 0x39)
+        ):
+            raise BadRequest("malformed HTTP version")
+        if version[5] != 0x31:
+            raise HttpVersionNotSupported("only HTTP/1.x is supported")
+        head = RequestHead()
+        head.method = _METHODS.get(method) or method.decode("ascii")
+        head.target = target
+        head.version = "1.0" if version[7] == 0x30 else "1.1"
+        self._split_target(head, target)
+        self._head = head
+
+    @staticmethod
+    def _split_target(head: RequestHead, target: bytes) -> None:
+        # RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT), asterisk-form.
+        method = head.method
+        if method == "CONNECT":
+            # authority-form = uri-host ":" port
+            colon = target.rfind(b":")
+            if target[0] == 0x2F or colon <= 0 or not target[colon + 1 :].isdigit():
+                raise BadRequest("CONNECT needs an authority-form target")
+            head._path_start = head._path_end = len(target)
+            return
+        if target[0] == 0x2F:  # "/"
+            start = 0
+        elif target == b"*":
+            if method != "OPTIONS":
+                raise BadRequest("asterisk-form is only for OPTIONS")
+            head._path_start, head._path_end = 0, 1
+            return
+        else:
+            # absolute-form: scheme "://" authority path-abempty [ "?" query ]
+            sep = target.find(b"://")
+            scheme = target[:sep].lower() if sep > 0 else b""
+            if scheme not in (b"http", b"https"):
+                raise BadRequest("invalid request target")
+            slash = target.find(b"/", sep + 3)
+            qmark = target.find(b"?", sep + 3)
+            if slash < 0 or (0 <= qmark < slash):
+                raise BadRequest("absolute-form target without a path")
+            start = slash
+        q = target.find(b"?", start)
+        head._path_start = start
+        head._path_end = q if q >= 0 else len(target)
+
+    def _end_of_head(self, events: list) -> None:
+        head = self._head
+        http11 = head.version == "1.1"  # type: ignore[union-attr]
+        raw = self._fields
+        headers = Headers._from_raw(raw)
+        keys = headers._keys
+        cl_values = [raw[i][1] for i, k in enumerate(keys) if k == b"content-length"]
+        te_values = [raw[i][1] for i, k in enumerate(keys) if k == b"transfer-encoding"]
+        hosts = [raw[i][1] for i, k in enumerate(keys) if k == b"host"]
+        connection = _tokens([raw[i][1] for i, k in enumerate(keys) if k == b"connection"])
+
+        # RFC 9112 §3.2: exactly one Host in HTTP/1.1; at most one, well-formed, in any version.
+        if len(hosts) > 1:
+            raise BadRequest("more than one Host field")
+        if not hosts and http11:
+            raise BadRequest("HTTP/1.1 request without Host")
+        if hosts:
+            for c in hosts[0]:
+                if c not in _HOST_OK:
+                    raise BadRequest("invalid Host field value")
+
+        content_length = None
+        chunked = False
+        if te_values:
+            # RFC 9112 §6.1: a Transfer-Encoding in an HTTP/1.0 message means faulty framing.
+            if not http11:
+                raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
+            # RFC 9112 §6.3 (3): TE with CL is a smuggling attempt; refuse rather than guess.
+            if cl_values:
+                raise BadRequest("both Transfer-Encoding and Content-Length")
+            codings = _tokens(te_values)
+            for coding in codings:
+                for c in coding:
+                    if c not in TCHAR:
+                        raise BadRequest("invalid transfer coding")
+            # RFC 9112 §6.3 (4): chunked must be the final coding, and applied once (§7).
+            if not codings or codings[-1] != b"chunked" or codings.count(b"chunked") > 1:
+                raise BadRequest("Transfer-Encoding must end with a single chunked")
+            if len(codings) > 1:
+                raise TransferCodingNotImplemented("unsupported transfer coding")
+            chunked = True
+        elif cl_values:
+            # RFC 9112 §6.3 (5): Content-Length = 1*DIGIT; a repeated field is refused even if
+            # the values agree, so no intermediary can pick a different one.
+            if len(cl_values) > 1:
+                raise BadRequest("more than one Content-Length field")
+            value = cl_values[0]
+            if not value.isdigit() or not value.isascii():
+                raise BadRequest("invalid Content-Length")
+            if len(value) > _MAX_CL_DIGITS:
+                raise ContentTooLarge("Content-Length too large")
+            content_length = int(value)
+            if self.max_body_size is not None and content_length > self.max_body_size:
+                raise ContentTooLarge("Content-Length exceeds the limit")
+
+        # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
+        if http11:
+            keep_alive = b"close" not in connection
+        else:
+            keep_alive = b"keep-alive" in connection and b"close" not in connection
+
+        expect = headers.get_bytes("expect")
+        head.headers = headers  # type: ignore[union-attr]
+        head.keep_alive = keep_alive  # type: ignore[union-attr]
+        head.content_length = content_length  # type: ignore[union-attr]
+        head.chunked = chunked  # type: ignore[union-attr]
+        # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
+        head.expect_continue = http11 and expect is not None and expect.lower() == b"100-continue"  # type: ignore[union-attr]
+        head.upgrade = head.method == "CONNECT" or (  # type: ignore[union-attr]
+            b"upgrade" in connection and "upgrade" in headers
+        )
+        events.append(head)
+        self._current = head
+        if chunked:
+            self._chunked = ChunkedDecoder(
+                max_chunk_line=self.max_chunk_line,
+                max_trailer_size=self.max_trailer_size,
+                max_trailer_count=self.max_header_count,
+                max_body_size=self.max_body_size,
+            )
+            self._state = _CHUNKED
+        elif content_length:
+            self._remaining = content_length
+            self._state = _BODY
+        else:
+            events.append(_END_OF_MESSAGE)
+            self._end_message()

@@ -1,0 +1,698 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The HTTP/1.1 request parser, compiled twin of ``fasthttp/_pure/parser.py``.
+
+The pure twin is the specification: its module docstring states the strictness rules (RFC 9112)
+and the event model, and this file follows it rule for rule and in the same order, so both raise
+the same error for the same bytes (tests/test_parity.py feeds both every split of a corpus).
+
+What differs is how the bytes are walked:
+- PERF: when nothing is buffered, :meth:`RequestParser.feed` parses straight from the caller's
+  ``bytes`` and copies only an incomplete tail into its own buffer; a whole request (or 16
+  pipelined ones) in one read is never copied (benchmarks/bench_parser.py).
+- Lines are found with ``memchr`` and validated with 256-entry tables.
+- Header fields are validated in place by ``headers.parse_field`` and indexed by offset; the head
+  is copied once into the bytes object the :class:`~fasthttp.headers.Headers` view indexes.
+- The chunked decoder (chunked.pyx) runs over the same buffer through its C interface.
+"""
+
+cimport cython
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1
+from libc.string cimport memchr, memcmp, memcpy, memmove
+
+from fasthttp._speedups.chunked cimport ChunkedDecoder, EndOfMessage
+from fasthttp._speedups.headers cimport (
+    H_CONNECTION,
+    H_CONTENT_LENGTH,
+    H_EXPECT,
+    H_HOST,
+    H_TRANSFER_ENCODING,
+    H_UPGRADE,
+    Field,
+    Headers,
+    fh_casecmp,
+    fh_lower,
+    fh_tchar,
+    headers_new,
+    parse_field,
+)
+
+from fasthttp.errors import (
+    BadRequest,
+    ContentTooLarge,
+    HeaderFieldsTooLarge,
+    HttpProtocolError,
+    HttpVersionNotSupported,
+    TransferCodingNotImplemented,
+    UriTooLong,
+)
+
+__all__ = ("RequestParser", "RequestHead", "EndOfMessage")
+# NOTE: a cimported type is not a module attribute; re-export it as the pure twin does.
+globals()["EndOfMessage"] = EndOfMessage
+
+cdef enum:
+    ST_HEAD = 0
+    ST_BODY = 1
+    ST_CHUNKED = 2
+    ST_PAUSED = 3
+    ST_CLOSED = 4
+    ST_FAILED = 5
+    MAX_LEADING_CRLF = 16
+    MAX_CL_DIGITS = 18
+    CHUNK_DONE = 4  # chunked.pyx S_DONE
+
+cdef extern from *:
+    """
+    /* Request-target bytes: visible ASCII except '#', and obs-text (RFC 9112 §3.2). */
+    static inline int fp_target_ok(unsigned char c) { return c > 0x20 && c != 0x7f && c != '#'; }
+    static inline int fp_target_all_ok(const unsigned char *p, Py_ssize_t n) {
+        Py_ssize_t i = 0; int k; uint64_t x;
+        for (; i + 8 <= n; i += 8) {   /* SWAR pre-check, as fh_values_ok in headers.pxd */
+            memcpy(&x, p + i, 8);
+            if (fh_hasless(x, 0x21) | fh_haseq(x, 0x7f) | fh_haseq(x, '#'))
+                for (k = 0; k < 8; k++) if (!fp_target_ok(p[i + k])) return 0;
+        }
+        for (; i < n; i++) if (!fp_target_ok(p[i])) return 0;
+        return 1;
+    }
+    /* Host: unreserved / pct-encoded / sub-delims / ":" / "[" / "]" (RFC 3986 §3.2.2). */
+    static inline int fp_host_ok(unsigned char c) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
+        switch (c) {
+        case '-': case '.': case '_': case '~': case '%': case '!': case '$': case '&': case '\\'':
+        case '(': case ')': case '*': case '+': case ',': case ';': case '=': case ':': case '[':
+        case ']': return 1;
+        }
+        return 0;
+    }
+    """
+    bint fp_target_ok(unsigned char c) nogil
+    bint fp_target_all_ok(const unsigned char* p, Py_ssize_t n) nogil
+    bint fp_host_ok(unsigned char c) nogil
+
+cdef EndOfMessage _EOM = EndOfMessage()
+cdef str M_GET = "GET"
+cdef str M_HEAD = "HEAD"
+cdef str M_POST = "POST"
+cdef str M_PUT = "PUT"
+cdef str M_DELETE = "DELETE"
+cdef str M_OPTIONS = "OPTIONS"
+cdef str M_PATCH = "PATCH"
+cdef str M_CONNECT = "CONNECT"
+cdef str M_TRACE = "TRACE"
+cdef str V10 = "1.0"
+cdef str V11 = "1.1"
+
+
+@cython.no_gc        # holds str, bytes, int and an (acyclic) Headers: never part of a cycle
+@cython.freelist(16)
+cdef class RequestHead:
+    """A request's line and header section, with the framing the parser derived from them.
+
+    ``method`` (str), ``target`` (the raw request-target, bytes), ``path`` and ``query`` (str,
+    not percent-decoded; ``query`` without the "?"), ``version`` ("1.0" or "1.1"), ``headers``
+    (:class:`~fasthttp.headers.Headers`), ``keep_alive``, ``content_length`` (int or None),
+    ``chunked``, ``expect_continue`` and ``upgrade``.
+    """
+
+    cdef readonly str method
+    cdef readonly str version
+    cdef readonly Headers headers
+    cdef readonly bint keep_alive
+    cdef readonly object content_length
+    cdef readonly bint chunked
+    cdef readonly bint expect_continue
+    cdef readonly bint upgrade
+    # PERF: the target is kept as offsets into the head's bytes (headers._raw) and becomes a
+    # bytes object only when asked for; routing needs only ``path``.
+    cdef object _target
+    cdef Py_ssize_t _target_start
+    cdef Py_ssize_t _target_len
+    cdef Py_ssize_t _path_start   # relative to the target
+    cdef Py_ssize_t _path_end
+
+    cdef inline const char* _t(self):
+        return PyBytes_AS_STRING(self.headers._raw) + self._target_start
+
+    @property
+    def target(self):
+        if self._target is None:
+            self._target = PyBytes_FromStringAndSize(self._t(), self._target_len)
+        return self._target
+
+    @property
+    def path(self):
+        return PyUnicode_DecodeLatin1(self._t() + self._path_start, self._path_end - self._path_start, NULL)
+
+    @property
+    def query(self):
+        cdef Py_ssize_t q = self._path_end + 1
+        if q > self._target_len:
+            return ""
+        return PyUnicode_DecodeLatin1(self._t() + q, self._target_len - q, NULL)
+
+    @property
+    def has_body(self):
+        return self.chunked or bool(self.content_length)
+
+    def __repr__(self):
+        return (
+            f"<RequestHead {self.method} {self.target!r} HTTP/{self.version} "
+            f"keep_alive={self.keep_alive} content_length={self.content_length} chunked={self.chunked}>"
+        )
+
+
+cdef inline Py_ssize_t _find(const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end, int c) noexcept nogil:
+    cdef const unsigned char* p
+    if pos >= end:
+        return -1
+    p = <const unsigned char*>memchr(buf + pos, c, end - pos)
+    return -1 if p == NULL else p - buf
+
+
+cdef inline bint _ws(unsigned char c) noexcept nogil:
+    return c == 32 or c == 9
+
+
+cdef inline bint _is_token(const unsigned char* p, Py_ssize_t n, const char* lower_word, Py_ssize_t wn) noexcept nogil:
+    return n == wn and fh_casecmp(p, <const unsigned char*>lower_word, n) == 0
+
+
+cdef class _ListScan:
+    """Comma-list elements (RFC 9110 §5.6.1) of one field value: trimmed, empties skipped."""
+
+    cdef const unsigned char* p
+    cdef Py_ssize_t pos, end, start, n
+
+    cdef void reset(self, const unsigned char* p, Py_ssize_t start, Py_ssize_t n):
+        self.p = p
+        self.pos = start
+        self.end = start + n
+
+    cdef bint next(self):
+        cdef Py_ssize_t s, e, comma
+        while self.pos <= self.end:
+            comma = _find(self.p, self.pos, self.end, 44)
+            if comma < 0:
+                comma = self.end
+            s = self.pos
+            e = comma
+            self.pos = comma + 1
+            while s < e and _ws(self.p[s]):
+                s += 1
+            while e > s and _ws(self.p[e - 1]):
+                e -= 1
+            if e > s:
+                self.start = s
+                self.n = e - s
+                return True
+        return False
+
+
+cdef class RequestParser:
+    """Incremental, strict HTTP/1.1 request parser. See ``fasthttp/_pure/parser.py``."""
+
+    cdef public Py_ssize_t max_request_line
+    cdef public Py_ssize_t max_header_size
+    cdef public Py_ssize_t max_header_count
+    cdef public Py_ssize_t max_chunk_line
+    cdef public Py_ssize_t max_trailer_size
+    cdef long long _max_body
+    cdef unsigned char* _buf
+    cdef Py_ssize_t _len
+    cdef Py_ssize_t _cap
+    cdef int _state
+    cdef object _error
+    # the head being parsed; offsets are relative to the start of the head
+    cdef Py_ssize_t _line_start
+    cdef RequestHead _head
+    cdef Field* _fields
+    cdef Py_ssize_t _nfields
+    cdef Py_ssize_t _fcap
+    cdef Py_ssize_t _header_bytes
+    cdef int _leading
+    # the body being delivered
+    cdef unsigned long long _remaining
+    cdef ChunkedDecoder _chunked
+    cdef RequestHead _current
+    cdef _ListScan _scan
+
+    def __init__(self, *, Py_ssize_t max_request_line=8190, Py_ssize_t max_header_size=32768,
+                 Py_ssize_t max_header_count=100, max_body_size=None,
+                 Py_ssize_t max_chunk_line=4096, Py_ssize_t max_trailer_size=8192):
+        self.max_request_line = max_request_line
+        self.max_header_size = max_header_size
+        self.max_header_count = max_header_count
+        self.max_body_size = max_body_size
+        self.max_chunk_line = max_chunk_line
+        self.max_trailer_size = max_trailer_size
+        self._state = ST_HEAD
+        self._error = None
+        self._scan = _ListScan.__new__(_ListScan)
+        self._reset_head()
+
+    def __dealloc__(self):
+        PyMem_Free(self._buf)
+        PyMem_Free(self._fields)
+
+    @property
+    def max_body_size(self):
+        return None if self._max_body < 0 else self._max_body
+
+    @max_body_size.setter
+    def max_body_size(self, value):
+        self._max_body = -1 if value is None else value
+
+    cdef void _reset_head(self):
+        self._line_start = 0
+        self._head = None
+        self._nfields = 0
+        self._header_bytes = 0
+        self._leading = 0
+        self._remaining = 0
+        self._chunked = None
+        self._current = None
+
+    # -- public interface ------------------------------------------------------------------
+
+    @property
+    def paused(self):
+        """True after an upgrade or CONNECT request, until :meth:`resume` or :meth:`take_unparsed`."""
+        return self._state == ST_PAUSED
+
+    @property
+    def closed(self):
+        """True once a request ended the connection; later bytes are ignored."""
+        return self._state == ST_CLOSED
+
+    def feed(self, data):
+        cdef Py_buffer view
+        cdef list events = []
+        cdef Py_ssize_t pos
+        if self._state == ST_FAILED:
+            self._error.events = []
+            raise self._error
+        if self._state == ST_CLOSED:
+            return events
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        try:
+            if self._state == ST_PAUSED:
+                self._append(<const unsigned char*>view.buf, view.len)
+                return events
+            if self._len == 0:
+                # PERF: parse in place from the caller's buffer; keep only the incomplete tail.
+                pos = self._guarded_run(<const unsigned char*>view.buf, view.len, events)
+                if self._state != ST_CLOSED and pos < view.len:
+                    self._append(<const unsigned char*>view.buf + pos, view.len - pos)
+                return events
+            self._append(<const unsigned char*>view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        self._run_buffered(events)
+        return events
+
+    def resume(self):
+        """Continue parsing HTTP after a declined upgrade; return the events already buffered."""
+        cdef list events = []
+        if self._state != ST_PAUSED:
+            return events
+        self._state = ST_HEAD
+        self._run_buffered(events)
+        return events
+
+    def take_unparsed(self):
+        """Hand over every byte after the upgrade request and stop parsing for good."""
+        cdef bytes data = PyBytes_FromStringAndSize(<const char*>self._buf, self._len)
+        self._len = 0
+        self._state = ST_CLOSED
+        return data
+
+    # -- buffer ---------------------------------------------------------------------------------
+
+    cdef int _append(self, const unsigned char* p, Py_ssize_t n) except -1:
+        cdef Py_ssize_t cap
+        cdef unsigned char* nb
+        if self._len + n > self._cap:
+            cap = max(self._cap * 2, self._len + n, 1024)
+            nb = <unsigned char*>PyMem_Realloc(self._buf, cap)
+            if nb == NULL:
+                raise MemoryError()
+            self._buf = nb
+            self._cap = cap
+        memcpy(self._buf + self._len, p, n)
+        self._len += n
+        return 0
+
+    cdef int _run_buffered(self, list events) except -1:
+        cdef Py_ssize_t pos = self._guarded_run(self._buf, self._len, events)
+        if self._state == ST_CLOSED or self._state == ST_FAILED:
+            self._len = 0
+        elif pos:
+            memmove(self._buf, self._buf + pos, self._len - pos)
+            self._len -= pos
+        return 0
+
+    cdef Py_ssize_t _guarded_run(self, const unsigned char* buf, Py_ssize_t end, list events) except -1:
+        try:
+            return self._run(buf, end, events)
+        except HttpProtocolError as exc:
+            self._state = ST_FAILED
+            self._error = exc
+            self._len = 0
+            exc.events = events
+            raise
+
+    # -- the state machine ---------------------------------------------------------------------
+
+    cdef Py_ssize_t _run(self, const unsigned char* buf, Py_ssize_t end, list events) except -1:
+        cdef Py_ssize_t pos = 0, take
+        cdef bint done
+        while True:
+            if self._state == ST_HEAD:
+                done = False
+                pos = self._parse_head(buf, pos, end, events, &done)
+                if not done:
+                    break
+            elif self._state == ST_BODY:
+                if pos >= end:
+                    break
+                take = end - pos
+                if <unsigned long long>take > self._remaining:
+                    take = <Py_ssize_t>self._remaining
+                events.append(PyBytes_FromStringAndSize(<const char*>buf + pos, take))
+                pos += take
+                self._remaining -= take
+                if self._remaining == 0:
+                    events.append(_EOM)
+                    self._end_message()
+            elif self._state == ST_CHUNKED:
+                # the decoder appends the EndOfMessage (with the trailers) itself
+                pos = self._chunked.decode(buf, pos, end, events)
+                if self._chunked._state != CHUNK_DONE:
+                    break
+                self._end_message()
+            else:
+                break
+        return pos
+
+    cdef Py_ssize_t _parse_head(self, const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end,
+                                list events, bint* done) except -1:
+        cdef Py_ssize_t start = pos + self._line_start, lf, length
+        cdef Field* f
+        while True:
+            lf = _find(buf, start, end, 10)
+            if lf < 0:
+                self._check_partial(buf, start, end)
+                self._line_start = start - pos
+                return pos
+            length = lf - start - 1
+            if self._head is None:
+                if length == 0 and buf[start] == 13:  # an empty line before the request-line
+                    self._leading += 1
+                    if self._leading > MAX_LEADING_CRLF:
+                        raise BadRequest("too many empty lines before the request-line")
+                    start = pos = lf + 1
+                    continue
+                if length > self.max_request_line:
+                    raise UriTooLong("request line too long")
+                if lf == start or buf[lf - 1] != 13:
+                    raise BadRequest("bare LF in request line")
+                self._request_line(buf, start, lf - 1)
+            else:
+                if length > 0 and self._header_bytes + length + 2 > self.max_header_size:
+                    raise HeaderFieldsTooLarge("header section too large")
+                if lf == start or buf[lf - 1] != 13:
+                    raise BadRequest("bare LF in header section")
+                if length == 0:
+                    self._line_start = 0
+                    self._end_of_head(buf, pos, lf + 1, events)
+                    done[0] = True
+                    return lf + 1
+                self._header_bytes += length + 2
+                if self._nfields >= self.max_header_count:
+                    raise HeaderFieldsTooLarge("too many header fields")
+                if _ws(buf[start]):
+                    raise BadRequest("obsolete line folding")
+                if self._nfields == self._fcap:
+                    self._grow_fields()
+                f = &self._fields[self._nfields]
+                parse_field(buf, start, lf - 1, f)
+                f.name_start -= pos
+                f.value_start -= pos
+                self._nfields += 1
+            start = lf + 1
+
+    cdef int _grow_fields(self) except -1:
+        cdef Py_ssize_t cap = self._fcap * 2 if self._fcap else 32
+        cdef Field* nf = <Field*>PyMem_Realloc(self._fields, cap * sizeof(Field))
+        if nf == NULL:
+            raise MemoryError()
+        self._fields = nf
+        self._fcap = cap
+        return 0
+
+    cdef int _check_partial(self, const unsigned char* buf, Py_ssize_t start, Py_ssize_t end) except -1:
+        # Refuse an over-long line before it completes, as its complete form would be refused.
+        cdef Py_ssize_t partial = end - start - (end > start and buf[end - 1] == 13)
+        if self._head is None:
+            if partial > self.max_request_line:
+                raise UriTooLong("request line too long")
+        elif partial > 0 and self._header_bytes + partial + 2 > self.max_header_size:
+            raise HeaderFieldsTooLarge("header section too large")
+        return 0
+
+    cdef int _request_line(self, const unsigned char* buf, Py_ssize_t s, Py_ssize_t e) except -1:
+        cdef Py_ssize_t sp1 = _find(buf, s, e, 32), sp2 = -1, i, n
+        cdef const unsigned char* v
+        cdef RequestHead head
+        if sp1 > s:
+            sp2 = _find(buf, sp1 + 1, e, 32)
+        if sp1 <= s or sp2 < 0:
+            raise BadRequest("malformed request line")
+        for i in range(s, sp1):
+            if not fh_tchar[buf[i]]:
+                raise BadRequest("invalid character in method")
+        if sp2 == sp1 + 1:
+            raise BadRequest("empty request target")
+        if not fp_target_all_ok(buf + sp1 + 1, sp2 - sp1 - 1):
+            raise BadRequest("invalid character in request target")
+        # HTTP-version = "HTTP" "/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3)
+        v = buf + sp2 + 1
+        if (e - sp2 - 1 != 8 or memcmp(v, b"HTTP/", 5) != 0 or v[6] != 46
+                or not (48 <= v[5] <= 57) or not (48 <= v[7] <= 57)):
+            raise BadRequest("malformed HTTP version")
+        if v[5] != 49:
+            raise HttpVersionNotSupported("only HTTP/1.x is supported")
+        head = RequestHead.__new__(RequestHead)
+        head.method = _method(buf + s, sp1 - s)
+        head._target_start = sp1 + 1 - s  # the head's bytes start at the request-line
+        head._target_len = sp2 - sp1 - 1
+        head.version = V10 if v[7] == 48 else V11
+        _split_target(head, buf + sp1 + 1)
+        self._head = head
+        return 0
+
+    cdef int _end_of_head(self, const unsigned char* buf, Py_ssize_t head_start, Py_ssize_t head_end,
+                          list events) except -1:
+        cdef RequestHead head = self._head
+        cdef bint http11 = head.version is V11
+        cdef bytes raw = PyBytes_FromStringAndSize(<const char*>buf + head_start, head_end - head_start)
+        cdef const unsigned char* r = <const unsigned char*>PyBytes_AS_STRING(raw)
+        cdef Headers headers = headers_new(raw, self._fields, self._nfields, 0)
+        cdef Field* f
+        cdef Py_ssize_t i, j, n_host = 0, n_cl = 0, n_te = 0, host_i = -1, cl_i = -1, expect_i = -1
+        cdef Py_ssize_t n_codings = 0, n_chunked = 0
+        cdef bint last_chunked = False, has_upgrade = False
+        cdef bint conn_close = False, conn_keep_alive = False, conn_upgrade = False
+        cdef unsigned long long cl = 0
+        cdef _ListScan scan = self._scan
+        for i in range(self._nfields):
+            f = &self._fields[i]
+            if f.known == H_HOST:
+                n_host += 1
+                host_i = i
+            elif f.known == H_CONTENT_LENGTH:
+                n_cl += 1
+                cl_i = i
+            elif f.known == H_TRANSFER_ENCODING:
+                n_te += 1
+            elif f.known == H_CONNECTION:
+                scan.reset(r, f.value_start, f.value_len)
+                while scan.next():
+                    if _is_token(r + scan.start, scan.n, "close", 5):
+                        conn_close = True
+                    elif _is_token(r + scan.start, scan.n, "keep-alive", 10):
+                        conn_keep_alive = True
+                    elif _is_token(r + scan.start, scan.n, "upgrade", 7):
+                        conn_upgrade = True
+            elif f.known == H_EXPECT:
+                if expect_i < 0:
+                    expect_i = i
+            elif f.known == H_UPGRADE:
+                has_upgrade = True
+
+        # RFC 9112 §3.2: exactly one Host in HTTP/1.1; at most one, well-formed, in any version.
+        if n_host > 1:
+            raise BadRequest("more than one Host field")
+        if n_host == 0 and http11:
+            raise BadRequest("HTTP/1.1 request without Host")
+        if n_host:
+            f = &self._fields[host_i]
+            for j in range(f.value_start, f.value_start + f.value_len):
+                if not fp_host_ok(r[j]):
+                    raise BadRequest("invalid Host field value")
+
+        content_length = None
+        if n_te:
+            # RFC 9112 §6.1: a Transfer-Encoding in an HTTP/1.0 message means faulty framing.
+            if not http11:
+                raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
+            # RFC 9112 §6.3 (3): TE with CL is a smuggling attempt; refuse rather than guess.
+            if n_cl:
+                raise BadRequest("both Transfer-Encoding and Content-Length")
+            for i in range(self._nfields):
+                f = &self._fields[i]
+                if f.known != H_TRANSFER_ENCODING:
+                    continue
+                scan.reset(r, f.value_start, f.value_len)
+                while scan.next():
+                    for j in range(scan.start, scan.start + scan.n):
+                        if not fh_tchar[r[j]]:
+                            raise BadRequest("invalid transfer coding")
+                    n_codings += 1
+                    last_chunked = _is_token(r + scan.start, scan.n, "chunked", 7)
+                    n_chunked += last_chunked
+            # RFC 9112 §6.3 (4): chunked must be the final coding, and applied once (§7).
+            if n_codings == 0 or not last_chunked or n_chunked > 1:
+                raise BadRequest("Transfer-Encoding must end with a single chunked")
+            if n_codings > 1:
+                raise TransferCodingNotImplemented("unsupported transfer coding")
+        elif n_cl:
+            # RFC 9112 §6.3 (5): one Content-Length of 1*DIGIT, even if repeated values agree.
+            if n_cl > 1:
+                raise BadRequest("more than one Content-Length field")
+            f = &self._fields[cl_i]
+            if f.value_len == 0:
+                raise BadRequest("invalid Content-Length")
+            for j in range(f.value_start, f.value_start + f.value_len):
+                if not (48 <= r[j] <= 57):
+                    raise BadRequest("invalid Content-Length")
+            if f.value_len > MAX_CL_DIGITS:
+                raise ContentTooLarge("Content-Length too large")
+            for j in range(f.value_start, f.value_start + f.value_len):
+                cl = cl * 10 + (r[j] - 48)
+            if self._max_body >= 0 and cl > <unsigned long long>self._max_body:
+                raise ContentTooLarge("Content-Length exceeds the limit")
+            content_length = cl
+
+        # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
+        head.keep_alive = (not conn_close) if http11 else (conn_keep_alive and not conn_close)
+        head.headers = headers
+        head.content_length = content_length
+        head.chunked = n_te > 0
+        # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
+        if http11 and expect_i >= 0:
+            f = &self._fields[expect_i]
+            head.expect_continue = _is_token(r + f.value_start, f.value_len, "100-continue", 12)
+        head.upgrade = head.method is M_CONNECT or (conn_upgrade and has_upgrade)
+        events.append(head)
+        self._current = head
+        if head.chunked:
+            self._chunked = ChunkedDecoder(
+                max_chunk_line=self.max_chunk_line,
+                max_trailer_size=self.max_trailer_size,
+                max_trailer_count=self.max_header_count,
+                max_body_size=self.max_body_size,
+            )
+            self._state = ST_CHUNKED
+        elif cl:
+            self._remaining = cl
+            self._state = ST_BODY
+        else:
+            events.append(_EOM)
+            self._end_message()
+        return 0
+
+    cdef void _end_message(self):
+        cdef RequestHead head = self._current
+        self._reset_head()
+        if head.upgrade:
+            self._state = ST_PAUSED
+        elif not head.keep_alive:
+            self._state = ST_CLOSED
+        else:
+            self._state = ST_HEAD
+
+
+cdef str _method(const unsigned char* p, Py_ssize_t n):
+    # PERF: the common methods are shared str objects, not decoded per request.
+    if n == 3:
+        if memcmp(p, b"GET", 3) == 0:
+            return M_GET
+        if memcmp(p, b"PUT", 3) == 0:
+            return M_PUT
+    elif n == 4:
+        if memcmp(p, b"POST", 4) == 0:
+            return M_POST
+        if memcmp(p, b"HEAD", 4) == 0:
+            return M_HEAD
+    elif n == 6 and memcmp(p, b"DELETE", 6) == 0:
+        return M_DELETE
+    elif n == 7:
+        if memcmp(p, b"OPTIONS", 7) == 0:
+            return M_OPTIONS
+        if memcmp(p, b"CONNECT", 7) == 0:
+            return M_CONNECT
+    elif n == 5:
+        if memcmp(p, b"PATCH", 5) == 0:
+            return M_PATCH
+        if memcmp(p, b"TRACE", 5) == 0:
+            return M_TRACE
+    return PyUnicode_DecodeASCII(<const char*>p, n, NULL)
+
+
+cdef int _split_target(RequestHead head, const unsigned char* t) except -1:
+    # RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT), asterisk-form.
+    cdef Py_ssize_t n = head._target_len, start, q, colon, sep, slash, qmark
+    cdef bytes target
+    if t[0] == 47 and head.method is not M_CONNECT:  # origin-form, the hot path
+        q = _find(t, 0, n, 63)
+        head._path_start = 0
+        head._path_end = q if q >= 0 else n
+        return 0
+    # the rarer forms work on a bytes copy, kept as the head's target
+    target = PyBytes_FromStringAndSize(<const char*>t, n)
+    head._target = target
+    if head.method is M_CONNECT:
+        # authority-form = uri-host ":" port
+        colon = target.rfind(b":")
+        if t[0] == 47 or colon <= 0 or not target[colon + 1:].isdigit():
+            raise BadRequest("CONNECT needs an authority-form target")
+        head._path_start = head._path_end = n
+        return 0
+    if t[0] == 47:  # "/"
+        start = 0
+    elif n == 1 and t[0] == 42:  # "*"
+        if head.method is not M_OPTIONS:
+            raise BadRequest("asterisk-form is only for OPTIONS")
+        head._path_start = 0
+        head._path_end = 1
+        return 0
+    else:
+        # absolute-form: scheme "://" authority path-abempty [ "?" query ]
+        sep = target.find(b"://")
+        scheme = target[:sep].lower() if sep > 0 else b""
+        if scheme != b"http" and scheme != b"https":
+            raise BadRequest("invalid request target")
+        slash = target.find(b"/", sep + 3)
+        qmark = target.find(b"?", sep + 3)
+        if slash < 0 or (0 <= qmark < slash):
+            raise BadRequest("absolute-form target without a path")
+        start = slash
+    q = _find(t, start, n, 63)
+    head._path_start = start
+    head._path_end = q if q >= 0 else n
+    return 0

@@ -1,0 +1,167 @@
+"""The header index (fasthttp.headers): look-ups, validation and the well-known table."""
+
+from __future__ import annotations
+
+import pytest
+
+from fasthttp.errors import BadRequest
+
+
+@pytest.fixture
+def headers(impl):
+    return impl.headers.Headers(
+        [
+            ("Host", "example.com"),
+            ("Content-Type", "text/plain"),
+            ("X-Multi", "one"),
+            ("x-multi", "two"),
+            ("Cookie", "a=1"),
+        ]
+    )
+
+
+def test_get_is_case_insensitive(headers):
+    assert headers.get("content-type") == "text/plain"
+    assert headers.get("CONTENT-TYPE") == "text/plain"
+    assert headers.get(b"Content-Type") == "text/plain"
+
+
+def test_get_returns_the_first_value_and_default_when_missing(headers):
+    assert headers.get("x-multi") == "one"
+    assert headers.get("missing") is None
+    assert headers.get("missing", "d") == "d"
+
+
+def test_getall_returns_every_value_in_received_order(headers):
+    assert headers.getall("X-MULTI") == ["one", "two"]
+    assert headers.getall("missing") == []
+
+
+def test_getitem_raises_keyerror_when_missing(headers):
+    assert headers["host"] == "example.com"
+    with pytest.raises(KeyError):
+        headers["missing"]
+
+
+def test_contains(headers):
+    assert "HOST" in headers
+    assert b"cookie" in headers
+    assert "missing" not in headers
+    assert 42 not in headers
+
+
+def test_len_counts_field_lines(headers):
+    assert len(headers) == 5
+
+
+def test_iteration_yields_lowercase_names_in_received_order(headers):
+    assert list(headers) == ["host", "content-type", "x-multi", "x-multi", "cookie"]
+    assert headers.values() == ["example.com", "text/plain", "one", "two", "a=1"]
+    assert headers.items()[2] == ("x-multi", "one")
+
+
+def test_raw_keeps_received_case_and_bytes(headers):
+    assert headers.raw()[0] == (b"Host", b"example.com")
+    assert headers.raw()[3] == (b"x-multi", b"two")
+
+
+def test_get_bytes_returns_the_received_bytes(headers):
+    assert headers.get_bytes("cookie") == b"a=1"
+    assert headers.get_bytes("missing") is None
+
+
+def test_values_decode_as_latin1(impl):
+    h = impl.headers.Headers([(b"X-Name", b"caf\xe9")])
+    assert h.get("x-name") == "caf\u00e9"
+    assert h.get_bytes("x-name") == b"caf\xe9"
+
+
+def test_non_latin1_query_name_matches_nothing(impl):
+    h = impl.headers.Headers([("a", "b")])
+    assert h.get("\u20ac") is None
+    assert "\u20ac" not in h
+
+
+def test_constructed_from_a_mapping(impl):
+    h = impl.headers.Headers({"A": "1", "B": "2"})
+    assert h.items() == [("a", "1"), ("b", "2")]
+
+
+def test_values_are_trimmed_of_surrounding_whitespace(impl):
+    assert impl.headers.Headers([("a", " \tx y\t ")]).get("a") == "x y"
+
+
+def test_equality_compares_items(impl):
+    H = impl.headers.Headers
+    assert H([("A", "1")]) == H([("a", "1")])
+    assert H([("a", "1")]) != H([("a", "2")])
+
+
+def test_well_known_names_and_unknown_names_with_the_same_length(impl):
+    # "x-custom-host" is not "host"; ids must not make unrelated names equal.
+    h = impl.headers.Headers([("Hosx", "1"), ("HOST", "2"), ("Content-Lengtx", "3")])
+    assert h.get("host") == "2"
+    assert h.get("hosx") == "1"
+    assert h.get("content-length") is None
+    assert h.get("content-lengtx") == "3"
+
+
+def test_many_fields_beyond_the_inline_capacity(impl):
+    fields = [(f"X-{i}", str(i)) for i in range(40)]
+    h = impl.headers.Headers(fields)
+    assert len(h) == 40
+    assert h.get("x-39") == "39"
+    assert h.raw()[20] == (b"X-20", b"20")
+
+
+def test_well_known_tables_are_identical_in_both_twins(py_impl, c_impl):
+    assert py_impl.headers.WELL_KNOWN == c_impl.headers.WELL_KNOWN
+
+
+class TestParseFieldLine:
+    def test_splits_name_and_trimmed_value(self, impl):
+        assert impl.headers.parse_field_line(b"Name:  value \t") == (b"Name", b"value")
+        assert impl.headers.parse_field_line(b"Name:") == (b"Name", b"")
+
+    def test_value_may_contain_colons_htab_and_obs_text(self, impl):
+        assert impl.headers.parse_field_line(b"A: x:y\tz\x80\xff") == (b"A", b"x:y\tz\x80\xff")
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            b"no colon here",
+            b": empty name",
+            b"Name : space before colon",  # RFC 9112 §5.1
+            b"Name\t: tab before colon",
+            b" Name: leading whitespace",  # obs-fold / continuation
+            b"Na(me: value",
+            b"Na\x00me: value",
+            b"Name: nul\x00byte",
+            b"Name: del\x7fbyte",
+            b"Name: ctl\x01byte",
+            b"Name: bare\rcr",
+            b"Name: bare\nlf",
+        ],
+    )
+    def test_refuses_invalid_lines(self, impl, line):
+        with pytest.raises(BadRequest):
+            impl.headers.parse_field_line(line)
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [("Bad Name", "v"), ("", "v"), ("ok", "a\r\nInjected: 1"), ("ok", "nul\x00")],
+)
+def test_constructor_refuses_invalid_fields(impl, name, value):
+    with pytest.raises(BadRequest):
+        impl.headers.Headers([(name, value)])
+
+
+def test_constructor_refuses_a_colon_in_a_name(impl):
+    with pytest.raises(BadRequest):
+        impl.headers.Headers([("a:b", "v")])
+
+
+def test_looking_up_a_non_string_name_is_a_type_error(impl, headers):
+    with pytest.raises(TypeError):
+        headers.get(42)

@@ -1,0 +1,416 @@
+"""The request parser (fasthttp.parser): events, framing, limits and strictness (RFC 9112).
+
+The long list of malformed and smuggling inputs lives in tests/data and tests/test_corpus.py;
+this module specifies the parser's behaviour case by case.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fasthttp.errors import (
+    BadRequest,
+    ContentTooLarge,
+    HeaderFieldsTooLarge,
+    HttpVersionNotSupported,
+    TransferCodingNotImplemented,
+    UriTooLong,
+)
+
+GET = b"GET /index.html?q=1&r=2 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n"
+
+
+def heads(events, impl):
+    return [e for e in events if isinstance(e, impl.parser.RequestHead)]
+
+
+def body_of(events):
+    return b"".join(e for e in events if isinstance(e, bytes))
+
+
+def feed_bytewise(parser, data):
+    events = []
+    for i in range(len(data)):
+        events += parser.feed(data[i : i + 1])
+    return events
+
+
+class TestEvents:
+    def test_a_get_gives_a_head_then_end_of_message(self, impl):
+        events = impl.parser.RequestParser().feed(GET)
+        assert len(events) == 2
+        head, end = events
+        assert isinstance(head, impl.parser.RequestHead)
+        assert isinstance(end, impl.parser.EndOfMessage) and end.trailers is None
+
+    def test_head_fields(self, impl):
+        head = impl.parser.RequestParser().feed(GET)[0]
+        assert head.method == "GET"
+        assert head.target == b"/index.html?q=1&r=2"
+        assert head.path == "/index.html"
+        assert head.query == "q=1&r=2"
+        assert head.version == "1.1"
+        assert head.headers.get("host") == "example.com"
+        assert head.keep_alive is True
+        assert head.content_length is None
+        assert head.chunked is False
+        assert head.expect_continue is False
+        assert head.upgrade is False
+        assert head.has_body is False
+
+    def test_query_is_empty_without_a_question_mark_and_kept_raw(self, impl):
+        p = impl.parser.RequestParser()
+        h1 = p.feed(b"GET /a%20b HTTP/1.1\r\nHost: x\r\n\r\n")[0]
+        h2 = p.feed(b"GET /a? HTTP/1.1\r\nHost: x\r\n\r\n")[0]
+        assert (h1.path, h1.query) == ("/a%20b", "")
+        assert (h2.path, h2.query) == ("/a", "")
+
+    def test_content_length_body_is_delivered_as_bytes(self, impl):
+        data = b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world"
+        events = impl.parser.RequestParser().feed(data)
+        assert events[0].content_length == 11 and events[0].has_body
+        assert body_of(events) == b"hello world"
+        assert isinstance(events[-1], impl.parser.EndOfMessage)
+
+    def test_body_arriving_in_pieces_streams_out_in_pieces(self, impl):
+        p = impl.parser.RequestParser()
+        assert len(p.feed(b"PUT /p HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nab")) == 2
+        assert p.feed(b"cd") == [b"cd"]
+        events = p.feed(b"ef")
+        assert events[0] == b"ef" and isinstance(events[1], impl.parser.EndOfMessage)
+
+    def test_chunked_body_and_trailers(self, impl):
+        data = (
+            b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"4\r\nWiki\r\n5;note=x\r\npedia\r\n0\r\nX-Checksum: 42\r\n\r\n"
+        )
+        events = impl.parser.RequestParser().feed(data)
+        assert events[0].chunked and events[0].content_length is None and events[0].has_body
+        assert body_of(events) == b"Wikipedia"
+        assert events[-1].trailers.get("x-checksum") == "42"
+
+    def test_content_length_zero_has_no_body(self, impl):
+        events = impl.parser.RequestParser().feed(
+            b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+        )
+        assert events[0].content_length == 0 and not events[0].has_body
+        assert len(events) == 2
+
+    def test_pipelined_requests_come_out_in_order(self, impl):
+        data = (
+            GET
+            + b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+            + b"DELETE /b HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        events = impl.parser.RequestParser().feed(data)
+        assert [h.method for h in heads(events, impl)] == ["GET", "POST", "DELETE"]
+        assert body_of(events) == b"abc"
+        assert sum(isinstance(e, impl.parser.EndOfMessage) for e in events) == 3
+
+    def test_one_byte_at_a_time_gives_the_same_requests(self, impl):
+        data = GET + b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        events = feed_bytewise(impl.parser.RequestParser(), data)
+        assert [h.target for h in heads(events, impl)] == [b"/index.html?q=1&r=2", b"/c"]
+        assert body_of(events) == b"abc"
+
+    def test_feed_accepts_bytearray_and_memoryview(self, impl):
+        assert impl.parser.RequestParser().feed(bytearray(GET))[0].method == "GET"
+        assert impl.parser.RequestParser().feed(memoryview(GET))[0].method == "GET"
+
+    def test_extension_methods_are_tokens(self, impl):
+        head = impl.parser.RequestParser().feed(b"PROPFIND /d HTTP/1.1\r\nHost: x\r\n\r\n")[0]
+        assert head.method == "PROPFIND"
+
+
+class TestRequestTargetForms:
+    # RFC 9112 §3.2
+    def test_absolute_form_exposes_the_path(self, impl):
+        head = impl.parser.RequestParser().feed(
+            b"GET http://example.com:8080/a/b?c=d HTTP/1.1\r\nHost: example.com:8080\r\n\r\n"
+        )[0]
+        assert head.target == b"http://example.com:8080/a/b?c=d"
+        assert (head.path, head.query) == ("/a/b", "c=d")
+
+    def test_authority_form_is_for_connect_and_pauses_the_parser(self, impl):
+        p = impl.parser.RequestParser()
+        events = p.feed(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03tls")
+        assert events[0].method == "CONNECT" and events[0].upgrade
+        assert events[0].target == b"example.com:443"
+        assert p.paused
+        assert p.take_unparsed() == b"\x16\x03tls"
+
+    def test_asterisk_form_is_for_options(self, impl):
+        head = impl.parser.RequestParser().feed(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")[0]
+        assert head.target == b"*" and head.path == "*"
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            b"GET * HTTP/1.1",
+            b"GET example.com:443 HTTP/1.1",
+            b"CONNECT /path HTTP/1.1",
+            b"CONNECT example.com HTTP/1.1",
+            b"GET ftp://example.com/ HTTP/1.1",
+            b"GET http://example.com HTTP/1.1",
+            b"GET /a#frag HTTP/1.1",
+            b"GET relative/path HTTP/1.1",
+        ],
+    )
+    def test_a_target_that_matches_no_form_is_refused(self, impl, line):
+        with pytest.raises(BadRequest):
+            impl.parser.RequestParser().feed(line + b"\r\nHost: example.com\r\n\r\n")
+
+
+class TestVersions:
+    def test_http_1_0(self, impl):
+        head = impl.parser.RequestParser().feed(b"GET / HTTP/1.0\r\n\r\n")[0]
+        assert head.version == "1.0"
+        assert head.keep_alive is False  # RFC 9112 §9.3: 1.0 persists only on request
+
+    def test_http_1_0_keep_alive(self, impl):
+        head = impl.parser.RequestParser().feed(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")[0]
+        assert head.keep_alive is True
+
+    def test_a_higher_1_x_minor_is_served_as_1_1(self, impl):
+        # RFC 9110 §2.5: process as the highest minor version we implement.
+        head = impl.parser.RequestParser().feed(b"GET / HTTP/1.7\r\nHost: x\r\n\r\n")[0]
+        assert head.version == "1.1"
+
+    @pytest.mark.parametrize("version", [b"HTTP/2.0", b"HTTP/0.9", b"HTTP/3.0", b"HTTP/9.9"])
+    def test_other_major_versions_are_505(self, impl, version):
+        with pytest.raises(HttpVersionNotSupported) as info:
+            impl.parser.RequestParser().feed(b"GET / " + version + b"\r\nHost: x\r\n\r\n")
+        assert info.value.status == 505
+
+    @pytest.mark.parametrize("version", [b"http/1.1", b"HTTP/1.1 ", b"HTTP/11", b"HTTP/1.1x", b"HTTP/a.b", b""])
+    def test_malformed_versions_are_400(self, impl, version):
+        with pytest.raises(BadRequest):
+            impl.parser.RequestParser().feed(b"GET / " + version + b"\r\nHost: x\r\n\r\n")
+
+
+class TestConnectionManagement:
+    def test_connection_close_ends_parsing_and_later_bytes_are_ignored(self, impl):
+        # RFC 9112 §9.6: nothing after a "close" request is processed.
+        p = impl.parser.RequestParser()
+        events = p.feed(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\n\r\n")
+        assert len(heads(events, impl)) == 1 and events[0].keep_alive is False
+        assert p.closed
+        assert p.feed(b"anything at all") == []
+
+    def test_connection_tokens_are_case_insensitive_lists(self, impl):
+        head = impl.parser.RequestParser().feed(
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: foo, CLOSE\r\n\r\n"
+        )[0]
+        assert head.keep_alive is False
+
+    def test_expect_100_continue(self, impl):
+        head = impl.parser.RequestParser().feed(
+            b"PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-Continue\r\n\r\n"
+        )[0]
+        assert head.expect_continue is True
+
+    def test_expect_100_continue_is_ignored_in_http_1_0(self, impl):
+        # RFC 9110 §10.1.1
+        head = impl.parser.RequestParser().feed(
+            b"PUT /f HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+        )[0]
+        assert head.expect_continue is False
+
+    def test_upgrade_pauses_after_the_message_until_resumed(self, impl):
+        p = impl.parser.RequestParser()
+        events = p.feed(
+            b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+            b"GET /after HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        assert len(events) == 2 and events[0].upgrade
+        assert p.paused
+        assert p.feed(b"") == []
+        resumed = p.resume()
+        assert [h.path for h in heads(resumed, impl)] == ["/after"]
+        assert not p.paused
+
+    def test_upgrade_header_without_connection_upgrade_is_plain_http(self, impl):
+        head = impl.parser.RequestParser().feed(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n\r\n")[0]
+        assert head.upgrade is False
+
+    def test_take_unparsed_hands_over_the_rest_of_the_stream(self, impl):
+        p = impl.parser.RequestParser()
+        p.feed(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x05")
+        p.feed(b"hello")
+        assert p.take_unparsed() == b"\x81\x05hello"
+        assert p.closed and p.feed(b"more") == []
+
+    def test_empty_lines_before_a_request_line_are_ignored(self, impl):
+        # RFC 9112 §2.2; some clients send a CRLF after a POST body.
+        events = impl.parser.RequestParser().feed(b"\r\n\r\n" + GET)
+        assert heads(events, impl)[0].method == "GET"
+
+    def test_too_many_empty_lines_are_refused(self, impl):
+        with pytest.raises(BadRequest):
+            impl.parser.RequestParser().feed(b"\r\n" * 100 + GET)
+
+
+class TestFraming:
+    # RFC 9112 §6: the rules that keep every parser on the path agreeing where a request ends.
+    @pytest.mark.parametrize(
+        "fields",
+        [
+            b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n",
+            b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n",
+            b"Content-Length: 3\r\nContent-Length: 3\r\n",
+            b"Content-Length: 3\r\nContent-Length: 4\r\n",
+            b"Content-Length: 3, 3\r\n",
+            b"Content-Length: +3\r\n",
+            b"Content-Length: -3\r\n",
+            b"Content-Length: 0x3\r\n",
+            b"Content-Length: 3 3\r\n",
+            b"Content-Length: \r\n",
+            b"Transfer-Encoding: chunked, chunked\r\n",
+            b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+            b"Transfer-Encoding: gzip\r\n",
+            b"Transfer-Encoding: chunked, gzip\r\n",
+            b"Transfer-Encoding: identity\r\n",
+            b"Transfer-Encoding: xchunked\r\n",
+            b"Transfer-Encoding: chunked;q=1\r\n",
+            b"Transfer-Encoding: \r\n",
+        ],
+    )
+    def test_ambiguous_framing_is_refused(self, impl, fields):
+        with pytest.raises(BadRequest) as info:
+            impl.parser.RequestParser().feed(b"POST / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\nabc")
+        assert info.value.status == 400
+
+    def test_transfer_encoding_in_http_1_0_is_refused(self, impl):
+        with pytest.raises(BadRequest):
+            impl.parser.RequestParser().feed(b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n")
+
+    def test_a_coding_before_chunked_is_not_implemented(self, impl):
+        with pytest.raises(TransferCodingNotImplemented) as info:
+            impl.parser.RequestParser().feed(
+                b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+            )
+        assert info.value.status == 501
+
+    def test_transfer_encoding_values_are_case_insensitive_lists(self, impl):
+        head = impl.parser.RequestParser().feed(
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,  CHUNKED \r\n\r\n0\r\n\r\n"
+        )[0]
+        assert head.chunked
+
+    def test_a_content_length_beyond_18_digits_is_413(self, impl):
+        with pytest.raises(ContentTooLarge):
+            impl.parser.RequestParser().feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + b"9" * 19 + b"\r\n\r\n")
+
+
+class TestHost:
+    # RFC 9112 §3.2
+    def test_http_1_1_without_host_is_refused(self, impl):
+        with pytest.raises(BadRequest):
+            impl.parser.RequestParser().feed(b"GET / HTTP/1.1\r\n\r\n")
+
+    def test_two_hosts_are_refused(self, impl):
+        with pytest.raises(BadRequest):
+            impl.parser.RequestParser().feed(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+
+    @pytest.mark.parametrize("host", [b"a b", b"a/b", b"a@b", b"a\\b", b'a"b'])
+    def test_invalid_host_values_are_refused(self, impl, host):
+        with pytest.raises(BadRequest):
+            impl.parser.RequestParser().feed(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+
+    @pytest.mark.parametrize("host", [b"", b"example.com:8080", b"[::1]:80", b"xn--bcher-kva.example"])
+    def test_valid_host_values(self, impl, host):
+        head = impl.parser.RequestParser().feed(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")[0]
+        assert head.headers.get_bytes("host") == host
+
+
+class TestLimits:
+    def test_request_line_limit_is_414(self, impl):
+        p = impl.parser.RequestParser(max_request_line=64)
+        with pytest.raises(UriTooLong) as info:
+            p.feed(b"GET /" + b"a" * 100 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert info.value.status == 414
+
+    def test_request_line_limit_applies_before_the_line_ends(self, impl):
+        p = impl.parser.RequestParser(max_request_line=64)
+        with pytest.raises(UriTooLong):
+            p.feed(b"GET /" + b"a" * 100)
+
+    def test_a_request_line_exactly_at_the_limit_is_accepted(self, impl):
+        line = b"GET /" + b"a" * 50 + b" HTTP/1.1"
+        p = impl.parser.RequestParser(max_request_line=len(line))
+        assert p.feed(line + b"\r\nHost: x\r\n\r\n")[0].method == "GET"
+
+    def test_header_section_limit_is_431(self, impl):
+        p = impl.parser.RequestParser(max_header_size=100)
+        with pytest.raises(HeaderFieldsTooLarge) as info:
+            p.feed(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 200 + b"\r\n\r\n")
+        assert info.value.status == 431
+
+    def test_header_section_limit_applies_before_the_line_ends(self, impl):
+        p = impl.parser.RequestParser(max_header_size=100)
+        with pytest.raises(HeaderFieldsTooLarge):
+            p.feed(b"GET / HTTP/1.1\r\nX-Big: " + b"v" * 200)
+
+    def test_header_count_limit_is_431(self, impl):
+        p = impl.parser.RequestParser(max_header_count=5)
+        fields = b"".join(b"X-%d: v\r\n" % i for i in range(6))
+        with pytest.raises(HeaderFieldsTooLarge):
+            p.feed(b"GET / HTTP/1.1\r\n" + fields + b"\r\n")
+
+    def test_body_limit_is_413_on_the_head(self, impl):
+        p = impl.parser.RequestParser(max_body_size=10)
+        with pytest.raises(ContentTooLarge) as info:
+            p.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n")
+        assert info.value.status == 413
+
+    def test_body_limit_is_413_while_decoding_chunked(self, impl):
+        p = impl.parser.RequestParser(max_body_size=10)
+        events = p.feed(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        assert body_of(events) == b"hello"
+        with pytest.raises(ContentTooLarge):
+            p.feed(b"6\r\n")
+
+    def test_limits_can_change_between_requests(self, impl):
+        p = impl.parser.RequestParser()
+        p.max_body_size = 2
+        with pytest.raises(ContentTooLarge):
+            p.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n")
+
+
+class TestErrors:
+    def test_events_before_the_error_are_kept_on_the_exception(self, impl):
+        p = impl.parser.RequestParser()
+        with pytest.raises(BadRequest) as info:
+            p.feed(GET + GET + b"GET / HTTP/1.1\r\nHost : x\r\n\r\n")
+        assert [e.method for e in heads(info.value.events, impl)] == ["GET", "GET"]
+
+    def test_a_failed_parser_stays_failed(self, impl):
+        p = impl.parser.RequestParser()
+        with pytest.raises(BadRequest):
+            p.feed(b"GET / HTTP/1.1\r\nBad Field: x\r\n\r\n")
+        with pytest.raises(BadRequest) as info:
+            p.feed(GET)
+        assert info.value.events == []
+
+    @pytest.mark.parametrize(
+        "data",
+        [
+            b"GET / HTTP/1.1\nHost: x\r\n\r\n",  # bare LF after the request-line
+            b"GET / HTTP/1.1\r\nHost: x\n\r\n",  # bare LF after a field
+            b"GET / HTTP/1.1\r\nHost: x\r\n\n",  # bare LF ending the head
+            b"GET / HTTP/1.1\rHost: x\r\n\r\n",  # bare CR
+            b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n",  # two spaces
+            b"GET /\tHTTP/1.1\r\nHost: x\r\n\r\n",  # tab as separator
+            b" GET / HTTP/1.1\r\nHost: x\r\n\r\n",  # leading space
+            b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n",  # method not a token
+            b"GET /a\x00b HTTP/1.1\r\nHost: x\r\n\r\n",  # NUL in target
+            b"GET /a\x7fb HTTP/1.1\r\nHost: x\r\n\r\n",  # DEL in target
+            b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",  # obs-fold
+            b"GET / HTTP/1.1\r\nHost: x\r\nX\x00: v\r\n\r\n",
+        ],
+    )
+    def test_malformed_heads_are_400_however_they_are_split(self, impl, data):
+        with pytest.raises(BadRequest):
+            impl.parser.RequestParser().feed(data)
+        with pytest.raises(BadRequest):
+            feed_bytewise(impl.parser.RequestParser(), data)
