@@ -1,0 +1,338 @@
+"""Response-head serialization: the pure-Python twin, and the executable specification.
+
+Strategy: a response head is a status line, header lines and a blank line (RFC 9112 §2.1). The
+parts that repeat are cached: the status line per code (built on first use) and the ``Date``
+value, recomputed only when the wall-clock second changes (RFC 9110 §6.6.1 needs no finer
+resolution). Everything the application supplies is validated before a byte is written, so an
+application bug or an echoed attacker string can never split the response (RFC 9110 §5.5).
+
+The compiled twin, ``fasthttp/_speedups/writer.pyx``, produces byte-identical output and raises
+the same error types in the same order; it reuses this module's reason table and date formatter
+(both run once per code or once per second, never per response). Every rule below is enforced
+in both twins: where one changes, change the other.
+
+Order of checks (both twins): the status, then ``content_length``, then the contradictions
+between framing arguments, then ``server``, then each field in order (name before value, the
+type before the content).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping
+
+from ..errors import InvalidResponseHeader
+
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response")
+
+#: The clock behind ``http_date``. NOTE: a seam for tests, which patch ``writer._clock`` of
+#: either twin to move time; both twins call it by its module-global name on every use.
+_clock = time.time
+
+# Reason phrases (RFC 9112 §4: the reason-phrase is informational; clients ignore it). The
+# phrases are the IANA "HTTP Status Code Registry" ones for every code RFC 9110 §15 defines, plus
+# the registered extension codes below. NOTE: 306 and 418 are registered as "(Unused)", which is
+# an annotation, not a phrase: 306 gets the empty reason of an unknown code, 418 the phrase of
+# RFC 2324 §2.3.2 that clients and tools recognise. 510 drops the registry's "(OBSOLETED)".
+REASONS: dict[int, str] = {
+    100: "Continue",
+    101: "Switching Protocols",
+    103: "Early Hints",  # RFC 8297
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    203: "Non-Authoritative Information",
+    204: "No Content",
+    205: "Reset Content",
+    206: "Partial Content",
+    207: "Multi-Status",  # RFC 4918
+    208: "Already Reported",  # RFC 5842
+    226: "IM Used",  # RFC 3229
+    300: "Multiple Choices",
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    304: "Not Modified",
+    305: "Use Proxy",
+    307: "Temporary Redirect",
+    308: "Permanent Redirect",
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    407: "Proxy Authentication Required",
+    408: "Request Timeout",
+    409: "Conflict",
+    410: "Gone",
+    411: "Length Required",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    415: "Unsupported Media Type",
+    416: "Range Not Satisfiable",
+    417: "Expectation Failed",
+    418: "I'm a teapot",  # RFC 2324
+    421: "Misdirected Request",
+    422: "Unprocessable Content",
+    425: "Too Early",  # RFC 8470
+    426: "Upgrade Required",
+    428: "Precondition Required",  # RFC 6585
+    429: "Too Many Requests",  # RFC 6585
+    431: "Request Header Fields Too Large",  # RFC 6585
+    451: "Unavailable For Legal Reasons",  # RFC 7725
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    505: "HTTP Version Not Supported",
+    506: "Variant Also Negotiates",  # RFC 2295
+    507: "Insufficient Storage",  # RFC 4918
+    508: "Loop Detected",  # RFC 5842
+    510: "Not Extended",  # RFC 2774
+    511: "Network Authentication Required",  # RFC 6585
+}
+
+# RFC 9110 §5.6.2: token = 1*tchar.
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 9110 §5.5: a field value is VCHAR, obs-text, SP and HTAB; anything else (CR, LF, NUL and
+# the other CTLs, DEL) is refused.
+_NOT_FIELD_VALUE = re.compile(rb"[^\t\x20-\x7e\x80-\xff]")
+
+_STATUS_LINES: dict[int, bytes] = {}
+
+
+def _check_status(status: object) -> int:
+    # RFC 9112 §4: status-code = 3DIGIT, so 100..999 pass. NOTE: RFC 9110 §15 calls 600..999
+    # invalid (a client treats them as 5xx); they pass anyway, with an empty reason, for
+    # applications that use them on purpose.
+    if not isinstance(status, int) or not 100 <= status <= 999:
+        raise ValueError(f"invalid HTTP status code: {status!r}")
+    return int(status)
+
+
+def _build_status_line(code: int) -> bytes:
+    # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]. The second SP
+    # stays when the reason is empty. RFC 9110 §6.2: a server sends the highest minor version it
+    # conforms to, HTTP/1.1, whatever the request's version.
+    return b"HTTP/1.1 %d %s\r\n" % (code, REASONS.get(code, "").encode("ascii"))
+
+
+def status_line(status: int) -> bytes:
+    """``b"HTTP/1.1 200 OK\\r\\n"``: the status line for *status*, cached per code."""
+    code = _check_status(status)
+    line = _STATUS_LINES.get(code)
+    if line is None:
+        line = _STATUS_LINES[code] = _build_status_line(code)
+    return line
+
+
+# --- Date (RFC 9110 §6.6.1, the IMF-fixdate of §5.6.7) -----------------------------------------
+
+# NOTE: fixed English names, never strftime("%a"/"%b"), which follow the process locale.
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # time.struct_time.tm_wday: Monday is 0
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _format_date(second: int) -> bytes:
+    """The IMF-fixdate for a POSIX *second*: ``b"Sun, 06 Nov 1994 08:49:37 GMT"``."""
+    t = time.gmtime(second)
+    return b"%s, %02d %s %04d %02d:%02d:%02d GMT" % (
+        _DAYS[t.tm_wday].encode(),
+        t.tm_mday,
+        _MONTHS[t.tm_mon - 1].encode(),
+        t.tm_year,
+        t.tm_hour,
+        t.tm_min,
+        t.tm_sec,
+    )
+
+
+_date_second: int | None = None
+_date_value = b""
+_date_line = b""
+
+
+def _date_field() -> bytes:
+    """``b"Date: <IMF-fixdate>\\r\\n"``, recomputed when ``int(_clock())`` changes."""
+    global _date_second, _date_value, _date_line
+    second = int(_clock())
+    if second != _date_second:
+        _date_value = _format_date(second)
+        _date_line = b"Date: " + _date_value + b"\r\n"
+        _date_second = second
+    return _date_line
+
+
+def http_date() -> bytes:
+    """The current time as an IMF-fixdate (RFC 9110 §5.6.7), recomputed at most once a second."""
+    _date_field()
+    return _date_value
+
+
+# --- Fields (RFC 9110 §5, RFC 9112 §5) ----------------------------------------------------------
+
+
+def _as_bytes(part: object, what: str) -> bytes:
+    if isinstance(part, bytes):
+        return part
+    if isinstance(part, str):
+        # RFC 9110 §5.5: field values are octets; a str stands for its latin-1 encoding.
+        try:
+            return part.encode("latin-1")
+        except UnicodeEncodeError:
+            raise InvalidResponseHeader(f"header {what} is not latin-1: {part!r}") from None
+    raise TypeError(f"header {what} must be str or bytes, not {type(part).__name__}")
+
+
+def _field_name(name: object) -> bytes:
+    raw = _as_bytes(name, "name")
+    # APPSEC: a name that is not a token could carry ':' (a forged second field), CR/LF (a forged
+    # line) or whitespace (RFC 9112 §5.1 forbids it before the colon).
+    if _TOKEN.fullmatch(raw) is None:
+        raise InvalidResponseHeader(f"invalid header name: {name!r}")
+    return raw
+
+
+def _field_value(value: object, what: str = "value") -> bytes:
+    raw = _as_bytes(value, what)
+    # APPSEC: CR or LF would end the line early (response splitting); NUL and the other CTLs are
+    # refused as well, since recipients disagree about them (RFC 9110 §5.5). NOTE: leading and
+    # trailing SP/HTAB pass: harmless, though a recipient strips them as OWS (RFC 9112 §5.1).
+    if _NOT_FIELD_VALUE.search(raw) is not None:
+        raise InvalidResponseHeader(f"invalid header {what}: {value!r}")
+    return raw
+
+
+def write_fields(fields: Iterable[tuple[object, object]] | Mapping[object, object]) -> bytes:
+    """``name: value\\r\\n`` for each ``(name, value)`` pair, in order, validated.
+
+    *fields* is an iterable of pairs or a Mapping (its ``items()``). Names are tokens, values
+    VCHAR / obs-text / SP / HTAB; either may be ``str`` (latin-1) or ``bytes``, and a value may be
+    an ``int``. A bad name or value raises ``InvalidResponseHeader``; a wrong type ``TypeError``.
+    """
+    if not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
+        fields = fields.items()
+    out = []
+    for name, value in fields:
+        out.append(_field_name(name))
+        out.append(b": ")
+        # NOTE: any int (bool and IntEnum included) is written as its decimal value, "%d".
+        out.append(b"%d" % value if isinstance(value, int) else _field_value(value))
+        out.append(b"\r\n")
+    return b"".join(out)
+
+
+# --- Heads and whole responses --------------------------------------------------------------------
+
+
+def _check_content_length(content_length: object) -> None:
+    if content_length is None:
+        return
+    if not isinstance(content_length, int):
+        raise TypeError(f"content_length must be an int, not {type(content_length).__name__}")
+    if content_length < 0:
+        raise ValueError(f"negative content_length: {content_length!r}")
+
+
+def _no_content_length(code: int) -> bool:
+    # RFC 9110 §8.6: no Content-Length in a 1xx or 204 response. RFC 9112 §6.1: nor
+    # Transfer-Encoding.
+    return code < 200 or code == 204
+
+
+def write_head(
+    status: int,
+    fields: Iterable[tuple[object, object]] | Mapping[object, object] = (),
+    *,
+    content_length: int | None = None,
+    chunked: bool = False,
+    keep_alive: bool = True,
+    http_1_0: bool = False,
+    date: bool = True,
+    server: bytes | str | None = None,
+) -> bytes:
+    """The response head: status line, ``Date``, ``Server``, *fields*, framing, ``Connection``.
+
+    Framing: ``Content-Length`` when *content_length* is not None, else ``Transfer-Encoding:
+    chunked`` when *chunked*, else none (close-delimited or empty body). 1xx and 204 never carry
+    either, 304 never carries Transfer-Encoding; those are omitted silently. ``Connection: close``
+    when not *keep_alive*; ``Connection: keep-alive`` for a persistent HTTP/1.0 exchange.
+    """
+    code = _check_status(status)
+    _check_content_length(content_length)
+    if chunked and content_length is not None:
+        # RFC 9112 §6.2: never Content-Length with Transfer-Encoding (a smuggling vector).
+        raise ValueError("content_length and chunked are mutually exclusive")
+    if chunked and http_1_0:
+        # RFC 9112 §6.1: no Transfer-Encoding to an HTTP/1.0 client; the body is close-delimited.
+        raise ValueError("an HTTP/1.0 response cannot use chunked transfer coding")
+    parts = [status_line(code)]
+    if date:
+        parts.append(_date_field())
+    if server is not None:
+        # RFC 9110 §10.2.4: Server is text, so unlike a field value it is never an int.
+        parts += (b"Server: ", _field_value(server, "server"), b"\r\n")
+    parts.append(write_fields(fields))
+    if content_length is not None:
+        if not _no_content_length(code):
+            parts.append(b"Content-Length: %d\r\n" % content_length)
+    elif chunked and not _no_content_length(code) and code != 304:
+        # RFC 9112 §6.1: never Transfer-Encoding in a 1xx or 204; in a 304 it MAY only announce
+        # a coding that was never applied, so it is left out there too.
+        parts.append(b"Transfer-Encoding: chunked\r\n")
+    if not keep_alive:
+        parts.append(b"Connection: close\r\n")
+    elif http_1_0:
+        # RFC 9112 §9.3: an HTTP/1.0 connection persists only when the response says keep-alive.
+        parts.append(b"Connection: keep-alive\r\n")
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def write_response(
+    status: int,
+    fields: Iterable[tuple[object, object]] | Mapping[object, object],
+    body: bytes | bytearray | memoryview,
+    *,
+    keep_alive: bool = True,
+    http_1_0: bool = False,
+    head: bool = False,
+    date: bool = True,
+    server: bytes | str | None = None,
+) -> bytes:
+    """A whole response in one bytes object: the head with ``Content-Length`` and *body*.
+
+    ``head=True`` (a HEAD request, RFC 9110 §9.3.2) keeps the Content-Length of the body the GET
+    would have sent and drops the body. 1xx, 204 and 304 carry neither (RFC 9110 §6.4.1: they
+    have no content).
+    """
+    code = _check_status(status)
+    if type(body) is bytes:
+        length = len(body)
+    else:
+        # Any C-contiguous buffer; its length in bytes, whatever its item size.
+        with memoryview(body) as view:
+            if not view.c_contiguous:
+                raise BufferError("body must be a C-contiguous buffer")
+            length = view.nbytes
+    if code < 200 or code == 204 or code == 304:
+        return write_head(
+            code, fields, keep_alive=keep_alive, http_1_0=http_1_0, date=date, server=server
+        )
+    out = write_head(
+        code,
+        fields,
+        content_length=length,
+        keep_alive=keep_alive,
+        http_1_0=http_1_0,
+        date=date,
+        server=server,
+    )
+    if head or not length:
+        return out
+    return b"".join((out, body))

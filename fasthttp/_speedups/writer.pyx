@@ -1,0 +1,521 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, embedsignature=True
+"""Response-head serialization: the compiled twin of ``fasthttp/_pure/writer.py``.
+
+Strategy: one pass over the arguments validates every piece and records a pointer and a length
+for it (holding a strong reference to the object that owns the bytes); the exact output size is
+then known, so the response is built in one allocation, ``PyBytes_FromStringAndSize(NULL, n)``,
+filled with memcpy. No intermediate bytes objects, no join.
+
+The pure twin is the specification: output is byte-identical and errors have the same types,
+raised in the same order: the status; then ``content_length`` and the framing contradictions
+(``write_head``) or the body (``write_response``); then ``server``; then each field in order,
+name before value. The reason table and the date formatter are the pure twin's
+own (``_spec.REASONS`` via ``_build_status_line``, ``_format_date``): they run once per status
+code and once per second, so sharing them costs nothing and keeps the twins from drifting.
+
+PERF: benchmarks/bench_writer.py (``write_response`` plaintext, JSON, chunked head, 10 fields,
+``status_line``) compares this module with the pure twin.
+"""
+
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_CheckExact, PyBytes_GET_SIZE
+from cpython.dict cimport PyDict_CheckExact
+from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
+from cpython.list cimport PyList_CheckExact
+from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_AsLongLongAndOverflow, PyLong_Check
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_XDECREF, Py_XINCREF
+from cpython.tuple cimport PyTuple_CheckExact
+from cpython.unicode cimport (
+    PyUnicode_1BYTE_KIND,
+    PyUnicode_Check,
+    PyUnicode_DATA,
+    PyUnicode_GET_LENGTH,
+    PyUnicode_KIND,
+)
+from libc.string cimport memcpy
+
+import time
+from collections.abc import Mapping
+
+from fasthttp._pure import writer as _spec
+from fasthttp.errors import InvalidResponseHeader
+
+cdef extern from *:
+    """
+    /* PyUnicode_READY is a no-op (and deprecated) from 3.12, where every str is ready. */
+    #if PY_VERSION_HEX >= 0x030C0000
+    #define FH_UNICODE_READY(o) (0)
+    #else
+    #define FH_UNICODE_READY(o) PyUnicode_READY(o)
+    #endif
+    """
+    int FH_UNICODE_READY(object) except -1
+    object PyBytes_FromStringAndSize(const char *v, Py_ssize_t n)
+
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response")
+
+#: The clock behind ``http_date``. NOTE: a seam for tests, which patch ``writer._clock`` of
+#: either twin; it is looked up as a module global on every use, so the patch takes effect.
+_clock = time.time
+
+
+# --- character classes (RFC 9110 §5.6.2 tchar, §5.5 field-vchar / SP / HTAB) -------------------
+
+cdef unsigned char _TCHAR[256]
+cdef unsigned char _VALUE_OK[256]
+
+
+cdef void _init_tables():
+    cdef int c
+    cdef bytes extra = b"!#$%&'*+-.^_`|~"
+    for c in range(256):
+        _TCHAR[c] = (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122)
+        # HTAB, SP, VCHAR (0x21-0x7E) and obs-text (0x80-0xFF); never CR, LF, NUL, CTL or DEL.
+        _VALUE_OK[c] = c == 9 or (32 <= c <= 126) or c >= 128
+    for c in extra:
+        _TCHAR[c] = 1
+
+
+_init_tables()
+
+
+# --- status line --------------------------------------------------------------------------------
+
+# Status lines by code - 100, filled on first use and kept for the life of the process.
+cdef PyObject* _LINES[900]
+
+
+cdef long _check_status(object status) except -1:
+    # RFC 9112 §4: status-code = 3DIGIT, so 100..999. Any int (bool, IntEnum) is accepted by
+    # value, as in the pure twin's ``isinstance(status, int)``.
+    cdef int overflow = 0
+    cdef long code
+    if PyLong_Check(status):
+        code = PyLong_AsLongAndOverflow(status, &overflow)
+        if overflow == 0 and 100 <= code <= 999:
+            return code
+    raise ValueError(f"invalid HTTP status code: {status!r}")
+
+
+cdef inline object _status_line(long code):
+    cdef PyObject* line = _LINES[code - 100]
+    if line is NULL:
+        obj = _spec._build_status_line(code)
+        if not PyBytes_CheckExact(obj):
+            raise TypeError("status line must be bytes")
+        Py_XINCREF(<PyObject*>obj)
+        _LINES[code - 100] = <PyObject*>obj
+        return obj
+    return <object>line
+
+
+def status_line(status):
+    """``b"HTTP/1.1 200 OK\\r\\n"``: the status line for *status*, cached per code."""
+    return _status_line(_check_status(status))
+
+
+# --- Date (RFC 9110 §6.6.1, IMF-fixdate §5.6.7) ------------------------------------------------
+
+cdef bint _date_set = False
+cdef long long _date_second = 0
+cdef object _date_value = b""
+cdef object _date_line = b""
+
+
+cdef object _date_field():
+    """``b"Date: ...\\r\\n"``, recomputed when ``int(_clock())`` changes (as the pure twin)."""
+    global _date_set, _date_second, _date_value, _date_line
+    cdef double d
+    cdef long long second
+    now = _clock()
+    # PERF: the usual float from time.time() is truncated in C, exactly as int() truncates.
+    if PyFloat_CheckExact(now) and -1e15 < PyFloat_AS_DOUBLE(now) < 1e15:
+        second = <long long>PyFloat_AS_DOUBLE(now)
+    else:
+        second = int(now)
+    if not _date_set or second != _date_second:
+        value = _spec._format_date(second)
+        _date_line = b"Date: " + value + b"\r\n"
+        _date_value = value
+        _date_second = second
+        _date_set = True
+    return _date_line
+
+
+def http_date():
+    """The current time as an IMF-fixdate (RFC 9110 §5.6.7), recomputed at most once a second."""
+    _date_field()
+    return _date_value
+
+
+# --- fields ---------------------------------------------------------------------------------------
+
+cdef struct Piece:
+    PyObject* name_ref   # strong references: they keep name/value alive while we point into them
+    PyObject* value_ref
+    const char* name
+    Py_ssize_t name_len
+    const char* value
+    Py_ssize_t value_len
+
+
+cdef struct Pieces:
+    Piece* items
+    Py_ssize_t count
+    Py_ssize_t capacity
+    Py_ssize_t size      # bytes of the "name: value\r\n" lines so far
+    Piece small[12]      # PERF: no heap allocation for up to 12 fields
+
+
+cdef inline void _pieces_init(Pieces* p):
+    p.items = p.small
+    p.count = 0
+    p.capacity = 12
+    p.size = 0
+
+
+cdef void _pieces_release(Pieces* p):
+    cdef Py_ssize_t i
+    for i in range(p.count):
+        Py_XDECREF(p.items[i].name_ref)
+        Py_XDECREF(p.items[i].value_ref)
+    if p.items != p.small:
+        PyMem_Free(p.items)
+    p.items = p.small
+    p.count = 0
+
+
+cdef int _pieces_grow(Pieces* p) except -1:
+    cdef Py_ssize_t capacity = p.capacity * 2
+    cdef Piece* items
+    if p.items == p.small:
+        items = <Piece*>PyMem_Malloc(capacity * sizeof(Piece))
+        if items is NULL:
+            raise MemoryError()
+        memcpy(items, p.small, p.count * sizeof(Piece))
+    else:
+        items = <Piece*>PyMem_Realloc(p.items, capacity * sizeof(Piece))
+        if items is NULL:
+            raise MemoryError()
+    p.items = items
+    p.capacity = capacity
+    return 0
+
+
+cdef int _text(object part, const char** ptr, Py_ssize_t* length, str what) except -1:
+    """Point at the octets of a ``bytes`` or latin-1 ``str`` *part* (RFC 9110 §5.5)."""
+    if PyBytes_Check(part):
+        ptr[0] = PyBytes_AS_STRING(part)
+        length[0] = PyBytes_GET_SIZE(part)
+        return 0
+    if PyUnicode_Check(part):
+        FH_UNICODE_READY(part)
+        # NOTE: a str is stored in its narrowest kind (PEP 393), so UCS1 is exactly "encodes as
+        # latin-1", and its buffer *is* the latin-1 encoding.
+        if PyUnicode_KIND(part) != PyUnicode_1BYTE_KIND:
+            raise InvalidResponseHeader(f"header {what} is not latin-1: {part!r}")
+        ptr[0] = <const char*>PyUnicode_DATA(part)
+        length[0] = PyUnicode_GET_LENGTH(part)
+        return 0
+    raise TypeError(f"header {what} must be str or bytes, not {type(part).__name__}")
+
+
+cdef inline bint _is_token(const unsigned char* s, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    if n == 0:
+        return False
+    for i in range(n):
+        if not _TCHAR[s[i]]:
+            return False
+    return True
+
+
+cdef inline bint _is_field_value(const unsigned char* s, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        if not _VALUE_OK[s[i]]:
+            return False
+    return True
+
+
+cdef int _field_value(object value, const char** ptr, Py_ssize_t* length, str what) except -1:
+    _text(value, ptr, length, what)
+    # APPSEC: CR/LF would split the response; NUL, other CTLs and DEL are refused too.
+    if not _is_field_value(<const unsigned char*>ptr[0], length[0]):
+        raise InvalidResponseHeader(f"invalid header {what}: {value!r}")
+    return 0
+
+
+cdef int _add_field(Pieces* p, object name, object value) except -1:
+    cdef const char* name_ptr
+    cdef const char* value_ptr
+    cdef Py_ssize_t name_len, value_len
+    cdef Piece* piece
+    _text(name, &name_ptr, &name_len, "name")
+    # APPSEC: a non-token name could smuggle ':' , CR/LF or whitespace (RFC 9112 §5.1).
+    if not _is_token(<const unsigned char*>name_ptr, name_len):
+        raise InvalidResponseHeader(f"invalid header name: {name!r}")
+    if PyLong_Check(value):
+        # NOTE: the same "%d" the pure twin uses, so int subclasses format identically.
+        value = b"%d" % value
+        value_ptr = PyBytes_AS_STRING(value)
+        value_len = PyBytes_GET_SIZE(value)
+    else:
+        _field_value(value, &value_ptr, &value_len, "value")
+    if p.count == p.capacity:
+        _pieces_grow(p)
+    piece = &p.items[p.count]
+    Py_XINCREF(<PyObject*>name)
+    Py_XINCREF(<PyObject*>value)
+    piece.name_ref = <PyObject*>name
+    piece.value_ref = <PyObject*>value
+    piece.name = name_ptr
+    piece.name_len = name_len
+    piece.value = value_ptr
+    piece.value_len = value_len
+    p.count += 1
+    p.size += name_len + value_len + 4   # ": " and CRLF
+    return 0
+
+
+cdef int _collect(Pieces* p, object fields) except -1:
+    # Same dispatch as the pure twin: a list or tuple is iterated as pairs, any other Mapping
+    # through items(), anything else as an iterable of pairs.
+    if not (PyList_CheckExact(fields) or PyTuple_CheckExact(fields)):
+        if PyDict_CheckExact(fields):
+            fields = fields.items()
+        elif not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
+            fields = fields.items()
+    for pair in fields:
+        name, value = pair
+        _add_field(p, name, value)
+    return 0
+
+
+# --- assembly -------------------------------------------------------------------------------------
+
+cdef inline char* _put(char* dst, const char* src, Py_ssize_t n) noexcept nogil:
+    memcpy(dst, src, n)
+    return dst + n
+
+
+cdef inline char* _put_fields(char* dst, Pieces* p) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef Piece* piece
+    for i in range(p.count):
+        piece = &p.items[i]
+        dst = _put(dst, piece.name, piece.name_len)
+        dst[0] = b':'
+        dst[1] = b' '
+        dst = _put(dst + 2, piece.value, piece.value_len)
+        dst[0] = b'\r'
+        dst[1] = b'\n'
+        dst += 2
+    return dst
+
+
+cdef struct Head:
+    long code
+    bint date
+    const char* server        # NULL: no Server field
+    Py_ssize_t server_len
+    const char* length        # decimal Content-Length digits, NULL: none
+    Py_ssize_t length_len
+    bint chunked              # Transfer-Encoding: chunked (already filtered by status)
+    bint keep_alive
+    bint http_1_0
+    const char* body
+    Py_ssize_t body_len
+
+
+# Literal pieces and their lengths.
+cdef const char* K_SERVER = b"Server: "                          # 8
+cdef const char* K_LENGTH = b"Content-Length: "                  # 16
+cdef const char* K_CHUNKED = b"Transfer-Encoding: chunked\r\n"   # 28
+cdef const char* K_CLOSE = b"Connection: close\r\n"              # 19
+cdef const char* K_KEEP_ALIVE = b"Connection: keep-alive\r\n"    # 24
+
+
+cdef object _assemble(Head* h, Pieces* p):
+    """One allocation of the exact size, then memcpy of every piece in wire order."""
+    line = _status_line(h.code)
+    date_line = _date_field() if h.date else None
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(line) + p.size + 2 + h.body_len
+    if date_line is not None:
+        n += PyBytes_GET_SIZE(date_line)
+    if h.server is not NULL:
+        n += 8 + h.server_len + 2
+    if h.length is not NULL:
+        n += 16 + h.length_len + 2
+    elif h.chunked:
+        n += 28
+    if not h.keep_alive:
+        n += 19
+    elif h.http_1_0:
+        n += 24
+    out = PyBytes_FromStringAndSize(NULL, n)
+    cdef char* dst = PyBytes_AS_STRING(out)
+    dst = _put(dst, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
+    if date_line is not None:
+        dst = _put(dst, PyBytes_AS_STRING(date_line), PyBytes_GET_SIZE(date_line))
+    if h.server is not NULL:
+        dst = _put(dst, K_SERVER, 8)
+        dst = _put(dst, h.server, h.server_len)
+        dst = _put(dst, b"\r\n", 2)
+    dst = _put_fields(dst, p)
+    if h.length is not NULL:
+        dst = _put(dst, K_LENGTH, 16)
+        dst = _put(dst, h.length, h.length_len)
+        dst = _put(dst, b"\r\n", 2)
+    elif h.chunked:
+        dst = _put(dst, K_CHUNKED, 28)
+    if not h.keep_alive:
+        dst = _put(dst, K_CLOSE, 19)
+    elif h.http_1_0:
+        # RFC 9112 §9.3: an HTTP/1.0 connection persists only when the response says keep-alive.
+        dst = _put(dst, K_KEEP_ALIVE, 24)
+    dst = _put(dst, b"\r\n", 2)
+    if h.body_len:
+        _put(dst, h.body, h.body_len)
+    return out
+
+
+cdef inline Py_ssize_t _digits(char* buf, unsigned long long value) noexcept nogil:
+    """Write *value* in decimal at the end of ``buf[24]``; return the index of the first digit."""
+    cdef Py_ssize_t i = 24
+    while True:
+        i -= 1
+        buf[i] = <char>(48 + value % 10)
+        value //= 10
+        if value == 0:
+            return i
+
+
+cdef inline bint _bodiless(long code) noexcept nogil:
+    # RFC 9110 §8.6 / RFC 9112 §6.1: 1xx and 204 never carry Content-Length or Transfer-Encoding.
+    return code < 200 or code == 204
+
+
+def write_fields(fields):
+    """``name: value\\r\\n`` for each ``(name, value)`` pair, in order, validated."""
+    cdef Pieces p
+    _pieces_init(&p)
+    try:
+        _collect(&p, fields)
+        out = PyBytes_FromStringAndSize(NULL, p.size)
+        _put_fields(PyBytes_AS_STRING(out), &p)
+        return out
+    finally:
+        _pieces_release(&p)
+
+
+def write_head(status, fields=(), *, content_length=None, bint chunked=False,
+               bint keep_alive=True, bint http_1_0=False, bint date=True, server=None):
+    """The response head: status line, ``Date``, ``Server``, *fields*, framing, ``Connection``."""
+    cdef Head h
+    cdef Pieces p
+    cdef char digits[24]
+    cdef Py_ssize_t first
+    cdef long long length = -1
+    cdef int overflow = 0
+    big_length = None
+    h.code = _check_status(status)
+    if content_length is not None:
+        if not PyLong_Check(content_length):
+            raise TypeError(
+                f"content_length must be an int, not {type(content_length).__name__}")
+        length = PyLong_AsLongLongAndOverflow(content_length, &overflow)
+        if overflow < 0 or (overflow == 0 and length < 0):
+            raise ValueError(f"negative content_length: {content_length!r}")
+        if overflow > 0:
+            big_length = b"%d" % content_length   # NOTE: absurd but valid; format as Python does
+    if chunked and content_length is not None:
+        # RFC 9112 §6.2: never Content-Length with Transfer-Encoding (a smuggling vector).
+        raise ValueError("content_length and chunked are mutually exclusive")
+    if chunked and http_1_0:
+        # RFC 9112 §6.1: no Transfer-Encoding to an HTTP/1.0 client; the body is close-delimited.
+        raise ValueError("an HTTP/1.0 response cannot use chunked transfer coding")
+    h.date = date
+    h.server = NULL
+    h.server_len = 0
+    h.length = NULL
+    h.length_len = 0
+    h.chunked = False
+    h.keep_alive = keep_alive
+    h.http_1_0 = http_1_0
+    h.body = NULL
+    h.body_len = 0
+    if server is not None:
+        _field_value(server, &h.server, &h.server_len, "server")
+    if content_length is not None:
+        if not _bodiless(h.code):
+            if big_length is not None:
+                h.length = PyBytes_AS_STRING(big_length)
+                h.length_len = PyBytes_GET_SIZE(big_length)
+            else:
+                first = _digits(digits, <unsigned long long>length)
+                h.length = digits + first
+                h.length_len = 24 - first
+    elif chunked:
+        # RFC 9112 §6.1: never in a 1xx or 204; left out of a 304 as well (as the pure twin).
+        h.chunked = not _bodiless(h.code) and h.code != 304
+    _pieces_init(&p)
+    try:
+        _collect(&p, fields)
+        return _assemble(&h, &p)
+    finally:
+        _pieces_release(&p)
+
+
+def write_response(status, fields, body, *, bint keep_alive=True, bint http_1_0=False,
+                   bint head=False, bint date=True, server=None):
+    """A whole response in one bytes object: the head with ``Content-Length`` and *body*."""
+    cdef Head h
+    cdef Pieces p
+    cdef Py_buffer view
+    cdef bint have_view = False
+    cdef char digits[24]
+    cdef Py_ssize_t first
+    h.code = _check_status(status)
+    if PyBytes_CheckExact(body):
+        h.body = PyBytes_AS_STRING(body)
+        h.body_len = PyBytes_GET_SIZE(body)
+    else:
+        # Any C-contiguous buffer (bytearray, memoryview, ...); PyBUF_SIMPLE refuses the rest
+        # with BufferError, as the pure twin does.
+        PyObject_GetBuffer(body, &view, PyBUF_SIMPLE)
+        have_view = True
+        h.body = <const char*>view.buf
+        h.body_len = view.len
+    try:
+        h.date = date
+        h.server = NULL
+        h.server_len = 0
+        h.chunked = False
+        h.keep_alive = keep_alive
+        h.http_1_0 = http_1_0
+        if server is not None:
+            _field_value(server, &h.server, &h.server_len, "server")
+        if _bodiless(h.code) or h.code == 304:
+            # RFC 9110 §6.4.1: 1xx, 204 and 304 have no content, hence no Content-Length.
+            h.length = NULL
+            h.length_len = 0
+            h.body_len = 0
+        else:
+            first = _digits(digits, <unsigned long long>h.body_len)
+            h.length = digits + first
+            h.length_len = 24 - first
+            if head:
+                # RFC 9110 §9.3.2: HEAD gets the GET's Content-Length and no content.
+                h.body_len = 0
+        _pieces_init(&p)
+        try:
+            _collect(&p, fields)
+            return _assemble(&h, &p)
+        finally:
+            _pieces_release(&p)
+    finally:
+        if have_view:
+            PyBuffer_Release(&view)

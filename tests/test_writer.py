@@ -1,0 +1,786 @@
+"""The response-head writer (``fasthttp.writer``): status lines, Date, fields, heads, responses.
+
+Every test runs against both twins through the ``impl`` fixture; the parity tests at the end feed
+the same generated inputs to both and require equal bytes or equal error types.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import datetime
+import email.utils
+import enum
+import inspect
+import re
+import types
+from collections.abc import Iterator, Mapping
+
+import httptools
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fasthttp.errors import InvalidResponseHeader
+
+# 1994-11-06 08:49:37 UTC, the example of RFC 9110 §5.6.7.
+RFC_EXAMPLE_SECOND = 784111777
+RFC_EXAMPLE_DATE = b"Sun, 06 Nov 1994 08:49:37 GMT"
+
+
+@contextlib.contextmanager
+def frozen(module: types.ModuleType, now: float) -> Iterator[None]:
+    """Stop the writer's clock at *now*: both twins read the time through ``writer._clock``."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(module, "_clock", lambda: now)
+        yield
+
+
+# --- status_line --------------------------------------------------------------------------------
+
+REASONS = {
+    100: b"Continue",
+    101: b"Switching Protocols",
+    103: b"Early Hints",
+    200: b"OK",
+    201: b"Created",
+    202: b"Accepted",
+    203: b"Non-Authoritative Information",
+    204: b"No Content",
+    205: b"Reset Content",
+    206: b"Partial Content",
+    207: b"Multi-Status",
+    208: b"Already Reported",
+    226: b"IM Used",
+    300: b"Multiple Choices",
+    301: b"Moved Permanently",
+    302: b"Found",
+    303: b"See Other",
+    304: b"Not Modified",
+    305: b"Use Proxy",
+    307: b"Temporary Redirect",
+    308: b"Permanent Redirect",
+    400: b"Bad Request",
+    401: b"Unauthorized",
+    402: b"Payment Required",
+    403: b"Forbidden",
+    404: b"Not Found",
+    405: b"Method Not Allowed",
+    406: b"Not Acceptable",
+    407: b"Proxy Authentication Required",
+    408: b"Request Timeout",
+    409: b"Conflict",
+    410: b"Gone",
+    411: b"Length Required",
+    412: b"Precondition Failed",
+    413: b"Content Too Large",
+    414: b"URI Too Long",
+    415: b"Unsupported Media Type",
+    416: b"Range Not Satisfiable",
+    417: b"Expectation Failed",
+    418: b"I'm a teapot",
+    421: b"Misdirected Request",
+    422: b"Unprocessable Content",
+    425: b"Too Early",
+    426: b"Upgrade Required",
+    428: b"Precondition Required",
+    429: b"Too Many Requests",
+    431: b"Request Header Fields Too Large",
+    451: b"Unavailable For Legal Reasons",
+    500: b"Internal Server Error",
+    501: b"Not Implemented",
+    502: b"Bad Gateway",
+    503: b"Service Unavailable",
+    504: b"Gateway Timeout",
+    505: b"HTTP Version Not Supported",
+    506: b"Variant Also Negotiates",
+    507: b"Insufficient Storage",
+    508: b"Loop Detected",
+    510: b"Not Extended",
+    511: b"Network Authentication Required",
+}
+
+
+def test_status_line_is_http_1_1_code_and_reason(impl):
+    assert impl.writer.status_line(200) == b"HTTP/1.1 200 OK\r\n"
+
+
+@pytest.mark.parametrize(("code", "reason"), sorted(REASONS.items()))
+def test_status_line_carries_the_registered_reason_phrase(impl, code, reason):
+    assert impl.writer.status_line(code) == b"HTTP/1.1 %d %s\r\n" % (code, reason)
+
+
+@pytest.mark.parametrize("code", [102, 199, 209, 306, 420, 499, 509, 599, 600, 999])
+def test_status_line_of_an_unregistered_code_keeps_the_space_before_an_empty_reason(impl, code):
+    assert impl.writer.status_line(code) == b"HTTP/1.1 %d \r\n" % code
+
+
+@pytest.mark.parametrize(
+    "status",
+    [0, 99, -200, 1000, 10**30, -(10**30), True, 200.0, "200", b"200", None],
+    ids=repr,
+)
+def test_status_line_rejects_what_is_not_an_int_in_100_to_999(impl, status):
+    with pytest.raises(ValueError):
+        impl.writer.status_line(status)
+
+
+def test_status_line_accepts_an_int_enum_by_value(impl):
+    class Status(enum.IntEnum):
+        NOT_FOUND = 404
+
+    assert impl.writer.status_line(Status.NOT_FOUND) == b"HTTP/1.1 404 Not Found\r\n"
+
+
+def test_status_line_is_cached_per_code(impl):
+    first = impl.writer.status_line(404)
+    assert impl.writer.status_line(404) == first
+    assert impl.writer.status_line(404) is first
+
+
+# --- http_date ----------------------------------------------------------------------------------
+
+IMF_FIXDATE = re.compile(
+    rb"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d "
+    rb"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT"
+)
+
+
+def test_http_date_is_an_imf_fixdate_of_now(impl):
+    value = impl.writer.http_date()
+    assert IMF_FIXDATE.fullmatch(value)
+    parsed = email.utils.parsedate_to_datetime(value.decode("ascii"))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert abs((parsed - now).total_seconds()) < 3
+
+
+def test_http_date_formats_the_rfc_9110_example(impl):
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND + 0.25):
+        assert impl.writer.http_date() == RFC_EXAMPLE_DATE
+
+
+def test_http_date_is_cached_within_a_second(impl):
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND + 0.1):
+        first = impl.writer.http_date()
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND + 0.9):
+        assert impl.writer.http_date() is first
+
+
+def test_http_date_changes_when_the_second_changes(impl):
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND + 0.999):
+        assert impl.writer.http_date() == RFC_EXAMPLE_DATE
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND + 1.0):
+        assert impl.writer.http_date() == b"Sun, 06 Nov 1994 08:49:38 GMT"
+
+
+def test_http_date_accepts_an_int_clock(impl):
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND):
+        assert impl.writer.http_date() == RFC_EXAMPLE_DATE
+
+
+@settings(max_examples=200)
+@given(second=st.integers(min_value=0, max_value=253402300799))  # up to 9999-12-31T23:59:59Z
+def test_http_date_matches_the_stdlib_formatter_for_any_second(impl, second):
+    # email.utils.formatdate(usegmt=True) writes the IMF-fixdate without the locale.
+    with frozen(impl.writer, second):
+        assert impl.writer.http_date() == email.utils.formatdate(second, usegmt=True).encode()
+
+
+def test_write_head_uses_the_cached_date(impl):
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND):
+        head = impl.writer.write_head(200)
+    assert head == b"HTTP/1.1 200 OK\r\nDate: " + RFC_EXAMPLE_DATE + b"\r\n\r\n"
+
+
+# --- write_fields -------------------------------------------------------------------------------
+
+
+def test_write_fields_writes_name_colon_space_value_crlf_in_order(impl):
+    fields = [(b"Content-Type", b"text/plain"), (b"X-B", b"2"), (b"X-A", b"1")]
+    assert impl.writer.write_fields(fields) == (b"Content-Type: text/plain\r\nX-B: 2\r\nX-A: 1\r\n")
+
+
+def test_write_fields_of_nothing_is_empty(impl):
+    assert impl.writer.write_fields([]) == b""
+    assert impl.writer.write_fields({}) == b""
+
+
+def test_write_fields_keeps_repeated_names(impl):
+    fields = [(b"Set-Cookie", b"a=1"), (b"Set-Cookie", b"b=2")]
+    assert impl.writer.write_fields(fields) == b"Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+
+
+def test_write_fields_keeps_the_name_case(impl):
+    assert impl.writer.write_fields([(b"x-CaSe", b"v")]) == b"x-CaSe: v\r\n"
+
+
+def test_write_fields_encodes_str_as_latin_1(impl):
+    assert impl.writer.write_fields([("X-Name", "caf\xe9")]) == b"X-Name: caf\xe9\r\n"
+
+
+def test_write_fields_writes_an_int_value_in_decimal(impl):
+    assert impl.writer.write_fields([(b"X-Count", 42), (b"X-Neg", -7)]) == (
+        b"X-Count: 42\r\nX-Neg: -7\r\n"
+    )
+
+
+def test_write_fields_accepts_a_mapping(impl):
+    assert impl.writer.write_fields({"A": "1", "B": b"2"}) == b"A: 1\r\nB: 2\r\n"
+
+
+def test_write_fields_accepts_a_mapping_that_is_not_a_dict(impl):
+    proxy = types.MappingProxyType({b"A": b"1"})
+    assert isinstance(proxy, Mapping)
+    assert impl.writer.write_fields(proxy) == b"A: 1\r\n"
+
+
+def test_write_fields_accepts_any_iterable_of_pairs(impl):
+    def pairs() -> Iterator[tuple[bytes, bytes]]:
+        yield b"A", b"1"
+        yield b"B", b"2"
+
+    assert impl.writer.write_fields(pairs()) == b"A: 1\r\nB: 2\r\n"
+    assert impl.writer.write_fields(((b"A", b"1"), [b"B", b"2"])) == b"A: 1\r\nB: 2\r\n"
+
+
+def test_write_fields_handles_more_fields_than_fit_in_a_small_buffer(impl):
+    fields = [(b"X-%d" % i, b"v" * i) for i in range(100)]
+    expected = b"".join(b"X-%d: %s\r\n" % (i, b"v" * i) for i in range(100))
+    assert impl.writer.write_fields(fields) == expected
+
+
+def test_write_fields_allows_an_empty_value(impl):
+    assert impl.writer.write_fields([(b"X-Empty", b"")]) == b"X-Empty: \r\n"
+
+
+def test_write_fields_allows_sp_htab_and_obs_text_in_a_value(impl):
+    value = b"a b\tc \x80\xff"
+    assert impl.writer.write_fields([(b"X", value)]) == b"X: " + value + b"\r\n"
+
+
+def test_write_fields_allows_every_tchar_in_a_name(impl):
+    name = b"!#$%&'*+-.^_`|~09AZaz"
+    assert impl.writer.write_fields([(name, b"v")]) == name + b": v\r\n"
+
+
+BAD_VALUE_BYTES = [b for b in range(256) if b != 9 and (b < 32 or b == 127)]
+
+
+@pytest.mark.parametrize("octet", BAD_VALUE_BYTES, ids=lambda b: f"0x{b:02x}")
+def test_write_fields_refuses_a_control_character_in_a_value(impl, octet):
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_fields([(b"X", b"a" + bytes([octet]) + b"b")])
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_fields([("X", "a" + chr(octet) + "b")])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"a\r\nSet-Cookie: evil=1", b"a\r\n\r\nHTTP/1.1 200 OK", b"\n", b"\r", b"\x00", b"x\r"],
+    ids=repr,
+)
+def test_write_fields_refuses_response_splitting_in_a_value(impl, value):
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_fields([(b"Location", value)])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        b"",
+        b"a b",
+        b"a:b",
+        b"a\r\nb",
+        b"a\n",
+        b"\x00",
+        b"a\tb",
+        b"(x)",
+        b"a,b",
+        b'"',
+        b"\x80",
+        b"\x7f",
+    ],
+    ids=repr,
+)
+def test_write_fields_refuses_a_name_that_is_not_a_token(impl, name):
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_fields([(name, b"v")])
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_fields([(name.decode("latin-1"), b"v")])
+
+
+@pytest.mark.parametrize("text", ["\u20ac", "caf\xe9\u0100", "\U0001f600"], ids=repr)
+def test_write_fields_refuses_a_str_that_is_not_latin_1(impl, text):
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_fields([("X", text)])
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_fields([(text, "v")])
+
+
+def test_write_fields_refuses_a_bad_field_after_good_ones(impl):
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_fields([(b"A", b"1")] * 20 + [(b"B", b"\r\n")])
+
+
+def test_invalid_response_header_is_a_value_error():
+    assert issubclass(InvalidResponseHeader, ValueError)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        (1, b"v"),
+        (None, b"v"),
+        (bytearray(b"X"), b"v"),
+        (b"X", None),
+        (b"X", 1.5),
+        (b"X", bytearray(b"v")),
+    ],
+    ids=repr,
+)
+def test_write_fields_refuses_a_name_or_value_of_the_wrong_type(impl, pair):
+    with pytest.raises(TypeError):
+        impl.writer.write_fields([pair])
+
+
+@pytest.mark.parametrize("pair", [(b"X",), (b"X", b"v", b"w"), ()], ids=repr)
+def test_write_fields_refuses_an_item_that_is_not_a_pair(impl, pair):
+    with pytest.raises(ValueError):
+        impl.writer.write_fields([pair])
+
+
+def test_write_fields_refuses_fields_that_are_not_iterable(impl):
+    with pytest.raises(TypeError):
+        impl.writer.write_fields(None)
+
+
+# --- write_head ---------------------------------------------------------------------------------
+
+
+def test_write_head_writes_status_fields_and_blank_line(impl):
+    head = impl.writer.write_head(200, [(b"Content-Type", b"text/plain")], date=False)
+    assert head == b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n"
+
+
+def test_write_head_orders_date_server_fields_framing_connection(impl):
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND):
+        head = impl.writer.write_head(
+            404,
+            [(b"Content-Type", b"text/html"), (b"X-A", b"1")],
+            content_length=9,
+            keep_alive=False,
+            server=b"fasthttp",
+        )
+    assert head == (
+        b"HTTP/1.1 404 Not Found\r\n"
+        b"Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+        b"Server: fasthttp\r\n"
+        b"Content-Type: text/html\r\n"
+        b"X-A: 1\r\n"
+        b"Content-Length: 9\r\n"
+        b"Connection: close\r\n"
+        b"\r\n"
+    )
+
+
+def test_write_head_without_fields_is_status_line_and_blank_line(impl):
+    assert impl.writer.write_head(200, date=False) == b"HTTP/1.1 200 OK\r\n\r\n"
+
+
+def test_write_head_accepts_a_str_server(impl):
+    head = impl.writer.write_head(200, date=False, server="fasthttp/0.1")
+    assert head == b"HTTP/1.1 200 OK\r\nServer: fasthttp/0.1\r\n\r\n"
+
+
+@pytest.mark.parametrize("server", [b"evil\r\nX: 1", "a\nb", "\u20ac"], ids=repr)
+def test_write_head_refuses_an_invalid_server(impl, server):
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_head(200, server=server)
+
+
+def test_write_head_refuses_a_server_that_is_not_text(impl):
+    with pytest.raises(TypeError):
+        impl.writer.write_head(200, server=1)
+
+
+def test_write_head_refuses_an_invalid_field(impl):
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_head(200, [(b"X", b"a\r\nb")])
+
+
+def test_write_head_writes_content_length(impl):
+    assert impl.writer.write_head(200, date=False, content_length=1234) == (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"
+    )
+
+
+def test_write_head_writes_a_zero_content_length(impl):
+    assert impl.writer.write_head(200, date=False, content_length=0) == (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    )
+
+
+def test_write_head_writes_a_content_length_beyond_64_bits(impl):
+    head = impl.writer.write_head(200, date=False, content_length=2**70)
+    assert head == b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % 2**70
+
+
+def test_write_head_writes_transfer_encoding_chunked(impl):
+    assert impl.writer.write_head(200, date=False, chunked=True) == (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+
+
+def test_write_head_without_framing_leaves_the_body_close_delimited(impl):
+    head = impl.writer.write_head(200, date=False, keep_alive=False)
+    assert head == b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+
+
+@pytest.mark.parametrize("status", [100, 101, 103, 199, 204])
+def test_write_head_omits_content_length_for_1xx_and_204(impl, status):
+    head = impl.writer.write_head(status, date=False, content_length=5)
+    assert head == impl.writer.status_line(status) + b"\r\n"
+
+
+@pytest.mark.parametrize("status", [100, 101, 103, 199, 204, 304])
+def test_write_head_omits_transfer_encoding_for_1xx_204_and_304(impl, status):
+    head = impl.writer.write_head(status, date=False, chunked=True)
+    assert head == impl.writer.status_line(status) + b"\r\n"
+
+
+def test_write_head_keeps_content_length_for_304(impl):
+    # RFC 9110 §8.6: a 304 may state the length of the representation it did not send.
+    head = impl.writer.write_head(304, date=False, content_length=5)
+    assert head == b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"
+
+
+def test_write_head_says_connection_close_when_not_keeping_alive(impl):
+    head = impl.writer.write_head(200, date=False, content_length=0, keep_alive=False)
+    assert head == b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+def test_write_head_says_connection_keep_alive_to_a_persistent_http_1_0_client(impl):
+    head = impl.writer.write_head(200, date=False, content_length=0, http_1_0=True)
+    assert head == b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"
+
+
+def test_write_head_says_connection_close_to_a_closing_http_1_0_client(impl):
+    head = impl.writer.write_head(200, date=False, http_1_0=True, keep_alive=False)
+    assert head == b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+
+
+def test_write_head_says_nothing_about_a_persistent_http_1_1_connection(impl):
+    head = impl.writer.write_head(200, date=False, content_length=0)
+    assert b"Connection" not in head
+
+
+def test_write_head_refuses_chunked_for_http_1_0(impl):
+    with pytest.raises(ValueError):
+        impl.writer.write_head(200, chunked=True, http_1_0=True)
+
+
+def test_write_head_refuses_content_length_with_chunked(impl):
+    with pytest.raises(ValueError):
+        impl.writer.write_head(200, content_length=3, chunked=True)
+
+
+@pytest.mark.parametrize("length", [-1, -(2**70)])
+def test_write_head_refuses_a_negative_content_length(impl, length):
+    with pytest.raises(ValueError):
+        impl.writer.write_head(200, content_length=length)
+
+
+@pytest.mark.parametrize("length", ["5", 5.0, b"5"], ids=repr)
+def test_write_head_refuses_a_content_length_that_is_not_an_int(impl, length):
+    with pytest.raises(TypeError):
+        impl.writer.write_head(200, content_length=length)
+
+
+def test_write_head_refuses_an_invalid_status(impl):
+    with pytest.raises(ValueError):
+        impl.writer.write_head(1000)
+
+
+def test_write_head_writes_the_callers_fields_verbatim(impl):
+    # The framework keeps framing fields out of `fields`; the writer only validates them.
+    head = impl.writer.write_head(200, [(b"Content-Length", b"3")], date=False)
+    assert head == b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"
+
+
+# --- write_response -----------------------------------------------------------------------------
+
+
+def test_write_response_is_head_content_length_and_body(impl):
+    response = impl.writer.write_response(
+        200, [(b"content-type", b"text/plain")], b"Hello, World!", date=False
+    )
+    assert response == (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!"
+    )
+
+
+def test_write_response_includes_date_and_server(impl):
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND):
+        response = impl.writer.write_response(200, [], b"ok", server="fasthttp")
+    assert response == (
+        b"HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nServer: fasthttp\r\n"
+        b"Content-Length: 2\r\n\r\nok"
+    )
+
+
+def test_write_response_with_an_empty_body_says_content_length_0(impl):
+    assert impl.writer.write_response(200, [], b"", date=False) == (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    )
+
+
+def test_write_response_to_head_keeps_content_length_and_drops_the_body(impl):
+    response = impl.writer.write_response(200, [], b"Hello", head=True, date=False)
+    assert response == b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+
+
+@pytest.mark.parametrize("status", [100, 101, 199, 204, 304])
+def test_write_response_without_content_has_neither_content_length_nor_body(impl, status):
+    response = impl.writer.write_response(status, [(b"ETag", b'"x"')], b"ignored", date=False)
+    assert response == impl.writer.status_line(status) + b'ETag: "x"\r\n\r\n'
+
+
+def test_write_response_says_connection_close(impl):
+    response = impl.writer.write_response(200, [], b"x", keep_alive=False, date=False)
+    assert response == b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx"
+
+
+def test_write_response_says_keep_alive_to_http_1_0(impl):
+    response = impl.writer.write_response(200, [], b"x", http_1_0=True, date=False)
+    assert response == b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\nx"
+
+
+@pytest.mark.parametrize(
+    "body", [bytearray(b"abc"), memoryview(b"abc"), memoryview(b"xabcx")[1:4]], ids=repr
+)
+def test_write_response_accepts_bytes_like_bodies(impl, body):
+    assert impl.writer.write_response(200, [], body, date=False) == (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+    )
+
+
+def test_write_response_counts_the_bytes_of_a_wide_memoryview(impl):
+    body = memoryview(array.array("H", [0x4141, 0x4242]))
+    response = impl.writer.write_response(200, [], body, date=False)
+    assert response.endswith(b"Content-Length: 4\r\n\r\nAABB")
+
+
+def test_write_response_refuses_a_non_contiguous_body(impl):
+    with pytest.raises(BufferError):
+        impl.writer.write_response(200, [], memoryview(b"abcdef")[::2])
+
+
+@pytest.mark.parametrize("body", ["text", None, 3], ids=repr)
+def test_write_response_refuses_a_body_that_is_not_bytes_like(impl, body):
+    with pytest.raises(TypeError):
+        impl.writer.write_response(200, [], body)
+
+
+def test_write_response_refuses_an_invalid_field(impl):
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_response(200, [(b"X", b"\n")], b"")
+
+
+def test_write_response_refuses_an_invalid_status(impl):
+    with pytest.raises(ValueError):
+        impl.writer.write_response(99, [], b"")
+
+
+# --- round trip through httptools (llhttp) -----------------------------------------------------
+
+TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+FRAMING = {"content-length", "transfer-encoding", "connection", "upgrade", "keep-alive",
+           "proxy-connection"}  # fmt: skip
+VCHAR_OBS = bytes(range(0x21, 0x7F)) + bytes(range(0x80, 0x100))
+
+names = (
+    st.text(alphabet=TCHARS, min_size=1, max_size=20)
+    .filter(lambda n: n.lower() not in FRAMING)
+    .map(str.encode)
+)
+# RFC 9110 §5.5: field-content starts and ends with a visible octet (SP/HTAB only inside).
+values = st.one_of(
+    st.just(b""),
+    st.tuples(
+        st.sampled_from(VCHAR_OBS),
+        st.binary(max_size=30).map(lambda b: bytes(c for c in b if c in VCHAR_OBS + b" \t")),
+        st.sampled_from(VCHAR_OBS),
+    ).map(lambda t: bytes([t[0]]) + t[1] + bytes([t[2]])),
+)
+field_lists = st.lists(st.tuples(names, values), max_size=12)
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.fields: list[tuple[bytes, bytes]] = []
+        self.complete = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.fields.append((name, value))
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+@settings(suppress_health_check=[HealthCheck.filter_too_much])
+@given(fields=field_lists, status=st.sampled_from([200, 201, 404, 500, 599]))
+def test_write_head_round_trips_through_httptools(impl, fields, status):
+    head = impl.writer.write_head(status, fields, content_length=0, server=b"fh")
+    collector = _Collector()
+    parser = httptools.HttpResponseParser(collector)
+    parser.feed_data(head)
+    assert collector.complete
+    assert parser.get_status_code() == status
+    date, server, *rest, framing = collector.fields
+    assert date[0] == b"Date" and IMF_FIXDATE.fullmatch(date[1])
+    assert server == (b"Server", b"fh")
+    assert rest == fields
+    assert framing == (b"Content-Length", b"0")
+
+
+# --- the twins agree ------------------------------------------------------------------------------
+
+
+def test_twins_have_the_same_public_api(py_impl, c_impl):
+    assert py_impl.writer.__all__ == c_impl.writer.__all__
+    assert set(py_impl.writer.__all__) == {
+        "status_line", "http_date", "write_fields", "write_head", "write_response",
+    }  # fmt: skip
+    for name in py_impl.writer.__all__:
+        py_sig = inspect.signature(getattr(py_impl.writer, name))
+        c_sig = inspect.signature(getattr(c_impl.writer, name))
+        assert [(p.name, p.kind, p.default) for p in py_sig.parameters.values()] == [
+            (p.name, p.kind, p.default) for p in c_sig.parameters.values()
+        ], name
+
+
+# Inputs that are mostly valid, with every kind of invalid mixed in.
+any_name = st.one_of(
+    names,
+    st.text(alphabet=TCHARS, max_size=8),
+    st.binary(max_size=8),
+    st.text(max_size=6),
+    st.sampled_from([None, 1, bytearray(b"X")]),
+)
+any_value = st.one_of(
+    values,
+    st.binary(max_size=12),
+    st.text(max_size=8),
+    st.integers(),
+    st.booleans(),
+    st.sampled_from([None, 1.5, bytearray(b"v")]),
+)
+any_fields = st.one_of(
+    st.lists(st.tuples(any_name, any_value), max_size=14),
+    st.lists(st.tuples(names, values), max_size=14),
+    st.dictionaries(names, values, max_size=5),
+    st.lists(st.one_of(st.tuples(names), st.tuples(names, values, values)), max_size=2),
+)
+any_status = st.one_of(
+    st.sampled_from([100, 101, 200, 204, 206, 304, 404, 418, 599, 999]),
+    st.integers(min_value=-5, max_value=1100),
+    st.sampled_from([True, 200.0, "200", None, 2**64]),
+)
+any_length = st.one_of(
+    st.none(), st.integers(min_value=-3, max_value=2**66), st.sampled_from(["1", 1.0])
+)
+any_server = st.one_of(st.none(), values, st.binary(max_size=6), st.text(max_size=4))
+any_body = st.one_of(
+    st.binary(max_size=40),
+    st.binary(max_size=10).map(bytearray),
+    st.binary(max_size=10).map(memoryview),
+    st.sampled_from([memoryview(b"abcdef")[::2], "text", None]),
+)
+
+
+def _outcome(call):
+    try:
+        return ("ok", call())
+    except Exception as exc:  # noqa: BLE001 - the type is the result under comparison
+        return ("error", type(exc))
+
+
+def _both(py_impl, c_impl, fn_name, *args, **kwargs):
+    with frozen(py_impl.writer, RFC_EXAMPLE_SECOND), frozen(c_impl.writer, RFC_EXAMPLE_SECOND):
+        py = _outcome(lambda: getattr(py_impl.writer, fn_name)(*args, **kwargs))
+        c = _outcome(lambda: getattr(c_impl.writer, fn_name)(*args, **kwargs))
+    return py, c
+
+
+@settings(max_examples=300)
+@given(fields=any_fields)
+def test_twins_agree_on_write_fields(py_impl, c_impl, fields):
+    py, c = _both(py_impl, c_impl, "write_fields", fields)
+    assert py == c
+
+
+@settings(max_examples=300)
+@given(status=any_status)
+def test_twins_agree_on_status_line(py_impl, c_impl, status):
+    py, c = _both(py_impl, c_impl, "status_line", status)
+    assert py == c
+
+
+@settings(max_examples=300)
+@given(
+    status=any_status,
+    fields=any_fields,
+    content_length=any_length,
+    chunked=st.booleans(),
+    keep_alive=st.booleans(),
+    http_1_0=st.booleans(),
+    date=st.booleans(),
+    server=any_server,
+)
+def test_twins_agree_on_write_head(
+    py_impl, c_impl, status, fields, content_length, chunked, keep_alive, http_1_0, date, server
+):
+    py, c = _both(
+        py_impl,
+        c_impl,
+        "write_head",
+        status,
+        fields,
+        content_length=content_length,
+        chunked=chunked,
+        keep_alive=keep_alive,
+        http_1_0=http_1_0,
+        date=date,
+        server=server,
+    )
+    assert py == c
+
+
+@settings(max_examples=300)
+@given(
+    status=any_status,
+    fields=any_fields,
+    body=any_body,
+    keep_alive=st.booleans(),
+    http_1_0=st.booleans(),
+    head=st.booleans(),
+    date=st.booleans(),
+    server=any_server,
+)
+def test_twins_agree_on_write_response(
+    py_impl, c_impl, status, fields, body, keep_alive, http_1_0, head, date, server
+):
+    py, c = _both(
+        py_impl,
+        c_impl,
+        "write_response",
+        status,
+        fields,
+        body,
+        keep_alive=keep_alive,
+        http_1_0=http_1_0,
+        head=head,
+        date=date,
+        server=server,
+    )
+    assert py == c
