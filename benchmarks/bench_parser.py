@@ -50,7 +50,7 @@ CHUNKED_64K = (
 
 CASES = {
     "small_get": (SMALL_GET, 1, 1, 0),
-    "browser_get": (BROWSER_GET, 1, 13, 0),
+    "browser_get": (BROWSER_GET, 1, 12, 0),
     "pipelined_16": (PIPELINED_16, 16, 3, 0),
     "chunked_post_64k": (CHUNKED_64K, 1, 3, 65536),
 }
