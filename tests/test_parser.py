@@ -131,6 +131,11 @@ class TestRequestTargetForms:
         assert head.target == b"http://example.com:8080/a/b?c=d"
         assert (head.path, head.query) == ("/a/b", "c=d")
 
+    def test_absolute_form_with_an_empty_path_means_root(self, impl):
+        # RFC 9110 §4.2.3
+        head = impl.parser.RequestParser().feed(b"GET http://example.com?q HTTP/1.1\r\nHost: example.com\r\n\r\n")[0]
+        assert (head.path, head.query) == ("/", "q")
+
     def test_authority_form_is_for_connect_and_pauses_the_parser(self, impl):
         p = impl.parser.RequestParser()
         events = p.feed(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03tls")
@@ -151,7 +156,8 @@ class TestRequestTargetForms:
             b"CONNECT /path HTTP/1.1",
             b"CONNECT example.com HTTP/1.1",
             b"GET ftp://example.com/ HTTP/1.1",
-            b"GET http://example.com HTTP/1.1",
+            b"GET http:///no-host HTTP/1.1",
+            b"GET http://user@example.com/ HTTP/1.1",
             b"GET /a#frag HTTP/1.1",
             b"GET relative/path HTTP/1.1",
         ],

@@ -55,7 +55,11 @@ class EndOfMessage:
 
 
 def _parse_extensions(line: bytes, i: int) -> None:
-    """Validate ``*( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )`` (RFC 9112 §7.1.1)."""
+    """Validate ``*( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )`` (RFC 9112 §7.1.1).
+
+    BWS only ever precedes ";" or "=", so whitespace at the end of the line is refused, after a
+    size as after an extension.
+    """
     n = len(line)
     while i < n:
         while i < n and line[i] in _WS:
@@ -99,8 +103,6 @@ def _parse_extensions(line: bytes, i: int) -> None:
                     i += 1
                 if i == start:
                     raise BadRequest("invalid chunk extension value")
-            while i < n and line[i] in _WS:
-                i += 1
 
 
 class ChunkedDecoder:

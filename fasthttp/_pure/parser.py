@@ -60,11 +60,11 @@ _WS = (0x20, 0x09)
 # Request-target bytes: visible ASCII and obs-text; never SP, CTL or DEL (RFC 9112 §3.2).
 # "#" is refused too: a fragment is not part of any request-target form (RFC 9112 §3.2).
 _TARGET_OK = frozenset(set(range(0x21, 0x7F)) - {0x23} | set(range(0x80, 0x100)))
-# Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): unreserved, pct-encoded,
-# sub-delims, ":" and the IP-literal brackets.
-_HOST_OK = frozenset(
-    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=:[]"
-)
+# RFC 3986 §3.2.2: reg-name = *( unreserved / pct-encoded / sub-delims ); inside an IP-literal's
+# brackets we accept the same set plus ":" (a superset of IPv6address and IPvFuture).
+_REG_NAME = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=")
+_IP_LITERAL = _REG_NAME | {0x3A}
+_HEXDIG = frozenset(b"0123456789abcdefABCDEF")
 _METHODS = {m: m.decode() for m in (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE")}
 _END_OF_MESSAGE = EndOfMessage()
 
@@ -94,6 +94,10 @@ class RequestHead:
 
     @property
     def path(self) -> str:
+        # An absolute-form target with an empty path means "/" (RFC 9110 §4.2.3); only
+        # CONNECT's authority-form has no path at all.
+        if self._path_start == self._path_end and self.method != "CONNECT":
+            return "/"
         return self.target[self._path_start : self._path_end].decode("latin-1")
 
     @property
@@ -110,6 +114,45 @@ class RequestHead:
             f"<RequestHead {self.method} {self.target!r} HTTP/{self.version} "
             f"keep_alive={self.keep_alive} content_length={self.content_length} chunked={self.chunked}>"
         )
+
+
+def _authority_ok(value: bytes, need_port: bool) -> bool:
+    """Is *value* ``uri-host [ ":" port ]`` with a non-empty host (RFC 9110 §4.2, §7.2)?
+
+    Used for Host, the authority of an absolute-form target and CONNECT's authority-form (which
+    needs the port, RFC 9112 §3.2.3). Userinfo ("@") is refused (RFC 9110 §4.2.4).
+    """
+    n = len(value)
+    if n and value[0] == 0x5B:  # "[" IP-literal "]"
+        end = value.find(b"]")
+        if end < 2:
+            return False
+        for c in value[1:end]:
+            if c not in _IP_LITERAL:
+                return False
+        i = end + 1
+    else:
+        i = 0
+        while i < n and value[i] != 0x3A:  # ":"
+            c = value[i]
+            if c == 0x25:  # pct-encoded = "%" HEXDIG HEXDIG
+                if i + 2 >= n or value[i + 1] not in _HEXDIG or value[i + 2] not in _HEXDIG:
+                    return False
+                i += 3
+                continue
+            if c not in _REG_NAME:
+                return False
+            i += 1
+        if i == 0:
+            return False
+    if i == n:
+        return not need_port
+    if value[i] != 0x3A:
+        return False
+    port = value[i + 1 :]
+    if need_port and not port:
+        return False
+    return all(0x30 <= c <= 0x39 for c in port)
 
 
 def _tokens(values: list[bytes]) -> list[bytes]:
@@ -342,9 +385,8 @@ class RequestParser:
         # RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT), asterisk-form.
         method = head.method
         if method == "CONNECT":
-            # authority-form = uri-host ":" port
-            colon = target.rfind(b":")
-            if target[0] == 0x2F or colon <= 0 or not target[colon + 1 :].isdigit():
+            # authority-form = uri-host ":" port (RFC 9112 §3.2.3)
+            if not _authority_ok(target, True):
                 raise BadRequest("CONNECT needs an authority-form target")
             head._path_start = head._path_end = len(target)
             return
@@ -361,11 +403,12 @@ class RequestParser:
             scheme = target[:sep].lower() if sep > 0 else b""
             if scheme not in (b"http", b"https"):
                 raise BadRequest("invalid request target")
-            slash = target.find(b"/", sep + 3)
-            qmark = target.find(b"?", sep + 3)
-            if slash < 0 or (0 <= qmark < slash):
-                raise BadRequest("absolute-form target without a path")
-            start = slash
+            start = sep + 3
+            while start < len(target) and target[start] not in b"/?":
+                start += 1
+            # RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid.
+            if not _authority_ok(target[sep + 3 : start], False):
+                raise BadRequest("invalid authority in request target")
         q = target.find(b"?", start)
         head._path_start = start
         head._path_end = q if q >= 0 else len(target)
@@ -386,10 +429,9 @@ class RequestParser:
             raise BadRequest("more than one Host field")
         if not hosts and http11:
             raise BadRequest("HTTP/1.1 request without Host")
-        if hosts:
-            for c in hosts[0]:
-                if c not in _HOST_OK:
-                    raise BadRequest("invalid Host field value")
+        # An empty Host is allowed (RFC 9112 §3.2); anything else must be uri-host [":" port].
+        if hosts and hosts[0] and not _authority_ok(hosts[0], False):
+            raise BadRequest("invalid Host field value")
 
         content_length = None
         chunked = False
@@ -425,6 +467,11 @@ class RequestParser:
             if self.max_body_size is not None and content_length > self.max_body_size:
                 raise ContentTooLarge("Content-Length exceeds the limit")
 
+        # RFC 9110 §9.3.6: a CONNECT request has no content; a body here would be read as tunnel
+        # data by a proxy and as a request body by us.
+        if head.method == "CONNECT" and (chunked or content_length):  # type: ignore[union-attr]
+            raise BadRequest("CONNECT request with content")
+
         # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
         if http11:
             keep_alive = b"close" not in connection
@@ -438,8 +485,9 @@ class RequestParser:
         head.chunked = chunked  # type: ignore[union-attr]
         # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
         head.expect_continue = http11 and expect is not None and expect.lower() == b"100-continue"  # type: ignore[union-attr]
+        # RFC 9110 §7.8: Upgrade in an HTTP/1.0 request is ignored.
         head.upgrade = head.method == "CONNECT" or (  # type: ignore[union-attr]
-            b"upgrade" in connection and "upgrade" in headers
+            http11 and b"upgrade" in connection and "upgrade" in headers
         )
         events.append(head)
         self._current = head

@@ -114,8 +114,6 @@ cdef int _parse_extensions(const unsigned char* line, Py_ssize_t i, Py_ssize_t n
                     i += 1
                 if i == start:
                     raise BadRequest("invalid chunk extension value")
-            while i < n and _ws(line[i]):
-                i += 1
     return 0
 
 

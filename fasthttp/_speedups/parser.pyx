@@ -78,20 +78,23 @@ cdef extern from *:
         for (; i < n; i++) if (!fp_target_ok(p[i])) return 0;
         return 1;
     }
-    /* Host: unreserved / pct-encoded / sub-delims / ":" / "[" / "]" (RFC 3986 §3.2.2). */
-    static inline int fp_host_ok(unsigned char c) {
+    /* RFC 3986 §3.2.2 reg-name bytes: unreserved / sub-delims ("%" is handled apart). */
+    static inline int fp_reg_name(unsigned char c) {
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
         switch (c) {
-        case '-': case '.': case '_': case '~': case '%': case '!': case '$': case '&': case '\\'':
-        case '(': case ')': case '*': case '+': case ',': case ';': case '=': case ':': case '[':
-        case ']': return 1;
+        case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\\'':
+        case '(': case ')': case '*': case '+': case ',': case ';': case '=': return 1;
         }
         return 0;
+    }
+    static inline int fp_hexdig(unsigned char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
     """
     bint fp_target_ok(unsigned char c) nogil
     bint fp_target_all_ok(const unsigned char* p, Py_ssize_t n) nogil
-    bint fp_host_ok(unsigned char c) nogil
+    bint fp_reg_name(unsigned char c) nogil
+    bint fp_hexdig(unsigned char c) nogil
 
 cdef EndOfMessage _EOM = EndOfMessage()
 cdef str M_GET = "GET"
@@ -145,6 +148,10 @@ cdef class RequestHead:
 
     @property
     def path(self):
+        # An absolute-form target with an empty path means "/" (RFC 9110 §4.2.3); only
+        # CONNECT's authority-form has no path at all.
+        if self._path_start == self._path_end and self.method is not M_CONNECT:
+            return "/"
         return PyUnicode_DecodeLatin1(self._t() + self._path_start, self._path_end - self._path_start, NULL)
 
     @property
@@ -539,11 +546,11 @@ cdef class RequestParser:
             raise BadRequest("more than one Host field")
         if n_host == 0 and http11:
             raise BadRequest("HTTP/1.1 request without Host")
+        # An empty Host is allowed (RFC 9112 §3.2); anything else must be uri-host [":" port].
         if n_host:
             f = &self._fields[host_i]
-            for j in range(f.value_start, f.value_start + f.value_len):
-                if not fp_host_ok(r[j]):
-                    raise BadRequest("invalid Host field value")
+            if f.value_len and not _authority_ok(r + f.value_start, f.value_len, False):
+                raise BadRequest("invalid Host field value")
 
         content_length = None
         if n_te:
@@ -588,6 +595,11 @@ cdef class RequestParser:
                 raise ContentTooLarge("Content-Length exceeds the limit")
             content_length = cl
 
+        # RFC 9110 §9.3.6: a CONNECT request has no content; a body here would be read as tunnel
+        # data by a proxy and as a request body by us.
+        if head.method is M_CONNECT and (n_te or cl):
+            raise BadRequest("CONNECT request with content")
+
         # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
         head.keep_alive = (not conn_close) if http11 else (conn_keep_alive and not conn_close)
         head.headers = headers
@@ -597,7 +609,8 @@ cdef class RequestParser:
         if http11 and expect_i >= 0:
             f = &self._fields[expect_i]
             head.expect_continue = _is_token(r + f.value_start, f.value_len, "100-continue", 12)
-        head.upgrade = head.method is M_CONNECT or (conn_upgrade and has_upgrade)
+        # RFC 9110 §7.8: Upgrade in an HTTP/1.0 request is ignored.
+        head.upgrade = head.method is M_CONNECT or (http11 and conn_upgrade and has_upgrade)
         events.append(head)
         self._current = head
         if head.chunked:
@@ -654,6 +667,43 @@ cdef str _method(const unsigned char* p, Py_ssize_t n):
     return PyUnicode_DecodeASCII(<const char*>p, n, NULL)
 
 
+cdef bint _authority_ok(const unsigned char* v, Py_ssize_t n, bint need_port) noexcept nogil:
+    """Is ``v[:n]`` ``uri-host [ ":" port ]`` with a non-empty host? As in the pure twin."""
+    cdef Py_ssize_t i = 0, end
+    cdef const unsigned char* close
+    if n and v[0] == 91:  # "[" IP-literal "]"
+        close = <const unsigned char*>memchr(v, 93, n)
+        if close == NULL or close - v < 2:
+            return False
+        end = close - v
+        for i in range(1, end):
+            if not (fp_reg_name(v[i]) or v[i] == 58):
+                return False
+        i = end + 1
+    else:
+        while i < n and v[i] != 58:  # ":"
+            if v[i] == 37:  # pct-encoded = "%" HEXDIG HEXDIG
+                if i + 2 >= n or not fp_hexdig(v[i + 1]) or not fp_hexdig(v[i + 2]):
+                    return False
+                i += 3
+                continue
+            if not fp_reg_name(v[i]):
+                return False
+            i += 1
+        if i == 0:
+            return False
+    if i == n:
+        return not need_port
+    if v[i] != 58:
+        return False
+    if need_port and i + 1 == n:
+        return False
+    for i in range(i + 1, n):
+        if not (48 <= v[i] <= 57):
+            return False
+    return True
+
+
 cdef int _split_target(RequestHead head, const unsigned char* t) except -1:
     # RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT), asterisk-form.
     cdef Py_ssize_t n = head._target_len, start, q, colon, sep, slash, qmark
@@ -667,9 +717,8 @@ cdef int _split_target(RequestHead head, const unsigned char* t) except -1:
     target = PyBytes_FromStringAndSize(<const char*>t, n)
     head._target = target
     if head.method is M_CONNECT:
-        # authority-form = uri-host ":" port
-        colon = target.rfind(b":")
-        if t[0] == 47 or colon <= 0 or not target[colon + 1:].isdigit():
+        # authority-form = uri-host ":" port (RFC 9112 §3.2.3)
+        if not _authority_ok(t, n, True):
             raise BadRequest("CONNECT needs an authority-form target")
         head._path_start = head._path_end = n
         return 0
@@ -687,11 +736,12 @@ cdef int _split_target(RequestHead head, const unsigned char* t) except -1:
         scheme = target[:sep].lower() if sep > 0 else b""
         if scheme != b"http" and scheme != b"https":
             raise BadRequest("invalid request target")
-        slash = target.find(b"/", sep + 3)
-        qmark = target.find(b"?", sep + 3)
-        if slash < 0 or (0 <= qmark < slash):
-            raise BadRequest("absolute-form target without a path")
-        start = slash
+        start = sep + 3
+        while start < n and t[start] != 47 and t[start] != 63:
+            start += 1
+        # RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid.
+        if not _authority_ok(t + sep + 3, start - sep - 3, False):
+            raise BadRequest("invalid authority in request target")
     q = _find(t, start, n, 63)
     head._path_start = start
     head._path_end = q if q >= 0 else n
