@@ -9,10 +9,32 @@ from __future__ import annotations
 
 from ._compat import kernel_implementations
 from .errors import HttpProtocolError
+from .app import App
+from .requests import Request
+from .responses import FileResponse, HTTPError, Response, StreamingResponse, Upgrade
+from .server import Config, Server, run, serve, start_in_thread, start_server
 
 __version__ = "0.1.0"
 
-__all__ = ("__version__", "speedups_enabled", "kernel_implementations", "HttpProtocolError")
+__all__ = (
+    "__version__",
+    "speedups_enabled",
+    "kernel_implementations",
+    "HttpProtocolError",
+    "App",
+    "Request",
+    "Response",
+    "StreamingResponse",
+    "FileResponse",
+    "Upgrade",
+    "HTTPError",
+    "Config",
+    "Server",
+    "run",
+    "serve",
+    "start_in_thread",
+    "start_server",
+)
 
 
 def speedups_enabled() -> bool:

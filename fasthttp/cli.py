@@ -1,0 +1,194 @@
+"""The command line: ``fasthttp MODULE:APP [options]`` (also ``python -m fasthttp``).
+
+``fasthttp --demo`` serves the demo application (``fasthttp/demo.py``). Every limit and deadline
+of :class:`fasthttp.server.Config` has an option; ``--help`` lists them with their defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+from .server import DEFAULT_BIND, FORMATS, Config, load_app, run
+
+__all__ = ("main", "build_parser")
+
+_DEFAULTS = Config()
+
+
+def _size(text: str) -> int | None:
+    """``1048576``, ``64k``, ``1m``, ``1g`` (powers of 1024), or ``none``."""
+    value = text.strip().lower()
+    if value in ("none", "off", "0"):
+        return None if value != "0" else 0
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    factor = units.get(value[-1:], 1)
+    number = value[:-1] if value[-1:] in units else value
+    try:
+        result = int(number) * factor
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
+    if result < 0:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}")
+    return result
+
+
+def _count(text: str) -> int | None:
+    value = text.strip().lower()
+    if value in ("none", "off", "0"):
+        return None
+    try:
+        result = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a count: {text!r}") from None
+    if result < 0:
+        raise argparse.ArgumentTypeError(f"not a count: {text!r}")
+    return result
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("a time must be positive")
+    return value
+
+
+def _fmt_size(n: int | None) -> str:
+    return "none" if n is None else str(n)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = _DEFAULTS
+    parser = argparse.ArgumentParser(
+        prog="fasthttp",
+        description="Serve a fasthttp application: fasthttp MODULE:APP, or fasthttp --demo.",
+        epilog="Sizes accept k/m/g suffixes (powers of 1024); 'none' lifts a limit. "
+        "FASTHTTP_NO_UVLOOP=1 has the effect of --no-uvloop; FASTHTTP_NO_EXTENSIONS=1 runs the "
+        "pure-Python kernels.",
+    )
+    parser.add_argument("app", nargs="?", metavar="MODULE:APP", help="the application to serve, e.g. myproject.web:app (MODULE alone means MODULE:app)")
+    parser.add_argument("--demo", action="store_true", help="serve the built-in demo application (fasthttp.demo:app)")
+
+    g = parser.add_argument_group("listening")
+    g.add_argument(
+        "-b",
+        "--bind",
+        action="append",
+        metavar="ADDRESS",
+        help=f"where to listen, repeatable: HOST:PORT, [V6]:PORT ([fe80::1%%eth0]:PORT for a scope id; [::]:PORT is dual-stack), unix:PATH or unix:@ABSTRACT; port 0 picks a free port (default {DEFAULT_BIND})",
+    )
+    g.add_argument("-w", "--workers", type=int, default=1, metavar="N", help="worker processes sharing the port through SO_REUSEPORT, respawned if they die (default 1)")
+    g.add_argument("--backlog", type=int, default=d.backlog, metavar="N", help=f"listen backlog (default {d.backlog})")
+    g.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio loop even when uvloop is installed")
+    g.add_argument(
+        "--async-handlers",
+        default=d.async_handlers,
+        choices=("auto", "inline", "eager", "task"),
+        help="how async handlers run: inline (first step without a Task, fastest), eager (an eager Task, Python 3.12+), task (always a Task); auto is eager on 3.12+, else inline (default auto)",
+    )
+
+    g = parser.add_argument_group("TLS")
+    g.add_argument("--certfile", metavar="PATH", help="PEM certificate chain; enables TLS (1.2 minimum, no compression)")
+    g.add_argument("--keyfile", metavar="PATH", help="PEM private key (default: in --certfile)")
+    g.add_argument("--ca-certs", metavar="PATH", help="PEM CA bundle for verifying client certificates (makes them required unless --client-cert says otherwise)")
+    g.add_argument("--client-cert", choices=("none", "optional", "required"), help="client-certificate verification (default: required with --ca-certs, else none)")
+
+    g = parser.add_argument_group("access log")
+    g.add_argument("--access-log", metavar="PATH", help="write an access log to PATH ('-' for stdout); off by default")
+    g.add_argument(
+        "--log-format",
+        default="combined",
+        metavar="FORMAT",
+        help="'combined' (default), 'common', 'json' (JSON lines) or an Apache-style format with %%h %%t %%r %%s %%b %%B %%D %%T %%m %%U %%q %%H %%{Header}i",
+    )
+    g.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"), help="level of the server's own log on stderr (default info)")
+
+    g = parser.add_argument_group("limits")
+    g.add_argument("--max-request-line", type=int, default=d.max_request_line, metavar="BYTES", help=f"longest request line, else 414 (default {d.max_request_line})")
+    g.add_argument("--max-header-size", type=_size, default=d.max_header_size, metavar="BYTES", help=f"largest header section, else 431 (default {d.max_header_size})")
+    g.add_argument("--max-header-count", type=int, default=d.max_header_count, metavar="N", help=f"most header fields, else 431 (default {d.max_header_count})")
+    g.add_argument("--max-body-size", type=_size, default=d.max_body_size, metavar="BYTES", help=f"largest request body, else 413; routes may override (default {_fmt_size(d.max_body_size)})")
+    g.add_argument("--require-content-length", action="store_true", help="refuse chunked request bodies with 411 Length Required")
+    g.add_argument("--max-requests-per-connection", type=_count, default=d.max_requests_per_connection, metavar="N", help=f"requests on one connection before it is closed (default {d.max_requests_per_connection})")
+    g.add_argument("--max-connections", type=_count, default=d.max_connections, metavar="N", help=f"concurrent connections per worker; more get 503 (default {d.max_connections})")
+
+    g = parser.add_argument_group("timeouts (seconds)")
+    g.add_argument("--header-timeout", type=_seconds, default=d.header_timeout, metavar="S", help=f"time to send a request head, from its first byte, else 408 (default {d.header_timeout})")
+    g.add_argument("--body-timeout", type=_seconds, default=d.body_timeout, metavar="S", help=f"longest pause while a body arrives, else 408 (default {d.body_timeout})")
+    g.add_argument("--min-body-rate", type=float, default=d.min_body_rate, metavar="BYTES_PER_S", help=f"slowest average body rate over each --body-rate-window, else 408; 0 disables (default {d.min_body_rate})")
+    g.add_argument("--body-rate-window", type=_seconds, default=d.body_rate_window, metavar="S", help=f"window of the minimum body rate (default {d.body_rate_window})")
+    g.add_argument("--keep-alive-timeout", type=_seconds, default=d.keep_alive_timeout, metavar="S", help=f"idle time between requests before the connection is closed (default {d.keep_alive_timeout})")
+    g.add_argument("--write-timeout", type=_seconds, default=d.write_timeout, metavar="S", help=f"time a client may leave responses unread before it is dropped (default {d.write_timeout})")
+    g.add_argument("--shutdown-timeout", type=_seconds, default=d.shutdown_timeout, metavar="S", help=f"on SIGTERM/SIGINT, time in-flight requests get to finish (default {d.shutdown_timeout})")
+    return parser
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = dict(
+        max_request_line=args.max_request_line,
+        max_header_size=args.max_header_size,
+        max_header_count=args.max_header_count,
+        max_body_size=args.max_body_size,
+        require_content_length=args.require_content_length,
+        max_requests_per_connection=args.max_requests_per_connection,
+        max_connections=args.max_connections,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        min_body_rate=args.min_body_rate,
+        body_rate_window=args.body_rate_window,
+        keep_alive_timeout=args.keep_alive_timeout,
+        write_timeout=args.write_timeout,
+        shutdown_timeout=args.shutdown_timeout,
+        backlog=args.backlog,
+        async_handlers=args.async_handlers,
+    )
+    if args.certfile:
+        options.update(certfile=args.certfile, keyfile=args.keyfile, ca_certs=args.ca_certs, client_cert=args.client_cert)
+    elif args.keyfile or args.ca_certs or args.client_cert:
+        raise SystemExit("fasthttp: --keyfile, --ca-certs and --client-cert need --certfile")
+    if args.access_log:
+        options.update(access_log=args.access_log, log_format=args.log_format)
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.demo == bool(args.app):
+        parser.error("give either MODULE:APP or --demo")
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="fasthttp: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.log_format not in FORMATS and args.log_format != "json":
+        # Validate a custom format now rather than in every worker.
+        from .server import AccessLog
+
+        try:
+            AccessLog(sys.stderr, args.log_format)
+        except ValueError as exc:
+            parser.error(str(exc))
+    if args.no_uvloop:
+        os.environ["FASTHTTP_NO_UVLOOP"] = "1"
+    try:
+        app = load_app("fasthttp.demo:app" if args.demo else args.app)
+    except (ImportError, AttributeError, ValueError) as exc:
+        print(f"fasthttp: cannot load {args.app or 'the demo'}: {exc}", file=sys.stderr)
+        return 2
+    bind = args.bind or [DEFAULT_BIND]
+    try:
+        run(app, bind, workers=args.workers, use_uvloop=False if args.no_uvloop else None, **_options(args))
+    except OSError as exc:
+        print(f"fasthttp: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"fasthttp: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1458 @@
+"""The connection engine: one :class:`HttpProtocol` per connection, one
+:class:`ConnectionManager` per server and event loop.
+
+Strategy
+--------
+The protocol is an ``asyncio.Protocol`` (it runs the same on uvloop and on the stdlib loop). Bytes
+go into the sans-IO parser (``fasthttp.parser``); each event it returns is routed by exact type:
+
+- a ``RequestHead`` becomes a :class:`~fasthttp.requests.Request` and is *dispatched* at once
+  (the handler runs as soon as the head is in, so a route can refuse a body it has not read,
+  RFC 9110 §10.1.1) unless an earlier response is still in progress, in which case it waits in
+  the pipeline queue: responses always leave in request order (RFC 9112 §9.3.2);
+- body ``bytes`` go to the body stream of the request being received, which may be a later one
+  than the request being answered;
+- ``EndOfMessage`` closes that stream and carries the trailers.
+
+The hot path (PERF, measured with wrk, see the issue 3 note): parse -> handler -> the writer
+kernel's ``write_response`` -> one ``transport.write`` per ``data_received`` (responses to
+pipelined requests are batched). A handler that is ``def`` runs inline. An ``async def`` handler
+is driven inline with ``coro.send(None)``; only if it really suspends does it get a Task, and the
+requests behind it wait in the queue. No timer is armed per request: each connection keeps one
+read deadline and one write deadline (floats stamped from the manager's coarse clock), and one
+periodic sweep per server enforces them all.
+
+Limits and deadlines (all from the server's ``Config``)
+-------------------------------------------------------
+- request line, header size and count, chunk line and trailer size: enforced by the parser
+  (414, 431, 400);
+- body size: checked against ``Request.max_body_size`` (server default, a route may change it)
+  on the Content-Length before any body byte is read, and on the running total of a chunked body
+  (413);
+- header-read deadline from the first byte of a request (slowloris, 408); body inactivity
+  deadline and a minimum body rate over a window (408); keep-alive idle timeout (silent close);
+  write deadline while the peer does not read (abort);
+- requests per connection (the last response says ``Connection: close``); concurrent
+  connections per server (``503`` and close).
+
+Flow control: unconsumed request-body bytes above ``read_high_water`` pause reading until the
+handler consumes them; a transport write buffer above ``write_high_water`` pauses the production
+of responses (the queue holds, streaming senders await) and reading; a long pipeline queue pauses
+reading. So a peer that sends without reading holds at most one read's worth of parsed requests
+and one high-water mark of responses.
+
+Errors: a protocol error answers the requests parsed before it, then its own status with
+``Connection: close``; the connection then only discards input until the peer closes or the
+linger deadline passes ("lingering close", so the response is not destroyed by a TCP reset) and
+nothing after the bad bytes is ever parsed (RFC 9112 §9.6, §11.2). An exception in a handler
+is logged (logger ``fasthttp.error``) and answered with a bare 500; the connection goes on.
+
+Take-over: a handler returns :class:`~fasthttp.responses.Upgrade` and the transport is handed to
+another protocol with the bytes already received after the request (websocket, CONNECT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import logging
+import os
+import sys
+import types
+from typing import Any, Callable
+
+from .chunked import encode_chunk, encode_last_chunk
+from .errors import BadRequest, HttpProtocolError
+from .parser import RequestHead, RequestParser
+from .requests import Request
+from .responses import (
+    JSON_FIELDS,
+    TEXT_FIELDS,
+    FileResponse,
+    HTTPError,
+    Response,
+    StreamingResponse,
+    Upgrade,
+    error_response,
+    json_dumps,
+    reason,
+    to_response,
+)
+from .writer import write_head, write_response
+
+__all__ = (
+    "HttpProtocol",
+    "ConnectionManager",
+    "RequestBody",
+    "ClientDisconnected",
+    "LengthRequired",
+    "ExpectationFailed",
+    "RequestTimeout",
+)
+
+error_log = logging.getLogger("fasthttp.error")
+
+_INF = float("inf")
+_CORO = types.CoroutineType
+_copy_context = contextvars.copy_context
+
+# How an ``async def`` handler is run (Config.async_handlers).
+INLINE = 0  # first step inline with coro.send(None); a Task only if it suspends
+EAGER = 1  # an eager-start Task (Python 3.12+): same inline first step, real task semantics
+TASK = 2  # always a Task, scheduled on the next loop iteration
+_EAGER_OK = sys.version_info >= (3, 12)
+
+
+def async_mode(name: str) -> int:
+    """The mode for ``Config.async_handlers``: "auto", "inline", "eager" or "task"."""
+    if name == "auto":
+        return EAGER if _EAGER_OK else INLINE
+    modes = {"inline": INLINE, "eager": EAGER, "task": TASK}
+    if name not in modes:
+        raise ValueError(f"async_handlers is auto, inline, eager or task, not {name!r}")
+    if modes[name] == EAGER and not _EAGER_OK:
+        raise ValueError("eager tasks need Python 3.12 or later")
+    return modes[name]
+
+# What the read deadline (``_deadline``) currently stands for.
+K_NONE = 0  # a handler is running, or a response is being written: no read deadline
+K_IDLE = 1  # between requests: keep-alive idle timeout, then a silent close
+K_HEAD = 2  # bytes of a request head arrived: header deadline, then 408
+K_BODY = 3  # receiving a request body: inactivity deadline and minimum rate, then 408
+K_LINGER = 4  # closing: discarding input until EOF or the linger deadline
+
+# Why reading is paused (a bit mask; reading resumes when it is 0).
+P_BODY = 1  # unconsumed request-body bytes above read_high_water
+P_WRITE = 2  # transport write buffer above write_high_water (the peer is not reading)
+P_QUEUE = 4  # too many pipelined requests waiting
+P_UPGRADE = 8  # the parser paused after an upgrade request
+P_STOP = 16  # the request side is finished (error, timeout, close after this response)
+
+_QUEUE_HIGH = 64  # pipelined requests held before reading pauses
+_DRAIN_LIMIT = 64 * 1024  # unread Content-Length body the server reads and discards to keep a connection
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class ClientDisconnected(ConnectionError):
+    """The client closed the connection while the handler was reading the body or streaming."""
+
+
+class LengthRequired(HttpProtocolError):
+    """A chunked request body where the server requires Content-Length (RFC 9110 §15.5.12)."""
+
+    status = 411
+    reason = "Length Required"
+
+
+class ExpectationFailed(HttpProtocolError):
+    """An ``Expect`` other than ``100-continue`` (RFC 9110 §10.1.1, §15.5.18)."""
+
+    status = 417
+    reason = "Expectation Failed"
+
+
+class RequestTimeout(HttpProtocolError):
+    """The request head or body did not arrive in time (RFC 9110 §15.5.9)."""
+
+    status = 408
+    reason = "Request Timeout"
+
+
+def _error_bytes(status: int, keep_alive: bool = False, server=None) -> bytes:
+    text = reason(status).encode()
+    return write_response(status, TEXT_FIELDS, text, keep_alive=keep_alive, server=server)
+
+
+_INTERNAL_ERROR = error_response(500)
+_INCOMPLETE = error_response(400, "incomplete request body")
+_current_task = asyncio.current_task
+
+
+@types.coroutine
+def _resume(coro, yielded):
+    """Continue a coroutine that was started with ``coro.send(None)`` and suspended on *yielded*.
+
+    Awaited by a Task, this hands *yielded* (the future the coroutine waits on) to the Task as
+    if the coroutine itself had yielded it, then forwards every send and throw. PERF: this is
+    what lets an ``async def`` handler that never suspends run without any Task.
+    """
+    while True:
+        try:
+            sent = yield yielded
+        except BaseException as exc:  # thrown in by the Task (cancellation)
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = coro.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+
+class RequestBody:
+    """The body of one request as the connection receives it; read by the handler through
+    :meth:`fasthttp.requests.Request.stream` and ``body()``.
+
+    Chunks are queued as the parser produces them. While the connection holds more unconsumed
+    body bytes than ``read_high_water`` it stops reading from the socket; each read that brings
+    the total back under the low-water mark resumes it. The first read sends ``100 Continue``
+    when the client asked for it and has sent nothing yet (RFC 9110 §10.1.1).
+    """
+
+    __slots__ = (
+        "_conn",
+        "_head",
+        "_chunks",
+        "_received",
+        "_done",
+        "_error",
+        "_waiter",
+        "_discard",
+        "_cached",
+        "_started",
+        "_continue",
+        "trailers",
+    )
+
+    def __init__(self, conn: HttpProtocol, head: Any) -> None:
+        self._conn = conn
+        self._head = head
+        self._chunks: collections.deque = collections.deque()
+        self._received = 0
+        self._done = False
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future | None = None
+        self._discard = False
+        self._cached: bytes | None = None
+        self._started = False
+        # True while the client waits for our 100 Continue before sending the body.
+        self._continue = head.expect_continue
+        self.trailers = None
+
+    # -- fed by the connection ---------------------------------------------------------------
+
+    def _feed(self, data: bytes, limit: int | None) -> None:
+        if self._discard:
+            return
+        self._continue = False
+        n = len(data)
+        self._received += n
+        if limit is not None and self._received > limit:
+            # A chunked body past the limit (a Content-Length one is refused before reading).
+            self._fail(HTTPError(413))
+            self._conn._keep = False
+            return
+        self._chunks.append(data)
+        conn = self._conn
+        conn._body_buffered += n
+        if conn._body_buffered > conn._read_high and not conn._pause_mask & P_BODY:
+            conn._pause_reading(P_BODY)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _end(self, trailers: Any) -> None:
+        self._done = True
+        self._continue = False
+        self.trailers = trailers
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        """Make every later read raise *exc*, and drop what is buffered."""
+        if self._error is None:
+            self._error = exc
+        self._release()
+        self._discard = True
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _release(self) -> None:
+        conn = self._conn
+        held = sum(map(len, self._chunks))
+        self._chunks.clear()
+        if held:
+            conn._body_buffered -= held
+            if conn._pause_mask & P_BODY and conn._body_buffered <= conn._read_low:
+                conn._resume_reading(P_BODY)
+
+    # -- read by the handler -----------------------------------------------------------------
+
+    def _start(self, limit: int | None) -> None:
+        self._started = True
+        cl = self._head.content_length
+        if limit is not None and cl is not None and cl > limit:
+            # Refused on the announced length, before the client sends a byte of it.
+            self._discard = True
+            self._conn._keep = False
+            raise HTTPError(413)
+        if self._continue and not self._done:
+            self._continue = False
+            self._conn._send(_CONTINUE)
+
+    async def read(self, limit: int | None = None) -> bytes:
+        """The next piece of the body, or ``b""`` at its end."""
+        if not self._started:
+            self._start(limit)
+        chunks = self._chunks
+        while not chunks:
+            if self._error is not None:
+                raise self._error
+            if self._done:
+                return b""
+            conn = self._conn
+            if conn._closed:
+                raise ClientDisconnected("the client closed the connection")
+            waiter = self._waiter = conn._loop.create_future()
+            await waiter
+        chunk = chunks.popleft()
+        conn = self._conn
+        conn._body_buffered -= len(chunk)
+        if conn._pause_mask & P_BODY and conn._body_buffered <= conn._read_low:
+            conn._resume_reading(P_BODY)
+        return chunk
+
+    async def read_all(self, limit: int | None = None) -> bytes:
+        """The whole body, cached for later calls."""
+        if self._cached is not None:
+            return self._cached
+        if not self._started:
+            self._start(limit)
+        parts = []
+        while True:
+            chunk = await self.read(limit)
+            if not chunk:
+                break
+            parts.append(chunk)
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._cached = data
+        return data
+
+    @property
+    def complete(self) -> bool:
+        return self._done
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One HTTP/1.1 connection. See the module docstring for the strategy."""
+
+    __slots__ = (
+        "_manager",
+        "_cfg",
+        "_loop",
+        "_handler",
+        "_parser",
+        "transport",
+        "_client",
+        "_session",
+        "_secure",
+        "_active",
+        "_queue",
+        "_reading",
+        "_batch",
+        "_batch_size",
+        "_pause_mask",
+        "_write_paused",
+        "_drain_waiter",
+        "_requests",
+        "_max_requests",
+        "_keep",
+        "_stop",
+        "_closed",
+        "_upgraded",
+        "_kind",
+        "_deadline",
+        "_write_deadline",
+        "_rate_since",
+        "_rate_bytes",
+        "_body_buffered",
+        "_read_high",
+        "_read_low",
+        "_max_body",
+        "_server_header",
+        "_log",
+        "_task",
+        "_in_queue",
+        "_pending_error",
+        "_upgrade_req",
+        "_resume_at_eom",
+        "_no_chunked",
+        "_async_mode",
+    )
+
+    def __init__(self, manager: ConnectionManager) -> None:
+        cfg = manager.config
+        self._manager = manager
+        self._cfg = cfg
+        self._loop = manager.loop
+        self._handler = manager.handler
+        self._parser = None
+        self.transport = None
+        self._client = None
+        self._session = None
+        self._secure = None
+        self._active = None
+        self._queue = None
+        self._reading = None
+        self._batch = None
+        self._batch_size = 0
+        self._pause_mask = 0
+        self._write_paused = False
+        self._drain_waiter = None
+        self._requests = 0
+        self._max_requests = cfg.max_requests_per_connection or 0
+        self._keep = True
+        self._stop = False
+        self._closed = False
+        self._upgraded = False
+        self._kind = K_IDLE
+        self._deadline = _INF
+        self._write_deadline = _INF
+        self._rate_since = 0.0
+        self._rate_bytes = 0
+        self._body_buffered = 0
+        self._read_high = cfg.read_high_water
+        self._read_low = cfg.read_high_water // 4
+        self._max_body = cfg.max_body_size
+        self._server_header = cfg.server_header
+        self._log = manager.access_log
+        self._task = None
+        self._in_queue = False
+        self._pending_error = None
+        self._upgrade_req = None
+        self._resume_at_eom = False
+        self._no_chunked = cfg.require_content_length
+        self._async_mode = manager.async_mode
+
+    # -- what handlers see through the Request ---------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The peer address (``transport.get_extra_info("peername")``), looked up once."""
+        client = self._client
+        if client is None and self.transport is not None:
+            client = self._client = self.transport.get_extra_info("peername")
+        return client
+
+    @property
+    def session(self) -> dict:
+        """The per-connection dict shared by the ``on_connect`` hook and every request."""
+        session = self._session
+        if session is None:
+            session = self._session = {"client": self.client}
+        return session
+
+    @property
+    def is_secure(self) -> bool:
+        secure = self._secure
+        if secure is None:
+            secure = self._secure = (
+                self.transport is not None and self.transport.get_extra_info("sslcontext") is not None
+            )
+        return secure
+
+    @property
+    def peercert(self) -> dict | None:
+        """The verified client certificate (``SSLSocket.getpeercert()``), or None."""
+        if self.transport is None or not self.is_secure:
+            return None
+        return self.transport.get_extra_info("peercert") or None
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes this connection holds for the peer: unsent output and unconsumed request bodies."""
+        out = self.transport.get_write_buffer_size() if self.transport is not None and not self._closed else 0
+        return out + self._body_buffered + self._batch_size
+
+    # -- asyncio.Protocol ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        m = self._manager
+        cfg = self._cfg
+        if m.closing or (m.max_connections and len(m.connections) >= m.max_connections):
+            # RFC 9110 §15.6.4: 503 says the refusal is temporary; the client may retry.
+            self._closed = self._stop = True
+            transport.write(m.busy_response)
+            transport.close()
+            return
+        m.connections.add(self)
+        transport.set_write_buffer_limits(high=cfg.write_high_water)
+        self._parser = RequestParser(**m.parser_options)
+        self._kind = K_IDLE
+        self._deadline = m.now + cfg.header_timeout
+        on_connect = m.on_connect
+        if on_connect is not None:
+            try:
+                accepted = on_connect(transport, self.session)
+            except Exception:
+                error_log.exception("on_connect hook failed; refusing the connection")
+                accepted = False
+            if not accepted:
+                self._stop = True
+                transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if self._stop:
+            return  # discarding: nothing after a refused or final request is parsed
+        if self._kind == K_IDLE:
+            self._kind = K_HEAD
+            self._deadline = self._manager.head_deadline
+        try:
+            events = self._parser.feed(data)
+        except HttpProtocolError as exc:
+            events = getattr(exc, "events", None)
+            if events:
+                self._on_events(events)
+            self._fail(exc)
+            return
+        if events:
+            self._on_events(events)
+
+    def eof_received(self) -> bool | None:
+        if self._kind == K_LINGER or self._stop and self._active is None and not self._queue:
+            return None  # close
+        self._stop = True
+        self._keep = False
+        reading = self._reading
+        if reading is not None:
+            self._reading = None
+            reading._body._fail(ClientDisconnected("the client ended the request body early"))
+        if self._active is None and not self._queue:
+            return None
+        # Half-closed: answer what is in flight, then close (not possible under TLS).
+        return not self.is_secure
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self._stop = True
+        self._manager.connections.discard(self)
+        self._kind = K_NONE
+        self._deadline = self._write_deadline = _INF
+        lost = ClientDisconnected("the client closed the connection")
+        reading = self._reading
+        if reading is not None:
+            self._reading = None
+            reading._body._fail(lost)
+        active = self._active
+        if active is not None and active._body is not None:
+            active._body._fail(lost)
+        if self._queue:
+            self._queue.clear()
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_exception(lost)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+        self._write_deadline = self._manager.now + self._cfg.write_timeout
+        self._pause_reading(P_WRITE)
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._write_deadline = _INF
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        self._resume_reading(P_WRITE)
+        if self._queue and self._active is None and not self._in_queue:
+            self._run_queue()
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _pause_reading(self, reason: int) -> None:
+        if not self._pause_mask and not self._closed:
+            self.transport.pause_reading()
+            if self._kind == K_BODY:
+                self._deadline = _INF  # not the peer's fault: the handler is not consuming
+        self._pause_mask |= reason
+
+    def _resume_reading(self, reason: int) -> None:
+        if not self._pause_mask & reason:
+            return
+        self._pause_mask &= ~reason
+        if not self._pause_mask and not self._closed:
+            self.transport.resume_reading()
+            if self._kind == K_BODY:
+                now = self._manager.now
+                self._deadline = now + self._cfg.body_timeout
+                self._rate_since = now
+                self._rate_bytes = 0
+
+    def _on_events(self, events: list) -> None:
+        # PERF: a lone request ([head, end]) is written straight to the transport; pipelined
+        # requests are answered into one batch, written once (one syscall for 16 responses).
+        batch = None
+        if len(events) > 2:
+            self._batch = batch = []
+        try:
+            for ev in events:
+                t = type(ev)
+                if t is RequestHead:
+                    if self._stop:
+                        break
+                    self._on_head(ev)
+                elif t is bytes:
+                    reading = self._reading
+                    if reading is not None:
+                        reading._body._feed(ev, reading.max_body_size)
+                        self._rate_bytes += len(ev)
+                        if self._kind == K_BODY and not self._pause_mask:
+                            self._deadline = self._manager.body_deadline
+                elif self._reading is not None or self._upgrade_req is not None or self._resume_at_eom:
+                    self._on_eom(ev)
+                if self._upgraded:
+                    return
+        finally:
+            if batch is not None:
+                self._batch = None
+                if batch and not self._upgraded:
+                    self._batch_size = 0
+                    self.transport.write(batch[0] if len(batch) == 1 else b"".join(batch))
+
+    def _on_head(self, head: Any) -> None:
+        req = Request(head, self, self._max_body)
+        if self._log is not None:
+            req._start = self._loop.time()
+        self._requests += 1
+        if self._requests == self._max_requests:
+            self._keep = False
+        if head.content_length or head.chunked:
+            if head.chunked and self._no_chunked:
+                self._fail(LengthRequired())
+                return
+            if not head.expect_continue and head.version == "1.1" and head.headers.get_bytes("expect") is not None:
+                # RFC 9110 §10.1.1: an expectation other than 100-continue may be refused with
+                # 417. NOTE: only requests with content are checked; an expectation is about
+                # the content, and the check stays off the bodyless fast path.
+                self._fail(ExpectationFailed())
+                return
+            req._body = RequestBody(self, head)
+            self._reading = req
+            m = self._manager
+            self._kind = K_BODY
+            self._deadline = m.body_deadline if not self._pause_mask else _INF
+            self._rate_since = m.now
+            self._rate_bytes = 0
+        else:
+            self._kind = K_NONE
+            self._deadline = _INF
+        if head.upgrade:
+            self._upgrade_req = req
+        if self._active is not None or self._queue or self._write_paused:
+            queue = self._queue
+            if queue is None:
+                queue = self._queue = collections.deque()
+            queue.append(req)
+            if len(queue) >= _QUEUE_HIGH:
+                self._pause_reading(P_QUEUE)
+            return
+        self._dispatch(req)
+
+    def _on_eom(self, eom: Any) -> None:
+        reading = self._reading
+        if reading is not None:
+            self._reading = None
+            reading._body._end(eom.trailers)
+            if self._active is None and not self._queue and not self._stop:
+                self._to_idle()
+            else:
+                self._kind = K_NONE
+                self._deadline = _INF
+        if self._upgrade_req is not None:
+            # The parser paused after this upgrade request (RFC 9110 §7.8): hold the bytes that
+            # follow in the socket until the handler takes the connection over or declines.
+            self._pause_reading(P_UPGRADE)
+        elif self._resume_at_eom:
+            self._resume_at_eom = False
+            self._loop.call_soon(self._resume_parser)
+
+    def _to_idle(self) -> None:
+        self._kind = K_IDLE
+        self._deadline = self._manager.idle_deadline
+
+    def _resume_parser(self) -> None:
+        """Continue HTTP after a declined upgrade: parse what arrived after that request."""
+        if self._closed or self._upgraded or self._stop:
+            return
+        parser = self._parser
+        if not parser.paused:
+            return
+        try:
+            events = parser.resume()
+        except HttpProtocolError as exc:
+            events = getattr(exc, "events", None)
+            if events:
+                self._on_events(events)
+            self._fail(exc)
+            return
+        self._resume_reading(P_UPGRADE)
+        if events:
+            self._on_events(events)
+
+    # -- dispatching -----------------------------------------------------------------------------
+
+    def _dispatch(self, req: Request) -> None:
+        """Run the handler for *req*, the request at the head of the pipeline, and answer it.
+
+        The handler runs in a copy of the connection's context, so context variables it sets
+        never leak into later requests; a Task it needs inherits that copy.
+        """
+        ctx = req._context = _copy_context()
+        try:
+            result = ctx.run(self._handler, req)
+            if type(result) is _CORO:
+                mode = self._async_mode
+                if mode == INLINE:
+                    # PERF: drive the first step here; most handlers finish without waiting.
+                    # NOTE: until it suspends there is no current task (asyncio.timeout() and,
+                    # on 3.12+, asyncio.wait_for() need one): see Config.async_handlers.
+                    try:
+                        yielded = ctx.run(result.send, None)
+                    except StopIteration as stop:
+                        result = stop.value
+                    else:
+                        self._active = req
+                        self._task = ctx.run(self._loop.create_task, self._finish_async(req, _resume(result, yielded)))
+                        return
+                else:
+                    if mode == EAGER:
+                        task = asyncio.Task(self._finish_async(req, result), loop=self._loop, context=ctx, eager_start=True)
+                    else:
+                        task = ctx.run(self._loop.create_task, self._finish_async(req, result))
+                    if not task.done():
+                        self._active = req
+                        self._task = task
+                    return
+        except HTTPError as exc:
+            result = exc.response()
+        except Exception as exc:
+            result = self._handler_failed(req, exc)
+        self._respond(req, result)
+
+    async def _finish_async(self, req: Request, awaitable: Any) -> None:
+        try:
+            result = await awaitable
+        except HTTPError as exc:
+            result = exc.response()
+        except ClientDisconnected:
+            if self._closed:
+                return
+            result = _INCOMPLETE  # the client ended the body early (half-close)
+        except asyncio.CancelledError:
+            if self._closed:
+                return
+            raise
+        except Exception as exc:
+            result = self._handler_failed(req, exc)
+        if self._task is asyncio.current_task():
+            self._task = None
+        if self._closed:
+            return
+        self._respond(req, result)
+
+    def _handler_failed(self, req: Request, exc: BaseException) -> Response:
+        # APPSEC: the client gets a bare 500; the traceback goes to the server log only.
+        error_log.error("error in handler for %s %s", req.method, req.target.decode("latin-1"), exc_info=exc)
+        return _INTERNAL_ERROR
+
+    def _keep_alive(self, req: Request) -> bool:
+        """May the connection carry another request after *req*'s response?"""
+        head = req._head
+        if not (head.keep_alive and self._keep):
+            return False
+        body = req._body
+        if body is None or body._done:
+            return True
+        # The response goes out before the whole body arrived. Keep the connection only if the
+        # rest is small and announced, and the client is not waiting for a 100 Continue (it
+        # may or may not send the body now, RFC 9110 §10.1.1): then read and discard it.
+        if body._continue or body._error is not None or head.content_length is None:
+            return False
+        if head.content_length - body._received > _DRAIN_LIMIT:
+            return False
+        body._release()
+        body._discard = True
+        return True
+
+    def _respond(self, req: Request, result: Any) -> None:
+        """Write the response for *req* (the request at the head of the pipeline)."""
+        t = type(result)
+        if t is str:
+            status, fields, body = 200, TEXT_FIELDS, result.encode()
+        elif t is Response:
+            status, fields, body = result.status, result.fields, result.body
+        elif t is dict or t is list:
+            status, fields, body = 200, JSON_FIELDS, json_dumps(result)
+        else:
+            try:
+                result = to_response(result)
+            except Exception as exc:
+                result = self._handler_failed(req, exc)
+            t = type(result)
+            if t is not Response:
+                if t is Upgrade:
+                    self._take_over(req, result)
+                else:
+                    self._start_sender(req, result)
+                return
+            status, fields, body = result.status, result.fields, result.body
+        head = req._head
+        keep = head.keep_alive and self._keep and (req._body is None or self._keep_alive(req))
+        try:
+            data = write_response(
+                status,
+                fields,
+                body,
+                keep_alive=keep,
+                http_1_0=head.version == "1.0",
+                head=head.method == "HEAD",
+                server=self._server_header,
+            )
+        except Exception as exc:  # an invalid header or status from the application
+            self._handler_failed(req, exc)
+            status = 500
+            data = _error_bytes(500, keep, self._server_header)
+        batch = self._batch
+        if batch is not None:
+            batch.append(data)
+            self._batch_size += len(data)
+            if self._batch_size > self._read_high:
+                self._flush()
+        else:
+            self.transport.write(data)
+        if self._log is not None:
+            self._log(req, status, len(body) if head.method != "HEAD" and status >= 200 else 0, self)
+        if keep and self._active is None and self._reading is None and not self._queue and self._upgrade_req is None and self._pending_error is None:
+            # PERF: _finished's common case, inlined: idle until the next request.
+            self._kind = K_IDLE
+            self._deadline = self._manager.idle_deadline
+        else:
+            self._finished(req, keep)
+
+    def _finished(self, req: Request, keep: bool) -> None:
+        """*req*'s response is written: close, or move on to the next request."""
+        if self._active is req:
+            self._active = None
+        if not keep:
+            self._close_after(req)
+            return
+        if req is self._upgrade_req:
+            # A declined upgrade: HTTP goes on with what followed the request.
+            self._upgrade_req = None
+            if self._parser.paused:
+                self._loop.call_soon(self._resume_parser)
+            else:
+                self._resume_at_eom = True
+        if self._queue:
+            if not self._in_queue:
+                if _current_task() is None:
+                    self._run_queue()
+                else:
+                    # Called from the Task of the request just answered: the next handler must
+                    # not run inside that Task (it would see the wrong current_task()).
+                    self._loop.call_soon(self._run_queue)
+        elif self._active is None:
+            if self._pending_error is not None:
+                self._send_error(self._pending_error)
+            elif self._reading is None and not self._stop:
+                self._to_idle()
+
+    def _run_queue(self) -> None:
+        queue = self._queue
+        if self._in_queue or queue is None:
+            return
+        self._in_queue = True
+        try:
+            while queue and self._active is None and not self._write_paused and not self._closed:
+                req = queue.popleft()
+                if self._pause_mask & P_QUEUE and len(queue) < _QUEUE_HIGH // 2:
+                    self._resume_reading(P_QUEUE)
+                self._dispatch(req)
+        finally:
+            self._in_queue = False
+        if not queue and self._active is None and not self._closed:
+            if self._pending_error is not None:
+                self._send_error(self._pending_error)
+            elif self._reading is None and not self._stop:
+                self._to_idle()
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def _send(self, data: bytes) -> None:
+        """Write *data* after everything written before it (the batch, if one is open)."""
+        batch = self._batch
+        if batch is not None:
+            batch.append(data)
+            self._batch_size += len(data)
+        elif not self._closed:
+            self.transport.write(data)
+
+    def _flush(self) -> None:
+        batch = self._batch
+        if batch:
+            data = b"".join(batch)
+            batch.clear()
+            self._batch_size = 0
+            self.transport.write(data)
+
+    async def _drain(self) -> None:
+        """Wait until the transport's buffer is under its low-water mark."""
+        if self._closed:
+            raise ClientDisconnected("the client closed the connection")
+        if not self._write_paused:
+            return
+        waiter = self._drain_waiter
+        if waiter is None:
+            waiter = self._drain_waiter = self._loop.create_future()
+        await waiter
+
+    def _start_sender(self, req: Request, resp: Any) -> None:
+        self._flush()
+        self._active = req
+        if type(resp) is FileResponse or isinstance(resp, FileResponse):
+            coro = self._send_file(req, resp)
+        else:
+            coro = self._send_stream(req, resp)
+        self._task = req._context.run(self._loop.create_task, coro)
+
+    async def _send_stream(self, req: Request, resp: StreamingResponse) -> None:
+        head = req._head
+        status = resp.status
+        http_1_0 = head.version == "1.0"
+        length = resp.content_length
+        bodyless = head.method == "HEAD" or status < 200 or status == 204 or status == 304
+        # RFC 9112 §7: chunked only to HTTP/1.1; an HTTP/1.0 body is delimited by closing.
+        chunked = length is None and not http_1_0
+        keep = self._keep_alive(req) and (length is not None or chunked or bodyless)
+        content = resp.content
+        sent = 0
+        try:
+            try:
+                data = write_head(
+                    status,
+                    resp.fields,
+                    content_length=length,
+                    chunked=chunked,
+                    keep_alive=keep,
+                    http_1_0=http_1_0,
+                    server=self._server_header,
+                )
+            except Exception as exc:
+                self._handler_failed(req, exc)
+                await _aclose(content)
+                self._respond(req, _INTERNAL_ERROR)
+                return
+            self._send(data)
+            if not bodyless:
+                write = self.transport.write
+                if hasattr(content, "__aiter__"):
+                    iterator = content.__aiter__()
+                    async for chunk in iterator:
+                        if type(chunk) is str:
+                            chunk = chunk.encode()
+                        if not chunk:
+                            continue
+                        if self._closed:
+                            raise ClientDisconnected("the client closed the connection")
+                        sent += len(chunk)
+                        write(encode_chunk(chunk) if chunked else chunk)
+                        if self._write_paused:
+                            await self._drain()
+                else:
+                    for chunk in content:
+                        if type(chunk) is str:
+                            chunk = chunk.encode()
+                        if not chunk:
+                            continue
+                        if self._closed:
+                            raise ClientDisconnected("the client closed the connection")
+                        sent += len(chunk)
+                        write(encode_chunk(chunk) if chunked else chunk)
+                        if self._write_paused:
+                            await self._drain()
+                if length is not None and sent != length:
+                    raise RuntimeError(f"streamed {sent} bytes, announced Content-Length {length}")
+                if chunked:
+                    trailers = resp.trailers
+                    if callable(trailers):
+                        trailers = trailers()
+                        if hasattr(trailers, "__await__"):
+                            trailers = await trailers
+                    write(encode_last_chunk(trailers or None))
+            else:
+                await _aclose(content)
+        except (ClientDisconnected, asyncio.CancelledError):
+            await _aclose(content)
+            if not self._closed:
+                self.transport.abort()
+            return
+        except Exception as exc:
+            # The head is out: the only honest signal left is an incomplete message.
+            error_log.error("error while streaming the response to %s %s", head.method, head.target.decode("latin-1"), exc_info=exc)
+            await _aclose(content)
+            if not self._closed:
+                self.transport.abort()
+            return
+        finally:
+            self._task = None
+        if self._log is not None:
+            self._log(req, status, sent, self)
+        self._finished(req, keep)
+
+    async def _send_file(self, req: Request, resp: FileResponse) -> None:
+        head = req._head
+        try:
+            f = open(resp.path, "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            self._task = None
+            self._respond(req, error_response(404))
+            return
+        except PermissionError:
+            self._task = None
+            self._respond(req, error_response(403))
+            return
+        status = resp.status
+        sent = 0
+        try:
+            with f:
+                size = os.fstat(f.fileno()).st_size
+                keep = self._keep_alive(req)
+                try:
+                    data = write_head(
+                        status,
+                        resp.fields,
+                        content_length=size,
+                        keep_alive=keep,
+                        http_1_0=head.version == "1.0",
+                        server=self._server_header,
+                    )
+                except Exception as exc:
+                    self._handler_failed(req, exc)
+                    self._task = None
+                    self._respond(req, _INTERNAL_ERROR)
+                    return
+                self._send(data)
+                if head.method != "HEAD" and size and status >= 200 and status not in (204, 304):
+                    if not self.is_secure and self._manager.sendfile:
+                        sent = await self._sendfile(f, size)
+                    else:
+                        sent = await self._copy_file(f, size, resp.chunk_size)
+        except (ClientDisconnected, asyncio.CancelledError):
+            if not self._closed:
+                self.transport.abort()
+            return
+        except Exception as exc:
+            error_log.error("error while sending %s", resp.path, exc_info=exc)
+            if not self._closed:
+                self.transport.abort()
+            return
+        finally:
+            self._task = None
+        if self._log is not None:
+            self._log(req, status, sent, self)
+        self._finished(req, keep)
+
+    async def _copy_file(self, f: Any, size: int, chunk_size: int) -> int:
+        sent = 0
+        write = self.transport.write
+        while sent < size:
+            chunk = f.read(min(chunk_size, size - sent))
+            if not chunk:
+                raise RuntimeError("the file shrank while it was being sent")
+            if self._closed:
+                raise ClientDisconnected("the client closed the connection")
+            write(chunk)
+            sent += len(chunk)
+            if self._write_paused:
+                await self._drain()
+        return sent
+
+    async def _sendfile(self, f: Any, size: int) -> int:
+        """Zero-copy: ``os.sendfile`` from the file to the socket (plain TCP only)."""
+        loop = self._loop
+        transport = self.transport
+        if not self._manager.uvloop:
+            # The stdlib loop implements it: it waits for the buffer to empty and for writability.
+            return await loop.sendfile(transport, f, 0, size, fallback=True)
+        # uvloop has no loop.sendfile. Wait until the transport's buffer is empty (so the bytes
+        # keep their order), then sendfile on a duplicate of the socket's descriptor, waiting
+        # for writability on that duplicate (the original belongs to the transport).
+        if transport.get_write_buffer_size():
+            transport.set_write_buffer_limits(high=0, low=0)
+            try:
+                await self._drain()
+            finally:
+                if not self._closed:
+                    transport.set_write_buffer_limits(high=self._cfg.write_high_water)
+        sock = transport.get_extra_info("socket")
+        fd = os.dup(sock.fileno())
+        offset = 0
+        try:
+            infd = f.fileno()
+            while offset < size:
+                if self._closed:
+                    raise ClientDisconnected("the client closed the connection")
+                try:
+                    n = os.sendfile(fd, infd, offset, size - offset)
+                except BlockingIOError:
+                    n = -1
+                except (BrokenPipeError, ConnectionResetError) as exc:
+                    raise ClientDisconnected(str(exc)) from None
+                if n == 0:
+                    raise RuntimeError("the file shrank while it was being sent")
+                if n > 0:
+                    offset += n
+                    continue
+                waiter = loop.create_future()
+                loop.add_writer(fd, _set_done, waiter)
+                self._write_deadline = self._manager.now + self._cfg.write_timeout
+                try:
+                    await waiter
+                finally:
+                    loop.remove_writer(fd)
+                    self._write_deadline = _INF
+        finally:
+            os.close(fd)
+        return offset
+
+    # -- take-over -------------------------------------------------------------------------------
+
+    def _take_over(self, req: Request, up: Upgrade) -> None:
+        head = req._head
+        status = up.status
+        if not (status == 101 or head.method == "CONNECT" and 200 <= status < 300):
+            # Anything else declines the switch: an ordinary response without a body.
+            self._respond(req, Response(b"", status, up.fields))
+            return
+        body = req._body
+        if not head.upgrade or (body is not None and not body._done) or not self._parser.paused:
+            # Only a complete upgrade request can hand the rest of the stream over.
+            self._keep = False
+            self._respond(req, self._handler_failed(req, RuntimeError("take-over needs a complete upgrade request")))
+            return
+        try:
+            # RFC 9110 §9.3.6: no Content-Length or Transfer-Encoding in a 2xx to CONNECT; the
+            # writer adds none when content_length is None and chunked is False.
+            data = write_head(status, up.fields, keep_alive=True, server=self._server_header)
+            protocol = up.protocol_factory()
+        except Exception as exc:
+            self._keep = False
+            self._respond(req, self._handler_failed(req, exc))
+            return
+        self._send(data)
+        self._flush()
+        if self._log is not None:
+            self._log(req, up.status, 0, self)
+        rest = self._parser.take_unparsed()
+        transport = self.transport
+        self._upgraded = True
+        self._closed = self._stop = True  # this object no longer owns the transport
+        self._upgrade_req = None
+        self._active = None
+        self._kind = K_NONE
+        self._deadline = self._write_deadline = _INF
+        m = self._manager
+        m.connections.discard(self)
+        m.upgraded.add(transport)
+        if self._pause_mask:
+            self._pause_mask = 0
+            transport.resume_reading()
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        if rest:
+            protocol.data_received(rest)
+
+    # -- errors, timeouts, closing -------------------------------------------------------------
+
+    def _fail(self, exc: HttpProtocolError) -> None:
+        """A protocol error: answer it after the responses already owed, then close."""
+        # NOTE: the responses still owed keep their own persistence; only the error response
+        # says close (nothing after it is parsed: _stop).
+        self._stop = True
+        self._pause_reading(P_STOP)
+        reading = self._reading
+        if reading is not None:
+            self._reading = None
+            reading._body._fail(BadRequest("the request was refused"))
+        if self._active is None and not self._queue:
+            self._send_error(exc)
+        else:
+            self._pending_error = exc
+
+    def _send_error(self, exc: HttpProtocolError) -> None:
+        self._pending_error = None
+        self._flush()
+        if not self._closed:
+            self.transport.write(_error_bytes(exc.status, False, self._server_header))
+        if self._log is not None:
+            self._log(None, exc.status, len(reason(exc.status)), self)
+        self._linger()
+
+    def _close_after(self, req: Request | None) -> None:
+        """The last response is written: close now, or linger if the client may still send."""
+        self._stop = True
+        self._pending_error = None
+        if self._queue:
+            self._queue.clear()
+        body = None if req is None else req._body
+        if body is not None and not body._done or self._reading is not None:
+            self._linger()
+        else:
+            self._flush()
+            if not self._closed:
+                self.transport.close()
+            self._kind = K_NONE
+            self._deadline = _INF
+
+    def _linger(self) -> None:
+        """Half-close and discard input for a moment, so our response is not lost to a reset."""
+        self._flush()
+        if self._queue:
+            self._queue.clear()
+        self._kind = K_LINGER
+        self._deadline = self._manager.now + self._cfg.linger_timeout
+        if self._closed:
+            return
+        transport = self.transport
+        self._pause_mask = 0
+        transport.resume_reading()
+        if transport.can_write_eof():
+            transport.write_eof()
+
+    def _on_timeout(self, now: float) -> None:
+        """Called by the manager's sweep when a deadline has passed."""
+        if self._closed:
+            return
+        if self._write_deadline <= now:
+            # The peer stopped reading: nothing more can be delivered.
+            self.transport.abort()
+            return
+        kind = self._kind
+        if kind == K_HEAD:
+            self._fail(RequestTimeout())
+        elif kind == K_BODY:
+            self._body_timeout()
+        elif kind == K_IDLE:
+            self._kind = K_NONE
+            self._deadline = _INF
+            self.transport.close()
+        elif kind == K_LINGER:
+            self._deadline = _INF
+            self.transport.close()
+
+    def _body_timeout(self) -> None:
+        """The body stalled or trickles below the minimum rate (RFC 9110 §15.5.9)."""
+        reading = self._reading
+        self._kind = K_NONE
+        self._deadline = _INF
+        if reading is None:
+            return
+        self._reading = None
+        self._keep = False
+        body = reading._body
+        if body._discard:
+            # Its response is out; we were only draining the rest of the body to reuse the
+            # connection. Give up on that.
+            self._stop = True
+            self.transport.close()
+            return
+        self._stop = True
+        self._pause_reading(P_STOP)
+        # The handler reading this body gets HTTPError(408); one that answers without reading
+        # it closes the connection, as the body is incomplete. A request still in the queue
+        # meets the same error when its handler reads.
+        body._fail(HTTPError(408))
+
+    def _start_shutdown(self) -> None:
+        """Graceful shutdown: finish what is in flight, close when idle."""
+        self._keep = False
+        if self._closed:
+            return
+        if self._active is None and not self._queue and self._reading is None and self._kind in (K_IDLE, K_HEAD, K_NONE):
+            self._stop = True
+            self._flush()
+            self.transport.close()
+
+
+def _set_done(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+async def _aclose(content: Any) -> None:
+    aclose = getattr(content, "aclose", None)
+    if aclose is not None:
+        try:
+            await aclose()
+        except Exception:  # pragma: no cover - the iterator's own cleanup failed
+            error_log.exception("error closing a response iterator")
+        return
+    close = getattr(content, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:  # pragma: no cover
+            error_log.exception("error closing a response iterator")
+
+
+class ConnectionManager:
+    """The connections of one server on one event loop: limits, deadlines, shutdown.
+
+    *handler* is called with each :class:`~fasthttp.requests.Request` and returns a response (see
+    ``fasthttp.responses``) or a coroutine resolving to one. *config* is a
+    :class:`fasthttp.server.Config`. *access_log* is None (off) or a callable
+    ``(request, status, body_bytes, connection)``. *on_connect* is None or a callable
+    ``(transport, session) -> bool`` run for each new connection; False refuses it.
+
+    One periodic sweep (every quarter of the shortest deadline, between 50 ms and 1 s) updates
+    the coarse clock ``now`` the connections stamp their deadlines with and acts on every
+    deadline that has passed. PERF: no timer is created or cancelled per request.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        handler: Callable[[Request], Any],
+        config: Any,
+        *,
+        access_log: Callable | None = None,
+        on_connect: Callable | None = None,
+    ) -> None:
+        self.loop = loop
+        self.handler = handler
+        self.config = config
+        self.access_log = access_log
+        self.on_connect = on_connect
+        self.connections: set[HttpProtocol] = set()
+        self.upgraded: set = set()
+        self.max_connections = config.max_connections or 0
+        self.closing = False
+        self.now = 0.0
+        self._tick(loop.time())
+        self.parser_options = dict(
+            max_request_line=config.max_request_line,
+            max_header_size=config.max_header_size,
+            max_header_count=config.max_header_count,
+            max_body_size=None,  # enforced per request (routes may change it), see RequestBody
+            max_chunk_line=config.max_chunk_line,
+            max_trailer_size=config.max_trailer_size,
+        )
+        self.busy_response = _error_bytes(503, False, config.server_header)
+        self.uvloop = type(loop).__module__.startswith("uvloop")
+        self.sendfile = config.sendfile
+        self.async_mode = async_mode(config.async_handlers)
+        deadlines = [
+            config.header_timeout,
+            config.body_timeout,
+            config.keep_alive_timeout,
+            config.write_timeout,
+            config.linger_timeout,
+        ]
+        if config.min_body_rate:
+            deadlines.append(config.body_rate_window)
+        self.interval = min(1.0, max(0.05, min(deadlines) / 4))
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushers: list[Callable[[], Any]] = []
+
+    def protocol_factory(self) -> HttpProtocol:
+        return HttpProtocol(self)
+
+    def _tick(self, now: float) -> None:
+        # PERF: the deadlines connections stamp are precomputed once per sweep.
+        cfg = self.config
+        self.now = now
+        self.head_deadline = now + cfg.header_timeout
+        self.body_deadline = now + cfg.body_timeout
+        self.idle_deadline = now + cfg.keep_alive_timeout
+
+    def start(self) -> None:
+        if self._timer is None:
+            self._tick(self.loop.time())
+            self._timer = self.loop.call_later(self.interval, self._sweep)
+
+    def add_periodic(self, callback: Callable[[], Any]) -> None:
+        """Run *callback* on every sweep (the access log flushes its buffer this way)."""
+        self._flushers.append(callback)
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        self._tick(now)
+        cfg = self.config
+        min_rate = cfg.min_body_rate
+        window = cfg.body_rate_window
+        for conn in tuple(self.connections):
+            if conn._deadline <= now or conn._write_deadline <= now:
+                try:
+                    conn._on_timeout(now)
+                except Exception:  # pragma: no cover - a bug must not stop the sweep
+                    error_log.exception("error handling a connection deadline")
+            elif min_rate and conn._kind == K_BODY and not conn._pause_mask:
+                elapsed = now - conn._rate_since
+                if elapsed >= window:
+                    # RFC 9110 §15.5.9: a body trickling in slower than the floor is a timeout.
+                    if conn._rate_bytes < min_rate * elapsed:
+                        conn._body_timeout()
+                    else:
+                        conn._rate_since = now
+                        conn._rate_bytes = 0
+        if self.upgraded:
+            self.upgraded = {t for t in self.upgraded if not t.is_closing()}
+        for flush in self._flushers:
+            try:
+                flush()
+            except Exception:  # pragma: no cover
+                error_log.exception("error in a periodic callback")
+        self._timer = self.loop.call_at(now + self.interval, self._sweep)
+
+    async def shutdown(self, timeout: float) -> None:
+        """Close idle connections now; let in-flight requests finish within *timeout* seconds;
+        then abort whatever is left."""
+        self.closing = True
+        for conn in tuple(self.connections):
+            conn._start_shutdown()
+        deadline = self.loop.time() + timeout
+        while self.connections and self.loop.time() < deadline:
+            await asyncio.sleep(0.02)
+            for conn in tuple(self.connections):
+                conn._start_shutdown()
+        self.close()
+        # Let the transports deliver connection_lost before the loop goes away.
+        await asyncio.sleep(0)
+
+    def close(self) -> None:
+        """Abort every connection and stop the sweep."""
+        self.closing = True
+        for conn in tuple(self.connections):
+            task = conn._task
+            if task is not None and not task.done():
+                task.cancel()
+            if conn.transport is not None and not conn._closed:
+                conn.transport.abort()
+        for transport in tuple(self.upgraded):
+            if not transport.is_closing():
+                transport.abort()
+        self.upgraded.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for flush in self._flushers:
+            try:
+                flush()
+            except Exception:  # pragma: no cover
+                error_log.exception("error in a periodic callback")

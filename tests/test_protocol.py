@@ -1,0 +1,921 @@
+"""The connection engine over real loopback sockets, on the asyncio and uvloop loops.
+
+Each test states one behaviour of ``fasthttp.protocol``: persistence and pipelining (RFC 9112
+§9), bodies in and out (§6, §7), ``Expect: 100-continue`` (RFC 9110 §10.1.1), flow control,
+every limit and deadline, protocol errors, handler failures and connection take-over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import socket
+import sys
+
+import pytest
+
+from fasthttp import App, HTTPError, Response, StreamingResponse, Upgrade
+from fasthttp.protocol import P_BODY, HttpProtocol, P_WRITE
+from fasthttp.responses import FileResponse
+
+from helpers_server import Client, build_request, loop, run, serving  # noqa: F401
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+def make_app() -> App:
+    app = App()
+
+    @app.get("/")
+    def index(request):
+        return "hello"
+
+    @app.get("/json")
+    def json_route(request):
+        return {"message": "hi"}
+
+    @app.get("/slow")
+    async def slow(request):
+        await asyncio.sleep(float(request.query_params.get("t", "0.05")))
+        return "slow " + request.query_params.get("n", "")
+
+    @app.get("/n")
+    async def numbered(request):
+        n = request.query_params.get("n", "")
+        # Later requests finish sooner, so only the engine keeps the order.
+        await asyncio.sleep(0.002 * (20 - int(n or 0)))
+        return n
+
+    @app.route("/echo", methods=["POST", "PUT"])
+    async def echo(request):
+        body = await request.body()
+        trailers = request.trailers
+        headers = [("X-Trailer", trailers.get("x-checksum"))] if trailers is not None and "x-checksum" in trailers else None
+        return Response(body, headers=headers)
+
+    @app.post("/count")
+    async def count(request):
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+        return str(total)
+
+    @app.post("/ignore")
+    def ignore(request):
+        return "ignored"
+
+    @app.post("/refuse")
+    def refuse(request):
+        # A route that decides on the head alone, before any body byte (RFC 9110 §10.1.1).
+        return Response("no thanks", status=417)
+
+    @app.post("/small", max_body_size=10)
+    async def small(request):
+        return await request.body()
+
+    @app.get("/boom")
+    def boom(request):
+        raise RuntimeError("secret internals")
+
+    @app.get("/aboom")
+    async def aboom(request):
+        await asyncio.sleep(0)
+        raise ValueError("async secret")
+
+    @app.get("/teapot")
+    def teapot(request):
+        raise HTTPError(418, "short and stout")
+
+    @app.get("/badheader")
+    def badheader(request):
+        return Response("x", headers={"X-Bad": "a\r\nInjected: yes"})
+
+    @app.get("/stream")
+    def stream(request):
+        async def gen():
+            for i in range(3):
+                await asyncio.sleep(0)
+                yield f"part{i};"
+
+        return StreamingResponse(gen(), content_type="text/plain", trailers=lambda: {"X-Parts": "3"})
+
+    @app.get("/big")
+    def big(request):
+        return b"x" * (256 * 1024)
+
+    return app
+
+
+# -- persistence and pipelining ------------------------------------------------------------------
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            for _ in range(3):
+                resp = await client.request("GET", "/")
+                assert resp.status == 200 and resp.body == b"hello"
+                assert resp.header("connection") is None
+            assert len(server.manager.connections) == 1
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_connection_close_request_gets_close_and_the_server_closes(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/", headers=[("Connection", "close")])
+            assert resp.status == 200
+            assert resp.header("connection") == "close"
+            assert await client.closed()
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_http10_closes_unless_keep_alive_is_asked_for(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/", version="1.0")
+            assert resp.status == 200 and resp.header("connection") == "close"
+            assert await client.closed()
+            await client.close()
+
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/", headers=[("Connection", "keep-alive")], version="1.0")
+            assert resp.header("connection") == "keep-alive"
+            resp = await client.request("GET", "/json", headers=[("Connection", "keep-alive")], version="1.0")
+            assert resp.body == b'{"message":"hi"}'
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_pipelined_responses_come_back_in_request_order(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(b"".join(build_request("GET", f"/n?n={i}") for i in range(16)))
+            bodies = [(await client.read_response()).text for _ in range(16)]
+            assert bodies == [str(i) for i in range(16)]
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_pipelined_sync_requests_are_answered_in_one_batch(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(build_request("GET", "/") * 16)
+            for _ in range(16):
+                assert (await client.read_response()).body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_head_request_gets_the_length_but_no_body(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            resp = await client.request("HEAD", "/")
+            assert resp.status == 200 and resp.header("content-length") == "5"
+            # The next response starts right away: no body bytes were sent for HEAD.
+            resp = await client.request("GET", "/")
+            assert resp.body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+# -- request bodies ------------------------------------------------------------------------------
+
+
+def test_content_length_body_reaches_the_handler(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            resp = await client.request("POST", "/echo", body=b"payload")
+            assert resp.body == b"payload"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_chunked_body_and_its_trailers_reach_the_handler(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(
+                b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n"
+            )
+            resp = await client.read_response()
+            assert resp.body == b"hello world"
+            assert resp.header("x-trailer") == "abc"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_body_is_streamed_while_it_arrives(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /count HTTP/1.1\r\nHost: t\r\nContent-Length: 200000\r\n\r\n")
+            for _ in range(20):
+                await client.send(b"y" * 10000)
+                await asyncio.sleep(0)
+            resp = await client.read_response()
+            assert resp.body == b"200000"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_unread_body_pauses_reading_at_the_high_water_mark(loop):
+    gate = asyncio.Event()
+    app = App()
+
+    @app.post("/lazy", max_body_size=None)
+    async def lazy(request):
+        await gate.wait()
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+        return str(total)
+
+    async def scenario():
+        async with serving(app, read_high_water=16 * 1024) as server:
+            client = await Client.connect(server)
+            size = 4 * 1024 * 1024
+            await client.send(b"POST /lazy HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size)
+            sender = asyncio.ensure_future(client.send(b"z" * size))
+            (conn,) = server.manager.connections
+            for _ in range(200):
+                await asyncio.sleep(0.01)
+                if conn._pause_mask & P_BODY:
+                    break
+            assert conn._pause_mask & P_BODY
+            # Reading stopped: the server holds about one high-water mark of the body.
+            assert conn._body_buffered <= 16 * 1024 + 256 * 1024
+            gate.set()
+            resp = await client.read_response()
+            assert resp.body == str(size).encode()
+            await sender
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_handler_that_ignores_a_small_body_keeps_the_connection(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            resp = await client.request("POST", "/ignore", body=b"abc" * 100)
+            assert resp.body == b"ignored" and resp.header("connection") is None
+            resp = await client.request("GET", "/")
+            assert resp.body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+# -- Expect: 100-continue ------------------------------------------------------------------------
+
+
+def test_100_continue_is_sent_when_the_handler_reads_the_body(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+            interim = await client.read_interim_or_final()
+            assert interim.status == 100
+            await client.send(b"data")
+            resp = await client.read_response()
+            assert resp.status == 200 and resp.body == b"data"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_route_refusing_before_reading_sends_no_100(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /refuse HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+            resp = await client.read_head()
+            assert resp.status == 417
+            # The client may or may not send the body now: the server closes (RFC 9110 §10.1.1).
+            assert resp.header("connection") == "close"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_route_body_limit_refuses_with_413_before_the_100(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n")
+            resp = await client.read_head()
+            assert resp.status == 413 and resp.header("connection") == "close"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_unknown_expectation_is_417(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: teapot\r\n\r\ndata")
+            resp = await client.read_response()
+            assert resp.status == 417 and resp.header("connection") == "close"
+            assert await client.closed()
+            await client.close()
+
+    run(loop, scenario())
+
+
+# -- responses -------------------------------------------------------------------------------------
+
+
+def test_streaming_response_is_chunked_with_trailers(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/stream")
+            assert resp.header("transfer-encoding") == "chunked"
+            assert resp.body == b"part0;part1;part2;"
+            assert resp.trailers == [("x-parts", "3")]
+            resp = await client.request("GET", "/")  # the connection goes on
+            assert resp.body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_streaming_response_to_http10_is_delimited_by_close(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/stream", version="1.0", headers=[("Connection", "keep-alive")])
+            assert resp.header("transfer-encoding") is None and resp.header("content-length") is None
+            assert resp.header("connection") == "close"
+            assert resp.body == b"part0;part1;part2;"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_file_response_is_sent_whole(loop, tmp_path):
+    data = bytes(range(256)) * 4096  # 1 MiB
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    app = App()
+
+    @app.get("/file")
+    def file(request):
+        return FileResponse(path)
+
+    @app.get("/missing")
+    def missing(request):
+        return FileResponse(tmp_path / "nope.txt")
+
+    async def scenario():
+        async with serving(app) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/file")
+            assert resp.status == 200 and resp.body == data
+            assert resp.header("content-type") == "application/octet-stream"
+            resp = await client.request("HEAD", "/file")
+            assert resp.header("content-length") == str(len(data))
+            resp = await client.request("GET", "/missing")
+            assert resp.status == 404
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_peer_that_never_reads_does_not_grow_server_buffers(loop):
+    async def scenario():
+        async with serving(make_app(), write_high_water=64 * 1024, write_timeout=30) as server:
+            host, port = server.addresses[0][:2]
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, (host, port))
+            try:
+                request = build_request("GET", "/big")
+                peak = 0
+                for _ in range(40):
+                    try:
+                        sock.send(request * 50)
+                    except BlockingIOError:
+                        pass
+                    await asyncio.sleep(0.01)
+                    for conn in server.manager.connections:
+                        peak = max(peak, conn.buffered_bytes)
+                (conn,) = server.manager.connections
+                # 2000 requests for 256 KiB each were sent; the server holds at most its
+                # high-water mark plus one response, and has stopped reading.
+                assert peak <= 64 * 1024 + 2 * 256 * 1024
+                assert conn._write_paused and conn._pause_mask
+            finally:
+                sock.close()
+
+    run(loop, scenario())
+
+
+# -- limits ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: t\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + b"v" * 40000 + b"\r\n\r\n", 431),
+        (b"GET / HTTP/1.1\r\nHost: t\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(150)) + b"\r\n", 431),
+        (b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n", 413),
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\n\r\n", 400),  # no Host
+        (b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+        (b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+        (b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505),
+    ],
+    ids=["414-request-line", "431-header-size", "431-header-count", "413-content-length", "400-garbage", "400-no-host", "400-cl-and-te", "501-coding", "505-version"],
+)
+def test_protocol_errors_get_their_status_and_close(loop, raw, status):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(raw)
+            resp = await client.read_response()
+            assert resp.status == status
+            assert resp.header("connection") == "close"
+            assert await client.closed()
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_chunked_body_over_the_limit_is_413(loop):
+    async def scenario():
+        async with serving(make_app(), max_body_size=1000) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /count HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+            await client.send(b"400\r\n" + b"a" * 1024 + b"\r\n")
+            resp = await client.read_response()
+            assert resp.status == 413 and resp.header("connection") == "close"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_chunked_body_is_411_when_content_length_is_required(loop):
+    async def scenario():
+        async with serving(make_app(), require_content_length=True) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+            resp = await client.read_response()
+            assert resp.status == 411 and resp.header("connection") == "close"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_requests_after_a_bad_one_are_never_parsed(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(
+                build_request("GET", "/slow?n=first") + b"BAD REQUEST LINE\r\n\r\n" + build_request("GET", "/boom")
+            )
+            first = await client.read_response()
+            assert first.status == 200 and first.body == b"slow first"
+            second = await client.read_response()
+            assert second.status == 400 and second.header("connection") == "close"
+            assert await client.closed()
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_requests_per_connection_limit_closes_after_the_last(loop):
+    async def scenario():
+        async with serving(make_app(), max_requests_per_connection=2) as server:
+            client = await Client.connect(server)
+            assert (await client.request("GET", "/")).header("connection") is None
+            resp = await client.request("GET", "/")
+            assert resp.status == 200 and resp.header("connection") == "close"
+            assert await client.closed()
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_connections_past_the_limit_get_503(loop):
+    async def scenario():
+        async with serving(make_app(), max_connections=1) as server:
+            first = await Client.connect(server)
+            assert (await first.request("GET", "/")).status == 200
+            second = await Client.connect(server)
+            resp = await second.read_response()
+            assert resp.status == 503 and resp.header("connection") == "close"
+            await second.close()
+            assert (await first.request("GET", "/")).status == 200
+            await first.close()
+
+    run(loop, scenario())
+
+
+# -- deadlines -------------------------------------------------------------------------------------
+
+
+def test_slowloris_head_gets_408_within_the_header_deadline(loop):
+    async def scenario():
+        async with serving(make_app(), header_timeout=0.3) as server:
+            client = await Client.connect(server)
+            start = loop.time()
+            got = None
+            for byte in b"GET / HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 200:
+                try:
+                    await client.send(bytes([byte]))
+                except ConnectionError:
+                    break
+                if client.reader.at_eof() or client.reader._buffer:  # the server answered
+                    break
+                await asyncio.sleep(0.05)
+            got = await client.read_response()
+            assert got.status == 408 and got.header("connection") == "close"
+            # Cut off long before the trickle would have finished (200+ bytes at 20/s).
+            assert loop.time() - start < 5
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_stalled_body_gets_408(loop):
+    async def scenario():
+        async with serving(make_app(), body_timeout=0.3) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly part")
+            resp = await client.read_response()
+            assert resp.status == 408 and resp.header("connection") == "close"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_body_trickling_below_the_minimum_rate_is_cut_off(loop):
+    async def scenario():
+        async with serving(make_app(), body_timeout=5, min_body_rate=1000, body_rate_window=0.3) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /count HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n")
+            answered = None
+            for _ in range(100):  # one byte every 20 ms: 50 B/s, never silent for long
+                try:
+                    await client.send(b"x")
+                except ConnectionError:
+                    break
+                if client.reader._buffer or client.reader.at_eof():
+                    break
+                await asyncio.sleep(0.02)
+            answered = await client.read_response()
+            assert answered.status == 408
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_idle_keep_alive_connection_is_closed_silently(loop):
+    async def scenario():
+        async with serving(make_app(), keep_alive_timeout=0.2) as server:
+            client = await Client.connect(server)
+            assert (await client.request("GET", "/")).status == 200
+            assert await client.closed(timeout=3)
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_peer_that_stops_reading_is_dropped_after_the_write_deadline(loop):
+    async def scenario():
+        async with serving(make_app(), write_timeout=0.3, write_high_water=16 * 1024) as server:
+            host, port = server.addresses[0][:2]
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, (host, port))
+            try:
+                sock.send(build_request("GET", "/big") * 40)
+                for _ in range(300):
+                    await asyncio.sleep(0.01)
+                    if not server.manager.connections:
+                        break
+                assert not server.manager.connections
+            finally:
+                sock.close()
+
+    run(loop, scenario())
+
+
+# -- handler failures ------------------------------------------------------------------------------
+
+
+def test_handler_exception_is_a_bare_500_and_the_connection_goes_on(loop, caplog):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+                resp = await client.request("GET", "/boom")
+            assert resp.status == 500
+            assert b"secret" not in resp.body and resp.body == b"Internal Server Error"
+            assert "secret internals" in caplog.text  # the traceback is in the server log
+            assert (await client.request("GET", "/")).body == b"hello"
+            resp = await client.request("GET", "/aboom")
+            assert resp.status == 500 and b"secret" not in resp.body
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_http_error_sets_the_status(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/teapot")
+            assert resp.status == 418 and resp.body == b"short and stout"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_header_injection_from_the_application_is_a_500(loop, caplog):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+                resp = await client.request("GET", "/badheader")
+            assert resp.status == 500 and resp.header("injected") is None
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_plain_callable_handler_without_app(loop):
+    def handler(request):
+        return Response(f"{request.method} {request.path} {request.query}")
+
+    async def scenario():
+        async with serving(handler) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/a/b?x=1")
+            assert resp.body == b"GET /a/b x=1"
+            await client.close()
+
+    run(loop, scenario())
+
+
+# -- take-over -----------------------------------------------------------------------------------
+
+
+class Echo(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.transport.write(data.upper())
+
+
+def test_upgrade_hands_the_connection_and_early_bytes_to_the_new_protocol(loop):
+    app = App()
+
+    @app.get("/ws")
+    def ws(request):
+        assert request.upgrade
+        return Upgrade(Echo, headers=[("Upgrade", "echo"), ("Connection", "upgrade")])
+
+    async def scenario():
+        async with serving(app) as server:
+            client = await Client.connect(server)
+            await client.send(build_request("GET", "/ws", headers=[("Connection", "upgrade"), ("Upgrade", "echo")]) + b"early")
+            resp = await client.read_head()
+            assert resp.status == 101 and resp.header("upgrade") == "echo"
+            assert await client.reader.readexactly(5) == b"EARLY"
+            await client.send(b"more")
+            assert await client.reader.readexactly(4) == b"MORE"
+            assert not server.manager.connections and server.manager.upgraded
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_connect_tunnel_is_taken_over_after_a_200(loop):
+    def handler(request):
+        if request.method == "CONNECT":
+            return Upgrade(Echo, status=200)
+        return "plain"
+
+    async def scenario():
+        async with serving(handler) as server:
+            client = await Client.connect(server)
+            await client.send(b"CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n")
+            resp = await client.read_head()
+            assert resp.status == 200 and resp.header("content-length") is None
+            await client.send(b"tunnel")
+            assert await client.reader.readexactly(6) == b"TUNNEL"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_declined_upgrade_continues_with_http(loop):
+    app = App()
+
+    @app.get("/ws")
+    def ws(request):
+        return Response("no upgrade here", status=200)
+
+    @app.get("/")
+    def index(request):
+        return "after"
+
+    async def scenario():
+        async with serving(app) as server:
+            client = await Client.connect(server)
+            await client.send(
+                build_request("GET", "/ws", headers=[("Connection", "upgrade"), ("Upgrade", "echo")]) + build_request("GET", "/")
+            )
+            assert (await client.read_response()).body == b"no upgrade here"
+            assert (await client.read_response()).body == b"after"
+            await client.close()
+
+    run(loop, scenario())
+
+
+# -- the per-connection state ----------------------------------------------------------------------
+
+
+def test_buffered_bytes_reports_what_the_connection_holds(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.request("GET", "/")
+            (conn,) = server.manager.connections
+            assert isinstance(conn, HttpProtocol)
+            assert conn.buffered_bytes == 0
+            await client.close()
+
+    run(loop, scenario())
+
+
+# -- how handlers run ----------------------------------------------------------------------------
+
+_VAR = contextvars.ContextVar("_VAR", default="unset")
+
+
+@pytest.mark.parametrize("mode", ["auto", "inline", "task"])
+def test_context_variables_do_not_leak_between_requests(loop, mode):
+    app = App()
+
+    @app.get("/sync")
+    def sync(request):
+        before = _VAR.get()
+        _VAR.set("sync")
+        return before
+
+    @app.get("/async")
+    async def coro(request):
+        before = _VAR.get()
+        _VAR.set("async")
+        await asyncio.sleep(0)
+        return before + "," + _VAR.get()
+
+    async def scenario():
+        async with serving(app, async_handlers=mode) as server:
+            client = await Client.connect(server)
+            assert (await client.request("GET", "/sync")).body == b"unset"
+            assert (await client.request("GET", "/sync")).body == b"unset"
+            assert (await client.request("GET", "/async")).body == b"unset,async"
+            assert (await client.request("GET", "/async")).body == b"unset,async"
+            await client.close()
+
+    run(loop, scenario())
+
+
+@pytest.mark.parametrize("mode", ["task"] + (["auto", "eager"] if sys.version_info >= (3, 12) else []))
+def test_task_modes_give_async_handlers_a_current_task(loop, mode):
+    app = App()
+
+    @app.get("/")
+    async def handler(request):
+        async with asyncio.timeout(5):  # needs a current task from the first line
+            await asyncio.sleep(0)
+        return str(asyncio.current_task() is not None)
+
+    async def scenario():
+        async with serving(app, async_handlers=mode) as server:
+            client = await Client.connect(server)
+            await client.send(build_request() * 3)  # pipelined: the order still holds
+            for _ in range(3):
+                assert (await client.read_response()).body == b"True"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_inline_mode_runs_async_handlers_without_a_task_until_they_wait(loop):
+    app = App()
+
+    @app.get("/")
+    async def handler(request):
+        first = asyncio.current_task() is None
+        await asyncio.sleep(0)
+        return f"{first} {asyncio.current_task() is None}"
+
+    async def scenario():
+        async with serving(app, async_handlers="inline") as server:
+            client = await Client.connect(server)
+            assert (await client.request()).body == b"True False"
+            # A request queued behind a suspended one is not run inside the other's Task.
+            await client.send(build_request() * 3)
+            for _ in range(3):
+                assert (await client.read_response()).body == b"True False"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_unknown_async_mode_is_refused():
+    from fasthttp.server import Config
+
+    with pytest.raises(ValueError):
+        Config(async_handlers="threads")
+
+
+# -- more pipelining and flow control -------------------------------------------------------------
+
+
+def test_pipelined_bodies_wait_behind_a_slow_request(loop):
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(
+                build_request("GET", "/slow?n=1&t=0.1")
+                + build_request("POST", "/echo", body=b"second")
+                + b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nthird\r\n0\r\n\r\n"
+                + build_request("GET", "/")
+            )
+            bodies = [(await client.read_response()).body for _ in range(4)]
+            assert bodies == [b"slow 1", b"second", b"third", b"hello"]
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_streaming_pauses_while_the_peer_does_not_read(loop):
+    produced = []
+    app = App()
+
+    @app.get("/endless")
+    def endless(request):
+        async def chunks():
+            for i in range(100_000):
+                produced.append(i)
+                yield b"c" * 16384
+
+        return StreamingResponse(chunks())
+
+    async def scenario():
+        async with serving(app, write_high_water=32 * 1024) as server:
+            host, port = server.addresses[0][:2]
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, (host, port))
+            try:
+                sock.send(build_request("GET", "/endless"))
+                for _ in range(100):
+                    await asyncio.sleep(0.01)
+                    conns = list(server.manager.connections)
+                    if conns and conns[0]._write_paused:
+                        break
+                (conn,) = server.manager.connections
+                assert conn._write_paused and conn._pause_mask & P_WRITE
+                count = len(produced)
+                await asyncio.sleep(0.2)
+                # The generator is not pulled while the transport is above its high-water mark.
+                assert len(produced) == count < 100_000
+                assert conn.buffered_bytes <= 32 * 1024 + 2 * 16384
+            finally:
+                sock.close()
+
+    run(loop, scenario())
