@@ -383,6 +383,30 @@ class TestLimits:
             p.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n")
 
 
+class TestBuffered:
+    def test_nothing_is_buffered_between_whole_requests(self, impl):
+        p = impl.parser.RequestParser()
+        p.feed(GET + GET)
+        assert p.buffered == 0
+
+    def test_a_partial_head_is_buffered_until_it_completes(self, impl):
+        p = impl.parser.RequestParser()
+        p.feed(GET + GET[:10])
+        assert p.buffered == 10
+        p.feed(GET[10:])
+        assert p.buffered == 0
+
+    def test_body_bytes_are_never_buffered(self, impl):
+        p = impl.parser.RequestParser()
+        p.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + b"x" * 50)
+        assert p.buffered == 0
+
+    def test_the_stream_after_an_upgrade_is_buffered_while_paused(self, impl):
+        p = impl.parser.RequestParser()
+        p.feed(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: ws\r\n\r\nabc")
+        assert p.paused and p.buffered == 3
+
+
 class TestErrors:
     def test_events_before_the_error_are_kept_on_the_exception(self, impl):
         p = impl.parser.RequestParser()

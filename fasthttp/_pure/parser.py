@@ -212,6 +212,13 @@ class RequestParser:
         """True once a request ended the connection; later bytes are ignored."""
         return self._state == _CLOSED
 
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet turned into events: a partial head, chunk-size line or
+        trailer, or (while paused) the stream after an upgrade. The engine uses it to tell an
+        idle connection from one whose next request is arriving (408, RFC 9110 §15.5.9)."""
+        return len(self._buf)
+
     def feed(self, data: bytes) -> list:
         state = self._state
         if state == _FAILED:

@@ -54,6 +54,18 @@ cdef extern from *:
         for (; i < n; i++) if (!fh_value_ok(p[i])) return 0;
         return 1;
     }
+    /* Does the tchar name a[0:n] equal the lower-case k[0:n], ignoring case? For tchar input,
+       c | 0x20 equals a lower-case letter or "-" only when c is that letter in either case or
+       that very byte, so one OR per 8 bytes replaces a per-byte lower-casing. */
+    static inline int fh_tchar_caseeq(const unsigned char *a, const unsigned char *k, Py_ssize_t n) {
+        Py_ssize_t i = 0; uint64_t x, y;
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8); memcpy(&y, k + i, 8);
+            if ((x | 0x2020202020202020ULL) != y) return 0;
+        }
+        for (; i < n; i++) if ((a[i] | 0x20) != k[i]) return 0;
+        return 1;
+    }
     static inline int fh_casecmp(const unsigned char *a, const unsigned char *b, Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) if (fh_lower(a[i]) != fh_lower(b[i])) return 1;
         return 0;
@@ -67,6 +79,7 @@ cdef extern from *:
     bint fh_value_ok(unsigned char c) nogil
     unsigned char fh_lower(unsigned char c) nogil
     int fh_casecmp(const unsigned char* a, const unsigned char* b, Py_ssize_t n) nogil
+    bint fh_tchar_caseeq(const unsigned char* a, const unsigned char* k, Py_ssize_t n) nogil
 
 
 cdef enum:

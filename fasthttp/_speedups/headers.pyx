@@ -71,7 +71,8 @@ cdef int _slots[HASH_SLOTS]
 
 
 cdef inline unsigned int _hash(const unsigned char* name, Py_ssize_t n) noexcept nogil:
-    return (<unsigned int>n * 31u + fh_lower(name[0]) * 7u + fh_lower(name[n - 1])) & (HASH_SLOTS - 1)
+    # "| 0x20" folds case for letters; for the other tchar bytes it only has to be consistent.
+    return (<unsigned int>n * 31u + (name[0] | 0x20) * 7u + (name[n - 1] | 0x20)) & (HASH_SLOTS - 1)
 
 
 cdef void _build_table():
@@ -98,7 +99,7 @@ cdef dict _key_cache = {}
 
 
 cdef int known_id(const unsigned char* name, Py_ssize_t n) noexcept nogil:
-    """The well-known id of *name* (any case), or 0."""
+    """The well-known id of the field name *name* (tchar bytes, any case), or 0."""
     cdef unsigned int h
     cdef int kid
     if n <= 0:
@@ -108,7 +109,7 @@ cdef int known_id(const unsigned char* name, Py_ssize_t n) noexcept nogil:
         kid = _slots[h]
         if kid == 0:
             return 0
-        if _length[kid] == n and fh_casecmp(name, _known_ptr + _offset[kid], n) == 0:
+        if _length[kid] == n and fh_tchar_caseeq(name, _known_ptr + _offset[kid], n):
             return kid
         h = (h + 1) & (HASH_SLOTS - 1)
 

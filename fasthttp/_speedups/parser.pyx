@@ -79,14 +79,18 @@ cdef extern from *:
         return 1;
     }
     /* RFC 3986 §3.2.2 reg-name bytes: unreserved / sub-delims ("%" is handled apart). */
-    static inline int fp_reg_name(unsigned char c) {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
-        switch (c) {
-        case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\\'':
-        case '(': case ')': case '*': case '+': case ',': case ';': case '=': return 1;
-        }
-        return 0;
-    }
+    static const unsigned char fp_reg_name_table[256] = {
+        ['-']=1, ['.']=1, ['_']=1, ['~']=1, ['!']=1, ['$']=1, ['&']=1, ['\\'']=1, ['(']=1, [')']=1,
+        ['*']=1, ['+']=1, [',']=1, [';']=1, ['=']=1,
+        ['0']=1,['1']=1,['2']=1,['3']=1,['4']=1,['5']=1,['6']=1,['7']=1,['8']=1,['9']=1,
+        ['A']=1,['B']=1,['C']=1,['D']=1,['E']=1,['F']=1,['G']=1,['H']=1,['I']=1,['J']=1,['K']=1,
+        ['L']=1,['M']=1,['N']=1,['O']=1,['P']=1,['Q']=1,['R']=1,['S']=1,['T']=1,['U']=1,['V']=1,
+        ['W']=1,['X']=1,['Y']=1,['Z']=1,
+        ['a']=1,['b']=1,['c']=1,['d']=1,['e']=1,['f']=1,['g']=1,['h']=1,['i']=1,['j']=1,['k']=1,
+        ['l']=1,['m']=1,['n']=1,['o']=1,['p']=1,['q']=1,['r']=1,['s']=1,['t']=1,['u']=1,['v']=1,
+        ['w']=1,['x']=1,['y']=1,['z']=1,
+    };
+    static inline int fp_reg_name(unsigned char c) { return fp_reg_name_table[c]; }
     static inline int fp_hexdig(unsigned char c) {
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
@@ -294,6 +298,11 @@ cdef class RequestParser:
     def closed(self):
         """True once a request ended the connection; later bytes are ignored."""
         return self._state == ST_CLOSED
+
+    @property
+    def buffered(self):
+        """Bytes received but not yet turned into events (see the pure twin)."""
+        return self._len
 
     def feed(self, data):
         cdef Py_buffer view
