@@ -6,6 +6,10 @@ cdef class EndOfMessage:
     cdef readonly object trailers
 
 
+cimport cython
+
+
+@cython.final
 cdef class ChunkedDecoder:
     cdef public Py_ssize_t max_chunk_line
     cdef public Py_ssize_t max_trailer_size

@@ -122,6 +122,7 @@ cdef inline Py_ssize_t _find_lf(const unsigned char* buf, Py_ssize_t pos, Py_ssi
     return -1 if p == NULL else p - buf
 
 
+@cython.final
 cdef class ChunkedDecoder:
     """Incremental decoder for one chunked message body."""
 
