@@ -519,6 +519,12 @@ class HttpProtocol(asyncio.Protocol):
             return
         if events:
             self._on_events(events)
+            if self._kind == K_IDLE and self._parser.buffered:
+                # The read ended inside the next request's head: it is on the header-read
+                # deadline (408), not the silent keep-alive one. One check per read, not per
+                # request (the per-response fast path in _respond stays as it is).
+                self._kind = K_HEAD
+                self._deadline = self._manager.head_deadline
 
     def eof_received(self) -> bool | None:
         if self._kind == K_LINGER or self._stop and self._active is None and not self._queue:
@@ -683,8 +689,14 @@ class HttpProtocol(asyncio.Protocol):
             self._loop.call_soon(self._resume_parser)
 
     def _to_idle(self) -> None:
-        self._kind = K_IDLE
-        self._deadline = self._manager.idle_deadline
+        if self._parser.buffered:
+            # The next request's head began in the same read as the end of the last one: that
+            # head is now on the header-read deadline (408), not the silent keep-alive one.
+            self._kind = K_HEAD
+            self._deadline = self._manager.head_deadline
+        else:
+            self._kind = K_IDLE
+            self._deadline = self._manager.idle_deadline
 
     def _resume_parser(self) -> None:
         """Continue HTTP after a declined upgrade: parse what arrived after that request."""

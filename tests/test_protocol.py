@@ -562,6 +562,22 @@ def test_slowloris_head_gets_408_within_the_header_deadline(loop):
     run(loop, scenario())
 
 
+def test_a_head_begun_in_the_same_read_as_the_previous_request_gets_408(loop):
+    # The next request's head arrives with the end of the last one, then stalls: that is a slow
+    # head (408), not an idle keep-alive connection to close silently.
+    async def scenario():
+        async with serving(make_app(), header_timeout=0.3, keep_alive_timeout=30) as server:
+            client = await Client.connect(server)
+            await client.send(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost:")
+            first = await client.read_response()
+            assert first.status == 200
+            second = await client.read_response()
+            assert second.status == 408 and second.header("connection") == "close"
+            await client.close()
+
+    run(loop, scenario())
+
+
 def test_stalled_body_gets_408(loop):
     async def scenario():
         async with serving(make_app(), body_timeout=0.3) as server:
