@@ -1,4 +1,5 @@
-"""Protocol error types, raised identically by the compiled kernels and their pure twins.
+"""Protocol error types, raised identically by the compiled kernels and their pure twins
+(and, for the deadlines and expectations only the engine can judge, by the engine).
 
 Each class carries the HTTP status code a server answers with (STYLE.md, habit 10). The engine
 maps any :class:`HttpProtocolError` to ``status`` + ``Connection: close`` and then closes the
@@ -11,10 +12,13 @@ from __future__ import annotations
 __all__ = (
     "HttpProtocolError",
     "BadRequest",
+    "RequestTimeout",
+    "LengthRequired",
     "ContentTooLarge",
     "UriTooLong",
     "HeaderFieldsTooLarge",
     "RangeNotSatisfiable",
+    "ExpectationFailed",
     "TransferCodingNotImplemented",
     "HttpVersionNotSupported",
     "InvalidResponseHeader",
@@ -40,6 +44,20 @@ class BadRequest(HttpProtocolError):
 
     status = 400
     reason = "Bad Request"
+
+
+class RequestTimeout(HttpProtocolError):
+    """The request head or body did not arrive in time (RFC 9110 §15.5.9). Raised by the engine."""
+
+    status = 408
+    reason = "Request Timeout"
+
+
+class LengthRequired(HttpProtocolError):
+    """A chunked body where the server requires Content-Length (RFC 9110 §15.5.12). Engine."""
+
+    status = 411
+    reason = "Length Required"
 
 
 class ContentTooLarge(HttpProtocolError):
@@ -73,6 +91,13 @@ class RangeNotSatisfiable(HttpProtocolError):
         super().__init__(message)
         #: The representation length, for the ``Content-Range: bytes */length`` field.
         self.length = length
+
+
+class ExpectationFailed(HttpProtocolError):
+    """An ``Expect`` other than ``100-continue`` (RFC 9110 §10.1.1, §15.5.18). Engine."""
+
+    status = 417
+    reason = "Expectation Failed"
 
 
 class TransferCodingNotImplemented(HttpProtocolError):

@@ -63,7 +63,7 @@ import types
 from typing import Any, Callable
 
 from .chunked import encode_chunk, encode_last_chunk
-from .errors import BadRequest, HttpProtocolError
+from .errors import BadRequest, ExpectationFailed, HttpProtocolError, LengthRequired, RequestTimeout
 from .parser import RequestHead, RequestParser
 from .requests import Request
 from .responses import (
@@ -86,9 +86,6 @@ __all__ = (
     "ConnectionManager",
     "RequestBody",
     "ClientDisconnected",
-    "LengthRequired",
-    "ExpectationFailed",
-    "RequestTimeout",
 )
 
 error_log = logging.getLogger("fasthttp.error")
@@ -136,27 +133,6 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 class ClientDisconnected(ConnectionError):
     """The client closed the connection while the handler was reading the body or streaming."""
-
-
-class LengthRequired(HttpProtocolError):
-    """A chunked request body where the server requires Content-Length (RFC 9110 §15.5.12)."""
-
-    status = 411
-    reason = "Length Required"
-
-
-class ExpectationFailed(HttpProtocolError):
-    """An ``Expect`` other than ``100-continue`` (RFC 9110 §10.1.1, §15.5.18)."""
-
-    status = 417
-    reason = "Expectation Failed"
-
-
-class RequestTimeout(HttpProtocolError):
-    """The request head or body did not arrive in time (RFC 9110 §15.5.9)."""
-
-    status = 408
-    reason = "Request Timeout"
 
 
 def _error_bytes(status: int, keep_alive: bool = False, server=None) -> bytes:

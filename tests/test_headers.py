@@ -118,6 +118,13 @@ def test_well_known_tables_are_identical_in_both_twins(py_impl, c_impl):
     assert py_impl.headers.WELL_KNOWN == c_impl.headers.WELL_KNOWN
 
 
+def test_the_ids_the_parser_relies_on_are_the_first_seven_names(impl):
+    # headers.pxd fixes H_HOST=1 ... H_UPGRADE=7 for the compiled parser
+    assert impl.headers.WELL_KNOWN[:7] == (
+        "host", "content-length", "transfer-encoding", "connection", "content-type", "expect", "upgrade",
+    )
+
+
 class TestParseFieldLine:
     def test_splits_name_and_trimmed_value(self, impl):
         assert impl.headers.parse_field_line(b"Name:  value \t") == (b"Name", b"value")

@@ -18,8 +18,8 @@ from ..errors import BadRequest
 
 __all__ = ("Headers", "WELL_KNOWN", "parse_field_line")
 
-# Field names the server and common handlers look up; their position + 1 is their id.
-# NOTE: keep in sync with the compiled twin's table (headers.pyx); a test compares them.
+# Field names the server and common handlers look up; their position + 1 is their id. The compiled
+# twin imports this table; the parser's ids for the first seven are fixed in headers.pxd (H_*).
 WELL_KNOWN: tuple[str, ...] = (
     "host",
     "content-length",

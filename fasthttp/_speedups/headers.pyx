@@ -23,38 +23,9 @@ from fasthttp.errors import BadRequest
 
 __all__ = ("Headers", "WELL_KNOWN", "parse_field_line")
 
-# NOTE: the same table, in the same order, as the pure twin (a test compares them); the first
-# seven entries are the H_* ids in headers.pxd.
-WELL_KNOWN = (
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "content-type",
-    "expect",
-    "upgrade",
-    "user-agent",
-    "accept",
-    "accept-encoding",
-    "accept-language",
-    "cookie",
-    "authorization",
-    "cache-control",
-    "origin",
-    "referer",
-    "if-none-match",
-    "if-modified-since",
-    "range",
-    "if-range",
-    "te",
-    "trailer",
-    "x-forwarded-for",
-    "forwarded",
-    "sec-websocket-key",
-    "sec-websocket-version",
-    "keep-alive",
-    "pragma",
-)
+# The fixed table is the pure twin's, so the two can never drift; its first seven entries are
+# the H_* ids in headers.pxd (tests/test_headers.py checks them).
+from fasthttp._pure.headers import WELL_KNOWN
 
 cdef enum:
     HASH_SLOTS = 128   # a power of two, well above 2 x len(WELL_KNOWN)
