@@ -1,0 +1,1 @@
+"""The applications the servers under test run; all answer the routes in ``common``."""

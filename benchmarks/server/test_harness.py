@@ -1,0 +1,246 @@
+"""The harness's own parts, tested without load: parsing, validation, statistics, reports, apps.
+
+Run by CI's ``pytest benchmarks`` so the harness cannot rot between the (long, manual) load runs.
+Nothing here starts a server, runs wrk or measures time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+import pytest
+
+from . import httpcheck, procstat, report, scenarios, servers, wrk
+from .apps import common, uvicorn_raw
+
+WRK_TEXT = """Running 2s test @ http://127.0.0.1:8000/plaintext
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.10ms  200.00us   5.00ms   90.00%
+  20000 requests in 2.00s, 2.50MB read
+  Socket errors: connect 0, read 3, write 0, timeout 1
+  Non-2xx or 3xx responses: 12
+Requests/sec:  10000.00
+Transfer/sec:      1.25MB
+"""
+
+
+def _record(**overrides):
+    record = {
+        "requests": 1000,
+        "bytes": 1000 * 150,
+        "errors": {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0},
+        "failure": None,
+    }
+    record.update(overrides)
+    return record
+
+
+# --- wrk ----------------------------------------------------------------------------------------
+
+
+def test_wrk_summary_is_read_from_the_done_callback_json_line():
+    line = ('WRKJSON {"requests":500,"duration_us":2000000,"bytes":75000,"connect":0,"read":1,'
+            '"write":0,"status":2,"timeout":0,"lat_mean_us":900.0,"lat_p50_us":800,'
+            '"lat_p99_us":4000,"lat_max_us":9000}')
+    result = wrk.parse_output("Running 2s test\n" + line + "\n")
+    assert (result.requests, result.rps, result.bytes) == (500, 250.0, 75000)
+    assert result.non_2xx == 2 and result.socket_errors == 1
+    assert result.latency_p99_ms == 4.0 and result.failure is None
+
+
+def test_wrk_text_output_is_parsed_when_no_json_line_is_printed():
+    result = wrk.parse_output(WRK_TEXT)
+    assert result.requests == 20000 and result.duration_s == 2.0
+    assert result.errors == {"connect": 0, "read": 3, "write": 0, "status": 12, "timeout": 1}
+    assert result.bytes == int(2.5 * 1024**2)
+
+
+def test_wrk_output_without_a_summary_is_a_failure():
+    assert wrk.parse_output("unable to connect to 127.0.0.1:1 Connection refused\n").failure
+
+
+def test_wrk_command_is_pinned_bounded_and_whole_seconds():
+    cmd = wrk.command("http://127.0.0.1:1/x", duration_s=5, connections=64, script="s.lua",
+                      headers=("Connection: close",), timeout_s=4, cpu=1)
+    assert cmd[:3] == ["taskset", "-c", "1"]
+    assert "-d5s" in cmd and "-c64" in cmd and "-t1" in cmd and "--timeout=4s" in cmd
+    assert cmd[cmd.index("-H") + 1] == "Connection: close" and cmd[-1] == "http://127.0.0.1:1/x"
+
+
+# --- validation and statistics ------------------------------------------------------------------
+
+
+def test_a_run_with_error_statuses_is_invalid():
+    record = _record(errors={"connect": 0, "read": 0, "write": 0, "status": 5, "timeout": 0})
+    assert "non-2xx" in report.validate(record, 13)
+
+
+def test_a_run_with_socket_errors_over_one_percent_is_invalid():
+    record = _record(errors={"connect": 0, "read": 0, "write": 11, "status": 0, "timeout": 0})
+    assert "socket errors" in report.validate(record, 13)
+
+
+def test_a_run_whose_responses_are_shorter_than_the_body_is_invalid():
+    assert "bytes" in report.validate(_record(bytes=1000 * 100), 4096)
+
+
+def test_eof_after_each_response_is_tolerated_only_where_connections_are_closed_on_purpose():
+    errors = {"connect": 0, "read": 1000, "write": 0, "status": 0, "timeout": 0}
+    assert report.validate(_record(errors=errors), 13) is not None
+    record = _record(errors=errors)
+    assert report.validate(record, 13, closes_connections=True) is None
+    assert "Connection: close" in record["note"]
+
+
+def test_rows_report_median_min_max_and_ratios_to_the_baseline():
+    records = []
+    for server, values in (("uvicorn-raw", (100, 110, 90)), ("fast", (300, 330, 270))):
+        for rep, rps in enumerate(values):
+            records.append({"scenario": "plaintext", "server": server, "rep": rep, "rps": rps,
+                            "cpu_us_per_req": 1e6 / rps / 10, "p99_ms": 1.0, "invalid": None})
+    table = report.summarize(records, ["plaintext"], ["uvicorn-raw", "fast"], {})
+    row = table["plaintext"]["fast"]
+    assert row.status == "ok" and row.rps == (300, 270, 330)
+    assert row.rps_ratio == pytest.approx(3.0) and row.cpu_ratio == pytest.approx(1 / 3)
+
+
+def test_a_row_with_one_invalid_repetition_gets_no_figure():
+    records = [
+        {"scenario": "json", "server": "uvicorn-raw", "rps": 100, "cpu_us_per_req": 40, "invalid": None},
+        {"scenario": "json", "server": "cheat", "rps": 900, "cpu_us_per_req": 4, "invalid": None},
+        {"scenario": "json", "server": "cheat", "rps": 990, "cpu_us_per_req": 4, "invalid": "5 non-2xx/3xx responses"},
+    ]
+    row = report.summarize(records, ["json"], ["uvicorn-raw", "cheat"], {})["json"]["cheat"]
+    assert row.status == "invalid" and row.rps is None and row.rps_ratio is None
+
+
+def test_skipped_rows_keep_their_reason():
+    table = report.summarize([], ["route"], ["fasthttp"], {("route", "fasthttp"): "answered 404"})
+    assert table["route"]["fasthttp"].status == "skipped"
+    assert table["route"]["fasthttp"].reason == "answered 404"
+
+
+def _meta():
+    return {"date": "today", "elapsed_s": 1.0, "command": "python -m benchmarks.server --quick", "quick": True,
+            "reps": 1, "duration_s": 2, "warmup_s": 0, "server_cpu": 0, "client_cpu": 1,
+            "machine": {"CPU": "test"}, "servers": {"uvicorn-raw": "baseline"}}
+
+
+def test_markdown_has_a_table_per_scenario_the_memory_table_and_the_command():
+    records = [{"scenario": "plaintext", "server": "uvicorn-raw", "rps": 1234.0, "cpu_us_per_req": 40.0,
+                "p99_ms": 2.0, "invalid": None}]
+    table = report.summarize(records, ["plaintext"], ["uvicorn-raw"], {})
+    memory = {"uvicorn-raw": {"connections": 10, "open_connections": 10, "idle_rss_kib": 20480,
+                              "loaded_rss_kib": 20560, "per_connection_kib": 8.0, "processes": 1}}
+    text = report.markdown(table, {"plaintext": ("Plaintext", "GET /plaintext")}, memory, _meta())
+    assert "| uvicorn-raw | 1,234 [1,234–1,234] | 1.00× | 40.0 [40.0–40.0] | 1.00× |" in text
+    assert "| uvicorn-raw | 20.0 MiB | 20.1 MiB | 8.0 KiB | 10 | 1 | ok |" in text
+    assert "python -m benchmarks.server --quick" in text
+
+
+def test_chart_is_written_as_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    records = [{"scenario": s, "server": n, "rps": r, "cpu_us_per_req": 1e6 / r, "p99_ms": 1.0, "invalid": None}
+               for s in ("plaintext", "json") for n, r in (("uvicorn-raw", 100.0), ("other", 250.0))]
+    table = report.summarize(records, ["plaintext", "json"], ["uvicorn-raw", "other", "absent"],
+                             {("plaintext", "absent"): "x", ("json", "absent"): "x"})
+    info = {"plaintext": ("Plaintext", ""), "json": ("JSON", "")}
+    memory = {"uvicorn-raw": {"connections": 10, "idle_rss_kib": 20480, "per_connection_kib": 8.0},
+              "other": {"connections": 10, "idle_rss_kib": 20480, "per_connection_kib": 90.0,
+                        "failure": "only 2/10 connections stayed open"}}
+    path = tmp_path / "chart.png"
+    report.chart(table, info, memory, str(path), "test")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- HTTP checks --------------------------------------------------------------------------------
+
+
+def test_response_reader_reads_pipelined_responses_split_at_every_byte():
+    wire = (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\nT: 1\r\n\r\n"
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+    for split in range(len(wire) + 1):
+        reader = httpcheck.ResponseReader()
+        reader.feed(wire[:split])
+        reader.feed(wire[split:])
+        assert [(r.status, r.body) for r in reader.responses] == [(200, b"hello"), (200, b"abcde"), (404, b"")]
+
+
+def test_response_without_framing_ends_at_eof():
+    reader = httpcheck.ResponseReader()
+    reader.feed(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\npart")
+    reader.feed(b"ial")
+    assert reader.responses == []
+    reader.feed_eof()
+    assert reader.responses[0].body == b"partial"
+
+
+def test_a_malformed_status_line_is_an_error():
+    with pytest.raises(httpcheck.HttpCheckError):
+        httpcheck.ResponseReader().feed(b"garbage\r\n\r\n")
+
+
+# --- scenarios and apps -------------------------------------------------------------------------
+
+
+def test_every_scenario_script_reports_its_summary_as_json():
+    for scenario in scenarios.SCENARIOS:
+        script = scenarios.lua_script(scenario)
+        assert "WRKJSON" in script and "done = function" in script
+        assert scenario.checker is not None
+
+
+def test_routing_scenario_covers_all_one_hundred_routes():
+    assert len(set(scenarios.ROUTE_PATHS)) == common.ROUTE_COUNT == 100
+    assert all(common.route_param(p) == p.rsplit("/", 1)[1] for p in scenarios.ROUTE_PATHS)
+
+
+def test_hand_routing_rejects_unknown_prefixes_and_extra_segments():
+    assert common.route_param("/route100/1") is None
+    assert common.route_param("/route1/a/b") is None
+    assert common.route_param("/route1/") is None
+
+
+def _asgi(path: str, method: str = "GET", body: bytes = b""):
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "path": path, "method": method}
+    asyncio.run(uvicorn_raw.app(scope, receive, send))
+    headers = dict(sent[0].get("headers", []))
+    return sent[0]["status"], headers, b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_raw_asgi_baseline_answers_every_route():
+    assert _asgi("/plaintext") == (200, {b"content-type": b"text/plain", b"content-length": b"13"}, common.PLAINTEXT)
+    status, _, body = _asgi("/json")
+    assert status == 200 and json.loads(body) == common.JSON_MESSAGE
+    assert _asgi("/route99/694")[2] == b"694"
+    assert _asgi("/echo", "POST", b"x" * 4096)[2] == b"x" * 4096
+    assert _asgi("/nowhere")[0] == 404
+
+
+# --- /proc --------------------------------------------------------------------------------------
+
+
+def test_proc_readers_see_this_process():
+    me = os.getpid()
+    assert procstat.process_tree(me)[0] == me
+    assert procstat.cpu_seconds([me]) > 0
+    assert procstat.rss_kib(me) > 0
+    assert procstat.cpus_allowed(me)
+
+
+def test_every_server_listens_on_loopback_only():
+    for spec in servers.SERVERS:
+        argv = " ".join(spec.command(8000))
+        assert "127.0.0.1" in argv and "0.0.0.0" not in argv
