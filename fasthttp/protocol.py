@@ -47,6 +47,10 @@ linger deadline passes ("lingering close", so the response is not destroyed by a
 nothing after the bad bytes is ever parsed (RFC 9112 §9.6, §11.2). An exception in a handler
 is logged (logger ``fasthttp.error``) and answered with a bare 500; the connection goes on.
 
+Files: a :class:`~fasthttp.responses.FileResponse` is opened and ``fstat``'ed here; its ``plan``
+decides what to send from that (validators, 304/412, one or several ranges, 416), and the
+file spans go out with ``sendfile`` on plain TCP, read in chunks under TLS.
+
 Take-over: a handler returns :class:`~fasthttp.responses.Upgrade` and the transport is handed to
 another protocol with the bytes already received after the request (websocket, CONNECT).
 """
@@ -728,7 +732,7 @@ class HttpProtocol(asyncio.Protocol):
                         self._task = task
                     return
         except HTTPError as exc:
-            result = exc.response()
+            result = exc.response(req)
         except Exception as exc:
             result = self._handler_failed(req, exc)
         self._respond(req, result)
@@ -737,7 +741,7 @@ class HttpProtocol(asyncio.Protocol):
         try:
             result = await awaitable
         except HTTPError as exc:
-            result = exc.response()
+            result = exc.response(req)
         except ClientDisconnected:
             if self._closed:
                 return
@@ -793,7 +797,7 @@ class HttpProtocol(asyncio.Protocol):
             except Exception as exc:
                 result = self._handler_failed(req, exc)
             t = type(result)
-            if t is not Response:
+            if t is not Response and not isinstance(result, Response):
                 if t is Upgrade:
                     self._take_over(req, result)
                 else:
@@ -1015,17 +1019,27 @@ class HttpProtocol(asyncio.Protocol):
             self._task = None
             self._respond(req, error_response(403))
             return
-        status = resp.status
+        try:
+            # The response decides from the opened file's metadata: validators, preconditions
+            # (304/412), Range (206, multipart/byteranges, 416); see FileResponse.plan.
+            plan = resp.plan(head.method, head.headers, os.fstat(f.fileno()))
+        except Exception as exc:
+            plan = self._handler_failed(req, exc)
+        if isinstance(plan, Response):
+            f.close()
+            self._task = None
+            self._respond(req, plan)
+            return
+        status, fields, parts, length = plan
         sent = 0
         try:
             with f:
-                size = os.fstat(f.fileno()).st_size
                 keep = self._keep_alive(req)
                 try:
                     data = write_head(
                         status,
-                        resp.fields,
-                        content_length=size,
+                        fields,
+                        content_length=length,
                         keep_alive=keep,
                         http_1_0=head.version == "1.0",
                         server=self._server_header,
@@ -1036,11 +1050,23 @@ class HttpProtocol(asyncio.Protocol):
                     self._respond(req, _INTERNAL_ERROR)
                     return
                 self._send(data)
-                if head.method != "HEAD" and size and status >= 200 and status not in (204, 304):
-                    if not self.is_secure and self._manager.sendfile:
-                        sent = await self._sendfile(f, size)
-                    else:
-                        sent = await self._copy_file(f, size, resp.chunk_size)
+                if head.method != "HEAD" and length and status >= 200 and status not in (204, 304):
+                    zero_copy = not self.is_secure and self._manager.sendfile
+                    for part in parts:
+                        if type(part) is bytes:
+                            # multipart/byteranges framing between the file spans
+                            if self._closed:
+                                raise ClientDisconnected("the client closed the connection")
+                            self.transport.write(part)
+                            sent += len(part)
+                            continue
+                        offset, count = part
+                        if not count:
+                            continue
+                        if zero_copy:
+                            sent += await self._sendfile(f, count, offset)
+                        else:
+                            sent += await self._copy_file(f, count, resp.chunk_size, offset)
         except (ClientDisconnected, asyncio.CancelledError):
             if not self._closed:
                 self.transport.abort()
@@ -1056,9 +1082,10 @@ class HttpProtocol(asyncio.Protocol):
             self._log(req, status, sent, self)
         self._finished(req, keep)
 
-    async def _copy_file(self, f: Any, size: int, chunk_size: int) -> int:
+    async def _copy_file(self, f: Any, size: int, chunk_size: int, offset: int = 0) -> int:
         sent = 0
         write = self.transport.write
+        f.seek(offset)
         while sent < size:
             chunk = f.read(min(chunk_size, size - sent))
             if not chunk:
@@ -1071,13 +1098,14 @@ class HttpProtocol(asyncio.Protocol):
                 await self._drain()
         return sent
 
-    async def _sendfile(self, f: Any, size: int) -> int:
-        """Zero-copy: ``os.sendfile`` from the file to the socket (plain TCP only)."""
+    async def _sendfile(self, f: Any, size: int, start: int = 0) -> int:
+        """Zero-copy: ``os.sendfile`` of *size* bytes from offset *start* of the file to the
+        socket (plain TCP only); returns the number of bytes sent."""
         loop = self._loop
         transport = self.transport
         if not self._manager.uvloop:
             # The stdlib loop implements it: it waits for the buffer to empty and for writability.
-            return await loop.sendfile(transport, f, 0, size, fallback=True)
+            return await loop.sendfile(transport, f, start, size, fallback=True)
         # uvloop has no loop.sendfile. Wait until the transport's buffer is empty (so the bytes
         # keep their order), then sendfile on a duplicate of the socket's descriptor, waiting
         # for writability on that duplicate (the original belongs to the transport).
@@ -1090,14 +1118,15 @@ class HttpProtocol(asyncio.Protocol):
                     transport.set_write_buffer_limits(high=self._cfg.write_high_water)
         sock = transport.get_extra_info("socket")
         fd = os.dup(sock.fileno())
-        offset = 0
+        offset = start
+        end = start + size
         try:
             infd = f.fileno()
-            while offset < size:
+            while offset < end:
                 if self._closed:
                     raise ClientDisconnected("the client closed the connection")
                 try:
-                    n = os.sendfile(fd, infd, offset, size - offset)
+                    n = os.sendfile(fd, infd, offset, end - offset)
                 except BlockingIOError:
                     n = -1
                 except (BrokenPipeError, ConnectionResetError) as exc:
@@ -1117,7 +1146,7 @@ class HttpProtocol(asyncio.Protocol):
                     self._write_deadline = _INF
         finally:
             os.close(fd)
-        return offset
+        return offset - start
 
     # -- take-over -------------------------------------------------------------------------------
 

@@ -1,0 +1,224 @@
+"""Static files: a path join that never leaves its root, and a handler serving a directory tree.
+
+Strategy: an untrusted path is never normalized, it is *checked*. It is split on ``/`` first and
+each segment percent-decoded after that (RFC 3986 §2.1, §7.3), so an encoded ``%2F`` can never
+create a separator; then a segment is refused outright if it is ``..``, holds a NUL, a ``/`` or
+a ``\\``, is a drive or an absolute path on the running platform, or (by default) starts with a
+dot. Empty and ``.`` segments are skipped, which makes a leading ``/`` harmless: an "absolute"
+path is relative to the root. The joined path is then resolved with ``os.path.realpath`` and
+must still lie inside the resolved root, so a symbolic link cannot lead out of it either
+(``follow_symlinks=True`` trusts links instead). Whatever is refused answers 404, never 403,
+so the response does not tell whether the target exists (malformed percent-encoding or invalid
+UTF-8 is 400).
+
+:func:`static_files` wraps this into a handler: ``GET``/``HEAD`` only (else 405 with
+``Allow``), a regular file becomes a :class:`~fasthttp.responses.FileResponse` (so Range,
+conditional requests, ``ETag`` and ``Last-Modified`` come with it), a directory requested
+without its trailing slash is redirected (308) to the slash form, a directory with it serves
+its index file (under a route parameter, where the router removes trailing slashes, the index
+is served without the redirect). Devices, FIFOs and sockets are never opened (a FIFO would
+block the loop).
+
+APPSEC: the check and the ``open`` are separate system calls, so someone who can write into the
+root can race a symlink into place between them (TOCTOU); do not serve a tree that untrusted
+parties write to with ``follow_symlinks=True``, and prefer a root they cannot write at all.
+On Windows a segment with ``:`` (drives, alternate data streams) or a trailing dot or space
+(which the file system strips) is refused too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, unquote_to_bytes
+
+from .responses import FileResponse, HTTPError, RedirectResponse
+
+__all__ = ("path_join_safe", "split_url_path", "static_files")
+
+_WINDOWS = os.name == "nt"
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def split_url_path(path: str) -> list[str] | None:
+    """The segments of a raw (percent-encoded) URL path, each decoded as UTF-8; ``None`` when
+    an escape is malformed or the bytes are not UTF-8.
+
+    The path is split on ``/`` before decoding, so ``a%2Fb`` is one segment ``a/b`` (which
+    :func:`path_join_safe` then refuses). Characters above U+007F are taken as the raw bytes
+    the parser received (latin-1), like their percent-encoded form.
+    """
+    segments = []
+    for raw in path.split("/"):
+        if raw.isascii() and "%" not in raw:
+            segments.append(raw)  # the common case: nothing to decode
+            continue
+        if _BAD_ESCAPE.search(raw):
+            return None
+        try:
+            data = raw.encode("latin-1")
+        except UnicodeEncodeError:  # a str that did not come from the parser
+            data = raw.encode()
+        try:
+            segments.append(unquote_to_bytes(data).decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+    return segments
+
+
+def _clean(segments: Iterable[str], allow_hidden: bool) -> list[str] | None:
+    parts = []
+    for seg in segments:
+        if seg == "" or seg == ".":
+            continue
+        if seg == "..":
+            return None
+        if "\x00" in seg or "/" in seg or "\\" in seg:
+            return None
+        if not allow_hidden and seg[0] == ".":
+            return None
+        if _WINDOWS and (":" in seg or seg[-1] in ". "):  # pragma: no cover - Windows only
+            return None
+        if os.path.isabs(seg) or os.path.splitdrive(seg)[0]:  # pragma: no cover - Windows only
+            return None
+        parts.append(seg)
+    return parts
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
+def _resolve(real_root: str, segments: Iterable[str], follow_symlinks: bool, allow_hidden: bool) -> str | None:
+    parts = _clean(segments, allow_hidden)
+    if parts is None:
+        return None
+    candidate = os.path.join(real_root, *parts)
+    if follow_symlinks:
+        return candidate if os.path.exists(candidate) else None
+    real = os.path.realpath(candidate)
+    if not _inside(real, real_root) or not os.path.exists(real):
+        return None
+    return real
+
+
+def path_join_safe(
+    root: str | os.PathLike,
+    filename: str,
+    *,
+    follow_symlinks: bool = False,
+    allow_hidden: bool = True,
+) -> str | None:
+    """Join the trusted directory *root* and the untrusted relative path *filename*: the path
+    of an existing file or directory inside *root*, or ``None``.
+
+    *filename* is a decoded path (``/``-separated; see :func:`split_url_path` for URL paths).
+    ``None`` when it holds a ``..`` segment, a NUL or a backslash, when it does not exist,
+    when (unless *follow_symlinks*) its resolved path leaves the resolved root, or when a
+    segment starts with a dot and not *allow_hidden*. A leading ``/`` means the root.
+    """
+    if not isinstance(filename, str):
+        raise TypeError(f"filename is a str, not {type(filename).__name__}")
+    real_root = os.path.realpath(os.fspath(root))
+    return _resolve(real_root, filename.split("/"), follow_symlinks, allow_hidden)
+
+
+def _route_value(request: Any, param: str) -> Any:
+    # The router's parameters, when the handler is mounted on a pattern such as
+    # "/static/:path*" or "/static/:path<path>*"; the values are already decoded.
+    for attr in ("params", "path_params"):
+        params = getattr(request, attr, None)
+        if params:
+            try:
+                return params.get(param)
+            except AttributeError:  # pragma: no cover - not a mapping
+                return None
+    return None
+
+
+_PATH_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+
+
+def static_files(
+    root: str | os.PathLike,
+    *,
+    index: str | None = "index.html",
+    follow_symlinks: bool = False,
+    allow_hidden: bool = False,
+    param: str = "path",
+    prefix: str = "",
+    headers: Mapping | Iterable[tuple[Any, Any]] | None = None,
+    **file_options: Any,
+) -> Callable[[Any], FileResponse]:
+    """A handler serving the files under *root*: ``handler(request) -> FileResponse``, raising
+    ``HTTPError`` 404 (no such file, or refused), 400 (malformed percent-encoding) or 405.
+
+    The file path comes from the route parameter *param* when the handler is mounted on a
+    pattern (``app.get("/static/:path*")``), else from the request path with *prefix* removed
+    (``prefix="/static"``; empty: the whole path). *index* names the file served for a
+    directory (``None``: directories are 404). A directory asked for without its trailing
+    slash is redirected (308) to the slash form, except under a route parameter: the router's
+    trailing-slash policy sends ``/static/sub/`` to ``/static/sub`` (``fasthttp.routing``), so
+    there the index is served at the slash-less path (NOTE: relative links in such an index
+    page resolve against the parent directory). Dot files are 404 unless *allow_hidden*
+    (``/.well-known/`` needs it). *headers* (e.g. ``Cache-Control``) and *file_options*
+    (:class:`~fasthttp.responses.FileResponse` keywords) go to every file response.
+    """
+    real_root = os.path.realpath(os.fspath(root))
+    if not os.path.isdir(real_root):
+        raise ValueError(f"static root {os.fspath(root)!r} is not a directory")
+    if index is not None and (not index or "/" in index or "\\" in index or index in (".", "..")):
+        raise ValueError(f"index is a file name, not {index!r}")
+    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+        raise ValueError(f"prefix starts with '/' and does not end with one: {prefix!r}")
+    extra = list(headers.items()) if isinstance(headers, Mapping) else list(headers or ())
+    allow = [("Allow", "GET, HEAD")]
+
+    def serve_static(request: Any) -> FileResponse:
+        if request.method != "GET" and request.method != "HEAD":
+            raise HTTPError(405, headers=allow)
+        raw = request.path
+        value = _route_value(request, param)
+        routed = value is not None
+        if routed:
+            segments = list(value) if isinstance(value, (tuple, list)) else str(value).split("/")
+        else:
+            if prefix:
+                if raw != prefix and not raw.startswith(prefix + "/"):
+                    raise HTTPError(404)
+                rest = raw[len(prefix) :]
+            else:
+                rest = raw
+            segments = split_url_path(rest)
+            if segments is None:
+                raise HTTPError(400, "malformed percent-encoding or invalid UTF-8 in the path")
+        path = _resolve(real_root, segments, follow_symlinks, allow_hidden)
+        if path is None:
+            raise HTTPError(404)
+        try:
+            mode = os.stat(path).st_mode
+            if stat.S_ISDIR(mode):
+                if not raw.endswith("/") and not routed:
+                    # RFC 9110 §15.4.9: 308 keeps the method. APPSEC: leading slashes are
+                    # collapsed, so "//evil.example/" cannot become a network-path reference.
+                    location = "/" + quote(raw.encode("latin-1", "replace"), safe=_PATH_SAFE).lstrip("/") + "/"
+                    if request.query:
+                        location += "?" + quote(request.query.encode("latin-1", "replace"), safe=_PATH_SAFE)
+                    return RedirectResponse(location, 308)
+                if index is None:
+                    raise HTTPError(404)
+                path = _resolve(real_root, [*segments, index], follow_symlinks, allow_hidden)
+                if path is None:
+                    raise HTTPError(404)
+                mode = os.stat(path).st_mode
+        except OSError:
+            raise HTTPError(404) from None
+        if not stat.S_ISREG(mode):
+            raise HTTPError(404)
+        return FileResponse(path, headers=extra, **file_options)
+
+    serve_static.root = real_root  # type: ignore[attr-defined]
+    return serve_static
