@@ -1,0 +1,825 @@
+"""``fasthttp.requests``: the lazy request view and its body decoders.
+
+Unit tests build a :class:`Request` from a head parsed by the real parser, over a fake
+connection and a fake body that mirrors the engine's body contract (``read``, ``read_all``,
+``trailers``); end-to-end tests drive a real :class:`fasthttp.App` over loopback on both event
+loops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gc
+import hashlib
+import json
+import os
+import sys
+from typing import Literal, Optional
+
+import pytest
+
+from fasthttp import App, HTTPError
+from fasthttp.forms import FormData, FormError, FormLimits, UploadFile
+from fasthttp.parser import RequestParser
+from fasthttp.requests import Request, UnprocessableContent, ValidationError, validate
+
+from helpers_server import Client, build_request, loop, run, serving  # noqa: F401
+
+# -- a request over a fake connection ----------------------------------------------------------------
+
+
+class FakeConnection:
+    client = ("127.0.0.1", 50000)
+    session: dict = {}
+    peercert = None
+    is_secure = False
+
+
+class FakeBody:
+    """The engine's body contract (``fasthttp.protocol.RequestBody``), fed from a list."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = list(chunks)
+        self._cached: bytes | None = None
+        self._received = 0
+        self.reads = 0
+        self.trailers = None
+
+    async def read(self, limit: int | None = None) -> bytes:
+        await asyncio.sleep(0)  # a body arrives over time
+        self.reads += 1
+        if not self._chunks:
+            return b""
+        chunk = self._chunks.pop(0)
+        self._received += len(chunk)
+        if limit is not None and self._received > limit:
+            raise HTTPError(413)
+        return chunk
+
+    async def read_all(self, limit: int | None = None) -> bytes:
+        if self._cached is None:
+            parts = []
+            while chunk := await self.read(limit):
+                parts.append(chunk)
+            self._cached = b"".join(parts)
+        return self._cached
+
+
+def make_request(
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes | None = None,
+    *,
+    method: str = "POST",
+    target: str = "/",
+    chunk: int | None = None,
+    chunked: bool = False,
+    max_body_size: int | None = None,
+) -> Request:
+    headers = list(headers or [])
+    if chunked:
+        headers.append(("Transfer-Encoding", "chunked"))
+        raw = build_request(method, target, headers=headers)
+    else:
+        raw = build_request(method, target, headers=headers, body=body)
+    head = RequestParser().feed(raw)[0]
+    request = Request(head, FakeConnection(), max_body_size)
+    if body is not None and (head.content_length or head.chunked):
+        size = chunk or max(len(body), 1)
+        request._body = FakeBody([body[i : i + size] for i in range(0, len(body), size)])
+    return request
+
+
+def call(coro):
+    return asyncio.run(coro)
+
+
+def status_of(coro) -> HTTPError:
+    with pytest.raises(HTTPError) as info:
+        call(coro)
+    return info.value
+
+
+def header(error: HTTPError, name: str) -> str | None:
+    for k, v in error.headers or []:
+        if k.lower() == name.lower():
+            return v
+    return None
+
+
+MULTIPART = (
+    b"--XyZ\r\n"
+    b'Content-Disposition: form-data; name="title"\r\n\r\n'
+    b"hello\r\n"
+    b"--XyZ\r\n"
+    b'Content-Disposition: form-data; name="upload"; filename="a.txt"\r\n'
+    b"Content-Type: text/plain\r\n\r\n"
+    b"file content\r\n"
+    b"--XyZ--\r\n"
+)
+MULTIPART_TYPE = ("Content-Type", "multipart/form-data; boundary=XyZ")
+
+
+def multipart_body(fields, boundary: str = "b0undary") -> bytes:
+    out = []
+    for name, value, filename in fields:
+        disposition = f'Content-Disposition: form-data; name="{name}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"'
+        out.append(f"--{boundary}\r\n{disposition}\r\n\r\n".encode() + value + b"\r\n")
+    out.append(f"--{boundary}--\r\n".encode())
+    return b"".join(out)
+
+
+# -- the head: lazy views ------------------------------------------------------------------------------
+
+
+def test_nothing_is_decoded_until_asked():
+    # A malformed Content-Type and cookie header cost nothing until a handler looks at them.
+    request = make_request([("Content-Type", "not a type"), ("Cookie", "bad cookie")], b"x")
+    assert request.path == "/" and request.method == "POST"
+    with pytest.raises(HTTPError) as info:
+        _ = request.content_type
+    assert info.value.status == 400
+
+
+def test_route_params_default_to_an_empty_read_only_mapping():
+    request = make_request(method="GET")
+    assert dict(request.params) == {}
+    with pytest.raises(TypeError):
+        request.params["x"] = "1"  # type: ignore[index]
+    request.params = {"id": 42}
+    assert request.params["id"] == 42
+
+
+def test_cookies_are_a_dict_first_wins_computed_once():
+    request = make_request([("Cookie", 'sid=abc; theme="dark"; sid=other; bad value=1')], method="GET")
+    assert request.cookies == {"sid": "abc", "theme": "dark"}
+    assert request.cookies is request.cookies
+
+
+def test_several_cookie_lines_are_read_as_one():
+    request = make_request([("Cookie", "a=1"), ("Cookie", "b=2")], method="GET")
+    assert request.cookies == {"a": "1", "b": "2"}
+
+
+def test_no_cookie_header_means_no_cookies():
+    assert make_request(method="GET").cookies == {}
+
+
+def test_content_type_is_the_media_type_without_parameters():
+    request = make_request([("Content-Type", "Text/HTML; Charset=UTF-8")], b"x")
+    assert request.content_type == "text/html" and request.charset == "utf-8"
+
+
+def test_no_content_type_is_none():
+    request = make_request(body=b"x")
+    assert request.content_type is None and request.charset is None
+
+
+def test_a_repeated_content_type_is_a_400():
+    request = make_request([("Content-Type", "text/plain"), ("Content-Type", "text/html")], b"x")
+    with pytest.raises(HTTPError) as info:
+        _ = request.charset
+    assert info.value.status == 400
+
+
+def test_query_params_are_kept():
+    assert make_request(method="GET", target="/?a=1&a=2").query_params.getall("a") == ["1", "2"]
+
+
+# -- text ----------------------------------------------------------------------------------------------
+
+
+def test_text_defaults_to_utf8():
+    assert call(make_request([("Content-Type", "text/plain")], "héllo".encode()).text()) == "héllo"
+
+
+def test_text_uses_the_charset_parameter():
+    request = make_request([("Content-Type", "text/plain; charset=ISO-8859-1")], "héllo".encode("latin-1"))
+    assert call(request.text()) == "héllo"
+
+
+def test_text_that_does_not_decode_is_a_400():
+    assert status_of(make_request([("Content-Type", "text/plain")], b"\xff\xfe\xfd").text()).status == 400
+
+
+def test_text_in_an_unknown_charset_is_a_415():
+    assert status_of(make_request([("Content-Type", "text/plain; charset=klingon")], b"x").text()).status == 415
+
+
+def test_content_coded_bodies_are_a_415_with_accept_encoding():
+    # RFC 9110 §15.5.16: nothing here decompresses; say that only identity is taken.
+    request = make_request([("Content-Type", "application/json"), ("Content-Encoding", "gzip")], b"\x1f\x8b")
+    error = status_of(request.json())
+    assert error.status == 415 and header(error, "Accept-Encoding") == "identity"
+
+
+def test_a_content_coding_on_a_later_field_line_is_seen_too():
+    request = make_request([("Content-Encoding", "identity"), ("Content-Encoding", "br")], b"x")
+    assert status_of(request.text()).status == 415
+
+
+def test_identity_content_encoding_is_fine():
+    request = make_request([("Content-Type", "text/plain"), ("Content-Encoding", "identity")], b"ok")
+    assert call(request.text()) == "ok"
+
+
+# -- json ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ctype", ["application/json", "application/json; charset=utf-8", "application/ld+json", None])
+def test_json_accepts_json_types_and_unlabelled_content(ctype):
+    headers = [("Content-Type", ctype)] if ctype else []
+    assert call(make_request(headers, b'{"a": [1, 2]}').json()) == {"a": [1, 2]}
+
+
+def test_json_of_another_media_type_is_a_415_listing_the_json_types():
+    error = status_of(make_request([("Content-Type", "text/plain")], b"{}").json())
+    assert error.status == 415
+    assert header(error, "Accept") == "application/json, application/*+json"
+
+
+def test_a_415_for_patch_also_says_accept_patch():
+    error = status_of(make_request([("Content-Type", "text/plain")], b"{}", method="PATCH").json())
+    assert header(error, "Accept-Patch") == "application/json, application/*+json"
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"\xff", b"[" * 100_000], ids=["syntax", "empty", "bytes", "deep"])
+def test_malformed_json_is_a_400(body):
+    assert status_of(make_request([("Content-Type", "application/json")], body).json()).status == 400
+
+
+def test_json_reads_a_body_arriving_in_pieces():
+    assert call(make_request([("Content-Type", "application/json")], b'{"k": "' + b"v" * 1000 + b'"}', chunk=7).json()) == {"k": "v" * 1000}
+
+
+# -- form ----------------------------------------------------------------------------------------------
+
+
+def test_form_urlencoded():
+    request = make_request([("Content-Type", "application/x-www-form-urlencoded")], b"a=1&b=x+y&a=%C3%A9")
+    form = call(request.form())
+    assert form.getall("a") == ["1", "é"] and form["b"] == "x y"
+
+
+def test_form_multipart_with_a_file():
+    request = make_request([MULTIPART_TYPE], MULTIPART, chunk=5)
+    form = call(request.form())
+    upload = form["upload"]
+    assert form["title"] == "hello"
+    assert isinstance(upload, UploadFile) and upload.filename == "a.txt" and upload.file.read() == b"file content"
+    request.close()
+    assert upload.closed
+
+
+def test_form_is_cached():
+    request = make_request([("Content-Type", "application/x-www-form-urlencoded")], b"a=1")
+
+    async def twice():
+        return await request.form(), await request.form()
+
+    first, second = call(twice())
+    assert first is second
+
+
+def test_form_after_body_uses_the_body_already_read():
+    request = make_request([MULTIPART_TYPE], MULTIPART, chunk=9)
+
+    async def scenario():
+        await request.body()
+        return await request.form()
+
+    assert call(scenario())["title"] == "hello"
+
+
+def test_form_of_a_request_without_content_is_empty():
+    assert call(make_request(method="GET").form()) == FormData()
+
+
+def test_form_of_another_media_type_is_a_415_listing_the_form_types():
+    error = status_of(make_request([("Content-Type", "application/json")], b"{}").form())
+    assert error.status == 415
+    assert header(error, "Accept") == "application/x-www-form-urlencoded, multipart/form-data"
+
+
+def test_form_content_without_a_content_type_is_a_415():
+    assert status_of(make_request(body=b"a=1").form()).status == 415
+
+
+def test_multipart_without_a_boundary_is_a_400():
+    error = status_of(make_request([("Content-Type", "multipart/form-data")], MULTIPART).form())
+    assert error.status == 400 and isinstance(error, FormError)
+
+
+def test_an_announced_urlencoded_body_past_the_memory_limit_is_refused_unread():
+    request = make_request([("Content-Type", "application/x-www-form-urlencoded")], b"a=" + b"x" * 200)
+    assert status_of(request.form(FormLimits(max_memory=100))).status == 413
+    assert request._body.reads == 0
+
+
+def test_a_chunked_urlencoded_body_past_the_memory_limit_is_a_413():
+    request = make_request([("Content-Type", "application/x-www-form-urlencoded")], b"a=" + b"x" * 200, chunk=50, chunked=True)
+    assert status_of(request.form(FormLimits(max_memory=100))).status == 413
+
+
+def test_a_chunked_urlencoded_body_within_the_limit():
+    request = make_request([("Content-Type", "application/x-www-form-urlencoded")], b"a=1&b=2", chunk=3, chunked=True)
+    assert call(request.form()).items() == [("a", "1"), ("b", "2")]
+
+
+def test_an_announced_multipart_body_past_the_form_size_is_refused_unread():
+    request = make_request([MULTIPART_TYPE], MULTIPART)
+    assert status_of(request.form(FormLimits(max_size=len(MULTIPART) - 1))).status == 413
+    assert request._body.reads == 0
+
+
+def test_the_request_body_limit_still_applies_to_forms():
+    request = make_request([MULTIPART_TYPE], MULTIPART, chunk=10, max_body_size=50)
+    assert status_of(request.form()).status == 413
+
+
+def test_form_limits_apply():
+    body = multipart_body([(f"f{i}", b"v", None) for i in range(3)])
+    request = make_request([("Content-Type", "multipart/form-data; boundary=b0undary")], body)
+    assert status_of(request.form(FormLimits(max_parts=2))).status == 413
+
+
+def test_malformed_multipart_is_a_400():
+    request = make_request([MULTIPART_TYPE], MULTIPART[:-12])
+    assert status_of(request.form()).status == 400
+
+
+# -- multipart streaming -------------------------------------------------------------------------------
+
+
+def test_multipart_streams_parts():
+    request = make_request([MULTIPART_TYPE], MULTIPART, chunk=4)
+
+    async def scenario():
+        out = []
+        async for part in request.multipart():
+            out.append((part.name, part.filename, b"".join([c async for c in part.stream()])))
+        return out
+
+    assert call(scenario()) == [("title", None, b"hello"), ("upload", "a.txt", b"file content")]
+
+
+def test_multipart_after_form_is_an_error():
+    request = make_request([MULTIPART_TYPE], MULTIPART)
+    call(request.form())
+    with pytest.raises(RuntimeError):
+        request.multipart()
+    request.close()
+
+
+def test_multipart_of_another_media_type_is_a_415():
+    with pytest.raises(HTTPError) as info:
+        make_request([("Content-Type", "application/x-www-form-urlencoded")], b"a=1").multipart()
+    assert info.value.status == 415 and header(info.value, "Accept") == "multipart/form-data"
+
+
+# -- xml -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ctype", ["application/xml", "text/xml; charset=utf-8", "application/atom+xml", None])
+def test_xml_is_parsed_for_xml_types(ctype):
+    headers = [("Content-Type", ctype)] if ctype else []
+    root = call(make_request(headers, b'<?xml version="1.0"?><order id="7"><item>tea</item></order>').xml())
+    assert root.tag == "order" and root.get("id") == "7" and root.find("item").text == "tea"
+
+
+def test_xml_of_another_media_type_is_a_415():
+    error = status_of(make_request([("Content-Type", "application/json")], b"<a/>").xml())
+    assert error.status == 415 and header(error, "Accept") == "application/xml, text/xml, application/*+xml"
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<lolz>&lol4;</lolz>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<foo>&xxe;</foo>"""
+EXTERNAL_DTD = b"""<?xml version="1.0"?>
+<!DOCTYPE foo SYSTEM "http://example.invalid/evil.dtd">
+<foo/>"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<a><b></a>", b"", b"not xml", BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD],
+    ids=["mismatched", "empty", "text", "billion-laughs", "external-entity", "external-dtd"],
+)
+def test_malformed_or_hostile_xml_is_a_400(body):
+    assert status_of(make_request([("Content-Type", "application/xml")], body).xml()).status == 400
+
+
+# -- validation ----------------------------------------------------------------------------------------
+
+
+def json_request(payload, **kwargs) -> Request:
+    return make_request([("Content-Type", "application/json")], json.dumps(payload).encode(), **kwargs)
+
+
+def errors_of(coro) -> list[dict]:
+    with pytest.raises(UnprocessableContent) as info:
+        call(coro)
+    error = info.value
+    assert error.status == 422 and error.detail == error.errors
+    json.dumps(error.errors)  # the details are JSON as they are
+    return error.errors
+
+
+def test_a_callable_schema_returns_the_cleaned_value():
+    def positive(data):
+        if data["n"] <= 0:
+            raise ValueError("n must be positive")
+        return data["n"]
+
+    assert call(json_request({"n": 3}).validated(positive)) == 3
+    assert errors_of(json_request({"n": -1}).validated(positive)) == [{"loc": [], "msg": "n must be positive", "type": "value_error"}]
+
+
+def test_validation_error_details_by_field():
+    def check(data):
+        raise ValidationError({"name": "required", "age": "must be a number"})
+
+    assert errors_of(json_request({}).validated(check)) == [
+        {"loc": ["name"], "msg": "required", "type": "value_error"},
+        {"loc": ["age"], "msg": "must be a number", "type": "value_error"},
+    ]
+
+
+def test_validation_error_from_a_list_of_dicts_and_messages():
+    error = ValidationError([{"loc": ("items", 0), "msg": "bad", "type": "custom"}, "also wrong"])
+    assert error.errors() == [
+        {"loc": ["items", 0], "msg": "bad", "type": "custom"},
+        {"loc": [], "msg": "also wrong", "type": "value_error"},
+    ]
+    assert isinstance(error, ValueError) and "items.0: bad" in str(error)
+
+
+def test_other_exceptions_from_a_schema_are_not_422():
+    def broken(data):
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError):
+        call(json_request({}).validated(broken))
+
+
+class ModelLike:
+    """A pydantic-shaped class without pydantic: ``model_validate`` is all that is used."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @classmethod
+    def model_validate(cls, data):
+        if not isinstance(data.get("name"), str):
+            raise ValidationError({"name": "a string is required"})
+        return cls(data["name"])
+
+
+def test_a_class_with_model_validate_is_used_as_the_schema():
+    assert call(json_request({"name": "ada"}).validated(ModelLike)).name == "ada"
+    assert errors_of(json_request({"name": 1}).validated(ModelLike))[0]["loc"] == ["name"]
+
+
+def test_pydantic_models_are_validated_with_their_error_details():
+    pydantic = pytest.importorskip("pydantic")
+
+    class User(pydantic.BaseModel):
+        name: str
+        age: int
+
+    user = call(json_request({"name": "ada", "age": 36}).validated(User))
+    assert user.name == "ada" and user.age == 36
+    errors = errors_of(json_request({"name": "ada", "age": "old", "secret": 1}).validated(User))
+    assert [e["loc"] for e in errors] == [["age"]] and errors[0]["type"] == "int_parsing"
+    assert set(errors[0]) == {"loc", "msg", "type"}  # the input is not echoed back
+
+
+@dataclasses.dataclass
+class Address:
+    city: str
+    zip: Optional[str] = None
+
+
+@dataclasses.dataclass
+class Person:
+    name: str
+    age: int
+    height: float = 1.7
+    admin: bool = False
+    tags: list[str] = dataclasses.field(default_factory=list)
+    role: Literal["user", "staff"] = "user"
+    address: Optional[Address] = None
+
+    def __post_init__(self):
+        if self.age < 0:
+            raise ValueError("age cannot be negative")
+
+
+def test_a_dataclass_is_built_from_valid_json():
+    payload = {"name": "ada", "age": 36, "height": 2, "tags": ["x"], "address": {"city": "London"}}
+    person = call(json_request(payload).validated(Person))
+    assert person == Person("ada", 36, 2.0, False, ["x"], "user", Address("London"))
+
+
+def test_a_dataclass_reports_every_problem_with_its_location():
+    payload = {"age": "36", "admin": 1, "tags": ["ok", 2], "role": "root", "address": {"zip": 1}, "extra": True}
+    errors = errors_of(json_request(payload).validated(Person))
+    assert {tuple(e["loc"]): e["type"] for e in errors} == {
+        ("age",): "int_type",
+        ("admin",): "bool_type",
+        ("tags", 1): "type_error",
+        ("role",): "literal_error",
+        ("address", "city"): "missing",
+        ("address", "zip"): "type_error",
+        ("name",): "missing",
+        ("extra",): "extra_forbidden",
+    }
+
+
+def test_a_dataclass_nested_errors_are_located():
+    errors = errors_of(json_request({"name": "a", "age": 1, "address": {"city": 5}}).validated(Person))
+    assert errors == [{"loc": ["address", "city"], "msg": "expected str", "type": "type_error"}]
+
+
+def test_a_dataclass_post_init_value_error_is_a_422():
+    assert errors_of(json_request({"name": "a", "age": -1}).validated(Person))[0]["msg"] == "age cannot be negative"
+
+
+def test_a_dataclass_needs_an_object():
+    assert errors_of(json_request([1, 2]).validated(Person))[0]["type"] == "model_type"
+
+
+def test_form_data_is_converted_for_a_dataclass():
+    request = make_request(
+        [("Content-Type", "application/x-www-form-urlencoded")], b"name=ada&age=36&admin=on&tags=a&height=1.5"
+    )
+    assert call(request.validated(Person)) == Person("ada", 36, 1.5, True, ["a"])
+
+
+def test_query_parameters_can_be_validated():
+    request = make_request(method="GET", target="/?name=ada&age=7&tags=a&tags=b")
+    assert call(request.validated(Person, source="query")) == Person("ada", 7, tags=["a", "b"])
+    bad = make_request(method="GET", target="/?name=ada&age=seven")
+    assert errors_of(bad.validated(Person, source="query"))[0]["loc"] == ["age"]
+
+
+def test_validated_takes_unlabelled_content_as_json():
+    assert call(make_request(body=b'{"name": "a", "age": 1}').validated(Person)).name == "a"
+
+
+def test_validated_refuses_other_media_types_listing_the_accepted_ones():
+    error = status_of(make_request([("Content-Type", "text/csv")], b"a,b").validated(Person))
+    assert error.status == 415
+    assert header(error, "Accept") == (
+        "application/json, application/*+json, application/x-www-form-urlencoded, multipart/form-data"
+    )
+
+
+def test_validated_accept_narrows_the_media_types():
+    request = make_request([("Content-Type", "application/x-www-form-urlencoded")], b"name=a&age=1")
+    error = status_of(request.validated(Person, accept=["application/json"]))
+    assert error.status == 415 and header(error, "Accept") == "application/json"
+
+
+def test_validated_malformed_json_is_still_a_400():
+    assert status_of(make_request([("Content-Type", "application/json")], b"{").validated(Person)).status == 400
+
+
+def test_validate_refuses_what_is_not_a_schema():
+    with pytest.raises(TypeError):
+        validate(42, {})
+
+
+# -- close ---------------------------------------------------------------------------------------------
+
+
+def test_close_without_a_form_does_nothing_and_may_repeat():
+    request = make_request(method="GET")
+    request.close()
+    request.close()
+
+
+# -- end to end, over loopback -------------------------------------------------------------------------
+
+
+def served(loop, app, scenario, **options):
+    async def main():
+        async with serving(app, **options) as server:
+            client = await Client.connect(server)
+            try:
+                return await scenario(client)
+            finally:
+                await client.close()
+
+    return run(loop, main())
+
+
+def test_app_exposes_params_cookies_and_content_type(loop):
+    app = App()
+
+    @app.post("/users/:id")
+    async def user(request):
+        return {
+            "params": dict(request.params),
+            "cookies": request.cookies,
+            "type": request.content_type,
+            "charset": request.charset,
+            "text": await request.text(),
+        }
+
+    async def scenario(client):
+        return await client.request(
+            "POST",
+            "/users/42",
+            headers=[("Cookie", "sid=abc; sid=zzz; lang=en"), ("Content-Type", "text/plain; charset=ISO-8859-1")],
+            body="café".encode("latin-1"),
+        )
+
+    resp = served(loop, app, scenario)
+    assert resp.status == 200, resp.body
+    assert json.loads(resp.body) == {
+        "params": {"id": "42"},
+        "cookies": {"sid": "abc", "lang": "en"},
+        "type": "text/plain",
+        "charset": "iso-8859-1",
+        "text": "café",
+    }
+
+
+def test_app_urlencoded_form_and_json(loop):
+    app = App()
+
+    @app.post("/form")
+    async def form(request):
+        data = await request.form()
+        return {"a": data.getall("a"), "b": data["b"]}
+
+    @app.post("/json")
+    async def as_json(request):
+        return await request.json()
+
+    async def scenario(client):
+        form = await client.request("POST", "/form", headers=[("Content-Type", "application/x-www-form-urlencoded")], body=b"a=1&a=2&b=%C3%A9")
+        ok = await client.request("POST", "/json", headers=[("Content-Type", "application/json")], body=b"[1]")
+        wrong = await client.request("POST", "/json", headers=[("Content-Type", "text/plain")], body=b"[1]")
+        return form, ok, wrong
+
+    form, ok, wrong = served(loop, app, scenario)
+    assert json.loads(form.body) == {"a": ["1", "2"], "b": "é"}
+    assert ok.body == b"[1]"
+    assert wrong.status == 415 and wrong.header("accept") == "application/json, application/*+json"
+
+
+def proc_fds_into(directory) -> list[str]:
+    """The open file descriptors of this process whose file lives (or lived) in *directory*."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(directory)):
+            found.append(target)
+    return found
+
+
+UPLOAD = os.urandom(5 * 1024 * 1024)
+UPLOAD_BOUNDARY = "----WebKitFormBoundaryQ2wE3rT4yU5iO6pA"
+UPLOAD_BODY = multipart_body([("note", b"five megabytes", None), ("file", UPLOAD, "big.bin")], UPLOAD_BOUNDARY)
+assert b"\r\n--" + UPLOAD_BOUNDARY.encode() not in UPLOAD
+
+
+def upload(client, target):
+    return client.request(
+        "POST", target, headers=[("Content-Type", f"multipart/form-data; boundary={UPLOAD_BOUNDARY}")], body=UPLOAD_BODY
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inspects /proc/self/fd")
+def test_a_5mb_upload_is_spooled_to_disk_and_removed_when_the_request_closes(loop, tmp_path):
+    app = App()
+    seen = {}
+    limits = FormLimits(spool_size=1 << 20, spool_dir=str(tmp_path))
+
+    @app.post("/upload")
+    async def receive(request):
+        try:
+            form = await request.form(limits)
+            f = form["file"]
+            seen["upload"] = f
+            seen["in_memory"] = f.in_memory
+            seen["fds"] = proc_fds_into(tmp_path)
+            seen["listing"] = os.listdir(tmp_path)
+            digest = hashlib.sha256(await f.read()).hexdigest()
+            return {"note": form["note"], "size": f.size, "sha256": digest, "filename": f.filename}
+        finally:
+            request.close()  # what the engine does once the response is sent (see Request.close)
+
+    resp = served(loop, app, lambda client: upload(client, "/upload"), max_body_size=8 << 20)
+    assert resp.status == 200, resp.body
+    assert json.loads(resp.body) == {
+        "note": "five megabytes",
+        "size": len(UPLOAD),
+        "sha256": hashlib.sha256(UPLOAD).hexdigest(),
+        "filename": "big.bin",
+    }
+    assert seen["in_memory"] is False
+    assert len(seen["fds"]) == 1 and seen["fds"][0].endswith("(deleted)")  # on disk, never named
+    assert seen["listing"] == []
+    assert seen["upload"].closed
+    assert proc_fds_into(tmp_path) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inspects /proc/self/fd")
+def test_a_spooled_file_is_released_even_if_the_request_is_never_closed(loop, tmp_path):
+    app = App()
+    limits = FormLimits(spool_size=1 << 20, spool_dir=str(tmp_path))
+
+    @app.post("/upload")
+    async def receive(request):
+        form = await request.form(limits)
+        return str(form["file"].size)
+
+    resp = served(loop, app, lambda client: upload(client, "/upload"), max_body_size=8 << 20)
+    assert resp.body == str(len(UPLOAD)).encode()
+    gc.collect()
+    assert proc_fds_into(tmp_path) == []
+
+
+def test_a_5mb_upload_streamed_part_by_part(loop):
+    app = App()
+
+    @app.post("/stream")
+    async def receive(request):
+        out = {}
+        async for part in request.multipart():
+            digest = hashlib.sha256()
+            pieces = 0
+            async for chunk in part.stream():
+                digest.update(chunk)
+                pieces += 1
+            out[part.name] = [part.filename, digest.hexdigest(), pieces]
+        return out
+
+    resp = served(loop, app, lambda client: upload(client, "/stream"), max_body_size=8 << 20)
+    result = json.loads(resp.body)
+    assert result["note"][:2] == [None, hashlib.sha256(b"five megabytes").hexdigest()]
+    assert result["file"][:2] == ["big.bin", hashlib.sha256(UPLOAD).hexdigest()]
+    assert result["file"][2] > 1  # passed on as it arrived, not buffered whole
+
+
+def test_app_form_limits_and_malformed_bodies(loop):
+    app = App()
+
+    @app.post("/form")
+    async def form(request):
+        data = await request.form(FormLimits(max_parts=2))
+        return str(len(data))
+
+    ctype = ("Content-Type", "multipart/form-data; boundary=b0undary")
+
+    async def scenario(client):
+        ok = await client.request("POST", "/form", headers=[ctype], body=multipart_body([("a", b"1", None)]))
+        many = await client.request("POST", "/form", headers=[ctype], body=multipart_body([(f"a{i}", b"1", None) for i in range(3)]))
+        return ok, many
+
+    ok, many = served(loop, app, scenario)
+    assert ok.body == b"1" and many.status == 413
+
+    async def malformed(client):
+        return await client.request("POST", "/form", headers=[ctype], body=multipart_body([("a", b"1", None)])[:-6])
+
+    assert served(loop, app, malformed).status == 400
+
+
+def test_app_validation_failure_is_a_422_listing_the_errors(loop):
+    app = App()
+
+    @app.post("/people")
+    async def create(request):
+        person = await request.validated(Person)
+        return {"name": person.name}
+
+    async def scenario(client):
+        json_ct = ("Content-Type", "application/json")
+        good = await client.request("POST", "/people", headers=[json_ct], body=b'{"name": "ada", "age": 36}')
+        bad = await client.request(
+            "POST", "/people", headers=[json_ct, ("Accept", "application/json")], body=b'{"name": "ada", "age": "x"}'
+        )
+        return good, bad
+
+    good, bad = served(loop, app, scenario)
+    assert good.body == b'{"name":"ada"}'
+    assert bad.status == 422 and bad.header("content-type").startswith("application/json")
+    text = bad.body.decode()
+    assert '"loc":["age"]' in text and '"type":"int_type"' in text
