@@ -531,9 +531,12 @@ class HttpProtocol(asyncio.Protocol):
         if reading is not None:
             self._reading = None
             reading._body._fail(lost)
+            reading.close()
         active = self._active
-        if active is not None and active._body is not None:
-            active._body._fail(lost)
+        if active is not None:
+            if active._body is not None:
+                active._body._fail(lost)
+            active.close()
         if self._queue:
             self._queue.clear()
         waiter = self._drain_waiter
@@ -830,6 +833,8 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.write(data)
         if self._log is not None:
             self._log(req, status, len(body) if head.method != "HEAD" and status >= 200 else 0, self)
+        if req._form is not None:
+            req.close()  # the form's spooled files go as soon as the response is out
         if keep and self._active is None and self._reading is None and not self._queue and self._upgrade_req is None and self._pending_error is None:
             # PERF: _finished's common case, inlined: idle until the next request.
             self._kind = K_IDLE
@@ -841,6 +846,8 @@ class HttpProtocol(asyncio.Protocol):
         """*req*'s response is written: close, or move on to the next request."""
         if self._active is req:
             self._active = None
+        if req._form is not None:
+            req.close()
         if not keep:
             self._close_after(req)
             return
