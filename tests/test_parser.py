@@ -383,6 +383,30 @@ class TestLimits:
             p.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n")
 
 
+class TestHeadStorage:
+    def test_heads_survive_the_callers_buffer_being_reused(self, impl):
+        buf = bytearray(GET + GET)
+        p = impl.parser.RequestParser()
+        first = p.feed(buf)[0]
+        buf[:] = b"X" * len(buf)  # the caller reuses its buffer
+        assert first.target == b"/index.html?q=1&r=2"
+        assert first.headers.get("host") == "example.com"
+
+    def test_pipelined_heads_from_one_read_are_independent(self, impl):
+        data = b"".join(b"GET /%d HTTP/1.1\r\nHost: h%d\r\n\r\n" % (i, i) for i in range(16))
+        heads = [e for e in impl.parser.RequestParser().feed(data) if isinstance(e, impl.parser.RequestHead)]
+        assert [h.path for h in heads] == [f"/{i}" for i in range(16)]
+        assert [h.headers.get("host") for h in heads] == [f"h{i}" for i in range(16)]
+
+    def test_a_head_in_a_large_read_is_still_correct(self, impl):
+        # Reads past the sharing limit are copied; the result must not depend on it.
+        body = b"b" * 40000
+        data = b"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 40000\r\n\r\n" + body
+        events = impl.parser.RequestParser().feed(data)
+        assert events[0].path == "/big" and events[0].headers.get("content-length") == "40000"
+        assert body_of(events) == body
+
+
 class TestBuffered:
     def test_nothing_is_buffered_between_whole_requests(self, impl):
         p = impl.parser.RequestParser()

@@ -62,6 +62,9 @@ cdef enum:
     MAX_LEADING_CRLF = 16
     MAX_CL_DIGITS = 18
     CHUNK_DONE = 4  # chunked.pyx S_DONE
+    # A head indexes into the caller's bytes only when that read is at most this large, so a
+    # request cannot pin a big read (say, head + body) for its lifetime; larger reads are copied.
+    SHARE_LIMIT = 16384
 
 cdef extern from *:
     """
@@ -253,6 +256,10 @@ cdef class RequestParser:
     cdef ChunkedDecoder _chunked
     cdef RequestHead _current
     cdef _ListScan _scan
+    # PERF: while feed() parses in place from a caller's immutable bytes (of at most SHARE_LIMIT),
+    # heads index into that object instead of a copy (None otherwise): 16 pipelined heads share
+    # one buffer and no head is copied (benchmarks/bench_parser.py).
+    cdef bytes _src
 
     def __init__(self, *, Py_ssize_t max_request_line=8190, Py_ssize_t max_header_size=32768,
                  Py_ssize_t max_header_count=100, max_body_size=None,
@@ -323,7 +330,12 @@ cdef class RequestParser:
                 return events
             if self._len == 0:
                 # PERF: parse in place from the caller's buffer; keep only the incomplete tail.
-                pos = self._guarded_run(<const unsigned char*>view.buf, view.len, events)
+                if type(data) is bytes and view.len <= SHARE_LIMIT:
+                    self._src = <bytes>data
+                try:
+                    pos = self._guarded_run(<const unsigned char*>view.buf, view.len, events)
+                finally:
+                    self._src = None
                 if self._state != ST_CLOSED and pos < view.len:
                     self._append(<const unsigned char*>view.buf + pos, view.len - pos)
                 return events
@@ -518,9 +530,15 @@ cdef class RequestParser:
                           list events) except -1:
         cdef RequestHead head = self._head
         cdef bint http11 = head.version is V11
-        cdef bytes raw = PyBytes_FromStringAndSize(<const char*>buf + head_start, head_end - head_start)
-        cdef const unsigned char* r = <const unsigned char*>PyBytes_AS_STRING(raw)
-        cdef Headers headers = headers_new(raw, self._fields, self._nfields, 0)
+        cdef bytes raw
+        cdef Py_ssize_t base = 0
+        if self._src is not None:
+            raw = self._src  # buf is this object's own storage: index it, copy nothing
+            base = head_start
+        else:
+            raw = PyBytes_FromStringAndSize(<const char*>buf + head_start, head_end - head_start)
+        cdef const unsigned char* r = <const unsigned char*>PyBytes_AS_STRING(raw) + base
+        cdef Headers headers = headers_new(raw, self._fields, self._nfields, base)
         cdef Field* f
         cdef Py_ssize_t i, j, n_host = 0, n_cl = 0, n_te = 0, host_i = -1, cl_i = -1, expect_i = -1
         cdef Py_ssize_t n_codings = 0, n_chunked = 0
@@ -613,6 +631,7 @@ cdef class RequestParser:
             raise BadRequest("CONNECT request with content")
 
         # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
+        head._target_start += base
         head.keep_alive = (not conn_close) if http11 else (conn_keep_alive and not conn_close)
         head.headers = headers
         head.content_length = content_length
