@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from ._compat import kernel_implementations
 from .errors import HttpProtocolError
-from .app import App
+from .app import App, Route
 from .requests import Request
+from .resources import Resource
 from .responses import FileResponse, HTTPError, Response, StreamingResponse, Upgrade
 from .server import Config, Server, run, serve, start_in_thread, start_server
 
@@ -22,6 +23,8 @@ __all__ = (
     "kernel_implementations",
     "HttpProtocolError",
     "App",
+    "Route",
+    "Resource",
     "Request",
     "Response",
     "StreamingResponse",

@@ -1,17 +1,29 @@
-"""``fasthttp.App``: exact-path routing, handler return values, the Request a handler sees, and
-the ways to run an app (``serve`` in a loop, ``start`` in a thread)."""
+"""``fasthttp.App``: routing (through ``fasthttp.routing``), handler return values, the Request a
+handler sees, per-route options, middleware, error handlers, the life cycle, and the ways to run
+an app (``serve`` in a loop, ``start`` in a thread, ``run`` in a process).
+
+The first tests drive the app over real sockets on both loops (``helpers_server``); the
+framework-layer tests use ``fasthttp.testing.TestClient`` (the real engine, in memory)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import http.client
+import logging
+import signal
+import subprocess
+import sys
+import threading
 
 import pytest
 
-from fasthttp import App, HTTPError, Response, StreamingResponse
+from fasthttp import App, HTTPError, Response, StreamingResponse, routing
+from fasthttp.app import from_thread, media_type
 from fasthttp.requests import QueryParams
+from fasthttp.testing import TestClient
 
-from helpers_server import Client, build_request, loop, run, serving  # noqa: F401
+from helpers_server import LOOPS, Client, build_request, loop, run, serving  # noqa: F401
 
 
 def request(loop, app, method="GET", target="/", **kwargs):
@@ -69,7 +81,8 @@ def test_wrong_method_is_405_with_allow(loop):
     app.delete("/thing")(lambda request: "deleted")
     resp = request(loop, app, "POST", "/thing", body=b"")
     assert resp.status == 405
-    assert resp.header("allow") == "DELETE, GET, HEAD"
+    # RFC 9110 §15.5.6: every method the resource answers, OPTIONS (automatic) included.
+    assert resp.header("allow") == "DELETE, GET, HEAD, OPTIONS"
 
 
 def test_get_route_answers_head_without_body(loop):
@@ -83,7 +96,12 @@ def test_route_paths_match_exactly_without_the_query(loop):
     app = App()
     app.get("/a")(lambda request: "a")
     assert request(loop, app, "GET", "/a?x=1").body == b"a"
-    assert request(loop, app, "GET", "/a/").status == 404
+    # The trailing-slash policy (fasthttp.routing): 308 to the form that has a route.
+    resp = request(loop, app, "GET", "/a/?x=1")
+    assert resp.status == 308 and resp.header("location") == "/a?x=1"
+    strict = App(trailing_slash="strict")
+    strict.get("/a")(lambda request: "a")
+    assert request(loop, strict, "GET", "/a/").status == 404
 
 
 def test_registering_the_same_method_and_path_twice_is_an_error():
@@ -334,3 +352,776 @@ def test_app_on_connect_attribute_is_used(loop):
             await client.close()
 
     run(loop, scenario())
+
+
+# == issue 4: the framework layer (driven in process with fasthttp.testing.TestClient) ===========
+
+
+def client_for(app, **kwargs):
+    return TestClient(app, **kwargs)
+
+
+# -- routing through the router ----------------------------------------------------------------
+
+
+def test_pattern_route_puts_converted_params_on_the_request():
+    app = App()
+
+    @app.get("/users/:id<int>/posts/:slug")
+    def post(request):
+        return {"params": dict(request.params), "type": type(request.params["id"]).__name__}
+
+    with client_for(app) as client:
+        resp = client.get("/users/42/posts/caf%C3%A9")
+    assert resp.json() == {"params": {"id": 42, "slug": "café"}, "type": "int"}
+
+
+def test_optional_plus_and_star_parameters_reach_the_handler():
+    app = App()
+    app.get("/opt/:name?")(lambda request: {"name": request.params["name"]})
+    app.get("/plus/:parts+")(lambda request: {"parts": list(request.params["parts"])})
+    app.get("/star/:rest*")(lambda request: {"rest": list(request.params["rest"])})
+    with client_for(app) as client:
+        assert client.get("/opt").json() == {"name": None}
+        assert client.get("/opt/x").json() == {"name": "x"}
+        assert client.get("/plus/a/b").json() == {"parts": ["a", "b"]}
+        assert client.get("/plus").status == 404
+        assert client.get("/star").json() == {"rest": []}
+        assert client.get("/star/a/b/c").json() == {"rest": ["a", "b", "c"]}
+
+
+def test_a_static_route_has_empty_read_only_params():
+    app = App()
+    app.get("/plain")(lambda request: {"params": dict(request.params)})
+    with client_for(app) as client:
+        assert client.get("/plain").json() == {"params": {}}
+
+
+def test_an_exact_route_wins_over_a_pattern_and_patterns_keep_registration_order():
+    app = App()
+    app.get("/items/:name")(lambda request: "pattern " + request.params["name"])
+    app.get("/items/new")(lambda request: "exact")
+    app.get("/items/:id<int>")(lambda request: "never: the str pattern came first")
+    with client_for(app) as client:
+        assert client.get("/items/new").text == "exact"
+        assert client.get("/items/7").text == "pattern 7"
+
+
+def test_an_app_converter_is_usable_in_patterns():
+    app = App()
+    app.register_converter("hex", r"[0-9a-f]+", lambda s: int(s, 16))
+    app.get("/color/:rgb<hex>")(lambda request: str(request.params["rgb"]))
+    with client_for(app) as client:
+        assert client.get("/color/ff").text == "255"
+        assert client.get("/color/zz").status == 404
+
+
+@pytest.mark.parametrize("target", ["/a/../etc", "/a/%2e%2e/etc", "/bad%zzescape", "/caf%C3"])
+def test_a_path_the_router_refuses_is_400(target):
+    app = App()
+    app.get("/a/:x+")(lambda request: "x")
+    with client_for(app) as client:
+        resp = client.get(target)
+    assert resp.status == 400 and resp.text.startswith("Bad Request")
+
+
+def test_head_on_a_pattern_route_runs_get_and_sends_no_body():
+    app = App()
+    app.get("/files/:name")(lambda request: "content of " + request.params["name"])
+    with client_for(app) as client:
+        resp = client.head("/files/a.txt")
+    assert resp.status == 200 and resp.body == b"" and resp.headers["content-length"] == "16"
+
+
+def test_options_is_answered_automatically_with_allow():
+    app = App()
+    app.get("/things/:id")(lambda request: "x")
+    app.delete("/things/:id")(lambda request: None)
+    with client_for(app) as client:
+        resp = client.options("/things/1")
+        star = client.options("*")
+    assert resp.status == 204 and resp.headers["allow"] == "DELETE, GET, HEAD, OPTIONS"
+    assert star.status == 204 and star.headers["allow"] == "DELETE, GET, HEAD, OPTIONS"
+
+
+def test_an_explicit_options_route_wins_over_the_automatic_answer():
+    app = App()
+    app.get("/x")(lambda request: "x")
+    app.route("/x", methods=["OPTIONS"])(lambda request: Response("custom", headers={"Allow": "GET"}))
+    with client_for(app) as client:
+        assert client.options("/x").text == "custom"
+
+
+def test_405_on_a_pattern_lists_every_method_of_the_matching_routes():
+    app = App()
+    app.get("/users/:id<int>")(lambda request: "get")
+    app.put("/users/:name")(lambda request: "put")
+    with client_for(app) as client:
+        resp = client.post("/users/3", data=b"")
+    assert resp.status == 405 and resp.headers["allow"] == "GET, HEAD, OPTIONS, PUT"
+
+
+def test_trailing_slash_redirect_is_308_with_the_query():
+    app = App()
+    app.get("/dir/")(lambda request: "dir")
+    app.post("/submit/:id")(lambda request: "ok")
+    with client_for(app) as client:
+        resp = client.get("/dir?x=1")
+        post = client.post("/submit/1/", data=b"body")
+    assert resp.status == 308 and resp.headers["location"] == "/dir/?x=1"
+    assert post.status == 308 and post.headers["location"] == "/submit/1"  # 308 keeps POST
+
+
+def test_routes_bound_to_hosts_answer_their_host_only():
+    app = App()
+    app.get("/", host="api.example.com")(lambda request: "api")
+    app.get("/", host="*.example.com")(lambda request: "wildcard " + request.headers["host"])
+    app.get("/")(lambda request: "default")
+    with client_for(app) as client:
+        assert client.get("/", headers={"Host": "API.example.com:8080"}).text == "api"
+        assert client.get("http://www.example.com/").text == "wildcard www.example.com"
+        assert client.get("/", headers={"Host": "other.org"}).text == "default"
+
+
+def test_an_absolute_form_target_routes_by_its_authority_not_host(loop):
+    app = App()
+    app.get("/", host="a.example")(lambda request: "a")
+    app.get("/", host="b.example")(lambda request: "b")
+    # RFC 9112 §3.2.2: the target's authority wins over Host.
+    resp = request(loop, app, "GET", "http://a.example/", headers=[("Host", "b.example")])
+    assert resp.body == b"a"
+
+
+def test_a_host_alias_redirects_301_to_the_canonical_host_with_the_scheme():
+    app = App()
+    app.get("/page", host="example.com")(lambda request: "canonical")
+    app.alias_host("www.example.com", "example.com")
+    with client_for(app, base_url="https://www.example.com") as client:
+        resp = client.get("/page?q=1")
+    assert resp.status == 301 and resp.headers["location"] == "https://example.com/page?q=1"
+
+
+def test_strict_hosts_refuse_an_unknown_host_with_400():
+    app = App(strict_hosts=True, default_host="example.com")
+    app.get("/")(lambda request: "served")
+    with client_for(app, base_url="http://example.com") as client:
+        assert client.get("/").text == "served"
+        resp = client.get("/", headers={"Host": "evil.test"})
+    assert resp.status == 400 and "unknown host" in resp.text
+
+
+def test_routes_lists_the_table_with_options():
+    app = App()
+    app.get("/a")(lambda request: "a")
+    app.post("/b/:id", max_body_size=10, host="h.example")(lambda request: "b")
+    routes = app.routes()
+    assert [(r.methods, r.pattern, r.host) for r in routes] == [(("GET",), "/a", None), (("POST",), "/b/:id", "h.example")]
+    assert routes[1].options() == {"max_body_size": 10}
+    table = app.describe()
+    assert "/b/:id" in table and "h.example" in table
+
+
+def test_the_route_table_is_logged_when_the_app_starts_serving(caplog):
+    app = App()
+    app.get("/listed/:x")(lambda request: "x")
+    with caplog.at_level(logging.INFO, logger="fasthttp.app"):
+        TestClient(app).close()
+    assert "/listed/:x" in caplog.text
+
+
+def test_mount_copies_an_app_under_a_prefix_with_its_options():
+    api = App()
+    api.get("/")(lambda request: "api root")
+    api.post("/items/:id", max_body_size=4)(lambda request: "item " + request.params["id"])
+    app = App()
+    app.mount("/v1/:tenant", api)
+    with client_for(app) as client:
+        assert client.get("/v1/acme").text == "api root"
+        assert client.post("/v1/acme/items/9", data=b"1234").text == "item 9"
+        assert client.post("/v1/acme/items/9", data=b"12345").status == 413
+
+
+def test_mount_takes_a_router_of_handlers():
+    router = routing.Router()
+    router.add("GET", "/ping", lambda request: "pong")
+    app = App()
+    app.mount("/tools", router)
+    with client_for(app) as client:
+        assert client.get("/tools/ping").text == "pong"
+
+
+def test_a_route_added_while_serving_is_answered():
+    app = App()
+    app.get("/first")(lambda request: "first")
+    with client_for(app) as client:
+        assert client.get("/second").status == 404
+        app.get("/second")(lambda request: "second")
+        app.get("/third/:n")(lambda request: request.params["n"])
+        assert client.get("/second").text == "second"
+        assert client.get("/third/3").text == "3"
+        assert client.get("/first").text == "first"
+
+
+def test_a_route_needs_a_path_methods_and_a_callable():
+    app = App()
+    with pytest.raises(ValueError):
+        app.route("/x", methods=[])
+    with pytest.raises(TypeError):
+        app.get("/x")("not callable")
+    with pytest.raises(ValueError):
+        app.get("/x/:id<nosuchconverter>")(lambda request: "x")
+
+
+# -- per-route options -------------------------------------------------------------------------
+
+
+def test_the_body_limit_refuses_before_the_handler_runs():
+    app = App()
+    calls = []
+
+    @app.put("/blob/:name", max_body_size=8)
+    async def put(request):
+        calls.append(request.params["name"])
+        return str(len(await request.body()))
+
+    with client_for(app) as client:
+        assert client.put("/blob/a", data=b"12345678").text == "8"
+        assert client.put("/blob/b", data=b"123456789").status == 413
+    assert calls == ["a"]
+
+
+def test_consumes_accepts_the_listed_media_types():
+    app = App()
+
+    @app.post("/data", consumes=["application/json", "text/*"])
+    async def data(request):
+        return request.content_type
+
+    with client_for(app) as client:
+        assert client.post("/data", json={"a": 1}).text == "application/json"
+        assert client.post("/data", data="text").text == "text/plain"
+
+
+def test_consumes_refuses_another_type_with_415_listing_the_accepted_ones():
+    app = App()
+    app.post("/data", consumes=["application/json"])(lambda request: "never")
+    app.patch("/data", consumes=["application/merge-patch+json"])(lambda request: "never")
+    with client_for(app) as client:
+        resp = client.post("/data", form={"a": "1"})
+        patch = client.patch("/data", data=b"x", headers={"Content-Type": "text/plain"})
+        untyped = client.post("/data", data=b"{}")
+    assert resp.status == 415 and resp.headers["accept"] == "application/json"
+    assert patch.status == 415 and patch.headers["accept-patch"] == "application/merge-patch+json"
+    assert untyped.status == 415  # no Content-Type: application/octet-stream
+
+
+def test_consumes_does_not_apply_to_a_request_without_content():
+    app = App()
+    app.post("/data", consumes=["application/json"])(lambda request: "empty is fine")
+    with client_for(app) as client:
+        assert client.post("/data").text == "empty is fine"
+
+
+def test_produces_chooses_by_accept_q_values_and_varies_on_accept():
+    app = App()
+
+    @app.get("/doc", produces=["application/json", "text/html"])
+    def doc(request):
+        if media_type() == "text/html":
+            return "<p>doc</p>"
+        return {"doc": True}
+
+    with client_for(app) as client:
+        html = client.get("/doc", headers={"Accept": "application/json;q=0.5, text/html"})
+        js = client.get("/doc", headers={"Accept": "*/*"})
+        default = client.get("/doc")
+    assert html.text == "<p>doc</p>" and html.headers["content-type"] == "text/html; charset=utf-8"
+    assert js.json() == {"doc": True} and js.headers["content-type"] == "application/json"
+    assert default.json() == {"doc": True}
+    assert {r.headers["vary"] for r in (html, js, default)} == {"Accept"}
+
+
+def test_produces_answers_406_when_nothing_offered_is_acceptable():
+    app = App()
+    calls = []
+    app.get("/doc", produces=["application/json"])(lambda request: calls.append(1))
+    with client_for(app) as client:
+        resp = client.get("/doc", headers={"Accept": "image/png"})
+    assert resp.status == 406 and "application/json" in resp.text and resp.headers["vary"] == "Accept"
+    assert calls == []
+
+
+def test_produces_adds_vary_to_a_shared_response_without_changing_it():
+    shared = Response(b"<x/>", headers=[("Content-Type", "application/xml")])
+    app = App()
+    app.get("/x", produces=["application/xml"])(lambda request: shared)
+    with client_for(app) as client:
+        first = client.get("/x")
+        second = client.get("/x")
+    assert first.headers.getall("vary") == ["Accept"] and second.headers.getall("vary") == ["Accept"]
+    assert [bytes(n) if isinstance(n, bytes) else n for n, _ in shared.fields] == ["Content-Type"]
+
+
+def test_produces_with_an_async_handler():
+    app = App()
+
+    @app.get("/t", produces=["text/plain", "text/csv"])
+    async def t(request):
+        await asyncio.sleep(0)
+        return "a,b" if media_type() == "text/csv" else "a b"
+
+    with client_for(app) as client:
+        resp = client.get("/t", headers={"Accept": "text/csv"})
+    assert resp.text == "a,b" and resp.headers["content-type"] == "text/csv; charset=utf-8"
+
+
+def test_produces_lists_concrete_types():
+    app = App()
+    with pytest.raises(ValueError):
+        app.get("/x", produces=["text/*"])
+    with pytest.raises(ValueError):
+        app.get("/x", consumes="json")
+
+
+def _quota(request):
+    # Refuse before the body: too large for the quota, or not allowed at all.
+    if request.headers.get("x-deny"):
+        return Response("denied", status=417)
+    if (request.content_length or 0) > 5:
+        return Response("over quota", status=413)
+    return None
+
+
+def test_expect_hook_refusal_is_sent_instead_of_100_continue():
+    app = App()
+    calls = []
+
+    @app.put("/upload/:name", expect=_quota)
+    async def upload(request):
+        calls.append(await request.body())
+        return "stored"
+
+    with client_for(app) as client:
+        refused = client.put("/upload/a", data=b"123456", headers={"Expect": "100-continue"})
+        denied = client.put("/upload/b", data=b"1", headers={"Expect": "100-continue", "X-Deny": "1"})
+        accepted = client.put("/upload/c", data=b"12345", headers={"Expect": "100-continue"})
+    assert (refused.status, refused.text, refused.interim) == (413, "over quota", [])
+    assert (denied.status, denied.interim) == (417, [])
+    assert (accepted.status, accepted.text, accepted.interim) == (200, "stored", [100])
+    assert calls == [b"12345"]
+
+
+def test_expect_hook_runs_only_for_requests_that_expect_100_continue():
+    app = App()
+    app.put("/u", expect=lambda request: Response("no", status=417))(lambda request: "yes")
+    with client_for(app) as client:
+        assert client.put("/u", data=b"x").text == "yes"
+
+
+def test_an_async_expect_hook_decides_too():
+    app = App()
+
+    async def hook(request):
+        await asyncio.sleep(0)
+        return Response("later", status=417) if request.params["name"] == "no" else None
+
+    @app.put("/f/:name", expect=hook)
+    async def put(request):
+        return await request.body()
+
+    with client_for(app) as client:
+        assert client.put("/f/no", data=b"x", headers={"Expect": "100-continue"}).status == 417
+        assert client.put("/f/yes", data=b"x", headers={"Expect": "100-continue"}).body == b"x"
+
+
+def test_expect_hook_refusal_over_a_socket_closes_without_reading_the_body(loop):
+    app = App()
+    app.put("/upload", expect=_quota)(lambda request: "never")
+
+    async def scenario():
+        async with serving(app) as server:
+            client = await Client.connect(server)
+            await client.send(b"PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n")
+            resp = await client.read_interim_or_final()
+            assert resp.status == 413  # no 100 Continue before it
+            assert await client.reader.readexactly(int(resp.header("content-length"))) == b"over quota"
+            assert await client.closed()
+            await client.close()
+
+    run(loop, scenario())
+
+
+@pytest.mark.parametrize("loop_kind", LOOPS)
+def test_a_blocking_handler_runs_in_the_thread_pool(loop_kind):
+    app = App(blocking_threads=2)
+    loop_thread = []
+
+    @app.get("/work/:n<int>", blocking=True)
+    def work(request):
+        return {"n": request.params["n"] * 2, "thread": threading.current_thread().name}
+
+    @app.get("/loop")
+    def on_loop(request):
+        loop_thread.append(threading.current_thread().name)
+        return "ok"
+
+    with client_for(app, use_uvloop=loop_kind == "uvloop") as client:
+        resp = client.get("/work/21").json()
+        client.get("/loop")
+    assert resp["n"] == 42 and resp["thread"].startswith("fasthttp-blocking")
+    assert loop_thread == [threading.current_thread().name]
+
+
+def test_a_blocking_handler_exception_propagates_as_an_error_response(caplog):
+    app = App()
+
+    @app.get("/teapot", blocking=True)
+    def teapot(request):
+        raise HTTPError(418, "short and stout")
+
+    @app.get("/boom", blocking=True)
+    def boom(request):
+        raise RuntimeError("thread secret")
+
+    with client_for(app) as client, caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        assert client.get("/teapot").status == 418
+        resp = client.get("/boom")
+    assert resp.status == 500 and b"secret" not in resp.body and "thread secret" in caplog.text
+
+
+_CTX = contextvars.ContextVar("_CTX", default="unset")
+
+
+def test_a_blocking_handler_sees_the_request_context_and_reads_the_body_from_the_thread():
+    app = App()
+
+    @app.middleware
+    async def tag(request, call_next):
+        _CTX.set("tagged")
+        return await call_next(request)
+
+    @app.post("/echo", blocking=True)
+    def echo(request):
+        return {"ctx": _CTX.get(), "body": from_thread(request.body()).decode()}
+
+    with client_for(app) as client:
+        assert client.post("/echo", data=b"payload").json() == {"ctx": "tagged", "body": "payload"}
+
+
+def test_blocking_is_for_def_handlers_and_from_thread_for_their_threads():
+    app = App()
+
+    async def handler(request):
+        return "x"
+
+    with pytest.raises(ValueError):
+        app.get("/x", blocking=True)(handler)
+    with pytest.raises(RuntimeError):
+        from_thread(asyncio.sleep(0))
+
+
+# -- middleware ----------------------------------------------------------------------------------
+
+
+def test_middleware_wraps_every_request_first_installed_outermost():
+    app = App()
+    order = []
+
+    @app.middleware
+    async def outer(request, call_next):
+        order.append("outer in")
+        response = await call_next(request)
+        order.append("outer out")
+        response.fields.append(("X-Outer", "1"))
+        return response
+
+    @app.middleware
+    async def inner(request, call_next):
+        order.append("inner in")
+        response = await call_next(request)
+        order.append(f"inner saw {response.status}")
+        return response
+
+    app.get("/")(lambda request: {"a": 1})
+    with client_for(app) as client:
+        resp = client.get("/")
+        missing = client.get("/missing")
+    assert resp.json() == {"a": 1} and resp.headers["x-outer"] == "1"
+    assert missing.status == 404 and missing.headers["x-outer"] == "1"
+    assert order[:4] == ["outer in", "inner in", "inner saw 200", "outer out"]
+
+
+def test_a_sync_middleware_may_answer_without_calling_the_route():
+    app = App()
+
+    @app.middleware
+    def auth(request, call_next):
+        if request.headers.get("authorization") != "Bearer ok":
+            raise HTTPError(401, "who are you?", headers={"WWW-Authenticate": "Bearer"})
+        return call_next(request)
+
+    app.get("/sync")(lambda request: "sync")
+
+    @app.get("/async")
+    async def a(request):
+        return "async"
+
+    with client_for(app) as client:
+        denied = client.get("/sync")
+        assert client.get("/sync", headers={"Authorization": "Bearer ok"}).text == "sync"
+        assert client.get("/async", headers={"Authorization": "Bearer ok"}).text == "async"
+    assert denied.status == 401 and denied.headers["www-authenticate"] == "Bearer"
+
+
+def test_middleware_is_composed_once_and_none_means_no_wrapping():
+    bare = App()
+    bare.get("/")(lambda request: "raw value")
+    handler = bare._fasthttp_handler()
+    assert handler is bare._fasthttp_handler()
+    wrapped = App()
+    wrapped.add_middleware(lambda request, call_next: call_next(request))
+    wrapped.get("/")(lambda request: "raw value")
+    with client_for(bare) as a, client_for(wrapped) as b:
+        assert a.get("/").text == b.get("/").text == "raw value"
+    with pytest.raises(RuntimeError):
+        wrapped.add_middleware(lambda request, call_next: call_next(request))
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+class _Missing(LookupError):
+    pass
+
+
+def test_an_exception_handler_answers_its_type_and_subclasses():
+    app = App()
+
+    @app.exception_handler(LookupError)
+    def lookup(request, exc):
+        return Response(f"missing: {exc}", status=404)
+
+    @app.get("/a")
+    def a(request):
+        raise _Missing("a")
+
+    @app.get("/b")
+    async def b(request):
+        raise KeyError("b")
+
+    with client_for(app) as client:
+        assert (client.get("/a").status, client.get("/a").text) == (404, "missing: a")
+        assert client.get("/b").text == "missing: 'b'"
+
+
+def test_a_status_handler_answers_http_errors_and_router_outcomes_keeping_the_status():
+    app = App()
+
+    @app.exception_handler(404)
+    async def not_found(request, exc):
+        return {"error": "nothing at " + request.path}
+
+    @app.exception_handler(405)
+    def not_allowed(request, exc):
+        return "use another method"
+
+    app.get("/gone")(lambda request: (_ for _ in ()).throw(HTTPError(404)))
+    app.get("/x")(lambda request: "x")
+    with client_for(app) as client:
+        missing = client.get("/nowhere")
+        gone = client.get("/gone")
+        wrong = client.delete("/x")
+    assert (missing.status, missing.json()) == (404, {"error": "nothing at /nowhere"})
+    assert gone.json() == {"error": "nothing at /gone"}
+    assert (wrong.status, wrong.text, wrong.headers["allow"]) == (405, "use another method", "GET, HEAD, OPTIONS")
+
+
+def test_an_unhandled_exception_is_logged_and_a_500_handler_may_shape_it(caplog):
+    app = App()
+
+    @app.exception_handler(500)
+    def server_error(request, exc):
+        return {"error": "sorry"}
+
+    @app.get("/boom")
+    def boom(request):
+        raise RuntimeError("internal detail")
+
+    with client_for(app) as client, caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        resp = client.get("/boom")
+    assert (resp.status, resp.json()) == (500, {"error": "sorry"})
+    assert "internal detail" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "accept, content_type, fragment",
+    [
+        (None, "text/plain; charset=utf-8", b"Not Found"),
+        ("application/json", "application/json", b'"status":404'),
+        ("text/html", "text/html; charset=utf-8", b"<h1>404 Not Found</h1>"),
+    ],
+)
+def test_errors_follow_the_accept_header(accept, content_type, fragment):
+    app = App()
+    with client_for(app) as client:
+        resp = client.get("/missing", headers={"Accept": accept} if accept else None)
+    assert resp.status == 404 and resp.headers["content-type"] == content_type and fragment in resp.body
+
+
+def test_an_exception_handler_key_is_a_type_or_an_error_status():
+    app = App()
+    with pytest.raises(TypeError):
+        app.exception_handler(200)
+    with pytest.raises(TypeError):
+        app.exception_handler("404")
+
+
+# -- life cycle --------------------------------------------------------------------------------------
+
+
+def test_startup_and_shutdown_hooks_run_in_order_sync_and_async():
+    app = App()
+    events = []
+
+    @app.on_startup
+    def open_pool():
+        app.state.pool = "pool"
+        events.append("sync startup")
+
+    @app.on_startup
+    async def warm():
+        await asyncio.sleep(0)
+        events.append("async startup")
+
+    @app.on_shutdown
+    async def close_pool():
+        events.append("async shutdown")
+
+    @app.on_shutdown
+    def last():
+        events.append("sync shutdown")
+
+    app.get("/")(lambda request: app.state.pool)
+    with client_for(app) as client:
+        assert client.get("/").text == "pool"
+        assert events == ["sync startup", "async startup"]
+    assert events == ["sync startup", "async startup", "async shutdown", "sync shutdown"]
+
+
+def test_a_failing_startup_hook_aborts_and_skips_shutdown():
+    app = App()
+    events = []
+    app.on_startup(lambda: (_ for _ in ()).throw(RuntimeError("no database")))
+    app.on_shutdown(lambda: events.append("shutdown"))
+    client = TestClient(app)
+    with pytest.raises(RuntimeError, match="no database"):
+        client.__enter__()
+    client.close()
+    assert events == []
+
+
+def test_a_failing_shutdown_hook_is_logged_and_the_others_still_run(caplog):
+    app = App()
+    events = []
+    app.on_shutdown(lambda: 1 / 0)
+    app.on_shutdown(lambda: events.append("second"))
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"), client_for(app):
+        pass
+    assert events == ["second"] and "ZeroDivisionError" in caplog.text
+
+
+def test_app_serve_runs_the_hooks_around_serving(loop):
+    app = App()
+    events = []
+    app.on_startup(lambda: events.append("startup"))
+    app.on_shutdown(lambda: events.append("shutdown"))
+    app.get("/")(lambda request: ",".join(events))
+
+    async def scenario():
+        ready = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(app.serve("127.0.0.1:0", ready=ready.set_result))
+        server = await ready
+        client = await Client.connect(server)
+        assert (await client.request()).body == b"startup"
+        await client.close()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(loop, scenario())
+    assert events == ["startup", "shutdown"]
+
+
+def test_app_start_runs_the_hooks_on_the_server_thread():
+    app = App()
+    threads = []
+    app.on_startup(lambda: threads.append(("startup", threading.current_thread().name)))
+    app.on_shutdown(lambda: threads.append(("shutdown", threading.current_thread().name)))
+    app.get("/")(lambda request: "up")
+    handle = app.start("127.0.0.1:0")
+    try:
+        conn = http.client.HTTPConnection(*handle.addresses[0], timeout=5)
+        conn.request("GET", "/")
+        assert conn.getresponse().read() == b"up"
+        conn.close()
+    finally:
+        handle.stop()
+    assert threads == [("startup", "fasthttp-server"), ("shutdown", "fasthttp-server")]
+
+
+_RUN_SCRIPT = """
+import sys
+from fasthttp import App
+app = App()
+app.on_startup(lambda: print("startup", flush=True))
+app.on_shutdown(lambda: print("shutdown", flush=True))
+app.get("/")(lambda request: "run")
+app.run("127.0.0.1:0")
+"""
+
+
+def test_app_run_runs_the_hooks_and_drains_on_sigterm():
+    proc = subprocess.Popen([sys.executable, "-c", _RUN_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "startup"
+        line = proc.stderr.readline()
+        assert "listening on http://127.0.0.1:" in line, line
+        host, port = line.rsplit("http://", 1)[1].strip().rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        conn.request("GET", "/")
+        assert conn.getresponse().read() == b"run"
+        conn.close()
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert out.strip() == "shutdown" and proc.returncode == 0
+
+
+def test_app_state_is_a_namespace():
+    app = App()
+    app.state.counter = 1
+    assert app.state.counter == 1
+
+
+def test_a_handler_for_exception_sees_failures_but_not_http_errors():
+    app = App()
+
+    @app.exception_handler(Exception)
+    def failure(request, exc):
+        return Response(f"failure: {type(exc).__name__}", status=503)
+
+    @app.get("/fail")
+    def fail(request):
+        raise ValueError("x")
+
+    @app.get("/forbidden")
+    def forbidden(request):
+        raise HTTPError(403, "no")
+
+    with TestClient(app) as client:
+        assert (client.get("/fail").status, client.get("/fail").text) == (503, "failure: ValueError")
+        assert (client.get("/forbidden").status, client.get("/forbidden").text) == (403, "no")
+        assert client.get("/missing").status == 404

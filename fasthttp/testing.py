@@ -1,0 +1,790 @@
+"""``TestClient``: drive an app in process, through the real engine, without sockets.
+
+Strategy: the client writes HTTP/1.1 request bytes into a real :class:`fasthttp.protocol.
+HttpProtocol` (so the real parser, limits, pipelining rules and writer run) through an in-memory
+transport, and reads the bytes the protocol writes back with a small strict response reader
+(:class:`ResponseReader`: status line, fields, then Content-Length, chunked with trailers, or
+close-delimited content, RFC 9112 §6.3). Nothing is mocked above the transport: what a test sees
+is what a socket peer would receive.
+
+The client keeps one connection open across requests (``request.session`` persists, like a
+browser's keep-alive connection) and opens a new one when the server closed it. It honours the
+transport contract: it stops feeding the protocol while reading is paused (flow control) and
+feeds the body in pieces. A request with ``Expect: 100-continue`` sends its head first and the
+body only after ``100 Continue``, as RFC 9110 §10.1.1 asks of clients, so route decisions taken
+before the body (413, 417, ...) are observable. Cookies from ``Set-Cookie`` are kept (RFC 6265
+§5.3, simplified: no domain matching, the test host is the only host) and sent back.
+
+The client runs its own event loop (the stdlib loop, or uvloop with ``use_uvloop=True``), so it
+works from plain synchronous tests; in a ``with TestClient(app) as client:`` block the app's
+startup hooks run on entry and its shutdown hooks on exit, on that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import email.utils
+import json as _json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from .headers import Headers
+from .protocol import ConnectionManager, HttpProtocol
+
+__all__ = ("TestClient", "TestResponse", "ResponseReader", "IncompleteResponse")
+
+_FEED = 64 * 1024  # bytes per data_received call when sending a body
+
+
+class IncompleteResponse(Exception):
+    """The server closed the connection (or the client timed out) before a full response."""
+
+
+class TestResponse:
+    """A response as the client received it.
+
+    ``status``, ``reason``, ``version``, ``headers`` (case-insensitive, multi-valued:
+    :class:`fasthttp.headers.Headers`), ``body`` (bytes), ``text``, ``json()``, ``trailers``
+    (Headers, for a chunked body; else empty), ``interim`` (the 1xx statuses received before it).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, version: str, status: int, reason: str, fields: list, body: bytes, trailers: list, interim: list) -> None:
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.headers = Headers(fields)
+        self.body = body
+        self.trailers = Headers(trailers)
+        self.interim = interim
+
+    @property
+    def content(self) -> bytes:
+        return self.body
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the charset of ``Content-Type`` (UTF-8 by default)."""
+        charset = "utf-8"
+        ctype = self.headers.get("content-type") or ""
+        for part in ctype.split(";")[1:]:
+            name, _, value = part.strip().partition("=")
+            if name.lower() == "charset" and value:
+                charset = value.strip('"')
+        return self.body.decode(charset, errors="replace")
+
+    def json(self) -> Any:
+        return _json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return f"<TestResponse {self.status} {len(self.body)} bytes>"
+
+
+class ResponseReader:
+    """Incremental, strict reader of HTTP/1.1 responses (RFC 9112 §4-§7).
+
+    ``feed(data)`` and ``feed_eof()`` take the bytes; :meth:`next_response` returns the next
+    final response once complete, or None. ``expect(method)`` must be called per request, in
+    order, so a response to HEAD is read without content (RFC 9110 §9.3.2). Malformed framing is
+    a ``ValueError``: the server under test must not produce it.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._eof = False
+        self._methods: collections.deque = collections.deque()
+        self._interim: list[int] = []
+        self._head: tuple | None = None  # (version, status, reason, fields) of the response being read
+        self.interim_seen: list[int] = []  # every 1xx, for a client waiting for 100 Continue
+
+    def expect(self, method: str) -> None:
+        self._methods.append(method)
+
+    def feed(self, data: bytes) -> None:
+        self._buf += data
+
+    def feed_eof(self) -> None:
+        self._eof = True
+
+    @property
+    def eof(self) -> bool:
+        return self._eof
+
+    def _line(self, start: int) -> tuple[bytes, int] | None:
+        end = self._buf.find(b"\r\n", start)
+        if end < 0:
+            return None
+        return bytes(self._buf[start:end]), end + 2
+
+    def _read_head(self) -> bool:
+        """Parse one response head from the buffer; False if more bytes are needed."""
+        end = self._buf.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        lines = bytes(self._buf[:end]).split(b"\r\n")
+        del self._buf[: end + 4]
+        status_line = lines[0].decode("latin-1")
+        version, _, rest = status_line.partition(" ")
+        code, _, reason = rest.partition(" ")
+        if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not code.isdigit():
+            raise ValueError(f"malformed status line {status_line!r}")
+        fields = []
+        for line in lines[1:]:
+            name, colon, value = line.partition(b":")
+            if not colon or not name or name != name.strip() or b"\r" in line or b"\n" in line:
+                raise ValueError(f"malformed field line {line!r}")
+            fields.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
+        self._head = (version[5:], int(code), reason, fields)
+        return True
+
+    def next_response(self) -> TestResponse | None:
+        while True:
+            if self._head is None and not self._read_head():
+                return None
+            version, status, reason, fields = self._head  # type: ignore[misc]
+            if 100 <= status < 200:
+                # RFC 9110 §15.2: interim responses have no content; the final one follows.
+                self._interim.append(status)
+                self.interim_seen.append(status)
+                self._head = None
+                continue
+            break
+        method = self._methods[0] if self._methods else "GET"
+        headers = Headers(fields)
+        te = headers.getall("transfer-encoding")
+        cl = headers.getall("content-length")
+        body: bytes
+        trailers: list = []
+        if method == "HEAD" or status in (204, 304):
+            body = b""
+        elif te:
+            if cl:
+                raise ValueError("Content-Length with Transfer-Encoding in a response (RFC 9112 §6.2)")
+            if [t.strip().lower() for t in ",".join(te).split(",")] != ["chunked"]:
+                raise ValueError(f"unexpected transfer coding {te!r}")
+            parsed = self._chunked()
+            if parsed is None:
+                return self._need_more()
+            body, trailers = parsed
+        elif cl:
+            if len(set(cl)) != 1 or not cl[0].isdigit():
+                raise ValueError(f"invalid Content-Length {cl!r}")
+            n = int(cl[0])
+            if len(self._buf) < n:
+                return self._need_more()
+            body = bytes(self._buf[:n])
+            del self._buf[:n]
+        else:
+            if not self._eof:
+                return None  # close-delimited (RFC 9112 §6.3 (8))
+            body = bytes(self._buf)
+            self._buf.clear()
+        self._head = None
+        interim, self._interim = self._interim, []
+        if self._methods:
+            self._methods.popleft()
+        return TestResponse(version, status, reason, fields, body, trailers, interim)
+
+    def _need_more(self) -> None:
+        if self._eof:
+            raise IncompleteResponse("the connection closed in the middle of a response")
+        return None
+
+    def _chunked(self) -> tuple[bytes, list] | None:
+        """RFC 9112 §7.1: chunk-size [ext] CRLF data CRLF ... last-chunk trailers CRLF."""
+        pos = 0
+        parts = []
+        while True:
+            got = self._line(pos)
+            if got is None:
+                return None
+            size_line, pos = got
+            size_text = size_line.split(b";", 1)[0].strip()
+            if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+                raise ValueError(f"invalid chunk size line {size_line!r}")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            if len(self._buf) < pos + size + 2:
+                return None
+            parts.append(bytes(self._buf[pos : pos + size]))
+            if self._buf[pos + size : pos + size + 2] != b"\r\n":
+                raise ValueError("chunk data not followed by CRLF")
+            pos += size + 2
+        trailers = []
+        while True:
+            got = self._line(pos)
+            if got is None:
+                return None
+            line, pos = got
+            if not line:
+                break
+            name, colon, value = line.partition(b":")
+            if not colon or not name:
+                raise ValueError(f"malformed trailer line {line!r}")
+            trailers.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
+        del self._buf[:pos]
+        return b"".join(parts), trailers
+
+
+class _MemoryTransport(asyncio.Transport):
+    """The transport the protocol writes to: bytes go to the connection's response reader."""
+
+    def __init__(self, conn: _Connection, extra: dict) -> None:
+        super().__init__(extra)
+        self._conn = conn
+        self._closing = False
+        self._reading = True
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+
+    # writing
+    def write(self, data: Any) -> None:
+        if self._closing:
+            return
+        self._conn._received(bytes(data))
+
+    def writelines(self, list_of_data: Iterable) -> None:
+        for data in list_of_data:
+            self.write(data)
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self._conn._server_eof()
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return (0, 0)
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
+    # reading
+    def pause_reading(self) -> None:
+        self._reading = False
+        self._resumed.clear()
+
+    def resume_reading(self) -> None:
+        self._reading = True
+        self._resumed.set()
+
+    def is_reading(self) -> bool:
+        return self._reading
+
+    # closing
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        if not self._closing:
+            self._closing = True
+            self._conn._server_closed()
+
+    def abort(self) -> None:
+        self.close()
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._conn.protocol = protocol
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._conn.protocol
+
+
+class _Connection:
+    """One in-memory connection: a protocol, its transport and the client's response reader."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.loop = client._loop
+        self.reader = ResponseReader()
+        self.closed = False
+        self.body_done = True  # every byte of the current request has been fed
+        self._waiter: asyncio.Future | None = None
+        extra = {"peername": client.client_address, "sockname": ("testserver", 80)}
+        if client.secure:
+            extra["sslcontext"] = _FakeSsl()
+            extra["peercert"] = client.peercert
+        self.transport = _MemoryTransport(self, extra)
+        self.protocol: Any = HttpProtocol(client._manager)
+        self.protocol.connection_made(self.transport)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _received(self, data: bytes) -> None:
+        self.reader.feed(data)
+        self._wake()
+
+    def _server_eof(self) -> None:
+        self.reader.feed_eof()
+        self._wake()
+
+    def _server_closed(self) -> None:
+        self.closed = True
+        self.reader.feed_eof()
+        self._wake()
+        self.loop.call_soon(self._lost)
+
+    def _lost(self) -> None:
+        protocol = self.protocol
+        if protocol is not None:
+            self.protocol = None
+            protocol.connection_lost(None)
+
+    async def wait(self) -> None:
+        """Until the server writes or closes."""
+        self._waiter = self.loop.create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    async def send(self, data: bytes) -> None:
+        """Feed *data* to the protocol, in pieces, each while it is reading."""
+        view = memoryview(data)
+        first = True
+        while view:
+            if not first:
+                await asyncio.sleep(0)  # let the handler consume what it got
+            first = False
+            transport = self.transport
+            if not transport._reading:
+                await transport._resumed.wait()
+            if self.closed or self.protocol is None:
+                return
+            piece, view = view[:_FEED], view[_FEED:]
+            self.protocol.data_received(bytes(piece))
+
+    async def send_chunks(self, chunks: Iterable[bytes]) -> None:
+        for chunk in chunks:
+            if chunk:
+                await self.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                await asyncio.sleep(0)
+        await self.send(b"0\r\n\r\n")
+
+    def close(self) -> None:
+        """The client closes its side: the protocol sees EOF, then the loss of the connection."""
+        if self.protocol is not None and not self.closed:
+            self.closed = True
+            self.transport._closing = True
+            self.protocol.eof_received()
+            self._lost()
+
+
+class _FakeSsl:
+    """Stands for an SSLContext in ``get_extra_info("sslcontext")`` (``request.is_secure``)."""
+
+
+class TestClient:
+    """Drive *app* (a :class:`fasthttp.App` or a handler callable) in process.
+
+    >>> with TestClient(app) as client:
+    ...     response = client.get("/users/1", headers={"Accept": "application/json"})
+    ...     assert response.status == 200 and response.json() == {"id": 1}
+
+    *base_url* gives the ``Host`` field and the scheme (``https://`` makes ``request.is_secure``
+    true, with *peercert* as the client certificate). *headers* are sent with every request.
+    *client_address* is what ``request.client`` reports. *timeout* bounds each request (seconds).
+    *server_options* are :class:`fasthttp.server.Config` fields (the app's own ``server_options``
+    apply first); ``sendfile`` is off, since there is no socket.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        app: Any,
+        base_url: str = "http://testserver",
+        *,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        client_address: Any = ("testclient", 50000),
+        peercert: dict | None = None,
+        use_uvloop: bool = False,
+        timeout: float = 30.0,
+        **server_options: Any,
+    ) -> None:
+        from .server import Config, _engine_handler, new_event_loop
+
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"base_url is http(s)://host[:port], not {base_url!r}")
+        self.app = app
+        self.base_url = base_url
+        self.host = parts.netloc
+        self.secure = parts.scheme == "https"
+        self.peercert = peercert
+        self.client_address = client_address
+        self.timeout = timeout
+        self.headers = _pair_list(headers)
+        #: name -> (value, path, secure, expires): the cookie jar.
+        self.cookies: dict[str, tuple[str, str, bool, float | None]] = {}
+        options = dict(getattr(app, "server_options", None) or {})
+        options.update(server_options)
+        fields = Config.__dataclass_fields__
+        config = {k: v for k, v in options.items() if k in fields}
+        config["sendfile"] = False
+        self._config = Config(**config)
+        self._loop = new_event_loop(use_uvloop)
+        self._handler = _engine_handler(app)
+        on_connect = getattr(app, "on_connect", None)
+        self._manager = ConnectionManager(self._loop, self._handler, self._config, on_connect=on_connect if callable(on_connect) else None)
+        self._conn: _Connection | None = None
+        self._entered = False
+
+    # -- life cycle -------------------------------------------------------------------------------
+
+    def __enter__(self) -> TestClient:
+        self._check()
+        startup = getattr(self.app, "startup", None)
+        if startup is not None:
+            self._run(startup())
+        self._entered = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self._close_connection()
+            shutdown = getattr(self.app, "shutdown", None)
+            if self._entered and shutdown is not None:
+                self._entered = False
+                self._run(shutdown())
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the connection and the client's loop (cancelling what the app left running)."""
+        loop = self._loop
+        if loop.is_closed():
+            return
+        self._close_connection()
+        try:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+    def __del__(self) -> None:
+        loop = getattr(self, "_loop", None)
+        if loop is not None and not loop.is_closed() and not loop.is_running():
+            try:
+                self.close()
+            except Exception:  # pragma: no cover - interpreter shutdown
+                pass
+
+    def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not self._loop.is_closed():
+            conn.close()
+            self._loop.run_until_complete(asyncio.sleep(0))
+
+    def _check(self) -> None:
+        if self._loop.is_closed():
+            raise RuntimeError("the TestClient is closed")
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        raise RuntimeError("TestClient runs its own loop: call it from synchronous code")
+
+    def _run(self, coro: Any) -> Any:
+        return self._loop.run_until_complete(coro)
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        data: bytes | str | Iterable[bytes] | None = None,
+        json: Any = None,
+        form: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        files: Mapping[str, Any] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        version: str = "1.1",
+        timeout: float | None = None,
+    ) -> TestResponse:
+        """Send one request and return its response.
+
+        *url*: a path (``/a?b=1``) or an absolute URL (its host becomes ``Host``). *params* are
+        added to the query. The body is one of: *data* (bytes, str as UTF-8, or an iterable of
+        bytes, sent chunked), *json*, *form* (urlencoded) or *form* and *files* (multipart/
+        form-data; a file is ``bytes``, ``(filename, content)`` or ``(filename, content,
+        content_type)``, content being bytes, str or a binary file object).
+        """
+        self._check()
+        target, host = self._target(url, params)
+        given = self.headers + _pair_list(headers)
+        fields = [] if any(n.lower() == "host" for n, _ in given) else [("Host", host)]
+        fields += given
+        body, body_fields, chunks = _encode_body(data, json, form, files)
+        names = {name.lower() for name, _ in fields}
+        fields += [(n, v) for n, v in body_fields if n.lower() not in names]
+        if "cookie" not in names:
+            cookie = self._cookie_header(target, cookies)
+            if cookie:
+                fields.append(("Cookie", cookie))
+        head = f"{method} {target} HTTP/{version}\r\n" + "".join(f"{n}: {v}\r\n" for n, v in fields) + "\r\n"
+        expect = any(n.lower() == "expect" and v.lower() == "100-continue" for n, v in fields)
+        coro = self._exchange(method, head.encode("latin-1"), body, chunks, expect)
+        response = self._run(asyncio.wait_for(coro, timeout if timeout is not None else self.timeout))
+        self._store_cookies(response)
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("GET", url, **kwargs)
+
+    def head(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("HEAD", url, **kwargs)
+
+    def options(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("OPTIONS", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("DELETE", url, **kwargs)
+
+    def _target(self, url: str, params: Any) -> tuple[str, str]:
+        host = self.host
+        if url.startswith(("http://", "https://")):
+            parts = urlsplit(url)
+            host = parts.netloc
+            url = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if not url.startswith("/") and url != "*":
+            raise ValueError(f"a request path starts with '/': {url!r}")
+        if params:
+            query = urlencode(list(params.items()) if isinstance(params, Mapping) else list(params), doseq=True)
+            url += ("&" if "?" in url else "?") + query
+        return url, host
+
+    async def _exchange(self, method: str, head: bytes, body: bytes, chunks: Any, expect: bool) -> TestResponse:
+        conn = self._conn
+        if conn is None or conn.closed:
+            conn = self._conn = _Connection(self)
+        reader = conn.reader
+        reader.expect(method)
+        sender = None
+        try:
+            if expect:
+                # RFC 9110 §10.1.1: the head alone, then the body only after 100 Continue.
+                seen = len(reader.interim_seen)
+                await conn.send(head)
+                while True:
+                    response = reader.next_response()
+                    if response is not None:
+                        self._after(conn, response, body_sent=False)
+                        return response
+                    if len(reader.interim_seen) > seen:
+                        break
+                    if conn.closed:
+                        raise IncompleteResponse("the server closed the connection without answering")
+                    await conn.wait()
+                payload: Any = body
+            else:
+                payload = head + body if chunks is None else head
+            conn.body_done = False
+            transport = conn.transport
+            if chunks is None and len(payload) <= _FEED and transport._reading:
+                # The common case: one piece, fed inline (a def handler answers within it).
+                if payload:
+                    conn.protocol.data_received(payload)
+                conn.body_done = True
+            else:
+                sender = asyncio.ensure_future(self._send_body(conn, payload, chunks))
+                sender.add_done_callback(lambda _: conn._wake())
+            while True:
+                if sender is not None and sender.done() and sender.exception() is not None:
+                    raise sender.exception()
+                response = reader.next_response()
+                if response is not None:
+                    break
+                if conn.closed and reader.eof:
+                    response = reader.next_response()
+                    if response is None:
+                        raise IncompleteResponse("the server closed the connection without a complete response")
+                    break
+                await conn.wait()
+            self._after(conn, response, body_sent=conn.body_done)
+            return response
+        finally:
+            if sender is not None and not sender.done():
+                sender.cancel()
+                try:
+                    await sender
+                except asyncio.CancelledError:
+                    pass
+
+    @staticmethod
+    async def _send_body(conn: _Connection, payload: bytes, chunks: Any) -> None:
+        if payload:
+            await conn.send(payload)
+        if chunks is not None:
+            await conn.send_chunks(chunks)
+        conn.body_done = not conn.closed
+
+    def _after(self, conn: _Connection, response: TestResponse, *, body_sent: bool) -> None:
+        """Drop the connection when it cannot carry another request."""
+        connection = ",".join(response.headers.getall("connection")).lower()
+        if conn.closed or "close" in connection or not body_sent or response.version == "1.0":
+            conn.close()
+            if self._conn is conn:
+                self._conn = None
+
+    # -- cookies --------------------------------------------------------------------------------
+
+    def _cookie_header(self, target: str, extra: Mapping[str, str] | None) -> str:
+        path = target.split("?", 1)[0]
+        now = time.time()
+        pairs = {}
+        for name, (value, cpath, secure, expires) in list(self.cookies.items()):
+            if expires is not None and expires <= now:
+                del self.cookies[name]
+                continue
+            if secure and not self.secure:
+                continue
+            # RFC 6265 §5.1.4: path-match.
+            if path == cpath or path.startswith(cpath.rstrip("/") + "/") or cpath == "/":
+                pairs[name] = value
+        if extra:
+            pairs.update(extra)
+        return "; ".join(f"{k}={v}" for k, v in pairs.items())
+
+    def _store_cookies(self, response: TestResponse) -> None:
+        """RFC 6265 §5.2: name=value, then attributes; Max-Age wins over Expires; a past
+        expiry deletes the cookie."""
+        for line in response.headers.getall("set-cookie"):
+            pair, *attrs = line.split(";")
+            name, eq, value = pair.partition("=")
+            name, value = name.strip(), value.strip()
+            if not eq or not name:
+                continue
+            path, secure, expires, max_age = "/", False, None, None
+            for attr in attrs:
+                key, _, val = attr.strip().partition("=")
+                key = key.lower()
+                if key == "path" and val.startswith("/"):
+                    path = val
+                elif key == "secure":
+                    secure = True
+                elif key == "max-age":
+                    try:
+                        max_age = int(val)
+                    except ValueError:
+                        pass
+                elif key == "expires":
+                    try:
+                        expires = email.utils.parsedate_to_datetime(val).timestamp()
+                    except (TypeError, ValueError):
+                        pass
+            if max_age is not None:
+                expires = time.time() + max_age
+            if expires is not None and expires <= time.time():
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = (value, path, secure, expires)
+
+    def __repr__(self) -> str:
+        return f"<TestClient {self.base_url} app={self.app!r}>"
+
+
+def _pair_list(headers: Any) -> list[tuple[str, str]]:
+    if not headers:
+        return []
+    if isinstance(headers, Mapping):
+        return [(str(k), str(v)) for k, v in headers.items()]
+    return [(str(k), str(v)) for k, v in headers]
+
+
+def _encode_body(data: Any, json: Any, form: Any, files: Any) -> tuple[bytes, list[tuple[str, str]], Any]:
+    """(body bytes, the fields that describe it, chunks iterable or None)."""
+    given = [x is not None for x in (data, json)] + [form is not None or files is not None]
+    if sum(given) > 1:
+        raise ValueError("give one of data, json, or form/files")
+    if json is not None:
+        from .responses import json_dumps
+
+        body = json_dumps(json)
+        return body, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], None
+    if files is not None:
+        boundary = uuid.uuid4().hex
+        body = _multipart(boundary, form or {}, files)
+        ctype = f"multipart/form-data; boundary={boundary}"
+        return body, [("Content-Type", ctype), ("Content-Length", str(len(body)))], None
+    if form is not None:
+        items = list(form.items()) if isinstance(form, Mapping) else list(form)
+        body = urlencode(items, doseq=True).encode()
+        return body, [("Content-Type", "application/x-www-form-urlencoded"), ("Content-Length", str(len(body)))], None
+    if data is None:
+        return b"", [], None
+    if isinstance(data, str):
+        body = data.encode()
+        return body, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))], None
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        body = bytes(data)
+        return body, [("Content-Length", str(len(body)))], None
+    # RFC 9112 §7.1: an iterable of bytes goes out with chunked coding.
+    return b"", [("Transfer-Encoding", "chunked")], (bytes(c) for c in data)
+
+
+def _form_quote(text: str) -> str:
+    # WHATWG HTML "multipart/form-data encoding algorithm": escape '"', CR and LF in names.
+    return text.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _multipart(boundary: str, form: Any, files: Mapping[str, Any]) -> bytes:
+    """RFC 7578: one part per field, then one per file."""
+    out = bytearray()
+    items = list(form.items()) if isinstance(form, Mapping) else list(form)
+    for name, value in items:
+        out += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{_form_quote(str(name))}\"\r\n\r\n".encode()
+        out += value if isinstance(value, bytes) else str(value).encode()
+        out += b"\r\n"
+    for name, spec in files.items():
+        filename, content, ctype = None, spec, "application/octet-stream"
+        if isinstance(spec, tuple):
+            filename, content = spec[0], spec[1]
+            if len(spec) > 2:
+                ctype = spec[2]
+        if hasattr(content, "read"):
+            if filename is None:
+                filename = os.path.basename(getattr(content, "name", "") or name)
+            content = content.read()
+        if isinstance(content, str):
+            content = content.encode()
+        if filename is None:
+            filename = name
+        out += (
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"{_form_quote(name)}\"; "
+            f"filename=\"{_form_quote(filename)}\"\r\nContent-Type: {ctype}\r\n\r\n"
+        ).encode()
+        out += content
+        out += b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out)
+
