@@ -10,9 +10,23 @@ from __future__ import annotations
 from ._compat import kernel_implementations
 from .errors import HttpProtocolError
 from .app import App, Route
-from .requests import Request
+from .forms import FormData, FormLimits, UploadFile
+from .requests import Request, UnprocessableContent, ValidationError
 from .resources import Resource
-from .responses import FileResponse, HTTPError, Response, StreamingResponse, Upgrade
+from .responses import (
+    FileResponse,
+    HTMLResponse,
+    HTTPError,
+    JSONResponse,
+    MultipartStreamResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+    Upgrade,
+    render_error,
+)
+from .static import static_files
 from .server import Config, Server, run, serve, start_in_thread, start_server
 
 __version__ = "0.1.0"
@@ -26,11 +40,23 @@ __all__ = (
     "Route",
     "Resource",
     "Request",
+    "FormData",
+    "FormLimits",
+    "UploadFile",
+    "ValidationError",
+    "UnprocessableContent",
     "Response",
+    "PlainTextResponse",
+    "HTMLResponse",
+    "JSONResponse",
+    "RedirectResponse",
     "StreamingResponse",
+    "MultipartStreamResponse",
     "FileResponse",
     "Upgrade",
     "HTTPError",
+    "render_error",
+    "static_files",
     "Config",
     "Server",
     "run",

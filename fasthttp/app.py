@@ -823,61 +823,25 @@ class App:
         return merged
 
     def run(self, bind: Any = None, **options: Any) -> None:
-        """Serve until SIGTERM/SIGINT (blocking), running the startup and shutdown hooks on the
-        serving loop; see :func:`fasthttp.server.run`.
-
-        NOTE: with ``workers`` > 1 each worker is a ``fasthttp.server`` process: the hooks run
-        there only once the server awaits ``app._fasthttp_startup``/``_fasthttp_shutdown``.
-        """
+        """Serve until SIGTERM/SIGINT (blocking); see :func:`fasthttp.server.run`. The server
+        runs the startup and shutdown hooks on its loop (in each worker with ``workers`` > 1)."""
         from . import server as _server
 
-        options = self._options(options)
-        workers = options.get("workers", 1)
-        if workers and workers > 1 or not (self._on_startup or self._on_shutdown):
-            _server.run(self, bind, **options)
-            return
-        use_uvloop = options.pop("use_uvloop", None)
-        announce = options.pop("announce", True)
-        options.pop("workers", None)
-        loop = _server.new_event_loop(use_uvloop)
-        try:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self._serve_until_signalled(bind, announce, options))
-        finally:
-            try:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                asyncio.set_event_loop(None)
-                loop.close()
-
-    async def _serve_until_signalled(self, bind: Any, announce: bool, options: dict) -> None:
-        from . import server as _server
-
-        await self.startup()
-        try:
-            await _server._serve_with_signals(self, bind, announce, options)
-        finally:
-            await self.shutdown()
+        _server.run(self, bind, **self._options(options))
 
     async def serve(self, bind: Any = None, **options: Any) -> None:
         """Serve on the running loop until cancelled, with the startup and shutdown hooks; see
         :func:`fasthttp.server.serve`."""
         from .server import serve
 
-        await self.startup()
-        try:
-            await serve(self, bind, **self._options(options))
-        finally:
-            await self.shutdown()
+        await serve(self, bind, **self._options(options))
 
     def start(self, bind: Any = None, **options: Any):
         """Serve from a background thread; returns a :class:`~fasthttp.server.ServerThread`
         once listening (``.addresses``, ``.urls``, ``.stop()``); the hooks run on its loop."""
         from .server import ServerThread
 
-        if not (self._on_startup or self._on_shutdown):
-            return ServerThread(self, bind, **self._options(options))
-        return _hooked_server_thread(self, bind, self._options(options))
+        return ServerThread(self, bind, **self._options(options))
 
     def __repr__(self) -> str:
         return f"<App {len(self._routes)} routes>"
@@ -1030,37 +994,3 @@ async def _to_response_async(coro: Any) -> Any:
     return to_response(await coro)
 
 
-def _hooked_server_thread(app: App, bind: Any, options: dict) -> Any:
-    """A :class:`fasthttp.server.ServerThread` whose loop runs the app's startup hooks before
-    listening and its shutdown hooks after draining.
-
-    NOTE: ``ServerThread._main`` is repeated here with the two hook calls; with the server
-    awaiting ``app._fasthttp_startup``/``_fasthttp_shutdown`` itself this class goes away.
-    """
-    from . import server as _server
-
-    class HookedServerThread(_server.ServerThread):
-        def _main(self, app_: Any, bind_: Any, use_uvloop: Any, opts: dict) -> None:
-            loop = self.loop = _server.new_event_loop(use_uvloop)
-            asyncio.set_event_loop(loop)
-            try:
-                try:
-                    loop.run_until_complete(app.startup())
-                    server = self.server = _server.Server(app_, bind_, **opts)
-                    loop.run_until_complete(server.start())
-                except BaseException as exc:
-                    self._error = exc
-                    self._ready.set()
-                    loop.run_until_complete(app.shutdown())
-                    return
-                self._ready.set()
-                loop.run_until_complete(server.wait_closed())
-                loop.run_until_complete(app.shutdown())
-            finally:
-                try:
-                    loop.run_until_complete(loop.shutdown_asyncgens())
-                finally:
-                    asyncio.set_event_loop(None)
-                    loop.close()
-
-    return HookedServerThread(app, bind, **options)

@@ -577,9 +577,14 @@ class Server:
         return [format_address(a, self.ssl is not None) for a in self.addresses]
 
     async def start(self) -> list:
-        """Listen on every bind; return the bound addresses."""
+        """Run the app's startup hooks, listen on every bind; return the bound addresses."""
         if self.started:
             return self.addresses
+        # An App's life-cycle hooks run on the serving loop, whichever way it is served (run,
+        # serve, a thread, the CLI, each worker); a plain handler has none.
+        startup = getattr(self.app, "_fasthttp_startup", None)
+        if startup is not None:
+            await startup()
         loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
         self.manager = manager = ConnectionManager(
@@ -610,6 +615,7 @@ class Server:
                 srv.close()
             for sock in socks:
                 sock.close()
+            await self._run_shutdown_hooks()
             raise
         self.sockets = socks
         self.addresses = [sock.getsockname() for sock in socks]
@@ -643,7 +649,16 @@ class Server:
                     pass
             if self.access_log is not None:
                 self.access_log.close()
-            self._stopped.set()
+            try:
+                # before _stopped: run() and ServerThread close the loop once wait_closed returns
+                await self._run_shutdown_hooks()
+            finally:
+                self._stopped.set()
+
+    async def _run_shutdown_hooks(self) -> None:
+        shutdown = getattr(self.app, "_fasthttp_shutdown", None)
+        if shutdown is not None:
+            await shutdown()
 
     async def wait_closed(self) -> None:
         await self._stopped.wait()

@@ -25,3 +25,28 @@ def pid(request):
 async def sleep(request):
     await asyncio.sleep(float(request.query_params.get("t", "0.5")))
     return "slept"
+
+
+# An app with life-cycle hooks: they record themselves in the file FASTHTTP_TEST_HOOKS names.
+hooked = App()
+
+
+def _record(event: str) -> None:
+    with open(os.environ["FASTHTTP_TEST_HOOKS"], "a") as f:
+        f.write(f"{event} {os.getpid()}\n")
+
+
+@hooked.on_startup
+async def _started():
+    _record("startup")
+    hooked.state.ready = True
+
+
+@hooked.on_shutdown
+def _stopped():
+    _record("shutdown")
+
+
+@hooked.get("/")
+def hooked_index(request):
+    return "ready" if hooked.state.ready else "not ready"

@@ -522,6 +522,24 @@ def test_start_server_runs_in_its_own_process_and_drains_on_sigterm():
             process.join()
 
 
+def test_an_apps_startup_and_shutdown_hooks_run_in_the_server_process(tmp_path, monkeypatch):
+    # The server itself runs the hooks, so they run however the app is served (here: in its own
+    # process, as with the CLI and each worker).
+    record = tmp_path / "hooks.txt"
+    monkeypatch.setenv("FASTHTTP_TEST_HOOKS", str(record))
+    process, addresses = start_server("helpers_apps:hooked", "127.0.0.1:0")
+    try:
+        assert _get(addresses[0]) == (200, b"ready")
+        process.terminate()
+        process.join(10)
+        assert process.exitcode == 0
+    finally:
+        if process.is_alive():
+            process.kill()
+            process.join()
+    assert record.read_text().split() == ["startup", str(process.pid), "shutdown", str(process.pid)]
+
+
 def _wait_for_listening(proc, timeout=15.0):
     deadline = time.monotonic() + timeout
     lines = []

@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             ignore=shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache"),
         )
         shutil.copy2(source / "pyproject.toml", work / "pyproject.toml")
+        if (source / "examples").is_dir():  # tests/test_examples.py runs them
+            shutil.copytree(source / "examples", work / "examples", ignore=shutil.ignore_patterns("__pycache__"))
         os.chdir(work)
         try:
             print(f"suite: {source / 'tests'} copied to {work}, pytest runs there", flush=True)

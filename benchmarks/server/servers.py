@@ -118,7 +118,6 @@ SERVERS: tuple[ServerSpec, ...] = (
         _fasthttp,
         modules=("fasthttp",),
         packages=("fasthttp", "uvloop"),
-        known_gaps={"route": "path parameters arrive with the router (issue 4)"},
     ),
 )
 
