@@ -102,6 +102,40 @@ cdef extern from *:
     bint fp_reg_name(unsigned char c) nogil
     bint fp_hexdig(unsigned char c) nogil
 
+cdef extern from *:
+    """
+    #include <stddef.h>
+    #include "structmember.h"
+    /* expanded where used (after Cython has defined the struct) */
+    #define FP_HEAD_OFFSET(f) offsetof(struct __pyx_obj_8fasthttp_9_speedups_6parser_RequestHead, f)
+    static int fp_install_member(PyObject *type, PyMemberDef *m) {
+        PyObject *d = PyDescr_NewMember((PyTypeObject *)type, m);
+        int r;
+        if (d == NULL) return -1;
+        r = PyDict_SetItemString(((PyTypeObject *)type)->tp_dict, m->name, d);
+        Py_DECREF(d);
+        PyType_Modified((PyTypeObject *)type);
+        return r;
+    }
+    """
+    ctypedef struct PyMemberDef:
+        const char* name
+        int type
+        Py_ssize_t offset
+        int flags
+        const char* doc
+    int T_OBJECT_EX
+    int READONLY
+    int fp_install_member(object type, PyMemberDef* m) except -1
+    Py_ssize_t OFF_METHOD "FP_HEAD_OFFSET(method)"
+    Py_ssize_t OFF_VERSION "FP_HEAD_OFFSET(version)"
+    Py_ssize_t OFF_HEADERS "FP_HEAD_OFFSET(headers)"
+    Py_ssize_t OFF_KEEP_ALIVE "FP_HEAD_OFFSET(keep_alive)"
+    Py_ssize_t OFF_CONTENT_LENGTH "FP_HEAD_OFFSET(content_length)"
+    Py_ssize_t OFF_CHUNKED "FP_HEAD_OFFSET(chunked)"
+    Py_ssize_t OFF_EXPECT_CONTINUE "FP_HEAD_OFFSET(expect_continue)"
+    Py_ssize_t OFF_UPGRADE "FP_HEAD_OFFSET(upgrade)"
+
 cdef EndOfMessage _EOM = EndOfMessage()
 cdef str M_GET = "GET"
 cdef str M_HEAD = "HEAD"
@@ -127,14 +161,16 @@ cdef class RequestHead:
     ``chunked``, ``expect_continue`` and ``upgrade``.
     """
 
+    # NOTE: these eight become read-only slot (member) descriptors at import, see
+    # _install_members; the flags are stored as the objects True/False for that reason.
     cdef readonly str method
     cdef readonly str version
     cdef readonly Headers headers
-    cdef readonly bint keep_alive
+    cdef readonly object keep_alive
     cdef readonly object content_length
-    cdef readonly bint chunked
-    cdef readonly bint expect_continue
-    cdef readonly bint upgrade
+    cdef readonly object chunked
+    cdef readonly object expect_continue
+    cdef readonly object upgrade
     # PERF: the target is kept as offsets into the head's bytes (headers._raw) and becomes a
     # bytes object only when asked for; routing needs only ``path``.
     cdef object _target
@@ -176,6 +212,34 @@ cdef class RequestHead:
             f"<RequestHead {self.method} {self.target!r} HTTP/{self.version} "
             f"keep_alive={self.keep_alive} content_length={self.content_length} chunked={self.chunked}>"
         )
+
+
+# PERF: Cython exposes cdef attributes as getset properties, which CPython's attribute cache
+# cannot specialize; read-only member descriptors over the same fields get LOAD_ATTR_SLOT, so
+# head.method, head.headers, ... cost what a __slots__ attribute costs (bench_parser.py, the
+# engine's hot path). The PyMemberDef array must outlive the descriptors: it is static.
+cdef PyMemberDef _head_members[8]
+
+
+cdef int _install_members() except -1:
+    cdef const char* names[8]
+    cdef Py_ssize_t offsets[8]
+    cdef int i
+    names[:] = [b"method", b"version", b"headers", b"keep_alive", b"content_length", b"chunked",
+                b"expect_continue", b"upgrade"]
+    offsets[:] = [OFF_METHOD, OFF_VERSION, OFF_HEADERS, OFF_KEEP_ALIVE, OFF_CONTENT_LENGTH,
+                  OFF_CHUNKED, OFF_EXPECT_CONTINUE, OFF_UPGRADE]
+    for i in range(8):
+        _head_members[i].name = names[i]
+        _head_members[i].type = T_OBJECT_EX
+        _head_members[i].offset = offsets[i]
+        _head_members[i].flags = READONLY
+        _head_members[i].doc = NULL
+        fp_install_member(RequestHead, &_head_members[i])
+    return 0
+
+
+_install_members()
 
 
 cdef inline Py_ssize_t _find(const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end, int c) noexcept nogil:
@@ -632,19 +696,20 @@ cdef class RequestParser:
 
         # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
         head._target_start += base
-        head.keep_alive = (not conn_close) if http11 else (conn_keep_alive and not conn_close)
+        head.keep_alive = bool((not conn_close) if http11 else (conn_keep_alive and not conn_close))
         head.headers = headers
         head.content_length = content_length
         head.chunked = n_te > 0
+        head.expect_continue = False
         # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
         if http11 and expect_i >= 0:
             f = &self._fields[expect_i]
-            head.expect_continue = _is_token(r + f.value_start, f.value_len, "100-continue", 12)
+            head.expect_continue = bool(_is_token(r + f.value_start, f.value_len, "100-continue", 12))
         # RFC 9110 §7.8: Upgrade in an HTTP/1.0 request is ignored.
-        head.upgrade = head.method is M_CONNECT or (http11 and conn_upgrade and has_upgrade)
+        head.upgrade = bool(head.method is M_CONNECT or (http11 and conn_upgrade and has_upgrade))
         events.append(head)
         self._current = head
-        if head.chunked:
+        if n_te:
             self._chunked = ChunkedDecoder(
                 max_chunk_line=self.max_chunk_line,
                 max_trailer_size=self.max_trailer_size,
@@ -663,9 +728,9 @@ cdef class RequestParser:
     cdef void _end_message(self):
         cdef RequestHead head = self._current
         self._reset_head()
-        if head.upgrade:
+        if head.upgrade is True:
             self._state = ST_PAUSED
-        elif not head.keep_alive:
+        elif head.keep_alive is False:
             self._state = ST_CLOSED
         else:
             self._state = ST_HEAD
