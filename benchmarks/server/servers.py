@@ -79,6 +79,13 @@ def _fasthttp(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _fasthttp_bare(port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "fasthttp", f"{APPS}.fasthttp_bare:handler",
+        "--bind", f"{HOST}:{port}", "--workers", "1",
+    ]  # fmt: skip
+
+
 SERVERS: tuple[ServerSpec, ...] = (
     ServerSpec(
         "uvicorn-raw",
@@ -118,6 +125,14 @@ SERVERS: tuple[ServerSpec, ...] = (
         _fasthttp,
         modules=("fasthttp",),
         packages=("fasthttp", "uvloop"),
+    ),
+    ServerSpec(
+        "fasthttp-bare",
+        "fasthttp's engine serving one plain handler that routes by hand (no App): the framework's baseline",
+        _fasthttp_bare,
+        modules=("fasthttp",),
+        packages=("fasthttp", "uvloop"),
+        known_gaps={s: "the bare handler serves GET /plaintext, /json and /routeN/:id only" for s in ("post", "file")},
     ),
 )
 
