@@ -58,11 +58,12 @@ def _is_token(s: str) -> bool:
     return bool(s) and all(c in _TCHARS for c in s)
 
 
-def _split_list(value: str) -> list[str]:
-    """Split a ``#rule`` list on commas outside quoted strings (RFC 9110 §5.6.1, §5.6.4)."""
+def _split_unquoted(value: str, sep: str) -> tuple[list[str], bool]:
+    """Split *value* on *sep* outside quoted strings (RFC 9110 §5.6.4); the flag says whether
+    every quoted string was closed."""
     if '"' not in value:
-        return value.split(",")
-    items, start, quoted, escaped = [], 0, False, False
+        return value.split(sep), True
+    parts, start, quoted, escaped = [], 0, False, False
     for i, c in enumerate(value):
         if escaped:
             escaped = False
@@ -73,35 +74,23 @@ def _split_list(value: str) -> list[str]:
                 quoted = False
         elif c == '"':
             quoted = True
-        elif c == ",":
-            items.append(value[start:i])
+        elif c == sep:
+            parts.append(value[start:i])
             start = i + 1
-    items.append(value[start:])
-    return items
+    parts.append(value[start:])
+    return parts, not quoted
+
+
+def _split_list(value: str) -> list[str]:
+    """Split a ``#rule`` list on commas outside quoted strings (RFC 9110 §5.6.1, §5.6.4)."""
+    return _split_unquoted(value, ",")[0]
 
 
 def _split_params(element: str) -> list[str] | None:
-    """Split ``a; b=c; d="e;f"`` on semicolons outside quoted strings."""
-    if '"' not in element:
-        return element.split(";")
-    parts, start, quoted, escaped = [], 0, False, False
-    for i, c in enumerate(element):
-        if escaped:
-            escaped = False
-        elif quoted:
-            if c == "\\":
-                escaped = True
-            elif c == '"':
-                quoted = False
-        elif c == '"':
-            quoted = True
-        elif c == ";":
-            parts.append(element[start:i])
-            start = i + 1
-    if quoted:
-        return None  # an unterminated quoted-string
-    parts.append(element[start:])
-    return parts
+    """Split ``a; b=c; d="e;f"`` on semicolons outside quoted strings; None if a quoted-string
+    is unterminated."""
+    parts, closed = _split_unquoted(element, ";")
+    return parts if closed else None
 
 
 def _param(text: str) -> tuple[str, str] | None:

@@ -959,30 +959,14 @@ class HttpProtocol(asyncio.Protocol):
                 return
             self._send(data)
             if not bodyless:
-                write = self.transport.write
                 if hasattr(content, "__aiter__"):
-                    iterator = content.__aiter__()
-                    async for chunk in iterator:
-                        if type(chunk) is str:
-                            chunk = chunk.encode()
-                        if not chunk:
-                            continue
-                        if self._closed:
-                            raise ClientDisconnected("the client closed the connection")
-                        sent += len(chunk)
-                        write(encode_chunk(chunk) if chunked else chunk)
+                    async for chunk in content:
+                        sent += self._write_piece(chunk, chunked)
                         if self._write_paused:
                             await self._drain()
                 else:
                     for chunk in content:
-                        if type(chunk) is str:
-                            chunk = chunk.encode()
-                        if not chunk:
-                            continue
-                        if self._closed:
-                            raise ClientDisconnected("the client closed the connection")
-                        sent += len(chunk)
-                        write(encode_chunk(chunk) if chunked else chunk)
+                        sent += self._write_piece(chunk, chunked)
                         if self._write_paused:
                             await self._drain()
                 if length is not None and sent != length:
@@ -993,7 +977,7 @@ class HttpProtocol(asyncio.Protocol):
                         trailers = trailers()
                         if hasattr(trailers, "__await__"):
                             trailers = await trailers
-                    write(encode_last_chunk(trailers or None))
+                    self.transport.write(encode_last_chunk(trailers or None))
             else:
                 await _aclose(content)
         except (ClientDisconnected, asyncio.CancelledError):
@@ -1013,6 +997,17 @@ class HttpProtocol(asyncio.Protocol):
         if self._log is not None:
             self._log(req, status, sent, self)
         self._finished(req, keep)
+
+    def _write_piece(self, chunk: bytes | str, chunked: bool) -> int:
+        """Write one piece of a streamed body (chunk-framed when *chunked*); return its size."""
+        if type(chunk) is str:
+            chunk = chunk.encode()
+        if not chunk:
+            return 0  # an empty piece would end a chunked body early (RFC 9112 §7.1)
+        if self._closed:
+            raise ClientDisconnected("the client closed the connection")
+        self.transport.write(encode_chunk(chunk) if chunked else chunk)
+        return len(chunk)
 
     async def _send_file(self, req: Request, resp: FileResponse) -> None:
         head = req._head
