@@ -135,6 +135,7 @@ cdef extern from *:
     Py_ssize_t OFF_CHUNKED "FP_HEAD_OFFSET(chunked)"
     Py_ssize_t OFF_EXPECT_CONTINUE "FP_HEAD_OFFSET(expect_continue)"
     Py_ssize_t OFF_UPGRADE "FP_HEAD_OFFSET(upgrade)"
+    Py_ssize_t OFF_TARGET "FP_HEAD_OFFSET(target)"
 
 cdef EndOfMessage _EOM = EndOfMessage()
 cdef str M_GET = "GET"
@@ -161,7 +162,7 @@ cdef class RequestHead:
     ``chunked``, ``expect_continue`` and ``upgrade``.
     """
 
-    # NOTE: these eight become read-only slot (member) descriptors at import, see
+    # NOTE: these eight, and target, become read-only slot (member) descriptors at import, see
     # _install_members; the flags are stored as the objects True/False for that reason.
     cdef readonly str method
     cdef readonly str version
@@ -171,9 +172,9 @@ cdef class RequestHead:
     cdef readonly object chunked
     cdef readonly object expect_continue
     cdef readonly object upgrade
-    # PERF: the target is kept as offsets into the head's bytes (headers._raw) and becomes a
-    # bytes object only when asked for; routing needs only ``path``.
-    cdef object _target
+    # the target's bytes (a slot attribute, see _install_members) and its offsets into the
+    # head's bytes (headers._raw), from which path and query are decoded
+    cdef readonly bytes target
     cdef Py_ssize_t _target_start
     cdef Py_ssize_t _target_len
     cdef Py_ssize_t _path_start   # relative to the target
@@ -181,12 +182,6 @@ cdef class RequestHead:
 
     cdef inline const char* _t(self):
         return PyBytes_AS_STRING(self.headers._raw) + self._target_start
-
-    @property
-    def target(self):
-        if self._target is None:
-            self._target = PyBytes_FromStringAndSize(self._t(), self._target_len)
-        return self._target
 
     @property
     def path(self):
@@ -218,18 +213,18 @@ cdef class RequestHead:
 # cannot specialize; read-only member descriptors over the same fields get LOAD_ATTR_SLOT, so
 # head.method, head.headers, ... cost what a __slots__ attribute costs (bench_parser.py, the
 # engine's hot path). The PyMemberDef array must outlive the descriptors: it is static.
-cdef PyMemberDef _head_members[8]
+cdef PyMemberDef _head_members[9]
 
 
 cdef int _install_members() except -1:
-    cdef const char* names[8]
-    cdef Py_ssize_t offsets[8]
+    cdef const char* names[9]
+    cdef Py_ssize_t offsets[9]
     cdef int i
     names[:] = [b"method", b"version", b"headers", b"keep_alive", b"content_length", b"chunked",
-                b"expect_continue", b"upgrade"]
+                b"expect_continue", b"upgrade", b"target"]
     offsets[:] = [OFF_METHOD, OFF_VERSION, OFF_HEADERS, OFF_KEEP_ALIVE, OFF_CONTENT_LENGTH,
-                  OFF_CHUNKED, OFF_EXPECT_CONTINUE, OFF_UPGRADE]
-    for i in range(8):
+                  OFF_CHUNKED, OFF_EXPECT_CONTINUE, OFF_UPGRADE, OFF_TARGET]
+    for i in range(9):
         _head_members[i].name = names[i]
         _head_members[i].type = T_OBJECT_EX
         _head_members[i].offset = offsets[i]
@@ -696,6 +691,8 @@ cdef class RequestParser:
 
         # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
         head._target_start += base
+        if head.target is None:  # origin-form: the rarer forms made it in _split_target
+            head.target = PyBytes_FromStringAndSize(<const char*>r + head._target_start - base, head._target_len)
         head.keep_alive = bool((not conn_close) if http11 else (conn_keep_alive and not conn_close))
         head.headers = headers
         head.content_length = content_length
@@ -811,7 +808,7 @@ cdef int _split_target(RequestHead head, const unsigned char* t) except -1:
         return 0
     # the rarer forms work on a bytes copy, kept as the head's target
     target = PyBytes_FromStringAndSize(<const char*>t, n)
-    head._target = target
+    head.target = target
     if head.method is M_CONNECT:
         # authority-form = uri-host ":" port (RFC 9112 §3.2.3)
         if not _authority_ok(t, n, True):
