@@ -255,36 +255,40 @@ cdef inline bint _is_token(const unsigned char* p, Py_ssize_t n, const char* low
     return n == wn and fh_tchar_caseeq(p, <const unsigned char*>lower_word, n)
 
 
-@cython.final
-cdef class _ListScan:
-    """Comma-list elements (RFC 9110 §5.6.1) of one field value: trimmed, empties skipped."""
+cdef struct ListScan:
+    # Comma-list elements (RFC 9110 §5.6.1) of one field value: trimmed, empties skipped.
+    # PERF: a C struct on the stack, not an object per parser.
+    const unsigned char* p
+    Py_ssize_t pos
+    Py_ssize_t end
+    Py_ssize_t start
+    Py_ssize_t n
 
-    cdef const unsigned char* p
-    cdef Py_ssize_t pos, end, start, n
 
-    cdef void reset(self, const unsigned char* p, Py_ssize_t start, Py_ssize_t n):
-        self.p = p
-        self.pos = start
-        self.end = start + n
+cdef inline void _scan_reset(ListScan* sc, const unsigned char* p, Py_ssize_t start, Py_ssize_t n) noexcept nogil:
+    sc.p = p
+    sc.pos = start
+    sc.end = start + n
 
-    cdef bint next(self):
-        cdef Py_ssize_t s, e, comma
-        while self.pos <= self.end:
-            comma = _find(self.p, self.pos, self.end, 44)
-            if comma < 0:
-                comma = self.end
-            s = self.pos
-            e = comma
-            self.pos = comma + 1
-            while s < e and _ws(self.p[s]):
-                s += 1
-            while e > s and _ws(self.p[e - 1]):
-                e -= 1
-            if e > s:
-                self.start = s
-                self.n = e - s
-                return True
-        return False
+
+cdef inline bint _scan_next(ListScan* sc) noexcept nogil:
+    cdef Py_ssize_t s, e, comma
+    while sc.pos <= sc.end:
+        comma = _find(sc.p, sc.pos, sc.end, 44)
+        if comma < 0:
+            comma = sc.end
+        s = sc.pos
+        e = comma
+        sc.pos = comma + 1
+        while s < e and _ws(sc.p[s]):
+            s += 1
+        while e > s and _ws(sc.p[e - 1]):
+            e -= 1
+        if e > s:
+            sc.start = s
+            sc.n = e - s
+            return True
+    return False
 
 
 @cython.final  # PERF: direct calls to the cdef methods, no vtable (benchmarks/bench_parser.py)
@@ -314,7 +318,6 @@ cdef class RequestParser:
     cdef unsigned long long _remaining
     cdef ChunkedDecoder _chunked
     cdef RequestHead _current
-    cdef _ListScan _scan
     # PERF: while feed() parses in place from a caller's immutable bytes (of at most SHARE_LIMIT),
     # heads index into that object instead of a copy (None otherwise): 16 pipelined heads share
     # one buffer and no head is copied (benchmarks/bench_parser.py).
@@ -326,12 +329,11 @@ cdef class RequestParser:
         self.max_request_line = max_request_line
         self.max_header_size = max_header_size
         self.max_header_count = max_header_count
-        self.max_body_size = max_body_size
+        self._max_body = -1 if max_body_size is None else max_body_size
         self.max_chunk_line = max_chunk_line
         self.max_trailer_size = max_trailer_size
         self._state = ST_HEAD
         self._error = None
-        self._scan = _ListScan.__new__(_ListScan)
         self._reset_head()
 
     def __dealloc__(self):
@@ -604,7 +606,7 @@ cdef class RequestParser:
         cdef bint last_chunked = False, has_upgrade = False
         cdef bint conn_close = False, conn_keep_alive = False, conn_upgrade = False
         cdef unsigned long long cl = 0
-        cdef _ListScan scan = self._scan
+        cdef ListScan scan
         for i in range(self._nfields):
             f = &self._fields[i]
             if f.known == H_HOST:
@@ -616,8 +618,8 @@ cdef class RequestParser:
             elif f.known == H_TRANSFER_ENCODING:
                 n_te += 1
             elif f.known == H_CONNECTION:
-                scan.reset(r, f.value_start, f.value_len)
-                while scan.next():
+                _scan_reset(&scan, r, f.value_start, f.value_len)
+                while _scan_next(&scan):
                     if _is_token(r + scan.start, scan.n, "close", 5):
                         conn_close = True
                     elif _is_token(r + scan.start, scan.n, "keep-alive", 10):
@@ -653,8 +655,8 @@ cdef class RequestParser:
                 f = &self._fields[i]
                 if f.known != H_TRANSFER_ENCODING:
                     continue
-                scan.reset(r, f.value_start, f.value_len)
-                while scan.next():
+                _scan_reset(&scan, r, f.value_start, f.value_len)
+                while _scan_next(&scan):
                     for j in range(scan.start, scan.start + scan.n):
                         if not fh_tchar[r[j]]:
                             raise BadRequest("invalid transfer coding")
