@@ -172,3 +172,43 @@ def test_constructor_refuses_a_colon_in_a_name(impl):
 def test_looking_up_a_non_string_name_is_a_type_error(impl, headers):
     with pytest.raises(TypeError):
         headers.get(42)
+
+
+class TestRepeatedValues:
+    # The compiled index reuses the last value object seen for a well-known field when the bytes
+    # match (keep-alive clients repeat them); whatever it caches, every look-up must answer with
+    # the value of the Headers it is asked.
+    def test_alternating_values_of_a_well_known_field(self, impl):
+        first = impl.headers.Headers([("Host", "a.example"), ("Accept", "text/html")])
+        second = impl.headers.Headers([("Host", "b.example"), ("Accept", "text/html")])
+        for _ in range(3):
+            assert first.get("host") == "a.example" and second.get("host") == "b.example"
+            assert first.get_bytes("host") == b"a.example" and second.get_bytes("host") == b"b.example"
+            assert first.raw()[0] == (b"Host", b"a.example") and second.raw()[0] == (b"Host", b"b.example")
+            assert first.items()[0] == ("host", "a.example") and second.items()[0] == ("host", "b.example")
+            assert first["accept"] == second["accept"] == "text/html"
+
+    def test_values_that_differ_only_in_length_or_last_byte(self, impl):
+        values = ["keep-alive", "keep-alivE", "keep-aliv", "keep-alive ", "close"]
+        heads = [impl.headers.Headers([("Connection", v)]) for v in values]
+        for _ in range(2):
+            assert [h.get("connection") for h in heads] == [v.strip() for v in values]
+            assert [h.values() for h in heads] == [[v.strip()] for v in values]
+
+    def test_several_values_of_one_field(self, impl):
+        h = impl.headers.Headers([("Accept", "a"), ("Accept", "b"), ("Accept", "a")])
+        assert h.getall("accept") == ["a", "b", "a"]
+        assert [v for _, v in h.raw()] == [b"a", b"b", b"a"]
+
+    def test_long_values_are_exact(self, impl):
+        long_a, long_b = "x" * 300, "x" * 299 + "y"
+        a = impl.headers.Headers([("User-Agent", long_a)])
+        b = impl.headers.Headers([("User-Agent", long_b)])
+        assert (a.get("user-agent"), b.get("user-agent")) == (long_a, long_b)
+        assert (a.get_bytes("user-agent"), b.get_bytes("user-agent")) == (long_a.encode(), long_b.encode())
+
+    def test_parsed_requests_in_a_pipeline_keep_their_own_values(self, impl):
+        data = b"".join(b"GET / HTTP/1.1\r\nHost: h%d\r\nUser-Agent: ua\r\n\r\n" % (i % 3) for i in range(9))
+        heads = [e for e in impl.parser.RequestParser().feed(data) if isinstance(e, impl.parser.RequestHead)]
+        assert [h.headers.get("host") for h in heads] == [f"h{i % 3}" for i in range(9)]
+        assert [h.headers.raw()[0][1] for h in heads] == [b"h%d" % (i % 3) for i in range(9)]

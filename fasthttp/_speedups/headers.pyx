@@ -214,6 +214,47 @@ cdef inline bytes _name_bytes(bytes raw, const Field* f):
     return _slice(raw, f.name_start, f.name_len)
 
 
+# PERF: the same for short values of well-known fields: a keep-alive client sends the same
+# Host, Accept, User-Agent, Connection... on every request, so the last value seen for each
+# well-known field (as bytes, and as str once decoded) is reused when the bytes match.
+cdef enum:
+    VALUE_CACHE_MAX = 128   # longer values (cookies, tokens) are never cached
+cdef list _seen_values = [None] * (len(WELL_KNOWN) + 1)
+cdef list _seen_strs = [None] * (len(WELL_KNOWN) + 1)
+
+
+cdef inline bint _value_cached(bytes raw, const Field* f) noexcept:
+    """Does the cached value of f's well-known field equal f's value?"""
+    cdef object cached = _seen_values[f.known]
+    return (cached is not None and PyBytes_GET_SIZE(cached) == f.value_len
+            and memcmp(PyBytes_AS_STRING(cached), PyBytes_AS_STRING(raw) + f.value_start, f.value_len) == 0)
+
+
+cdef inline bytes _value_bytes(bytes raw, const Field* f):
+    cdef bytes b
+    if f.known and f.value_len <= VALUE_CACHE_MAX:
+        if _value_cached(raw, f):
+            return <bytes>_seen_values[f.known]
+        b = _slice(raw, f.value_start, f.value_len)
+        _seen_values[f.known] = b
+        _seen_strs[f.known] = None
+        return b
+    return _slice(raw, f.value_start, f.value_len)
+
+
+cdef inline str _value_str(bytes raw, const Field* f):
+    cdef object s
+    if f.known and f.value_len <= VALUE_CACHE_MAX:
+        if not _value_cached(raw, f):
+            _seen_values[f.known] = _slice(raw, f.value_start, f.value_len)
+            _seen_strs[f.known] = None
+        s = _seen_strs[f.known]
+        if s is None:
+            s = _seen_strs[f.known] = _decode(raw, f.value_start, f.value_len)
+        return <str>s
+    return _decode(raw, f.value_start, f.value_len)
+
+
 def parse_field_line(line):
     """Validate one field line (without its CRLF); return ``(name, value)`` as bytes."""
     cdef bytes b = bytes(line)
@@ -303,20 +344,20 @@ cdef class Headers:
         cdef Py_ssize_t i = self._find(name, 0)
         if i < 0:
             return default
-        return _decode(self._raw, self._fields[i].value_start, self._fields[i].value_len)
+        return _value_str(self._raw, &self._fields[i])
 
     def get_bytes(self, name, default=None):
         """The first value as the bytes received, or *default*."""
         cdef Py_ssize_t i = self._find(name, 0)
         if i < 0:
             return default
-        return _slice(self._raw, self._fields[i].value_start, self._fields[i].value_len)
+        return _value_bytes(self._raw, &self._fields[i])
 
     def getall(self, name):
         cdef list out = []
         cdef Py_ssize_t i = self._find(name, 0)
         while i >= 0:
-            out.append(_decode(self._raw, self._fields[i].value_start, self._fields[i].value_len))
+            out.append(_value_str(self._raw, &self._fields[i]))
             i = self._find(name, i + 1)
         return out
 
@@ -324,7 +365,7 @@ cdef class Headers:
         cdef Py_ssize_t i = self._find(name, 0)
         if i < 0:
             raise KeyError(name)
-        return _decode(self._raw, self._fields[i].value_start, self._fields[i].value_len)
+        return _value_str(self._raw, &self._fields[i])
 
     def __contains__(self, name):
         if not isinstance(name, (str, bytes)):
@@ -343,13 +384,11 @@ cdef class Headers:
 
     def values(self):
         cdef Py_ssize_t i
-        return [_decode(self._raw, self._fields[i].value_start, self._fields[i].value_len)
-                for i in range(self._count)]
+        return [_value_str(self._raw, &self._fields[i]) for i in range(self._count)]
 
     def items(self):
         cdef Py_ssize_t i
-        return [(_name_str(self._raw, &self._fields[i]),
-                 _decode(self._raw, self._fields[i].value_start, self._fields[i].value_len))
+        return [(_name_str(self._raw, &self._fields[i]), _value_str(self._raw, &self._fields[i]))
                 for i in range(self._count)]
 
     def raw(self):
@@ -360,7 +399,7 @@ cdef class Headers:
         cdef Field* f
         for i in range(self._count):
             f = &self._fields[i]
-            pair = (_name_bytes(self._raw, f), _slice(self._raw, f.value_start, f.value_len))
+            pair = (_name_bytes(self._raw, f), _value_bytes(self._raw, f))
             Py_INCREF(pair)
             PyList_SET_ITEM(out, i, pair)
         return out
