@@ -56,10 +56,11 @@ import dataclasses
 import io
 import re
 import tempfile
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import unquote_plus, unquote_to_bytes
 
+from ._multidict import MultiDict
 from .errors import HttpProtocolError
 from .headers import Headers, parse_field_line
 from .media import parse_disposition, parse_media_type
@@ -594,7 +595,7 @@ class UploadFile:
         return f"<UploadFile {self.name!r} filename={self.filename!r} {self.content_type} {self.size} bytes in {where}>"
 
 
-class FormData:
+class FormData(MultiDict):
     """An immutable, multi-valued view of a form: names to ``str`` (text fields) or
     :class:`UploadFile` (files), in the order they were sent.
 
@@ -602,45 +603,10 @@ class FormData:
     ``close()`` closes the files (the request does it when it ends).
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ()
 
     def __init__(self, items: Iterable[tuple[str, Any]] = ()) -> None:
         self._items = list(items)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        for k, v in self._items:
-            if k == name:
-                return v
-        return default
-
-    def getall(self, name: str) -> list:
-        return [v for k, v in self._items if k == name]
-
-    def __getitem__(self, name: str) -> Any:
-        for k, v in self._items:
-            if k == name:
-                return v
-        raise KeyError(name)
-
-    def __contains__(self, name: object) -> bool:
-        return any(k == name for k, _ in self._items)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def keys(self) -> list[str]:
-        return list(dict.fromkeys(k for k, _ in self._items))
-
-    def values(self) -> list:
-        """The first value of each name."""
-        return [self[k] for k in self.keys()]
-
-    def items(self) -> list[tuple[str, Any]]:
-        """Every ``(name, value)`` pair, repeated names included, in order."""
-        return list(self._items)
 
     @property
     def files(self) -> list[UploadFile]:
@@ -668,16 +634,6 @@ class FormData:
         for _, v in self._items:
             if isinstance(v, UploadFile):
                 v.close()
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, FormData):
-            return self._items == other._items
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"FormData({self._items!r})"
 
 
 class _Repeated(list):

@@ -35,10 +35,11 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ._multidict import MultiDict
 from .cookies import parse_cookie_headers
 from .forms import (
     DEFAULT_LIMITS,
@@ -72,64 +73,20 @@ _NO_PARAMS: Mapping[str, Any] = types.MappingProxyType({})
 _ABSENT: tuple[None, Mapping[str, str]] = (None, types.MappingProxyType({}))
 
 
-class QueryParams:
+class QueryParams(MultiDict):
     """An immutable, multi-valued view of a query string (``a=1&a=2&b=``), decoded as
     ``application/x-www-form-urlencoded`` (UTF-8, ``+`` is a space).
 
     ``params["a"]`` and ``get("a")`` give the first value, ``getall("a")`` every value in order.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ()
 
     def __init__(self, query: str | list[tuple[str, str]] = "") -> None:
         if isinstance(query, str):
             self._items = parse_qsl(query, keep_blank_values=True) if query else []
         else:
             self._items = list(query)
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        for k, v in self._items:
-            if k == name:
-                return v
-        return default
-
-    def getall(self, name: str) -> list[str]:
-        return [v for k, v in self._items if k == name]
-
-    def __getitem__(self, name: str) -> str:
-        for k, v in self._items:
-            if k == name:
-                return v
-        raise KeyError(name)
-
-    def __contains__(self, name: object) -> bool:
-        return any(k == name for k, _ in self._items)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def keys(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for k, _ in self._items:
-            seen.setdefault(k)
-        return list(seen)
-
-    def items(self) -> list[tuple[str, str]]:
-        """Every ``(name, value)`` pair, repeated names included, in order."""
-        return list(self._items)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, QueryParams):
-            return self._items == other._items
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"QueryParams({self._items!r})"
 
 
 class Request:
