@@ -27,7 +27,7 @@ import json
 import os
 import threading
 
-from fasthttp import App, HTTPError
+from fasthttp import App, HttpError
 
 
 class Store:
@@ -65,7 +65,7 @@ def create_app(data_file: str | os.PathLike = "test.json") -> App:
         try:
             return store.items[request.params["name"]]
         except KeyError:
-            raise HTTPError(404) from None
+            raise HttpError(404) from None
 
     @app.put("/:name")
     async def put_item(request):
@@ -75,12 +75,12 @@ def create_app(data_file: str | os.PathLike = "test.json") -> App:
 
     @app.put("/")
     def put_without_name(request):
-        raise HTTPError(400, "an item needs a name: PUT /NAME")
+        raise HttpError(400, "an item needs a name: PUT /NAME")
 
     @app.delete("/:name", blocking=True)
     def delete_item(request):
         if store.items.pop(request.params["name"], None) is None:
-            raise HTTPError(404)
+            raise HttpError(404)
         store.save()
 
     return app

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 
-from fasthttp import App, HTTPError
+from fasthttp import App, HttpError
 
 WORDS = {"hello": "Hello world!", "goodbye": "Goodbye cruel world"}
 
@@ -29,7 +29,7 @@ app = App()
 def word(request):
     answer = WORDS.get(request.params["word"])
     if answer is None:
-        raise HTTPError(404)
+        raise HttpError(404)
     return answer
 
 

@@ -4,7 +4,7 @@ DELETE) and file uploads at ``/file/:name`` (PUT), on one resource class.
 Each method is a route relative to the resource; ``request.params`` holds the matched path
 components (the module's ``request.matches``). JSON in, JSON out: ``await request.json()``
 (415 unless the body is JSON, 400 if it does not parse), a ``dict`` return value, and
-``HTTPError(404, {...})`` for the module's ``ErrorResponse``; error bodies follow ``Accept``.
+``HttpError(404, {...})`` for the module's ``ErrorResponse``; error bodies follow ``Accept``.
 The upload route has the module's ``max_content_length`` as its ``max_body_size`` (5 MiB;
 413 past it, before a byte is read).
 
@@ -25,7 +25,7 @@ import argparse
 import asyncio
 import os
 
-from fasthttp import App, HTTPError
+from fasthttp import App, HttpError
 from fasthttp.responses import JSONResponse
 from fasthttp.resources import Resource, delete, get, post, put
 
@@ -49,7 +49,7 @@ class UserResource(Resource):
         name = request.params["username"]
         user = self.users.get(name)
         if user is None:
-            raise HTTPError(404, {"error": "no such user", "username": name})
+            raise HttpError(404, {"error": "no such user", "username": name})
         return user
 
     @post("/user/:username", max_body_size=64 * 1024)
@@ -61,14 +61,14 @@ class UserResource(Resource):
     @delete("/user/:username")
     def delete_user(self, request):
         if self.users.pop(request.params["username"], None) is None:
-            raise HTTPError(404, {"error": "no such user"})
+            raise HttpError(404, {"error": "no such user"})
 
     @put("/file/:name", max_body_size=5 * 1024 * 1024)
     async def put_file(self, request):
         try:
             path = safe_join(self.files_dir, request.params["name"])
         except ValueError:
-            raise HTTPError(400, "invalid file name") from None
+            raise HttpError(400, "invalid file name") from None
         data = await request.body()
         await asyncio.to_thread(_write, path, data)
         return {"name": request.params["name"], "size": len(data)}

@@ -8,15 +8,15 @@ compiled with Cython; each has a pure-Python twin used where no compiled wheel e
 from __future__ import annotations
 
 from ._compat import kernel_implementations
-from .errors import HttpProtocolError
+from .errors import HttpError, HttpProtocolError
 from .app import App, Route
 from .forms import FormData, FormLimits, UploadFile
-from .requests import Request, UnprocessableContent, ValidationError
+from .requests import Request
+from .validation import UnprocessableContent, ValidationError
 from .resources import Resource
 from .responses import (
     FileResponse,
     HTMLResponse,
-    HTTPError,
     JSONResponse,
     MultipartStreamResponse,
     PlainTextResponse,
@@ -54,7 +54,7 @@ __all__ = (
     "MultipartStreamResponse",
     "FileResponse",
     "Upgrade",
-    "HTTPError",
+    "HttpError",
     "render_error",
     "static_files",
     "Config",
@@ -64,6 +64,16 @@ __all__ = (
     "start_in_thread",
     "start_server",
 )
+
+
+def __getattr__(name: str) -> object:
+    # The old spelling of the error root (fasthttp.errors), kept one release for code written
+    # against 0.1; it warns.
+    if name == "HTTPError":
+        from . import errors
+
+        return errors.__getattr__(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def speedups_enabled() -> bool:

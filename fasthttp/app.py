@@ -36,7 +36,7 @@ to the other trailing-slash form (RFC 9110 §15.4.9), ``301`` from a host alias 
 host (with the request's scheme), and an automatic ``OPTIONS`` (``204`` with ``Allow``, RFC 9110
 §9.3.7). A ``GET`` route answers ``HEAD``; the engine drops the body (RFC 9110 §9.3.2).
 
-Errors: an :class:`~fasthttp.responses.HTTPError` (or a router outcome above) is answered by the
+Errors: an :class:`~fasthttp.responses.HttpError` (or a router outcome above) is answered by the
 handler registered with :meth:`App.exception_handler` for its type or its status, else rendered
 by ``fasthttp.responses.render_error`` (text, JSON or HTML, as the client's ``Accept`` prefers).
 Any other exception goes to a handler registered for its type (or a base class); unhandled, it
@@ -75,7 +75,7 @@ from .requests import unsupported_media_type
 from .resources import resource_routes
 from .responses import (
     FileResponse,
-    HTTPError,
+    HttpError,
     Response,
     StreamingResponse,
     json_dumps,
@@ -483,7 +483,7 @@ class App:
 
     def exception_handler(self, key: type[BaseException] | int) -> Callable[[Callable], Callable]:
         """Register ``handler(request, exc)`` for an exception type (and its subclasses) or for
-        an error status (an :class:`HTTPError` with it, the router's 404/405/400, the route
+        an error status (an :class:`HttpError` with it, the router's 404/405/400, the route
         options' 406/413/415, and 500 for unhandled exceptions). Its result (``def`` or
         ``async def``) is the response; a ``str``/``bytes``/``dict``/``list`` keeps the status.
         """
@@ -568,14 +568,14 @@ class App:
         coro_type = _CORO
 
         def dispatch(request: Any) -> Any:
-            head = request._head
+            head = request.head
             path = head.path
             calls = fast_get(path)
             if calls is not None:
                 call = calls.get(head.method)
                 # PERF: a static route without options, for a request without a body: no
                 # router call, no runner (benchmarks/server plaintext).
-                if call is not None and request._body is None:
+                if call is not None and request.body_reader is None:
                     try:
                         result = call(request)
                     except Exception as exc:
@@ -592,7 +592,7 @@ class App:
             if route is None or match.status != 200:
                 return outcome(request, head, path, match)
             request.params = match.params
-            call = route.bare if request._body is None else route.run
+            call = route.bare if request.body_reader is None else route.run
             try:
                 result = call(request)
             except Exception as exc:
@@ -653,7 +653,7 @@ class App:
         if route.plain:
 
             def run_plain(request: Any) -> Any:
-                if request._body is not None:
+                if request.body_reader is not None:
                     _check_length(request)
                 return handler(request)
 
@@ -684,15 +684,15 @@ class App:
         def run(request: Any) -> Any:
             if limit is not _UNSET:
                 request.max_body_size = limit
-            if request._body is not None:
+            if request.body_reader is not None:
                 _check_length(request)
                 if consumes is not None:
                     _check_media_type(request, consumes)
             chosen = None
             if produces is not None:
-                chosen = choose_media_type(request, produces)  # HTTPError(406) if none
+                chosen = choose_media_type(request, produces)  # HttpError(406) if none
                 _MEDIA_TYPE.set(chosen)
-            if expect is not None and request._head.expect_continue:
+            if expect is not None and request.head.expect_continue:
                 decision = expect(request)
                 if type(decision) is _CORO:
                     return finish_after(request, decision, chosen)
@@ -775,10 +775,10 @@ class App:
         if isinstance(exc, ClientDisconnected):
             raise exc  # the engine's business: there is no one to answer
         handlers = self._exception_handlers
-        if isinstance(exc, HTTPError):
-            # An HTTPError is an answer, not a failure: handlers for HTTPError types, then for
+        if isinstance(exc, HttpError):
+            # An HttpError is an answer, not a failure: handlers for HttpError types, then for
             # its status; a handler for Exception is for failures and does not see it.
-            handler = self._find_handler(exc, HTTPError) or handlers.get(exc.status)
+            handler = self._find_handler(exc, HttpError) or handlers.get(exc.status)
             if handler is not None:
                 return _call_error_handler(handler, request, exc, exc.status, exc.headers)
             return self._render(request, exc.status, exc.detail, exc.headers)
@@ -804,7 +804,7 @@ class App:
         """A framework-made error (router outcome): a status handler, else the rendered error."""
         handler = self._exception_handlers.get(status)
         if handler is not None:
-            return _call_error_handler(handler, request, HTTPError(status, detail, headers), status, headers)
+            return _call_error_handler(handler, request, HttpError(status, detail, headers), status, headers)
         return self._render(request, status, detail, headers)
 
     @staticmethod
@@ -879,9 +879,9 @@ def _check_length(request: Any) -> None:
     """RFC 9110 §15.5.14: refuse an announced body past the limit before reading a byte of it."""
     limit = request.max_body_size
     if limit is not None:
-        length = request._head.content_length
+        length = request.head.content_length
         if length is not None and length > limit:
-            raise HTTPError(413)
+            raise HttpError(413)
 
 
 def _check_media_type(request: Any, consumes: tuple[str, ...]) -> None:

@@ -1,15 +1,28 @@
-"""Protocol error types, raised identically by the compiled kernels and their pure twins
-(and, for the deadlines and expectations only the engine can judge, by the engine).
+"""The error types of fasthttp: one root, :class:`HttpError`, carrying the status to answer with.
 
-Each class carries the HTTP status code a server answers with (STYLE.md, habit 10). The engine
-maps any :class:`HttpProtocolError` to ``status`` + ``Connection: close`` and then closes the
-connection, so that nothing after a bad request is ever parsed (RFC 9112 §9.6 and §11.2: after a
-framing error the connection cannot be trusted).
+Every HTTP error a server sends comes from one of these, whoever raises it (STYLE.md, habit 10):
+
+- the kernels (both twins, identically) raise the :class:`HttpProtocolError` subclasses for
+  requests they must refuse; the engine answers ``status`` + ``Connection: close`` and closes,
+  so that nothing after a bad request is ever parsed (RFC 9112 §9.6 and §11.2: after a framing
+  error the connection cannot be trusted);
+- the engine raises the deadline and expectation errors only it can judge (408, 411, 417);
+- applications and the message model raise :class:`HttpError` itself (``HttpError(404)``) or a
+  subclass; the framework renders it (``fasthttp.responses.render_error``) as the client's
+  ``Accept`` prefers, and the connection goes on.
+
+This module sits with the kernels (they raise its types), so it imports only ``_grammar``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
+
+from ._grammar import reason_phrase
+
 __all__ = (
+    "HttpError",
     "HttpProtocolError",
     "BadRequest",
     "RequestTimeout",
@@ -24,71 +37,100 @@ __all__ = (
     "InvalidResponseHeader",
 )
 
+#: Header fields an error adds to its response: a mapping or ``(name, value)`` pairs.
+ErrorHeaders = Union[Mapping[Any, Any], Iterable[tuple[Any, Any]], None]
 
-class HttpProtocolError(Exception):
-    """A request the server must refuse. ``status`` is the response code to send."""
 
-    status: int = 400
-    reason: str = "Bad Request"
+class HttpError(Exception):
+    """An HTTP error response, raised. Raise it from a handler to answer with *status*.
 
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or self.reason)
-        self.message = message or self.reason
+    *detail* is what the client is told: the reason phrase by default, or any JSON-serialisable
+    value (validation errors, say). *headers* are added to the response. Unlike any other
+    exception, it is not logged as a server error; its body follows the client's ``Accept``.
+    """
+
+    #: The status of a subclass that stands for one status (``BadRequest.status == 400``).
+    status: int = 500
+
+    def __init__(self, status: int | None = None, detail: Any = None, headers: ErrorHeaders = None) -> None:
+        if status is not None:
+            self.status = status
+        if detail is None or detail == "":
+            detail = reason_phrase(self.status)
+        super().__init__(self.status, detail)
+        self.detail: Any = detail
+        self.headers: ErrorHeaders = headers
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase of :attr:`status` (``"Not Found"``)."""
+        return reason_phrase(self.status)
+
+    def __str__(self) -> str:
+        return self.detail if isinstance(self.detail, str) else repr(self.detail)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
+        return f"{type(self).__name__}({self.status}, {self.detail!r})"
+
+
+class HttpProtocolError(HttpError):
+    """A request the server must refuse at the protocol level; the connection then closes.
+
+    Subclasses stand for one status each and take the detail only: ``BadRequest("bare CR")``.
+    """
+
+    status = 400
+
+    def __init__(self, detail: Any = None, headers: ErrorHeaders = None) -> None:
+        super().__init__(None, detail, headers)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.detail!r})"
 
 
 class BadRequest(HttpProtocolError):
     """Malformed syntax or ambiguous framing (RFC 9110 §15.5.1)."""
 
     status = 400
-    reason = "Bad Request"
 
 
 class RequestTimeout(HttpProtocolError):
     """The request head or body did not arrive in time (RFC 9110 §15.5.9). Raised by the engine."""
 
     status = 408
-    reason = "Request Timeout"
 
 
 class LengthRequired(HttpProtocolError):
     """A chunked body where the server requires Content-Length (RFC 9110 §15.5.12). Engine."""
 
     status = 411
-    reason = "Length Required"
 
 
 class ContentTooLarge(HttpProtocolError):
     """The request content exceeds the configured limit (RFC 9110 §15.5.14)."""
 
     status = 413
-    reason = "Content Too Large"
 
 
 class UriTooLong(HttpProtocolError):
     """The request line exceeds the configured limit (RFC 9110 §15.5.15, RFC 9112 §3)."""
 
     status = 414
-    reason = "URI Too Long"
 
 
 class HeaderFieldsTooLarge(HttpProtocolError):
     """The header section, one field, or the field count exceeds its limit (RFC 6585 §5)."""
 
     status = 431
-    reason = "Request Header Fields Too Large"
 
 
 class RangeNotSatisfiable(HttpProtocolError):
     """No range in a ``Range`` header overlaps the representation (RFC 9110 §15.5.17)."""
 
     status = 416
-    reason = "Range Not Satisfiable"
 
-    def __init__(self, message: str = "", length: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, detail: Any = None, length: int | None = None) -> None:
+        super().__init__(detail)
         #: The representation length, for the ``Content-Range: bytes */length`` field.
         self.length = length
 
@@ -97,21 +139,18 @@ class ExpectationFailed(HttpProtocolError):
     """An ``Expect`` other than ``100-continue`` (RFC 9110 §10.1.1, §15.5.18). Engine."""
 
     status = 417
-    reason = "Expectation Failed"
 
 
 class TransferCodingNotImplemented(HttpProtocolError):
     """A transfer coding the server does not implement (RFC 9112 §6.1, RFC 9110 §15.6.2)."""
 
     status = 501
-    reason = "Not Implemented"
 
 
 class HttpVersionNotSupported(HttpProtocolError):
     """A major protocol version other than HTTP/1 (RFC 9110 §15.6.6)."""
 
     status = 505
-    reason = "HTTP Version Not Supported"
 
 
 class InvalidResponseHeader(ValueError):
@@ -119,5 +158,15 @@ class InvalidResponseHeader(ValueError):
 
     APPSEC: a CR or LF in a response field would let the application (or an attacker who controls
     a value it echoes) inject headers or a whole second response (response splitting, RFC 9110
-    §5.5). This is an application error, so the engine answers it with a 500.
+    §5.5). This is an application error, not an HTTP error, so the engine answers it with a 500.
     """
+
+
+def __getattr__(name: str) -> Any:
+    # The old spelling of the root, kept one release for code written against 0.1.
+    if name == "HTTPError":
+        import warnings
+
+        warnings.warn("fasthttp.HTTPError is now spelled HttpError", DeprecationWarning, stacklevel=2)
+        return HttpError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -64,7 +64,7 @@ from ._multidict import MultiDict
 from .errors import HttpProtocolError
 from .headers import Headers, parse_field_line
 from .media import parse_disposition, parse_media_type
-from .responses import HTTPError
+from .errors import HttpError
 
 __all__ = (
     "FormError",
@@ -86,7 +86,7 @@ __all__ = (
 )
 
 
-class FormError(HTTPError):
+class FormError(HttpError):
     """A form body the server refuses: 400 (malformed) or 413 (over a limit). Raised out of a
     handler it becomes that response."""
 
@@ -125,15 +125,15 @@ def _too_large(what: str, limit: int) -> FormError:
 
 
 def codec_for(charset: str) -> str:
-    """The Python codec name for the *charset* of a request body; ``HTTPError(415)`` for an
+    """The Python codec name for the *charset* of a request body; ``HttpError(415)`` for an
     unknown one or one that is not safe to decode client text with (APPSEC: UTF-7 is the
     classic filter bypass; the escape codecs turn plain ASCII into other characters)."""
     try:
         info = codecs.lookup(charset)
     except LookupError:
-        raise HTTPError(415, f"unsupported charset {charset!r}") from None
+        raise HttpError(415, f"unsupported charset {charset!r}") from None
     if not getattr(info, "_is_text_encoding", True) or info.name in _UNSAFE_CODECS:
-        raise HTTPError(415, f"unsupported charset {charset!r}")
+        raise HttpError(415, f"unsupported charset {charset!r}")
     return info.name
 
 

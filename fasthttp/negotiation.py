@@ -434,12 +434,12 @@ def negotiate_encoding(accept_encoding: Any, offered: Sequence[str]) -> str | No
 
 def choose_media_type(request: Any, offered: Sequence[str]) -> str:
     """The media type to produce for *request* (or an ``Accept`` value), or raise
-    ``HTTPError(406)`` whose detail lists *offered* and which carries ``Vary: Accept``."""
+    ``HttpError(406)`` whose detail lists *offered* and which carries ``Vary: Accept``."""
     chosen = negotiate(request, offered)
     if chosen is None:
-        from .responses import HTTPError
+        from .errors import HttpError
 
-        raise HTTPError(
+        raise HttpError(
             406,
             "Not Acceptable; available media types: " + ", ".join(offered),
             headers=[("Vary", "Accept")],
@@ -463,7 +463,7 @@ def negotiated(
     *representations* maps media types (in the server's order of preference) to a body: ``str``
     or ``bytes``, a zero-argument callable returning one (called only for the chosen type), or,
     for ``application/json`` and ``*/*+json``, any JSON-serialisable value. No acceptable type:
-    ``HTTPError(406)`` (see :func:`choose_media_type`).
+    ``HttpError(406)`` (see :func:`choose_media_type`).
     """
     from .responses import Response, json_dumps
 

@@ -67,18 +67,18 @@ import types
 from typing import Any, Callable
 
 from .chunked import encode_chunk, encode_last_chunk
-from .errors import BadRequest, ExpectationFailed, HttpProtocolError, LengthRequired, RequestTimeout
+from .errors import BadRequest, ExpectationFailed, HttpError, HttpProtocolError, LengthRequired, RequestTimeout
 from .parser import RequestHead, RequestParser
 from .requests import Request
 from .responses import (
     JSON_FIELDS,
     TEXT_FIELDS,
     FileResponse,
-    HTTPError,
     Response,
     StreamingResponse,
     Upgrade,
     error_response,
+    render_http_error,
     json_dumps,
     reason,
     to_response,
@@ -222,7 +222,7 @@ class RequestBody:
         self._received += n
         if limit is not None and self._received > limit:
             # A chunked body past the limit (a Content-Length one is refused before reading).
-            self._fail(HTTPError(413))
+            self._fail(HttpError(413))
             self._conn._keep = False
             return
         self._chunks.append(data)
@@ -276,7 +276,7 @@ class RequestBody:
             # Refused on the announced length, before the client sends a byte of it.
             self._discard = True
             self._conn._keep = False
-            raise HTTPError(413)
+            raise HttpError(413)
         if self._continue and not self._done:
             self._continue = False
             self._conn._send(_CONTINUE)
@@ -514,7 +514,7 @@ class HttpProtocol(asyncio.Protocol):
         reading = self._reading
         if reading is not None:
             self._reading = None
-            reading._body._fail(ClientDisconnected("the client ended the request body early"))
+            reading.body_reader._fail(ClientDisconnected("the client ended the request body early"))
         if self._active is None and not self._queue:
             return None
         # Half-closed: answer what is in flight, then close (not possible under TLS).
@@ -530,12 +530,12 @@ class HttpProtocol(asyncio.Protocol):
         reading = self._reading
         if reading is not None:
             self._reading = None
-            reading._body._fail(lost)
+            reading.body_reader._fail(lost)
             reading.close()
         active = self._active
         if active is not None:
-            if active._body is not None:
-                active._body._fail(lost)
+            if active.body_reader is not None:
+                active.body_reader._fail(lost)
             active.close()
         if self._queue:
             self._queue.clear()
@@ -599,7 +599,7 @@ class HttpProtocol(asyncio.Protocol):
                 elif t is bytes:
                     reading = self._reading
                     if reading is not None:
-                        reading._body._feed(ev, reading.max_body_size)
+                        reading.body_reader._feed(ev, reading.max_body_size)
                         self._rate_bytes += len(ev)
                         if self._kind == K_BODY and not self._pause_mask:
                             self._deadline = self._manager.body_deadline
@@ -617,7 +617,7 @@ class HttpProtocol(asyncio.Protocol):
     def _on_head(self, head: Any) -> None:
         req = Request(head, self, self._max_body)
         if self._log is not None:
-            req._start = self._loop.time()
+            req.received_at = self._loop.time()
         self._requests += 1
         if self._requests == self._max_requests:
             self._keep = False
@@ -631,7 +631,7 @@ class HttpProtocol(asyncio.Protocol):
                 # the content, and the check stays off the bodyless fast path.
                 self._fail(ExpectationFailed())
                 return
-            req._body = RequestBody(self, head)
+            req.body_reader = RequestBody(self, head)
             self._reading = req
             m = self._manager
             self._kind = K_BODY
@@ -657,7 +657,7 @@ class HttpProtocol(asyncio.Protocol):
         reading = self._reading
         if reading is not None:
             self._reading = None
-            reading._body._end(eom.trailers)
+            reading.body_reader._end(eom.trailers)
             if self._active is None and not self._queue and not self._stop:
                 self._to_idle()
             else:
@@ -708,7 +708,7 @@ class HttpProtocol(asyncio.Protocol):
         The handler runs in a copy of the connection's context, so context variables it sets
         never leak into later requests; a Task it needs inherits that copy.
         """
-        ctx = req._context = _copy_context()
+        ctx = req.context = _copy_context()
         try:
             result = ctx.run(self._handler, req)
             if type(result) is _CORO:
@@ -734,8 +734,8 @@ class HttpProtocol(asyncio.Protocol):
                         self._active = req
                         self._task = task
                     return
-        except HTTPError as exc:
-            result = exc.response(req)
+        except HttpError as exc:
+            result = render_http_error(exc, req)
         except Exception as exc:
             result = self._handler_failed(req, exc)
         self._respond(req, result)
@@ -743,8 +743,8 @@ class HttpProtocol(asyncio.Protocol):
     async def _finish_async(self, req: Request, awaitable: Any) -> None:
         try:
             result = await awaitable
-        except HTTPError as exc:
-            result = exc.response(req)
+        except HttpError as exc:
+            result = render_http_error(exc, req)
         except ClientDisconnected:
             if self._closed:
                 return
@@ -768,10 +768,10 @@ class HttpProtocol(asyncio.Protocol):
 
     def _keep_alive(self, req: Request) -> bool:
         """May the connection carry another request after *req*'s response?"""
-        head = req._head
+        head = req.head
         if not (head.keep_alive and self._keep):
             return False
-        body = req._body
+        body = req.body_reader
         if body is None or body._done:
             return True
         # The response goes out before the whole body arrived. Keep the connection only if the
@@ -807,8 +807,8 @@ class HttpProtocol(asyncio.Protocol):
                     self._start_sender(req, result)
                 return
             status, fields, body = result.status, result.fields, result.body
-        head = req._head
-        keep = head.keep_alive and self._keep and (req._body is None or self._keep_alive(req))
+        head = req.head
+        keep = head.keep_alive and self._keep and (req.body_reader is None or self._keep_alive(req))
         try:
             data = write_response(
                 status,
@@ -833,7 +833,7 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.write(data)
         if self._log is not None:
             self._log(req, status, len(body) if head.method != "HEAD" and status >= 200 else 0, self)
-        if req._form is not None:
+        if req.form_data is not None:
             req.close()  # the form's spooled files go as soon as the response is out
         if keep and self._active is None and self._reading is None and not self._queue and self._upgrade_req is None and self._pending_error is None:
             # PERF: _finished's common case, inlined: idle until the next request.
@@ -846,7 +846,7 @@ class HttpProtocol(asyncio.Protocol):
         """*req*'s response is written: close, or move on to the next request."""
         if self._active is req:
             self._active = None
-        if req._form is not None:
+        if req.form_data is not None:
             req.close()
         if not keep:
             self._close_after(req)
@@ -928,10 +928,10 @@ class HttpProtocol(asyncio.Protocol):
             coro = self._send_file(req, resp)
         else:
             coro = self._send_stream(req, resp)
-        self._task = req._context.run(self._loop.create_task, coro)
+        self._task = req.context.run(self._loop.create_task, coro)
 
     async def _send_stream(self, req: Request, resp: StreamingResponse) -> None:
-        head = req._head
+        head = req.head
         status = resp.status
         http_1_0 = head.version == "1.0"
         length = resp.content_length
@@ -1010,7 +1010,7 @@ class HttpProtocol(asyncio.Protocol):
         return len(chunk)
 
     async def _send_file(self, req: Request, resp: FileResponse) -> None:
-        head = req._head
+        head = req.head
         try:
             f = open(resp.path, "rb")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
@@ -1153,13 +1153,13 @@ class HttpProtocol(asyncio.Protocol):
     # -- take-over -------------------------------------------------------------------------------
 
     def _take_over(self, req: Request, up: Upgrade) -> None:
-        head = req._head
+        head = req.head
         status = up.status
         if not (status == 101 or head.method == "CONNECT" and 200 <= status < 300):
             # Anything else declines the switch: an ordinary response without a body.
             self._respond(req, Response(b"", status, up.fields))
             return
-        body = req._body
+        body = req.body_reader
         if not head.upgrade or (body is not None and not body._done) or not self._parser.paused:
             # Only a complete upgrade request can hand the rest of the stream over.
             self._keep = False
@@ -1208,7 +1208,7 @@ class HttpProtocol(asyncio.Protocol):
         reading = self._reading
         if reading is not None:
             self._reading = None
-            reading._body._fail(BadRequest("the request was refused"))
+            reading.body_reader._fail(BadRequest("the request was refused"))
         if self._active is None and not self._queue:
             self._send_error(exc)
         else:
@@ -1229,7 +1229,7 @@ class HttpProtocol(asyncio.Protocol):
         self._pending_error = None
         if self._queue:
             self._queue.clear()
-        body = None if req is None else req._body
+        body = None if req is None else req.body_reader
         if body is not None and not body._done or self._reading is not None:
             self._linger()
         else:
@@ -1284,7 +1284,7 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._reading = None
         self._keep = False
-        body = reading._body
+        body = reading.body_reader
         if body._discard:
             # Its response is out; we were only draining the rest of the body to reuse the
             # connection. Give up on that.
@@ -1293,10 +1293,10 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._stop = True
         self._pause_reading(P_STOP)
-        # The handler reading this body gets HTTPError(408); one that answers without reading
+        # The handler reading this body gets HttpError(408); one that answers without reading
         # it closes the connection, as the body is incomplete. A request still in the queue
         # meets the same error when its handler reads.
-        body._fail(HTTPError(408))
+        body._fail(HttpError(408))
 
     def _start_shutdown(self) -> None:
         """Graceful shutdown: finish what is in flight, close when idle."""

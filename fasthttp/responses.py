@@ -22,7 +22,7 @@ installed), or ``None`` (``204 No Content``: the handler produced nothing, RFC 9
 :func:`to_response` does that conversion; the protocol inlines the ``str`` case.
 
 Every response type has :meth:`~_FieldMethods.set_cookie`, ``delete_cookie`` and ``add_vary``.
-Errors are exceptions (:class:`HTTPError`); :func:`render_error` gives an error the body the
+Errors are exceptions (:class:`HttpError`); :func:`render_error` gives an error the body the
 client's ``Accept`` prefers: JSON, a small HTML page, or text (the default).
 
 PERF: the header fields of a :class:`Response` are built once, in the constructor, as the list
@@ -54,7 +54,7 @@ try:  # PERF: orjson serialises several times faster than json; optional.
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
-from .errors import RangeNotSatisfiable
+from .errors import HttpError, RangeNotSatisfiable
 from .ranges import (
     byteranges_content_type,
     content_range,
@@ -76,10 +76,10 @@ __all__ = (
     "MultipartStreamResponse",
     "FileResponse",
     "Upgrade",
-    "HTTPError",
     "to_response",
     "error_response",
     "render_error",
+    "render_http_error",
     "reason",
     "json_dumps",
     "json_loads",
@@ -1029,27 +1029,6 @@ class Upgrade:
 # -- errors ------------------------------------------------------------------------------------
 
 
-class HTTPError(Exception):
-    """Raise from a handler to answer with *status*; *detail* is what the client is told (the
-    reason phrase by default; a JSON-serialisable value is allowed, e.g. validation errors) and
-    *headers* are added to the response.
-
-    Unlike any other exception, it is not logged as a server error. Its body follows the
-    client's ``Accept`` (see :func:`render_error`).
-    """
-
-    def __init__(self, status: int, detail: Any = None, headers: Mapping | Fields | None = None) -> None:
-        super().__init__(status, detail)
-        self.status = status
-        self.detail = detail if detail is not None else reason(status)
-        self.headers = headers
-
-    def response(self, accept: Any = None) -> Response:
-        """The error response; *accept* is the request (or its ``Accept`` value) to negotiate
-        the body with, ``None`` for text."""
-        return render_error(self.status, self.detail, accept, self.headers)
-
-
 def reason(status: int) -> str:
     """The reason phrase the writer sends for *status* (``"Not Found"``), or ``""``."""
     return _status_line(status)[13:-2].decode("latin-1")
@@ -1104,6 +1083,12 @@ def render_error(status: int, detail: Any = None, accept_header: Any = None, hea
     response = Response(body, status, fields)
     response.add_vary("Accept")  # merged with a Vary the caller's headers already carry
     return response
+
+
+def render_http_error(exc: HttpError, accept: Any = None) -> Response:
+    """The response for a raised :class:`~fasthttp.errors.HttpError`; *accept* is the request
+    (or its ``Accept`` value) to negotiate the body with, ``None`` for text."""
+    return render_error(exc.status, exc.detail, accept, exc.headers)
 
 
 def security_headers(

@@ -363,7 +363,7 @@ class AccessLog:
         return self._stamp
 
     def __call__(self, req: Any, status: int, nbytes: int, conn: HttpProtocol) -> None:
-        duration = conn._loop.time() - req._start if req is not None else 0.0
+        duration = conn._loop.time() - req.received_at if req is not None else 0.0
         if self.json:
             line = self._json_line(req, status, nbytes, conn, duration)
         else:

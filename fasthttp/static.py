@@ -35,7 +35,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
-from .responses import FileResponse, HTTPError, RedirectResponse
+from .errors import HttpError
+from .responses import FileResponse, RedirectResponse
 
 __all__ = ("path_join_safe", "split_url_path", "static_files")
 
@@ -154,7 +155,7 @@ def static_files(
     **file_options: Any,
 ) -> Callable[[Any], FileResponse]:
     """A handler serving the files under *root*: ``handler(request) -> FileResponse``, raising
-    ``HTTPError`` 404 (no such file, or refused), 400 (malformed percent-encoding) or 405.
+    ``HttpError`` 404 (no such file, or refused), 400 (malformed percent-encoding) or 405.
 
     The file path comes from the route parameter *param* when the handler is mounted on a
     pattern (``app.get("/static/:path*")``), else from the request path with *prefix* removed
@@ -179,7 +180,7 @@ def static_files(
 
     def serve_static(request: Any) -> FileResponse:
         if request.method != "GET" and request.method != "HEAD":
-            raise HTTPError(405, headers=allow)
+            raise HttpError(405, headers=allow)
         raw = request.path
         value = _route_value(request, param)
         routed = value is not None
@@ -188,16 +189,16 @@ def static_files(
         else:
             if prefix:
                 if raw != prefix and not raw.startswith(prefix + "/"):
-                    raise HTTPError(404)
+                    raise HttpError(404)
                 rest = raw[len(prefix) :]
             else:
                 rest = raw
             segments = split_url_path(rest)
             if segments is None:
-                raise HTTPError(400, "malformed percent-encoding or invalid UTF-8 in the path")
+                raise HttpError(400, "malformed percent-encoding or invalid UTF-8 in the path")
         path = _resolve(real_root, segments, follow_symlinks, allow_hidden)
         if path is None:
-            raise HTTPError(404)
+            raise HttpError(404)
         try:
             mode = os.stat(path).st_mode
             if stat.S_ISDIR(mode):
@@ -209,15 +210,15 @@ def static_files(
                         location += "?" + quote(request.query.encode("latin-1", "replace"), safe=_PATH_SAFE)
                     return RedirectResponse(location, 308)
                 if index is None:
-                    raise HTTPError(404)
+                    raise HttpError(404)
                 path = _resolve(real_root, [*segments, index], follow_symlinks, allow_hidden)
                 if path is None:
-                    raise HTTPError(404)
+                    raise HttpError(404)
                 mode = os.stat(path).st_mode
         except OSError:
-            raise HTTPError(404) from None
+            raise HttpError(404) from None
         if not stat.S_ISREG(mode):
-            raise HTTPError(404)
+            raise HttpError(404)
         return FileResponse(path, headers=extra, **file_options)
 
     serve_static.root = real_root  # type: ignore[attr-defined]

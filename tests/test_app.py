@@ -18,7 +18,7 @@ import threading
 
 import pytest
 
-from fasthttp import App, HTTPError, Response, StreamingResponse, routing
+from fasthttp import App, HttpError, Response, StreamingResponse, routing
 from fasthttp.app import from_thread, media_type
 from fasthttp.requests import QueryParams
 from fasthttp.testing import TestClient
@@ -184,7 +184,7 @@ def test_http_error_from_a_handler(loop):
 
     @app.get("/")
     def handler(request):
-        raise HTTPError(403, "go away", headers=[("X-Why", "because")])
+        raise HttpError(403, "go away", headers=[("X-Why", "because")])
 
     resp = request(loop, app)
     assert (resp.status, resp.body, resp.header("x-why")) == (403, b"go away", "because")
@@ -777,7 +777,7 @@ def test_a_blocking_handler_exception_propagates_as_an_error_response(caplog):
 
     @app.get("/teapot", blocking=True)
     def teapot(request):
-        raise HTTPError(418, "short and stout")
+        raise HttpError(418, "short and stout")
 
     @app.get("/boom", blocking=True)
     def boom(request):
@@ -857,7 +857,7 @@ def test_a_sync_middleware_may_answer_without_calling_the_route():
     @app.middleware
     def auth(request, call_next):
         if request.headers.get("authorization") != "Bearer ok":
-            raise HTTPError(401, "who are you?", headers={"WWW-Authenticate": "Bearer"})
+            raise HttpError(401, "who are you?", headers={"WWW-Authenticate": "Bearer"})
         return call_next(request)
 
     app.get("/sync")(lambda request: "sync")
@@ -925,7 +925,7 @@ def test_a_status_handler_answers_http_errors_and_router_outcomes_keeping_the_st
     def not_allowed(request, exc):
         return "use another method"
 
-    app.get("/gone")(lambda request: (_ for _ in ()).throw(HTTPError(404)))
+    app.get("/gone")(lambda request: (_ for _ in ()).throw(HttpError(404)))
     app.get("/x")(lambda request: "x")
     with client_for(app) as client:
         missing = client.get("/nowhere")
@@ -1119,7 +1119,7 @@ def test_a_handler_for_exception_sees_failures_but_not_http_errors():
 
     @app.get("/forbidden")
     def forbidden(request):
-        raise HTTPError(403, "no")
+        raise HttpError(403, "no")
 
     with TestClient(app) as client:
         assert (client.get("/fail").status, client.get("/fail").text) == (503, "failure: ValueError")

@@ -31,7 +31,7 @@ from fasthttp.forms import (
     parse_urlencoded,
     read_multipart,
 )
-from fasthttp.responses import HTTPError
+from fasthttp.errors import HttpError
 
 # -- helpers ---------------------------------------------------------------------------------------
 
@@ -432,7 +432,7 @@ MALFORMED = {
 @pytest.mark.parametrize("body", list(MALFORMED.values()), ids=list(MALFORMED))
 def test_malformed_framing_is_a_400(body):
     error = parse_error(body)
-    assert error.status == 400 and isinstance(error, HTTPError)
+    assert error.status == 400 and isinstance(error, HttpError)
 
 
 def test_rfc7578_quoted_printable_example_is_refused():
@@ -701,7 +701,7 @@ def test_a_text_field_that_is_not_valid_utf8_is_a_400():
 
 def test_a_text_field_in_an_unknown_charset_is_a_415():
     body = encode_multipart([("a", b"x", None, "text/plain; charset=klingon")], "b")
-    with pytest.raises(HTTPError) as info:
+    with pytest.raises(HttpError) as info:
         run(read_multipart(chunked(body), "b"))
     assert info.value.status == 415
 
@@ -793,7 +793,7 @@ def test_urlencoded_body_past_the_memory_budget_is_a_413():
 
 @pytest.mark.parametrize("charset", ["klingon", "utf-7", "UTF7", "unicode_escape", "rot13", "base64"])
 def test_unknown_or_unsafe_charsets_are_a_415(charset):
-    with pytest.raises(HTTPError) as info:
+    with pytest.raises(HttpError) as info:
         codec_for(charset)
     assert info.value.status == 415
 

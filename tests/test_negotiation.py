@@ -20,7 +20,8 @@ from fasthttp.negotiation import (
     parse_quality_list,
     quality,
 )
-from fasthttp.responses import HTTPError, json_loads
+from fasthttp.errors import HttpError
+from fasthttp.responses import json_loads
 
 from helpers_server import Client, loop, run, serving  # noqa: F401
 
@@ -231,7 +232,7 @@ def test_absent_and_empty_accept_encoding():
 
 
 def test_choose_media_type_raises_406_listing_the_offers():
-    with pytest.raises(HTTPError) as info:
+    with pytest.raises(HttpError) as info:
         choose_media_type("image/png", [HTML, JSON])
     err = info.value
     assert err.status == 406

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from fasthttp import App, HTTPError, Response, StreamingResponse, Upgrade
+from fasthttp import App, HttpError, Response, StreamingResponse, Upgrade
 from fasthttp.protocol import P_BODY, HttpProtocol, P_WRITE
 from fasthttp.responses import FileResponse
 
@@ -85,7 +85,7 @@ def make_app() -> App:
 
     @app.get("/teapot")
     def teapot(request):
-        raise HTTPError(418, "short and stout")
+        raise HttpError(418, "short and stout")
 
     @app.get("/badheader")
     def badheader(request):

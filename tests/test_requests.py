@@ -19,10 +19,11 @@ from typing import Literal, Optional
 
 import pytest
 
-from fasthttp import App, HTTPError
+from fasthttp import App, HttpError
 from fasthttp.forms import FormData, FormError, FormLimits, UploadFile
 from fasthttp.parser import RequestParser
-from fasthttp.requests import Request, UnprocessableContent, ValidationError, validate
+from fasthttp.requests import Request
+from fasthttp.validation import UnprocessableContent, ValidationError, validate
 
 from helpers_server import Client, build_request, loop, run, serving  # noqa: F401
 
@@ -54,7 +55,7 @@ class FakeBody:
         chunk = self._chunks.pop(0)
         self._received += len(chunk)
         if limit is not None and self._received > limit:
-            raise HTTPError(413)
+            raise HttpError(413)
         return chunk
 
     async def read_all(self, limit: int | None = None) -> bytes:
@@ -86,7 +87,7 @@ def make_request(
     request = Request(head, FakeConnection(), max_body_size)
     if body is not None and (head.content_length or head.chunked):
         size = chunk or max(len(body), 1)
-        request._body = FakeBody([body[i : i + size] for i in range(0, len(body), size)])
+        request.body_reader = FakeBody([body[i : i + size] for i in range(0, len(body), size)])
     return request
 
 
@@ -94,13 +95,13 @@ def call(coro):
     return asyncio.run(coro)
 
 
-def status_of(coro) -> HTTPError:
-    with pytest.raises(HTTPError) as info:
+def status_of(coro) -> HttpError:
+    with pytest.raises(HttpError) as info:
         call(coro)
     return info.value
 
 
-def header(error: HTTPError, name: str) -> str | None:
+def header(error: HttpError, name: str) -> str | None:
     for k, v in error.headers or []:
         if k.lower() == name.lower():
             return v
@@ -138,7 +139,7 @@ def test_nothing_is_decoded_until_asked():
     # A malformed Content-Type and cookie header cost nothing until a handler looks at them.
     request = make_request([("Content-Type", "not a type"), ("Cookie", "bad cookie")], b"x")
     assert request.path == "/" and request.method == "POST"
-    with pytest.raises(HTTPError) as info:
+    with pytest.raises(HttpError) as info:
         _ = request.content_type
     assert info.value.status == 400
 
@@ -179,7 +180,7 @@ def test_no_content_type_is_none():
 
 def test_a_repeated_content_type_is_a_400():
     request = make_request([("Content-Type", "text/plain"), ("Content-Type", "text/html")], b"x")
-    with pytest.raises(HTTPError) as info:
+    with pytest.raises(HttpError) as info:
         _ = request.charset
     assert info.value.status == 400
 
@@ -315,7 +316,7 @@ def test_multipart_without_a_boundary_is_a_400():
 def test_an_announced_urlencoded_body_past_the_memory_limit_is_refused_unread():
     request = make_request([("Content-Type", "application/x-www-form-urlencoded")], b"a=" + b"x" * 200)
     assert status_of(request.form(FormLimits(max_memory=100))).status == 413
-    assert request._body.reads == 0
+    assert request.body_reader.reads == 0
 
 
 def test_a_chunked_urlencoded_body_past_the_memory_limit_is_a_413():
@@ -331,7 +332,7 @@ def test_a_chunked_urlencoded_body_within_the_limit():
 def test_an_announced_multipart_body_past_the_form_size_is_refused_unread():
     request = make_request([MULTIPART_TYPE], MULTIPART)
     assert status_of(request.form(FormLimits(max_size=len(MULTIPART) - 1))).status == 413
-    assert request._body.reads == 0
+    assert request.body_reader.reads == 0
 
 
 def test_the_request_body_limit_still_applies_to_forms():
@@ -374,7 +375,7 @@ def test_multipart_after_form_is_an_error():
 
 
 def test_multipart_of_another_media_type_is_a_415():
-    with pytest.raises(HTTPError) as info:
+    with pytest.raises(HttpError) as info:
         make_request([("Content-Type", "application/x-www-form-urlencoded")], b"a=1").multipart()
     assert info.value.status == 415 and header(info.value, "Accept") == "multipart/form-data"
 

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from fasthttp import App, HTTPError, Response
+from fasthttp import App, HttpError, Response
 from fasthttp.resources import Resource, delete, get, patch, post, put, resource_routes, route, websocket
 from fasthttp.testing import TestClient
 
@@ -24,7 +24,7 @@ class Users(Resource):
     def get_user(self, request):
         name = request.params["username"]
         if name not in self.users:
-            raise HTTPError(404, f"no user {name}")
+            raise HttpError(404, f"no user {name}")
         return self.users[name]
 
     @post("/user/:username")

@@ -12,10 +12,10 @@ import pytest
 
 from fasthttp import App
 from fasthttp.headers import Headers
+from fasthttp.errors import HttpError
 from fasthttp.responses import (
     FileResponse,
     HTMLResponse,
-    HTTPError,
     JSONResponse,
     MultipartStreamResponse,
     PlainTextResponse,
@@ -25,6 +25,7 @@ from fasthttp.responses import (
     check_preconditions,
     content_disposition,
     error_response,
+    render_http_error,
     format_http_date,
     json_loads,
     parse_http_date,
@@ -610,10 +611,10 @@ def test_render_error_merges_vary_with_the_callers_headers():
 
 
 def test_http_error_response_negotiates_with_a_request_or_value():
-    err = HTTPError(409, "taken")
-    assert err.response().body == b"taken"
-    assert json_loads(err.response("application/json").body)["error"]["detail"] == "taken"
-    assert HTTPError(404).detail == "Not Found"
+    err = HttpError(409, "taken")
+    assert render_http_error(err).body == b"taken"
+    assert json_loads(render_http_error(err, "application/json").body)["error"]["detail"] == "taken"
+    assert HttpError(404).detail == "Not Found"
 
 
 def test_error_response_stays_plain_text():
@@ -757,7 +758,7 @@ def test_http_error_body_follows_the_request_accept(loop, accept, content_type, 
 
     @app.get("/user")
     async def user(request):
-        raise HTTPError(404, "no such user")
+        raise HttpError(404, "no such user")
 
     resp = get(loop, app, "/user", [("Accept", accept)] if accept else [])
     assert resp.status == 404 and resp.header("content-type") == content_type and resp.header("vary") == "Accept"

@@ -8,7 +8,8 @@ import os
 import pytest
 
 from fasthttp import App
-from fasthttp.responses import FileResponse, HTTPError, RedirectResponse
+from fasthttp.errors import HttpError
+from fasthttp.responses import FileResponse, RedirectResponse
 from fasthttp.static import path_join_safe, split_url_path, static_files
 
 from helpers_server import Client, loop, run, serving  # noqa: F401
@@ -152,7 +153,7 @@ def test_static_files_takes_the_path_from_the_route_parameter(tree):
     resp = handler(RoutedRequest("/static/sub/page.txt", {"path": ("sub", "page.txt")}))
     assert resp.path == os.path.realpath(tree / "sub" / "page.txt")
     # Route values are already decoded: a "%" is a character, never decoded twice.
-    with pytest.raises(HTTPError) as info:
+    with pytest.raises(HttpError) as info:
         handler(RoutedRequest("/static/%252e%252e", {"path": "%2e%2e/outside"}))
     assert info.value.status == 404
 

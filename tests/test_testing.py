@@ -12,7 +12,7 @@ import io
 
 import pytest
 
-from fasthttp import App, HTTPError, Response, StreamingResponse
+from fasthttp import App, HttpError, Response, StreamingResponse
 from fasthttp.testing import IncompleteResponse, ResponseReader, TestClient
 
 
@@ -415,7 +415,7 @@ def test_http_errors_from_handlers_reach_the_client():
 
     @app.get("/")
     def forbidden(request):
-        raise HTTPError(403, "no")
+        raise HttpError(403, "no")
 
     with TestClient(app) as client:
         resp = client.get("/")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from .._grammar import TCHAR  # RFC 9110 §5.6.2; re-exported for the parser and chunked twins
 from ..errors import BadRequest
 
 __all__ = ("Headers", "WELL_KNOWN", "parse_field_line")
@@ -51,9 +52,6 @@ WELL_KNOWN: tuple[str, ...] = (
     "pragma",
 )
 
-# RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-#                          "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # RFC 9110 §5.5: field-value characters are VCHAR, obs-text, SP and HTAB.
 _VALUE_BAD = frozenset(set(range(0x00, 0x20)) - {0x09} | {0x7F})
 _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import secrets
 
+from .._grammar import TCHARS
 from ..errors import InvalidResponseHeader, RangeNotSatisfiable
 
 __all__ = (
@@ -42,9 +43,6 @@ _DIGITS = frozenset(b"0123456789")
 _BCHARS_NOSPACE = frozenset(
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=?"
 )
-# RFC 9110 §5.6.2 tchar: the boundary can go unquoted in the Content-Type parameter only if every
-# character is a tchar; of the bchars, space ( ) , / : = ? are not (RFC 9110 §5.6.6).
-_TCHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!#$%&'*+-.^_`|~")
 
 
 def _check_length(length: object, name: str = "length") -> None:
@@ -261,6 +259,8 @@ def byteranges_content_type(boundary: str) -> str:
     for quoting then; bchars contain no ``"`` or ``\\``, so no escaping is needed).
     """
     _check_boundary(boundary)
-    if all(c in _TCHARS for c in boundary):
+    # RFC 9110 §5.6.6: the boundary goes unquoted in the Content-Type parameter only if every
+    # character is a tchar (§5.6.2); of the bchars, space ( ) , / : = ? are not.
+    if all(c in TCHARS for c in boundary):
         return f"multipart/byteranges; boundary={boundary}"
     return f'multipart/byteranges; boundary="{boundary}"'

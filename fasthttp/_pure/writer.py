@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 
+from .._grammar import DAYS, MONTHS, REASONS, TOKEN_BYTES
 from ..errors import InvalidResponseHeader
 
 __all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response")
@@ -30,75 +31,6 @@ __all__ = ("status_line", "http_date", "write_fields", "write_head", "write_resp
 #: either twin to move time; both twins call it by its module-global name on every use.
 _clock = time.time
 
-# Reason phrases (RFC 9112 §4: the reason-phrase is informational; clients ignore it). The
-# phrases are the IANA "HTTP Status Code Registry" ones for every code RFC 9110 §15 defines, plus
-# the registered extension codes below. NOTE: 306 and 418 are registered as "(Unused)", which is
-# an annotation, not a phrase: 306 gets the empty reason of an unknown code, 418 the phrase of
-# RFC 2324 §2.3.2 that clients and tools recognise. 510 drops the registry's "(OBSOLETED)".
-REASONS: dict[int, str] = {
-    100: "Continue",
-    101: "Switching Protocols",
-    103: "Early Hints",  # RFC 8297
-    200: "OK",
-    201: "Created",
-    202: "Accepted",
-    203: "Non-Authoritative Information",
-    204: "No Content",
-    205: "Reset Content",
-    206: "Partial Content",
-    207: "Multi-Status",  # RFC 4918
-    208: "Already Reported",  # RFC 5842
-    226: "IM Used",  # RFC 3229
-    300: "Multiple Choices",
-    301: "Moved Permanently",
-    302: "Found",
-    303: "See Other",
-    304: "Not Modified",
-    305: "Use Proxy",
-    307: "Temporary Redirect",
-    308: "Permanent Redirect",
-    400: "Bad Request",
-    401: "Unauthorized",
-    402: "Payment Required",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    406: "Not Acceptable",
-    407: "Proxy Authentication Required",
-    408: "Request Timeout",
-    409: "Conflict",
-    410: "Gone",
-    411: "Length Required",
-    412: "Precondition Failed",
-    413: "Content Too Large",
-    414: "URI Too Long",
-    415: "Unsupported Media Type",
-    416: "Range Not Satisfiable",
-    417: "Expectation Failed",
-    418: "I'm a teapot",  # RFC 2324
-    421: "Misdirected Request",
-    422: "Unprocessable Content",
-    425: "Too Early",  # RFC 8470
-    426: "Upgrade Required",
-    428: "Precondition Required",  # RFC 6585
-    429: "Too Many Requests",  # RFC 6585
-    431: "Request Header Fields Too Large",  # RFC 6585
-    451: "Unavailable For Legal Reasons",  # RFC 7725
-    500: "Internal Server Error",
-    501: "Not Implemented",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-    505: "HTTP Version Not Supported",
-    506: "Variant Also Negotiates",  # RFC 2295
-    507: "Insufficient Storage",  # RFC 4918
-    508: "Loop Detected",  # RFC 5842
-    510: "Not Extended",  # RFC 2774
-    511: "Network Authentication Required",  # RFC 6585
-}
-
-# RFC 9110 §5.6.2: token = 1*tchar.
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # RFC 9110 §5.5: a field value is VCHAR, obs-text, SP and HTAB; anything else (CR, LF, NUL and
 # the other CTLs, DEL) is refused.
 _NOT_FIELD_VALUE = re.compile(rb"[^\t\x20-\x7e\x80-\xff]")
@@ -133,18 +65,15 @@ def status_line(status: int) -> bytes:
 
 # --- Date (RFC 9110 §6.6.1, the IMF-fixdate of §5.6.7) -----------------------------------------
 
-# NOTE: fixed English names, never strftime("%a"/"%b"), which follow the process locale.
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # time.struct_time.tm_wday: Monday is 0
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _format_date(second: int) -> bytes:
     """The IMF-fixdate for a POSIX *second*: ``b"Sun, 06 Nov 1994 08:49:37 GMT"``."""
     t = time.gmtime(second)
     return b"%s, %02d %s %04d %02d:%02d:%02d GMT" % (
-        _DAYS[t.tm_wday].encode(),
+        DAYS[t.tm_wday].encode(),
         t.tm_mday,
-        _MONTHS[t.tm_mon - 1].encode(),
+        MONTHS[t.tm_mon - 1].encode(),
         t.tm_year,
         t.tm_hour,
         t.tm_min,
@@ -193,7 +122,7 @@ def _field_name(name: object) -> bytes:
     raw = _as_bytes(name, "name")
     # APPSEC: a name that is not a token could carry ':' (a forged second field), CR/LF (a forged
     # line) or whitespace (RFC 9112 §5.1 forbids it before the colon).
-    if _TOKEN.fullmatch(raw) is None:
+    if TOKEN_BYTES.fullmatch(raw) is None:
         raise InvalidResponseHeader(f"invalid header name: {name!r}")
     return raw
 

@@ -51,7 +51,9 @@ cdef enum:
 cdef str _BCHARS_NOSPACE = (
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=?"
 )
-cdef str _TCHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!#$%&'*+-.^_`|~"
+from fasthttp._grammar import TCHARS
+
+cdef str _TCHARS = TCHARS
 
 
 cdef int64_t _as_length(object length, str name) except -1:

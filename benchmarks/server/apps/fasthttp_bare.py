@@ -9,7 +9,7 @@ Served by ``python -m fasthttp benchmarks.server.apps.fasthttp_bare:handler``.
 
 from __future__ import annotations
 
-from fasthttp import HTTPError
+from fasthttp import HttpError
 
 from . import common
 
@@ -33,4 +33,4 @@ def handler(request):
     prefix, _, ident = path[1:].partition("/")
     if prefix in common.ROUTE_SET and ident and "/" not in ident:
         return ident
-    raise HTTPError(404)
+    raise HttpError(404)
