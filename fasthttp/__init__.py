@@ -27,7 +27,9 @@ from .responses import (
     render_error,
 )
 from .static import static_files
-from .server import Config, Server, run, serve, start_in_thread, start_server
+from .config import Config
+from .runners import run, start_in_thread, start_server
+from .server import Server, serve
 
 __version__ = "0.1.0"
 

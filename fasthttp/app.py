@@ -44,7 +44,7 @@ is logged (logger ``fasthttp.error``) and answered ``500`` (a handler for status
 it). The client never sees a traceback (APPSEC).
 
 Middleware: plain callables ``mw(request, call_next)`` (``async def`` or ``def``), composed once,
-when the engine first asks for the handler (:meth:`_fasthttp_handler`); with none installed the
+when the engine first asks for the handler (:meth:`engine_handler`); with none installed the
 engine calls the dispatcher directly (zero cost). ``call_next`` returns the response object for
 everything below it, errors already turned into responses.
 
@@ -540,14 +540,9 @@ class App:
         if pool is not None:
             pool.shutdown(wait=True)
 
-    # The engine-side names (see "server.py change" in the issue 4 report): the server awaits
-    # these around listening when it knows them; both are idempotent.
-    _fasthttp_startup = startup
-    _fasthttp_shutdown = shutdown
-
     # -- the engine contract ------------------------------------------------------------------
 
-    def _fasthttp_handler(self) -> Callable:
+    def engine_handler(self) -> Callable:
         """The callable the engine runs per request (see ``fasthttp.protocol``): the dispatcher,
         wrapped in the middleware (composed here, once)."""
         if self._handler is None:
@@ -825,9 +820,9 @@ class App:
     def run(self, bind: Any = None, **options: Any) -> None:
         """Serve until SIGTERM/SIGINT (blocking); see :func:`fasthttp.server.run`. The server
         runs the startup and shutdown hooks on its loop (in each worker with ``workers`` > 1)."""
-        from . import server as _server
+        from .runners import run
 
-        _server.run(self, bind, **self._options(options))
+        run(self, bind, **self._options(options))
 
     async def serve(self, bind: Any = None, **options: Any) -> None:
         """Serve on the running loop until cancelled, with the startup and shutdown hooks; see
@@ -839,7 +834,7 @@ class App:
     def start(self, bind: Any = None, **options: Any):
         """Serve from a background thread; returns a :class:`~fasthttp.server.ServerThread`
         once listening (``.addresses``, ``.urls``, ``.stop()``); the hooks run on its loop."""
-        from .server import ServerThread
+        from .runners import ServerThread
 
         return ServerThread(self, bind, **self._options(options))
 

@@ -12,7 +12,10 @@ import os
 import sys
 from typing import Any
 
-from .server import DEFAULT_BIND, FORMATS, Config, load_app, run
+from .accesslog import FORMATS, AccessLog
+from .config import Config
+from .listeners import DEFAULT_BIND
+from .runners import load_app, run
 
 __all__ = ("main", "build_parser")
 
@@ -165,7 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="fasthttp: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if args.log_format not in FORMATS and args.log_format != "json":
         # Validate a custom format now rather than in every worker.
-        from .server import AccessLog
 
         try:
             AccessLog(sys.stderr, args.log_format)

@@ -62,11 +62,11 @@ import collections
 import contextvars
 import logging
 import os
-import sys
 import types
 from typing import Any, Callable
 
 from .chunked import encode_chunk, encode_last_chunk
+from .config import EAGER, INLINE, async_mode
 from .errors import BadRequest, ExpectationFailed, HttpError, HttpProtocolError, LengthRequired, RequestTimeout
 from .parser import RequestHead, RequestParser
 from .requests import Request
@@ -97,24 +97,6 @@ error_log = logging.getLogger("fasthttp.error")
 _INF = float("inf")
 _CORO = types.CoroutineType
 _copy_context = contextvars.copy_context
-
-# How an ``async def`` handler is run (Config.async_handlers).
-INLINE = 0  # first step inline with coro.send(None); a Task only if it suspends
-EAGER = 1  # an eager-start Task (Python 3.12+): same inline first step, real task semantics
-TASK = 2  # always a Task, scheduled on the next loop iteration
-_EAGER_OK = sys.version_info >= (3, 12)
-
-
-def async_mode(name: str) -> int:
-    """The mode for ``Config.async_handlers``: "auto", "inline", "eager" or "task"."""
-    if name == "auto":
-        return EAGER if _EAGER_OK else INLINE
-    modes = {"inline": INLINE, "eager": EAGER, "task": TASK}
-    if name not in modes:
-        raise ValueError(f"async_handlers is auto, inline, eager or task, not {name!r}")
-    if modes[name] == EAGER and not _EAGER_OK:
-        raise ValueError("eager tasks need Python 3.12 or later")
-    return modes[name]
 
 # What the read deadline (``_deadline``) currently stands for.
 K_NONE = 0  # a handler is running, or a response is being written: no read deadline

@@ -50,7 +50,7 @@ from .forms import (
 )
 from .media import FORM_TYPES, JSON_TYPES, MULTIPART_FORM, URLENCODED, XML_TYPES, first_match, parse_media_type
 from .errors import HttpError
-from .validation import UnprocessableContent, ValidationError, validate
+from .validation import validate
 from .responses import json_loads
 
 __all__ = (

@@ -34,6 +34,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from .headers import Headers
+from .application import as_application
+from .config import Config
+from .loops import close_loop, new_event_loop
 from .protocol import ConnectionManager, HttpProtocol
 
 __all__ = ("TestClient", "TestResponse", "ResponseReader", "IncompleteResponse")
@@ -415,7 +418,6 @@ class TestClient:
         timeout: float = 30.0,
         **server_options: Any,
     ) -> None:
-        from .server import Config, _engine_handler, new_event_loop
 
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -437,9 +439,9 @@ class TestClient:
         config["sendfile"] = False
         self._config = Config(**config)
         self._loop = new_event_loop(use_uvloop)
-        self._handler = _engine_handler(app)
-        on_connect = getattr(app, "on_connect", None)
-        self._manager = ConnectionManager(self._loop, self._handler, self._config, on_connect=on_connect if callable(on_connect) else None)
+        self._application = application = as_application(app)
+        self._handler = application.engine_handler()
+        self._manager = ConnectionManager(self._loop, self._handler, self._config, on_connect=application.on_connect)
         self._conn: _Connection | None = None
         self._entered = False
 
@@ -469,15 +471,7 @@ class TestClient:
         if loop.is_closed():
             return
         self._close_connection()
-        try:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
+        close_loop(loop)
 
     def __del__(self) -> None:
         loop = getattr(self, "_loop", None)

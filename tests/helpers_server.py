@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from fasthttp.server import Server, new_event_loop
+from fasthttp.loops import close_loop, new_event_loop
+from fasthttp.server import Server
 
 try:
     import uvloop  # noqa: F401
@@ -43,16 +44,7 @@ def loop(request: pytest.FixtureRequest):
     try:
         yield lp
     finally:
-        try:
-            pending = [t for t in asyncio.all_tasks(lp) if not t.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                lp.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            lp.run_until_complete(lp.shutdown_asyncgens())
-        finally:
-            asyncio.set_event_loop(None)
-            lp.close()
+        close_loop(lp)
 
 
 def run(loop: asyncio.AbstractEventLoop, coro: Any, timeout: float = TIMEOUT) -> Any:

@@ -876,8 +876,8 @@ def test_a_sync_middleware_may_answer_without_calling_the_route():
 def test_middleware_is_composed_once_and_none_means_no_wrapping():
     bare = App()
     bare.get("/")(lambda request: "raw value")
-    handler = bare._fasthttp_handler()
-    assert handler is bare._fasthttp_handler()
+    handler = bare.engine_handler()
+    assert handler is bare.engine_handler()
     wrapped = App()
     wrapped.add_middleware(lambda request, call_next: call_next(request))
     wrapped.get("/")(lambda request: "raw value")

@@ -871,7 +871,7 @@ def test_inline_mode_runs_async_handlers_without_a_task_until_they_wait(loop):
 
 
 def test_unknown_async_mode_is_refused():
-    from fasthttp.server import Config
+    from fasthttp.config import Config
 
     with pytest.raises(ValueError):
         Config(async_handlers="threads")

@@ -21,7 +21,10 @@ import warnings
 import pytest
 
 from fasthttp import App, Server, start_in_thread, start_server
-from fasthttp.server import AccessLog, Config, format_address, make_socket, make_ssl_context, new_event_loop, parse_bind
+from fasthttp.accesslog import AccessLog
+from fasthttp.config import Config
+from fasthttp.listeners import format_address, make_socket, make_ssl_context, parse_bind
+from fasthttp.loops import new_event_loop
 
 from helpers_server import Client, build_request, ipv6_available, loop, run, serving, tls  # noqa: F401
 

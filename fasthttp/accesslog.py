@@ -1,0 +1,206 @@
+"""The access log: Apache/gunicorn-style fields or JSON lines, buffered, free when off.
+
+Lines are formatted into a buffer flushed once per sweep of the connection manager; when the
+log is off the engine does not even read the clock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._grammar import MONTHS
+
+if TYPE_CHECKING:
+    from .protocol import HttpProtocol
+
+__all__ = ("AccessLog", "FORMATS")
+
+
+FORMATS = {
+    "combined": '%h %l %u %t "%r" %s %b "%{Referer}i" "%{User-Agent}i"',
+    "common": '%h %l %u %t "%r" %s %b',
+}
+
+
+
+class AccessLog:
+    """One line per response, formatted with Apache ``LogFormat`` fields or as JSON lines.
+
+    *target*: ``"-"`` (stdout), a path (appended to), a ``logging.Logger`` (INFO records), or a
+    writable text file. *fmt*: ``"combined"`` (default), ``"common"``, ``"json"``, or a format
+    string with these fields:
+
+    ``%h`` client address, ``%l`` and ``%u`` ("-"), ``%t`` time (``[10/Oct/2000:13:55:36
+    +0000]``), ``%r`` request line, ``%m`` method, ``%U`` path, ``%q`` query (with "?"), ``%H``
+    protocol, ``%s`` status, ``%b`` body bytes ("-" for none), ``%B`` body bytes, ``%D``
+    duration in microseconds, ``%T`` duration in seconds, ``%{Name}i`` a request header,
+    ``%%`` a percent sign.
+
+    JSON lines carry ``time`` (ISO 8601, UTC), ``client``, ``method``, ``path``, ``query``,
+    ``version``, ``status``, ``bytes``, ``duration_ms``, ``referer`` and ``user_agent``.
+
+    Lines are buffered and written once per engine sweep (at most a second later) and on close.
+    """
+
+    def __init__(self, target: Any = "-", fmt: str = "combined") -> None:
+        self._owned = None
+        self._logger = None
+        if isinstance(target, logging.Logger):
+            self._logger = target
+            self._file = None
+        elif isinstance(target, (str, os.PathLike)):
+            if os.fspath(target) == "-":
+                self._file = sys.stdout
+            else:
+                self._file = self._owned = open(target, "a", encoding="utf-8")
+        else:
+            self._file = target
+        self._buffer: list[str] = []
+        fmt = FORMATS.get(fmt, fmt)
+        self.json = fmt == "json"
+        self._parts = None if self.json else _compile_format(fmt)
+        self._stamp_second = -1
+        self._stamp = ""
+
+    def _clf_time(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._stamp_second:
+            t = time.gmtime(second)
+            self._stamp = "[%02d/%s/%04d:%02d:%02d:%02d +0000]" % (
+                t.tm_mday, MONTHS[t.tm_mon - 1], t.tm_year, t.tm_hour, t.tm_min, t.tm_sec
+            )
+            self._stamp_second = second
+        return self._stamp
+
+    def __call__(self, req: Any, status: int, nbytes: int, conn: HttpProtocol) -> None:
+        duration = conn._loop.time() - req.received_at if req is not None else 0.0
+        if self.json:
+            line = self._json_line(req, status, nbytes, conn, duration)
+        else:
+            line = "".join(
+                part if type(part) is str else part(self, req, status, nbytes, conn, duration)
+                for part in self._parts
+            )
+        self._buffer.append(line)
+
+    def _json_line(self, req, status, nbytes, conn, duration) -> str:
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "client": _client_host(conn),
+            "method": req.method if req is not None else None,
+            "path": req.path if req is not None else None,
+            "query": req.query if req is not None else None,
+            "version": req.version if req is not None else None,
+            "status": status,
+            "bytes": nbytes,
+            "duration_ms": round(duration * 1000, 3),
+            "referer": req.headers.get("referer") if req is not None else None,
+            "user_agent": req.headers.get("user-agent") if req is not None else None,
+        }
+        return json.dumps(record, separators=(",", ":"))
+
+    def flush(self) -> None:
+        buffer = self._buffer
+        if not buffer:
+            return
+        self._buffer = []
+        if self._logger is not None:
+            for line in buffer:
+                self._logger.info(line)
+            return
+        try:
+            self._file.write("\n".join(buffer) + "\n")
+            self._file.flush()
+        except (OSError, ValueError):  # pragma: no cover - a closed or broken log target
+            pass
+
+    def close(self) -> None:
+        self.flush()
+        if self._owned is not None:
+            self._owned.close()
+            self._owned = None
+
+
+def _client_host(conn: HttpProtocol) -> str:
+    client = conn.client
+    if isinstance(client, tuple):
+        return str(client[0])
+    if isinstance(client, bytes):
+        return "unix:@" + client[1:].decode("utf-8", "backslashreplace") if client else "unix"
+    return "unix:" + client if client else "unix"
+
+
+def _request_line(req) -> str:
+    if req is None:
+        return "-"
+    return f"{req.method} {req.target.decode('latin-1')} HTTP/{req.version}"
+
+
+def _header_field(name: str) -> Callable:
+    def get(log, req, status, nbytes, conn, duration):
+        if req is None:
+            return "-"
+        value = req.headers.get(name)
+        return "-" if value is None else value.replace("\\", "\\\\").replace('"', '\\"')
+
+    return get
+
+
+_FIELDS: dict[str, Callable] = {
+    "h": lambda log, req, status, nbytes, conn, d: _client_host(conn),
+    "l": lambda *a: "-",
+    "u": lambda *a: "-",
+    "t": lambda log, *a: log._clf_time(),
+    "r": lambda log, req, *a: _request_line(req),
+    "m": lambda log, req, *a: req.method if req is not None else "-",
+    "U": lambda log, req, *a: req.path if req is not None else "-",
+    "q": lambda log, req, *a: ("?" + req.query) if req is not None and req.query else "",
+    "H": lambda log, req, *a: f"HTTP/{req.version}" if req is not None else "-",
+    "s": lambda log, req, status, *a: str(status),
+    "b": lambda log, req, status, nbytes, *a: str(nbytes) if nbytes else "-",
+    "B": lambda log, req, status, nbytes, *a: str(nbytes),
+    "D": lambda log, req, status, nbytes, conn, d: str(int(d * 1e6)),
+    "T": lambda log, req, status, nbytes, conn, d: f"{d:.6f}",
+}
+
+
+def _compile_format(fmt: str) -> list:
+    parts: list = []
+    text: list[str] = []
+    i = 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c != "%":
+            text.append(c)
+            i += 1
+            continue
+        if fmt[i + 1 : i + 2] == "%":
+            text.append("%")
+            i += 2
+            continue
+        if fmt[i + 1 : i + 2] == "{":
+            end = fmt.find("}", i)
+            if end < 0 or fmt[end + 1 : end + 2] != "i":
+                raise ValueError(f"unsupported log field at {fmt[i:]!r} (only %{{Name}}i)")
+            getter = _header_field(fmt[i + 2 : end])
+            i = end + 2
+        else:
+            key = fmt[i + 1 : i + 2]
+            if key not in _FIELDS:
+                raise ValueError(f"unknown log field %{key}")
+            getter = _FIELDS[key]
+            i += 2
+        if text:
+            parts.append("".join(text))
+            text = []
+        parts.append(getter)
+    if text:
+        parts.append("".join(text))
+    return parts

@@ -1,0 +1,85 @@
+"""The contract between the engine and the application it serves.
+
+The engine knows nothing of routing (DESIGN.md): it calls one callable per request, the
+*handler*, with a :class:`~fasthttp.requests.Request`, and writes what it returns. What the
+engine needs from an application is the :class:`Application` protocol below; ``fasthttp.App``
+implements it, and so will the ASGI and WSGI adapters. A bare handler callable is an application
+too: :func:`as_application` wraps it.
+
+What a handler may return (the engine's ``_respond`` decides by exact type first, PERF): ``str``
+(text/plain), ``bytes``, ``dict``/``list`` (JSON), ``None`` (204), a
+:class:`~fasthttp.responses.Response`, a :class:`~fasthttp.responses.StreamingResponse` or
+:class:`~fasthttp.responses.FileResponse` (sent by the engine's senders), an
+:class:`~fasthttp.responses.Upgrade` (the connection is handed over), or a coroutine resolving
+to any of these. Raising :class:`~fasthttp.errors.HttpError` answers with its status; any other
+exception is logged and answered 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol, Union, runtime_checkable
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from .requests import Request
+
+__all__ = ("Handler", "OnConnect", "Application", "HandlerApplication", "as_application")
+
+#: The per-request callable: ``handler(request) -> result`` or an awaitable of the result.
+Handler = Callable[["Request"], Union[Any, Awaitable[Any]]]
+#: The per-connection accept hook: ``on_connect(transport, session) -> bool`` (False refuses).
+OnConnect = Callable[["asyncio.BaseTransport", dict], bool]
+
+
+@runtime_checkable
+class Application(Protocol):
+    """What the engine serves: one handler, and a life cycle around serving."""
+
+    #: The connection hook the server uses unless it is given one (None: accept every connection).
+    on_connect: OnConnect | None
+
+    def engine_handler(self) -> Handler:
+        """The callable the engine runs for every request (asked for once per server)."""
+        ...
+
+    async def startup(self) -> None:
+        """Run before the first connection is accepted; idempotent."""
+        ...
+
+    async def shutdown(self) -> None:
+        """Run after the last connection is closed; idempotent."""
+        ...
+
+
+class HandlerApplication:
+    """A bare handler callable, served as an :class:`Application` with an empty life cycle."""
+
+    __slots__ = ("handler", "on_connect")
+
+    def __init__(self, handler: Handler, on_connect: OnConnect | None = None) -> None:
+        self.handler = handler
+        self.on_connect = on_connect
+
+    def engine_handler(self) -> Handler:
+        return self.handler
+
+    async def startup(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"HandlerApplication({self.handler!r})"
+
+
+def as_application(app: Any) -> Application:
+    """*app* as an :class:`Application`: itself if it implements the protocol, a
+    :class:`HandlerApplication` if it is a plain callable, else TypeError."""
+    if isinstance(app, Application):
+        return app
+    if callable(app):
+        return HandlerApplication(app)
+    raise TypeError(f"{app!r} is neither an application (fasthttp.App, an adapter) nor a handler callable")

@@ -1,0 +1,93 @@
+"""``Config``: every limit, deadline and behaviour switch of the engine, with safe defaults.
+
+The connection engine (``fasthttp.protocol``) and the server read it; the command line
+(``fasthttp.cli``) exposes each field as an option. Validation happens at construction, so a
+bad value fails where it is written, not at the first request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+__all__ = ("Config", "split_options", "async_mode", "INLINE", "EAGER", "TASK")
+
+# How an ``async def`` handler is run (Config.async_handlers).
+INLINE = 0  # first step inline with coro.send(None); a Task only if it suspends
+EAGER = 1  # an eager-start Task (Python 3.12+): same inline first step, real task semantics
+TASK = 2  # always a Task, scheduled on the next loop iteration
+_EAGER_OK = sys.version_info >= (3, 12)
+
+
+def async_mode(name: str) -> int:
+    """The mode for ``Config.async_handlers``: "auto", "inline", "eager" or "task"."""
+    if name == "auto":
+        return EAGER if _EAGER_OK else INLINE
+    modes = {"inline": INLINE, "eager": EAGER, "task": TASK}
+    if name not in modes:
+        raise ValueError(f"async_handlers is auto, inline, eager or task, not {name!r}")
+    if modes[name] == EAGER and not _EAGER_OK:
+        raise ValueError("eager tasks need Python 3.12 or later")
+    return modes[name]
+
+
+@dataclasses.dataclass
+class Config:
+    """Every limit and deadline of the engine (sizes in bytes, times in seconds).
+
+    ``None`` or ``0`` turns a count limit off; a rate of ``0`` disables the minimum body rate.
+    """
+
+    # Request limits (RFC 9112 §2.3, §3, §5; RFC 6585 §5)
+    max_request_line: int = 8190  # 414 past this
+    max_header_size: int = 32768  # 431 past this (whole header section)
+    max_header_count: int = 100  # 431 past this
+    max_body_size: int | None = 1 << 20  # 413 past this; a route may override
+    max_chunk_line: int = 4096  # chunk-size line with extensions
+    max_trailer_size: int = 8192
+    require_content_length: bool = False  # 411 for chunked request bodies when True
+    # Deadlines
+    header_timeout: float = 10.0  # from the first byte of a request to the end of its head (408)
+    body_timeout: float = 20.0  # longest silence while a body is arriving (408)
+    min_body_rate: float = 500.0  # bytes/s a body must average over each window (408)
+    body_rate_window: float = 10.0
+    keep_alive_timeout: float = 5.0  # idle time between requests before a silent close
+    write_timeout: float = 30.0  # longest time the peer may leave our output unread (abort)
+    linger_timeout: float = 2.0  # input discarded this long after an error response
+    shutdown_timeout: float = 10.0  # graceful shutdown: in-flight requests get this long
+    # Counts
+    max_requests_per_connection: int | None = 1000
+    max_connections: int | None = 10000  # per server (per worker); 503 past this
+    backlog: int = 1024
+    # Buffers (flow control)
+    read_high_water: int = 64 * 1024  # unconsumed request body held before reading pauses
+    write_high_water: int = 64 * 1024  # transport buffer above which producing pauses
+    # Behaviour
+    server_header: str | None = None  # a Server field value, or None to send none
+    sendfile: bool = True  # zero-copy file responses on plain TCP
+    # How async handlers run: "inline" drives the first step with coro.send(None) and makes a
+    # Task only if the handler suspends (fastest; but asyncio.current_task() is None until then,
+    # so asyncio.timeout() must come after an await); "eager" uses an eager-start Task (3.12+:
+    # the same inline first step with real task semantics, ~0.5 us more); "task" always
+    # schedules a Task; "auto" is "eager" on 3.12+ (where wait_for needs a task) else "inline".
+    async_handlers: str = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("header_timeout", "body_timeout", "keep_alive_timeout", "write_timeout", "linger_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive")
+        if self.min_body_rate and not self.body_rate_window > 0:
+            raise ValueError("body_rate_window must be positive")
+        for name in ("max_request_line", "max_header_size", "max_header_count", "read_high_water", "write_high_water"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        async_mode(self.async_handlers)  # validates
+
+
+_CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(Config))
+
+
+def split_options(options: dict) -> tuple[dict, dict]:
+    config = {k: v for k, v in options.items() if k in _CONFIG_FIELDS}
+    rest = {k: v for k, v in options.items() if k not in _CONFIG_FIELDS}
+    return config, rest

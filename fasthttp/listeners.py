@@ -1,0 +1,171 @@
+"""Listening sockets and TLS: bind specs, socket options, addresses as URLs, SSL contexts.
+
+Bind specs: ``"HOST:PORT"``, ``"[V6]:PORT"`` (``"[fe80::1%eth0]:PORT"`` for a scope id),
+``"unix:PATH"``, ``"unix:@NAME"`` (a Linux abstract name), or degu-style tuples (``(host, port)``
+for IPv4, ``(host, port, flowinfo, scope_id)`` for IPv6, ``bytes`` for an abstract name). Port 0
+asks the kernel for one; the server reports what was bound. ``[::]`` is dual-stack (IPV6_V6ONLY
+off), and so is an IPv4-mapped address (``[::ffff:127.0.0.1]``); any other IPv6 address is IPv6
+only.
+
+TLS (:func:`make_ssl_context`): TLS 1.2 minimum, no compression (CRIME), no renegotiation,
+forward-secret AEAD ciphers only, optional or required client certificates.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import stat
+from typing import Any
+
+__all__ = ("DEFAULT_BIND", "parse_bind", "make_socket", "format_address", "make_ssl_context")
+
+DEFAULT_BIND = "127.0.0.1:8000"
+
+
+def parse_bind(spec: Any) -> tuple[int, Any]:
+    """``(family, address)`` for a bind spec (see the module docstring)."""
+    if isinstance(spec, socket.socket):
+        return spec.family, spec
+    if isinstance(spec, (bytes, bytearray)):
+        name = bytes(spec)
+        return socket.AF_UNIX, name if name.startswith(b"\0") or not name else b"\0" + name
+    if isinstance(spec, tuple):
+        if len(spec) == 2:
+            return socket.AF_INET, (spec[0], int(spec[1]))
+        if len(spec) == 4:
+            return socket.AF_INET6, (spec[0], int(spec[1]), int(spec[2]), int(spec[3]))
+        raise ValueError(f"a bind tuple has 2 (IPv4) or 4 (IPv6) items: {spec!r}")
+    if not isinstance(spec, str):
+        raise TypeError(f"cannot bind to {spec!r}")
+    if spec.startswith("unix:"):
+        path = spec[5:]
+        if not path:
+            raise ValueError("unix: needs a path or @name")
+        if path.startswith("@"):
+            return socket.AF_UNIX, b"\0" + path[1:].encode()
+        return socket.AF_UNIX, path
+    if spec.startswith("["):
+        end = spec.find("]")
+        if end < 0 or spec[end + 1 : end + 2] != ":":
+            raise ValueError(f"IPv6 binds are written [ADDRESS]:PORT, not {spec!r}")
+        host, port = spec[1:end], spec[end + 2 :]
+        return socket.AF_INET6, _inet6(host, _port(port, spec))
+    if spec.isdigit():
+        return socket.AF_INET, ("127.0.0.1", int(spec))
+    host, sep, port = spec.rpartition(":")
+    if not sep:
+        raise ValueError(f"a bind is HOST:PORT, [V6]:PORT or unix:PATH, not {spec!r}")
+    if ":" in host:
+        raise ValueError(f"write IPv6 addresses in brackets: [{host}]:{port}")
+    return socket.AF_INET, (host or "0.0.0.0", _port(port, spec))
+
+
+def _port(text: str, spec: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise ValueError(f"invalid port in {spec!r}")
+    return int(text)
+
+
+def _inet6(host: str, port: int) -> tuple:
+    # getaddrinfo resolves a "%scope" suffix (an interface name or number) to the scope id of
+    # the 4-tuple, which link-local addresses need.
+    infos = socket.getaddrinfo(host, port, socket.AF_INET6, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
+    return infos[0][4]
+
+
+def make_socket(spec: Any, *, reuse_port: bool = False, backlog: int | None = None) -> socket.socket:
+    """A bound (and, with *backlog*, listening) non-blocking socket for a bind spec."""
+    family, address = parse_bind(spec)
+    if isinstance(address, socket.socket):
+        address.setblocking(False)
+        return address
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if family == socket.AF_UNIX:
+            if isinstance(address, str):
+                try:
+                    if stat.S_ISSOCK(os.stat(address).st_mode):
+                        os.unlink(address)  # a stale socket left by an earlier run
+                except FileNotFoundError:
+                    pass
+        else:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:
+                # "::" serves IPv4 too (dual stack), as does an IPv4-mapped address
+                # ("::ffff:127.0.0.1" accepts IPv4 clients of 127.0.0.1); any other IPv6
+                # address serves only itself.
+                host = address[0].lower()
+                dual = host == "::" or host.startswith("::ffff:")
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if dual else 1)
+        sock.bind(address)
+        if backlog is not None:
+            sock.listen(backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def format_address(address: Any, tls: bool = False) -> str:
+    """A bound address as a URL (``http://127.0.0.1:8000``, ``https://[::1]:8443``) or as
+    ``unix:PATH`` / ``unix:@NAME``."""
+    if isinstance(address, (bytes, bytearray)):
+        name = bytes(address)
+        return "unix:@" + name[1:].decode("utf-8", "backslashreplace") if name.startswith(b"\0") else "unix:" + name.decode()
+    if isinstance(address, str):
+        return "unix:" + (address if address else "?")
+    scheme = "https" if tls else "http"
+    host, port = address[0], address[1]
+    if ":" in host:
+        return f"{scheme}://[{host}]:{port}"
+    return f"{scheme}://{host}:{port}"
+
+
+# --- TLS -----------------------------------------------------------------------------------------
+
+# Forward secrecy and AEAD only, for TLS 1.2 (TLS 1.3 suites are all of that kind already).
+_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!MD5:!DSS:!RSA"
+
+
+def make_ssl_context(
+    certfile: str,
+    keyfile: str | None = None,
+    *,
+    password: str | bytes | None = None,
+    ca_certs: str | None = None,
+    client_cert: str | None = None,
+    ciphers: str | None = None,
+) -> ssl.SSLContext:
+    """A server ``SSLContext`` with secure defaults.
+
+    TLS 1.2 minimum; compression off (CRIME); renegotiation off; only forward-secret AEAD
+    ciphers; ALPN ``http/1.1``. *client_cert* is ``"none"``, ``"optional"`` or ``"required"``
+    (default: ``"required"`` when *ca_certs* is given, else ``"none"``); verifying clients needs
+    *ca_certs*, so an anonymous client is never let in by a forgotten option.
+    """
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE | ssl.OP_SINGLE_ECDH_USE
+    ctx.options |= getattr(ssl, "OP_NO_RENEGOTIATION", 0)
+    ctx.set_ciphers(ciphers or _CIPHERS)
+    ctx.load_cert_chain(certfile, keyfile, password)
+    if client_cert is None:
+        client_cert = "required" if ca_certs else "none"
+    modes = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
+    if client_cert not in modes:
+        raise ValueError(f"client_cert is none, optional or required, not {client_cert!r}")
+    if client_cert != "none":
+        if not ca_certs:
+            raise ValueError("verifying client certificates needs ca_certs")
+        ctx.load_verify_locations(ca_certs)
+    ctx.verify_mode = modes[client_cert]
+    try:
+        ctx.set_alpn_protocols(["http/1.1"])
+    except NotImplementedError:  # pragma: no cover
+        pass
+    return ctx

@@ -1,0 +1,185 @@
+"""Ways to run a server: blocking (with workers), in a background thread, in its own process.
+
+:func:`run` serves until SIGTERM/SIGINT and drains; with ``workers > 1`` the calling process
+becomes the master of forked workers (``fasthttp.workers``). :class:`ServerThread` runs a server
+on its own loop in a thread; :func:`start_server` in a child process that reports its bound
+addresses back (degu's embedding). :func:`load_app` imports ``"module:attribute"``.
+"""
+
+from __future__ import annotations
+
+__all__ = ("run", "ServerThread", "start_in_thread", "start_server", "load_app")
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from .loops import close_loop, new_event_loop
+from .server import Server, serve_with_signals
+from .workers import Supervisor
+
+def run(
+    app: Any,
+    bind: Any = None,
+    *,
+    workers: int = 1,
+    use_uvloop: bool | None = None,
+    announce: bool = True,
+    **options: Any,
+) -> None:
+    """Serve *app* until SIGTERM or SIGINT, then drain and return (blocking).
+
+    With *workers* > 1 the calling process becomes the master of that many forked workers (see
+    the module docstring) and must be the main thread of a process without a running loop.
+    """
+    if workers and workers > 1:
+        Supervisor(app, bind, workers, use_uvloop, announce, options).run()
+        return
+    loop = new_event_loop(use_uvloop)
+    try:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(serve_with_signals(app, bind, announce, options))
+    finally:
+        close_loop(loop)
+
+
+class ServerThread:
+    """A server running on its own event loop in a background thread.
+
+    ``addresses``/``urls`` are known once the constructor returns (it waits until listening);
+    ``stop()`` drains gracefully and joins the thread. Usable as a context manager.
+    """
+
+    def __init__(self, app: Any, bind: Any = None, *, use_uvloop: bool | None = None, timeout: float = 10.0, **options: Any) -> None:
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self.server: Server | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._main, args=(app, bind, use_uvloop, options), name="fasthttp-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the server did not start in time")
+        if self._error is not None:
+            self._thread.join(timeout)
+            raise self._error
+
+    def _main(self, app: Any, bind: Any, use_uvloop: bool | None, options: dict) -> None:
+        loop = self.loop = new_event_loop(use_uvloop)
+        asyncio.set_event_loop(loop)
+        try:
+            server = self.server = Server(app, bind, **options)
+            try:
+                loop.run_until_complete(server.start())
+            except BaseException as exc:
+                self._error = exc
+                self._ready.set()
+                return
+            self._ready.set()
+            loop.run_until_complete(server.wait_closed())
+        finally:
+            close_loop(loop)
+
+    @property
+    def addresses(self) -> list:
+        return self.server.addresses
+
+    @property
+    def urls(self) -> list[str]:
+        return self.server.urls
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Shut the server down gracefully and join the thread."""
+        if self._thread.is_alive() and self.loop is not None and not self.loop.is_closed():
+            fut = asyncio.run_coroutine_threadsafe(self.server.shutdown(timeout), self.loop)
+            try:
+                fut.result((timeout or self.server.config.shutdown_timeout) + 5)
+            except Exception:  # pragma: no cover - the loop went away meanwhile
+                pass
+        self._thread.join(10)
+
+    def __enter__(self) -> ServerThread:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def start_in_thread(app: Any, bind: Any = None, **options: Any) -> ServerThread:
+    """Start *app* in a background thread; return once it is listening."""
+    return ServerThread(app, bind, **options)
+
+
+def load_app(spec: str) -> Any:
+    """Import ``"module:attribute"`` (the attribute may be dotted); ``"module"`` means
+    ``module:app``."""
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    if not module_name:
+        raise ValueError(f"an app is written MODULE:ATTRIBUTE, not {spec!r}")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    obj: Any = importlib.import_module(module_name)
+    for part in (attr or "app").split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _process_main(app: Any, bind: Any, options: dict, conn: Any) -> None:
+    # The child of start_server: serve, report the addresses (or the error) through the pipe.
+    if isinstance(app, str):
+        app = load_app(app)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    use_uvloop = options.pop("use_uvloop", None)
+    loop = new_event_loop(use_uvloop)
+    asyncio.set_event_loop(loop)
+
+    def ready(server: Server) -> None:
+        conn.send(("ok", server.addresses))
+        conn.close()
+
+    try:
+        loop.run_until_complete(serve_with_signals(app, bind, False, options, on_ready=ready))
+    except BaseException as exc:
+        try:
+            conn.send(("error", repr(exc)))
+        except Exception:
+            pass
+        raise
+    finally:
+        close_loop(loop)
+
+
+def start_server(app: Any, bind: Any = None, *, timeout: float = 10.0, start_method: str | None = None, **options: Any) -> tuple:
+    """Run the server in its own process; return ``(process, addresses)`` once it listens.
+
+    *app* is a ``"module:attribute"`` string (the child imports it; works with every start
+    method) or an app object (needs the ``fork`` start method, the default then). The process
+    drains and exits 0 on ``process.terminate()`` (SIGTERM).
+    """
+    import multiprocessing
+
+    if start_method is None:
+        start_method = "spawn" if isinstance(app, str) else "fork"
+    ctx = multiprocessing.get_context(start_method)
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_process_main, args=(app, bind, options, child), daemon=True)
+    process.start()
+    child.close()
+    try:
+        if not parent.poll(timeout):
+            process.terminate()
+            raise TimeoutError("the server process did not start in time")
+        kind, value = parent.recv()
+    except EOFError:
+        process.join(1)
+        raise RuntimeError(f"the server process exited with code {process.exitcode}") from None
+    finally:
+        parent.close()
+    if kind != "ok":
+        process.join(1)
+        raise RuntimeError(f"the server process failed: {value}")
+    return process, value

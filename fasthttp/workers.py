@@ -1,0 +1,137 @@
+"""Worker processes: a master that forks N workers on SO_REUSEPORT sockets and keeps them alive.
+
+The master binds each TCP address once with SO_REUSEPORT (resolving port 0 and holding the
+port), forks N workers, and each worker binds its own SO_REUSEPORT socket to the same address,
+so the kernel spreads connections across workers. AF_UNIX listeners are shared by inheritance.
+A worker that dies is replaced; SIGTERM/SIGINT are forwarded and the master exits 0 once every
+worker has drained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+from .config import Config, split_options
+from .listeners import DEFAULT_BIND, format_address, make_socket, parse_bind
+from .loops import new_event_loop
+from .server import announce_listening, serve_with_signals
+
+__all__ = ("Supervisor",)
+
+
+log = logging.getLogger("fasthttp.server")
+
+class Supervisor:
+    """The master of N forked workers (see the module docstring)."""
+
+    def __init__(self, app: Any, bind: Any, workers: int, use_uvloop: bool | None, announce: bool, options: dict) -> None:
+        self.app = app
+        binds = bind if isinstance(bind, list) else [bind if bind is not None else DEFAULT_BIND]
+        self.binds = binds
+        self.workers = workers
+        self.use_uvloop = use_uvloop
+        self.announce = announce
+        self.options = options
+        self.config = Config(**split_options(options)[0])
+        self.children: dict[int, float] = {}
+        self.stopping = False
+
+    def run(self) -> None:
+        # Bind once here: resolves port 0, fails early on a taken port, and holds the address.
+        held: list[socket.socket] = []
+        self.worker_binds: list = []
+        self.shared: list[socket.socket] = []
+        try:
+            for spec in self.binds:
+                family, _ = parse_bind(spec)
+                if family == socket.AF_UNIX:
+                    sock = make_socket(spec, backlog=self.config.backlog)
+                    self.shared.append(sock)
+                else:
+                    sock = make_socket(spec, reuse_port=True)
+                    self.worker_binds.append(sock.getsockname())
+                held.append(sock)
+            tls = bool(self.options.get("ssl") or self.options.get("certfile"))
+            if self.announce:
+                announce_listening([format_address(s.getsockname(), tls) for s in held])
+            previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+            try:
+                for _ in range(self.workers):
+                    self._spawn()
+                self._supervise()
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+        finally:
+            for sock in held:
+                name = sock.getsockname() if sock.family == socket.AF_UNIX else None
+                sock.close()
+                if isinstance(name, str) and name:
+                    try:
+                        os.unlink(name)
+                    except OSError:
+                        pass
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if not self.stopping:
+            self.stopping = True
+            self.stop_deadline = time.monotonic() + self.config.shutdown_timeout + 5
+            for pid in list(self.children):
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+
+    def _spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 1
+            try:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, signal.SIG_DFL)
+                sockets = list(self.shared)
+                for address in self.worker_binds:
+                    sockets.append(make_socket(address, reuse_port=True))
+                loop = new_event_loop(self.use_uvloop)
+                asyncio.set_event_loop(loop)
+                loop.run_until_complete(serve_with_signals(self.app, None, False, dict(self.options, sockets=sockets)))
+                code = 0
+            except BaseException:
+                log.exception("worker %d failed", os.getpid())
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        self.children[pid] = time.monotonic()
+
+    def _supervise(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                if self.stopping and time.monotonic() > self.stop_deadline:
+                    for child in list(self.children):
+                        try:
+                            os.kill(child, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                time.sleep(0.05)
+                continue
+            started = self.children.pop(pid, None)
+            if self.stopping or started is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            log.warning("worker %d exited with %d; starting a new one", pid, code)
+            if time.monotonic() - started < 1.0:
+                time.sleep(1.0)  # a crash loop: do not spin
+            if not self.stopping:
+                self._spawn()
