@@ -86,6 +86,22 @@ def _fasthttp_bare(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+#: A source tree of another revision of fasthttp (a ``git worktree`` with its kernels built in
+#: place). When set, the server ``fasthttp-baseline`` serves the same app from that tree, so a
+#: change's before/after figures come from one run, measured under the same conditions.
+BASELINE_ENV = "FASTHTTP_BASELINE_TREE"
+
+
+def _fasthttp_baseline(port: int) -> list[str]:
+    # -P: no current directory on sys.path, so PYTHONPATH's tree provides both fasthttp and the
+    # benchmark app (each revision serves its own copy of the app).
+    tree = os.path.abspath(os.environ[BASELINE_ENV])
+    return [
+        "env", f"PYTHONPATH={tree}", sys.executable, "-P", "-m", "fasthttp", f"{APPS}.fasthttp_app:app",
+        "--bind", f"{HOST}:{port}", "--workers", "1",
+    ]  # fmt: skip
+
+
 SERVERS: tuple[ServerSpec, ...] = (
     ServerSpec(
         "uvicorn-raw",
@@ -135,6 +151,17 @@ SERVERS: tuple[ServerSpec, ...] = (
         known_gaps={s: "the bare handler serves GET /plaintext, /json and /routeN/:id only" for s in ("post", "file")},
     ),
 )
+
+if os.environ.get(BASELINE_ENV):
+    SERVERS += (
+        ServerSpec(
+            "fasthttp-baseline",
+            f"fasthttp from {os.environ[BASELINE_ENV]} (another revision, for before/after figures)",
+            _fasthttp_baseline,
+            modules=("fasthttp",),
+            packages=("fasthttp", "uvloop"),
+        ),
+    )
 
 _BY_NAME = {s.name: s for s in SERVERS}
 
