@@ -1,26 +1,43 @@
 """The one switch between compiled kernels and their pure-Python twins.
 
 Only this module reads ``FASTHTTP_NO_EXTENSIONS`` (STYLE.md, habit 1). Every facade module
-(``fasthttp.parser``, ``fasthttp.headers``, ...) picks its implementation with the same idiom::
+(``fasthttp.parser``, ``fasthttp.headers``, ...) picks its implementation with the same idiom,
+behind a ``TYPE_CHECKING`` branch that shows type checkers the pure twin's names (STYLE.md,
+habit 12)::
 
-    from ._compat import NO_EXTENSIONS
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import parser as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import parser as _impl
+    from ._compat import NO_EXTENSIONS, register
+
+    __all__ = ("RequestParser", ...)
+
+    if TYPE_CHECKING:
+        from ._pure.parser import RequestParser, ...
     else:
-        from ._pure import parser as _impl
+        if not NO_EXTENSIONS:
+            try:
+                from ._speedups import parser as _impl
+            except ImportError:  # no compiled wheel for this platform
+                from ._pure import parser as _impl
+        else:
+            from ._pure import parser as _impl
+        register("parser", _impl)
+        RequestParser = _impl.RequestParser
+        ...
 
 and records which one it got with :func:`register`, so :func:`fasthttp.speedups_enabled` can tell
 the truth about every kernel, not only the first one imported.
+
+The facades import this module, never the reverse: importing ``fasthttp`` imports every facade
+(the package and the layers above use them all), so by the time anyone can ask
+:func:`kernel_implementations`, each facade has registered itself.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import types
 
-__all__ = ("NO_EXTENSIONS", "register", "kernel_implementations")
+__all__ = ("NO_EXTENSIONS", "KERNELS", "register", "kernel_implementations", "twins")
 
 
 def _flag(name: str) -> bool:
@@ -30,35 +47,35 @@ def _flag(name: str) -> bool:
 
 NO_EXTENSIONS: bool = _flag("FASTHTTP_NO_EXTENSIONS")
 
-_KERNELS: dict[str, str] = {}
+#: The byte-level kernels, each a facade ``fasthttp.<name>`` over ``_speedups.<name>`` and
+#: ``_pure.<name>`` (wheels/check.py reads this tuple without importing the tree).
+KERNELS = ("headers", "chunked", "parser", "ranges", "writer")
+
+_IN_USE: dict[str, str] = {}
 
 
-def register(kernel: str, module: object) -> None:
+def register(kernel: str, module: types.ModuleType) -> None:
     """Record which twin the facade for *kernel* is using ("c" or "py")."""
-    _KERNELS[kernel] = "c" if module.__name__.startswith("fasthttp._speedups.") else "py"
+    _IN_USE[kernel] = "c" if module.__name__.startswith("fasthttp._speedups.") else "py"
 
 
 def kernel_implementations() -> dict[str, str]:
-    """Map each kernel name to the twin in use, ``"c"`` or ``"py"``."""
-    # Import every facade so the answer covers all kernels even before first use.
-    from . import chunked, headers, parser, ranges, writer  # noqa: F401
+    """Map each kernel name to the twin in use, ``"c"`` or ``"py"``.
 
-    return dict(_KERNELS)
+    Complete once ``fasthttp`` is imported (see the module docstring); ``tests/test_compat.py``
+    checks that every name of :data:`KERNELS` is there in a fresh process.
+    """
+    return dict(_IN_USE)
 
 
-def twins(family: str):
+def twins(family: str) -> types.SimpleNamespace:
     """The kernel modules of one family, ``"_speedups"`` or ``"_pure"``, as a namespace.
 
     Used by the test and benchmark fixtures (``impl.parser``, ``impl.headers``, ...) and by the
     guard tests; importing a missing compiled family raises ImportError on purpose.
     """
-    import importlib
-    import types
-
     ns = types.SimpleNamespace(name="c" if family == "_speedups" else "py")
     for kernel in KERNELS:
         setattr(ns, kernel, importlib.import_module(f"fasthttp.{family}.{kernel}"))
     return ns
 
-
-KERNELS = ("headers", "chunked", "parser", "ranges", "writer")

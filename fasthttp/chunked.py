@@ -1,20 +1,43 @@
 """Chunked transfer coding (RFC 9112 §7.1): a bounded decoder and an encoder with trailers.
 
 Facade: the compiled twin (``fasthttp._speedups.chunked``) unless it is missing or
-``FASTHTTP_NO_EXTENSIONS`` is set, then the pure twin (``fasthttp._pure.chunked``).
+``FASTHTTP_NO_EXTENSIONS`` is set, then the pure twin (``fasthttp._pure.chunked``). Type checkers
+read the pure twin's names (the executable specification); ``tests/test_typing.py`` checks that
+the compiled twin's stub, ``_speedups/chunked.pyi``, declares the same API.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ._compat import NO_EXTENSIONS, register
 
-if not NO_EXTENSIONS:
-    try:
-        from ._speedups import chunked as _impl
-    except ImportError:  # no compiled wheel for this platform
-        from ._pure import chunked as _impl
+__all__ = (
+    "ChunkedDecoder",
+    "EndOfMessage",
+    "encode_chunk",
+    "encode_last_chunk",
+)
+
+if TYPE_CHECKING:
+    from ._pure.chunked import (
+        ChunkedDecoder,
+        EndOfMessage,
+        encode_chunk,
+        encode_last_chunk,
+    )
 else:
-    from ._pure import chunked as _impl
+    if not NO_EXTENSIONS:
+        try:
+            from ._speedups import chunked as _impl
+        except ImportError:  # no compiled wheel for this platform
+            from ._pure import chunked as _impl
+    else:
+        from ._pure import chunked as _impl
 
-register("chunked", _impl)
+    register("chunked", _impl)
 
-__all__ = _impl.__all__
-globals().update({n: getattr(_impl, n) for n in __all__})
+    ChunkedDecoder = _impl.ChunkedDecoder
+    EndOfMessage = _impl.EndOfMessage
+    encode_chunk = _impl.encode_chunk
+    encode_last_chunk = _impl.encode_last_chunk

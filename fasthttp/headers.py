@@ -1,20 +1,36 @@
 """The header index: case-insensitive, multi-valued look-ups over the received bytes.
 
 Facade: the compiled twin (``fasthttp._speedups.headers``) unless it is missing or
-``FASTHTTP_NO_EXTENSIONS`` is set, then the pure twin (``fasthttp._pure.headers``).
+``FASTHTTP_NO_EXTENSIONS`` is set, then the pure twin (``fasthttp._pure.headers``). Type checkers
+read the pure twin's names (the executable specification); ``tests/test_typing.py`` checks that
+the compiled twin's stub, ``_speedups/headers.pyi``, declares the same API.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ._compat import NO_EXTENSIONS, register
 
-if not NO_EXTENSIONS:
-    try:
-        from ._speedups import headers as _impl
-    except ImportError:  # no compiled wheel for this platform
-        from ._pure import headers as _impl
+__all__ = (
+    "Headers",
+    "WELL_KNOWN",
+    "parse_field_line",
+)
+
+if TYPE_CHECKING:
+    from ._pure.headers import WELL_KNOWN, Headers, parse_field_line
 else:
-    from ._pure import headers as _impl
+    if not NO_EXTENSIONS:
+        try:
+            from ._speedups import headers as _impl
+        except ImportError:  # no compiled wheel for this platform
+            from ._pure import headers as _impl
+    else:
+        from ._pure import headers as _impl
 
-register("headers", _impl)
+    register("headers", _impl)
 
-__all__ = _impl.__all__
-globals().update({n: getattr(_impl, n) for n in __all__})
+    Headers = _impl.Headers
+    WELL_KNOWN = _impl.WELL_KNOWN
+    parse_field_line = _impl.parse_field_line

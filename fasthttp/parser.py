@@ -1,20 +1,36 @@
 """The incremental, strict HTTP/1.1 request parser (RFC 9112).
 
 Facade: the compiled twin (``fasthttp._speedups.parser``) unless it is missing or
-``FASTHTTP_NO_EXTENSIONS`` is set, then the pure twin (``fasthttp._pure.parser``).
+``FASTHTTP_NO_EXTENSIONS`` is set, then the pure twin (``fasthttp._pure.parser``). Type checkers
+read the pure twin's names (the executable specification); ``tests/test_typing.py`` checks that
+the compiled twin's stub, ``_speedups/parser.pyi``, declares the same API.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ._compat import NO_EXTENSIONS, register
 
-if not NO_EXTENSIONS:
-    try:
-        from ._speedups import parser as _impl
-    except ImportError:  # no compiled wheel for this platform
-        from ._pure import parser as _impl
+__all__ = (
+    "RequestParser",
+    "RequestHead",
+    "EndOfMessage",
+)
+
+if TYPE_CHECKING:
+    from ._pure.parser import EndOfMessage, RequestHead, RequestParser
 else:
-    from ._pure import parser as _impl
+    if not NO_EXTENSIONS:
+        try:
+            from ._speedups import parser as _impl
+        except ImportError:  # no compiled wheel for this platform
+            from ._pure import parser as _impl
+    else:
+        from ._pure import parser as _impl
 
-register("parser", _impl)
+    register("parser", _impl)
 
-__all__ = _impl.__all__
-globals().update({n: getattr(_impl, n) for n in __all__})
+    RequestParser = _impl.RequestParser
+    RequestHead = _impl.RequestHead
+    EndOfMessage = _impl.EndOfMessage

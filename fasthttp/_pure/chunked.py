@@ -20,8 +20,21 @@ with optional trailer fields (validated by the writer, RFC 9110 §6.5).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .._grammar import TCHAR  # RFC 9110 §5.6.2
 from ..errors import BadRequest, ContentTooLarge, HeaderFieldsTooLarge
-from .headers import TCHAR, Headers, parse_field_line
+from .headers import Headers, parse_field_line
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from .writer import _Fields
+
+    class _EventSink(Protocol):
+        """Where :meth:`ChunkedDecoder._decode` appends: its own list, or the parser's."""
+
+        def append(self, event: bytes | EndOfMessage, /) -> None: ...
 
 __all__ = ("ChunkedDecoder", "EndOfMessage", "encode_chunk", "encode_last_chunk")
 
@@ -32,7 +45,7 @@ _WS = (0x20, 0x09)
 _QDTEXT = frozenset({0x09, 0x20, 0x21} | set(range(0x23, 0x5C)) | set(range(0x5D, 0x7F)) | set(range(0x80, 0x100)))
 # quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
 _QPAIR = frozenset({0x09, 0x20} | set(range(0x21, 0x7F)) | set(range(0x80, 0x100)))
-MAX_SIZE_DIGITS = 16  # 2**64 - 1 at most; ContentTooLarge comes first under any sane body limit
+_MAX_SIZE_DIGITS = 16  # 2**64 - 1 at most; ContentTooLarge comes first under any sane body limit
 
 
 class EndOfMessage:
@@ -40,13 +53,15 @@ class EndOfMessage:
 
     __slots__ = ("trailers",)
 
+    trailers: Headers | None
+
     def __init__(self, trailers: Headers | None = None) -> None:
         self.trailers = trailers
 
     def __eq__(self, other: object) -> bool:
         if type(other).__name__ != "EndOfMessage":
             return NotImplemented
-        return self.trailers == other.trailers  # type: ignore[attr-defined]
+        return self.trailers == other.trailers  # type: ignore[attr-defined, no-any-return]
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -122,6 +137,13 @@ class ChunkedDecoder:
         "unused",
     )
 
+    max_chunk_line: int
+    max_trailer_size: int
+    max_trailer_count: int
+    max_body_size: int | None
+    #: Bytes received after the end of the body (the next pipelined message).
+    unused: bytes
+
     def __init__(
         self,
         *,
@@ -140,14 +162,13 @@ class ChunkedDecoder:
         self._trailers: list[tuple[bytes, bytes]] = []
         self._trailer_bytes = 0
         self._buf = bytearray()
-        #: Bytes received after the end of the body (the next pipelined message).
         self.unused = b""
 
     @property
     def done(self) -> bool:
         return self._state == _DONE
 
-    def feed(self, data: bytes) -> list:
+    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes | EndOfMessage]:
         """Decode *data*; return body ``bytes`` and, at the end, an :class:`EndOfMessage`.
 
         Raises :class:`~fasthttp.errors.HttpProtocolError` subclasses on malformed input.
@@ -157,7 +178,7 @@ class ChunkedDecoder:
             self.unused += bytes(data)
             return []
         self._buf += data
-        events: list = []
+        events: list[bytes | EndOfMessage] = []
         pos = self._decode(self._buf, 0, len(self._buf), events)
         if self._state == _DONE:
             self.unused = bytes(self._buf[pos:])
@@ -166,7 +187,7 @@ class ChunkedDecoder:
             del self._buf[:pos]
         return events
 
-    def _decode(self, buf, pos: int, end: int, events: list) -> int:
+    def _decode(self, buf: bytearray, pos: int, end: int, events: _EventSink) -> int:
         """Consume ``buf[pos:end]`` as far as possible; append events; return the new position.
 
         Stops early, leaving a partial line unconsumed, when it needs more bytes.
@@ -221,7 +242,7 @@ class ChunkedDecoder:
             i += 1
         if i == 0:
             raise BadRequest("invalid chunk size")
-        if i > MAX_SIZE_DIGITS:
+        if i > _MAX_SIZE_DIGITS:
             raise BadRequest("chunk size too large")
         size = int(line[:i], 16)
         if i < n:
@@ -231,7 +252,7 @@ class ChunkedDecoder:
             raise ContentTooLarge("chunked body exceeds the limit")
         self._remaining = size
 
-    def _trailer(self, buf, pos: int, end: int, events: list) -> int:
+    def _trailer(self, buf: bytearray, pos: int, end: int, events: _EventSink) -> int:
         # trailer-section = *( field-line CRLF ) CRLF  (RFC 9112 §7.1.2)
         while True:
             lf = buf.find(b"\n", pos, end)
@@ -260,7 +281,7 @@ class ChunkedDecoder:
             pos = lf + 1
 
 
-def encode_chunk(data: bytes) -> bytes:
+def encode_chunk(data: bytes | bytearray | memoryview) -> bytes:
     """One chunk: hex size, CRLF, data, CRLF. Empty data gives b"" (a 0 chunk ends the body)."""
     n = len(data)
     if n == 0:
@@ -268,7 +289,7 @@ def encode_chunk(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (n, bytes(data))
 
 
-def encode_last_chunk(trailers=None) -> bytes:
+def encode_last_chunk(trailers: _Fields | None = None) -> bytes:
     """The last chunk and the trailer section (RFC 9112 §7.1.2), fields validated by the writer."""
     if not trailers:
         return b"0\r\n\r\n"

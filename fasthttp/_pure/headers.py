@@ -13,9 +13,19 @@ same bytes (tests/test_parity.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
-from .._grammar import TCHAR  # RFC 9110 §5.6.2; re-exported for the parser and chunked twins
+from .._grammar import TCHAR  # RFC 9110 §5.6.2
 from ..errors import BadRequest
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    # What Headers() takes: (name, value) pairs or a mapping; names and values str or bytes.
+    # (A Mapping's key type is invariant: a dict[str, str] is a Mapping[str, ...] only.)
+    _Fields: TypeAlias = (
+        "Iterable[tuple[str | bytes, str | bytes]] | Mapping[str, str | bytes] | Mapping[bytes, str | bytes]"
+    )
 
 __all__ = ("Headers", "WELL_KNOWN", "parse_field_line")
 
@@ -112,7 +122,7 @@ class Headers:
 
     __slots__ = ("_keys", "_fields")
 
-    def __init__(self, fields: Iterable[tuple[str | bytes, str | bytes]] | Mapping = ()) -> None:
+    def __init__(self, fields: _Fields = ()) -> None:
         if isinstance(fields, Mapping):
             fields = fields.items()
         raw = []
@@ -189,7 +199,7 @@ class Headers:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Headers) or type(other).__name__ == "Headers":
-            return self.items() == other.items()  # type: ignore[union-attr]
+            return self.items() == other.items()  # type: ignore[attr-defined, no-any-return]
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

@@ -37,6 +37,8 @@ requests still get their responses); the parser then stays failed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import (
     BadRequest,
     ContentTooLarge,
@@ -46,8 +48,15 @@ from ..errors import (
     TransferCodingNotImplemented,
     UriTooLong,
 )
+from .._grammar import TCHAR  # RFC 9110 §5.6.2
 from .chunked import ChunkedDecoder, EndOfMessage
-from .headers import TCHAR, Headers, parse_field_line
+from .headers import Headers, parse_field_line
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    #: What :meth:`RequestParser.feed` returns, in order, for each request.
+    Event: TypeAlias = "RequestHead | bytes | EndOfMessage"
 
 __all__ = ("RequestParser", "RequestHead", "EndOfMessage")
 
@@ -91,6 +100,18 @@ class RequestHead:
         "_path_end",
         "_path_start",
     )
+
+    method: str
+    target: bytes
+    version: str
+    headers: Headers
+    keep_alive: bool
+    content_length: int | None
+    chunked: bool
+    expect_continue: bool
+    upgrade: bool
+    _path_end: int
+    _path_start: int
 
     @property
     def path(self) -> str:
@@ -169,6 +190,13 @@ def _tokens(values: list[bytes]) -> list[bytes]:
 class RequestParser:
     """Incremental, strict HTTP/1.1 request parser. See the module docstring."""
 
+    max_request_line: int
+    max_header_size: int
+    max_header_count: int
+    max_body_size: int | None
+    max_chunk_line: int
+    max_trailer_size: int
+
     def __init__(
         self,
         *,
@@ -219,7 +247,7 @@ class RequestParser:
         idle connection from one whose next request is arriving (408, RFC 9110 §15.5.9)."""
         return len(self._buf)
 
-    def feed(self, data: bytes) -> list:
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Event]:
         state = self._state
         if state == _FAILED:
             err = self._error
@@ -232,7 +260,7 @@ class RequestParser:
             return []
         return self._run()
 
-    def resume(self) -> list:
+    def resume(self) -> list[Event]:
         """Continue parsing HTTP after a declined upgrade; return the events already buffered."""
         if self._state != _PAUSED:
             return []
@@ -248,8 +276,8 @@ class RequestParser:
 
     # -- the state machine ---------------------------------------------------------------------
 
-    def _run(self) -> list:
-        events: list = []
+    def _run(self) -> list[Event]:
+        events: list[Event] = []
         buf = self._buf
         pos = 0
         try:
@@ -303,7 +331,7 @@ class RequestParser:
         else:
             self._state = _HEAD
 
-    def _parse_head(self, buf: bytearray, pos: int, events: list) -> int:
+    def _parse_head(self, buf: bytearray, pos: int, events: list[Event]) -> int:
         """Process complete lines from ``_line_start``; return the consumed position."""
         end = len(buf)
         start = max(self._line_start, pos)
@@ -420,7 +448,7 @@ class RequestParser:
         head._path_start = start
         head._path_end = q if q >= 0 else len(target)
 
-    def _end_of_head(self, events: list) -> None:
+    def _end_of_head(self, events: list[Event]) -> None:
         head = self._head
         http11 = head.version == "1.1"  # type: ignore[union-attr]
         raw = self._fields
@@ -496,7 +524,7 @@ class RequestParser:
         head.upgrade = head.method == "CONNECT" or (  # type: ignore[union-attr]
             http11 and b"upgrade" in connection and "upgrade" in headers
         )
-        events.append(head)
+        events.append(head)  # type: ignore[arg-type]
         self._current = head
         if chunked:
             self._chunked = ChunkedDecoder(

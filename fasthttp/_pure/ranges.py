@@ -16,6 +16,7 @@ multipart framing helpers are written identically in both twins.
 from __future__ import annotations
 
 import secrets
+from typing import Final
 
 from .._grammar import TCHARS
 from ..errors import InvalidResponseHeader, RangeNotSatisfiable
@@ -30,10 +31,10 @@ __all__ = (
 )
 
 #: Largest representation length accepted: lengths are file offsets (a C ``int64_t``/``off_t``).
-MAX_LENGTH = 2**63 - 1
+MAX_LENGTH: Final[int] = 2**63 - 1
 #: APPSEC: first-pos, last-pos and suffix-length longer than this are refused (header ignored),
 #: so every number fits an int64 and no header can make us build a huge integer.
-MAX_DIGITS = 18
+MAX_DIGITS: Final[int] = 18
 
 _OWS = b" \t"  # RFC 9110 §5.6.3: OWS = *( SP / HTAB )
 _DIGITS = frozenset(b"0123456789")
@@ -139,7 +140,8 @@ def parse_range(
         if first is None:
             if last == 0 or length == 0:
                 continue
-            spans.append((max(length - last, 0), length - 1))
+            # (None, suffix-length): a suffix-range always carries its length
+            spans.append((max(length - last, 0), length - 1))  # type: ignore[operator]
         elif first < length:
             spans.append((first, length - 1 if last is None or last >= length else last))
     if not spans:
@@ -162,7 +164,7 @@ def parse_range(
     return merged
 
 
-def _check_span(first: object, last: object, length: object) -> None:
+def _check_span(first: int, last: int, length: int) -> None:
     # Shared by content_range and multipart_byteranges, mirrored by the compiled twin.
     _check_length(first, "first")
     _check_length(last, "last")
@@ -227,7 +229,7 @@ def multipart_byteranges(
         _check_field_value(content_type)
         ctype = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n"
     delimiter = b"--" + boundary.encode("ascii") + b"\r\n"
-    heads = []
+    heads: list[bytes] = []
     for first, last in ranges:
         _check_span(first, last, length)
         heads.append(

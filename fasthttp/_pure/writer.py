@@ -20,16 +20,27 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from .._grammar import DAYS, MONTHS, REASONS, TOKEN_BYTES
 from ..errors import InvalidResponseHeader
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    _Text: TypeAlias = "bytes | str"
+    # Header fields: (name, value) pairs or a mapping; a value may be an int. (A Mapping's key
+    # type is invariant: a dict[str, str] is a Mapping[str, ...] only.)
+    _Fields: TypeAlias = (
+        "Iterable[tuple[_Text, _Text | int]] | Mapping[str, _Text | int] | Mapping[bytes, _Text | int]"
+    )
 
 __all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response")
 
 #: The clock behind ``http_date``. NOTE: a seam for tests, which patch ``writer._clock`` of
 #: either twin to move time; both twins call it by its module-global name on every use.
-_clock = time.time
+_clock: Callable[[], float] = time.time
 
 # RFC 9110 §5.5: a field value is VCHAR, obs-text, SP and HTAB; anything else (CR, LF, NUL and
 # the other CTLs, DEL) is refused.
@@ -137,7 +148,7 @@ def _field_value(value: object, what: str = "value") -> bytes:
     return raw
 
 
-def write_fields(fields: Iterable[tuple[object, object]] | Mapping[object, object]) -> bytes:
+def write_fields(fields: _Fields) -> bytes:
     """``name: value\\r\\n`` for each ``(name, value)`` pair, in order, validated.
 
     *fields* is an iterable of pairs or a Mapping (its ``items()``). Names are tokens, values
@@ -176,7 +187,7 @@ def _no_content_length(code: int) -> bool:
 
 def write_head(
     status: int,
-    fields: Iterable[tuple[object, object]] | Mapping[object, object] = (),
+    fields: _Fields = (),
     *,
     content_length: int | None = None,
     chunked: bool = False,
@@ -225,7 +236,7 @@ def write_head(
 
 def write_response(
     status: int,
-    fields: Iterable[tuple[object, object]] | Mapping[object, object],
+    fields: _Fields,
     body: bytes | bytearray | memoryview,
     *,
     keep_alive: bool = True,

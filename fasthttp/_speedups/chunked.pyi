@@ -1,8 +1,7 @@
 """Types and docs for the compiled chunked codec; the behaviour is ``fasthttp/_pure/chunked.py``."""
 
-from collections.abc import Iterable, Mapping
-
 from .headers import Headers
+from .writer import _Fields
 
 __all__ = ("ChunkedDecoder", "EndOfMessage", "encode_chunk", "encode_last_chunk")
 
@@ -33,6 +32,4 @@ class ChunkedDecoder:
     def feed(self, data: bytes | bytearray | memoryview) -> list[bytes | EndOfMessage]: ...
 
 def encode_chunk(data: bytes | bytearray | memoryview) -> bytes: ...
-def encode_last_chunk(
-    trailers: Iterable[tuple[str | bytes, str | bytes | int]] | Mapping[str | bytes, str | bytes | int] | None = None,
-) -> bytes: ...
+def encode_last_chunk(trailers: _Fields | None = None) -> bytes: ...

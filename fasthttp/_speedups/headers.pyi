@@ -1,10 +1,15 @@
 """Types and docs for the compiled header index; the behaviour is ``fasthttp/_pure/headers.py``."""
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import TypeAlias
 
 __all__ = ("Headers", "WELL_KNOWN", "parse_field_line")
 
 WELL_KNOWN: tuple[str, ...]
+
+_Fields: TypeAlias = (
+    Iterable[tuple[str | bytes, str | bytes]] | Mapping[str, str | bytes] | Mapping[bytes, str | bytes]
+)
 
 def parse_field_line(line: bytes) -> tuple[bytes, bytes]:
     """Validate one field line (without its CRLF); return ``(name, value)`` (RFC 9112 §5)."""
@@ -12,9 +17,7 @@ def parse_field_line(line: bytes) -> tuple[bytes, bytes]:
 class Headers:
     """A read-only, case-insensitive, multi-valued view of a header or trailer section."""
 
-    def __init__(
-        self, fields: Iterable[tuple[str | bytes, str | bytes]] | Mapping[str | bytes, str | bytes] = ()
-    ) -> None: ...
+    def __init__(self, fields: _Fields = ()) -> None: ...
     def get(self, name: str | bytes, default: str | None = None) -> str | None: ...
     def get_bytes(self, name: str | bytes, default: bytes | None = None) -> bytes | None: ...
     def getall(self, name: str | bytes) -> list[str]: ...

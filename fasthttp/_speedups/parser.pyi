@@ -1,5 +1,7 @@
 """Types and docs for the compiled request parser; the behaviour is ``fasthttp/_pure/parser.py``."""
 
+from typing import TypeAlias
+
 from .chunked import EndOfMessage
 from .headers import Headers
 
@@ -24,7 +26,8 @@ class RequestHead:
     @property
     def has_body(self) -> bool: ...
 
-Event = RequestHead | bytes | EndOfMessage
+#: What :meth:`RequestParser.feed` returns, in order, for each request.
+Event: TypeAlias = RequestHead | bytes | EndOfMessage
 
 class RequestParser:
     """Incremental, strict HTTP/1.1 request parser (RFC 9112)."""

@@ -6,7 +6,9 @@ from typing import TypeAlias
 __all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response")
 
 _Text: TypeAlias = bytes | str
-_Fields: TypeAlias = Iterable[tuple[_Text, _Text | int]] | Mapping[_Text, _Text | int]
+_Fields: TypeAlias = (
+    Iterable[tuple[_Text, _Text | int]] | Mapping[str, _Text | int] | Mapping[bytes, _Text | int]
+)
 
 #: The clock behind ``http_date`` (a test seam; ``time.time`` in production).
 _clock: Callable[[], float]
