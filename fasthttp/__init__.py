@@ -14,8 +14,8 @@ from .forms import FormData, FormLimits, UploadFile
 from .requests import Request
 from .validation import UnprocessableContent, ValidationError
 from .resources import Resource
+from .files import FileResponse
 from .responses import (
-    FileResponse,
     HTMLResponse,
     JSONResponse,
     MultipartStreamResponse,

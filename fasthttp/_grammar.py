@@ -15,6 +15,7 @@ import re
 __all__ = (
     "TCHARS",
     "TCHAR",
+    "TOKEN_PATTERN",
     "TOKEN",
     "TOKEN_BYTES",
     "DAYS",
@@ -28,9 +29,11 @@ __all__ = (
 TCHARS: str = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 #: The tchar set as byte values, for scanning ``bytes``.
 TCHAR: frozenset[int] = frozenset(TCHARS.encode("ascii"))
+#: token = 1*tchar as regular-expression source, for patterns that embed a token.
+TOKEN_PATTERN: str = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 #: token = 1*tchar, as a regular expression over ``str`` and over ``bytes``.
-TOKEN: re.Pattern[str] = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-TOKEN_BYTES: re.Pattern[bytes] = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+TOKEN: re.Pattern[str] = re.compile(TOKEN_PATTERN)
+TOKEN_BYTES: re.Pattern[bytes] = re.compile(TOKEN_PATTERN.encode("ascii"))
 
 # RFC 9110 §5.6.7: the day and month names of IMF-fixdate (and of the obsolete forms). NOTE:
 # fixed English names, never strftime("%a"/"%b"), which follow the process locale.

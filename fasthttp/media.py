@@ -19,6 +19,10 @@ Matching (:func:`matches`) takes the patterns a route or a body decoder accepts:
 ``type/*``, an exact ``type/subtype``, or a structured-syntax suffix ``type/*+suffix``
 (``application/*+json`` matches ``application/ld+json``, RFC 6838 §4.2.8).
 
+The RFC 8187 ``ext-value`` grammar (``filename*=UTF-8''%e2%82%ac.txt``) lives here too
+(:data:`EXT_VALUE` to read one, :data:`ATTR_CHAR_SAFE` to write one), for the
+``Content-Disposition`` fields that multipart parts carry and file downloads send.
+
 PERF: a bare type (no ``;``, the common ``application/json``) is validated by one regular
 expression match; the parameter scanner runs only when there are parameters.
 """
@@ -27,6 +31,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
+from ._grammar import TOKEN_PATTERN
 
 __all__ = (
     "parse_media_type",
@@ -39,6 +45,8 @@ __all__ = (
     "FORM_TYPES",
     "URLENCODED",
     "MULTIPART_FORM",
+    "EXT_VALUE",
+    "ATTR_CHAR_SAFE",
 )
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -51,9 +59,7 @@ XML_TYPES: tuple[str, ...] = ("application/xml", "text/xml", "application/*+xml"
 #: What :meth:`Request.form` accepts (WHATWG URL §5, RFC 7578).
 FORM_TYPES: tuple[str, ...] = (URLENCODED, MULTIPART_FORM)
 
-# RFC 9110 §5.6.2: token = 1*tchar
-_TCHAR = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
-_TOKEN = _TCHAR + "+"
+_TOKEN = TOKEN_PATTERN  # RFC 9110 §5.6.2: token = 1*tchar
 _OWS = r"[ \t]*"
 # RFC 9110 §5.6.4: qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text;
 # quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
@@ -68,6 +74,17 @@ _QUOTED_PAIR = re.compile(r"\\(.)", re.S)
 # legacy encoders) or percent-encodes '"', CR and LF (WHATWG HTML, "multipart/form-data encoding
 # algorithm"). A receiver unescaping every "\x" would mangle "C:\dir\file" into "C:dirfile".
 _FORM_PAIR = re.compile(r'\\(["\\])')
+
+#: RFC 8187 §3.2.1: the characters of attr-char besides ALPHA and DIGIT; a value-chars writer
+#: percent-encodes everything else (``urllib.parse.quote(text, safe=ATTR_CHAR_SAFE)``).
+ATTR_CHAR_SAFE = "!#$&+-.^_`|~"
+#: RFC 8187 §3.2.1: ext-value = charset "'" [ language ] "'" value-chars; the groups are the
+#: charset (mime-charset), the language and the still percent-encoded value-chars.
+EXT_VALUE: re.Pattern[str] = re.compile(
+    r"([!#$%&+\-^_`{}~0-9A-Za-z]+)'([0-9A-Za-z\-]*)'((?:%[0-9A-Fa-f]{2}|["
+    + re.escape(ATTR_CHAR_SAFE)
+    + r"0-9A-Za-z])*)"
+)
 
 
 def _unquote(value: str, form: bool) -> str:

@@ -26,18 +26,28 @@ header; a header with no valid element at all counts as absent. Lists may come f
 header lines (RFC 9110 §5.3: they are joined with commas). PERF: parsed headers and offers are
 cached (``functools.lru_cache``), since clients repeat the same few ``Accept`` strings.
 
-The helpers at the end build responses (``choose_media_type``, :func:`negotiated`) and add
-``Vary`` (RFC 9110 §12.5.5), so a cache never serves one representation for another.
+:func:`choose_media_type` at the end turns "nothing acceptable" into a 406 that carries ``Vary``
+(RFC 9110 §12.5.5), so a cache never serves one representation for another. Building the
+chosen representation is the response types' business (``fasthttp.responses.negotiated``):
+this module reads headers and returns names, and imports nothing above the grammar and errors.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Union
+
+from ._grammar import TOKEN
+from .errors import HttpError
+
+if TYPE_CHECKING:
+    from .headers import Headers
 
 __all__ = (
     "MediaRange",
+    "HasHeaders",
+    "HeaderSource",
     "parse_accept",
     "parse_quality_list",
     "negotiate",
@@ -45,17 +55,30 @@ __all__ = (
     "negotiate_encoding",
     "quality",
     "header_value",
+    "parse_offer",
     "choose_media_type",
-    "negotiated",
 )
 
-# RFC 9110 §5.6.2: tchar.
-_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+class HasHeaders(Protocol):
+    """Anything with a ``headers`` view (a request): where the ``Accept*`` fields are read."""
+
+    @property
+    def headers(self) -> Headers: ...
+
+
+#: Where a negotiation reads its header: the field value (``str``/``bytes``), a request, a
+#: headers view, a mapping of field names to values, or ``None`` (the field is absent).
+HeaderSource = Union[str, bytes, bytearray, "HasHeaders", "Headers", Mapping[Any, Any], None]
+
 _OWS = " \t"
+_token = TOKEN.fullmatch
 
 
 def _is_token(s: str) -> bool:
-    return bool(s) and all(c in _TCHARS for c in s)
+    # RFC 9110 §5.6.2: token = 1*tchar.
+    return _token(s) is not None
 
 
 def _split_unquoted(value: str, sep: str) -> tuple[list[str], bool]:
@@ -228,7 +251,13 @@ def parse_accept(value: str) -> tuple[MediaRange, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def _parse_offer(media_type: str) -> tuple[str, str, dict[str, str]]:
+def parse_offer(media_type: str) -> tuple[str, str, dict[str, str]]:
+    """An offered media type as ``(type, subtype, params)``, type and names lower-cased:
+    ``"text/html; charset=UTF-8"`` -> ``("text", "html", {"charset": "UTF-8"})``.
+
+    ``ValueError`` unless it is a concrete ``type/subtype`` (no ``*``) with valid parameters.
+    The result is cached and shared: do not mutate *params*.
+    """
     parsed = _media_type(media_type)
     if parsed is None or "*" in (parsed[0], parsed[1]):
         raise ValueError(f"an offered media type is type/subtype, not {media_type!r}")
@@ -243,7 +272,7 @@ def _parse_offer(media_type: str) -> tuple[str, str, dict[str, str]]:
     return type_, subtype, params
 
 
-def header_value(source: Any, name: str = "accept") -> str | None:
+def header_value(source: HeaderSource, name: str = "accept") -> str | None:
     """The (comma-joined) value of header *name* from *source*: a request (anything with
     ``headers``), a headers view (with ``getall``), a ``str``/``bytes`` value, or ``None``."""
     if source is None or isinstance(source, str):
@@ -275,7 +304,7 @@ def quality(accept: str | None, media_type: str) -> float:
     ranges = parse_accept(accept) if accept is not None else ()
     if not ranges:
         return 1.0
-    return _media_quality(ranges, _parse_offer(media_type))
+    return _media_quality(ranges, parse_offer(media_type))
 
 
 def _media_quality(ranges: tuple[MediaRange, ...], offer: tuple[str, str, dict[str, str]]) -> float:
@@ -290,7 +319,7 @@ def _media_quality(ranges: tuple[MediaRange, ...], offer: tuple[str, str, dict[s
     return q
 
 
-def negotiate(accept: Any, offered: Sequence[str]) -> str | None:
+def negotiate(accept: HeaderSource, offered: Sequence[str]) -> str | None:
     """The best of the *offered* media types for the ``Accept`` value *accept* (RFC 9110 §12.5.1).
 
     *accept* is the field value (``str``/``bytes``), a request, or ``None`` (no header: the
@@ -307,7 +336,7 @@ def negotiate(accept: Any, offered: Sequence[str]) -> str | None:
         return offered[0]
     best, best_q = None, 0.0
     for media_type in offered:
-        q = _media_quality(ranges, _parse_offer(media_type))
+        q = _media_quality(ranges, parse_offer(media_type))
         if q > best_q:
             best, best_q = media_type, q
     return best
@@ -356,7 +385,7 @@ def _language_range_ok(tag: str) -> bool:
     return all(1 <= len(s) <= 8 and s.isascii() and s.isalnum() for s in subtags)
 
 
-def negotiate_language(accept_language: Any, offered: Sequence[str]) -> str | None:
+def negotiate_language(accept_language: HeaderSource, offered: Sequence[str]) -> str | None:
     """The best of the *offered* language tags for an ``Accept-Language`` value (RFC 9110
     §12.5.4), by RFC 4647 §3.3.1 basic filtering: ``en`` accepts ``en`` and ``en-GB``. ``None``
     (no header) gives the first offered tag; no acceptable tag gives ``None``."""
@@ -390,7 +419,7 @@ _CODING_ALIASES = {"x-gzip": "gzip", "x-compress": "compress"}
 _IMPLICIT_IDENTITY = 0.0001
 
 
-def negotiate_encoding(accept_encoding: Any, offered: Sequence[str]) -> str | None:
+def negotiate_encoding(accept_encoding: HeaderSource, offered: Sequence[str]) -> str | None:
     """The best of the *offered* content codings (``"br"``, ``"gzip"``, ``"identity"``, ...) for
     an ``Accept-Encoding`` value (RFC 9110 §12.5.3).
 
@@ -432,56 +461,14 @@ def negotiate_encoding(accept_encoding: Any, offered: Sequence[str]) -> str | No
 # -- helpers that answer ----------------------------------------------------------------------------
 
 
-def choose_media_type(request: Any, offered: Sequence[str]) -> str:
+def choose_media_type(request: HeaderSource, offered: Sequence[str]) -> str:
     """The media type to produce for *request* (or an ``Accept`` value), or raise
     ``HttpError(406)`` whose detail lists *offered* and which carries ``Vary: Accept``."""
     chosen = negotiate(request, offered)
     if chosen is None:
-        from .errors import HttpError
-
         raise HttpError(
             406,
             "Not Acceptable; available media types: " + ", ".join(offered),
             headers=[("Vary", "Accept")],
         )
     return chosen
-
-
-def _is_json(media_type: str) -> bool:
-    t, s, _ = _parse_offer(media_type)
-    return t == "application" and (s == "json" or s.endswith("+json"))
-
-
-def negotiated(
-    request: Any,
-    representations: Mapping[str, Any],
-    status: int = 200,
-    headers: Mapping | Iterable[tuple[Any, Any]] | None = None,
-) -> Any:
-    """A response in the representation *request* prefers, with ``Vary: Accept``.
-
-    *representations* maps media types (in the server's order of preference) to a body: ``str``
-    or ``bytes``, a zero-argument callable returning one (called only for the chosen type), or,
-    for ``application/json`` and ``*/*+json``, any JSON-serialisable value. No acceptable type:
-    ``HttpError(406)`` (see :func:`choose_media_type`).
-    """
-    from .responses import Response, json_dumps
-
-    offered = list(representations)
-    chosen = choose_media_type(request, offered)
-    body = representations[chosen]
-    if callable(body):
-        body = body()
-    if not isinstance(body, (str, bytes, bytearray, memoryview)):
-        if not _is_json(chosen):
-            raise TypeError(f"the {chosen} representation must be str or bytes, not {type(body).__name__}")
-        body = json_dumps(body)
-    content_type = chosen
-    t, _, params = _parse_offer(chosen)
-    if isinstance(body, str):
-        if t == "text" and "charset" not in params:
-            content_type = chosen + "; charset=utf-8"
-        body = body.encode()
-    response = Response(body, status, headers, content_type)
-    response.add_vary("Accept")
-    return response

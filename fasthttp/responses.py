@@ -9,11 +9,9 @@ recognises four shapes and writes each its own way:
 - :class:`StreamingResponse` (and :class:`MultipartStreamResponse`, ``multipart/x-mixed-replace``
   for MJPEG-style streams): a body produced by an (async) iterator, sent with chunked coding
   (RFC 9112 §7.1), optionally followed by trailer fields (RFC 9110 §6.5);
-- :class:`FileResponse`: a file sent with ``sendfile`` on plain TCP (zero copy), read in chunks
-  under TLS. The engine calls :meth:`FileResponse.plan` with the request and the ``fstat`` of the
-  opened file; the plan adds the validators (``Last-Modified``, ``ETag``), evaluates the
-  conditional request (RFC 9110 §13.2.2: 304, 412) and the ``Range`` (RFC 9110 §14: 206 with one
-  range or ``multipart/byteranges``, 416) through the ranges kernel, and returns what to write;
+- :class:`~fasthttp.files.FileResponse` (``fasthttp.files``): a file sent with ``sendfile`` on
+  plain TCP (zero copy), read in chunks under TLS, with its validators, conditional requests
+  and ranges;
 - :class:`Upgrade`: hands the connection to another protocol (websocket, CONNECT tunnels).
 
 Handlers may also return a ``str`` (``text/plain; charset=utf-8``), ``bytes``
@@ -21,9 +19,12 @@ Handlers may also return a ``str`` (``text/plain; charset=utf-8``), ``bytes``
 installed), or ``None`` (``204 No Content``: the handler produced nothing, RFC 9110 §15.3.5).
 :func:`to_response` does that conversion; the protocol inlines the ``str`` case.
 
-Every response type has :meth:`~_FieldMethods.set_cookie`, ``delete_cookie`` and ``add_vary``.
-Errors are exceptions (:class:`HttpError`); :func:`render_error` gives an error the body the
-client's ``Accept`` prefers: JSON, a small HTML page, or text (the default).
+Every response type has :meth:`~FieldMethods.set_cookie`, ``delete_cookie`` (the
+``Set-Cookie`` rules are ``fasthttp.cookies``') and ``add_vary``. Errors are exceptions
+(:class:`~fasthttp.errors.HttpError`); :func:`render_error` gives an error the body the
+client's ``Accept`` prefers: JSON, a small HTML page, or text (the default), and
+:func:`negotiated` builds the representation a client prefers (the choice is
+``fasthttp.negotiation``'s).
 
 PERF: the header fields of a :class:`Response` are built once, in the constructor, as the list
 of ``(name, value)`` pairs the writer takes, so writing it costs no Python-level work per field.
@@ -37,16 +38,12 @@ wire (CR/LF would split the response, RFC 9110 §5.5); the writer kernel checks 
 
 from __future__ import annotations
 
-import calendar
 import datetime as _dt
 import html as _html
 import json as _json
-import mimetypes
-import os
 import re
-import time
-from collections.abc import AsyncIterable, Iterable, Mapping
-from typing import Any, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from typing import Any, Union
 from urllib.parse import quote as _quote
 
 try:  # PERF: orjson serialises several times faster than json; optional.
@@ -54,15 +51,12 @@ try:  # PERF: orjson serialises several times faster than json; optional.
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
-from .errors import HttpError, RangeNotSatisfiable
-from .ranges import (
-    byteranges_content_type,
-    content_range,
-    make_boundary,
-    multipart_byteranges,
-    parse_range,
-    unsatisfied_range,
-)
+from ._grammar import TOKEN
+from .cookies import format_delete_cookie, format_set_cookie
+from .errors import HttpError
+from .media import JSON_TYPES, first_match
+from .negotiation import HeaderSource, choose_media_type, negotiate, parse_offer
+from .ranges import make_boundary
 from .writer import status_line as _status_line
 from .writer import write_fields as _write_fields
 
@@ -74,38 +68,53 @@ __all__ = (
     "RedirectResponse",
     "StreamingResponse",
     "MultipartStreamResponse",
-    "FileResponse",
     "Upgrade",
+    "FieldMethods",
     "to_response",
+    "negotiated",
     "error_response",
     "render_error",
     "render_http_error",
     "reason",
     "json_dumps",
     "json_loads",
-    "format_http_date",
-    "parse_http_date",
-    "check_preconditions",
-    "content_disposition",
     "security_headers",
+    "field_list",
+    "has_field",
+    "get_field",
+    "lower_name",
+    "field_text",
+    "Fields",
+    "HeadersLike",
+    "AnyResponse",
+    "CONTENT_TYPE",
     "TEXT_TYPE",
     "HTML_TYPE",
     "JSON_TYPE",
     "OCTET_TYPE",
+    "TEXT_FIELDS",
+    "JSON_FIELDS",
+    "OCTET_FIELDS",
 )
 
+CONTENT_TYPE = b"Content-Type"
 TEXT_TYPE = b"text/plain; charset=utf-8"
 HTML_TYPE = b"text/html; charset=utf-8"
 JSON_TYPE = b"application/json"
 OCTET_TYPE = b"application/octet-stream"
-_CT = b"Content-Type"
 
 #: Ready-made field lists for the common bodies; shared, never mutated (the writer only reads).
-TEXT_FIELDS = ((_CT, TEXT_TYPE),)
-JSON_FIELDS = ((_CT, JSON_TYPE),)
-OCTET_FIELDS = ((_CT, OCTET_TYPE),)
+TEXT_FIELDS = ((CONTENT_TYPE, TEXT_TYPE),)
+JSON_FIELDS = ((CONTENT_TYPE, JSON_TYPE),)
+OCTET_FIELDS = ((CONTENT_TYPE, OCTET_TYPE),)
 
+#: Header fields as ``(name, value)`` pairs, names and values ``str`` or ``bytes``.
 Fields = Iterable[tuple[Any, Any]]
+#: What the ``headers`` parameter of a response takes: a mapping, pairs, or ``None``.
+HeadersLike = Union[Mapping[Any, Any], Fields, None]
+#: What the engine sends: a response with header fields (:class:`Response`,
+#: :class:`StreamingResponse`, :class:`~fasthttp.files.FileResponse`) or an :class:`Upgrade`.
+AnyResponse = Union["FieldMethods", "Upgrade"]
 
 
 if _orjson is not None:
@@ -125,7 +134,11 @@ else:  # pragma: no cover - depends on the environment
     json_loads = _json.loads
 
 
-def _fields(headers: Mapping | Fields | None) -> list:
+# -- header fields ---------------------------------------------------------------------------------
+
+
+def field_list(headers: HeadersLike) -> list[tuple[Any, Any]]:
+    """A new list of the ``(name, value)`` pairs of *headers* (a mapping, pairs or ``None``)."""
     if headers is None:
         return []
     if isinstance(headers, Mapping):
@@ -133,11 +146,13 @@ def _fields(headers: Mapping | Fields | None) -> list:
     return list(headers)
 
 
-def _lower_name(name: Any) -> bytes:
+def lower_name(name: str | bytes | bytearray) -> bytes:
+    """A field name as lower-case bytes, for case-insensitive comparison (RFC 9110 §5.1)."""
     return (name.encode("latin-1") if isinstance(name, str) else bytes(name)).lower()
 
 
-def _text(value: Any) -> str:
+def field_text(value: Any) -> str:
+    """A field value as ``str`` (bytes are read as ISO-8859-1, anything else with ``str``)."""
     if isinstance(value, str):
         return value
     if isinstance(value, (bytes, bytearray)):
@@ -145,186 +160,30 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _has_field(fields: list, name: bytes) -> bool:
+def has_field(fields: Fields, name: bytes) -> bool:
+    """Whether *fields* hold a field named *name* (lower-case bytes)."""
     for n, _ in fields:
-        if _lower_name(n) == name:
+        if lower_name(n) == name:
             return True
     return False
 
 
-def _get_field(fields: Iterable, name: bytes) -> str | None:
+def get_field(fields: Fields, name: bytes) -> str | None:
+    """The value of the first field named *name* (lower-case bytes), or ``None``."""
     for n, v in fields:
-        if _lower_name(n) == name:
-            return _text(v)
+        if lower_name(n) == name:
+            return field_text(v)
     return None
 
 
-# -- HTTP dates (RFC 9110 §5.6.7) ---------------------------------------------------------------
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MONTH_NUMBER = {m: i + 1 for i, m in enumerate(_MONTHS)}
-_M = "|".join(_MONTHS)
-# RFC 9110 §5.6.7: recipients accept all three forms; the names are case-sensitive.
-_IMF_FIXDATE = re.compile(rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) ({_M}) (\d{{4}}) (\d\d):(\d\d):(\d\d) GMT")
-_RFC850_DATE = re.compile(
-    rf"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d\d)-({_M})-(\d\d) (\d\d):(\d\d):(\d\d) GMT"
-)
-_ASCTIME_DATE = re.compile(rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ({_M}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{{4}})")
-
-
-def format_http_date(timestamp: float | _dt.datetime) -> str:
-    """An IMF-fixdate (RFC 9110 §5.6.7): ``Sun, 06 Nov 1994 08:49:37 GMT``.
-
-    *timestamp* is POSIX seconds (the fraction is dropped) or a ``datetime`` (a naive one is
-    taken as UTC). Day and month names are fixed English, whatever the locale.
-    """
-    if isinstance(timestamp, _dt.datetime):
-        if timestamp.tzinfo is None:
-            timestamp = timestamp.replace(tzinfo=_dt.timezone.utc)
-        timestamp = timestamp.timestamp()
-    t = time.gmtime(int(timestamp))
-    return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (
-        _DAYS[t.tm_wday],
-        t.tm_mday,
-        _MONTHS[t.tm_mon - 1],
-        t.tm_year,
-        t.tm_hour,
-        t.tm_min,
-        t.tm_sec,
-    )
-
-
-def parse_http_date(value: str | bytes | None) -> int | None:
-    """POSIX seconds for an HTTP-date in any of its three forms (RFC 9110 §5.6.7), or ``None``
-    when *value* is not one (recipients ignore an invalid date; callers decide what that means).
-
-    A two-digit rfc850 year more than 50 years in the future is the most recent past year with
-    those digits (RFC 9110 §5.6.7).
-    """
-    if value is None:
-        return None
-    if isinstance(value, (bytes, bytearray)):
-        value = bytes(value).decode("latin-1")
-    value = value.strip(" \t")
-    m = _IMF_FIXDATE.fullmatch(value)
-    if m is not None:
-        day, month, year, hh, mm, ss = m.groups()
-    else:
-        m = _RFC850_DATE.fullmatch(value)
-        if m is not None:
-            day, month, yy, hh, mm, ss = m.groups()
-            this_year = time.gmtime().tm_year
-            year = this_year - this_year % 100 + int(yy)
-            if year > this_year + 50:
-                year -= 100
-        else:
-            m = _ASCTIME_DATE.fullmatch(value)
-            if m is None:
-                return None
-            month, day, hh, mm, ss, year = m.groups()
-    try:
-        # datetime validates the calendar (no 31 Feb); a leap second (:60) counts as :59.
-        when = _dt.datetime(int(year), _MONTH_NUMBER[month], int(day), int(hh), int(mm), min(int(ss), 59))
-    except ValueError:
-        return None
-    return calendar.timegm(when.timetuple())
-
-
-# -- cookies (RFC 6265 §4.1) ---------------------------------------------------------------------
-
-# RFC 6265 §4.1.1: cookie-name = token (RFC 9110 §5.6.2).
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# cookie-value = *cookie-octet / ( DQUOTE *cookie-octet DQUOTE ); cookie-octet = %x21 / %x23-2B /
-# %x2D-3A / %x3C-5B / %x5D-7E: no CTLs, whitespace, DQUOTE, comma, semicolon or backslash.
-_COOKIE_VALUE = re.compile(r'[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*|"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*"')
-# path-value = *<any CHAR except CTLs or ";">
-_PATH_VALUE = re.compile(r"[\x20-\x3a\x3c-\x7e]*")
-# domain-value = subdomain (RFC 1034 §3.5), with the leading dot user agents ignore.
-_DOMAIN_VALUE = re.compile(r"\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
-_SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
-_EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
-
-
-def _cookie(
-    name: str,
-    value: str,
-    max_age: int | _dt.timedelta | None,
-    expires: _dt.datetime | float | str | None,
-    path: str | None,
-    domain: str | None,
-    secure: bool,
-    httponly: bool,
-    samesite: str | None,
-    partitioned: bool,
-) -> str:
-    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
-        raise ValueError(f"invalid cookie name {name!r} (RFC 6265 §4.1.1: a token)")
-    if not isinstance(value, str) or not _COOKIE_VALUE.fullmatch(value):
-        raise ValueError(
-            f"invalid cookie value {value!r} (RFC 6265 §4.1.1: no control characters, whitespace, "
-            '", comma, semicolon or backslash; encode it first)'
-        )
-    parts = [f"{name}={value}"]
-    if expires is not None:
-        if isinstance(expires, str):
-            when = parse_http_date(expires)
-            if when is None:
-                raise ValueError(f"invalid cookie Expires {expires!r}: not an HTTP-date")
-            expires = when
-        elif not isinstance(expires, (int, float, _dt.datetime)) or isinstance(expires, bool):
-            raise TypeError(f"expires is a datetime, POSIX seconds or an HTTP-date, not {type(expires).__name__}")
-        # RFC 6265 §4.1.1: sane-cookie-date = rfc1123-date, i.e. the IMF-fixdate.
-        parts.append("Expires=" + format_http_date(expires))
-    if max_age is not None:
-        if isinstance(max_age, _dt.timedelta):
-            max_age = int(max_age.total_seconds())
-        if not isinstance(max_age, int) or isinstance(max_age, bool):
-            raise TypeError(f"max_age is an int or a timedelta, not {type(max_age).__name__}")
-        # NOTE: RFC 6265 §4.1.1 writes max-age as non-zero-digit *DIGIT, but 0 is how a cookie
-        # is deleted (user agents expire it at once, §5.2.2), so 0 is allowed; negatives are not.
-        if max_age < 0:
-            raise ValueError(f"max_age must be >= 0, got {max_age}")
-        parts.append(f"Max-Age={max_age}")
-    if domain is not None:
-        if not isinstance(domain, str) or not _DOMAIN_VALUE.fullmatch(domain):
-            raise ValueError(f"invalid cookie Domain {domain!r}")
-        parts.append(f"Domain={domain}")
-    if path is not None:
-        if not isinstance(path, str) or not _PATH_VALUE.fullmatch(path):
-            raise ValueError(f"invalid cookie Path {path!r} (RFC 6265 §4.1.1: no control characters or ';')")
-        parts.append(f"Path={path}")
-    if secure:
-        parts.append("Secure")
-    if httponly:
-        parts.append("HttpOnly")
-    if samesite is not None:
-        canonical = _SAMESITE.get(samesite.lower()) if isinstance(samesite, str) else None
-        if canonical is None:
-            raise ValueError(f"samesite is 'strict', 'lax', 'none' or None, not {samesite!r}")
-        if canonical == "None" and not secure:
-            # RFC 6265bis §4.1.2.7 (and every current browser): SameSite=None requires Secure.
-            raise ValueError("SameSite=None requires secure=True")
-        parts.append(f"SameSite={canonical}")
-    if partitioned:
-        # CHIPS: a partitioned cookie must be Secure.
-        if not secure:
-            raise ValueError("a partitioned cookie requires secure=True")
-        parts.append("Partitioned")
-    # RFC 6265bis §4.1.3: the name prefixes are promises the user agent enforces; refuse a
-    # cookie it would drop.
-    if name.startswith("__Secure-") and not secure:
-        raise ValueError("a __Secure- cookie requires secure=True")
-    if name.startswith("__Host-") and (not secure or domain is not None or path != "/"):
-        raise ValueError("a __Host- cookie requires secure=True, path='/' and no domain")
-    return "; ".join(parts)
-
-
-class _FieldMethods:
-    """Header helpers shared by every response type (each keeps its fields in ``fields``)."""
+class FieldMethods:
+    """The base of every response type that carries header fields (:class:`Response`,
+    :class:`StreamingResponse`, :class:`~fasthttp.files.FileResponse`): each keeps them in
+    ``fields``, a list of ``(name, value)`` pairs, and gets these helpers."""
 
     __slots__ = ()
-    fields: list
+    status: int
+    fields: list[tuple[Any, Any]]
 
     def set_cookie(
         self,
@@ -349,7 +208,18 @@ class _FieldMethods:
         ``"none"`` (which requires *secure*); ``None`` leaves the attribute out. The
         ``__Secure-`` and ``__Host-`` name prefixes are checked.
         """
-        cookie = _cookie(name, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned)
+        cookie = format_set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            expires=expires,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
         self.fields.append(("Set-Cookie", cookie))
 
     def delete_cookie(
@@ -364,18 +234,18 @@ class _FieldMethods:
     ) -> None:
         """Ask the client to drop cookie *name*: an empty value that expired in 1970, with
         ``Max-Age=0``. *path* and *domain* must be the ones the cookie was set with."""
-        cookie = _cookie(name, "", 0, None, path, domain, secure, httponly, samesite, False)
-        # The epoch date, for user agents that predate Max-Age.
-        name_value, _, rest = cookie.partition("; ")
-        self.fields.append(("Set-Cookie", f"{name_value}; Expires={_EPOCH}; {rest}"))
+        cookie = format_delete_cookie(
+            name, path=path, domain=domain, secure=secure, httponly=httponly, samesite=samesite
+        )
+        self.fields.append(("Set-Cookie", cookie))
 
     def add_vary(self, *names: str) -> None:
         """Add *names* to the ``Vary`` field (RFC 9110 §12.5.5), merging with one already there
         and keeping each name once (compared case-insensitively)."""
         fields = self.fields
         for i, (n, v) in enumerate(fields):
-            if _lower_name(n) == b"vary":
-                present = [p.strip() for p in _text(v).split(",") if p.strip()]
+            if lower_name(n) == b"vary":
+                present = [p.strip() for p in field_text(v).split(",") if p.strip()]
                 if "*" in present:
                     return
                 known = {p.lower() for p in present}
@@ -395,7 +265,7 @@ class _FieldMethods:
 # -- in-memory responses -----------------------------------------------------------------------
 
 
-class Response(_FieldMethods):
+class Response(FieldMethods):
     """A complete response held in memory.
 
     ``body`` is ``bytes`` (or ``str``, encoded as UTF-8). ``headers`` is a mapping or an iterable
@@ -413,9 +283,10 @@ class Response(_FieldMethods):
         self,
         body: bytes | bytearray | memoryview | str = b"",
         status: int = 200,
-        headers: Mapping | Fields | None = None,
+        headers: HeadersLike = None,
         content_type: str | bytes | None = None,
     ) -> None:
+        default_type: bytes | None
         if isinstance(body, str):
             body = body.encode()
             default_type = TEXT_TYPE
@@ -425,39 +296,39 @@ class Response(_FieldMethods):
         self.body = body
         if headers is None:
             ctype = content_type if content_type is not None else default_type
-            self.fields = [(_CT, ctype)] if ctype is not None else []
+            self.fields = [(CONTENT_TYPE, ctype)] if ctype is not None else []
             return
-        fields = _fields(headers)
+        fields = field_list(headers)
         if content_type is not None:
-            fields.insert(0, (_CT, content_type))
-        elif default_type is not None and not _has_field(fields, b"content-type"):
-            fields.insert(0, (_CT, default_type))
+            fields.insert(0, (CONTENT_TYPE, content_type))
+        elif default_type is not None and not has_field(fields, b"content-type"):
+            fields.insert(0, (CONTENT_TYPE, default_type))
         self.fields = fields
 
     @classmethod
-    def json(cls, value: Any, status: int = 200, headers: Mapping | Fields | None = None) -> Response:
+    def json(cls, value: Any, status: int = 200, headers: HeadersLike = None) -> Response:
         """A JSON response (``application/json``), as a plain :class:`Response`."""
         return Response(json_dumps(value), status, headers, JSON_TYPE)
 
     @classmethod
-    def html(cls, content: str | bytes, status: int = 200, headers: Mapping | Fields | None = None) -> Response:
+    def html(cls, content: str | bytes, status: int = 200, headers: HeadersLike = None) -> Response:
         """An HTML response (``text/html; charset=utf-8``), as a plain :class:`Response`."""
         return Response(content.encode() if isinstance(content, str) else content, status, headers, HTML_TYPE)
 
     @classmethod
-    def text(cls, content: str | bytes, status: int = 200, headers: Mapping | Fields | None = None) -> Response:
+    def text(cls, content: str | bytes, status: int = 200, headers: HeadersLike = None) -> Response:
         """A text response (``text/plain; charset=utf-8``), as a plain :class:`Response`."""
         return Response(content.encode() if isinstance(content, str) else content, status, headers, TEXT_TYPE)
 
     @classmethod
-    def redirect(cls, url: str, status: int = 307, headers: Mapping | Fields | None = None) -> Response:
+    def redirect(cls, url: str, status: int = 307, headers: HeadersLike = None) -> Response:
         """A redirect to *url* (see :class:`RedirectResponse`), as a plain :class:`Response`."""
-        fields = _fields(headers)
+        fields = field_list(headers)
         fields.append(("Location", _location(url, status)))
         return Response(b"", status, fields)
 
     @property
-    def headers(self) -> list:
+    def headers(self) -> list[tuple[Any, Any]]:
         """The header fields as ``(name, value)`` pairs (without the ones the engine adds)."""
         return self.fields
 
@@ -468,9 +339,9 @@ class Response(_FieldMethods):
 def _typed(self: Response, content: Any, status: int, headers: Any, ctype: bytes) -> None:
     if isinstance(content, str):
         content = content.encode()
-    fields = _fields(headers)
+    fields = field_list(headers)
     # A Content-Type in *headers* wins over the class default.
-    Response.__init__(self, content, status, fields, None if _has_field(fields, b"content-type") else ctype)
+    Response.__init__(self, content, status, fields, None if has_field(fields, b"content-type") else ctype)
 
 
 class PlainTextResponse(Response):
@@ -478,7 +349,7 @@ class PlainTextResponse(Response):
 
     __slots__ = ()
 
-    def __init__(self, content: str | bytes = "", status: int = 200, headers: Mapping | Fields | None = None) -> None:
+    def __init__(self, content: str | bytes = "", status: int = 200, headers: HeadersLike = None) -> None:
         _typed(self, content, status, headers, TEXT_TYPE)
 
 
@@ -487,7 +358,7 @@ class HTMLResponse(Response):
 
     __slots__ = ()
 
-    def __init__(self, content: str | bytes = "", status: int = 200, headers: Mapping | Fields | None = None) -> None:
+    def __init__(self, content: str | bytes = "", status: int = 200, headers: HeadersLike = None) -> None:
         _typed(self, content, status, headers, HTML_TYPE)
 
 
@@ -496,7 +367,7 @@ class JSONResponse(Response):
 
     __slots__ = ()
 
-    def __init__(self, content: Any, status: int = 200, headers: Mapping | Fields | None = None) -> None:
+    def __init__(self, content: Any, status: int = 200, headers: HeadersLike = None) -> None:
         _typed(self, json_dumps(content), status, headers, JSON_TYPE)
 
 
@@ -532,20 +403,20 @@ class RedirectResponse(Response):
 
     __slots__ = ()
 
-    def __init__(self, url: str, status: int = 307, headers: Mapping | Fields | None = None) -> None:
-        fields = _fields(headers)
+    def __init__(self, url: str, status: int = 307, headers: HeadersLike = None) -> None:
+        fields = field_list(headers)
         fields.append(("Location", _location(url, status)))
         Response.__init__(self, b"", status, fields)
 
     @property
     def location(self) -> str:
-        return _get_field(self.fields, b"location") or ""
+        return get_field(self.fields, b"location") or ""
 
 
 # -- streamed responses ------------------------------------------------------------------------
 
 
-class StreamingResponse(_FieldMethods):
+class StreamingResponse(FieldMethods):
     """A body produced piece by piece: *content* is an async iterable (or iterable) of ``bytes``
     or ``str``.
 
@@ -561,19 +432,19 @@ class StreamingResponse(_FieldMethods):
 
     def __init__(
         self,
-        content: AsyncIterable | Iterable,
+        content: AsyncIterable[bytes | str] | Iterable[bytes | str],
         status: int = 200,
-        headers: Mapping | Fields | None = None,
+        headers: HeadersLike = None,
         content_type: str | bytes | None = None,
         *,
         content_length: int | None = None,
-        trailers: Mapping | Fields | Callable[[], Any] | None = None,
+        trailers: HeadersLike | Callable[[], Any] = None,
     ) -> None:
-        fields = _fields(headers)
+        fields = field_list(headers)
         if content_type is not None:
-            fields.insert(0, (_CT, content_type))
-        elif not _has_field(fields, b"content-type"):
-            fields.insert(0, (_CT, OCTET_TYPE))
+            fields.insert(0, (CONTENT_TYPE, content_type))
+        elif not has_field(fields, b"content-type"):
+            fields.insert(0, (CONTENT_TYPE, OCTET_TYPE))
         self.status = status
         self.fields = fields
         self.content = content
@@ -589,7 +460,9 @@ class StreamingResponse(_FieldMethods):
 _BOUNDARY = re.compile(r"[0-9A-Za-z'+_\-.]{1,70}")
 
 
-async def _multipart_frames(frames: Any, boundary: bytes, default_type: Any) -> Any:
+async def _multipart_frames(
+    frames: AsyncIterable[Any] | Iterable[Any], boundary: bytes, default_type: str | bytes | None
+) -> AsyncIterator[bytes]:
     """Frame each item of *frames* as one body part (RFC 2046 §5.1.1), yielding one bytes object
     per part so that each goes out as one chunk.
 
@@ -598,7 +471,7 @@ async def _multipart_frames(frames: Any, boundary: bytes, default_type: Any) -> 
     *data* itself is sent untouched.
     """
     delimiter = b"--" + boundary + b"\r\n"
-    default_fields = [(_CT, default_type)] if default_type is not None else []
+    default_fields = [(CONTENT_TYPE, default_type)] if default_type is not None else []
     is_async = hasattr(frames, "__aiter__")
     iterator = frames.__aiter__() if is_async else iter(frames)
     try:
@@ -615,9 +488,9 @@ async def _multipart_frames(frames: Any, boundary: bytes, default_type: Any) -> 
                     break
             if isinstance(item, tuple):
                 data, headers = item
-                fields = _fields(headers)
-                if default_type is not None and not _has_field(fields, b"content-type"):
-                    fields.insert(0, (_CT, default_type))
+                fields = field_list(headers)
+                if default_type is not None and not has_field(fields, b"content-type"):
+                    fields.insert(0, (CONTENT_TYPE, default_type))
             else:
                 data, fields = item, default_fields
             if isinstance(data, str):
@@ -655,9 +528,9 @@ class MultipartStreamResponse(StreamingResponse):
 
     def __init__(
         self,
-        frames: AsyncIterable | Iterable,
+        frames: AsyncIterable[Any] | Iterable[Any],
         status: int = 200,
-        headers: Mapping | Fields | None = None,
+        headers: HeadersLike = None,
         *,
         frame_type: str | bytes | None = "image/jpeg",
         subtype: str = "x-mixed-replace",
@@ -667,339 +540,11 @@ class MultipartStreamResponse(StreamingResponse):
             boundary = make_boundary()
         elif not isinstance(boundary, str) or not _BOUNDARY.fullmatch(boundary):
             raise ValueError(f"invalid multipart boundary {boundary!r}: 1 to 70 of A-Z a-z 0-9 ' + _ - .")
-        if not _TOKEN.fullmatch(subtype):
+        if not TOKEN.fullmatch(subtype):
             raise ValueError(f"invalid multipart subtype {subtype!r}")
         self.boundary = boundary
         content = _multipart_frames(frames, boundary.encode("ascii"), frame_type)
         StreamingResponse.__init__(self, content, status, headers, f"multipart/{subtype}; boundary={boundary}")
-
-
-# -- files -------------------------------------------------------------------------------------
-
-_DISPOSITION = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# RFC 8187 §3.2.1 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" /
-# "_" / "`" / "|" / "~"; everything else is percent-encoded.
-_ATTR_SAFE = "!#$&+-.^_`|~"
-
-
-def content_disposition(filename: str | None = None, disposition: str = "attachment") -> str:
-    """A ``Content-Disposition`` value (RFC 6266 §4) for *filename*.
-
-    The name is reduced to its last path component with control characters removed. An
-    ASCII-only name without ``"``, ``\\`` or ``%`` goes in ``filename="..."``; otherwise that
-    parameter carries a fallback (each such character replaced with ``_``) and ``filename*``
-    the exact name, UTF-8 and percent-encoded (RFC 8187), which current user agents prefer
-    (RFC 6266 §4.3, Appendix D).
-    """
-    if not isinstance(disposition, str) or not _DISPOSITION.fullmatch(disposition):
-        raise ValueError(f"invalid disposition type {disposition!r}")
-    if filename is None:
-        return disposition
-    # APPSEC: a name with a path in it could steer the download elsewhere; CTLs could split
-    # the field. Keep the last component only.
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if c >= " " and c != "\x7f").strip()
-    if name in ("", ".", ".."):
-        name = "download"
-    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in name)
-    value = f'{disposition}; filename="{fallback}"'
-    if fallback != name:
-        value += "; filename*=UTF-8''" + _quote(name, safe=_ATTR_SAFE)
-    return value
-
-
-def _parse_etags(value: str) -> list[str] | None:
-    """The entity-tags of an ``If-Match``/``If-None-Match`` list (RFC 9110 §8.8.3), each as
-    written (``W/"x"`` or ``"x"``); ``None`` when the value is malformed. An entity-tag may
-    contain commas, so the list is scanned, not split."""
-    tags = []
-    i, n = 0, len(value)
-    while i < n:
-        c = value[i]
-        if c in " \t,":
-            i += 1
-            continue
-        start = i
-        if value.startswith("W/", i):
-            i += 2
-        if i >= n or value[i] != '"':
-            return None
-        end = value.find('"', i + 1)
-        if end < 0:
-            return None
-        # etagc = %x21 / %x23-7E / obs-text: no CTLs or spaces inside.
-        if any(ch < "!" or ch == "\x7f" for ch in value[i + 1 : end]):
-            return None
-        tags.append(value[start : end + 1])
-        i = end + 1
-        while i < n and value[i] in " \t":
-            i += 1
-        if i < n and value[i] != ",":
-            return None
-    return tags
-
-
-def _strong_match(a: str, b: str) -> bool:
-    # RFC 9110 §8.8.3.2: strong comparison: both strong and identical.
-    return a == b and not a.startswith("W/")
-
-
-def _weak_match(a: str, b: str) -> bool:
-    # RFC 9110 §8.8.3.2: weak comparison: the opaque tags match, weakness ignored.
-    return (a[2:] if a.startswith("W/") else a) == (b[2:] if b.startswith("W/") else b)
-
-
-def _single(headers: Any, name: str) -> str | None:
-    """The value of a field that must appear once; ``None`` when absent or repeated."""
-    values = headers.getall(name)
-    return values[0] if len(values) == 1 else None
-
-
-def check_preconditions(
-    method: str,
-    headers: Any,
-    etag: str | None = None,
-    last_modified: int | None = None,
-    *,
-    exists: bool = True,
-) -> int | None:
-    """Evaluate the conditional request fields against the selected representation, in the
-    order of RFC 9110 §13.2.2; returns ``304``, ``412`` or ``None`` (proceed).
-
-    *headers* is the request's header view (``getall``); *etag* the current entity-tag as
-    sent in ``ETag``; *last_modified* the modification time in POSIX seconds; *exists* whether
-    a current representation exists. The caller evaluates preconditions only when the response
-    would otherwise be 2xx (RFC 9110 §13.2.1). ``If-Range`` is :meth:`FileResponse.plan`'s.
-
-    1. ``If-Match``: false (412) unless ``*`` with a representation or a strong match;
-    2. without it, ``If-Unmodified-Since``: false (412) when modified after the date;
-    3. ``If-None-Match``: false when ``*`` with a representation or a weak match: 304 for
-       GET/HEAD, 412 otherwise;
-    4. without it, for GET/HEAD, ``If-Modified-Since``: false (304) when not modified since.
-
-    Invalid dates, repeated date fields and dates in the future are ignored (RFC 9110 §13.1.3,
-    §13.1.4); a malformed ``If-Match`` is false, a malformed ``If-None-Match`` true.
-    """
-    get_or_head = method == "GET" or method == "HEAD"
-    if_match = headers.getall("if-match")
-    if if_match:
-        value = ", ".join(if_match)
-        if value.strip() == "*":
-            ok = exists
-        else:
-            tags = _parse_etags(value)
-            ok = bool(tags) and etag is not None and any(_strong_match(t, etag) for t in tags)
-        if not ok:
-            return 412
-    elif last_modified is not None:
-        since = parse_http_date(_single(headers, "if-unmodified-since"))
-        if since is not None and last_modified > since:
-            return 412
-    if_none_match = headers.getall("if-none-match")
-    if if_none_match:
-        value = ", ".join(if_none_match)
-        if value.strip() == "*":
-            matched = exists
-        else:
-            tags = _parse_etags(value)
-            matched = bool(tags) and etag is not None and any(_weak_match(t, etag) for t in tags)
-        if matched:
-            return 304 if get_or_head else 412
-    elif get_or_head and last_modified is not None:
-        since = parse_http_date(_single(headers, "if-modified-since"))
-        if since is not None and since <= time.time() and last_modified <= since:
-            return 304
-    return None
-
-
-def _if_range_holds(value: str, etag: str | None, last_modified: int | None) -> bool:
-    """RFC 9110 §13.1.5: an entity-tag must match strongly; a date must equal Last-Modified."""
-    value = value.strip(" \t")
-    if value.startswith('"') or value.startswith("W/"):
-        tags = _parse_etags(value)
-        return etag is not None and tags is not None and len(tags) == 1 and _strong_match(tags[0], etag)
-    date = parse_http_date(value)
-    return date is not None and last_modified is not None and date == last_modified
-
-
-# Fields a 304 keeps (RFC 9110 §15.4.5): everything but representation metadata, which the
-# client already has. Last-Modified stays only when there is no ETag.
-_NOT_FOR_304 = frozenset(
-    (
-        b"content-type",
-        b"content-length",
-        b"content-disposition",
-        b"content-encoding",
-        b"content-language",
-        b"content-range",
-        b"accept-ranges",
-        b"transfer-encoding",
-    )
-)
-
-
-def _not_modified(fields: list, etag: str | None) -> Response:
-    kept = []
-    for n, v in fields:
-        name = _lower_name(n)
-        if name in _NOT_FOR_304 or name == b"last-modified" and etag is not None:
-            continue
-        kept.append((n, v))
-    return Response(b"", 304, kept)
-
-
-def _content_type_for(path: str) -> str | bytes:
-    guessed, encoding = mimetypes.guess_type(path)
-    if not guessed or encoding:
-        # NOTE: "x.tar.gz" is a gzip file to the user, not tar with Content-Encoding: gzip
-        # (which a browser would decode on download).
-        return OCTET_TYPE
-    if guessed.startswith("text/") or guessed in ("application/javascript", "image/svg+xml"):
-        # NOTE: text without a charset is read as windows-1252 by browsers; UTF-8 is the
-        # usual encoding of files served today.
-        return guessed + "; charset=utf-8"
-    return guessed
-
-
-class FileResponse(_FieldMethods):
-    """A file from disk, ``sendfile``'d on plain TCP (zero copy) and read in chunks under TLS.
-
-    ``Content-Type`` is guessed from the file name when not given (text types get ``charset=
-    utf-8``; unknown or compressed files are ``application/octet-stream``); ``Content-Length``
-    is the file size at the time the response is sent. A missing file answers ``404``.
-
-    For a 2xx status, :meth:`plan` (run by the engine with the request) adds ``Last-Modified``
-    (*last_modified*), an ``ETag`` (*etag*; strong by default, from the modification time in
-    nanoseconds and the size, ``W/`` with *weak_etag*) unless *headers* already give them, and
-    ``Accept-Ranges: bytes`` for a 200 (*accept_ranges*); then it answers the conditional
-    request (304/412, RFC 9110 §13.2.2) and, for GET, a ``Range`` (206, ``multipart/
-    byteranges`` for several ranges, 416 when none is satisfiable), subject to ``If-Range``.
-    *max_ranges* caps the ranges of one request (more: the header is ignored, RFC 9110 §14.2).
-
-    *filename* (or *disposition*) adds ``Content-Disposition`` (RFC 6266): ``attachment``
-    unless *disposition* says ``inline``; see :func:`content_disposition`.
-    """
-
-    __slots__ = ("status", "fields", "path", "chunk_size", "etag", "weak_etag", "last_modified", "accept_ranges", "max_ranges")
-
-    def __init__(
-        self,
-        path: str | os.PathLike,
-        status: int = 200,
-        headers: Mapping | Fields | None = None,
-        content_type: str | bytes | None = None,
-        *,
-        chunk_size: int = 256 * 1024,
-        filename: str | None = None,
-        disposition: str | None = None,
-        etag: bool = True,
-        weak_etag: bool = False,
-        last_modified: bool = True,
-        accept_ranges: bool = True,
-        max_ranges: int = 16,
-    ) -> None:
-        fields = _fields(headers)
-        if content_type is None and not _has_field(fields, b"content-type"):
-            content_type = _content_type_for(os.fspath(path))
-        if content_type is not None:
-            fields.insert(0, (_CT, content_type))
-        if filename is not None or disposition is not None:
-            if filename is None:
-                filename = os.path.basename(os.fspath(path))
-            fields.append(("Content-Disposition", content_disposition(filename, disposition or "attachment")))
-        self.status = status
-        self.fields = fields
-        self.path = os.fspath(path)
-        self.chunk_size = chunk_size
-        self.etag = etag
-        self.weak_etag = weak_etag
-        self.last_modified = last_modified
-        self.accept_ranges = accept_ranges
-        self.max_ranges = max_ranges
-
-    def plan(self, method: str, headers: Any, st: os.stat_result) -> Any:
-        """What to send for a request (*method*, *headers*) when the opened file has stat *st*.
-
-        Returns either a :class:`Response` to send instead (304, 412, 416), or a tuple
-        ``(status, fields, parts, length)``: *parts* is a list whose items are ``bytes`` (sent
-        as is) or ``(offset, count)`` spans of the file, and *length* their total, the
-        ``Content-Length``. Does not mutate the response, which may serve many requests.
-        """
-        size = st.st_size
-        status = self.status
-        fields = list(self.fields)
-        whole = [(0, size)]
-        if not 200 <= status < 300:
-            # RFC 9110 §13.2.1: preconditions are ignored when the response would not be 2xx.
-            return status, fields, whole, size
-        etag = _get_field(fields, b"etag")
-        if etag is None and self.etag:
-            # NOTE: strong, although derived from metadata: mtime has nanosecond resolution on
-            # current filesystems, and the size is part of it (as nginx and Apache do).
-            etag = '%s"%x-%x"' % ("W/" if self.weak_etag else "", st.st_mtime_ns, size)
-            fields.append(("ETag", etag))
-        lm_value = _get_field(fields, b"last-modified")
-        if lm_value is not None:
-            modified = parse_http_date(lm_value)
-        elif self.last_modified:
-            # RFC 9110 §8.8.2.1: a modification time in the future is replaced by the
-            # message origination date.
-            modified = min(int(st.st_mtime), int(time.time()))
-            fields.append(("Last-Modified", format_http_date(modified)))
-        else:
-            modified = None
-        ranged = self.accept_ranges and status == 200
-        if ranged:
-            fields.append(("Accept-Ranges", "bytes"))
-        outcome = check_preconditions(method, headers, etag, modified)
-        if outcome == 304:
-            return _not_modified(fields, etag)
-        if outcome == 412:
-            return error_response(412)
-        # RFC 9110 §14.2: Range is defined for GET only; other methods ignore it.
-        if not ranged or method != "GET":
-            return status, fields, whole, size
-        value = _single(headers, "range")
-        if value is None:
-            return status, fields, whole, size
-        if_range = headers.getall("if-range")
-        if if_range and not (len(if_range) == 1 and _if_range_holds(if_range[0], etag, modified)):
-            # RFC 9110 §13.1.5: the representation changed; send all of it.
-            return status, fields, whole, size
-        try:
-            spans = parse_range(value, size, max_ranges=self.max_ranges)
-        except RangeNotSatisfiable:
-            # RFC 9110 §15.5.17: 416 with the current length.
-            return Response(reason(416), 416, [(_CT, TEXT_TYPE), ("Content-Range", unsatisfied_range(size))])
-        if spans is None:
-            return status, fields, whole, size
-        if len(spans) == 1:
-            first, last = spans[0]
-            fields.append(("Content-Range", content_range(first, last, size)))
-            return 206, fields, [(first, last - first + 1)], last - first + 1
-        # RFC 9110 §14.6: several ranges go as multipart/byteranges, each part with the
-        # representation's Content-Type and its own Content-Range.
-        boundary = make_boundary()
-        ctype = None
-        rest = []
-        for n, v in fields:
-            if _lower_name(n) == b"content-type":
-                ctype = _text(v)
-            else:
-                rest.append((n, v))
-        heads, closing = multipart_byteranges(spans, size, ctype, boundary)
-        parts: list = []
-        length = len(closing)
-        for head, (first, last) in zip(heads, spans, strict=True):
-            parts.append(head)
-            parts.append((first, last - first + 1))
-            length += len(head) + last - first + 1
-        parts.append(closing)
-        rest.insert(0, (_CT, byteranges_content_type(boundary)))
-        return 206, rest, parts, length
-
-    def __repr__(self) -> str:
-        return f"<FileResponse {self.status} {self.path!r}>"
 
 
 class Upgrade:
@@ -1019,10 +564,10 @@ class Upgrade:
         self,
         protocol_factory: Callable[[], Any],
         status: int = 101,
-        headers: Mapping | Fields | None = None,
+        headers: HeadersLike = None,
     ) -> None:
         self.status = status
-        self.fields = _fields(headers)
+        self.fields = field_list(headers)
         self.protocol_factory = protocol_factory
 
 
@@ -1034,16 +579,17 @@ def reason(status: int) -> str:
     return _status_line(status)[13:-2].decode("latin-1")
 
 
-def error_response(status: int, detail: str | None = None, headers=None) -> Response:
+def error_response(status: int, detail: str | None = None, headers: HeadersLike = None) -> Response:
     """A small ``text/plain`` response for an error *status*."""
     return Response(reason(status) if detail is None else detail, status, headers)
 
 
 _ERROR_TYPES = ("text/plain", "application/json", "text/html")
-_negotiate: Any = None
 
 
-def render_error(status: int, detail: Any = None, accept_header: Any = None, headers: Mapping | Fields | None = None) -> Response:
+def render_error(
+    status: int, detail: Any = None, accept_header: HeaderSource = None, headers: HeadersLike = None
+) -> Response:
     """An error response whose body follows the client's ``Accept`` (RFC 9110 §12.5.1).
 
     *accept_header* is the ``Accept`` value (``str``/``bytes``), a request, or ``None``. Text
@@ -1055,13 +601,10 @@ def render_error(status: int, detail: Any = None, accept_header: Any = None, hea
     APPSEC: only *detail* reaches the client, never an exception or a traceback; a detail that
     is not a string is JSON-encoded in the text and HTML forms.
     """
-    global _negotiate
-    if _negotiate is None:
-        from .negotiation import negotiate as _negotiate
     phrase = reason(status)
     if detail is None:
         detail = phrase
-    kind = "text/plain" if accept_header is None else (_negotiate(accept_header, _ERROR_TYPES) or "text/plain")
+    kind = "text/plain" if accept_header is None else (negotiate(accept_header, _ERROR_TYPES) or "text/plain")
     if kind == "application/json":
         body = json_dumps({"error": {"status": status, "reason": phrase, "detail": detail}})
         ctype = JSON_TYPE
@@ -1078,14 +621,14 @@ def render_error(status: int, detail: Any = None, accept_header: Any = None, hea
         else:
             body = text.encode()
             ctype = TEXT_TYPE
-    fields = _fields(headers)
-    fields.insert(0, (_CT, ctype))
+    fields = field_list(headers)
+    fields.insert(0, (CONTENT_TYPE, ctype))
     response = Response(body, status, fields)
     response.add_vary("Accept")  # merged with a Vary the caller's headers already carry
     return response
 
 
-def render_http_error(exc: HttpError, accept: Any = None) -> Response:
+def render_http_error(exc: HttpError, accept: HeaderSource = None) -> Response:
     """The response for a raised :class:`~fasthttp.errors.HttpError`; *accept* is the request
     (or its ``Accept`` value) to negotiate the body with, ``None`` for text."""
     return render_error(exc.status, exc.detail, accept, exc.headers)
@@ -1147,15 +690,16 @@ def security_headers(
 # -- plain values ------------------------------------------------------------------------------
 
 
-def to_response(value: Any) -> Any:
+def to_response(value: Any) -> AnyResponse:
     """Turn a handler's return value into one of the response types above.
 
     ``str`` -> text/plain UTF-8; ``bytes``/``bytearray``/``memoryview`` -> application/
-    octet-stream; ``dict``/``list`` -> JSON; ``None`` -> ``204 No Content``; a response object is
-    returned as is. Anything else is a ``TypeError`` (the engine answers it with a 500).
+    octet-stream; ``dict``/``list`` -> JSON; ``None`` -> ``204 No Content``; a response object
+    (any :class:`FieldMethods` type, :class:`~fasthttp.files.FileResponse` included, or an
+    :class:`Upgrade`) is returned as is. Anything else is a ``TypeError`` (the engine answers it with a 500).
     """
     t = type(value)
-    if t is Response or t is StreamingResponse or t is FileResponse or t is Upgrade:
+    if t is Response or t is StreamingResponse or t is Upgrade:
         return value
     if t is str:
         return Response(value.encode(), 200, None, TEXT_TYPE)
@@ -1165,8 +709,8 @@ def to_response(value: Any) -> Any:
         return Response(json_dumps(value), 200, None, JSON_TYPE)
     if value is None:
         return _NO_CONTENT
-    if isinstance(value, (Response, StreamingResponse, FileResponse, Upgrade)):
-        return value
+    if isinstance(value, (FieldMethods, Upgrade)):
+        return value  # a subclass, or a FileResponse (fasthttp.files)
     if isinstance(value, str):
         return Response(str(value).encode(), 200, None, TEXT_TYPE)
     if isinstance(value, (dict, list)):
@@ -1175,3 +719,40 @@ def to_response(value: Any) -> Any:
 
 
 _NO_CONTENT = Response(b"", 204)
+
+
+# -- negotiated representations --------------------------------------------------------------------
+
+
+def negotiated(
+    request: HeaderSource,
+    representations: Mapping[str, Any],
+    status: int = 200,
+    headers: HeadersLike = None,
+) -> Response:
+    """A response in the representation *request* prefers, with ``Vary: Accept``.
+
+    *representations* maps media types (in the server's order of preference) to a body: ``str``
+    or ``bytes``, a zero-argument callable returning one (called only for the chosen type), or,
+    for ``application/json`` and ``*/*+json``, any JSON-serialisable value. No acceptable type:
+    ``HttpError(406)`` (see :func:`fasthttp.negotiation.choose_media_type`).
+    """
+    offered = list(representations)
+    chosen = choose_media_type(request, offered)
+    body = representations[chosen]
+    if callable(body):
+        body = body()
+    t, s, params = parse_offer(chosen)
+    if not isinstance(body, (str, bytes, bytearray, memoryview)):
+        # RFC 8259 §11 and RFC 6839 §3.1: application/json and the +json suffix.
+        if first_match(f"{t}/{s}", JSON_TYPES) is None:
+            raise TypeError(f"the {chosen} representation must be str or bytes, not {type(body).__name__}")
+        body = json_dumps(body)
+    content_type = chosen
+    if isinstance(body, str):
+        if t == "text" and "charset" not in params:
+            content_type = chosen + "; charset=utf-8"
+        body = body.encode()
+    response = Response(body, status, headers, content_type)
+    response.add_vary("Accept")
+    return response

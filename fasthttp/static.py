@@ -36,7 +36,8 @@ from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
 from .errors import HttpError
-from .responses import FileResponse, RedirectResponse
+from .files import FileResponse
+from .responses import RedirectResponse
 
 __all__ = ("path_join_safe", "split_url_path", "static_files")
 

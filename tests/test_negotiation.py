@@ -1,12 +1,12 @@
 """``fasthttp.negotiation``: Accept (RFC 9110 §12.5.1), Accept-Language (§12.5.4 with RFC 4647
-basic filtering) and Accept-Encoding (§12.5.3), and the helpers that answer with ``Vary: Accept``
-or 406."""
+basic filtering) and Accept-Encoding (§12.5.3), and the 406 with ``Vary: Accept``. The
+representations built from a choice (``fasthttp.responses.negotiated``) are tested in
+``test_responses.py``."""
 
 from __future__ import annotations
 
 import pytest
 
-from fasthttp import App
 from fasthttp.headers import Headers
 from fasthttp.negotiation import (
     MediaRange,
@@ -15,15 +15,11 @@ from fasthttp.negotiation import (
     negotiate,
     negotiate_encoding,
     negotiate_language,
-    negotiated,
     parse_accept,
     parse_quality_list,
     quality,
 )
 from fasthttp.errors import HttpError
-from fasthttp.responses import json_loads
-
-from helpers_server import Client, loop, run, serving  # noqa: F401
 
 HTML, JSON, TEXT = "text/html", "application/json", "text/plain"
 
@@ -239,93 +235,3 @@ def test_choose_media_type_raises_406_listing_the_offers():
     assert err.detail == "Not Acceptable; available media types: text/html, application/json"
     assert err.headers == [("Vary", "Accept")]
     assert choose_media_type("application/*", [HTML, JSON]) == JSON
-
-
-def test_negotiated_builds_the_chosen_representation_with_vary():
-    calls = []
-
-    def html():
-        calls.append("html")
-        return "<p>hi</p>"
-
-    resp = negotiated("application/json", {HTML: html, JSON: {"hi": True}})
-    assert calls == []
-    assert resp.body == b'{"hi":true}'
-    assert resp.fields == [(b"Content-Type", JSON), ("Vary", "Accept")]
-    resp = negotiated(None, {HTML: html, JSON: {"hi": True}}, status=201, headers=[("Vary", "Cookie")])
-    assert resp.status == 201 and resp.body == b"<p>hi</p>"
-    assert resp.fields == [(b"Content-Type", "text/html; charset=utf-8"), ("Vary", "Cookie, Accept")]
-
-
-def test_negotiated_refuses_a_non_text_body_for_a_non_json_type():
-    with pytest.raises(TypeError):
-        negotiated(None, {HTML: {"a": 1}})
-
-
-def route_app():
-    app = App()
-
-    @app.get("/greeting")
-    def greeting(request):
-        return negotiated(request, {JSON: lambda: {"greeting": "hello"}, HTML: "<p>hello</p>", TEXT: "hello"})
-
-    return app
-
-
-@pytest.mark.parametrize(
-    "accept, status, content_type, body",
-    [
-        (None, 200, "application/json", b'{"greeting":"hello"}'),
-        ("text/html", 200, "text/html; charset=utf-8", b"<p>hello</p>"),
-        ("text/*;q=0.5, text/plain", 200, "text/plain; charset=utf-8", b"hello"),
-        ("application/json;q=0.1, text/*;q=0.2", 200, "text/html; charset=utf-8", b"<p>hello</p>"),
-    ],
-)
-def test_a_route_answers_by_accept_with_vary(loop, accept, status, content_type, body):
-    async def scenario():
-        async with serving(route_app()) as server:
-            client = await Client.connect(server)
-            try:
-                return await client.request("GET", "/greeting", headers=[("Accept", accept)] if accept else [])
-            finally:
-                await client.close()
-
-    resp = run(loop, scenario())
-    assert (resp.status, resp.header("content-type"), resp.body) == (status, content_type, body)
-    assert resp.header("vary") == "Accept"
-
-
-def test_a_route_answers_406_when_nothing_is_acceptable(loop):
-    async def scenario():
-        async with serving(route_app()) as server:
-            client = await Client.connect(server)
-            try:
-                return await client.request("GET", "/greeting", headers=[("Accept", "image/png, application/json;q=0")])
-            finally:
-                await client.close()
-
-    resp = run(loop, scenario())
-    assert resp.status == 406 and resp.headers_named("vary") == ["Accept"]
-    assert resp.header("content-type") == "text/plain; charset=utf-8"
-    assert resp.body == b"Not Acceptable; available media types: application/json, text/html, text/plain"
-
-
-def test_a_406_is_rendered_as_json_when_the_client_takes_json_errors(loop):
-    # A client that accepts application/json only for errors still gets a JSON error body.
-    app = App()
-
-    @app.get("/only-html")
-    def only_html(request):
-        return negotiated(request, {HTML: "<p>x</p>"})
-
-    async def scenario():
-        async with serving(app) as server:
-            client = await Client.connect(server)
-            try:
-                return await client.request("GET", "/only-html", headers=[("Accept", "application/json")])
-            finally:
-                await client.close()
-
-    resp = run(loop, scenario())
-    assert resp.status == 406 and resp.header("vary") == "Accept"
-    assert json_loads(resp.body)["error"]["detail"] == "Not Acceptable; available media types: text/html"

@@ -1,20 +1,18 @@
-"""``fasthttp.responses``: the response types, cookies, redirects, error bodies by ``Accept``,
-HTTP dates, conditional requests (RFC 9110 §13) and byte ranges (RFC 9110 §14) on files, and
-``multipart/x-mixed-replace`` streams; end to end over loopback on both event loops."""
+"""``fasthttp.responses``: the response types, redirects, ``Vary``, error bodies by ``Accept``,
+representations chosen by ``Accept`` (``negotiated``), security headers and
+``multipart/x-mixed-replace`` streams; end to end over loopback on both event loops. Cookies are
+in ``test_cookies.py``, files (ranges, conditional requests) in ``test_files.py``."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import os
 
 import pytest
 
 from fasthttp import App
-from fasthttp.headers import Headers
 from fasthttp.errors import HttpError
+from fasthttp.files import FileResponse
 from fasthttp.responses import (
-    FileResponse,
     HTMLResponse,
     JSONResponse,
     MultipartStreamResponse,
@@ -22,37 +20,18 @@ from fasthttp.responses import (
     RedirectResponse,
     Response,
     StreamingResponse,
-    check_preconditions,
-    content_disposition,
     error_response,
-    render_http_error,
-    format_http_date,
     json_loads,
-    parse_http_date,
+    negotiated,
     render_error,
+    render_http_error,
     security_headers,
     to_response,
 )
 
-from helpers_server import Client, loop, run, serving, tls  # noqa: F401
+from helpers_server import Client, loop, run, serving  # noqa: F401
 
-T = 784111777  # Sun, 06 Nov 1994 08:49:37 GMT, the RFC 9110 example date
-LM = "Sun, 06 Nov 1994 08:49:37 GMT"
-LATER = "Sun, 06 Nov 1994 08:49:38 GMT"
-EARLIER = "Sun, 06 Nov 1994 08:49:36 GMT"
-DATA = bytes(range(256)) * 4  # 1 KiB
-
-
-def make_file(directory, name: str = "blob", data: bytes = DATA):
-    path = directory / name
-    path.write_bytes(data)
-    os.utime(path, ns=(T * 10**9, T * 10**9))
-    return path
-
-
-def etag_of(path, weak: bool = False) -> str:
-    st = os.stat(path)
-    return ("W/" if weak else "") + f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+HTML, JSON, TEXT = "text/html", "application/json", "text/plain"
 
 
 def exchange(loop, app, *requests, **options):
@@ -71,26 +50,6 @@ def exchange(loop, app, *requests, **options):
 
 def get(loop, app, target="/f", headers=None, method="GET", **options):
     return exchange(loop, app, (method, target, headers or []), **options)[0]
-
-
-def file_app(path, **options):
-    app = App()
-    app.get("/f")(lambda request: FileResponse(path, **options))
-    return app
-
-
-def parse_byteranges(content_type: str, body: bytes) -> list[tuple[list[tuple[str, str]], bytes]]:
-    """The parts of a multipart/byteranges body: ``(fields, data)`` each."""
-    boundary = content_type.split("boundary=", 1)[1].strip('"').encode()
-    assert body.startswith(b"--" + boundary + b"\r\n")
-    assert body.endswith(b"\r\n--" + boundary + b"--\r\n")
-    inner = body[len(boundary) + 4 : -(len(boundary) + 8)]
-    parts = []
-    for chunk in inner.split(b"\r\n--" + boundary + b"\r\n"):
-        head, _, data = chunk.partition(b"\r\n\r\n")
-        fields = [tuple(x.strip() for x in line.decode().split(":", 1)) for line in head.split(b"\r\n")]
-        parts.append((fields, data))
-    return parts
 
 
 # -- in-memory response types ----------------------------------------------------------------------
@@ -168,125 +127,6 @@ def test_redirect_percent_encodes_non_ascii_and_spaces_but_keeps_escapes():
     assert resp.location == "/caf%C3%A9%20menu?q=a%20b&x=%3Cy%3E"
 
 
-# -- cookies ------------------------------------------------------------------------------------------
-
-
-def set_cookie_values(resp) -> list[str]:
-    return [v for n, v in resp.fields if n == "Set-Cookie"]
-
-
-def test_set_cookie_defaults_to_root_path_and_samesite_lax():
-    resp = Response("x")
-    resp.set_cookie("sid", "abc123")
-    assert set_cookie_values(resp) == ["sid=abc123; Path=/; SameSite=Lax"]
-
-
-def test_set_cookie_writes_every_attribute_in_order():
-    resp = Response("x")
-    resp.set_cookie(
-        "sid",
-        "v",
-        max_age=3600,
-        expires=dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
-        path="/app",
-        domain="example.com",
-        secure=True,
-        httponly=True,
-        samesite="strict",
-    )
-    assert set_cookie_values(resp) == [
-        "sid=v; Expires=Wed, 02 Jan 2030 03:04:05 GMT; Max-Age=3600; Domain=example.com; Path=/app; "
-        "Secure; HttpOnly; SameSite=Strict"
-    ]
-
-
-@pytest.mark.parametrize(
-    "expires", [T, float(T) + 0.9, LM, dt.datetime(1994, 11, 6, 8, 49, 37), "Sunday, 06-Nov-94 08:49:37 GMT"]
-)
-def test_set_cookie_expires_is_an_imf_fixdate(expires):
-    resp = Response()
-    resp.set_cookie("a", "b", expires=expires, samesite=None, path=None)
-    assert set_cookie_values(resp) == [f"a=b; Expires={LM}"]
-
-
-def test_set_cookie_max_age_takes_a_timedelta():
-    resp = Response()
-    resp.set_cookie("a", "b", max_age=dt.timedelta(days=1), samesite=None)
-    assert set_cookie_values(resp) == ["a=b; Max-Age=86400; Path=/"]
-
-
-def test_set_cookie_accepts_a_quoted_value_and_an_empty_one():
-    resp = Response()
-    resp.set_cookie("a", '"quoted"', samesite=None, path=None)
-    resp.set_cookie("b", "", samesite=None, path=None)
-    assert set_cookie_values(resp) == ['a="quoted"', "b="]
-
-
-@pytest.mark.parametrize("name", ["", "a b", "a;b", "a,b", "a=b", "a\tb", "a\x01", "é", 'a"', "a(b)", "a/b"])
-def test_set_cookie_refuses_a_name_that_is_not_a_token(name):
-    with pytest.raises(ValueError):
-        Response().set_cookie(name, "v")
-
-
-@pytest.mark.parametrize("value", ["a b", "a;b", "a,b", 'a"b', "a\\b", "a\x00", "a\r\nX: y", "\x7f", "é", '"a'])
-def test_set_cookie_refuses_a_value_outside_cookie_octets(value):
-    with pytest.raises(ValueError):
-        Response().set_cookie("n", value)
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"path": "/a;b"},
-        {"path": "/a\nb"},
-        {"domain": "exa mple.com"},
-        {"domain": "a;b"},
-        {"domain": ""},
-        {"max_age": -1},
-        {"expires": "yesterday"},
-        {"samesite": "sometimes"},
-        {"samesite": "none"},
-        {"partitioned": True},
-    ],
-)
-def test_set_cookie_refuses_invalid_attributes(kwargs):
-    with pytest.raises(ValueError):
-        Response().set_cookie("n", "v", **kwargs)
-
-
-def test_set_cookie_refuses_wrongly_typed_attributes():
-    with pytest.raises(TypeError):
-        Response().set_cookie("n", "v", max_age="10")
-    with pytest.raises(TypeError):
-        Response().set_cookie("n", "v", expires=[1])
-
-
-def test_samesite_none_is_allowed_with_secure():
-    resp = Response()
-    resp.set_cookie("n", "v", samesite="None", secure=True, partitioned=True)
-    assert set_cookie_values(resp) == ["n=v; Path=/; Secure; SameSite=None; Partitioned"]
-
-
-def test_cookie_name_prefixes_are_enforced():
-    with pytest.raises(ValueError):
-        Response().set_cookie("__Secure-id", "v")
-    with pytest.raises(ValueError):
-        Response().set_cookie("__Host-id", "v", secure=True, domain="example.com")
-    with pytest.raises(ValueError):
-        Response().set_cookie("__Host-id", "v", secure=True, path="/app")
-    resp = Response()
-    resp.set_cookie("__Host-id", "v", secure=True)
-    assert set_cookie_values(resp) == ["__Host-id=v; Path=/; Secure; SameSite=Lax"]
-
-
-def test_delete_cookie_expires_it_in_the_past():
-    resp = Response()
-    resp.delete_cookie("sid", path="/app", domain="example.com")
-    assert set_cookie_values(resp) == [
-        "sid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Domain=example.com; Path=/app; SameSite=Lax"
-    ]
-
-
 def test_streaming_and_file_responses_take_cookies_too(tmp_path):
     for resp in (StreamingResponse([]), FileResponse(tmp_path / "x")):
         resp.set_cookie("a", "b")
@@ -304,263 +144,6 @@ def test_add_vary_merges_names_once():
     star = Response("x", headers=[("Vary", "*")])
     star.add_vary("Accept")
     assert star.fields[-1] == ("Vary", "*")
-
-
-# -- HTTP dates -----------------------------------------------------------------------------------------
-
-
-def test_format_http_date_is_an_imf_fixdate():
-    assert format_http_date(T) == LM
-    assert format_http_date(dt.datetime(1994, 11, 6, 8, 49, 37, tzinfo=dt.timezone.utc)) == LM
-    assert format_http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT"
-
-
-@pytest.mark.parametrize("value", [LM, "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", LM.encode(), f" {LM} "])
-def test_parse_http_date_accepts_the_three_forms(value):
-    assert parse_http_date(value) == T
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        None,
-        "",
-        "yesterday",
-        "Sun, 06 Nov 1994 08:49:37 UTC",
-        "sun, 06 Nov 1994 08:49:37 GMT",
-        "Sun, 6 Nov 1994 08:49:37 GMT",
-        "Sun, 31 Feb 1994 08:49:37 GMT",
-        "Sun, 06 Nov 1994 25:49:37 GMT",
-        "Sun, 06 Nov 1994 08:49:37 GMT extra",
-        "784111777",
-    ],
-)
-def test_parse_http_date_refuses_anything_else(value):
-    assert parse_http_date(value) is None
-
-
-def test_parse_http_date_reads_two_digit_years_as_at_most_50_years_ahead():
-    this_year = dt.datetime.now(dt.timezone.utc).year
-    future = (this_year + 60) % 100
-    parsed = parse_http_date(f"Monday, 01-Jan-{future:02d} 00:00:00 GMT")
-    assert dt.datetime.fromtimestamp(parsed, dt.timezone.utc).year == this_year + 60 - 100
-
-
-def test_parse_http_date_takes_a_leap_second_as_59():
-    assert parse_http_date("Sat, 31 Dec 2016 23:59:60 GMT") == parse_http_date("Sat, 31 Dec 2016 23:59:59 GMT")
-
-
-# -- conditional requests (RFC 9110 §13.2.2) --------------------------------------------------------------
-
-ETAG = '"abc"'
-
-
-@pytest.mark.parametrize(
-    "method, fields, expected",
-    [
-        ("GET", [], None),
-        ("GET", [("If-None-Match", '"abc"')], 304),
-        ("GET", [("If-None-Match", 'W/"abc"')], 304),
-        ("GET", [("If-None-Match", '"x", "abc"')], 304),
-        ("GET", [("If-None-Match", '"x"'), ("If-None-Match", '"abc"')], 304),
-        ("GET", [("If-None-Match", "*")], 304),
-        ("GET", [("If-None-Match", '"x"')], None),
-        ("HEAD", [("If-None-Match", '"abc"')], 304),
-        ("POST", [("If-None-Match", '"abc"')], 412),
-        ("PUT", [("If-None-Match", "*")], 412),
-        ("GET", [("If-None-Match", "garbage")], None),
-        ("GET", [("If-Modified-Since", LM)], 304),
-        ("GET", [("If-Modified-Since", LATER)], 304),
-        ("GET", [("If-Modified-Since", EARLIER)], None),
-        ("GET", [("If-Modified-Since", "not a date")], None),
-        ("GET", [("If-Modified-Since", LM), ("If-Modified-Since", LM)], None),
-        ("POST", [("If-Modified-Since", LM)], None),
-        ("GET", [("If-None-Match", '"x"'), ("If-Modified-Since", LM)], None),
-        ("GET", [("If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT")], None),
-        ("PUT", [("If-Match", '"abc"')], None),
-        ("PUT", [("If-Match", "*")], None),
-        ("PUT", [("If-Match", '"x", "abc"')], None),
-        ("PUT", [("If-Match", '"x"')], 412),
-        ("PUT", [("If-Match", 'W/"abc"')], 412),
-        ("PUT", [("If-Match", "garbage")], 412),
-        ("PUT", [("If-Unmodified-Since", LM)], None),
-        ("PUT", [("If-Unmodified-Since", EARLIER)], 412),
-        ("PUT", [("If-Unmodified-Since", "bogus")], None),
-        ("PUT", [("If-Match", '"abc"'), ("If-Unmodified-Since", EARLIER)], None),
-        ("GET", [("If-Match", '"x"'), ("If-None-Match", '"abc"')], 412),
-        ("GET", [("If-Unmodified-Since", EARLIER), ("If-None-Match", '"abc"')], 412),
-    ],
-    ids=lambda v: v if isinstance(v, str) else None,
-)
-def test_preconditions_are_evaluated_in_rfc_order(method, fields, expected):
-    assert check_preconditions(method, Headers(fields), ETAG, T) == expected
-
-
-def test_if_none_match_star_is_true_without_a_representation():
-    assert check_preconditions("PUT", Headers([("If-None-Match", "*")]), None, None, exists=False) is None
-    assert check_preconditions("PUT", Headers([("If-Match", "*")]), None, None, exists=False) == 412
-
-
-def test_a_weak_etag_never_satisfies_if_match():
-    assert check_preconditions("PUT", Headers([("If-Match", 'W/"abc"')]), 'W/"abc"', T) == 412
-    assert check_preconditions("GET", Headers([("If-None-Match", '"abc"')]), 'W/"abc"', T) == 304
-
-
-def test_an_entity_tag_may_contain_a_comma():
-    assert check_preconditions("GET", Headers([("If-None-Match", '"a,b"')]), '"a,b"', T) == 304
-
-
-# -- Content-Disposition (RFC 6266) ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "filename, disposition, expected",
-    [
-        ("report.pdf", "attachment", 'attachment; filename="report.pdf"'),
-        ("report.pdf", "inline", 'inline; filename="report.pdf"'),
-        (None, "inline", "inline"),
-        ("naïve résumé.txt", "attachment", "attachment; filename=\"na_ve r_sum_.txt\"; filename*=UTF-8''na%C3%AFve%20r%C3%A9sum%C3%A9.txt"),
-        ('a"b%c.txt', "attachment", "attachment; filename=\"a_b_c.txt\"; filename*=UTF-8''a%22b%25c.txt"),
-        ("../../etc/passwd", "attachment", 'attachment; filename="passwd"'),
-        ("C:\\Users\\x\\evil.exe", "attachment", 'attachment; filename="evil.exe"'),
-        ("bad\r\nname.txt", "attachment", 'attachment; filename="badname.txt"'),
-        ("..", "attachment", 'attachment; filename="download"'),
-        ("日本.txt", "attachment", "attachment; filename=\"__.txt\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt"),
-    ],
-)
-def test_content_disposition_is_safe_and_has_a_utf8_form(filename, disposition, expected):
-    assert content_disposition(filename, disposition) == expected
-
-
-@pytest.mark.parametrize("disposition", ["", "at tachment", "a;b", "x\r\n"])
-def test_content_disposition_refuses_an_invalid_type(disposition):
-    with pytest.raises(ValueError):
-        content_disposition("a.txt", disposition)
-
-
-# -- FileResponse.plan (no I/O beyond stat) ------------------------------------------------------------------
-
-
-def plan(path, method="GET", fields=(), **options):
-    return FileResponse(path, **options).plan(method, Headers(list(fields)), os.stat(path))
-
-
-def test_file_plan_adds_validators_and_accept_ranges(tmp_path):
-    path = make_file(tmp_path)
-    status, fields, parts, length = plan(path)
-    assert (status, parts, length) == (200, [(0, 1024)], 1024)
-    assert fields == [
-        (b"Content-Type", b"application/octet-stream"),
-        ("ETag", etag_of(path)),
-        ("Last-Modified", LM),
-        ("Accept-Ranges", "bytes"),
-    ]
-
-
-def test_file_plan_never_sends_a_last_modified_in_the_future(tmp_path):
-    path = make_file(tmp_path)
-    future = 4102444800  # 2100-01-01
-    os.utime(path, (future, future))
-    _, fields, _, _ = plan(path)
-    last_modified = parse_http_date(dict((n, v) for n, v in fields if isinstance(n, str))["Last-Modified"])
-    assert last_modified < future
-
-
-def test_file_plan_keeps_validators_given_in_headers(tmp_path):
-    path = make_file(tmp_path)
-    status, fields, _, _ = plan(path, headers=[("ETag", '"v1"'), ("Last-Modified", EARLIER)])
-    assert ("ETag", '"v1"') in fields and ("Last-Modified", EARLIER) in fields
-    assert [n for n, _ in fields].count("ETag") == 1
-    resp = plan(path, fields=[("If-None-Match", '"v1"')], headers=[("ETag", '"v1"')])
-    assert resp.status == 304
-
-
-def test_file_plan_can_leave_validators_and_ranges_out(tmp_path):
-    path = make_file(tmp_path)
-    _, fields, parts, _ = plan(path, fields=[("Range", "bytes=0-1")], etag=False, last_modified=False, accept_ranges=False)
-    assert fields == [(b"Content-Type", b"application/octet-stream")] and parts == [(0, 1024)]
-
-
-def test_file_plan_weak_etag(tmp_path):
-    path = make_file(tmp_path)
-    _, fields, _, _ = plan(path, weak_etag=True)
-    assert ("ETag", etag_of(path, weak=True)) in fields
-
-
-def test_file_plan_ignores_conditions_and_ranges_for_a_non_2xx_status(tmp_path):
-    path = make_file(tmp_path)
-    status, fields, parts, _ = plan(path, fields=[("If-None-Match", "*"), ("Range", "bytes=0-1")], status=404)
-    assert status == 404 and parts == [(0, 1024)]
-    assert [n for n, _ in fields] == [b"Content-Type"]
-
-
-def test_file_plan_304_keeps_etag_and_cache_fields_only(tmp_path):
-    path = make_file(tmp_path)
-    resp = plan(path, fields=[("If-None-Match", etag_of(path))], headers=[("Cache-Control", "max-age=60")], filename="x.bin")
-    assert type(resp) is Response and resp.status == 304 and resp.body == b""
-    assert resp.fields == [("Cache-Control", "max-age=60"), ("ETag", etag_of(path))]
-
-
-def test_file_plan_304_keeps_last_modified_when_there_is_no_etag(tmp_path):
-    path = make_file(tmp_path)
-    resp = plan(path, fields=[("If-Modified-Since", LM)], etag=False)
-    assert resp.status == 304 and resp.fields == [("Last-Modified", LM)]
-
-
-def test_file_plan_ignores_range_for_head_and_other_methods(tmp_path):
-    path = make_file(tmp_path)
-    assert plan(path, "HEAD", [("Range", "bytes=0-1")])[0] == 200
-    assert plan(path, "POST", [("Range", "bytes=0-1")])[0] == 200
-
-
-def test_file_plan_ignores_a_repeated_or_invalid_range(tmp_path):
-    path = make_file(tmp_path)
-    assert plan(path, fields=[("Range", "bytes=0-1"), ("Range", "bytes=2-3")])[0] == 200
-    assert plan(path, fields=[("Range", "bytes=5-1")])[0] == 200
-    assert plan(path, fields=[("Range", "lines=1-2")])[0] == 200
-
-
-def test_file_plan_ignores_more_ranges_than_max_ranges(tmp_path):
-    path = make_file(tmp_path)
-    value = "bytes=" + ",".join(f"{i * 10}-{i * 10 + 1}" for i in range(5))
-    assert plan(path, fields=[("Range", value)], max_ranges=4)[0] == 200
-    assert plan(path, fields=[("Range", value)], max_ranges=5)[0] == 206
-
-
-def test_file_plan_multipart_length_is_exact(tmp_path):
-    path = make_file(tmp_path)
-    status, fields, parts, length = plan(path, fields=[("Range", "bytes=0-9, 100-109, -5")])
-    assert status == 206
-    assert sum(len(p) if isinstance(p, bytes) else p[1] for p in parts) == length
-    assert [p for p in parts if not isinstance(p, bytes)] == [(0, 10), (100, 10), (1019, 5)]
-    assert fields[0][1].startswith("multipart/byteranges; boundary=")
-
-
-def test_file_plan_416_for_an_empty_file(tmp_path):
-    path = make_file(tmp_path, "empty.bin", b"")
-    resp = plan(path, fields=[("Range", "bytes=0-")])
-    assert resp.status == 416 and ("Content-Range", "bytes */0") in resp.fields
-
-
-def test_file_plan_does_not_mutate_the_response(tmp_path):
-    path = make_file(tmp_path)
-    resp = FileResponse(path)
-    before = list(resp.fields)
-    resp.plan("GET", Headers([("Range", "bytes=0-1,5-6")]), os.stat(path))
-    assert resp.fields == before
-
-
-def test_file_response_guesses_content_types(tmp_path):
-    assert FileResponse(tmp_path / "a.html").fields[0] == (b"Content-Type", "text/html; charset=utf-8")
-    assert FileResponse(tmp_path / "a.png").fields[0] == (b"Content-Type", "image/png")
-    assert FileResponse(tmp_path / "a.tar.gz").fields[0] == (b"Content-Type", b"application/octet-stream")
-    assert FileResponse(tmp_path / "noext").fields[0] == (b"Content-Type", b"application/octet-stream")
-    assert FileResponse(tmp_path / "a.png", content_type="image/x").fields[0] == (b"Content-Type", "image/x")
-
-
-def test_file_response_disposition_defaults_to_the_file_name(tmp_path):
-    assert ("Content-Disposition", 'attachment; filename="a.png"') in FileResponse(tmp_path / "a.png", disposition="attachment").fields
-    assert ("Content-Disposition", 'inline; filename="b.png"') in FileResponse(tmp_path / "a.png", filename="b.png", disposition="inline").fields
 
 
 # -- error bodies by Accept ---------------------------------------------------------------------------------
@@ -768,193 +351,6 @@ def test_http_error_body_follows_the_request_accept(loop, accept, content_type, 
         assert b"<h1>404 Not Found</h1><p>no such user</p>" in resp.body
 
 
-# -- end to end: files --------------------------------------------------------------------------------------
-
-
-def test_file_is_served_with_validators(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path))
-    assert resp.status == 200 and resp.body == DATA
-    assert resp.header("etag") == etag_of(path)
-    assert resp.header("last-modified") == LM
-    assert resp.header("accept-ranges") == "bytes"
-    assert resp.header("content-length") == "1024"
-
-
-def test_head_on_a_file_sends_the_head_only(loop, tmp_path):
-    path = make_file(tmp_path)
-    head, after = exchange(loop, file_app(path), ("HEAD", "/f", []), ("GET", "/f", [("Range", "bytes=0-0")]))
-    assert head.status == 200 and head.body == b""
-    assert head.header("content-length") == "1024" and head.header("etag") == etag_of(path)
-    # The connection is still in step: the next response is read intact.
-    assert after.status == 206 and after.body == DATA[:1]
-
-
-def test_single_range_is_206_with_content_range(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path), headers=[("Range", "bytes=10-19")])
-    assert resp.status == 206 and resp.body == DATA[10:20]
-    assert resp.header("content-range") == "bytes 10-19/1024"
-    assert resp.header("content-length") == "10"
-    assert resp.header("content-type") == "application/octet-stream"
-
-
-def test_suffix_and_open_ended_ranges(loop, tmp_path):
-    path = make_file(tmp_path)
-    suffix, open_ended = exchange(loop, file_app(path), ("GET", "/f", [("Range", "bytes=-100")]), ("GET", "/f", [("Range", "bytes=1000-")]))
-    assert (suffix.status, suffix.header("content-range"), suffix.body) == (206, "bytes 924-1023/1024", DATA[-100:])
-    assert (open_ended.status, open_ended.header("content-range"), open_ended.body) == (206, "bytes 1000-1023/1024", DATA[1000:])
-
-
-def test_several_ranges_are_multipart_byteranges(loop, tmp_path):
-    path = make_file(tmp_path, "page.html", DATA)
-    resp = get(loop, file_app(path), headers=[("Range", "bytes=0-4, 500-509, -3")])
-    assert resp.status == 206 and resp.header("content-range") is None
-    ctype = resp.header("content-type")
-    assert ctype.startswith("multipart/byteranges; boundary=")
-    assert int(resp.header("content-length")) == len(resp.body)
-    assert parse_byteranges(ctype, resp.body) == [
-        ([("Content-Type", "text/html; charset=utf-8"), ("Content-Range", "bytes 0-4/1024")], DATA[0:5]),
-        ([("Content-Type", "text/html; charset=utf-8"), ("Content-Range", "bytes 500-509/1024")], DATA[500:510]),
-        ([("Content-Type", "text/html; charset=utf-8"), ("Content-Range", "bytes 1021-1023/1024")], DATA[1021:]),
-    ]
-
-
-def test_overlapping_ranges_are_coalesced_into_one(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path), headers=[("Range", "bytes=0-9,5-14")])
-    assert resp.status == 206 and resp.header("content-range") == "bytes 0-14/1024" and resp.body == DATA[:15]
-
-
-def test_unsatisfiable_range_is_416_with_the_length(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp, after = exchange(loop, file_app(path), ("GET", "/f", [("Range", "bytes=2000-3000")]), ("GET", "/f", []))
-    assert resp.status == 416 and resp.header("content-range") == "bytes */1024"
-    assert after.status == 200 and after.body == DATA
-
-
-def test_if_range_with_the_current_etag_gets_the_range(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path), headers=[("Range", "bytes=0-9"), ("If-Range", etag_of(path))])
-    assert resp.status == 206 and resp.body == DATA[:10]
-
-
-def test_if_range_with_another_etag_gets_the_whole_file(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path), headers=[("Range", "bytes=0-9"), ("If-Range", '"stale"')])
-    assert resp.status == 200 and resp.body == DATA and resp.header("content-range") is None
-
-
-def test_if_range_with_a_weak_etag_never_matches(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path, weak_etag=True), headers=[("Range", "bytes=0-9"), ("If-Range", etag_of(path, weak=True))])
-    assert resp.status == 200 and resp.body == DATA
-
-
-def test_if_range_with_a_date_matches_only_the_exact_last_modified(loop, tmp_path):
-    path = make_file(tmp_path)
-    exact, other = exchange(
-        loop,
-        file_app(path),
-        ("GET", "/f", [("Range", "bytes=0-9"), ("If-Range", LM)]),
-        ("GET", "/f", [("Range", "bytes=0-9"), ("If-Range", LATER)]),
-    )
-    assert exact.status == 206 and exact.body == DATA[:10]
-    assert other.status == 200 and other.body == DATA
-
-
-def test_if_none_match_with_the_current_etag_is_304(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp, after = exchange(loop, file_app(path), ("GET", "/f", [("If-None-Match", etag_of(path))]), ("GET", "/f", []))
-    assert resp.status == 304 and resp.header("etag") == etag_of(path)
-    assert resp.header("content-length") is None and resp.header("content-type") is None
-    assert resp.header("last-modified") is None
-    assert after.status == 200 and after.body == DATA
-
-
-def test_if_modified_since_not_modified_is_304(loop, tmp_path):
-    path = make_file(tmp_path)
-    same, earlier = exchange(loop, file_app(path), ("GET", "/f", [("If-Modified-Since", LM)]), ("GET", "/f", [("If-Modified-Since", EARLIER)]))
-    assert same.status == 304
-    assert earlier.status == 200 and earlier.body == DATA
-
-
-def test_if_none_match_takes_precedence_over_if_modified_since(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path), headers=[("If-None-Match", '"other"'), ("If-Modified-Since", LM)])
-    assert resp.status == 200
-
-
-def test_if_match_mismatch_is_412(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path), headers=[("If-Match", '"other"')])
-    assert resp.status == 412 and resp.body == b"Precondition Failed"
-
-
-def test_if_match_with_the_current_etag_proceeds(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path), headers=[("If-Match", etag_of(path)), ("Range", "bytes=0-0")])
-    assert resp.status == 206
-
-
-def test_if_unmodified_since_before_the_change_is_412(loop, tmp_path):
-    path = make_file(tmp_path)
-    before, same = exchange(
-        loop, file_app(path), ("GET", "/f", [("If-Unmodified-Since", EARLIER)]), ("GET", "/f", [("If-Unmodified-Since", LM)])
-    )
-    assert before.status == 412
-    assert same.status == 200
-
-
-def test_conditional_head_is_304_too(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path), headers=[("If-None-Match", "*")], method="HEAD")
-    assert resp.status == 304
-
-
-def test_download_has_a_content_disposition(loop, tmp_path):
-    path = make_file(tmp_path)
-    resp = get(loop, file_app(path, filename="rapport été.bin"))
-    assert resp.header("content-disposition") == "attachment; filename=\"rapport _t_.bin\"; filename*=UTF-8''rapport%20%C3%A9t%C3%A9.bin"
-
-
-@pytest.mark.parametrize("sendfile", [True, False], ids=["sendfile", "copy"])
-def test_a_5_mb_file_whole_and_by_ranges(loop, tmp_path, sendfile):
-    data = os.urandom(64 * 1024) * 80  # 5 MiB
-    path = make_file(tmp_path, "big.bin", data)
-    whole, middle, several = exchange(
-        loop,
-        file_app(path),
-        ("GET", "/f", []),
-        ("GET", "/f", [("Range", "bytes=1000000-3999999")]),
-        ("GET", "/f", [("Range", "bytes=0-99999,2500000-2600000,-70000")]),
-        sendfile=sendfile,
-    )
-    assert whole.status == 200 and whole.body == data
-    assert middle.status == 206 and middle.body == data[1000000:4000000]
-    parts = parse_byteranges(several.header("content-type"), several.body)
-    assert [p[1] for p in parts] == [data[:100000], data[2500000:2600001], data[-70000:]]
-
-
-def test_ranges_over_tls_are_read_from_the_file(loop, tls, tmp_path):
-    # Under TLS there is no sendfile: the spans are read and written in chunks.
-    path = make_file(tmp_path, "page.txt", DATA)
-
-    async def scenario():
-        async with serving(file_app(path, chunk_size=100), certfile=tls.cert_file, keyfile=tls.key_file) as server:
-            client = await Client.connect(server, ssl_context=tls.client_context(), server_hostname="localhost")
-            try:
-                single = await client.request("GET", "/f", headers=[("Range", "bytes=100-349")])
-                several = await client.request("GET", "/f", headers=[("Range", "bytes=0-0,1000-")])
-                return single, several
-            finally:
-                await client.close()
-
-    single, several = run(loop, scenario())
-    assert single.status == 206 and single.body == DATA[100:350]
-    assert [p[1] for p in parse_byteranges(several.header("content-type"), several.body)] == [DATA[:1], DATA[1000:]]
-
-
 # -- end to end: an MJPEG stream ------------------------------------------------------------------------------
 
 
@@ -1018,3 +414,96 @@ def test_mjpeg_stream_source_is_closed_when_the_client_goes_away(loop):
             await asyncio.wait_for(closed.wait(), 5)
 
     run(loop, scenario())
+
+
+# -- negotiated representations (RFC 9110 §12.5.1) ------------------------------------------------------
+
+
+def test_negotiated_builds_the_chosen_representation_with_vary():
+    calls = []
+
+    def html():
+        calls.append("html")
+        return "<p>hi</p>"
+
+    resp = negotiated("application/json", {HTML: html, JSON: {"hi": True}})
+    assert calls == []
+    assert resp.body == b'{"hi":true}'
+    assert resp.fields == [(b"Content-Type", JSON), ("Vary", "Accept")]
+    resp = negotiated(None, {HTML: html, JSON: {"hi": True}}, status=201, headers=[("Vary", "Cookie")])
+    assert resp.status == 201 and resp.body == b"<p>hi</p>"
+    assert resp.fields == [(b"Content-Type", "text/html; charset=utf-8"), ("Vary", "Cookie, Accept")]
+
+
+def test_negotiated_refuses_a_non_text_body_for_a_non_json_type():
+    with pytest.raises(TypeError):
+        negotiated(None, {HTML: {"a": 1}})
+
+
+def route_app():
+    app = App()
+
+    @app.get("/greeting")
+    def greeting(request):
+        return negotiated(request, {JSON: lambda: {"greeting": "hello"}, HTML: "<p>hello</p>", TEXT: "hello"})
+
+    return app
+
+
+@pytest.mark.parametrize(
+    "accept, status, content_type, body",
+    [
+        (None, 200, "application/json", b'{"greeting":"hello"}'),
+        ("text/html", 200, "text/html; charset=utf-8", b"<p>hello</p>"),
+        ("text/*;q=0.5, text/plain", 200, "text/plain; charset=utf-8", b"hello"),
+        ("application/json;q=0.1, text/*;q=0.2", 200, "text/html; charset=utf-8", b"<p>hello</p>"),
+    ],
+)
+def test_a_route_answers_by_accept_with_vary(loop, accept, status, content_type, body):
+    async def scenario():
+        async with serving(route_app()) as server:
+            client = await Client.connect(server)
+            try:
+                return await client.request("GET", "/greeting", headers=[("Accept", accept)] if accept else [])
+            finally:
+                await client.close()
+
+    resp = run(loop, scenario())
+    assert (resp.status, resp.header("content-type"), resp.body) == (status, content_type, body)
+    assert resp.header("vary") == "Accept"
+
+
+def test_a_route_answers_406_when_nothing_is_acceptable(loop):
+    async def scenario():
+        async with serving(route_app()) as server:
+            client = await Client.connect(server)
+            try:
+                return await client.request("GET", "/greeting", headers=[("Accept", "image/png, application/json;q=0")])
+            finally:
+                await client.close()
+
+    resp = run(loop, scenario())
+    assert resp.status == 406 and resp.headers_named("vary") == ["Accept"]
+    assert resp.header("content-type") == "text/plain; charset=utf-8"
+    assert resp.body == b"Not Acceptable; available media types: application/json, text/html, text/plain"
+
+
+def test_a_406_is_rendered_as_json_when_the_client_takes_json_errors(loop):
+    # A client that accepts application/json only for errors still gets a JSON error body.
+    app = App()
+
+    @app.get("/only-html")
+    def only_html(request):
+        return negotiated(request, {HTML: "<p>x</p>"})
+
+    async def scenario():
+        async with serving(app) as server:
+            client = await Client.connect(server)
+            try:
+                return await client.request("GET", "/only-html", headers=[("Accept", "application/json")])
+            finally:
+                await client.close()
+
+    resp = run(loop, scenario())
+    assert resp.status == 406 and resp.header("vary") == "Accept"
+    assert json_loads(resp.body)["error"]["detail"] == "Not Acceptable; available media types: text/html"

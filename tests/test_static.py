@@ -9,7 +9,8 @@ import pytest
 
 from fasthttp import App
 from fasthttp.errors import HttpError
-from fasthttp.responses import FileResponse, RedirectResponse
+from fasthttp.files import FileResponse
+from fasthttp.responses import RedirectResponse
 from fasthttp.static import path_join_safe, split_url_path, static_files
 
 from helpers_server import Client, loop, run, serving  # noqa: F401

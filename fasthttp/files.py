@@ -1,0 +1,242 @@
+"""Files as responses: :class:`FileResponse`, ``Content-Disposition`` and the type guess.
+
+Strategy: a :class:`FileResponse` is a description (a path and options), not an open file.
+The engine opens and ``fstat``'s the file, then calls :meth:`FileResponse.plan` with the
+request method, its header view and the stat; the plan adds the validators (``Last-Modified``,
+``ETag``), evaluates the conditional request (RFC 9110 §13.2.2: 304, 412; the rules are
+``fasthttp.conditional``'s) and the ``Range`` (RFC 9110 §14: 206 with one range or
+``multipart/byteranges``, 416) through the ranges kernel, and returns what to write: the
+engine sends the spans with ``sendfile`` on plain TCP (zero copy) and reads them in chunks
+under TLS. The plan never mutates the response, so one object may serve many requests.
+
+:func:`content_disposition` writes the ``Content-Disposition`` of a download (RFC 6266, with
+the RFC 8187 ``filename*`` form for names that are not plain ASCII); :func:`guess_content_type`
+guesses a ``Content-Type`` from a file name.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import time
+from typing import TYPE_CHECKING, Any, Union
+from urllib.parse import quote as _quote
+
+from ._grammar import TOKEN
+from .conditional import check_preconditions, if_range_allows, not_modified, single_value
+from .dates import format_http_date, parse_http_date
+from .errors import RangeNotSatisfiable
+from .media import ATTR_CHAR_SAFE
+from .ranges import (
+    byteranges_content_type,
+    content_range,
+    make_boundary,
+    multipart_byteranges,
+    parse_range,
+    unsatisfied_range,
+)
+from .responses import (
+    CONTENT_TYPE,
+    OCTET_TYPE,
+    TEXT_TYPE,
+    FieldMethods,
+    HeadersLike,
+    Response,
+    error_response,
+    field_list,
+    field_text,
+    get_field,
+    has_field,
+    lower_name,
+    reason,
+)
+
+if TYPE_CHECKING:
+    from .headers import Headers
+
+__all__ = ("FileResponse", "FilePlan", "content_disposition", "guess_content_type")
+
+#: What :meth:`FileResponse.plan` returns to send the file: ``(status, fields, parts,
+#: length)``; each part is ``bytes`` (sent as is) or an ``(offset, count)`` span of the file.
+FilePlan = tuple[int, list[tuple[Any, Any]], list[Union[bytes, tuple[int, int]]], int]
+
+
+def content_disposition(filename: str | None = None, disposition: str = "attachment") -> str:
+    """A ``Content-Disposition`` value (RFC 6266 §4) for *filename*.
+
+    The name is reduced to its last path component with control characters removed. An
+    ASCII-only name without ``"``, ``\\`` or ``%`` goes in ``filename="..."``; otherwise that
+    parameter carries a fallback (each such character replaced with ``_``) and ``filename*``
+    the exact name, UTF-8 and percent-encoded (RFC 8187), which current user agents prefer
+    (RFC 6266 §4.3, Appendix D).
+    """
+    if not isinstance(disposition, str) or not TOKEN.fullmatch(disposition):
+        raise ValueError(f"invalid disposition type {disposition!r}")
+    if filename is None:
+        return disposition
+    # APPSEC: a name with a path in it could steer the download elsewhere; CTLs could split
+    # the field. Keep the last component only.
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c >= " " and c != "\x7f").strip()
+    if name in ("", ".", ".."):
+        name = "download"
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in name)
+    value = f'{disposition}; filename="{fallback}"'
+    if fallback != name:
+        value += "; filename*=UTF-8''" + _quote(name, safe=ATTR_CHAR_SAFE)
+    return value
+
+
+def guess_content_type(path: str | os.PathLike[str]) -> str | bytes:
+    """The ``Content-Type`` for a file named *path*, from its extension (``mimetypes``): text
+    types get ``charset=utf-8``; unknown and compressed files are ``application/octet-stream``."""
+    guessed, encoding = mimetypes.guess_type(path)
+    if not guessed or encoding:
+        # NOTE: "x.tar.gz" is a gzip file to the user, not tar with Content-Encoding: gzip
+        # (which a browser would decode on download).
+        return OCTET_TYPE
+    if guessed.startswith("text/") or guessed in ("application/javascript", "image/svg+xml"):
+        # NOTE: text without a charset is read as windows-1252 by browsers; UTF-8 is the
+        # usual encoding of files served today.
+        return guessed + "; charset=utf-8"
+    return guessed
+
+
+class FileResponse(FieldMethods):
+    """A file from disk, ``sendfile``'d on plain TCP (zero copy) and read in chunks under TLS.
+
+    ``Content-Type`` is guessed from the file name when not given (text types get ``charset=
+    utf-8``; unknown or compressed files are ``application/octet-stream``); ``Content-Length``
+    is the file size at the time the response is sent. A missing file answers ``404``.
+
+    For a 2xx status, :meth:`plan` (run by the engine with the request) adds ``Last-Modified``
+    (*last_modified*), an ``ETag`` (*etag*; strong by default, from the modification time in
+    nanoseconds and the size, ``W/`` with *weak_etag*) unless *headers* already give them, and
+    ``Accept-Ranges: bytes`` for a 200 (*accept_ranges*); then it answers the conditional
+    request (304/412, RFC 9110 §13.2.2) and, for GET, a ``Range`` (206, ``multipart/
+    byteranges`` for several ranges, 416 when none is satisfiable), subject to ``If-Range``.
+    *max_ranges* caps the ranges of one request (more: the header is ignored, RFC 9110 §14.2).
+
+    *filename* (or *disposition*) adds ``Content-Disposition`` (RFC 6266): ``attachment``
+    unless *disposition* says ``inline``; see :func:`content_disposition`.
+    """
+
+    __slots__ = ("status", "fields", "path", "chunk_size", "etag", "weak_etag", "last_modified", "accept_ranges", "max_ranges")
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        status: int = 200,
+        headers: HeadersLike = None,
+        content_type: str | bytes | None = None,
+        *,
+        chunk_size: int = 256 * 1024,
+        filename: str | None = None,
+        disposition: str | None = None,
+        etag: bool = True,
+        weak_etag: bool = False,
+        last_modified: bool = True,
+        accept_ranges: bool = True,
+        max_ranges: int = 16,
+    ) -> None:
+        fields = field_list(headers)
+        if content_type is None and not has_field(fields, b"content-type"):
+            content_type = guess_content_type(os.fspath(path))
+        if content_type is not None:
+            fields.insert(0, (CONTENT_TYPE, content_type))
+        if filename is not None or disposition is not None:
+            if filename is None:
+                filename = os.path.basename(os.fspath(path))
+            fields.append(("Content-Disposition", content_disposition(filename, disposition or "attachment")))
+        self.status = status
+        self.fields = fields
+        self.path = os.fspath(path)
+        self.chunk_size = chunk_size
+        self.etag = etag
+        self.weak_etag = weak_etag
+        self.last_modified = last_modified
+        self.accept_ranges = accept_ranges
+        self.max_ranges = max_ranges
+
+    def plan(self, method: str, headers: Headers, st: os.stat_result) -> Response | FilePlan:
+        """What to send for a request (*method*, *headers*) when the opened file has stat *st*.
+
+        Returns either a :class:`Response` to send instead (304, 412, 416), or a tuple
+        ``(status, fields, parts, length)``: *parts* is a list whose items are ``bytes`` (sent
+        as is) or ``(offset, count)`` spans of the file, and *length* their total, the
+        ``Content-Length``. Does not mutate the response, which may serve many requests.
+        """
+        size = st.st_size
+        status = self.status
+        fields = list(self.fields)
+        whole: list[bytes | tuple[int, int]] = [(0, size)]
+        if not 200 <= status < 300:
+            # RFC 9110 §13.2.1: preconditions are ignored when the response would not be 2xx.
+            return status, fields, whole, size
+        etag = get_field(fields, b"etag")
+        if etag is None and self.etag:
+            # NOTE: strong, although derived from metadata: mtime has nanosecond resolution on
+            # current filesystems, and the size is part of it (as nginx and Apache do).
+            etag = '%s"%x-%x"' % ("W/" if self.weak_etag else "", st.st_mtime_ns, size)
+            fields.append(("ETag", etag))
+        lm_value = get_field(fields, b"last-modified")
+        if lm_value is not None:
+            modified = parse_http_date(lm_value)
+        elif self.last_modified:
+            # RFC 9110 §8.8.2.1: a modification time in the future is replaced by the
+            # message origination date.
+            modified = min(int(st.st_mtime), int(time.time()))
+            fields.append(("Last-Modified", format_http_date(modified)))
+        else:
+            modified = None
+        ranged = self.accept_ranges and status == 200
+        if ranged:
+            fields.append(("Accept-Ranges", "bytes"))
+        outcome = check_preconditions(method, headers, etag, modified)
+        if outcome == 304:
+            return not_modified(fields, etag)
+        if outcome == 412:
+            return error_response(412)
+        # RFC 9110 §14.2: Range is defined for GET only; other methods ignore it.
+        if not ranged or method != "GET":
+            return status, fields, whole, size
+        value = single_value(headers, "range")
+        if value is None:
+            return status, fields, whole, size
+        if not if_range_allows(headers, etag, modified):
+            # RFC 9110 §13.1.5: the representation changed; send all of it.
+            return status, fields, whole, size
+        try:
+            spans = parse_range(value, size, max_ranges=self.max_ranges)
+        except RangeNotSatisfiable:
+            # RFC 9110 §15.5.17: 416 with the current length.
+            return Response(reason(416), 416, [(CONTENT_TYPE, TEXT_TYPE), ("Content-Range", unsatisfied_range(size))])
+        if spans is None:
+            return status, fields, whole, size
+        if len(spans) == 1:
+            first, last = spans[0]
+            fields.append(("Content-Range", content_range(first, last, size)))
+            return 206, fields, [(first, last - first + 1)], last - first + 1
+        # RFC 9110 §14.6: several ranges go as multipart/byteranges, each part with the
+        # representation's Content-Type and its own Content-Range.
+        boundary = make_boundary()
+        ctype = None
+        rest = []
+        for n, v in fields:
+            if lower_name(n) == b"content-type":
+                ctype = field_text(v)
+            else:
+                rest.append((n, v))
+        heads, closing = multipart_byteranges(spans, size, ctype, boundary)
+        parts: list[bytes | tuple[int, int]] = []
+        length = len(closing)
+        for head, (first, last) in zip(heads, spans, strict=True):
+            parts.append(head)
+            parts.append((first, last - first + 1))
+            length += len(head) + last - first + 1
+        parts.append(closing)
+        rest.insert(0, (CONTENT_TYPE, byteranges_content_type(boundary)))
+        return 206, rest, parts, length
+
+    def __repr__(self) -> str:
+        return f"<FileResponse {self.status} {self.path!r}>"

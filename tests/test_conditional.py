@@ -1,0 +1,75 @@
+"""``fasthttp.conditional``: preconditions evaluated in the order of RFC 9110 §13.2.2, entity-tag
+comparison (RFC 9110 §8.8.3.2). ``If-Range`` and the 304 are exercised through files
+(``test_files.py``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fasthttp.conditional import check_preconditions
+from fasthttp.headers import Headers
+
+T = 784111777  # Sun, 06 Nov 1994 08:49:37 GMT, the RFC 9110 example date
+LM = "Sun, 06 Nov 1994 08:49:37 GMT"
+LATER = "Sun, 06 Nov 1994 08:49:38 GMT"
+EARLIER = "Sun, 06 Nov 1994 08:49:36 GMT"
+
+
+# -- conditional requests (RFC 9110 §13.2.2) --------------------------------------------------------------
+
+ETAG = '"abc"'
+
+
+@pytest.mark.parametrize(
+    "method, fields, expected",
+    [
+        ("GET", [], None),
+        ("GET", [("If-None-Match", '"abc"')], 304),
+        ("GET", [("If-None-Match", 'W/"abc"')], 304),
+        ("GET", [("If-None-Match", '"x", "abc"')], 304),
+        ("GET", [("If-None-Match", '"x"'), ("If-None-Match", '"abc"')], 304),
+        ("GET", [("If-None-Match", "*")], 304),
+        ("GET", [("If-None-Match", '"x"')], None),
+        ("HEAD", [("If-None-Match", '"abc"')], 304),
+        ("POST", [("If-None-Match", '"abc"')], 412),
+        ("PUT", [("If-None-Match", "*")], 412),
+        ("GET", [("If-None-Match", "garbage")], None),
+        ("GET", [("If-Modified-Since", LM)], 304),
+        ("GET", [("If-Modified-Since", LATER)], 304),
+        ("GET", [("If-Modified-Since", EARLIER)], None),
+        ("GET", [("If-Modified-Since", "not a date")], None),
+        ("GET", [("If-Modified-Since", LM), ("If-Modified-Since", LM)], None),
+        ("POST", [("If-Modified-Since", LM)], None),
+        ("GET", [("If-None-Match", '"x"'), ("If-Modified-Since", LM)], None),
+        ("GET", [("If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT")], None),
+        ("PUT", [("If-Match", '"abc"')], None),
+        ("PUT", [("If-Match", "*")], None),
+        ("PUT", [("If-Match", '"x", "abc"')], None),
+        ("PUT", [("If-Match", '"x"')], 412),
+        ("PUT", [("If-Match", 'W/"abc"')], 412),
+        ("PUT", [("If-Match", "garbage")], 412),
+        ("PUT", [("If-Unmodified-Since", LM)], None),
+        ("PUT", [("If-Unmodified-Since", EARLIER)], 412),
+        ("PUT", [("If-Unmodified-Since", "bogus")], None),
+        ("PUT", [("If-Match", '"abc"'), ("If-Unmodified-Since", EARLIER)], None),
+        ("GET", [("If-Match", '"x"'), ("If-None-Match", '"abc"')], 412),
+        ("GET", [("If-Unmodified-Since", EARLIER), ("If-None-Match", '"abc"')], 412),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_preconditions_are_evaluated_in_rfc_order(method, fields, expected):
+    assert check_preconditions(method, Headers(fields), ETAG, T) == expected
+
+
+def test_if_none_match_star_is_true_without_a_representation():
+    assert check_preconditions("PUT", Headers([("If-None-Match", "*")]), None, None, exists=False) is None
+    assert check_preconditions("PUT", Headers([("If-Match", "*")]), None, None, exists=False) == 412
+
+
+def test_a_weak_etag_never_satisfies_if_match():
+    assert check_preconditions("PUT", Headers([("If-Match", 'W/"abc"')]), 'W/"abc"', T) == 412
+    assert check_preconditions("GET", Headers([("If-None-Match", '"abc"')]), 'W/"abc"', T) == 304
+
+
+def test_an_entity_tag_may_contain_a_comma():
+    assert check_preconditions("GET", Headers([("If-None-Match", '"a,b"')]), '"a,b"', T) == 304
