@@ -53,7 +53,7 @@ def run(
         asyncio.set_event_loop(loop)
         loop.run_until_complete(serve_with_signals(app, bind, announce, options))
     finally:
-        close_loop(loop)
+        close_loop(loop, detach=True)
 
 
 class ServerThread:
@@ -97,7 +97,7 @@ class ServerThread:
             self._ready.set()
             loop.run_until_complete(self.server.wait_closed())
         finally:
-            close_loop(loop)
+            close_loop(loop, detach=True)
 
     @property
     def addresses(self) -> list[Address]:
@@ -164,7 +164,7 @@ def _process_main(app: Application | Handler | str, bind: BindSpec | list[BindSp
             pass
         raise
     finally:
-        close_loop(loop)
+        close_loop(loop, detach=True)
 
 
 def start_server(
