@@ -14,6 +14,8 @@ from .app import App
 from .requests import Request
 from .responses import Response, StreamingResponse
 
+__all__ = ("app",)
+
 app = App()
 
 _INDEX = """fasthttp demo
