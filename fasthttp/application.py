@@ -1,4 +1,4 @@
-"""The contract between the engine and the application it serves.
+"""The engine's contract with the application it serves: one typed ``Application`` protocol.
 
 The engine knows nothing of routing (DESIGN.md): it calls one callable per request, the
 *handler*, with a :class:`~fasthttp.requests.Request`, and writes what it returns. What the
@@ -6,7 +6,7 @@ engine needs from an application is the :class:`Application` protocol below; ``f
 implements it, and so will the ASGI and WSGI adapters. A bare handler callable is an application
 too: :func:`as_application` wraps it.
 
-What a handler may return (the engine's ``_respond`` decides by exact type first, PERF): ``str``
+What a handler may return (the engine dispatches on the exact type first, PERF): ``str``
 (text/plain), ``bytes``, ``dict``/``list`` (JSON), ``None`` (204), a
 :class:`~fasthttp.responses.Response`, a :class:`~fasthttp.responses.StreamingResponse` or
 :class:`~fasthttp.responses.FileResponse` (sent by the engine's senders), an
@@ -27,10 +27,12 @@ if TYPE_CHECKING:
 
 __all__ = ("Handler", "OnConnect", "Application", "HandlerApplication", "as_application")
 
-#: The per-request callable: ``handler(request) -> result`` or an awaitable of the result.
+#: The per-request callable: ``handler(request) -> result`` or an awaitable of the result (the
+#: result kinds are listed in the module docstring).
 Handler = Callable[["Request"], Union[Any, Awaitable[Any]]]
 #: The per-connection accept hook: ``on_connect(transport, session) -> bool`` (False refuses).
-OnConnect = Callable[["asyncio.BaseTransport", dict], bool]
+#: *session* is the connection's dict, shared with every request on it (``request.session``).
+OnConnect = Callable[["asyncio.BaseTransport", dict[str, Any]], bool]
 
 
 @runtime_checkable
@@ -75,9 +77,11 @@ class HandlerApplication:
         return f"HandlerApplication({self.handler!r})"
 
 
-def as_application(app: Any) -> Application:
+def as_application(app: Application | Handler) -> Application:
     """*app* as an :class:`Application`: itself if it implements the protocol, a
-    :class:`HandlerApplication` if it is a plain callable, else TypeError."""
+    :class:`HandlerApplication` if it is a plain callable, else TypeError.
+
+    The server and the test client take either kind through this one function."""
     if isinstance(app, Application):
         return app
     if callable(app):

@@ -1,7 +1,8 @@
 """The command line: ``fasthttp MODULE:APP [options]`` (also ``python -m fasthttp``).
 
-``fasthttp --demo`` serves the demo application (``fasthttp/demo.py``). Every limit and deadline
-of :class:`fasthttp.server.Config` has an option; ``--help`` lists them with their defaults.
+``fasthttp --demo`` serves the demo application (``fasthttp/demo.py``). The limits and
+deadlines of :class:`fasthttp.config.Config` that operators tune have options (``--help`` lists
+them with their defaults); they become keywords of :func:`fasthttp.runners.run`.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def _fmt_size(n: int | None) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``fasthttp``; option defaults come from :class:`Config`."""
     d = _DEFAULTS
     parser = argparse.ArgumentParser(
         prog="fasthttp",
@@ -161,6 +163,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; the exit status: 0 after a graceful stop, 1 when the address
+    cannot be bound, 2 for an app that cannot be loaded or an invalid option."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.demo == bool(args.app):
@@ -168,7 +172,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="fasthttp: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if args.log_format not in FORMATS and args.log_format != "json":
         # Validate a custom format now rather than in every worker.
-
         try:
             AccessLog(sys.stderr, args.log_format)
         except ValueError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from typing import Any
 
 __all__ = ("Config", "split_options", "async_mode", "INLINE", "EAGER", "TASK")
 
@@ -87,7 +88,8 @@ class Config:
 _CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(Config))
 
 
-def split_options(options: dict) -> tuple[dict, dict]:
+def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """*options* split in two: the :class:`Config` fields, and the rest (server keywords)."""
     config = {k: v for k, v in options.items() if k in _CONFIG_FIELDS}
     rest = {k: v for k, v in options.items() if k not in _CONFIG_FIELDS}
     return config, rest

@@ -7,9 +7,14 @@ from the client, and a response streamed from an async generator.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 from .app import App
+from .requests import Request
 from .responses import Response, StreamingResponse
+
+__all__ = ("app",)
 
 app = App()
 
@@ -24,17 +29,17 @@ _INDEX = """fasthttp demo
 
 
 @app.get("/")
-def index(request):
+def index(request: Request) -> str:
     return _INDEX
 
 
 @app.get("/json")
-def json_message(request):
+def json_message(request: Request) -> dict[str, str]:
     return {"message": "Hello, World!"}
 
 
 @app.get("/echo")
-def echo(request):
+def echo(request: Request) -> dict[str, Any]:
     return {
         "method": request.method,
         "path": request.path,
@@ -45,7 +50,7 @@ def echo(request):
 
 
 @app.post("/upload")
-async def upload(request):
+async def upload(request: Request) -> Response:
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -53,8 +58,8 @@ async def upload(request):
 
 
 @app.get("/stream")
-def stream(request):
-    async def lines():
+def stream(request: Request) -> StreamingResponse:
+    async def lines() -> AsyncIterator[str]:
         for i in range(1, 6):
             yield f"line {i}\n"
             await asyncio.sleep(0.1)

@@ -17,15 +17,22 @@ import os
 import socket
 import ssl
 import stat
-from typing import Any
+from typing import Union, cast
 
-__all__ = ("DEFAULT_BIND", "parse_bind", "make_socket", "format_address", "make_ssl_context")
+__all__ = ("DEFAULT_BIND", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context")
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
+#: An address as ``socket.getsockname()`` reports it: ``(host, port)`` (IPv4), ``(host, port,
+#: flowinfo, scope_id)`` (IPv6), a path (AF_UNIX) or a ``bytes`` name (Linux abstract, or unnamed).
+Address = Union[tuple[str, int], tuple[str, int, int, int], str, bytes]
+#: What to listen on: a spec string, an :data:`Address`, or a socket already bound.
+BindSpec = Union[str, bytes, bytearray, tuple[str, int], tuple[str, int, int, int], socket.socket]
 
-def parse_bind(spec: Any) -> tuple[int, Any]:
-    """``(family, address)`` for a bind spec (see the module docstring)."""
+
+def parse_bind(spec: BindSpec) -> tuple[socket.AddressFamily, Address | socket.socket]:
+    """``(family, address)`` for a bind spec (see the module docstring); a socket is returned
+    as its own address."""
     if isinstance(spec, socket.socket):
         return spec.family, spec
     if isinstance(spec, (bytes, bytearray)):
@@ -68,14 +75,14 @@ def _port(text: str, spec: str) -> int:
     return int(text)
 
 
-def _inet6(host: str, port: int) -> tuple:
+def _inet6(host: str, port: int) -> tuple[str, int, int, int]:
     # getaddrinfo resolves a "%scope" suffix (an interface name or number) to the scope id of
     # the 4-tuple, which link-local addresses need.
     infos = socket.getaddrinfo(host, port, socket.AF_INET6, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
-    return infos[0][4]
+    return cast("tuple[str, int, int, int]", infos[0][4])  # AF_INET6: always the 4-tuple
 
 
-def make_socket(spec: Any, *, reuse_port: bool = False, backlog: int | None = None) -> socket.socket:
+def make_socket(spec: BindSpec, *, reuse_port: bool = False, backlog: int | None = None) -> socket.socket:
     """A bound (and, with *backlog*, listening) non-blocking socket for a bind spec."""
     family, address = parse_bind(spec)
     if isinstance(address, socket.socket):
@@ -90,7 +97,7 @@ def make_socket(spec: Any, *, reuse_port: bool = False, backlog: int | None = No
                         os.unlink(address)  # a stale socket left by an earlier run
                 except FileNotFoundError:
                     pass
-        else:
+        elif isinstance(address, tuple):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if reuse_port:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -111,7 +118,7 @@ def make_socket(spec: Any, *, reuse_port: bool = False, backlog: int | None = No
     return sock
 
 
-def format_address(address: Any, tls: bool = False) -> str:
+def format_address(address: Address, tls: bool = False) -> str:
     """A bound address as a URL (``http://127.0.0.1:8000``, ``https://[::1]:8443``) or as
     ``unix:PATH`` / ``unix:@NAME``."""
     if isinstance(address, (bytes, bytearray)):

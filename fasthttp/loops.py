@@ -3,7 +3,12 @@
 ``new_event_loop`` picks the loop (``FASTHTTP_NO_UVLOOP=1`` forces the stdlib one);
 ``close_loop`` is the single teardown every owner of a loop uses (the server's runners, the
 test client, the test fixtures): cancel what is left, let it finish, close the async
-generators, detach the loop from the thread and close it.
+generators, detach the loop from the thread if the owner made it current, and close it.
+
+NOTE: the owner says whether it made the loop the thread's current one (as ``asyncio.Runner``
+remembers it does): asking the policy for the current loop is not a neutral question, because
+in the main thread it creates a loop when none was set (with a DeprecationWarning on Python
+3.12 and 3.13).
 """
 
 from __future__ import annotations
@@ -33,9 +38,10 @@ def new_event_loop(use_uvloop: bool | None = None) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-def close_loop(loop: asyncio.AbstractEventLoop, *, cancel: bool = True) -> None:
+def close_loop(loop: asyncio.AbstractEventLoop, *, cancel: bool = True, detach: bool = False) -> None:
     """Tear *loop* down: cancel its pending tasks (when *cancel*) and wait for them, finish its
-    async generators, clear it as the thread's current loop, and close it. Idempotent."""
+    async generators, and close it. *detach*: the caller made *loop* the thread's current loop
+    (``asyncio.set_event_loop``); the thread is left without one. Idempotent."""
     if loop.is_closed():
         return
     try:
@@ -47,9 +53,6 @@ def close_loop(loop: asyncio.AbstractEventLoop, *, cancel: bool = True) -> None:
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
     finally:
-        try:
-            if asyncio.get_event_loop_policy().get_event_loop() is loop:
-                asyncio.set_event_loop(None)
-        except RuntimeError:  # no current loop in this thread
-            pass
+        if detach:
+            asyncio.set_event_loop(None)
         loop.close()

@@ -3,27 +3,36 @@
 :func:`run` serves until SIGTERM/SIGINT and drains; with ``workers > 1`` the calling process
 becomes the master of forked workers (``fasthttp.workers``). :class:`ServerThread` runs a server
 on its own loop in a thread; :func:`start_server` in a child process that reports its bound
-addresses back (degu's embedding). :func:`load_app` imports ``"module:attribute"``.
+addresses back (degu's embedding). :func:`load_app` imports ``"module:attribute"``. Each owner
+of a loop tears it down with :func:`fasthttp.loops.close_loop`.
 """
 
 from __future__ import annotations
 
-__all__ = ("run", "ServerThread", "start_in_thread", "start_server", "load_app")
-
 import asyncio
+import importlib
 import os
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .application import Application, Handler
+from .listeners import Address, BindSpec
 from .loops import close_loop, new_event_loop
 from .server import Server, serve_with_signals
 from .workers import Supervisor
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+__all__ = ("run", "ServerThread", "start_in_thread", "start_server", "load_app")
+
+
 def run(
-    app: Any,
-    bind: Any = None,
+    app: Application | Handler,
+    bind: BindSpec | list[BindSpec] | None = None,
     *,
     workers: int = 1,
     use_uvloop: bool | None = None,
@@ -34,6 +43,7 @@ def run(
 
     With *workers* > 1 the calling process becomes the master of that many forked workers (see
     the module docstring) and must be the main thread of a process without a running loop.
+    *announce* prints the listening URLs on stderr; *options* are :class:`Server` keywords.
     """
     if workers and workers > 1:
         Supervisor(app, bind, workers, use_uvloop, announce, options).run()
@@ -43,7 +53,7 @@ def run(
         asyncio.set_event_loop(loop)
         loop.run_until_complete(serve_with_signals(app, bind, announce, options))
     finally:
-        close_loop(loop)
+        close_loop(loop, detach=True)
 
 
 class ServerThread:
@@ -53,12 +63,20 @@ class ServerThread:
     ``stop()`` drains gracefully and joins the thread. Usable as a context manager.
     """
 
-    def __init__(self, app: Any, bind: Any = None, *, use_uvloop: bool | None = None, timeout: float = 10.0, **options: Any) -> None:
+    def __init__(
+        self,
+        app: Application | Handler,
+        bind: BindSpec | list[BindSpec] | None = None,
+        *,
+        use_uvloop: bool | None = None,
+        timeout: float = 10.0,
+        **options: Any,
+    ) -> None:
+        self.server = Server(app, bind, **options)
+        self.loop = new_event_loop(use_uvloop)
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self.server: Server | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._thread = threading.Thread(target=self._main, args=(app, bind, use_uvloop, options), name="fasthttp-server", daemon=True)
+        self._thread = threading.Thread(target=self._main, name="fasthttp-server", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
             raise TimeoutError("the server did not start in time")
@@ -66,24 +84,23 @@ class ServerThread:
             self._thread.join(timeout)
             raise self._error
 
-    def _main(self, app: Any, bind: Any, use_uvloop: bool | None, options: dict) -> None:
-        loop = self.loop = new_event_loop(use_uvloop)
+    def _main(self) -> None:
+        loop = self.loop
         asyncio.set_event_loop(loop)
         try:
-            server = self.server = Server(app, bind, **options)
             try:
-                loop.run_until_complete(server.start())
+                loop.run_until_complete(self.server.start())
             except BaseException as exc:
                 self._error = exc
                 self._ready.set()
                 return
             self._ready.set()
-            loop.run_until_complete(server.wait_closed())
+            loop.run_until_complete(self.server.wait_closed())
         finally:
-            close_loop(loop)
+            close_loop(loop, detach=True)
 
     @property
-    def addresses(self) -> list:
+    def addresses(self) -> list[Address]:
         return self.server.addresses
 
     @property
@@ -92,7 +109,7 @@ class ServerThread:
 
     def stop(self, timeout: float | None = None) -> None:
         """Shut the server down gracefully and join the thread."""
-        if self._thread.is_alive() and self.loop is not None and not self.loop.is_closed():
+        if self._thread.is_alive() and not self.loop.is_closed():
             fut = asyncio.run_coroutine_threadsafe(self.server.shutdown(timeout), self.loop)
             try:
                 fut.result((timeout or self.server.config.shutdown_timeout) + 5)
@@ -103,11 +120,11 @@ class ServerThread:
     def __enter__(self) -> ServerThread:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def start_in_thread(app: Any, bind: Any = None, **options: Any) -> ServerThread:
+def start_in_thread(app: Application | Handler, bind: BindSpec | list[BindSpec] | None = None, **options: Any) -> ServerThread:
     """Start *app* in a background thread; return once it is listening."""
     return ServerThread(app, bind, **options)
 
@@ -115,8 +132,6 @@ def start_in_thread(app: Any, bind: Any = None, **options: Any) -> ServerThread:
 def load_app(spec: str) -> Any:
     """Import ``"module:attribute"`` (the attribute may be dotted); ``"module"`` means
     ``module:app``."""
-    import importlib
-
     module_name, _, attr = spec.partition(":")
     if not module_name:
         raise ValueError(f"an app is written MODULE:ATTRIBUTE, not {spec!r}")
@@ -128,10 +143,9 @@ def load_app(spec: str) -> Any:
     return obj
 
 
-def _process_main(app: Any, bind: Any, options: dict, conn: Any) -> None:
+def _process_main(app: Application | Handler | str, bind: BindSpec | list[BindSpec] | None, options: dict[str, Any], conn: Connection) -> None:
     # The child of start_server: serve, report the addresses (or the error) through the pipe.
-    if isinstance(app, str):
-        app = load_app(app)
+    served = load_app(app) if isinstance(app, str) else app
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     use_uvloop = options.pop("use_uvloop", None)
     loop = new_event_loop(use_uvloop)
@@ -142,7 +156,7 @@ def _process_main(app: Any, bind: Any, options: dict, conn: Any) -> None:
         conn.close()
 
     try:
-        loop.run_until_complete(serve_with_signals(app, bind, False, options, on_ready=ready))
+        loop.run_until_complete(serve_with_signals(served, bind, False, options, on_ready=ready))
     except BaseException as exc:
         try:
             conn.send(("error", repr(exc)))
@@ -150,21 +164,30 @@ def _process_main(app: Any, bind: Any, options: dict, conn: Any) -> None:
             pass
         raise
     finally:
-        close_loop(loop)
+        close_loop(loop, detach=True)
 
 
-def start_server(app: Any, bind: Any = None, *, timeout: float = 10.0, start_method: str | None = None, **options: Any) -> tuple:
+def start_server(
+    app: Application | Handler | str,
+    bind: BindSpec | list[BindSpec] | None = None,
+    *,
+    timeout: float = 10.0,
+    start_method: str | None = None,
+    **options: Any,
+) -> tuple[BaseProcess, list[Address]]:
     """Run the server in its own process; return ``(process, addresses)`` once it listens.
 
     *app* is a ``"module:attribute"`` string (the child imports it; works with every start
-    method) or an app object (needs the ``fork`` start method, the default then). The process
+    method) or an app object (needs the ``fork`` start method, the default then). *start_method*
+    is a :mod:`multiprocessing` start method (``"fork"``, ``"spawn"``, ``"forkserver"``). The process
     drains and exits 0 on ``process.terminate()`` (SIGTERM).
     """
-    import multiprocessing
+    import multiprocessing  # NOTE: here, not at the top: only this function needs it
 
     if start_method is None:
         start_method = "spawn" if isinstance(app, str) else "fork"
-    ctx = multiprocessing.get_context(start_method)
+    # NOTE: Any, because typeshed's BaseContext lacks the Process that every real context has.
+    ctx: Any = multiprocessing.get_context(start_method)
     parent, child = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_process_main, args=(app, bind, options, child), daemon=True)
     process.start()

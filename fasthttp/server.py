@@ -1,7 +1,7 @@
 """The server: an HTTP server on the running event loop, its listeners, and graceful shutdown.
 
-:class:`Server` binds its listeners (``fasthttp.listeners``), makes one connection manager
-(``fasthttp.connections``) that creates a protocol per connection, and serves the application
+:class:`Server` binds its listeners (``fasthttp.listeners``), makes one
+:class:`ConnectionManager` that creates a protocol per connection, and serves the application
 through the engine's contract (``fasthttp.application``). Graceful shutdown (SIGTERM/SIGINT or
 :meth:`Server.shutdown`): stop accepting, close idle keep-alive connections, let in-flight
 requests finish within ``shutdown_timeout`` (their responses say ``Connection: close``), abort
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 import os
 import signal
 import socket
@@ -21,24 +20,22 @@ import ssl
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
-from .accesslog import AccessLog
-from .application import as_application
+from .accesslog import AccessLog, LogTarget
+from .application import Application, Handler, OnConnect, as_application
 from .config import Config
-from .listeners import DEFAULT_BIND, format_address, make_socket, make_ssl_context
+from .listeners import DEFAULT_BIND, Address, BindSpec, format_address, make_socket, make_ssl_context
 from .protocol import ConnectionManager
 
 __all__ = ("Server", "serve", "serve_with_signals", "announce_listening")
 
 
-log = logging.getLogger("fasthttp.server")
-
 class Server:
     """An HTTP server on the running event loop.
 
-    *app* is a :class:`fasthttp.App` or any callable ``handler(request) -> response`` (or a
-    coroutine resolving to one). *bind* is one bind spec or a list of them (default
+    *app* is an :class:`~fasthttp.application.Application` (a :class:`fasthttp.App`, an adapter)
+    or any callable ``handler(request) -> response`` (or a coroutine resolving to one). *bind* is one bind spec or a list of them (default
     ``127.0.0.1:8000``). TLS comes from *ssl* (an ``SSLContext``, used as given) or from
     *certfile*/*keyfile* (plus *ca_certs* and *client_cert*, see :func:`make_ssl_context`).
     *on_connect* ``(transport, session) -> bool`` may refuse a connection; it defaults to
@@ -51,31 +48,32 @@ class Server:
 
     def __init__(
         self,
-        app: Any,
-        bind: Any = None,
+        app: Application | Handler,
+        bind: BindSpec | list[BindSpec] | None = None,
         *,
         ssl: ssl.SSLContext | None = None,
         certfile: str | None = None,
         keyfile: str | None = None,
-        password: str | None = None,
+        password: str | bytes | None = None,
         ca_certs: str | None = None,
         client_cert: str | None = None,
-        on_connect: Callable | None = None,
-        access_log: Any = None,
+        on_connect: OnConnect | None = None,
+        access_log: AccessLog | LogTarget | Literal[False] | None = None,
         log_format: str = "combined",
         config: Config | None = None,
         sockets: Iterable[socket.socket] | None = None,
         reuse_port: bool = False,
         **options: Any,
     ) -> None:
-        self.app = application = as_application(app)
-        self.handler = application.engine_handler()
+        self.app: Application = as_application(app)
+        self.handler: Handler = self.app.engine_handler()
         self.config = config if config is not None else Config(**options)
         if config is not None and options:
             self.config = dataclasses.replace(config, **options)
+        binds: list[BindSpec]
         if bind is None:
-            binds: list = [] if sockets is not None else [DEFAULT_BIND]
-        elif isinstance(bind, (list,)):
+            binds = [] if sockets is not None else [DEFAULT_BIND]
+        elif isinstance(bind, list):
             binds = list(bind)
         else:
             binds = [bind]
@@ -85,27 +83,29 @@ class Server:
         if ssl is None and certfile:
             ssl = make_ssl_context(certfile, keyfile, password=password, ca_certs=ca_certs, client_cert=client_cert)
         self.ssl = ssl
-        self.on_connect = on_connect if on_connect is not None else application.on_connect
+        self.on_connect = on_connect if on_connect is not None else self.app.on_connect
+        self.access_log: AccessLog | None
         if access_log is None or access_log is False:
             self.access_log = None
         elif isinstance(access_log, AccessLog):
             self.access_log = access_log
         else:
             self.access_log = AccessLog(access_log, log_format)
-        self.addresses: list = []
+        self.addresses: list[Address] = []
         self.sockets: list[socket.socket] = []
         self.manager: ConnectionManager | None = None
-        self._servers: list = []
+        self._servers: list[asyncio.AbstractServer] = []
         self._unix_paths: list[str] = []
-        self._stopped: asyncio.Event | None = None
-        self._shutdown_task: asyncio.Task | None = None
+        self._stopped = asyncio.Event()  # bound to a loop at its first use (Python 3.10+)
+        self._shutdown_task: asyncio.Task[None] | None = None
         self.started = False
 
     @property
     def urls(self) -> list[str]:
+        """The bound addresses as URLs (``http://127.0.0.1:8000``) or ``unix:`` names."""
         return [format_address(a, self.ssl is not None) for a in self.addresses]
 
-    async def start(self) -> list:
+    async def start(self) -> list[Address]:
         """Run the app's startup hooks, listen on every bind; return the bound addresses."""
         if self.started:
             return self.addresses
@@ -113,7 +113,6 @@ class Server:
         # serve, a thread, the CLI, each worker); a plain handler has none.
         await self.app.startup()
         loop = asyncio.get_running_loop()
-        self._stopped = asyncio.Event()
         self.manager = manager = ConnectionManager(
             loop, self.handler, self.config, access_log=self.access_log, on_connect=self.on_connect
         )
@@ -129,20 +128,20 @@ class Server:
                     if isinstance(name, str) and name:
                         self._unix_paths.append(name)
             for sock in socks:
-                srv = await loop.create_server(
+                listener = await loop.create_server(
                     manager.protocol_factory,
                     sock=sock,
                     ssl=self.ssl,
                     backlog=self.config.backlog,
                     ssl_handshake_timeout=self.config.header_timeout if self.ssl is not None else None,
                 )
-                self._servers.append(srv)
+                self._servers.append(listener)
         except BaseException:
             for srv in self._servers:
                 srv.close()
             for sock in socks:
                 sock.close()
-            await self._run_shutdown_hooks()
+            await self.app.shutdown()
             raise
         self.sockets = socks
         self.addresses = [sock.getsockname() for sock in socks]
@@ -158,16 +157,15 @@ class Server:
     async def shutdown(self, timeout: float | None = None) -> None:
         """Stop accepting; close idle connections; give in-flight requests *timeout* seconds
         (default ``config.shutdown_timeout``); abort the rest."""
-        if not self.started:
-            return
-        if self._stopped.is_set():
+        manager = self.manager
+        if not self.started or manager is None or self._stopped.is_set():
             return
         for srv in self._servers:
             srv.close()
         if timeout is None:
             timeout = self.config.shutdown_timeout
         try:
-            await self.manager.shutdown(timeout)
+            await manager.shutdown(timeout)
         finally:
             for path in self._unix_paths:
                 try:
@@ -178,14 +176,12 @@ class Server:
                 self.access_log.close()
             try:
                 # before _stopped: run() and ServerThread close the loop once wait_closed returns
-                await self._run_shutdown_hooks()
+                await self.app.shutdown()
             finally:
                 self._stopped.set()
 
-    async def _run_shutdown_hooks(self) -> None:
-        await self.app.shutdown()
-
     async def wait_closed(self) -> None:
+        """Return once a shutdown has finished (the app's shutdown hooks included)."""
         await self._stopped.wait()
 
     async def serve_forever(self) -> None:
@@ -202,12 +198,19 @@ class Server:
         await self.start()
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.shutdown()
 
 
-async def serve(app: Any, bind: Any = None, *, ready: Callable[[Server], Any] | None = None, **options: Any) -> None:
-    """Serve *app* on the running loop until cancelled (then drain gracefully)."""
+async def serve(
+    app: Application | Handler,
+    bind: BindSpec | list[BindSpec] | None = None,
+    *,
+    ready: Callable[[Server], object] | None = None,
+    **options: Any,
+) -> None:
+    """Serve *app* on the running loop until cancelled (then drain gracefully). *ready* is
+    called with the server once it listens; *options* are :class:`Server` keywords."""
     server = Server(app, bind, **options)
     await server.start()
     if ready is not None:
@@ -215,17 +218,28 @@ async def serve(app: Any, bind: Any = None, *, ready: Callable[[Server], Any] | 
     await server.serve_forever()
 
 
-def announce_listening(server_or_urls: Any) -> None:
+def announce_listening(server_or_urls: Server | Iterable[str]) -> None:
+    """Print ``fasthttp: listening on URL`` on stderr for each address (what the CLI and the
+    process-based tests wait for)."""
     urls = server_or_urls.urls if isinstance(server_or_urls, Server) else server_or_urls
     for url in urls:
         print(f"fasthttp: listening on {url}", file=sys.stderr, flush=True)
 
 
-async def serve_with_signals(app: Any, bind: Any, announce: bool, options: dict, on_ready=None) -> None:
+async def serve_with_signals(
+    app: Application | Handler,
+    bind: BindSpec | list[BindSpec] | None,
+    announce: bool,
+    options: dict[str, Any],
+    on_ready: Callable[[Server], object] | None = None,
+) -> None:
+    """Serve *app* on the running loop until SIGTERM or SIGINT (handled on the main thread
+    only), then drain: the body of :func:`fasthttp.run`, of each worker and of
+    :func:`fasthttp.start_server`'s process."""
     server = Server(app, bind, **options)
     await server.start()
     loop = asyncio.get_running_loop()
-    installed = []
+    installed: list[signal.Signals] = []
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, server.request_shutdown)

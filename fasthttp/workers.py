@@ -16,38 +16,54 @@ import signal
 import socket
 import sys
 import time
+from types import FrameType
 from typing import Any
 
+from .application import Application, Handler
 from .config import Config, split_options
-from .listeners import DEFAULT_BIND, format_address, make_socket, parse_bind
+from .listeners import DEFAULT_BIND, Address, BindSpec, format_address, make_socket, parse_bind
 from .loops import new_event_loop
 from .server import announce_listening, serve_with_signals
 
 __all__ = ("Supervisor",)
 
-
+# Worker deaths and failures are server events: they go to the server's logger.
 log = logging.getLogger("fasthttp.server")
 
-class Supervisor:
-    """The master of N forked workers (see the module docstring)."""
 
-    def __init__(self, app: Any, bind: Any, workers: int, use_uvloop: bool | None, announce: bool, options: dict) -> None:
+class Supervisor:
+    """The master of N forked workers (see the module docstring).
+
+    *options* are :class:`~fasthttp.server.Server` keywords (Config fields included), given to
+    each worker's server. :meth:`run` blocks until every worker has exited after a signal.
+    """
+
+    def __init__(
+        self,
+        app: Application | Handler,
+        bind: BindSpec | list[BindSpec] | None,
+        workers: int,
+        use_uvloop: bool | None,
+        announce: bool,
+        options: dict[str, Any],
+    ) -> None:
         self.app = app
-        binds = bind if isinstance(bind, list) else [bind if bind is not None else DEFAULT_BIND]
-        self.binds = binds
+        self.binds: list[BindSpec] = bind if isinstance(bind, list) else [bind if bind is not None else DEFAULT_BIND]
         self.workers = workers
         self.use_uvloop = use_uvloop
         self.announce = announce
         self.options = options
         self.config = Config(**split_options(options)[0])
-        self.children: dict[int, float] = {}
+        self.children: dict[int, float] = {}  # pid -> monotonic start time
         self.stopping = False
+        self.stop_deadline = 0.0
+        self.worker_binds: list[Address] = []  # TCP: each worker binds its own SO_REUSEPORT socket
+        self.shared: list[socket.socket] = []  # AF_UNIX: inherited by every worker
 
     def run(self) -> None:
+        """Bind, fork the workers, keep them alive, and return once they have drained."""
         # Bind once here: resolves port 0, fails early on a taken port, and holds the address.
         held: list[socket.socket] = []
-        self.worker_binds: list = []
-        self.shared: list[socket.socket] = []
         try:
             for spec in self.binds:
                 family, _ = parse_bind(spec)
@@ -79,7 +95,7 @@ class Supervisor:
                     except OSError:
                         pass
 
-    def _on_signal(self, signum: int, frame: Any) -> None:
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if not self.stopping:
             self.stopping = True
             self.stop_deadline = time.monotonic() + self.config.shutdown_timeout + 5

@@ -1,0 +1,42 @@
+"""Config: validation at construction, the async handler modes, and the split of server
+keywords from Config fields."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from fasthttp import Server
+from fasthttp.config import EAGER, INLINE, TASK, Config, async_mode, split_options
+
+from helpers_engine import hello_app
+
+
+def test_config_refuses_nonsense():
+    with pytest.raises(ValueError):
+        Config(header_timeout=0)
+    with pytest.raises(TypeError):
+        Server(hello_app(), no_such_option=1)
+
+
+def test_async_handler_modes():
+    assert async_mode("inline") == INLINE and async_mode("task") == TASK
+    assert async_mode("auto") == (EAGER if sys.version_info >= (3, 12) else INLINE)
+    with pytest.raises(ValueError):
+        async_mode("threaded")
+    with pytest.raises(ValueError):
+        Config(async_handlers="threaded")
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="eager tasks exist on 3.12+")
+def test_eager_async_handlers_need_python_3_12():
+    with pytest.raises(ValueError):
+        async_mode("eager")
+
+
+def test_split_options_separates_config_fields_from_server_keywords():
+    config, rest = split_options({"max_body_size": 10, "header_timeout": 2.0, "certfile": "c.pem", "reuse_port": True})
+    assert config == {"max_body_size": 10, "header_timeout": 2.0}
+    assert rest == {"certfile": "c.pem", "reuse_port": True}
+    assert Config(**config).max_body_size == 10

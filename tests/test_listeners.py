@@ -1,0 +1,261 @@
+"""Listeners: bind specs, addresses as URLs, every kind of listening socket (port 0, several
+listeners, IPv6 with scope ids, dual stack, AF_UNIX paths and abstract names), and TLS with its
+secure defaults and client certificates. Loopback addresses only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import ssl
+import uuid
+import warnings
+
+import pytest
+
+from fasthttp.listeners import format_address, make_socket, make_ssl_context, parse_bind
+
+from helpers_engine import hello_app
+from helpers_server import Client, ipv6_available, loop, run, serving, tls  # noqa: F401
+
+
+# -- bind specs -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec, family, address",
+    [
+        ("127.0.0.1:8000", socket.AF_INET, ("127.0.0.1", 8000)),
+        ("8000", socket.AF_INET, ("127.0.0.1", 8000)),
+        ((("127.0.0.1", 0)), socket.AF_INET, ("127.0.0.1", 0)),
+        ("unix:/tmp/x.sock", socket.AF_UNIX, "/tmp/x.sock"),
+        ("unix:@name", socket.AF_UNIX, b"\0name"),
+        (b"\0name", socket.AF_UNIX, b"\0name"),
+        (("::1", 0, 0, 0), socket.AF_INET6, ("::1", 0, 0, 0)),
+    ],
+)
+def test_parse_bind_understands_each_form(spec, family, address):
+    assert parse_bind(spec) == (family, address)
+
+
+def test_parse_bind_resolves_an_ipv6_scope_id():
+    index = socket.if_nametoindex("lo")
+    family, address = parse_bind("[fe80::1%lo]:8080")
+    assert family == socket.AF_INET6
+    assert address[0].startswith("fe80::1") and address[1] == 8080 and address[3] == index
+
+
+@pytest.mark.parametrize("spec", ["nonsense", "::1:80", "[::1]80", "unix:", "127.0.0.1:99999"])
+def test_parse_bind_refuses_malformed_specs(spec):
+    with pytest.raises(ValueError):
+        parse_bind(spec)
+
+
+def test_format_address_gives_urls_and_unix_names():
+    assert format_address(("127.0.0.1", 80)) == "http://127.0.0.1:80"
+    assert format_address(("::1", 443, 0, 0), tls=True) == "https://[::1]:443"
+    assert format_address("/run/x.sock") == "unix:/run/x.sock"
+    assert format_address(b"\0abc") == "unix:@abc"
+
+
+# -- listeners ------------------------------------------------------------------------------------
+
+
+def test_port_zero_reports_the_bound_port_and_serves_it(loop):
+    async def scenario():
+        async with serving(hello_app(), "127.0.0.1:0") as server:
+            host, port = server.addresses[0]
+            assert host == "127.0.0.1" and port > 0
+            assert server.urls == [f"http://127.0.0.1:{port}"]
+            client = await Client.connect(server)
+            assert (await client.request()).body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_several_listeners_in_one_server(loop, tmp_path):
+    path = str(tmp_path / "s.sock")
+
+    async def scenario():
+        async with serving(hello_app(), ["127.0.0.1:0", "127.0.0.1:0", f"unix:{path}"]) as server:
+            assert len(server.addresses) == 3 and server.addresses[2] == path
+            for address in server.addresses:
+                client = await Client.connect(address=address)
+                assert (await client.request()).body == b"hello"
+                await client.close()
+        assert not os.path.exists(path)  # removed on shutdown
+
+    run(loop, scenario())
+
+
+@pytest.mark.skipif(not ipv6_available(), reason="no ::1 on this machine")
+def test_ipv6_listener_reports_a_4_tuple(loop):
+    async def scenario():
+        async with serving(hello_app(), "[::1]:0") as server:
+            address = server.addresses[0]
+            assert len(address) == 4 and address[0] == "::1"
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/whoami")
+            assert "::1" in json.loads(resp.body)["client"]
+            await client.close()
+
+    run(loop, scenario())
+
+
+@pytest.mark.skipif(not ipv6_available(), reason="no ::1 on this machine")
+def test_ipv6_listener_with_a_scope_id(loop):
+    async def scenario():
+        async with serving(hello_app(), ("::1", 0, 0, socket.if_nametoindex("lo"))) as server:
+            client = await Client.connect(address=("::1", server.addresses[0][1]))
+            assert (await client.request()).body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+@pytest.mark.skipif(not ipv6_available(), reason="no ::1 on this machine")
+def test_dual_stack_listener_serves_ipv4_clients(loop):
+    # "[::]" is dual-stack; to stay on loopback the test binds an IPv4-mapped address, which
+    # takes the same path (IPV6_V6ONLY off).
+    unspecified = make_socket("[::]:0")
+    try:
+        assert unspecified.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 0
+    finally:
+        unspecified.close()
+    only6 = make_socket("[::1]:0")
+    try:
+        assert only6.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+    finally:
+        only6.close()
+
+    async def scenario():
+        async with serving(hello_app(), "[::ffff:127.0.0.1]:0") as server:
+            client = await Client.connect(address=("127.0.0.1", server.addresses[0][1]))
+            assert (await client.request()).body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_unix_socket_path(loop, tmp_path):
+    path = str(tmp_path / "http.sock")
+
+    async def scenario():
+        async with serving(hello_app(), f"unix:{path}") as server:
+            assert server.urls == [f"unix:{path}"]
+            client = await Client.connect(address=path)
+            assert (await client.request()).body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_linux_abstract_unix_name(loop):
+    name = f"fasthttp-test-{uuid.uuid4().hex}"
+
+    async def scenario():
+        async with serving(hello_app(), f"unix:@{name}") as server:
+            assert server.addresses == [b"\0" + name.encode()]
+            assert server.urls == [f"unix:@{name}"]
+            client = await Client.connect(address="\0" + name)
+            assert (await client.request()).body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+# -- TLS -----------------------------------------------------------------------------------------
+
+
+def test_tls_context_has_secure_defaults(tls):
+    ctx = make_ssl_context(tls.cert_file, tls.key_file)
+    assert ctx.minimum_version == ssl.TLSVersion.TLSv1_2
+    assert ctx.options & ssl.OP_NO_COMPRESSION
+    assert ctx.verify_mode == ssl.CERT_NONE
+    assert make_ssl_context(tls.cert_file, tls.key_file, ca_certs=tls.ca_file).verify_mode == ssl.CERT_REQUIRED
+    with pytest.raises(ValueError):
+        make_ssl_context(tls.cert_file, tls.key_file, client_cert="required")  # no CA to verify with
+
+
+def test_https_request(loop, tls):
+    async def scenario():
+        async with serving(hello_app(), certfile=tls.cert_file, keyfile=tls.key_file) as server:
+            assert server.urls[0].startswith("https://")
+            client = await Client.connect(server, ssl_context=tls.client_context(), server_hostname="localhost")
+            resp = await client.request("GET", "/whoami")
+            info = json.loads(resp.body)
+            assert info["secure"] is True and info["scheme"] == "https" and info["subject"] is None
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_tls_below_1_2_is_refused(loop, tls):
+    async def scenario():
+        async with serving(hello_app(), certfile=tls.cert_file, keyfile=tls.key_file) as server:
+            # A client that offers only TLS 1.1 (its security level lowered so it really does).
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                ctx = tls.client_context()
+                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                ctx.minimum_version = ssl.TLSVersion.TLSv1
+                ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+            with pytest.raises((ssl.SSLError, ConnectionError)):
+                await Client.connect(server, ssl_context=ctx, server_hostname="localhost")
+
+    run(loop, scenario())
+
+
+def test_required_client_certificate_is_visible_to_the_handler(loop, tls):
+    async def scenario():
+        async with serving(hello_app(), certfile=tls.cert_file, keyfile=tls.key_file, ca_certs=tls.ca_file) as server:
+            client = await Client.connect(server, ssl_context=tls.client_context(with_cert=True), server_hostname="localhost")
+            resp = await client.request("GET", "/whoami")
+            assert json.loads(resp.body)["subject"]["commonName"] == "test client"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_required_client_certificate_missing_is_refused(loop, tls):
+    async def scenario():
+        async with serving(hello_app(), certfile=tls.cert_file, keyfile=tls.key_file, ca_certs=tls.ca_file) as server:
+            # TLS 1.3 reports the refusal after the handshake, at the first read.
+            with pytest.raises((ssl.SSLError, ConnectionError, asyncio.IncompleteReadError)):
+                client = await Client.connect(server, ssl_context=tls.client_context(), server_hostname="localhost")
+                try:
+                    await client.request()
+                finally:
+                    client.writer.transport.abort()
+
+    run(loop, scenario())
+
+
+def test_optional_client_certificate(loop, tls):
+    async def scenario():
+        async with serving(
+            hello_app(), certfile=tls.cert_file, keyfile=tls.key_file, ca_certs=tls.ca_file, client_cert="optional"
+        ) as server:
+            client = await Client.connect(server, ssl_context=tls.client_context(), server_hostname="localhost")
+            assert json.loads((await client.request("GET", "/whoami")).body)["subject"] is None
+            await client.close()
+            client = await Client.connect(server, ssl_context=tls.client_context(with_cert=True), server_hostname="localhost")
+            assert json.loads((await client.request("GET", "/whoami")).body)["subject"]["commonName"] == "test client"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_user_ssl_context_is_used_as_given(loop, tls):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tls.cert_file, tls.key_file)
+
+    async def scenario():
+        async with serving(hello_app(), ssl=ctx) as server:
+            client = await Client.connect(server, ssl_context=tls.client_context(), server_hostname="localhost")
+            assert (await client.request()).body == b"hello"
+            await client.close()
+
+    run(loop, scenario())

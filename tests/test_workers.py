@@ -1,0 +1,66 @@
+"""Worker processes: N workers share one port through SO_REUSEPORT, a dead worker is replaced,
+and SIGTERM drains them all (the master exits 0). Each test runs the master in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from helpers_engine import http_get
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def _wait_for_listening(proc, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    lines = []
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        m = re.search(r"listening on http://([\d.]+):(\d+)", line)
+        if m:
+            return (m.group(1), int(m.group(2)))
+    raise AssertionError("server did not start: " + "".join(lines))
+
+
+def test_workers_share_the_port_and_are_respawned():
+    script = "import fasthttp, helpers_apps; fasthttp.run(helpers_apps.app, '127.0.0.1:0', workers=2, shutdown_timeout=2)"
+    env = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        address = _wait_for_listening(proc)
+        pids = set()
+        deadline = time.monotonic() + 10
+        while len(pids) < 2 and time.monotonic() < deadline:
+            try:  # the master announces the address before the workers listen on it
+                pids.add(int(http_get(address, "/pid")[1]))
+            except OSError:
+                time.sleep(0.05)
+        assert len(pids) == 2 and proc.pid not in pids
+        victim = pids.pop()
+        os.kill(victim, signal.SIGKILL)
+        fresh = set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                pid = int(http_get(address, "/pid")[1])
+            except OSError:
+                time.sleep(0.05)
+                continue
+            if pid not in pids and pid != victim:
+                fresh.add(pid)
+                break
+        assert fresh, "the dead worker was not replaced"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
