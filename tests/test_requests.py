@@ -1,8 +1,8 @@
 """``fasthttp.requests``: the lazy request view and its body decoders.
 
 Unit tests build a :class:`Request` from a head parsed by the real parser, over a fake
-connection and a fake body that mirrors the engine's body contract (``read``, ``read_all``,
-``trailers``); end-to-end tests drive a real :class:`fasthttp.App` over loopback on both event
+connection and a fake body that mirrors the engine's body contract
+(:class:`fasthttp.requests.BodyReader`); end-to-end tests drive a real :class:`fasthttp.App` over loopback on both event
 loops.
 """
 
@@ -20,6 +20,7 @@ from typing import Literal, Optional
 import pytest
 
 from fasthttp import App, HttpError
+from fasthttp.errors import ContentTooLarge
 from fasthttp.forms import FormData, FormError, FormLimits, UploadFile
 from fasthttp.parser import RequestParser
 from fasthttp.requests import Request
@@ -38,30 +39,44 @@ class FakeConnection:
 
 
 class FakeBody:
-    """The engine's body contract (``fasthttp.protocol.RequestBody``), fed from a list."""
+    """The engine's body contract (:class:`fasthttp.requests.BodyReader`), fed from a list; it
+    enforces its limit on the running total as the engine's reader does."""
 
-    def __init__(self, chunks: list[bytes]) -> None:
+    def __init__(self, chunks: list[bytes], limit: int | None = None) -> None:
         self._chunks = list(chunks)
         self._cached: bytes | None = None
         self._received = 0
+        self.limit = limit
         self.reads = 0
         self.trailers = None
+        self.complete = False
 
-    async def read(self, limit: int | None = None) -> bytes:
+    def set_limit(self, limit: int | None) -> None:
+        self.limit = limit
+
+    def check_size(self) -> None:
+        pass
+
+    @property
+    def cached(self) -> bytes | None:
+        return self._cached
+
+    async def read(self) -> bytes:
         await asyncio.sleep(0)  # a body arrives over time
         self.reads += 1
         if not self._chunks:
+            self.complete = True
             return b""
         chunk = self._chunks.pop(0)
         self._received += len(chunk)
-        if limit is not None and self._received > limit:
-            raise HttpError(413)
+        if self.limit is not None and self._received > self.limit:
+            raise ContentTooLarge()
         return chunk
 
-    async def read_all(self, limit: int | None = None) -> bytes:
+    async def read_all(self) -> bytes:
         if self._cached is None:
             parts = []
-            while chunk := await self.read(limit):
+            while chunk := await self.read():
                 parts.append(chunk)
             self._cached = b"".join(parts)
         return self._cached
@@ -87,7 +102,7 @@ def make_request(
     request = Request(head, FakeConnection(), max_body_size)
     if body is not None and (head.content_length or head.chunked):
         size = chunk or max(len(body), 1)
-        request.body_reader = FakeBody([body[i : i + size] for i in range(0, len(body), size)])
+        request.body_reader = FakeBody([body[i : i + size] for i in range(0, len(body), size)], max_body_size)
     return request
 
 
