@@ -33,19 +33,19 @@ pytestmark = pytest.mark.filterwarnings("error")
 async def engine(handler: Any, *, access_log: Any = None, **options: Any):
     """A connection manager serving *handler* on 127.0.0.1:0; yields ``(manager, address,
     errors)``, *errors* being what the loop's exception handler received meanwhile."""
-    loop = asyncio.get_running_loop()
+    running = asyncio.get_running_loop()
     errors: list[dict[str, Any]] = []
-    previous = loop.get_exception_handler()
-    loop.set_exception_handler(lambda _loop, context: errors.append(context))
-    manager = ConnectionManager(loop, handler, Config(**options), access_log=access_log)
-    server = await loop.create_server(functools.partial(HttpProtocol, manager), "127.0.0.1", 0)
+    previous = running.get_exception_handler()
+    running.set_exception_handler(lambda _loop, context: errors.append(context))
+    manager = ConnectionManager(running, handler, Config(**options), access_log=access_log)
+    server = await running.create_server(functools.partial(HttpProtocol, manager), "127.0.0.1", 0)
     manager.start()
     try:
         yield manager, server.sockets[0].getsockname(), errors
     finally:
         server.close()
         await manager.shutdown(1.0)
-        loop.set_exception_handler(previous)
+        running.set_exception_handler(previous)
 
 
 def echo(request: Request) -> Any:
