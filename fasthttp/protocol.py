@@ -71,6 +71,7 @@ import logging
 import os
 import types
 from time import perf_counter
+from collections.abc import Coroutine, Generator
 from typing import Any
 
 from .body import ClientDisconnected, RequestBody
@@ -129,7 +130,7 @@ _current_task = asyncio.current_task
 
 
 @types.coroutine
-def _resume(coro, yielded):
+def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
     """Continue a coroutine that was started with ``coro.send(None)`` and suspended on *yielded*.
 
     Awaited by a Task, this hands *yielded* (the future the coroutine waits on) to the Task as
@@ -173,6 +174,7 @@ class HttpProtocol(asyncio.Protocol):
         "_active",
         "_queue",
         "_reading",
+        "_body",
         "_batch",
         "_batch_size",
         "_pause_mask",
@@ -217,7 +219,8 @@ class HttpProtocol(asyncio.Protocol):
         self._secure: bool | None = None
         self._active: Request | None = None
         self._queue: collections.deque[Request] | None = None
-        self._reading: Request | None = None
+        self._reading: Request | None = None  # the request whose body is being received
+        self._body: RequestBody | None = None  # its body reader
         self._batch: list[bytes] | None = None
         self._batch_size = 0
         self._pause_mask = 0
@@ -352,7 +355,7 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+    def connection_made(self, transport: Any) -> None:  # an asyncio.Transport
         self.transport = transport
         m = self._manager
         cfg = self._cfg
@@ -402,10 +405,10 @@ class HttpProtocol(asyncio.Protocol):
             return None  # close
         self._stop = True
         self._keep = False
-        reading = self._reading
-        if reading is not None:
-            self._reading = None
-            reading.body_reader.fail(ClientDisconnected("the client ended the request body early"))
+        body = self._body
+        if body is not None:
+            self._reading = self._body = None
+            body.fail(ClientDisconnected("the client ended the request body early"))
         if self._active is None and not self._queue:
             return None
         # Half-closed: answer what is in flight, then close (not possible under TLS).
@@ -418,15 +421,16 @@ class HttpProtocol(asyncio.Protocol):
         self._kind = K_NONE
         self._deadline = self._write_deadline = _INF
         lost = ClientDisconnected("the client closed the connection")
-        reading = self._reading
-        if reading is not None:
-            self._reading = None
-            reading.body_reader.fail(lost)
+        reading, body = self._reading, self._body
+        if reading is not None and body is not None:
+            self._reading = self._body = None
+            body.fail(lost)
             reading.close()
         active = self._active
         if active is not None:
-            if active.body_reader is not None:
-                active.body_reader.fail(lost)
+            active_body = _body_of(active)
+            if active_body is not None:
+                active_body.fail(lost)
             active.close()
         if self._queue:
             self._queue.clear()
@@ -474,10 +478,10 @@ class HttpProtocol(asyncio.Protocol):
                 self._rate_since = now
                 self._rate_bytes = 0
 
-    def _on_events(self, events: list) -> None:
+    def _on_events(self, events: list[Any]) -> None:
         # PERF: a lone request ([head, end]) is written straight to the transport; pipelined
         # requests are answered into one batch, written once (one syscall for 16 responses).
-        batch = None
+        batch: list[bytes] | None = None
         if len(events) > 2:
             self._batch = batch = []
         try:
@@ -488,9 +492,9 @@ class HttpProtocol(asyncio.Protocol):
                         break
                     self._on_head(ev)
                 elif t is bytes:
-                    reading = self._reading
-                    if reading is not None:
-                        reading.body_reader.feed(ev)
+                    body = self._body
+                    if body is not None:
+                        body.feed(ev)
                         self._rate_bytes += len(ev)
                         if self._kind == K_BODY and not self._pause_mask:
                             self._deadline = self._manager.body_deadline
@@ -524,7 +528,7 @@ class HttpProtocol(asyncio.Protocol):
                 # the content, and the check stays off the bodyless fast path.
                 self._fail(ExpectationFailed())
                 return
-            req.body_reader = RequestBody(self, head, self._max_body)
+            req.body_reader = self._body = RequestBody(self, head, self._max_body)
             self._reading = req
             m = self._manager
             self._kind = K_BODY
@@ -547,10 +551,10 @@ class HttpProtocol(asyncio.Protocol):
         self._dispatch(req)
 
     def _on_eom(self, eom: Any) -> None:
-        reading = self._reading
-        if reading is not None:
-            self._reading = None
-            reading.body_reader.end(eom.trailers)
+        body = self._body
+        if body is not None:
+            self._reading = self._body = None
+            body.end(eom.trailers)
             if self._active is None and not self._queue and not self._stop:
                 self._to_idle()
             else:
@@ -661,7 +665,7 @@ class HttpProtocol(asyncio.Protocol):
         head = req.head
         if not (head.keep_alive and self._keep):
             return False
-        body = req.body_reader
+        body = _body_of(req)
         if body is None or body.complete:
             return True
         # The response goes out before the whole body arrived: keep the connection only if the
@@ -1095,10 +1099,10 @@ class HttpProtocol(asyncio.Protocol):
         # says close (nothing after it is parsed: _stop).
         self._stop = True
         self._pause_reading(P_STOP)
-        reading = self._reading
-        if reading is not None:
-            self._reading = None
-            reading.body_reader.fail(BadRequest("the request was refused"))
+        body = self._body
+        if body is not None:
+            self._reading = self._body = None
+            body.fail(BadRequest("the request was refused"))
         if self._active is None and not self._queue:
             self._send_error(exc)
         else:
@@ -1167,14 +1171,13 @@ class HttpProtocol(asyncio.Protocol):
 
     def _body_timeout(self) -> None:
         """The body stalled or trickles below the minimum rate (RFC 9110 §15.5.9)."""
-        reading = self._reading
+        body = self._body
         self._kind = K_NONE
         self._deadline = _INF
-        if reading is None:
+        if body is None:
             return
-        self._reading = None
+        self._reading = self._body = None
         self._keep = False
-        body = reading.body_reader
         if body.discarding:
             # Its response is out; we were only draining the rest of the body to reuse the
             # connection. Give up on that.
@@ -1199,7 +1202,12 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-def _set_done(fut: asyncio.Future) -> None:
+def _body_of(req: Request) -> RequestBody | None:
+    """The engine's reader of *req*'s body (made by this module: a :class:`RequestBody`)."""
+    return req.body_reader  # type: ignore[return-value]
+
+
+def _set_done(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
 

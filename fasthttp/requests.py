@@ -321,11 +321,11 @@ class Request:
         return self.connection.client
 
     @property
-    def session(self) -> dict:
+    def session(self) -> dict[str, Any]:
         return self.connection.session
 
     @property
-    def peercert(self) -> dict | None:
+    def peercert(self) -> dict[str, Any] | None:
         return self.connection.peercert
 
     @property
