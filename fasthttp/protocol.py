@@ -428,7 +428,7 @@ class HttpProtocol(asyncio.Protocol):
             reading.close()
         active = self._active
         if active is not None:
-            active_body = _body_of(active)
+            active_body: RequestBody | None = active.body_reader  # type: ignore[assignment]
             if active_body is not None:
                 active_body.fail(lost)
             active.close()
@@ -665,7 +665,8 @@ class HttpProtocol(asyncio.Protocol):
         head = req.head
         if not (head.keep_alive and self._keep):
             return False
-        body = _body_of(req)
+        # The engine made this reader: a RequestBody (the Request knows it as a BodyReader).
+        body: RequestBody | None = req.body_reader  # type: ignore[assignment]
         if body is None or body.complete:
             return True
         # The response goes out before the whole body arrived: keep the connection only if the
@@ -1200,11 +1201,6 @@ class HttpProtocol(asyncio.Protocol):
             self._stop = True
             self._flush()
             self.transport.close()
-
-
-def _body_of(req: Request) -> RequestBody | None:
-    """The engine's reader of *req*'s body (made by this module: a :class:`RequestBody`)."""
-    return req.body_reader  # type: ignore[return-value]
 
 
 def _set_done(fut: asyncio.Future[None]) -> None:
