@@ -1,5 +1,10 @@
-"""The connection engine: one :class:`HttpProtocol` per connection, one
-:class:`ConnectionManager` per server and event loop.
+"""The HTTP/1.1 connection: one :class:`HttpProtocol` per connection drives the parser,
+dispatches each request to the application's handler and writes the responses in order.
+
+The connections of one server share a :class:`~fasthttp.connections.ConnectionManager`
+(admission, the coarse clock and the deadline sweep, shutdown); each request body is read by a
+:class:`~fasthttp.body.RequestBody`, which sees its connection only through the
+:class:`~fasthttp.body.BodyConnection` methods implemented here.
 
 Strategy
 --------
@@ -26,9 +31,9 @@ Limits and deadlines (all from the server's ``Config``)
 -------------------------------------------------------
 - request line, header size and count, chunk line and trailer size: enforced by the parser
   (414, 431, 400);
-- body size: checked against ``Request.max_body_size`` (server default, a route may change it)
-  on the Content-Length before any body byte is read, and on the running total of a chunked body
-  (413);
+- body size: the body reader's one rule (``fasthttp.body.check_body_size``) against
+  ``Request.max_body_size`` (server default, a route may change it), on the Content-Length
+  before any body byte is read, and on the running total of a chunked body (413);
 - header-read deadline from the first byte of a request (slowloris, 408); body inactivity
   deadline and a minimum body rate over a window (408); keep-alive idle timeout (silent close);
   write deadline while the peer does not read (abort);
@@ -47,9 +52,11 @@ linger deadline passes ("lingering close", so the response is not destroyed by a
 nothing after the bad bytes is ever parsed (RFC 9112 §9.6, §11.2). An exception in a handler
 is logged (logger ``fasthttp.error``) and answered with a bare 500; the connection goes on.
 
-Files: a :class:`~fasthttp.responses.FileResponse` is opened and ``fstat``'ed here; its ``plan``
-decides what to send from that (validators, 304/412, one or several ranges, 416), and the
-file spans go out with ``sendfile`` on plain TCP, read in chunks under TLS.
+Senders: a streamed response and a file response are written by a Task of the connection, and
+share one tail (errors, abort, access log, the next request). A
+:class:`~fasthttp.responses.FileResponse` is opened and ``fstat``'ed here; its ``plan`` decides
+what to send from that (validators, 304/412, one or several ranges, 416), and the file spans go
+out with ``sendfile`` on plain TCP, read in chunks under TLS.
 
 Take-over: a handler returns :class:`~fasthttp.responses.Upgrade` and the transport is handed to
 another protocol with the bytes already received after the request (websocket, CONNECT).
@@ -63,10 +70,14 @@ import contextvars
 import logging
 import os
 import types
-from typing import Any, Callable
+from time import perf_counter
+from collections.abc import Coroutine, Generator
+from typing import Any
 
+from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
-from .config import EAGER, INLINE, async_mode
+from .config import EAGER, INLINE
+from .connections import ConnectionManager, error_bytes
 from .errors import BadRequest, ExpectationFailed, HttpError, HttpProtocolError, LengthRequired, RequestTimeout
 from .parser import RequestHead, RequestParser
 from .requests import Request
@@ -78,19 +89,14 @@ from .responses import (
     StreamingResponse,
     Upgrade,
     error_response,
-    render_http_error,
     json_dumps,
     reason,
+    render_http_error,
     to_response,
 )
 from .writer import write_head, write_response
 
-__all__ = (
-    "HttpProtocol",
-    "ConnectionManager",
-    "RequestBody",
-    "ClientDisconnected",
-)
+__all__ = ("HttpProtocol",)
 
 error_log = logging.getLogger("fasthttp.error")
 
@@ -114,17 +120,9 @@ P_STOP = 16  # the request side is finished (error, timeout, close after this re
 
 _QUEUE_HIGH = 64  # pipelined requests held before reading pauses
 _DRAIN_LIMIT = 64 * 1024  # unread Content-Length body the server reads and discards to keep a connection
-_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
-
-class ClientDisconnected(ConnectionError):
-    """The client closed the connection while the handler was reading the body or streaming."""
-
-
-def _error_bytes(status: int, keep_alive: bool = False, server=None) -> bytes:
-    text = reason(status).encode()
-    return write_response(status, TEXT_FIELDS, text, keep_alive=keep_alive, server=server)
-
+#: What a sender reports once the response is out: ``(status, body bytes sent, keep-alive)``.
+_Sent = tuple[int, int, bool]
 
 _INTERNAL_ERROR = error_response(500)
 _INCOMPLETE = error_response(400, "incomplete request body")
@@ -132,7 +130,7 @@ _current_task = asyncio.current_task
 
 
 @types.coroutine
-def _resume(coro, yielded):
+def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
     """Continue a coroutine that was started with ``coro.send(None)`` and suspended on *yielded*.
 
     Awaited by a Task, this hands *yielded* (the future the coroutine waits on) to the Task as
@@ -154,160 +152,14 @@ def _resume(coro, yielded):
                 return stop.value
 
 
-class RequestBody:
-    """The body of one request as the connection receives it; read by the handler through
-    :meth:`fasthttp.requests.Request.stream` and ``body()``.
-
-    Chunks are queued as the parser produces them. While the connection holds more unconsumed
-    body bytes than ``read_high_water`` it stops reading from the socket; each read that brings
-    the total back under the low-water mark resumes it. The first read sends ``100 Continue``
-    when the client asked for it and has sent nothing yet (RFC 9110 §10.1.1).
-    """
-
-    __slots__ = (
-        "_conn",
-        "_head",
-        "_chunks",
-        "_received",
-        "_done",
-        "_error",
-        "_waiter",
-        "_discard",
-        "_cached",
-        "_started",
-        "_continue",
-        "trailers",
-    )
-
-    def __init__(self, conn: HttpProtocol, head: Any) -> None:
-        self._conn = conn
-        self._head = head
-        self._chunks: collections.deque = collections.deque()
-        self._received = 0
-        self._done = False
-        self._error: BaseException | None = None
-        self._waiter: asyncio.Future | None = None
-        self._discard = False
-        self._cached: bytes | None = None
-        self._started = False
-        # True while the client waits for our 100 Continue before sending the body.
-        self._continue = head.expect_continue
-        self.trailers = None
-
-    # -- fed by the connection ---------------------------------------------------------------
-
-    def _feed(self, data: bytes, limit: int | None) -> None:
-        if self._discard:
-            return
-        self._continue = False
-        n = len(data)
-        self._received += n
-        if limit is not None and self._received > limit:
-            # A chunked body past the limit (a Content-Length one is refused before reading).
-            self._fail(HttpError(413))
-            self._conn._keep = False
-            return
-        self._chunks.append(data)
-        conn = self._conn
-        conn._body_buffered += n
-        if conn._body_buffered > conn._read_high and not conn._pause_mask & P_BODY:
-            conn._pause_reading(P_BODY)
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def _end(self, trailers: Any) -> None:
-        self._done = True
-        self._continue = False
-        self.trailers = trailers
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def _fail(self, exc: BaseException) -> None:
-        """Make every later read raise *exc*, and drop what is buffered."""
-        if self._error is None:
-            self._error = exc
-        self._release()
-        self._discard = True
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def _release(self) -> None:
-        conn = self._conn
-        held = sum(map(len, self._chunks))
-        self._chunks.clear()
-        if held:
-            conn._body_buffered -= held
-            if conn._pause_mask & P_BODY and conn._body_buffered <= conn._read_low:
-                conn._resume_reading(P_BODY)
-
-    # -- read by the handler -----------------------------------------------------------------
-
-    def _start(self, limit: int | None) -> None:
-        self._started = True
-        cl = self._head.content_length
-        if limit is not None and cl is not None and cl > limit:
-            # Refused on the announced length, before the client sends a byte of it.
-            self._discard = True
-            self._conn._keep = False
-            raise HttpError(413)
-        if self._continue and not self._done:
-            self._continue = False
-            self._conn._send(_CONTINUE)
-
-    async def read(self, limit: int | None = None) -> bytes:
-        """The next piece of the body, or ``b""`` at its end."""
-        if not self._started:
-            self._start(limit)
-        chunks = self._chunks
-        while not chunks:
-            if self._error is not None:
-                raise self._error
-            if self._done:
-                return b""
-            conn = self._conn
-            if conn._closed:
-                raise ClientDisconnected("the client closed the connection")
-            waiter = self._waiter = conn._loop.create_future()
-            await waiter
-        chunk = chunks.popleft()
-        conn = self._conn
-        conn._body_buffered -= len(chunk)
-        if conn._pause_mask & P_BODY and conn._body_buffered <= conn._read_low:
-            conn._resume_reading(P_BODY)
-        return chunk
-
-    async def read_all(self, limit: int | None = None) -> bytes:
-        """The whole body, cached for later calls."""
-        if self._cached is not None:
-            return self._cached
-        if not self._started:
-            self._start(limit)
-        parts = []
-        while True:
-            chunk = await self.read(limit)
-            if not chunk:
-                break
-            parts.append(chunk)
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
-        self._cached = data
-        return data
-
-    @property
-    def complete(self) -> bool:
-        return self._done
-
-
 class HttpProtocol(asyncio.Protocol):
-    """One HTTP/1.1 connection. See the module docstring for the strategy."""
+    """One HTTP/1.1 connection. See the module docstring for the strategy.
+
+    It is what a :class:`~fasthttp.requests.Request` knows as its ``connection`` (the
+    :class:`~fasthttp.requests.ConnectionInfo` properties), what its body reader knows as its
+    connection (:class:`~fasthttp.body.BodyConnection`), and what the manager sweeps
+    (:class:`~fasthttp.connections.ManagedConnection`).
+    """
 
     __slots__ = (
         "_manager",
@@ -322,6 +174,7 @@ class HttpProtocol(asyncio.Protocol):
         "_active",
         "_queue",
         "_reading",
+        "_body",
         "_batch",
         "_batch_size",
         "_pause_mask",
@@ -359,19 +212,20 @@ class HttpProtocol(asyncio.Protocol):
         self._cfg = cfg
         self._loop = manager.loop
         self._handler = manager.handler
-        self._parser = None
-        self.transport = None
-        self._client = None
-        self._session = None
-        self._secure = None
-        self._active = None
-        self._queue = None
-        self._reading = None
-        self._batch = None
+        self._parser: Any = None
+        self.transport: Any = None  # the asyncio transport, once connection_made
+        self._client: Any = None
+        self._session: dict[str, Any] | None = None
+        self._secure: bool | None = None
+        self._active: Request | None = None
+        self._queue: collections.deque[Request] | None = None
+        self._reading: Request | None = None  # the request whose body is being received
+        self._body: RequestBody | None = None  # its body reader
+        self._batch: list[bytes] | None = None
         self._batch_size = 0
         self._pause_mask = 0
         self._write_paused = False
-        self._drain_waiter = None
+        self._drain_waiter: asyncio.Future[None] | None = None
         self._requests = 0
         self._max_requests = cfg.max_requests_per_connection or 0
         self._keep = True
@@ -389,10 +243,10 @@ class HttpProtocol(asyncio.Protocol):
         self._max_body = cfg.max_body_size
         self._server_header = cfg.server_header
         self._log = manager.access_log
-        self._task = None
+        self._task: asyncio.Task[Any] | None = None
         self._in_queue = False
-        self._pending_error = None
-        self._upgrade_req = None
+        self._pending_error: HttpProtocolError | None = None
+        self._upgrade_req: Request | None = None
         self._resume_at_eom = False
         self._no_chunked = cfg.require_content_length
         self._async_mode = manager.async_mode
@@ -408,7 +262,7 @@ class HttpProtocol(asyncio.Protocol):
         return client
 
     @property
-    def session(self) -> dict:
+    def session(self) -> dict[str, Any]:
         """The per-connection dict shared by the ``on_connect`` hook and every request."""
         session = self._session
         if session is None:
@@ -417,6 +271,7 @@ class HttpProtocol(asyncio.Protocol):
 
     @property
     def is_secure(self) -> bool:
+        """True on a TLS connection."""
         secure = self._secure
         if secure is None:
             secure = self._secure = (
@@ -425,7 +280,7 @@ class HttpProtocol(asyncio.Protocol):
         return secure
 
     @property
-    def peercert(self) -> dict | None:
+    def peercert(self) -> dict[str, Any] | None:
         """The verified client certificate (``SSLSocket.getpeercert()``), or None."""
         if self.transport is None or not self.is_secure:
             return None
@@ -437,19 +292,79 @@ class HttpProtocol(asyncio.Protocol):
         out = self.transport.get_write_buffer_size() if self.transport is not None and not self._closed else 0
         return out + self._body_buffered + self._batch_size
 
+    # -- what the request's body reader sees (fasthttp.body.BodyConnection) -----------------------
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the connection runs on."""
+        return self._loop
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is lost (or handed over to another protocol)."""
+        return self._closed
+
+    def body_buffered(self, n: int) -> None:
+        """*n* more bytes of request body wait for the handler: past ``read_high_water`` the
+        connection stops reading until the handler consumes them."""
+        held = self._body_buffered = self._body_buffered + n
+        if held > self._read_high and not self._pause_mask & P_BODY:
+            self._pause_reading(P_BODY)
+
+    def body_consumed(self, n: int) -> None:
+        """*n* bytes of request body were read or dropped: reading resumes under the low-water
+        mark (a quarter of ``read_high_water``)."""
+        held = self._body_buffered = self._body_buffered - n
+        if self._pause_mask & P_BODY and held <= self._read_low:
+            self._resume_reading(P_BODY)
+
+    def send_interim(self, data: bytes) -> None:
+        """Write an interim response (``100 Continue``) after everything written before it."""
+        self._send(data)
+
+    def refuse_keep_alive(self) -> None:
+        """Close the connection after the response in progress (the body cannot be finished)."""
+        self._keep = False
+
+    # -- what the manager sees (fasthttp.connections.ManagedConnection) ----------------------------
+
+    def check_deadlines(self, now: float) -> None:
+        """Act on the deadlines that have passed at *now*, and on a body below the minimum rate."""
+        if self._deadline <= now or self._write_deadline <= now:
+            self._on_timeout(now)
+        elif self._kind == K_BODY and not self._pause_mask:
+            cfg = self._cfg
+            min_rate = cfg.min_body_rate
+            if min_rate:
+                elapsed = now - self._rate_since
+                if elapsed >= cfg.body_rate_window:
+                    # RFC 9110 §15.5.9: a body trickling in slower than the floor is a timeout.
+                    if self._rate_bytes < min_rate * elapsed:
+                        self._body_timeout()
+                    else:
+                        self._rate_since = now
+                        self._rate_bytes = 0
+
+    def abort(self) -> None:
+        """Drop the connection now; a running handler or sender Task is cancelled."""
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+        if self.transport is not None and not self._closed:
+            self.transport.abort()
+
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+    def connection_made(self, transport: Any) -> None:  # an asyncio.Transport
         self.transport = transport
         m = self._manager
         cfg = self._cfg
-        if m.closing or (m.max_connections and len(m.connections) >= m.max_connections):
+        if not m.admit(self):
             # RFC 9110 §15.6.4: 503 says the refusal is temporary; the client may retry.
             self._closed = self._stop = True
             transport.write(m.busy_response)
             transport.close()
             return
-        m.connections.add(self)
         transport.set_write_buffer_limits(high=cfg.write_high_water)
         self._parser = RequestParser(**m.parser_options)
         self._kind = K_IDLE
@@ -474,10 +389,7 @@ class HttpProtocol(asyncio.Protocol):
         try:
             events = self._parser.feed(data)
         except HttpProtocolError as exc:
-            events = getattr(exc, "events", None)
-            if events:
-                self._on_events(events)
-            self._fail(exc)
+            self._parse_failed(exc)
             return
         if events:
             self._on_events(events)
@@ -493,10 +405,10 @@ class HttpProtocol(asyncio.Protocol):
             return None  # close
         self._stop = True
         self._keep = False
-        reading = self._reading
-        if reading is not None:
-            self._reading = None
-            reading.body_reader._fail(ClientDisconnected("the client ended the request body early"))
+        body = self._body
+        if body is not None:
+            self._reading = self._body = None
+            body.fail(ClientDisconnected("the client ended the request body early"))
         if self._active is None and not self._queue:
             return None
         # Half-closed: answer what is in flight, then close (not possible under TLS).
@@ -505,19 +417,20 @@ class HttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self._stop = True
-        self._manager.connections.discard(self)
+        self._manager.release(self)
         self._kind = K_NONE
         self._deadline = self._write_deadline = _INF
         lost = ClientDisconnected("the client closed the connection")
-        reading = self._reading
-        if reading is not None:
-            self._reading = None
-            reading.body_reader._fail(lost)
+        reading, body = self._reading, self._body
+        if reading is not None and body is not None:
+            self._reading = self._body = None
+            body.fail(lost)
             reading.close()
         active = self._active
         if active is not None:
-            if active.body_reader is not None:
-                active.body_reader._fail(lost)
+            active_body: RequestBody | None = active.body_reader  # type: ignore[assignment]
+            if active_body is not None:
+                active_body.fail(lost)
             active.close()
         if self._queue:
             self._queue.clear()
@@ -565,10 +478,10 @@ class HttpProtocol(asyncio.Protocol):
                 self._rate_since = now
                 self._rate_bytes = 0
 
-    def _on_events(self, events: list) -> None:
+    def _on_events(self, events: list[Any]) -> None:
         # PERF: a lone request ([head, end]) is written straight to the transport; pipelined
         # requests are answered into one batch, written once (one syscall for 16 responses).
-        batch = None
+        batch: list[bytes] | None = None
         if len(events) > 2:
             self._batch = batch = []
         try:
@@ -579,9 +492,9 @@ class HttpProtocol(asyncio.Protocol):
                         break
                     self._on_head(ev)
                 elif t is bytes:
-                    reading = self._reading
-                    if reading is not None:
-                        reading.body_reader._feed(ev, reading.max_body_size)
+                    body = self._body
+                    if body is not None:
+                        body.feed(ev)
                         self._rate_bytes += len(ev)
                         if self._kind == K_BODY and not self._pause_mask:
                             self._deadline = self._manager.body_deadline
@@ -596,10 +509,12 @@ class HttpProtocol(asyncio.Protocol):
                     self._batch_size = 0
                     self.transport.write(batch[0] if len(batch) == 1 else b"".join(batch))
 
-    def _on_head(self, head: Any) -> None:
+    def _on_head(self, head: RequestHead) -> None:
         req = Request(head, self, self._max_body)
         if self._log is not None:
-            req.received_at = self._loop.time()
+            # The access log's durations: perf_counter, not the loop's clock (milliseconds on
+            # uvloop).
+            req.received_at = perf_counter()
         self._requests += 1
         if self._requests == self._max_requests:
             self._keep = False
@@ -613,7 +528,7 @@ class HttpProtocol(asyncio.Protocol):
                 # the content, and the check stays off the bodyless fast path.
                 self._fail(ExpectationFailed())
                 return
-            req.body_reader = RequestBody(self, head)
+            req.body_reader = self._body = RequestBody(self, head, self._max_body)
             self._reading = req
             m = self._manager
             self._kind = K_BODY
@@ -636,10 +551,10 @@ class HttpProtocol(asyncio.Protocol):
         self._dispatch(req)
 
     def _on_eom(self, eom: Any) -> None:
-        reading = self._reading
-        if reading is not None:
-            self._reading = None
-            reading.body_reader._end(eom.trailers)
+        body = self._body
+        if body is not None:
+            self._reading = self._body = None
+            body.end(eom.trailers)
             if self._active is None and not self._queue and not self._stop:
                 self._to_idle()
             else:
@@ -673,10 +588,7 @@ class HttpProtocol(asyncio.Protocol):
         try:
             events = parser.resume()
         except HttpProtocolError as exc:
-            events = getattr(exc, "events", None)
-            if events:
-                self._on_events(events)
-            self._fail(exc)
+            self._parse_failed(exc)
             return
         self._resume_reading(P_UPGRADE)
         if events:
@@ -753,19 +665,13 @@ class HttpProtocol(asyncio.Protocol):
         head = req.head
         if not (head.keep_alive and self._keep):
             return False
-        body = req.body_reader
-        if body is None or body._done:
+        # The engine made this reader: a RequestBody (the Request knows it as a BodyReader).
+        body: RequestBody | None = req.body_reader  # type: ignore[assignment]
+        if body is None or body.complete:
             return True
-        # The response goes out before the whole body arrived. Keep the connection only if the
-        # rest is small and announced, and the client is not waiting for a 100 Continue (it
-        # may or may not send the body now, RFC 9110 §10.1.1): then read and discard it.
-        if body._continue or body._error is not None or head.content_length is None:
-            return False
-        if head.content_length - body._received > _DRAIN_LIMIT:
-            return False
-        body._release()
-        body._discard = True
-        return True
+        # The response goes out before the whole body arrived: keep the connection only if the
+        # body reader can read and discard the rest (small, announced, not awaiting a 100).
+        return body.drain(_DRAIN_LIMIT)
 
     def _respond(self, req: Request, result: Any) -> None:
         """Write the response for *req* (the request at the head of the pipeline)."""
@@ -804,7 +710,7 @@ class HttpProtocol(asyncio.Protocol):
         except Exception as exc:  # an invalid header or status from the application
             self._handler_failed(req, exc)
             status = 500
-            data = _error_bytes(500, keep, self._server_header)
+            data = error_bytes(500, keep, self._server_header)
         batch = self._batch
         if batch is not None:
             batch.append(data)
@@ -906,13 +812,42 @@ class HttpProtocol(asyncio.Protocol):
     def _start_sender(self, req: Request, resp: Any) -> None:
         self._flush()
         self._active = req
-        if type(resp) is FileResponse or isinstance(resp, FileResponse):
-            coro = self._send_file(req, resp)
-        else:
-            coro = self._send_stream(req, resp)
-        self._task = req.context.run(self._loop.create_task, coro)
+        self._task = req.context.run(self._loop.create_task, self._send_body(req, resp))
 
-    async def _send_stream(self, req: Request, resp: StreamingResponse) -> None:
+    async def _send_body(self, req: Request, resp: Any) -> None:
+        """Run the sender for *resp* (a file or a stream) in the connection's Task, then the one
+        tail every sender shares: errors, abort, task reset, access log, the next request."""
+        try:
+            if type(resp) is FileResponse or isinstance(resp, FileResponse):
+                outcome = await self._send_file(req, resp)
+            else:
+                outcome = await self._send_stream(req, resp)
+        except (ClientDisconnected, asyncio.CancelledError):
+            if not self._closed:
+                self.transport.abort()
+            return
+        except Exception as exc:
+            # The head is out: the only honest signal left is an incomplete message.
+            head = req.head
+            error_log.error("error while sending the response to %s %s", head.method, head.target.decode("latin-1"), exc_info=exc)
+            if not self._closed:
+                self.transport.abort()
+            return
+        finally:
+            self._task = None
+        if type(outcome) is not tuple:
+            # Nothing was written: an ordinary response goes out instead (404, 500, 304, ...).
+            # NOTE: after the task reset, as it may dispatch the next request (and its Task).
+            self._respond(req, outcome)
+            return
+        status, sent, keep = outcome
+        if self._log is not None:
+            self._log(req, status, sent, self)
+        self._finished(req, keep)
+
+    async def _send_stream(self, req: Request, resp: StreamingResponse) -> _Sent | Response:
+        """Write a streamed response: its head, then each piece as the iterator yields it
+        (chunk-framed unless the length is announced or the client speaks HTTP/1.0)."""
         head = req.head
         status = resp.status
         http_1_0 = head.version == "1.0"
@@ -937,48 +872,34 @@ class HttpProtocol(asyncio.Protocol):
             except Exception as exc:
                 self._handler_failed(req, exc)
                 await _aclose(content)
-                self._respond(req, _INTERNAL_ERROR)
-                return
+                return _INTERNAL_ERROR
             self._send(data)
-            if not bodyless:
-                if hasattr(content, "__aiter__"):
-                    async for chunk in content:
-                        sent += self._write_piece(chunk, chunked)
-                        if self._write_paused:
-                            await self._drain()
-                else:
-                    for chunk in content:
-                        sent += self._write_piece(chunk, chunked)
-                        if self._write_paused:
-                            await self._drain()
-                if length is not None and sent != length:
-                    raise RuntimeError(f"streamed {sent} bytes, announced Content-Length {length}")
-                if chunked:
-                    trailers = resp.trailers
-                    if callable(trailers):
-                        trailers = trailers()
-                        if hasattr(trailers, "__await__"):
-                            trailers = await trailers
-                    self.transport.write(encode_last_chunk(trailers or None))
-            else:
+            if bodyless:
                 await _aclose(content)
-        except (ClientDisconnected, asyncio.CancelledError):
+                return status, 0, keep
+            if hasattr(content, "__aiter__"):
+                async for chunk in content:
+                    sent += self._write_piece(chunk, chunked)
+                    if self._write_paused:
+                        await self._drain()
+            else:
+                for chunk in content:
+                    sent += self._write_piece(chunk, chunked)
+                    if self._write_paused:
+                        await self._drain()
+            if length is not None and sent != length:
+                raise RuntimeError(f"streamed {sent} bytes, announced Content-Length {length}")
+            if chunked:
+                trailers = resp.trailers
+                if callable(trailers):
+                    trailers = trailers()
+                    if hasattr(trailers, "__await__"):
+                        trailers = await trailers
+                self.transport.write(encode_last_chunk(trailers or None))
+        except BaseException:
             await _aclose(content)
-            if not self._closed:
-                self.transport.abort()
-            return
-        except Exception as exc:
-            # The head is out: the only honest signal left is an incomplete message.
-            error_log.error("error while streaming the response to %s %s", head.method, head.target.decode("latin-1"), exc_info=exc)
-            await _aclose(content)
-            if not self._closed:
-                self.transport.abort()
-            return
-        finally:
-            self._task = None
-        if self._log is not None:
-            self._log(req, status, sent, self)
-        self._finished(req, keep)
+            raise
+        return status, sent, keep
 
     def _write_piece(self, chunk: bytes | str, chunked: bool) -> int:
         """Write one piece of a streamed body (chunk-framed when *chunked*); return its size."""
@@ -991,80 +912,60 @@ class HttpProtocol(asyncio.Protocol):
         self.transport.write(encode_chunk(chunk) if chunked else chunk)
         return len(chunk)
 
-    async def _send_file(self, req: Request, resp: FileResponse) -> None:
+    async def _send_file(self, req: Request, resp: FileResponse) -> _Sent | Response:
+        """Open and ``fstat`` the file, let the response plan what to send from that, and send
+        the spans (``sendfile`` on plain TCP, read in chunks under TLS)."""
         head = req.head
         try:
             f = open(resp.path, "rb")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            self._task = None
-            self._respond(req, error_response(404))
-            return
+            return error_response(404)
         except PermissionError:
-            self._task = None
-            self._respond(req, error_response(403))
-            return
-        try:
-            # The response decides from the opened file's metadata: validators, preconditions
-            # (304/412), Range (206, multipart/byteranges, 416); see FileResponse.plan.
-            plan = resp.plan(head.method, head.headers, os.fstat(f.fileno()))
-        except Exception as exc:
-            plan = self._handler_failed(req, exc)
-        if isinstance(plan, Response):
-            f.close()
-            self._task = None
-            self._respond(req, plan)
-            return
-        status, fields, parts, length = plan
-        sent = 0
-        try:
-            with f:
-                keep = self._keep_alive(req)
-                try:
-                    data = write_head(
-                        status,
-                        fields,
-                        content_length=length,
-                        keep_alive=keep,
-                        http_1_0=head.version == "1.0",
-                        server=self._server_header,
-                    )
-                except Exception as exc:
-                    self._handler_failed(req, exc)
-                    self._task = None
-                    self._respond(req, _INTERNAL_ERROR)
-                    return
-                self._send(data)
-                if head.method != "HEAD" and length and status >= 200 and status not in (204, 304):
-                    zero_copy = not self.is_secure and self._manager.sendfile
-                    for part in parts:
-                        if type(part) is bytes:
-                            # multipart/byteranges framing between the file spans
-                            if self._closed:
-                                raise ClientDisconnected("the client closed the connection")
-                            self.transport.write(part)
-                            sent += len(part)
-                            continue
-                        offset, count = part
-                        if not count:
-                            continue
-                        if zero_copy:
-                            sent += await self._sendfile(f, count, offset)
-                        else:
-                            sent += await self._copy_file(f, count, resp.chunk_size, offset)
-        except (ClientDisconnected, asyncio.CancelledError):
-            if not self._closed:
-                self.transport.abort()
-            return
-        except Exception as exc:
-            error_log.error("error while sending %s", resp.path, exc_info=exc)
-            if not self._closed:
-                self.transport.abort()
-            return
-        finally:
-            self._task = None
-        if self._log is not None:
-            self._log(req, status, sent, self)
-        self._finished(req, keep)
+            return error_response(403)
+        with f:
+            try:
+                # The response decides from the opened file's metadata: validators,
+                # preconditions (304/412), Range (206, multipart/byteranges, 416); see
+                # FileResponse.plan.
+                plan = resp.plan(head.method, head.headers, os.fstat(f.fileno()))
+            except Exception as exc:
+                plan = self._handler_failed(req, exc)
+            if isinstance(plan, Response):
+                return plan
+            status, fields, parts, length = plan
+            keep = self._keep_alive(req)
+            try:
+                data = write_head(
+                    status,
+                    fields,
+                    content_length=length,
+                    keep_alive=keep,
+                    http_1_0=head.version == "1.0",
+                    server=self._server_header,
+                )
+            except Exception as exc:
+                self._handler_failed(req, exc)
+                return _INTERNAL_ERROR
+            self._send(data)
+            sent = 0
+            if head.method != "HEAD" and length and status >= 200 and status not in (204, 304):
+                zero_copy = not self.is_secure and self._manager.sendfile
+                for part in parts:
+                    if type(part) is bytes:
+                        # multipart/byteranges framing between the file spans
+                        if self._closed:
+                            raise ClientDisconnected("the client closed the connection")
+                        self.transport.write(part)
+                        sent += len(part)
+                        continue
+                    offset, count = part
+                    if not count:
+                        continue
+                    if zero_copy:
+                        sent += await self._sendfile(f, count, offset)
+                    else:
+                        sent += await self._copy_file(f, count, resp.chunk_size, offset)
+        return status, sent, keep
 
     async def _copy_file(self, f: Any, size: int, chunk_size: int, offset: int = 0) -> int:
         sent = 0
@@ -1142,7 +1043,7 @@ class HttpProtocol(asyncio.Protocol):
             self._respond(req, Response(b"", status, up.fields))
             return
         body = req.body_reader
-        if not head.upgrade or (body is not None and not body._done) or not self._parser.paused:
+        if not head.upgrade or (body is not None and not body.complete) or not self._parser.paused:
             # Only a complete upgrade request can hand the rest of the stream over.
             self._keep = False
             self._respond(req, self._handler_failed(req, RuntimeError("take-over needs a complete upgrade request")))
@@ -1168,9 +1069,7 @@ class HttpProtocol(asyncio.Protocol):
         self._active = None
         self._kind = K_NONE
         self._deadline = self._write_deadline = _INF
-        m = self._manager
-        m.connections.discard(self)
-        m.upgraded.add(transport)
+        self._manager.hand_over(self, transport)
         if self._pause_mask:
             self._pause_mask = 0
             transport.resume_reading()
@@ -1181,16 +1080,30 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- errors, timeouts, closing -------------------------------------------------------------
 
+    def _parse_failed(self, exc: HttpProtocolError) -> None:
+        """The parser refused the input: handle the events it returned before the bad bytes,
+        then answer the error."""
+        events = getattr(exc, "events", None)
+        if events:
+            self._on_events(events)
+        if self._stop:
+            # Those events already ended the request side: a final response said close (and
+            # may have half-closed the connection, _linger), or an engine error is on its way.
+            # The bad bytes come after it and are never answered: a second response would
+            # follow a final one, or be written after write_eof.
+            return
+        self._fail(exc)
+
     def _fail(self, exc: HttpProtocolError) -> None:
         """A protocol error: answer it after the responses already owed, then close."""
         # NOTE: the responses still owed keep their own persistence; only the error response
         # says close (nothing after it is parsed: _stop).
         self._stop = True
         self._pause_reading(P_STOP)
-        reading = self._reading
-        if reading is not None:
-            self._reading = None
-            reading.body_reader._fail(BadRequest("the request was refused"))
+        body = self._body
+        if body is not None:
+            self._reading = self._body = None
+            body.fail(BadRequest("the request was refused"))
         if self._active is None and not self._queue:
             self._send_error(exc)
         else:
@@ -1200,7 +1113,7 @@ class HttpProtocol(asyncio.Protocol):
         self._pending_error = None
         self._flush()
         if not self._closed:
-            self.transport.write(_error_bytes(exc.status, False, self._server_header))
+            self.transport.write(error_bytes(exc.status, False, self._server_header))
         if self._log is not None:
             self._log(None, exc.status, len(reason(exc.status)), self)
         self._linger()
@@ -1212,7 +1125,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._queue:
             self._queue.clear()
         body = None if req is None else req.body_reader
-        if body is not None and not body._done or self._reading is not None:
+        if body is not None and not body.complete or self._reading is not None:
             self._linger()
         else:
             self._flush()
@@ -1259,15 +1172,14 @@ class HttpProtocol(asyncio.Protocol):
 
     def _body_timeout(self) -> None:
         """The body stalled or trickles below the minimum rate (RFC 9110 §15.5.9)."""
-        reading = self._reading
+        body = self._body
         self._kind = K_NONE
         self._deadline = _INF
-        if reading is None:
+        if body is None:
             return
-        self._reading = None
+        self._reading = self._body = None
         self._keep = False
-        body = reading.body_reader
-        if body._discard:
+        if body.discarding:
             # Its response is out; we were only draining the rest of the body to reuse the
             # connection. Give up on that.
             self._stop = True
@@ -1278,9 +1190,9 @@ class HttpProtocol(asyncio.Protocol):
         # The handler reading this body gets HttpError(408); one that answers without reading
         # it closes the connection, as the body is incomplete. A request still in the queue
         # meets the same error when its handler reads.
-        body._fail(HttpError(408))
+        body.fail(HttpError(408))
 
-    def _start_shutdown(self) -> None:
+    def start_shutdown(self) -> None:
         """Graceful shutdown: finish what is in flight, close when idle."""
         self._keep = False
         if self._closed:
@@ -1291,7 +1203,7 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-def _set_done(fut: asyncio.Future) -> None:
+def _set_done(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
 
@@ -1310,150 +1222,3 @@ async def _aclose(content: Any) -> None:
             close()
         except Exception:  # pragma: no cover
             error_log.exception("error closing a response iterator")
-
-
-class ConnectionManager:
-    """The connections of one server on one event loop: limits, deadlines, shutdown.
-
-    *handler* is called with each :class:`~fasthttp.requests.Request` and returns a response (see
-    ``fasthttp.responses``) or a coroutine resolving to one. *config* is a
-    :class:`fasthttp.server.Config`. *access_log* is None (off) or a callable
-    ``(request, status, body_bytes, connection)``. *on_connect* is None or a callable
-    ``(transport, session) -> bool`` run for each new connection; False refuses it.
-
-    One periodic sweep (every quarter of the shortest deadline, between 50 ms and 1 s) updates
-    the coarse clock ``now`` the connections stamp their deadlines with and acts on every
-    deadline that has passed. PERF: no timer is created or cancelled per request.
-    """
-
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        handler: Callable[[Request], Any],
-        config: Any,
-        *,
-        access_log: Callable | None = None,
-        on_connect: Callable | None = None,
-    ) -> None:
-        self.loop = loop
-        self.handler = handler
-        self.config = config
-        self.access_log = access_log
-        self.on_connect = on_connect
-        self.connections: set[HttpProtocol] = set()
-        self.upgraded: set = set()
-        self.max_connections = config.max_connections or 0
-        self.closing = False
-        self.now = 0.0
-        self._tick(loop.time())
-        self.parser_options = dict(
-            max_request_line=config.max_request_line,
-            max_header_size=config.max_header_size,
-            max_header_count=config.max_header_count,
-            max_body_size=None,  # enforced per request (routes may change it), see RequestBody
-            max_chunk_line=config.max_chunk_line,
-            max_trailer_size=config.max_trailer_size,
-        )
-        self.busy_response = _error_bytes(503, False, config.server_header)
-        self.uvloop = type(loop).__module__.startswith("uvloop")
-        self.sendfile = config.sendfile
-        self.async_mode = async_mode(config.async_handlers)
-        deadlines = [
-            config.header_timeout,
-            config.body_timeout,
-            config.keep_alive_timeout,
-            config.write_timeout,
-            config.linger_timeout,
-        ]
-        if config.min_body_rate:
-            deadlines.append(config.body_rate_window)
-        self.interval = min(1.0, max(0.05, min(deadlines) / 4))
-        self._timer: asyncio.TimerHandle | None = None
-        self._flushers: list[Callable[[], Any]] = []
-
-    def protocol_factory(self) -> HttpProtocol:
-        return HttpProtocol(self)
-
-    def _tick(self, now: float) -> None:
-        # PERF: the deadlines connections stamp are precomputed once per sweep.
-        cfg = self.config
-        self.now = now
-        self.head_deadline = now + cfg.header_timeout
-        self.body_deadline = now + cfg.body_timeout
-        self.idle_deadline = now + cfg.keep_alive_timeout
-
-    def start(self) -> None:
-        if self._timer is None:
-            self._tick(self.loop.time())
-            self._timer = self.loop.call_later(self.interval, self._sweep)
-
-    def add_periodic(self, callback: Callable[[], Any]) -> None:
-        """Run *callback* on every sweep (the access log flushes its buffer this way)."""
-        self._flushers.append(callback)
-
-    def _sweep(self) -> None:
-        now = self.loop.time()
-        self._tick(now)
-        cfg = self.config
-        min_rate = cfg.min_body_rate
-        window = cfg.body_rate_window
-        for conn in tuple(self.connections):
-            if conn._deadline <= now or conn._write_deadline <= now:
-                try:
-                    conn._on_timeout(now)
-                except Exception:  # pragma: no cover - a bug must not stop the sweep
-                    error_log.exception("error handling a connection deadline")
-            elif min_rate and conn._kind == K_BODY and not conn._pause_mask:
-                elapsed = now - conn._rate_since
-                if elapsed >= window:
-                    # RFC 9110 §15.5.9: a body trickling in slower than the floor is a timeout.
-                    if conn._rate_bytes < min_rate * elapsed:
-                        conn._body_timeout()
-                    else:
-                        conn._rate_since = now
-                        conn._rate_bytes = 0
-        if self.upgraded:
-            self.upgraded = {t for t in self.upgraded if not t.is_closing()}
-        for flush in self._flushers:
-            try:
-                flush()
-            except Exception:  # pragma: no cover
-                error_log.exception("error in a periodic callback")
-        self._timer = self.loop.call_at(now + self.interval, self._sweep)
-
-    async def shutdown(self, timeout: float) -> None:
-        """Close idle connections now; let in-flight requests finish within *timeout* seconds;
-        then abort whatever is left."""
-        self.closing = True
-        for conn in tuple(self.connections):
-            conn._start_shutdown()
-        deadline = self.loop.time() + timeout
-        while self.connections and self.loop.time() < deadline:
-            await asyncio.sleep(0.02)
-            for conn in tuple(self.connections):
-                conn._start_shutdown()
-        self.close()
-        # Let the transports deliver connection_lost before the loop goes away.
-        await asyncio.sleep(0)
-
-    def close(self) -> None:
-        """Abort every connection and stop the sweep."""
-        self.closing = True
-        for conn in tuple(self.connections):
-            task = conn._task
-            if task is not None and not task.done():
-                task.cancel()
-            if conn.transport is not None and not conn._closed:
-                conn.transport.abort()
-        for transport in tuple(self.upgraded):
-            if not transport.is_closing():
-                transport.abort()
-        self.upgraded.clear()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        for flush in self._flushers:
-            try:
-                flush()
-            except Exception:  # pragma: no cover
-                error_log.exception("error in a periodic callback")

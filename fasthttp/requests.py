@@ -6,9 +6,15 @@ request has content, the body-size limit, the route parameters) and answers ever
 through them: ``path`` and ``query`` are sliced from the raw target on access;
 ``query_params``, ``cookies`` and the parsed ``Content-Type`` are computed on first access and
 cached; header values are decoded by the header index (``fasthttp.headers``) only when looked
-up. The body is a stream the connection feeds (``fasthttp.protocol``); reading it is what sends
-the interim ``100 Continue`` (RFC 9110 §10.1.1) and what lets the connection resume reading
-from a client it paused for backpressure.
+up. The body is a stream the connection feeds (the engine's reader, ``fasthttp.body``); reading
+it is what sends the interim ``100 Continue`` (RFC 9110 §10.1.1) and what lets the connection
+resume reading from a client it paused for backpressure.
+
+What a request needs from the engine is stated here, as two small protocols the engine's classes
+satisfy (this module imports nothing of the engine): :class:`ConnectionInfo` (the peer, the
+connection's session, TLS) and :class:`BodyReader` (the body, its size limit, its trailers). The
+body-size limit (``max_body_size``, 413) is the reader's to enforce: one rule in one place
+(``fasthttp.body.check_body_size``).
 
 Body decoders (``text``, ``json``, ``form``, ``multipart``, ``xml``, ``validated``) check the
 representation first, before reading a byte:
@@ -33,7 +39,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from ._multidict import MultiDict
@@ -49,13 +55,19 @@ from .forms import (
     read_multipart,
 )
 from .media import FORM_TYPES, JSON_TYPES, MULTIPART_FORM, URLENCODED, XML_TYPES, first_match, parse_media_type
-from .errors import HttpError
+from .errors import ContentTooLarge, HttpError
 from .validation import validate
 from .responses import json_loads
+
+if TYPE_CHECKING:
+    from .headers import Headers
+    from .parser import RequestHead
 
 __all__ = (
     "Request",
     "QueryParams",
+    "ConnectionInfo",
+    "BodyReader",
     "unsupported_media_type",
     "VALIDATION_TYPES",
 )
@@ -85,6 +97,74 @@ class QueryParams(MultiDict):
             self._items = list(query)
 
 
+class ConnectionInfo(Protocol):
+    """What a :class:`Request` tells about the connection it came on (the engine's connection
+    implements it)."""
+
+    @property
+    def client(self) -> Any:
+        """The peer address: ``(host, port)``, an IPv6 4-tuple, or the AF_UNIX name."""
+        ...
+
+    @property
+    def session(self) -> dict[str, Any]:
+        """One dict per connection, shared by its requests and the ``on_connect`` hook."""
+        ...
+
+    @property
+    def peercert(self) -> dict[str, Any] | None:
+        """The verified TLS client certificate (``ssl.SSLSocket.getpeercert()``), or None."""
+        ...
+
+    @property
+    def is_secure(self) -> bool:
+        """True on a TLS connection."""
+        ...
+
+
+class BodyReader(Protocol):
+    """What a :class:`Request` needs from the reader of its content (the engine's
+    ``fasthttp.body.RequestBody`` implements it). The reader owns the body-size limit and
+    refuses past it with :class:`~fasthttp.errors.ContentTooLarge` (RFC 9110 §15.5.14)."""
+
+    @property
+    def limit(self) -> int | None:
+        """The body-size limit in bytes (None: none)."""
+        ...
+
+    def set_limit(self, limit: int | None) -> None:
+        """Record a new limit; raise ``ContentTooLarge`` at once if the announced length
+        exceeds it."""
+        ...
+
+    def check_size(self) -> None:
+        """Raise ``ContentTooLarge`` if the announced length exceeds the limit."""
+        ...
+
+    async def read(self) -> bytes:
+        """The next piece of the body, ``b""`` at its end (``ContentTooLarge`` past the limit)."""
+        ...
+
+    async def read_all(self) -> bytes:
+        """The whole body, cached for later calls."""
+        ...
+
+    @property
+    def cached(self) -> bytes | None:
+        """The whole body once :meth:`read_all` returned it; else None."""
+        ...
+
+    @property
+    def complete(self) -> bool:
+        """True once the whole body has been received."""
+        ...
+
+    @property
+    def trailers(self) -> Headers | None:
+        """The trailer fields of a chunked body, once it has been received; else None."""
+        ...
+
+
 class Request:
     """One HTTP request as the handler sees it (built by the connection, never by users).
 
@@ -102,15 +182,16 @@ class Request:
     Body: ``await body()``, ``async for chunk in stream()``, ``await text()``, ``await json()``,
     ``await form()``, ``async for part in multipart()``, ``await xml()``,
     ``await validated(schema)``, and ``trailers`` once the body has been read. Bodies larger
-    than ``max_body_size`` raise ``HttpError(413)``. The body is read once: after ``form()`` or
-    ``stream()`` consumed it, ``body()`` has nothing left to return.
+    than ``max_body_size`` raise :class:`~fasthttp.errors.ContentTooLarge` (413). The body is
+    read once: after ``form()`` or ``stream()`` consumed it, ``body()`` has nothing left to
+    return.
     """
 
     __slots__ = (
         "head",
         "connection",
         "body_reader",
-        "max_body_size",
+        "_max_body_size",
         "_query_params",
         "received_at",
         "context",
@@ -120,27 +201,29 @@ class Request:
         "form_data",
     )
 
-    def __init__(self, head: Any, connection: Any, max_body_size: int | None) -> None:
+    def __init__(self, head: RequestHead, connection: ConnectionInfo, max_body_size: int | None) -> None:
         #: The parsed request head (``fasthttp.parser.RequestHead``), as the kernel returned it.
         self.head = head
         #: The connection the request came on: ``client``, ``session``, ``peercert``,
         #: ``is_secure`` (the engine's connection object).
         self.connection = connection
         #: The engine's reader of the request content; None for a request without content.
-        self.body_reader = None
-        #: The loop time the head arrived (set by the engine when an access log wants it).
+        #: Set by the engine, with the same limit, before the request is dispatched.
+        self.body_reader: BodyReader | None = None
+        #: ``time.perf_counter()`` when the head arrived (set by the engine when an access log
+        #: wants it).
         self.received_at = 0.0
         #: The ``contextvars`` context the handler runs in (set by the engine at dispatch).
-        self.context = None
-        #: The body-size limit for this request; a route may change it before the body is read.
-        self.max_body_size = max_body_size
-        self._query_params = None
+        self.context: Any = None
+        # The limit of a request without content (one with content: its reader's).
+        self._max_body_size = max_body_size
+        self._query_params: QueryParams | None = None
         #: The route's path parameters, set by the application (read-only and empty until then).
-        self.params = _NO_PARAMS
-        self._cookies = None
-        self._media = None
+        self.params: Mapping[str, Any] = _NO_PARAMS
+        self._cookies: dict[str, str] | None = None
+        self._media: tuple[str | None, Mapping[str, str]] | None = None
         #: The parsed form once :meth:`form` has run (its files are released by :meth:`close`).
-        self.form_data = None
+        self.form_data: FormData | None = None
 
     # -- the head ----------------------------------------------------------------------------
 
@@ -165,7 +248,7 @@ class Request:
         return self.head.version
 
     @property
-    def headers(self):
+    def headers(self) -> Headers:
         return self.head.headers
 
     @property
@@ -238,11 +321,11 @@ class Request:
         return self.connection.client
 
     @property
-    def session(self) -> dict:
+    def session(self) -> dict[str, Any]:
         return self.connection.session
 
     @property
-    def peercert(self) -> dict | None:
+    def peercert(self) -> dict[str, Any] | None:
         return self.connection.peercert
 
     @property
@@ -255,12 +338,37 @@ class Request:
 
     # -- the body ----------------------------------------------------------------------------
 
+    @property
+    def max_body_size(self) -> int | None:
+        """The body-size limit of this request in bytes (None: none): the server's, or the
+        route's. Setting it (a route's limit, before the body is read) raises
+        :class:`~fasthttp.errors.ContentTooLarge` at once if the announced ``Content-Length``
+        exceeds it; a chunked body is refused when its running total does."""
+        body = self.body_reader
+        return self._max_body_size if body is None else body.limit
+
+    @max_body_size.setter
+    def max_body_size(self, limit: int | None) -> None:
+        body = self.body_reader
+        if body is None:
+            self._max_body_size = limit
+        else:
+            body.set_limit(limit)
+
+    def check_body_size(self) -> None:
+        """Raise :class:`~fasthttp.errors.ContentTooLarge` now if the announced
+        ``Content-Length`` exceeds :attr:`max_body_size` (RFC 9110 §15.5.14: refused before a
+        byte of the body is read). Reading the body checks it too."""
+        body = self.body_reader
+        if body is not None:
+            body.check_size()
+
     async def body(self) -> bytes:
         """The whole body (cached: later calls return the same bytes)."""
         body = self.body_reader
         if body is None:
             return b""
-        return await body.read_all(self.max_body_size)
+        return await body.read_all()
 
     async def stream(self) -> AsyncIterator[bytes]:
         """The body as it arrives, piece by piece; reading pauses the client when not consumed.
@@ -269,14 +377,13 @@ class Request:
         body = self.body_reader
         if body is None:
             return
-        cached = getattr(body, "_cached", None)
+        cached = body.cached
         if cached is not None:
             if cached:
                 yield cached
             return
-        limit = self.max_body_size
         while True:
-            chunk = await body.read(limit)
+            chunk = await body.read()
             if not chunk:
                 return
             yield chunk
@@ -340,7 +447,7 @@ class Request:
                 raise FormError(400, "multipart/form-data without a boundary parameter")
             length = self.head.content_length
             if limits.max_size is not None and length is not None and length > limits.max_size:
-                raise FormError(413, f"the form is larger than {limits.max_size} bytes")
+                raise ContentTooLarge(f"the form is larger than {limits.max_size} bytes")
             form = await read_multipart(self.stream(), boundary, limits)
         self.form_data = form
         return form
@@ -416,19 +523,19 @@ class Request:
         length = self.head.content_length
         if length is not None:
             if length > cap:
-                raise FormError(413, f"the form is larger than {cap} bytes")
+                raise ContentTooLarge(f"the form is larger than {cap} bytes")
             return await self.body()
         pieces = []
         size = 0
         async for chunk in self.stream():
             size += len(chunk)
             if size > cap:
-                raise FormError(413, f"the form is larger than {cap} bytes")
+                raise ContentTooLarge(f"the form is larger than {cap} bytes")
             pieces.append(chunk)
         return b"".join(pieces)
 
     @property
-    def trailers(self):
+    def trailers(self) -> Headers | None:
         """The trailer fields of a chunked body (a Headers view), once it has been read; else None."""
         body = self.body_reader
         return None if body is None else body.trailers

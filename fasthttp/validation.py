@@ -127,17 +127,18 @@ def _fields_of(cls: type) -> tuple[tuple[str, Any, bool], ...]:
         (
             f.name,
             hints.get(f.name, Any),
-            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,  # type: ignore[misc]
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
         )
         for f in dataclasses.fields(cls)
         if f.init
     )
 
 
-def _build_dataclass(cls: type, data: Any, coerce: bool, loc: list | None = None, errors: list | None = None) -> Any:
+def _build_dataclass(cls: type, data: Any, coerce: bool, loc: list[Any] | None = None, errors: list[Any] | None = None) -> Any:
     top = errors is None
-    if top:
+    if errors is None:
         errors = []
+    if loc is None:
         loc = []
     if not isinstance(data, Mapping):
         errors.append(_error(loc, f"expected an object for {cls.__name__}", "model_type"))
@@ -169,7 +170,7 @@ _TRUE = frozenset({"true", "1", "on", "yes"})
 _FALSE = frozenset({"false", "0", "off", "no"})
 
 
-def _convert(value: Any, hint: Any, coerce: bool, loc: list, errors: list) -> Any:
+def _convert(value: Any, hint: Any, coerce: bool, loc: list[Any], errors: list[Any]) -> Any:
     try:
         return _check(value, hint, coerce, loc, errors)
     except _Invalid as bad:
@@ -177,7 +178,7 @@ def _convert(value: Any, hint: Any, coerce: bool, loc: list, errors: list) -> An
         return None
 
 
-def _check(value: Any, hint: Any, coerce: bool, loc: list, errors: list) -> Any:
+def _check(value: Any, hint: Any, coerce: bool, loc: list[Any], errors: list[Any]) -> Any:
     if hint is Any or hint is object:
         return value
     origin = typing.get_origin(hint)
@@ -189,7 +190,7 @@ def _check(value: Any, hint: Any, coerce: bool, loc: list, errors: list) -> Any:
         if len(others) == 1:  # Optional[X]: report X's errors, located, not "expected X | None"
             return _check(value, others[0], coerce, loc, errors)
         for arg in args:
-            trial: list = []
+            trial: list[Any] = []
             result = _convert(value, arg, coerce, loc, trial)
             if not trial:
                 return result

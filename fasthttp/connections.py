@@ -1,0 +1,215 @@
+"""The connections of one server on one event loop: admission, the coarse clock, the periodic
+deadline sweep, and shutdown.
+
+Strategy
+--------
+No timer is armed per request or per connection (PERF: the plaintext and pipelined runs of
+``benchmarks/server``). Each connection keeps its deadlines as plain floats stamped from the
+manager's coarse clock (:attr:`ConnectionManager.now` and the deadlines precomputed from it once
+per sweep), and one periodic sweep per server, every quarter of the shortest configured deadline
+(between 50 ms and 1 s), advances the clock and asks every connection to act on what has passed
+(:meth:`ManagedConnection.check_deadlines`). The manager knows its connections only through that
+small protocol; the HTTP connection itself is ``fasthttp.protocol.HttpProtocol``, made with
+``HttpProtocol(manager)`` for each accepted transport.
+
+The manager also holds what every connection of the server shares and would otherwise compute
+per connection: the parser options, the ``503`` refusal bytes, the async-handler mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .config import async_mode
+from .responses import TEXT_FIELDS, reason
+from .writer import write_response
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .requests import Request
+
+__all__ = ("ConnectionManager", "ManagedConnection", "error_bytes")
+
+error_log = logging.getLogger("fasthttp.error")
+
+#: ``(request, status, body_bytes, connection)``, called once per response (see ``fasthttp.accesslog``).
+AccessLogger = Callable[[Any, int, int, Any], None]
+
+
+class ManagedConnection(Protocol):
+    """What the manager needs from each of its connections."""
+
+    def check_deadlines(self, now: float) -> None:
+        """Act on every deadline that has passed at *now* (the sweep's clock)."""
+        ...
+
+    def start_shutdown(self) -> None:
+        """Graceful shutdown: finish what is in flight, close when idle."""
+        ...
+
+    def abort(self) -> None:
+        """Drop the connection now (its running handler or sender is cancelled)."""
+        ...
+
+
+def error_bytes(status: int, keep_alive: bool = False, server: str | bytes | None = None) -> bytes:
+    """A bare error response, head and reason-phrase body, as bytes ready to write."""
+    text = reason(status).encode()
+    return write_response(status, TEXT_FIELDS, text, keep_alive=keep_alive, server=server)
+
+
+class ConnectionManager:
+    """The connections of one server on one event loop: limits, deadlines, shutdown.
+
+    *handler* is called with each :class:`~fasthttp.requests.Request` and returns a response (see
+    ``fasthttp.responses``) or a coroutine resolving to one. *config* is a
+    :class:`fasthttp.config.Config`. *access_log* is None (off) or a callable
+    ``(request, status, body_bytes, connection)``. *on_connect* is None or a callable
+    ``(transport, session) -> bool`` run for each new connection; False refuses it.
+
+    One periodic sweep (every quarter of the shortest deadline, between 50 ms and 1 s) updates
+    the coarse clock ``now`` the connections stamp their deadlines with and acts on every
+    deadline that has passed. PERF: no timer is created or cancelled per request.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        handler: Callable[[Request], Any],
+        config: Config,
+        *,
+        access_log: AccessLogger | None = None,
+        on_connect: Callable[[asyncio.BaseTransport, dict[str, Any]], bool] | None = None,
+    ) -> None:
+        self.loop = loop
+        self.handler = handler
+        self.config = config
+        self.access_log = access_log
+        self.on_connect = on_connect
+        #: The live HTTP connections.
+        self.connections: set[ManagedConnection] = set()
+        #: Transports handed over to another protocol (websocket, CONNECT): aborted on close.
+        self.upgraded: set[asyncio.BaseTransport] = set()
+        self.max_connections = config.max_connections or 0
+        self.closing = False
+        self.now = 0.0
+        self.head_deadline = self.body_deadline = self.idle_deadline = 0.0
+        self._tick(loop.time())
+        self.parser_options: dict[str, Any] = dict(
+            max_request_line=config.max_request_line,
+            max_header_size=config.max_header_size,
+            max_header_count=config.max_header_count,
+            max_body_size=None,  # the body reader's (routes may change it): fasthttp.body
+            max_chunk_line=config.max_chunk_line,
+            max_trailer_size=config.max_trailer_size,
+        )
+        #: The answer to a connection past ``max_connections`` or during shutdown.
+        self.busy_response = error_bytes(503, False, config.server_header)
+        self.uvloop = type(loop).__module__.startswith("uvloop")
+        self.sendfile = config.sendfile
+        self.async_mode = async_mode(config.async_handlers)
+        deadlines = [
+            config.header_timeout,
+            config.body_timeout,
+            config.keep_alive_timeout,
+            config.write_timeout,
+            config.linger_timeout,
+        ]
+        if config.min_body_rate:
+            deadlines.append(config.body_rate_window)
+        self.interval = min(1.0, max(0.05, min(deadlines) / 4))
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushers: list[Callable[[], Any]] = []
+
+    # -- admission -------------------------------------------------------------------------------
+
+    def admit(self, conn: ManagedConnection) -> bool:
+        """Count *conn* in, unless the server is closing or full (then the caller refuses it
+        with :attr:`busy_response`: RFC 9110 §15.6.4, 503 says the refusal is temporary)."""
+        if self.closing or (self.max_connections and len(self.connections) >= self.max_connections):
+            return False
+        self.connections.add(conn)
+        return True
+
+    def release(self, conn: ManagedConnection) -> None:
+        """*conn* is closed (or handed over): it no longer counts."""
+        self.connections.discard(conn)
+
+    def hand_over(self, conn: ManagedConnection, transport: asyncio.BaseTransport) -> None:
+        """*conn* handed *transport* to another protocol: keep it only to abort on close."""
+        self.connections.discard(conn)
+        self.upgraded.add(transport)
+
+    # -- the coarse clock and the sweep ----------------------------------------------------------
+
+    def _tick(self, now: float) -> None:
+        # PERF: the deadlines connections stamp are precomputed once per sweep.
+        cfg = self.config
+        self.now = now
+        self.head_deadline = now + cfg.header_timeout
+        self.body_deadline = now + cfg.body_timeout
+        self.idle_deadline = now + cfg.keep_alive_timeout
+
+    def start(self) -> None:
+        """Start the periodic sweep."""
+        if self._timer is None:
+            self._tick(self.loop.time())
+            self._timer = self.loop.call_later(self.interval, self._sweep)
+
+    def add_periodic(self, callback: Callable[[], Any]) -> None:
+        """Run *callback* on every sweep (the access log flushes its buffer this way)."""
+        self._flushers.append(callback)
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        self._tick(now)
+        for conn in tuple(self.connections):
+            try:
+                conn.check_deadlines(now)
+            except Exception:  # pragma: no cover - a bug must not stop the sweep
+                error_log.exception("error handling a connection deadline")
+        if self.upgraded:
+            self.upgraded = {t for t in self.upgraded if not t.is_closing()}
+        self._flush()
+        self._timer = self.loop.call_at(now + self.interval, self._sweep)
+
+    def _flush(self) -> None:
+        for flush in self._flushers:
+            try:
+                flush()
+            except Exception:  # pragma: no cover
+                error_log.exception("error in a periodic callback")
+
+    # -- shutdown --------------------------------------------------------------------------------
+
+    async def shutdown(self, timeout: float) -> None:
+        """Close idle connections now; let in-flight requests finish within *timeout* seconds;
+        then abort whatever is left."""
+        self.closing = True
+        for conn in tuple(self.connections):
+            conn.start_shutdown()
+        deadline = self.loop.time() + timeout
+        while self.connections and self.loop.time() < deadline:
+            await asyncio.sleep(0.02)
+            for conn in tuple(self.connections):
+                conn.start_shutdown()
+        self.close()
+        # Let the transports deliver connection_lost before the loop goes away.
+        await asyncio.sleep(0)
+
+    def close(self) -> None:
+        """Abort every connection and stop the sweep."""
+        self.closing = True
+        for conn in tuple(self.connections):
+            conn.abort()
+        for transport in tuple(self.upgraded):
+            if not transport.is_closing():
+                transport.abort()  # type: ignore[attr-defined]
+        self.upgraded.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._flush()

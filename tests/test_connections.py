@@ -1,0 +1,107 @@
+"""``fasthttp.connections``: admission, the coarse clock, the periodic sweep and shutdown, with
+fake connections (the :class:`fasthttp.connections.ManagedConnection` protocol)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from fasthttp.config import Config
+from fasthttp.connections import ConnectionManager, error_bytes
+
+from helpers_server import loop, run  # noqa: F401
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+class FakeConnection:
+    def __init__(self) -> None:
+        self.checked: list[float] = []
+        self.shutdowns = 0
+        self.aborted = False
+
+    def check_deadlines(self, now: float) -> None:
+        self.checked.append(now)
+
+    def start_shutdown(self) -> None:
+        self.shutdowns += 1
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def handler(request):
+    return "unused"
+
+
+def test_admission_stops_at_max_connections_and_when_closing(loop):
+    manager = ConnectionManager(loop, handler, Config(max_connections=2))
+    a, b, c = FakeConnection(), FakeConnection(), FakeConnection()
+    assert manager.admit(a) and manager.admit(b) and not manager.admit(c)
+    manager.release(a)
+    assert manager.admit(c)
+    manager.closing = True
+    assert not manager.admit(FakeConnection())
+
+
+def test_the_busy_response_is_a_503_that_closes(loop):
+    manager = ConnectionManager(loop, handler, Config())
+    assert manager.busy_response == error_bytes(503, False, Config().server_header)
+    assert manager.busy_response.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+    assert b"Connection: close\r\n" in manager.busy_response
+
+
+def test_the_sweep_interval_is_a_quarter_of_the_shortest_deadline_within_bounds(loop):
+    assert ConnectionManager(loop, handler, Config(header_timeout=0.4)).interval == pytest.approx(0.1)
+    assert ConnectionManager(loop, handler, Config(header_timeout=0.01)).interval == 0.05
+    assert ConnectionManager(loop, handler, Config(header_timeout=100, body_timeout=100, keep_alive_timeout=100, write_timeout=100, linger_timeout=100)).interval == 1.0
+
+
+def test_the_sweep_advances_the_clock_checks_every_connection_and_flushes(loop):
+    manager = ConnectionManager(loop, handler, Config(header_timeout=0.2))
+    conn = FakeConnection()
+    manager.admit(conn)
+    flushed = []
+    manager.add_periodic(lambda: flushed.append(1))
+
+    async def scenario():
+        start = manager.now
+        manager.start()
+        await asyncio.sleep(manager.interval * 2.5)
+        manager.close()
+        return start
+
+    start = run(loop, scenario())
+    assert len(conn.checked) >= 2 and conn.checked[0] > start
+    assert manager.now == conn.checked[-1]
+    assert manager.head_deadline == manager.now + 0.2
+    assert len(flushed) >= 3  # every sweep, and once more on close
+    assert conn.aborted
+
+
+def test_shutdown_asks_connections_to_finish_then_aborts_what_is_left(loop):
+    manager = ConnectionManager(loop, handler, Config())
+    conn = FakeConnection()
+    manager.admit(conn)
+    run(loop, manager.shutdown(0.05))
+    assert conn.shutdowns >= 2 and conn.aborted and manager.closing
+
+
+def test_handed_over_transports_are_aborted_on_close(loop):
+    class Transport:
+        aborted = False
+
+        def is_closing(self) -> bool:
+            return False
+
+        def abort(self) -> None:
+            self.aborted = True
+
+    manager = ConnectionManager(loop, handler, Config())
+    conn, transport = FakeConnection(), Transport()
+    manager.admit(conn)
+    manager.hand_over(conn, transport)  # type: ignore[arg-type]
+    assert not manager.connections
+    manager.close()
+    assert transport.aborted and not conn.aborted and not manager.upgraded
