@@ -26,7 +26,7 @@ class MultiDict:
                 return v
         return default
 
-    def getall(self, name: str) -> list:
+    def getall(self, name: str) -> list[Any]:
         return [v for k, v in self._items if k == name]
 
     def __getitem__(self, name: str) -> Any:
@@ -48,7 +48,7 @@ class MultiDict:
         """Each name once, in the order of its first appearance."""
         return list(dict.fromkeys(k for k, _ in self._items))
 
-    def values(self) -> list:
+    def values(self) -> list[Any]:
         """The first value of each name."""
         return [self[k] for k in self.keys()]
 
@@ -58,7 +58,7 @@ class MultiDict:
 
     def __eq__(self, other: object) -> bool:
         if type(other) is type(self):
-            return self._items == other._items  # type: ignore[attr-defined]
+            return self._items == other._items
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

@@ -313,8 +313,7 @@ async def read_multipart(
             else:
                 events = parser.feed(chunk)
             for ev in events:
-                t = type(ev)
-                if t is bytes:
+                if isinstance(ev, bytes):
                     n = len(ev)
                     if upload is None:
                         memory += n
@@ -328,7 +327,7 @@ async def read_multipart(
                         elif not upload._on_disk:
                             memory += n
                         await upload._write(ev)
-                elif t is PartStart:
+                elif isinstance(ev, PartStart):
                     part = ev
                     if ev.filename is None:
                         upload = None
@@ -339,6 +338,7 @@ async def read_multipart(
                         )
                         items.append((ev.name, upload))
                 elif ev is PART_END:
+                    assert part is not None  # the parser starts every part before ending it
                     if upload is None:
                         items.append((part.name, _decode_field(b"".join(pieces), part.charset, part.name)))
                         pieces = []
@@ -450,6 +450,7 @@ class MultipartReader:
             if aclose is not None:
                 await aclose()
             return None
+        assert isinstance(ev, PartStart)  # between parts the parser yields only a start or the end
         part = self._current = MultipartPart(ev, self)
         return part
 

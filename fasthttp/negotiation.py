@@ -240,9 +240,11 @@ def parse_accept(value: str) -> tuple[MediaRange, ...]:
             if p[0] == "q":
                 # RFC 9110 §12.5.1: the weight separates media-type parameters from
                 # accept-extensions, which are ignored.
-                q = _qvalue(p[1])
-                if q is None:
+                weight = _qvalue(p[1])
+                if weight is None:
                     ok = False
+                else:
+                    q = weight
                 break
             params.append(p)
         if ok:
@@ -367,8 +369,10 @@ def parse_quality_list(value: str) -> tuple[tuple[str, float], ...]:
                 ok = False
                 break
             if p[0] == "q":
-                q = _qvalue(p[1])
-                ok = q is not None
+                weight = _qvalue(p[1])
+                ok = weight is not None
+                if weight is not None:
+                    q = weight
                 break
         if ok:
             out.append((token, q))
@@ -445,14 +449,15 @@ def negotiate_encoding(accept_encoding: HeaderSource, offered: Sequence[str]) ->
     for coding in offered:
         name = coding.lower()
         name = _CODING_ALIASES.get(name, name)
-        q = listed.get(name)
-        if q is None:
-            if star is not None:
-                q = star
-            elif name == "identity":
-                q = _IMPLICIT_IDENTITY
-            else:
-                q = 0.0
+        weight = listed.get(name)
+        if weight is not None:
+            q = weight
+        elif star is not None:
+            q = star
+        elif name == "identity":
+            q = _IMPLICIT_IDENTITY
+        else:
+            q = 0.0
         if q > best_q:
             best, best_q = coding, q
     return best

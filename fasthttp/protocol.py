@@ -54,7 +54,7 @@ is logged (logger ``fasthttp.error``) and answered with a bare 500; the connecti
 
 Senders: a streamed response and a file response are written by a Task of the connection, and
 share one tail (errors, abort, access log, the next request). A
-:class:`~fasthttp.responses.FileResponse` is opened and ``fstat``'ed here; its ``plan`` decides
+:class:`~fasthttp.files.FileResponse` is opened and ``fstat``'ed here; its ``plan`` decides
 what to send from that (validators, 304/412, one or several ranges, 416), and the file spans go
 out with ``sendfile`` on plain TCP, read in chunks under TLS.
 
@@ -70,21 +70,28 @@ import contextvars
 import logging
 import os
 import types
-from time import perf_counter
 from collections.abc import Coroutine, Generator
+from time import perf_counter
 from typing import Any
 
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
 from .config import EAGER, INLINE
 from .connections import ConnectionManager, error_bytes
-from .errors import BadRequest, ExpectationFailed, HttpError, HttpProtocolError, LengthRequired, RequestTimeout
+from .errors import (
+    BadRequest,
+    ExpectationFailed,
+    HttpError,
+    HttpProtocolError,
+    LengthRequired,
+    RequestTimeout,
+)
+from .files import FileResponse
 from .parser import RequestHead, RequestParser
 from .requests import Request
 from .responses import (
     JSON_FIELDS,
     TEXT_FIELDS,
-    FileResponse,
     Response,
     StreamingResponse,
     Upgrade,
@@ -621,7 +628,8 @@ class HttpProtocol(asyncio.Protocol):
                         return
                 else:
                     if mode == EAGER:
-                        task = asyncio.Task(self._finish_async(req, result), loop=self._loop, context=ctx, eager_start=True)
+                        # eager_start is Python 3.12+, where async_mode() alone allows EAGER.
+                        task = asyncio.Task(self._finish_async(req, result), loop=self._loop, context=ctx, eager_start=True)  # type: ignore[call-arg]
                     else:
                         task = ctx.run(self._loop.create_task, self._finish_async(req, result))
                     if not task.done():
@@ -903,7 +911,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _write_piece(self, chunk: bytes | str, chunked: bool) -> int:
         """Write one piece of a streamed body (chunk-framed when *chunked*); return its size."""
-        if type(chunk) is str:
+        if isinstance(chunk, str):
             chunk = chunk.encode()
         if not chunk:
             return 0  # an empty piece would end a chunked body early (RFC 9112 §7.1)

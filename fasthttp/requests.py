@@ -44,20 +44,27 @@ from urllib.parse import parse_qsl
 
 from ._multidict import MultiDict
 from .cookies import parse_cookie_headers
+from .errors import BadRequest, ContentTooLarge, HttpError
 from .forms import (
     DEFAULT_LIMITS,
     FormData,
-    FormError,
     FormLimits,
     MultipartReader,
     codec_for,
     parse_urlencoded,
     read_multipart,
 )
-from .media import FORM_TYPES, JSON_TYPES, MULTIPART_FORM, URLENCODED, XML_TYPES, first_match, parse_media_type
-from .errors import ContentTooLarge, HttpError
-from .validation import validate
+from .media import (
+    FORM_TYPES,
+    JSON_TYPES,
+    MULTIPART_FORM,
+    URLENCODED,
+    XML_TYPES,
+    first_match,
+    parse_media_type,
+)
 from .responses import json_loads
+from .validation import validate
 
 if TYPE_CHECKING:
     from .headers import Headers
@@ -444,7 +451,7 @@ class Request:
         else:
             boundary = params.get("boundary")
             if not boundary:
-                raise FormError(400, "multipart/form-data without a boundary parameter")
+                raise BadRequest("multipart/form-data without a boundary parameter")
             length = self.head.content_length
             if limits.max_size is not None and length is not None and length > limits.max_size:
                 raise ContentTooLarge(f"the form is larger than {limits.max_size} bytes")
@@ -463,7 +470,7 @@ class Request:
         params = self._representation((MULTIPART_FORM,), required=True)[1]
         boundary = params.get("boundary")
         if not boundary:
-            raise FormError(400, "multipart/form-data without a boundary parameter")
+            raise BadRequest("multipart/form-data without a boundary parameter")
         return MultipartReader(self.stream(), boundary, limits or DEFAULT_LIMITS)
 
     async def xml(self) -> Any:

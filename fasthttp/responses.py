@@ -43,13 +43,13 @@ import html as _html
 import json as _json
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
-from typing import Any, Union
+from typing import Any, Union, cast
 from urllib.parse import quote as _quote
 
 try:  # PERF: orjson serialises several times faster than json; optional.
     import orjson as _orjson
 except ImportError:  # pragma: no cover - depends on the environment
-    _orjson = None
+    _orjson = None  # type: ignore[assignment]
 
 from ._grammar import TOKEN
 from .cookies import format_delete_cookie, format_set_cookie
@@ -472,8 +472,9 @@ async def _multipart_frames(
     """
     delimiter = b"--" + boundary + b"\r\n"
     default_fields = [(CONTENT_TYPE, default_type)] if default_type is not None else []
-    is_async = hasattr(frames, "__aiter__")
-    iterator = frames.__aiter__() if is_async else iter(frames)
+    source: Any = frames  # either protocol; is_async says which one drives the loop below
+    is_async = hasattr(source, "__aiter__")
+    iterator: Any = source.__aiter__() if is_async else iter(source)
     try:
         while True:
             if is_async:
@@ -700,7 +701,7 @@ def to_response(value: Any) -> AnyResponse:
     """
     t = type(value)
     if t is Response or t is StreamingResponse or t is Upgrade:
-        return value
+        return cast(AnyResponse, value)
     if t is str:
         return Response(value.encode(), 200, None, TEXT_TYPE)
     if t is bytes or t is bytearray or t is memoryview:

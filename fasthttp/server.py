@@ -1,7 +1,8 @@
 """The server: an HTTP server on the running event loop, its listeners, and graceful shutdown.
 
 :class:`Server` binds its listeners (``fasthttp.listeners``), makes one
-:class:`ConnectionManager` that creates a protocol per connection, and serves the application
+:class:`~fasthttp.connections.ConnectionManager` for its connections (one
+:class:`~fasthttp.protocol.HttpProtocol` each), and serves the application
 through the engine's contract (``fasthttp.application``). Graceful shutdown (SIGTERM/SIGINT or
 :meth:`Server.shutdown`): stop accepting, close idle keep-alive connections, let in-flight
 requests finish within ``shutdown_timeout`` (their responses say ``Connection: close``), abort
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import os
 import signal
 import socket
@@ -26,7 +28,8 @@ from .accesslog import AccessLog, LogTarget
 from .application import Application, Handler, OnConnect, as_application
 from .config import Config
 from .listeners import DEFAULT_BIND, Address, BindSpec, format_address, make_socket, make_ssl_context
-from .protocol import ConnectionManager
+from .connections import ConnectionManager
+from .protocol import HttpProtocol
 
 __all__ = ("Server", "serve", "serve_with_signals", "announce_listening")
 
@@ -129,7 +132,7 @@ class Server:
                         self._unix_paths.append(name)
             for sock in socks:
                 listener = await loop.create_server(
-                    manager.protocol_factory,
+                    functools.partial(HttpProtocol, manager),
                     sock=sock,
                     ssl=self.ssl,
                     backlog=self.config.backlog,

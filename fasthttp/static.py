@@ -37,6 +37,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from .errors import HttpError
 from .files import FileResponse
+from .requests import Request
 from .responses import RedirectResponse
 
 __all__ = ("path_join_safe", "split_url_path", "static_files")
@@ -108,7 +109,7 @@ def _resolve(real_root: str, segments: Iterable[str], follow_symlinks: bool, all
 
 
 def path_join_safe(
-    root: str | os.PathLike,
+    root: str | os.PathLike[str],
     filename: str,
     *,
     follow_symlinks: bool = False,
@@ -145,17 +146,18 @@ _PATH_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
 
 
 def static_files(
-    root: str | os.PathLike,
+    root: str | os.PathLike[str],
     *,
     index: str | None = "index.html",
     follow_symlinks: bool = False,
     allow_hidden: bool = False,
     param: str = "path",
     prefix: str = "",
-    headers: Mapping | Iterable[tuple[Any, Any]] | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     **file_options: Any,
-) -> Callable[[Any], FileResponse]:
-    """A handler serving the files under *root*: ``handler(request) -> FileResponse``, raising
+) -> Callable[[Request], FileResponse | RedirectResponse]:
+    """A handler serving the files under *root*: ``handler(request) -> FileResponse`` (or a 308
+    to the directory's slash form), raising
     ``HttpError`` 404 (no such file, or refused), 400 (malformed percent-encoding) or 405.
 
     The file path comes from the route parameter *param* when the handler is mounted on a
@@ -179,12 +181,13 @@ def static_files(
     extra = list(headers.items()) if isinstance(headers, Mapping) else list(headers or ())
     allow = [("Allow", "GET, HEAD")]
 
-    def serve_static(request: Any) -> FileResponse:
+    def serve_static(request: Request) -> FileResponse | RedirectResponse:
         if request.method != "GET" and request.method != "HEAD":
             raise HttpError(405, headers=allow)
         raw = request.path
         value = _route_value(request, param)
         routed = value is not None
+        segments: list[str] | None
         if routed:
             segments = list(value) if isinstance(value, (tuple, list)) else str(value).split("/")
         else:

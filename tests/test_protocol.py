@@ -17,7 +17,7 @@ import pytest
 
 from fasthttp import App, HttpError, Response, StreamingResponse, Upgrade
 from fasthttp.protocol import P_BODY, HttpProtocol, P_WRITE
-from fasthttp.responses import FileResponse
+from fasthttp.files import FileResponse
 
 from helpers_server import Client, build_request, loop, run, serving  # noqa: F401
 

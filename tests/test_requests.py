@@ -17,7 +17,8 @@ import sys
 import pytest
 
 from fasthttp import App, HttpError
-from fasthttp.forms import FormData, FormError, FormLimits, UploadFile
+from fasthttp.errors import BadRequest
+from fasthttp.forms import FormData, FormLimits, UploadFile
 
 from helpers_requests import call, header, make_request, served, status_of
 from helpers_server import loop  # noqa: F401
@@ -225,7 +226,7 @@ def test_form_content_without_a_content_type_is_a_415():
 
 def test_multipart_without_a_boundary_is_a_400():
     error = status_of(make_request([("Content-Type", "multipart/form-data")], MULTIPART).form())
-    assert error.status == 400 and isinstance(error, FormError)
+    assert error.status == 400 and isinstance(error, BadRequest)
 
 
 def test_an_announced_urlencoded_body_past_the_memory_limit_is_refused_unread():
