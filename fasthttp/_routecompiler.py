@@ -22,7 +22,7 @@ made ordinary framework code slower on CPython 3.12+) this stays plain Python.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, Union
 from urllib.parse import quote, unquote_to_bytes
 
@@ -37,6 +37,7 @@ __all__ = (
     "parse_pattern",
     "pattern_source",
     "static_keys",
+    "literal_texts",
     "decode_segment",
     "compile_patterns",
     "no_find",
@@ -103,8 +104,11 @@ class PatternNode(Protocol):
     """What the code generator needs of a route-table node (``fasthttp.routing``): the parsed
     pattern, and the outcome to copy for each method."""
 
-    elements: list[Element]
-    templates: Mapping[str, Any]
+    @property
+    def elements(self) -> list[Element]: ...
+
+    @property
+    def templates(self) -> Mapping[str, Any]: ...
 
 
 def _regex_end(pattern: str, start: int) -> int:
@@ -221,11 +225,21 @@ def pattern_source(elements: list[Element]) -> str:
     return "".join("/" + e.source() for e in elements)
 
 
+def literal_texts(elements: list[Element]) -> list[str]:
+    """The decoded segments of a static pattern (one without parameters)."""
+    texts = []
+    for e in elements:
+        if not isinstance(e, Literal):
+            raise ValueError(f"not a static pattern: {pattern_source(elements)!r}")
+        texts.append(e.text)
+    return texts
+
+
 def static_keys(elements: list[Element]) -> list[str]:
     """The raw spellings of a static path a client may send: canonical, and fully unencoded."""
     if not elements:
         return ["/"]
-    texts = [e.text for e in elements]
+    texts = literal_texts(elements)
     keys = ["/" + "/".join(quote(t, safe=_PCHAR_SAFE) for t in texts)]
     plain = "/" + "/".join(texts)
     if plain not in keys and all(t.isascii() and not (set(t) & set("%/?#")) for t in texts):
@@ -356,6 +370,7 @@ def _plan(node: PatternNode, k: int, n: int | None) -> _Plan:
             pos: int | str = i
             expr = f"s{i}" if n is not None else f"segs[{i}]"
         elif i == v:
+            assert isinstance(e, Param)  # the variable element
             lo = v
             if n is not None:
                 width = n - (len(els) - 1)
@@ -403,7 +418,7 @@ class _Codegen:
     DISPATCH_DICT = 5  # more branches than this: a dict of sub-functions instead of if/elif
     MAX_DEPTH = 40
 
-    def __init__(self, nodes: list[PatternNode], partition: bool = True) -> None:
+    def __init__(self, nodes: Sequence[PatternNode], partition: bool = True) -> None:
         self.nodes = nodes
         self.partition = partition
         self.ns: dict[str, Any] = {"__builtins__": __builtins__, "NEW": object.__new__}
@@ -450,13 +465,13 @@ class _Codegen:
             args = "method, segs, n" if mode == "find" else "segs, n, out"
             body: list[str] = []
             keyword = "if"
-            for n, plans in blocks:
-                if n is None:  # longer than every bounded pattern
+            for size, plans in blocks:
+                if size is None:  # longer than every bounded pattern
                     body.append(f"{keyword} n > {top}:")
                 else:
-                    body.append(f"{keyword} n == {n}:")
+                    body.append(f"{keyword} n == {size}:")
                 keyword = "elif"
-                self._block(mode, n, plans, body, 1)
+                self._block(mode, size, plans, body, 1)
             body.append("return None")
             head = "find" if mode == "find" else "find_all"
             self.funcs.append([f"def {head}({args}):"] + ["    " + line for line in body])
@@ -626,7 +641,7 @@ class _Codegen:
             out.append(f"{body}break")
 
 
-def compile_patterns(nodes: list[PatternNode]) -> tuple[Callable[..., Any], Callable[..., Any], str]:
+def compile_patterns(nodes: Sequence[PatternNode]) -> tuple[Callable[..., Any], Callable[..., Any], str]:
     """``(find, find_all, source)`` for the pattern nodes of one host table (see :class:`_Codegen`);
     past the duplication budget, the leaves are written one after the other instead."""
     try:

@@ -14,8 +14,8 @@ costs"). Everything else costs one ``Router.resolve`` call (about 1 µs for a ``
 table of 100 routes, ``benchmarks/bench_routing.py``) and one dict look-up of ``Match.route``
 (the App's per-route callables, kept beside the router's rows), then the handler itself for a
 route without options, or else the route's *runner*, a closure built at registration that
-applies the route's options in this order, all before any body byte is read (the engine sends ``100 Continue`` only when the handler
-first reads the body, RFC 9110 §10.1.1):
+applies the route's options in this order, all before any body byte is read (the engine sends
+``100 Continue`` only when the handler first reads the body, RFC 9110 §10.1.1):
 
 1. ``max_body_size``: the route's limit replaces the server's (``request.max_body_size = limit``);
    an announced ``Content-Length`` past the limit in force is ``413`` (RFC 9110 §15.5.14), raised
@@ -146,7 +146,7 @@ def from_thread(awaitable: Awaitable[Any], timeout: float | None = None) -> Any:
     return asyncio.run_coroutine_threadsafe(awaitable, loop).result(timeout)  # type: ignore[arg-type]
 
 
-def _pairs(headers: Any) -> list:
+def _pairs(headers: Any) -> list[tuple[Any, Any]]:
     if not headers:
         return []
     if isinstance(headers, Mapping):
@@ -341,11 +341,9 @@ class App:
             options = dict(spec.options)
             name = options.pop("name", None)
             path = _join(prefix, spec.path)
-            added.append(
-                self._add_route(
-                    path, normalize_methods(spec.methods), spec.handler, spec.host or host, name, _route_options(**options)
-                )
-            )
+            methods = normalize_methods(spec.methods)
+            options = _route_options(**options)
+            added.append(self._add_route(path, methods, spec.handler, spec.host or host, name, options))
         return added
 
     def mount(self, prefix: str, other: App | Router, *, host: str | None = None) -> list[Route]:
@@ -369,8 +367,9 @@ class App:
                 self.alias_host(alias, canonical)
         added = []
         for r in router.routes():
+            path = _join(prefix, r.pattern)
             options = _route_options(**r.options())
-            added.append(self._add_route(_join(prefix, r.pattern), r.methods, r.endpoint, r.host or host, r.name, options))
+            added.append(self._add_route(path, r.methods, r.endpoint, r.host or host, r.name, options))
         return added
 
     def alias_host(self, alias: str, canonical: str) -> None:
@@ -570,6 +569,7 @@ class App:
                 host = _request_host(head) if self._hosts else None
                 match = self._resolve(head.method, path, host, query)
             location = match.location
+            assert location is not None  # a redirect outcome carries its Location
             if location.startswith("//"):  # a host alias: the router does not know the scheme
                 location = f"{request.scheme}:{location}"
             return Response(b"", status, [(b"Location", location)])
@@ -812,7 +812,7 @@ def _has_vary_accept(fields: Any) -> bool:
     return False
 
 
-def _with_fields(response: Any, extra: list) -> Any:
+def _with_fields(response: Any, extra: list[tuple[Any, Any]]) -> Any:
     """A copy of *response* with *extra* header fields (response objects may be shared
     constants: never mutate one)."""
     if type(response) is Response:

@@ -111,6 +111,7 @@ from ._routecompiler import (
     Param,
     compile_patterns,
     decode_segment,
+    literal_texts,
     no_find,
     parse_pattern,
     pattern_source,
@@ -393,7 +394,7 @@ class _Table:
             methods |= node.allow_set
             if not node.static:
                 continue
-            segs = [e.text for e in node.elements]
+            segs = literal_texts(node.elements)
             templates = dict(node.templates)
             if "OPTIONS" not in templates and self.find("OPTIONS", segs, len(segs)) is None:
                 allow = self._allowed(segs, node)
@@ -461,7 +462,7 @@ class _Table:
             return found
         return self._miss(method, path, segs, query, static)
 
-    def _miss(self, method: str, path: str, segs: list[str], query: str, static) -> Match:
+    def _miss(self, method: str, path: str, segs: list[str], query: str, static: _Node | None) -> Match:
         """No route has the method: 405 or auto OPTIONS if some match the path, else 308/404."""
         allow = self._allowed(segs, static)
         if allow:
@@ -490,7 +491,7 @@ class _Alias:
 
     def __init__(self, canonical: str) -> None:
         self.name, self.port = _split_host(canonical)
-        self.static: dict = {}
+        self.static: dict[str, dict[str, Match]] = {}
         self.find = no_find
 
     def slow(self, method: str, path: str, host: Any, query: str) -> Match:
@@ -782,7 +783,7 @@ class Router:
                         return target
                 return fallback
 
-            cache: dict[Any, tuple[Callable, Callable, Callable]] = {}
+            cache: dict[Any, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {}
             cache_get = cache.get
 
             def resolve(method: str, path: str, host: str | None = None, query: str = "") -> Match:

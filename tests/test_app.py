@@ -22,6 +22,7 @@ import fasthttp
 from fasthttp import App, HttpError, Response, StreamingResponse, routing
 from fasthttp.errors import ContentTooLarge
 from fasthttp.app import from_thread, media_type
+from fasthttp.application import Application, as_application
 from fasthttp.requests import QueryParams
 from fasthttp.testing import TestClient
 
@@ -947,6 +948,13 @@ def test_an_exception_handler_key_is_a_type_or_an_error_status():
 
 
 # -- life cycle --------------------------------------------------------------------------------------
+
+
+def test_an_app_is_an_application_for_the_engine():
+    on_connect = lambda transport, session: True  # noqa: E731
+    app = App(on_connect=on_connect)
+    assert isinstance(app, Application) and as_application(app) is app
+    assert app.on_connect is on_connect and callable(app.engine_handler())
 
 
 def test_startup_and_shutdown_hooks_run_in_order_sync_and_async():
