@@ -3,19 +3,24 @@
 Strategy
 --------
 Routing is :class:`fasthttp.routing.Router` (host, path pattern, method; its module docstring
-states every rule). The App adds, in front of it, a *fast table*: a dict from raw path to a dict
-from method to handler, holding the static routes that carry no per-route option. A request
-whose path and method hit it, and that has no body, costs two dictionary look-ups and the
-handler call: parse (C) -> dict -> handler -> head serialization (C) -> one write (PERF: the
-plaintext path of ``benchmarks/server``; DESIGN.md "What a request costs"). Everything else
-costs one ``Router.resolve`` call (about 1 µs for a ``:param`` hit in a table of 100 routes,
-``benchmarks/bench_routing.py``), then the handler itself for a route without options, or else
-the route's *runner*, a closure built at registration that applies the route's options in this
-order, all before any body byte is read (the engine sends ``100 Continue`` only when the handler
-first reads the body, RFC 9110 §10.1.1):
+states every rule). A route is a :class:`fasthttp.routing.Route` (``fasthttp.Route``, the one
+route type): the App registers the handler as its ``endpoint`` with the per-route options, and
+``app.routes()`` lists the router's rows. The App adds, in front of the router, a *fast table*: a
+dict from raw path to a dict from method to handler, holding the static routes that carry no
+per-route option. A request whose path and method hit it, and that has no body, costs two
+dictionary look-ups and the handler call: parse (C) -> dict -> handler -> head serialization (C)
+-> one write (PERF: the plaintext path of ``benchmarks/server``; DESIGN.md "What a request
+costs"). Everything else costs one ``Router.resolve`` call (about 1 µs for a ``:param`` hit in a
+table of 100 routes, ``benchmarks/bench_routing.py``) and one dict look-up of ``Match.route``
+(the App's per-route callables, kept beside the router's rows), then the handler itself for a
+route without options, or else the route's *runner*, a closure built at registration that
+applies the route's options in this order, all before any body byte is read (the engine sends
+``100 Continue`` only when the handler first reads the body, RFC 9110 §10.1.1):
 
-1. ``max_body_size``: the route's limit replaces the server's; an announced ``Content-Length``
-   past it is ``413`` (RFC 9110 §15.5.14);
+1. ``max_body_size``: the route's limit replaces the server's (``request.max_body_size = limit``);
+   an announced ``Content-Length`` past the limit in force is ``413`` (RFC 9110 §15.5.14), raised
+   as :class:`~fasthttp.errors.ContentTooLarge` by the Request's own rule (the setter, or
+   ``request.check_body_size()`` for a route without a limit of its own);
 2. ``consumes``: a body whose ``Content-Type`` matches none of the listed media types is ``415``
    with ``Accept`` listing them (RFC 9110 §15.5.16, §12.5.1 on ``Accept`` in a response;
    ``Accept-Patch`` too for PATCH, RFC 5789 §3.1);
@@ -36,17 +41,18 @@ to the other trailing-slash form (RFC 9110 §15.4.9), ``301`` from a host alias 
 host (with the request's scheme), and an automatic ``OPTIONS`` (``204`` with ``Allow``, RFC 9110
 §9.3.7). A ``GET`` route answers ``HEAD``; the engine drops the body (RFC 9110 §9.3.2).
 
-Errors: an :class:`~fasthttp.responses.HttpError` (or a router outcome above) is answered by the
+Errors: an :class:`~fasthttp.errors.HttpError` (or a router outcome above) is answered by the
 handler registered with :meth:`App.exception_handler` for its type or its status, else rendered
 by ``fasthttp.responses.render_error`` (text, JSON or HTML, as the client's ``Accept`` prefers).
 Any other exception goes to a handler registered for its type (or a base class); unhandled, it
 is logged (logger ``fasthttp.error``) and answered ``500`` (a handler for status 500 may shape
 it). The client never sees a traceback (APPSEC).
 
-Middleware: plain callables ``mw(request, call_next)`` (``async def`` or ``def``), composed once,
-when the engine first asks for the handler (:meth:`engine_handler`); with none installed the
-engine calls the dispatcher directly (zero cost). ``call_next`` returns the response object for
-everything below it, errors already turned into responses.
+Middleware: callables ``mw(request, call_next)`` (``async def`` or ``def``; see
+``fasthttp.middleware``), composed once, when the engine first asks for the handler
+(:meth:`engine_handler`, the ``fasthttp.application.Application`` contract); with none installed
+the engine calls the dispatcher directly (zero cost). ``call_next`` returns the response object
+for everything below it, errors already turned into responses.
 
 Life cycle: ``@app.on_startup`` / ``@app.on_shutdown`` hooks (``def`` or ``async def``) run in
 registration order on the serving loop, through :meth:`App.startup` / :meth:`App.shutdown`;
@@ -64,27 +70,37 @@ import copy
 import inspect
 import logging
 import types
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import HttpProtocolError
+from ._routecompiler import check_pattern
+from .errors import ErrorHeaders, HttpError
 from .media import first_match
+from .middleware import Middleware, MiddlewareStack, is_async_callable
 from .negotiation import choose_media_type, quality
 from .protocol import ClientDisconnected
 from .requests import unsupported_media_type
 from .resources import resource_routes
 from .responses import (
     FileResponse,
-    HttpError,
     Response,
     StreamingResponse,
     json_dumps,
     render_error,
     to_response,
 )
-from .routing import EMPTY_PARAMS, Router
+from .routing import EMPTY_PARAMS, Match, Route, Router, endpoint_name, normalize_methods
 
-__all__ = ("App", "Route", "media_type", "from_thread")
+if TYPE_CHECKING:
+    from .application import Handler, OnConnect
+    from .parser import RequestHead
+    from .requests import Request
+    from .runners import ServerThread
+
+__all__ = ("App", "media_type", "from_thread")
+
+#: A decorated function, returned unchanged by the registration decorators.
+F = TypeVar("F", bound=Callable[..., Any])
 
 log = logging.getLogger("fasthttp.app")
 error_log = logging.getLogger("fasthttp.error")
@@ -107,7 +123,7 @@ def media_type() -> str | None:
     return _MEDIA_TYPE.get()
 
 
-def from_thread(awaitable: Any, timeout: float | None = None) -> Any:
+def from_thread(awaitable: Awaitable[Any], timeout: float | None = None) -> Any:
     """From a ``blocking=True`` handler's thread: run *awaitable* (a coroutine, e.g.
     ``request.body()``) on the serving loop and return its result.
 
@@ -127,19 +143,15 @@ def from_thread(awaitable: Any, timeout: float | None = None) -> Any:
         if loop is None:
             raise RuntimeError("from_thread() is for handlers running with blocking=True")
         raise RuntimeError("from_thread() called on the event loop's own thread: use await")
-    return asyncio.run_coroutine_threadsafe(awaitable, loop).result(timeout)
+    return asyncio.run_coroutine_threadsafe(awaitable, loop).result(timeout)  # type: ignore[arg-type]
 
 
-def _pairs(headers: Any) -> list:
+def _pairs(headers: Any) -> list[tuple[Any, Any]]:
     if not headers:
         return []
     if isinstance(headers, Mapping):
         return list(headers.items())
     return list(headers)
-
-
-def _is_async(handler: Any) -> bool:
-    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(getattr(handler, "__call__", None))
 
 
 def _media_list(value: Any, option: str) -> tuple[str, ...] | None:
@@ -153,8 +165,15 @@ def _media_list(value: Any, option: str) -> tuple[str, ...] | None:
     return items
 
 
-def _check_options(consumes: Any, produces: Any, expect: Any) -> tuple[Any, Any]:
-    """Validate the media-type options (and *expect*) when a route is declared."""
+def _route_options(
+    max_body_size: int | None = _UNSET,
+    consumes: Iterable[str] | str | None = None,
+    produces: Iterable[str] | str | None = None,
+    expect: Callable[[Request], Any] | None = None,
+    blocking: bool = False,
+) -> dict[str, Any]:
+    """The per-route options of :meth:`App.route`, validated when the route is declared, as
+    :meth:`Route.options` reports them: only those given, media types as lists."""
     if expect is not None and not callable(expect):
         raise TypeError("expect is a callable(request) -> None | response")
     consumes = _media_list(consumes, "consumes")
@@ -163,86 +182,18 @@ def _check_options(consumes: Any, produces: Any, expect: Any) -> tuple[Any, Any]
         if "*" in offered:
             raise ValueError(f"produces lists concrete media types, not {offered!r}")
         quality("*/*", offered)  # raises ValueError for a type or parameters that do not parse
-    return consumes, produces
-
-
-class Route:
-    """One route of an :class:`App`: a handler for a path pattern, methods, an optional host and
-    its options (see :meth:`App.route`). A row of :meth:`App.routes`."""
-
-    __slots__ = (
-        "path",
-        "methods",
-        "handler",
-        "host",
-        "name",
-        "max_body_size",
-        "consumes",
-        "produces",
-        "expect",
-        "blocking",
-        "is_async",
-        "plain",
-        "run",
-        "bare",
-        "pattern",
-    )
-
-    def __init__(
-        self,
-        path: str,
-        methods: tuple[str, ...],
-        handler: Callable,
-        *,
-        host: str | None = None,
-        name: str | None = None,
-        max_body_size: Any = _UNSET,
-        consumes: Any = None,
-        produces: Any = None,
-        expect: Callable | None = None,
-        blocking: bool = False,
-    ) -> None:
-        if not callable(handler):
-            raise TypeError(f"a handler must be callable, not {handler!r}")
-        self.path = path
-        self.methods = methods
-        self.handler = handler
-        self.host = host
-        self.name = name or getattr(handler, "__qualname__", None) or getattr(handler, "__name__", None) or repr(handler)
-        self.max_body_size = max_body_size
-        self.consumes, self.produces = _check_options(consumes, produces, expect)
-        self.expect = expect
-        self.blocking = bool(blocking)
-        self.is_async = _is_async(handler)
-        if self.blocking and self.is_async:
-            raise ValueError(f"blocking=True is for def handlers; {self.name} is async")
-        self.plain = (
-            max_body_size is _UNSET and consumes is None and produces is None and expect is None and not blocking
-        )
-        #: What runs the route: the options, then the handler (set on registration).
-        self.run: Callable = handler
-        #: What runs it for a request without a body: the handler itself when the route has no
-        #: option, else the runner.
-        self.bare: Callable = handler
-        self.pattern = path  # the router's canonical spelling, set on registration
-
-    def options(self) -> dict[str, Any]:
-        """The per-route options as keyword arguments of :meth:`App.route`."""
-        opts: dict[str, Any] = {}
-        if self.max_body_size is not _UNSET:
-            opts["max_body_size"] = self.max_body_size
-        for key in ("consumes", "produces"):
-            if getattr(self, key) is not None:
-                opts[key] = list(getattr(self, key))
-        if self.expect is not None:
-            opts["expect"] = self.expect
-        if self.blocking:
-            opts["blocking"] = True
-        return opts
-
-    def __repr__(self) -> str:
-        host = f" host={self.host!r}" if self.host else ""
-        return f"<Route {','.join(self.methods)} {self.pattern}{host} -> {self.name}>"
+    options: dict[str, Any] = {}
+    if max_body_size is not _UNSET:
+        options["max_body_size"] = max_body_size
+    if consumes is not None:
+        options["consumes"] = list(consumes)
+    if produces is not None:
+        options["produces"] = list(produces)
+    if expect is not None:
+        options["expect"] = expect
+    if blocking:
+        options["blocking"] = True
+    return options
 
 
 class App:
@@ -265,7 +216,7 @@ class App:
     def __init__(
         self,
         *,
-        on_connect: Callable | None = None,
+        on_connect: OnConnect | None = None,
         trailing_slash: str = "redirect",
         strict_hosts: bool = False,
         default_host: str | None = None,
@@ -277,18 +228,22 @@ class App:
         self.state = types.SimpleNamespace()
         self.on_connect = on_connect
         self.server_options = server_options
-        self._routes: list[Route] = []
-        # The fast table: raw path -> {method: handler}. Mutated in place only, because the
-        # engine's handler closure holds its ``get``.
-        self._fast: dict[str, dict[str, Callable]] = {}
+        # What runs each route: ``_run`` applies the route's options then calls the handler;
+        # ``_bare`` is what runs it for a request without a body (the handler itself when the
+        # route has no option). Keyed by the router's Route (Match.route); mutated in place
+        # only, because the engine's handler closure holds them.
+        self._run: dict[Route, Handler] = {}
+        self._bare: dict[Route, Handler] = {}
+        # The fast table: raw path -> {method: handler}. Mutated in place only, as above.
+        self._fast: dict[str, dict[str, Handler]] = {}
         self._dirty = True
         self._hosts = bool(strict_hosts)
-        self._resolve: Callable = self.router.resolve
-        self._middleware: list[Callable] = []
-        self._handler: Callable | None = None
-        self._exception_handlers: dict[Any, Callable] = {}
-        self._on_startup: list[Callable] = []
-        self._on_shutdown: list[Callable] = []
+        self._resolve: Callable[..., Match] = self.router.resolve
+        self._middleware = MiddlewareStack()
+        self._handler: Handler | None = None
+        self._exception_handlers: dict[type[BaseException] | int, Callable[..., Any]] = {}
+        self._on_startup: list[Callable[[], Any]] = []
+        self._on_shutdown: list[Callable[[], Any]] = []
         self._started = False
         self._blocking_threads = blocking_threads
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
@@ -305,9 +260,9 @@ class App:
         max_body_size: int | None = _UNSET,
         consumes: Iterable[str] | str | None = None,
         produces: Iterable[str] | str | None = None,
-        expect: Callable | None = None,
+        expect: Callable[[Request], Any] | None = None,
         blocking: bool = False,
-    ) -> Callable[[Callable], Callable]:
+    ) -> Callable[[F], F]:
         """Register the decorated function for the pattern *path* and *methods*.
 
         *host*: bind to a host (``"api.example.com"``, ``"*.example.com"``). *max_body_size*:
@@ -315,71 +270,63 @@ class App:
         (else 415). *produces*: the response media types offered, by ``Accept`` (else 406).
         *expect*: ``callable(request) -> None | response`` deciding ``Expect: 100-continue``.
         *blocking*: run a ``def`` handler in the thread pool. Patterns, converters and the
-        precedence rules are those of :class:`fasthttp.routing.Router`.
+        precedence rules are those of :class:`fasthttp.routing.Router`. The path, the methods
+        and the options are checked here, before the decorator is applied.
         """
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"a route path starts with '/': {path!r}")
-        wanted = self._methods(methods)
-        _check_options(consumes, produces, expect)
-        options = dict(
-            host=host,
-            name=name,
-            max_body_size=max_body_size,
-            consumes=consumes,
-            produces=produces,
-            expect=expect,
-            blocking=blocking,
-        )
+        check_pattern(path)
+        wanted = normalize_methods(methods)
+        options = _route_options(max_body_size, consumes, produces, expect, blocking)
 
-        def register(handler: Callable) -> Callable:
-            self._add_route(Route(path, wanted, handler, **options))
+        def register(handler: F) -> F:
+            self._add_route(path, wanted, handler, host, name, options)
             return handler
 
         return register
 
-    def get(self, path: str, **options: Any) -> Callable[[Callable], Callable]:
+    def get(self, path: str, **options: Any) -> Callable[[F], F]:
         """``@app.get(path, ...)``: see :meth:`route` (GET also answers HEAD)."""
         return self.route(path, ("GET",), **options)
 
-    def post(self, path: str, **options: Any) -> Callable[[Callable], Callable]:
+    def post(self, path: str, **options: Any) -> Callable[[F], F]:
+        """``@app.post(path, ...)``: see :meth:`route`."""
         return self.route(path, ("POST",), **options)
 
-    def put(self, path: str, **options: Any) -> Callable[[Callable], Callable]:
+    def put(self, path: str, **options: Any) -> Callable[[F], F]:
+        """``@app.put(path, ...)``: see :meth:`route`."""
         return self.route(path, ("PUT",), **options)
 
-    def patch(self, path: str, **options: Any) -> Callable[[Callable], Callable]:
+    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
+        """``@app.patch(path, ...)``: see :meth:`route`."""
         return self.route(path, ("PATCH",), **options)
 
-    def delete(self, path: str, **options: Any) -> Callable[[Callable], Callable]:
+    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
+        """``@app.delete(path, ...)``: see :meth:`route`."""
         return self.route(path, ("DELETE",), **options)
 
-    @staticmethod
-    def _methods(methods: str | Iterable[str]) -> tuple[str, ...]:
-        if isinstance(methods, str):
-            methods = (methods,)
-        wanted: list[str] = []
-        for method in methods:
-            if not isinstance(method, str):
-                raise ValueError(f"invalid method {method!r}")
-            method = method.upper()
-            if method not in wanted:
-                wanted.append(method)
-        if not wanted:
-            raise ValueError("a route needs at least one method")
-        return tuple(wanted)
-
-    def _add_route(self, route: Route) -> Route:
-        row = self.router.add(route.methods, route.path, route, host=route.host, name=route.name)
-        route.pattern = row.pattern
-        route.run = self._runner(route)
-        route.bare = route.handler if route.plain else route.run
-        self._routes.append(route)
-        if route.host is not None:
+    def _add_route(
+        self,
+        path: str,
+        methods: tuple[str, ...],
+        handler: Callable[..., Any],
+        host: str | None,
+        name: str | None,
+        options: dict[str, Any],
+    ) -> Route:
+        """Register *handler* (the options already checked by :func:`_route_options`)."""
+        if not callable(handler):
+            raise TypeError(f"a handler must be callable, not {handler!r}")
+        if options.get("blocking") and is_async_callable(handler):
+            raise ValueError(f"blocking=True is for def handlers; {name or endpoint_name(handler)} is async")
+        route = self.router.add(methods, path, handler, host=host, name=name, options=options)
+        run = self._runner(route)
+        self._run[route] = run
+        self._bare[route] = run if options else handler
+        if host is not None:
             self._hosts = True
         self._changed()
         return route
 
-    def add(self, resource: Any, prefix: str = "", *, host: str | None = None) -> list[Route]:
+    def add(self, resource: object, prefix: str = "", *, host: str | None = None) -> list[Route]:
         """Register the routes of a resource object (see ``fasthttp.resources``): each method
         decorated with ``@get``/``@post``/... under ``prefix`` + the resource's ``path``.
 
@@ -391,19 +338,17 @@ class App:
                 raise NotImplementedError("websocket routes are not supported yet")
         added = []
         for spec in specs:
-            route = Route(
-                _join(prefix, spec.path),
-                self._methods(spec.methods),
-                spec.handler,
-                host=spec.host or host,
-                **spec.options,
-            )
-            added.append(self._add_route(route))
+            options = dict(spec.options)
+            name = options.pop("name", None)
+            path = _join(prefix, spec.path)
+            methods = normalize_methods(spec.methods)
+            options = _route_options(**options)
+            added.append(self._add_route(path, methods, spec.handler, spec.host or host, name, options))
         return added
 
     def mount(self, prefix: str, other: App | Router, *, host: str | None = None) -> list[Route]:
-        """Copy the routes of another :class:`App` (with their options) or of a
-        :class:`~fasthttp.routing.Router` (endpoints as handlers) under *prefix*.
+        """Copy the routes of another :class:`App` or of a :class:`~fasthttp.routing.Router`
+        (endpoints as handlers), with their options and names, under *prefix*.
 
         ``other``'s ``"/"`` becomes *prefix* itself; *prefix* may have parameters. Routes without
         a host take *host*. A snapshot: routes added to *other* later are not seen; the middleware,
@@ -412,16 +357,8 @@ class App:
         if other is self:
             raise ValueError("an app cannot be mounted on itself")
         if isinstance(other, App):
-            rows = [(r.methods, r.pattern, r.handler, r.host, r.options()) for r in other._routes]
             router = other.router
         elif isinstance(other, Router):
-            rows = []
-            for r in other.routes():
-                ep = r.endpoint
-                if isinstance(ep, Route):
-                    rows.append((r.methods, r.pattern, ep.handler, r.host, ep.options()))
-                else:
-                    rows.append((r.methods, r.pattern, ep, r.host, {}))
             router = other
         else:
             raise TypeError(f"mount takes an App or a Router, not {type(other).__name__}")
@@ -429,9 +366,10 @@ class App:
             if alias not in self.router.host_aliases():
                 self.alias_host(alias, canonical)
         added = []
-        for methods, pattern, handler, row_host, options in rows:
-            route = Route(_join(prefix, pattern), methods, handler, host=row_host or host, **options)
-            added.append(self._add_route(route))
+        for r in router.routes():
+            path = _join(prefix, r.pattern)
+            options = _route_options(**r.options())
+            added.append(self._add_route(path, r.methods, r.endpoint, r.host or host, r.name, options))
         return added
 
     def alias_host(self, alias: str, canonical: str) -> None:
@@ -441,7 +379,7 @@ class App:
         self._changed()
 
     def register_converter(self, name: str, regex: str, convert: Callable[[str], Any] | None = None) -> None:
-        """A path converter for this app's patterns: ``/:id<name>`` (see ``fasthttp.routing``)."""
+        """A path converter for this app's patterns: ``/:id<name>`` (see ``fasthttp.converters``)."""
         self.router.register_converter(name, regex, convert)
 
     def _changed(self) -> None:
@@ -451,18 +389,21 @@ class App:
     # -- listing ------------------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
-        """Every route in registration order (``methods``, ``host``, ``pattern``, ``name``,
-        ``handler`` and the options); HEAD and OPTIONS come automatically."""
-        return list(self._routes)
+        """Every :class:`~fasthttp.routing.Route` in registration order (``methods``, ``host``,
+        ``pattern``, ``name``, ``endpoint``: the handler, and ``options()``); HEAD and OPTIONS
+        come automatically."""
+        return self.router.routes()
 
     def describe(self) -> str:
-        """The route table as aligned text (what the startup log shows)."""
+        """The route table as aligned text, returned (what the startup log shows;
+        ``print(app.describe())`` to see it)."""
         return self.router.describe()
 
     # -- middleware, errors, life cycle ----------------------------------------------------------
 
-    def add_middleware(self, middleware: Callable) -> Callable:
-        """Install ``middleware(request, call_next)``; the first installed is the outermost.
+    def add_middleware(self, middleware: Middleware) -> Middleware:
+        """Install ``middleware(request, call_next)`` (see ``fasthttp.middleware``); the first
+        installed is the outermost.
 
         ``async def`` middleware awaits ``call_next(request)`` and gets the response object.
         A ``def`` middleware gets it directly from a ``def`` route, or an awaitable of it from
@@ -470,18 +411,14 @@ class App:
         NOTE: a handler may return a shared response object (a module-level constant): a
         middleware that changes ``response.fields`` changes it for every later request too.
         """
-        if self._handler is not None:
-            raise RuntimeError("middleware is composed when the app starts serving: install it before")
-        if not callable(middleware):
-            raise TypeError("middleware is a callable(request, call_next)")
-        self._middleware.append(middleware)
-        return middleware
+        return self._middleware.add(middleware)
 
-    def middleware(self, func: Callable) -> Callable:
+    def middleware(self, func: F) -> F:
         """Decorator form of :meth:`add_middleware`."""
-        return self.add_middleware(func)
+        self._middleware.add(func)
+        return func
 
-    def exception_handler(self, key: type[BaseException] | int) -> Callable[[Callable], Callable]:
+    def exception_handler(self, key: type[BaseException] | int) -> Callable[[F], F]:
         """Register ``handler(request, exc)`` for an exception type (and its subclasses) or for
         an error status (an :class:`HttpError` with it, the router's 404/405/400, the route
         options' 406/413/415, and 500 for unhandled exceptions). Its result (``def`` or
@@ -492,18 +429,18 @@ class App:
         ):
             raise TypeError("exception_handler takes an exception type or an error status (400-599)")
 
-        def register(handler: Callable) -> Callable:
+        def register(handler: F) -> F:
             self._exception_handlers[key] = handler
             return handler
 
         return register
 
-    def on_startup(self, func: Callable) -> Callable:
+    def on_startup(self, func: F) -> F:
         """Run ``func()`` (``def`` or ``async def``) before the app serves."""
         self._on_startup.append(func)
         return func
 
-    def on_shutdown(self, func: Callable) -> Callable:
+    def on_shutdown(self, func: F) -> F:
         """Run ``func()`` (``def`` or ``async def``) after the server has drained."""
         self._on_shutdown.append(func)
         return func
@@ -542,27 +479,27 @@ class App:
 
     # -- the engine contract ------------------------------------------------------------------
 
-    def engine_handler(self) -> Callable:
-        """The callable the engine runs per request (see ``fasthttp.protocol``): the dispatcher,
-        wrapped in the middleware (composed here, once)."""
+    def engine_handler(self) -> Handler:
+        """The callable the engine runs per request (the ``fasthttp.application.Application``
+        contract): the dispatcher, wrapped in the middleware (composed here, once)."""
         if self._handler is None:
             self._rebuild()
-            handler = self._dispatcher()
-            if self._middleware:
-                handler = self._guarded(self._compose(handler))
+            handler = self._middleware.compose(self._dispatcher(), self._error, self._guard)
             self._handler = handler
-            log.info("route table (%d):\n%s", len(self._routes), self.describe().rstrip())
+            log.info("route table (%d):\n%s", len(self.router.routes()), self.describe().rstrip())
         return self._handler
 
-    def _dispatcher(self) -> Callable:
+    def _dispatcher(self) -> Handler:
         app = self
         fast_get = self._fast.get
+        bare = self._bare
+        run = self._run
         error = self._error
         guard = self._guard
         outcome = self._outcome
         coro_type = _CORO
 
-        def dispatch(request: Any) -> Any:
+        def dispatch(request: Request) -> Any:
             head = request.head
             path = head.path
             calls = fast_get(path)
@@ -583,11 +520,14 @@ class App:
             if app._dirty:
                 app._rebuild()
             match = app._resolve(head.method, path, _request_host(head) if app._hosts else None, "")
-            route = match.endpoint
+            route = match.route
             if route is None or match.status != 200:
                 return outcome(request, head, path, match)
             request.params = match.params
-            call = route.bare if request.body_reader is None else route.run
+            # PERF: the App's callables of a route are looked up by its Route (one dict
+            # subscript, about what an attribute read costs) rather than stored on it, so the
+            # router's row stays the one public route type (benchmarks/server route).
+            call = bare[route] if request.body_reader is None else run[route]
             try:
                 result = call(request)
             except Exception as exc:
@@ -609,16 +549,16 @@ class App:
         if self._hosts or router.strict_hosts:
             return  # the route depends on the host: the router decides every request
         resolve = self._resolve
-        for route in self._routes:
-            if not route.plain:
-                continue
+        for route in router.routes():
+            if route not in self._bare or route.options():
+                continue  # not added by this App, or with options: through its runner
             methods = route.methods + (("HEAD",) if "GET" in route.methods else ())
             for method in methods:
                 m = resolve(method, route.pattern)
-                if m.status == 200 and m.endpoint is route and m.params is EMPTY_PARAMS:
-                    fast.setdefault(route.pattern, {})[method] = route.handler
+                if m.status == 200 and m.route is route and m.params is EMPTY_PARAMS:
+                    fast.setdefault(route.pattern, {})[method] = route.endpoint
 
-    def _outcome(self, request: Any, head: Any, path: str, match: Any) -> Any:
+    def _outcome(self, request: Request, head: RequestHead, path: str, match: Match) -> Any:
         """The response for a router outcome other than a route hit."""
         status = match.status
         if status == 200:  # automatic OPTIONS (RFC 9110 §9.3.7)
@@ -629,6 +569,7 @@ class App:
                 host = _request_host(head) if self._hosts else None
                 match = self._resolve(head.method, path, host, query)
             location = match.location
+            assert location is not None  # a redirect outcome carries its Location
             if location.startswith("//"):  # a host alias: the router does not know the scheme
                 location = f"{request.scheme}:{location}"
             return Response(b"", status, [(b"Location", location)])
@@ -640,26 +581,27 @@ class App:
 
     # -- route runners ---------------------------------------------------------------------------
 
-    def _runner(self, route: Route) -> Callable:
+    def _runner(self, route: Route) -> Handler:
         """The callable that applies *route*'s options and runs its handler (see the module
         docstring for the order)."""
-        handler = route.handler
-        call = self._threaded(handler) if route.blocking else handler
-        if route.plain:
+        handler = route.endpoint
+        options = route.options()
+        if not options:
 
-            def run_plain(request: Any) -> Any:
+            def run_plain(request: Request) -> Any:
                 if request.body_reader is not None:
-                    _check_length(request)
+                    request.check_body_size()  # ContentTooLarge past the server's limit
                 return handler(request)
 
             return run_plain
 
-        limit = route.max_body_size
-        consumes = route.consumes
-        produces = route.produces
-        expect = route.expect
+        call = self._threaded(handler) if options.get("blocking") else handler
+        limit = options.get("max_body_size", _UNSET)
+        consumes = _media_list(options.get("consumes"), "consumes")
+        produces = _media_list(options.get("produces"), "produces")
+        expect = options.get("expect")
 
-        def finish(request: Any, chosen: str | None) -> Any:
+        def finish(request: Request, chosen: str | None) -> Any:
             result = call(request)
             if chosen is None:
                 return result
@@ -667,7 +609,7 @@ class App:
                 return _produce_async(result, chosen)
             return _produced(result, chosen)
 
-        async def finish_after(request: Any, decision: Any, chosen: str | None) -> Any:
+        async def finish_after(request: Request, decision: Awaitable[Any], chosen: str | None) -> Any:
             decision = await decision
             if decision is not None:
                 return decision
@@ -676,13 +618,15 @@ class App:
                 result = await result
             return result
 
-        def run(request: Any) -> Any:
+        def run(request: Request) -> Any:
+            # RFC 9110 §15.5.14: an announced body past the limit is refused before a byte of it
+            # is read; the rule is the Request's (one home: the engine's body reader).
             if limit is not _UNSET:
-                request.max_body_size = limit
-            if request.body_reader is not None:
-                _check_length(request)
-                if consumes is not None:
-                    _check_media_type(request, consumes)
+                request.max_body_size = limit  # raises ContentTooLarge past an announced length
+            elif request.body_reader is not None:
+                request.check_body_size()
+            if consumes is not None and request.body_reader is not None:
+                _check_media_type(request, consumes)
             chosen = None
             if produces is not None:
                 chosen = choose_media_type(request, produces)  # HttpError(406) if none
@@ -697,10 +641,10 @@ class App:
 
         return run
 
-    def _threaded(self, handler: Callable) -> Callable:
+    def _threaded(self, handler: Handler) -> Handler:
         app = self
 
-        async def run_blocking(request: Any) -> Any:
+        async def run_blocking(request: Request) -> Any:
             loop = asyncio.get_running_loop()
             ctx = contextvars.copy_context()
             ctx.run(_LOOP.set, loop)
@@ -717,32 +661,9 @@ class App:
             )
         return pool
 
-    # -- middleware -----------------------------------------------------------------------------
-
-    def _compose(self, inner: Callable) -> Callable:
-        for mw in reversed(self._middleware):
-            inner = _layer(mw, inner)
-        return inner
-
-    def _guarded(self, handler: Callable) -> Callable:
-        """Errors raised by middleware itself go through the same error handling."""
-        error = self._error
-        guard = self._guard
-
-        def guarded(request: Any) -> Any:
-            try:
-                result = handler(request)
-            except Exception as exc:
-                return error(request, exc)
-            if type(result) is _CORO:
-                return guard(request, result)
-            return result
-
-        return guarded
-
     # -- errors ---------------------------------------------------------------------------------
 
-    async def _guard(self, request: Any, coro: Any) -> Any:
+    async def _guard(self, request: Request, coro: Awaitable[Any]) -> Any:
         try:
             return await coro
         except Exception as exc:
@@ -751,7 +672,7 @@ class App:
                 result = await result
             return result
 
-    def _find_handler(self, exc: BaseException, stop: type | None = None) -> Callable | None:
+    def _find_handler(self, exc: BaseException, stop: type | None = None) -> Callable[..., Any] | None:
         """The handler registered for the type of *exc* or the nearest base class (up to *stop*
         included, when given)."""
         handlers = self._exception_handlers
@@ -765,7 +686,7 @@ class App:
                 break
         return None
 
-    def _error(self, request: Any, exc: Exception) -> Any:
+    def _error(self, request: Request, exc: Exception) -> Any:
         """The response for an exception raised while handling *request*."""
         if isinstance(exc, ClientDisconnected):
             raise exc  # the engine's business: there is no one to answer
@@ -780,12 +701,6 @@ class App:
         handler = self._find_handler(exc)
         if handler is not None:
             return _call_error_handler(handler, request, exc, 500, None)
-        if isinstance(exc, HttpProtocolError):
-            status = getattr(exc, "status", 400)
-            handler = handlers.get(status)
-            if handler is not None:
-                return _call_error_handler(handler, request, exc, status, None)
-            return self._render(request, status, None, None)
         # APPSEC: the client gets a bare 500; the traceback goes to the server log only.
         error_log.error(
             "error in handler for %s %s", request.method, request.target.decode("latin-1"), exc_info=exc
@@ -795,7 +710,7 @@ class App:
             return _call_error_handler(handler, request, exc, 500, None)
         return self._render(request, 500, None, None)
 
-    def _status_error(self, request: Any, status: int, detail: str | None, headers: Any) -> Any:
+    def _status_error(self, request: Request, status: int, detail: str | None, headers: ErrorHeaders) -> Any:
         """A framework-made error (router outcome): a status handler, else the rendered error."""
         handler = self._exception_handlers.get(status)
         if handler is not None:
@@ -803,7 +718,7 @@ class App:
         return self._render(request, status, detail, headers)
 
     @staticmethod
-    def _render(request: Any, status: int, detail: Any, headers: Any) -> Response:
+    def _render(request: Request, status: int, detail: Any, headers: ErrorHeaders) -> Response:
         """The error body in the representation the client's ``Accept`` prefers (text, JSON
         or HTML: ``responses.render_error``), with the error's own header fields."""
         # render_error adds Vary: Accept itself; keep the other fields (Allow, Accept, ...).
@@ -812,7 +727,7 @@ class App:
 
     # -- running ------------------------------------------------------------------------------
 
-    def _options(self, options: dict) -> dict:
+    def _options(self, options: dict[str, Any]) -> dict[str, Any]:
         merged = dict(self.server_options)
         merged.update(options)
         return merged
@@ -831,7 +746,7 @@ class App:
 
         await serve(self, bind, **self._options(options))
 
-    def start(self, bind: Any = None, **options: Any):
+    def start(self, bind: Any = None, **options: Any) -> ServerThread:
         """Serve from a background thread; returns a :class:`~fasthttp.server.ServerThread`
         once listening (``.addresses``, ``.urls``, ``.stop()``); the hooks run on its loop."""
         from .runners import ServerThread
@@ -839,7 +754,7 @@ class App:
         return ServerThread(self, bind, **self._options(options))
 
     def __repr__(self) -> str:
-        return f"<App {len(self._routes)} routes>"
+        return f"<App {len(self.router.routes())} routes>"
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -855,7 +770,7 @@ def _join(prefix: str, path: str) -> str:
     return prefix if path == "/" else prefix + path
 
 
-def _request_host(head: Any) -> str | None:
+def _request_host(head: RequestHead) -> str | None:
     """The authority a request names: the absolute-form target's if any (RFC 9112 §3.2.2: then
     Host is ignored), else the Host field."""
     target = head.target
@@ -870,16 +785,7 @@ def _request_host(head: Any) -> str | None:
     return head.headers.get("host")
 
 
-def _check_length(request: Any) -> None:
-    """RFC 9110 §15.5.14: refuse an announced body past the limit before reading a byte of it."""
-    limit = request.max_body_size
-    if limit is not None:
-        length = request.head.content_length
-        if length is not None and length > limit:
-            raise HttpError(413)
-
-
-def _check_media_type(request: Any, consumes: tuple[str, ...]) -> None:
+def _check_media_type(request: Request, consumes: tuple[str, ...]) -> None:
     """RFC 9110 §15.5.16: content in a media type the route does not take is 415, with
     ``Accept`` listing the ones it takes (``Accept-Patch`` too for PATCH). A body without
     ``Content-Type`` is ``application/octet-stream`` here (RFC 9110 §8.3 lets the recipient
@@ -906,7 +812,7 @@ def _has_vary_accept(fields: Any) -> bool:
     return False
 
 
-def _with_fields(response: Any, extra: list) -> Any:
+def _with_fields(response: Any, extra: list[tuple[Any, Any]]) -> Any:
     """A copy of *response* with *extra* header fields (response objects may be shared
     constants: never mutate one)."""
     if type(response) is Response:
@@ -954,38 +860,10 @@ async def _error_result_async(coro: Any, status: int, headers: Any) -> Any:
     return _error_result(await coro, status, headers)
 
 
-def _call_error_handler(handler: Callable, request: Any, exc: BaseException, status: int, headers: Any) -> Any:
+def _call_error_handler(
+    handler: Callable[..., Any], request: Request, exc: BaseException, status: int, headers: ErrorHeaders
+) -> Any:
     result = handler(request, exc)
     if type(result) is _CORO:
         return _error_result_async(result, status, headers)
     return _error_result(result, status, headers)
-
-
-def _layer(mw: Callable, inner: Callable) -> Callable:
-    """One middleware around *inner* (the rest of the chain)."""
-    if _is_async(mw):
-
-        async def call_next(request: Any) -> Any:
-            result = inner(request)
-            if type(result) is _CORO:
-                result = await result
-            return to_response(result)
-
-    else:
-
-        def call_next(request: Any) -> Any:
-            result = inner(request)
-            if type(result) is _CORO:
-                return _to_response_async(result)
-            return to_response(result)
-
-    def layer(request: Any) -> Any:
-        return mw(request, call_next)
-
-    return layer
-
-
-async def _to_response_async(coro: Any) -> Any:
-    return to_response(await coro)
-
-

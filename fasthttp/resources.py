@@ -25,9 +25,12 @@ raises ``NotImplementedError`` until the websocket work lands.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = ("Resource", "RouteSpec", "route", "get", "post", "put", "patch", "delete", "websocket", "resource_routes")
+
+#: A decorated function, returned unchanged by the decorators.
+F = TypeVar("F", bound=Callable[..., Any])
 
 _MARK = "_fasthttp_routes"
 _OPTIONS = frozenset(("name", "max_body_size", "consumes", "produces", "expect", "blocking"))
@@ -39,12 +42,12 @@ class RouteSpec(NamedTuple):
     kind: str  # "http" or "websocket"
     methods: tuple[str, ...]
     path: str  # the resource's path joined with the method's
-    handler: Callable  # the method, bound to the instance
+    handler: Callable[..., Any]  # the method, bound to the instance
     host: str | None
-    options: dict
+    options: dict[str, Any]  # keyword arguments of App.route (name and the per-route options)
 
 
-def _mark(func: Callable, kind: str, methods: tuple[str, ...], path: str, options: dict) -> Callable:
+def _mark(func: F, kind: str, methods: tuple[str, ...], path: str, options: dict[str, Any]) -> F:
     if not callable(func):
         raise TypeError(f"a route decorator applies to a function, not {func!r}")
     unknown = set(options) - _OPTIONS
@@ -57,7 +60,7 @@ def _mark(func: Callable, kind: str, methods: tuple[str, ...], path: str, option
     return func
 
 
-def route(path: str = "", methods: str | Iterable[str] = ("GET",), **options: Any) -> Callable[[Callable], Callable]:
+def route(path: str = "", methods: str | Iterable[str] = ("GET",), **options: Any) -> Callable[[F], F]:
     """Mark a method as the handler of *methods* on *path* (relative to the resource's path).
 
     *options*: ``name``, ``max_body_size``, ``consumes``, ``produces``, ``expect``,
@@ -65,14 +68,14 @@ def route(path: str = "", methods: str | Iterable[str] = ("GET",), **options: An
     """
     wanted = (methods,) if isinstance(methods, str) else tuple(methods)
 
-    def decorate(func: Callable) -> Callable:
+    def decorate(func: F) -> F:
         return _mark(func, "http", wanted, path, options)
 
     return decorate
 
 
-def _verb(method: str) -> Callable:
-    def verb(path: Any = "", **options: Any) -> Any:
+def _verb(method: str) -> Callable[..., Any]:
+    def verb(path: str | Callable[..., Any] = "", **options: Any) -> Any:
         if callable(path):  # used bare: @get
             return _mark(path, "http", (method,), "", options)
         return route(path, (method,), **options)
@@ -93,7 +96,7 @@ patch = _verb("PATCH")
 delete = _verb("DELETE")
 
 
-def websocket(path: Any = "") -> Any:
+def websocket(path: str | Callable[..., Any] = "") -> Any:
     """Mark a method as a websocket endpoint, ``def handler(self, request, opcode, payload)``.
 
     NOTE: websockets are a later issue: ``app.add`` refuses a resource that has one with
@@ -102,7 +105,7 @@ def websocket(path: Any = "") -> Any:
     if callable(path):
         return _mark(path, "websocket", ("GET",), "", {})
 
-    def decorate(func: Callable) -> Callable:
+    def decorate(func: F) -> F:
         return _mark(func, "websocket", ("GET",), path, {})
 
     return decorate
@@ -118,7 +121,7 @@ def _join(base: str, path: str) -> str:
     return base.rstrip("/") + path
 
 
-def resource_routes(resource: Any) -> list[RouteSpec]:
+def resource_routes(resource: object) -> list[RouteSpec]:
     """The routes an instance's class marks, bound to the instance, in definition order (base
     classes first; a method overridden in a subclass keeps its place and takes the new marks)."""
     if isinstance(resource, type):
@@ -158,6 +161,6 @@ class Resource:
     path: str = ""
     host: str | None = None
 
-    def routes(self) -> list[tuple[str, str, Callable]]:
+    def routes(self) -> list[tuple[str, str, Callable[..., Any]]]:
         """``[(method, pattern, handler)]``: one triple per method of each marked route."""
         return [(m, spec.path, spec.handler) for spec in resource_routes(self) for m in spec.methods]

@@ -5,6 +5,17 @@ The App calls :meth:`Router.resolve` once per request with the method, the *raw*
 ``status`` says what to do: 200 (call ``endpoint`` with ``params``), 301/308 (redirect to
 ``location``), 400, 404 or 405 (answer with ``allow``). No I/O, no request objects.
 
+This module holds the rules, the outcomes (:class:`Match`), the route table (:class:`Route`,
+host tables) and :class:`Router`. Converters live in ``fasthttp.converters``; the pattern parser
+and the code generator in ``fasthttp._routecompiler``.
+
+One route type: :class:`Route` (also ``fasthttp.Route``) is the single public route class. The
+router makes it in :meth:`Router.add`, with the options its owner gives (``fasthttp.App`` passes
+its per-route options; the router stores them without interpreting them), and returns it from
+:meth:`Router.routes`, ``App.routes()`` and as ``Match.route``. So what ``app.routes()``,
+``app.describe()`` and ``router.routes()`` show is one type, and ``App.mount`` of an App or a
+Router reads the same rows.
+
 Pattern syntax
 --------------
 One syntax family, built on ``:name``; each parameter occupies one whole segment::
@@ -15,7 +26,8 @@ One syntax family, built on ``:name``; each parameter occupies one whole segment
     /files/:parts+              one or more segments; a tuple of str
     /files/:parts*              zero or more segments; a tuple (possibly empty)
     /users/:id<int>             a converter in angle brackets: int, float, uuid, str, path, or one
-                                registered with register_converter(name, regex, convert)
+                                registered with fasthttp.converters.register_converter(name,
+                                regex, convert) or Router.register_converter
     /tags/:ids<int>+            modifiers compose with converters: a tuple of int
     /static/:file<path>         path: one or more segments joined with "/" (a str); <path>* also
                                 matches zero segments ("")
@@ -80,27 +92,41 @@ Speed (PERF, see benchmarks/bench_routing.py)
 Static routes are one dict lookup on the raw path, keyed by every raw spelling a client sends
 unencoded, returning a preallocated :class:`Match`. Patterns compile lazily, on the first resolve
 after a change (Falcon compiles on every add, which is quadratic), into one generated Python
-function per host table: it dispatches on the segment count, then on literal segments (if/elif
-or a dict of sub-functions), and only then runs converters, so the cost of a ``:param`` hit
-barely grows with the table. Following Falcon's measurement this stays plain Python.
+function per host table (``fasthttp._routecompiler``): it dispatches on the segment count, then
+on literal segments (if/elif or a dict of sub-functions), and only then runs converters, so the
+cost of a ``:param`` hit barely grows with the table. Following Falcon's measurement this stays
+plain Python.
 """
 
 from __future__ import annotations
 
 import re
 import types
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, unquote_to_bytes
+
+from ._grammar import TOKEN
+from ._routecompiler import (
+    Element,
+    Param,
+    compile_patterns,
+    decode_segment,
+    literal_texts,
+    no_find,
+    parse_pattern,
+    pattern_source,
+    static_keys,
+)
+from .converters import Converter, Converters
 
 __all__ = (
     "Router",
     "Route",
     "Match",
-    "Converter",
-    "register_converter",
     "NOT_FOUND",
+    "EMPTY_PARAMS",
+    "normalize_methods",
+    "endpoint_name",
 )
 
 # --------------------------------------------------------------------------------------------
@@ -196,285 +222,8 @@ _DOT_SEGMENT = _Outcome(400, reason="dot segment in path")
 
 
 # --------------------------------------------------------------------------------------------
-# Converters
-# --------------------------------------------------------------------------------------------
-
-
-class Converter:
-    """How a parameter segment is recognised and turned into a value.
-
-    ``regex`` must match the whole decoded segment; ``convert`` (default: keep the str) turns it
-    into the value and may raise ``ValueError`` to refuse it. ``check_src`` is an optional inline
-    test used by the code generator for the built-ins (faster than a regex); ``joined`` marks
-    ``path``, whose multi-segment value is one str.
-    """
-
-    __slots__ = ("name", "regex", "convert", "matches", "check_src", "joined", "implicit_plus")
-
-    def __init__(
-        self,
-        name: str | None,
-        regex: str,
-        convert: Callable[[str], Any] | None = None,
-        *,
-        check_src: str | None = None,
-        joined: bool = False,
-        implicit_plus: bool = False,
-    ) -> None:
-        try:
-            fullmatch = re.compile(regex).fullmatch
-        except re.error as exc:
-            raise ValueError(f"invalid converter regex {regex!r}: {exc}") from None
-        if convert is not None and not callable(convert):
-            raise TypeError("convert must be callable")
-        self.name = name
-        self.regex = regex
-        self.convert = convert
-        self.matches: Callable[[str], Any] = fullmatch
-        self.check_src = check_src
-        self.joined = joined
-        self.implicit_plus = implicit_plus
-
-    def __repr__(self) -> str:
-        return f"<Converter {self.name or 'regex'} {self.regex!r}>"
-
-
-def _no_slash(segment: str) -> bool:
-    return "/" not in segment
-
-
-def _safe_path_part(segment: str) -> bool:
-    return "/" not in segment and "\\" not in segment and "\x00" not in segment
-
-
-_STR = Converter("str", r"[^/]+", check_src="'/' not in {s}")
-_STR.matches = _no_slash
-_PATH = Converter(
-    "path",
-    r"[^/\\\x00]+",
-    check_src="'/' not in {s} and '\\\\' not in {s} and '\\x00' not in {s}",
-    joined=True,
-    implicit_plus=True,
-)
-_PATH.matches = _safe_path_part
-
-_BUILTIN_CONVERTERS: dict[str, Converter] = {
-    "str": _STR,
-    # Unsigned decimal: "-1" and "+1" do not match (register a signed converter if needed).
-    # isascii() keeps out the Unicode digits int() would accept ("٣").
-    "int": Converter("int", r"[0-9]+", int, check_src="{s}.isdigit() and {s}.isascii()"),
-    "float": Converter("float", r"[0-9]+(?:\.[0-9]+)?", float),
-    "uuid": Converter(
-        "uuid",
-        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-        uuid.UUID,
-    ),
-    "path": _PATH,
-}
-_USER_CONVERTERS: dict[str, Converter] = {}
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _check_converter_name(name: str, *registries: dict[str, Converter]) -> None:
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(f"converter name must be an identifier, not {name!r}")
-    for registry in (_BUILTIN_CONVERTERS, *registries):
-        if name in registry:
-            raise ValueError(f"converter {name!r} is already registered")
-
-
-def register_converter(
-    name: str, regex: str, convert: Callable[[str], Any] | None = None
-) -> Converter:
-    """Register a converter for every router: ``/:id<name>`` then matches ``regex`` and converts.
-
-    Register it before adding routes that use it (patterns are parsed by ``add``).
-    """
-    _check_converter_name(name, _USER_CONVERTERS)
-    conv = Converter(name, regex, convert)
-    _USER_CONVERTERS[name] = conv
-    return conv
-
-
-# --------------------------------------------------------------------------------------------
-# Patterns
-# --------------------------------------------------------------------------------------------
-
-_ONE, _OPT, _PLUS, _STAR = (1, 1), (0, 1), (1, None), (0, None)
-_MODIFIERS = {"": _ONE, "?": _OPT, "+": _PLUS, "*": _STAR}
-_MODIFIER_TEXT = {v: k for k, v in _MODIFIERS.items()}
-
-# Characters kept unencoded in a canonical path segment: unreserved (always, by quote) plus
-# sub-delims, ":" and "@" (RFC 3986 §3.3 pchar).
-_PCHAR_SAFE = "!$&'()*+,;=:@"
-
-
-class _Lit:
-    __slots__ = ("text",)
-    variable = False
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def source(self) -> str:
-        text = quote(self.text, safe=_PCHAR_SAFE)
-        return "%3A" + text[1:] if text.startswith(":") else text
-
-
-class _Param:
-    __slots__ = ("name", "conv", "span", "regex_text", "variable")
-
-    def __init__(
-        self, name: str, conv: Converter, span: tuple[int, int | None], regex_text: str | None
-    ) -> None:
-        self.name = name
-        self.conv = conv
-        self.span = span  # (least, most) segments; most None: unbounded
-        self.regex_text = regex_text
-        self.variable = span != _ONE
-
-    def source(self) -> str:
-        text = ":" + self.name
-        if self.regex_text is not None:
-            text += f"({self.regex_text})"
-        elif self.conv is not _STR:
-            text += f"<{self.conv.name}>"
-        if self.conv.implicit_plus and self.span == _PLUS:
-            return text
-        return text + _MODIFIER_TEXT[self.span]
-
-
-def _regex_end(pattern: str, start: int) -> int:
-    """Index of the ")" closing the "(" at ``start``, honouring escapes and [...] classes."""
-    depth, i, in_class = 0, start, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            if c == "]":
-                in_class = False
-        elif c == "[":
-            in_class = True
-            # "]" right after "[" or "[^" is a literal member of the class.
-            if pattern[i + 1 : i + 2] == "]":
-                i += 1
-            elif pattern[i + 1 : i + 3] == "^]":
-                i += 2
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise ValueError(f"unbalanced parentheses in pattern {pattern!r}")
-
-
-def _decode_literal(text: str, pattern: str) -> str:
-    try:
-        return _decode_segment(text) if "%" in text else text
-    except ValueError:
-        raise ValueError(f"invalid percent-encoding in pattern {pattern!r}") from None
-
-
-def _parse_pattern(pattern: str, converters: Mapping[str, Converter]) -> list:
-    """Parse a pattern into literal and parameter elements (see the module docstring)."""
-    if not isinstance(pattern, str) or not pattern.startswith("/"):
-        raise ValueError(f"a pattern starts with '/': {pattern!r}")
-    elements: list = []
-    names: set[str] = set()
-    i, n = 1, len(pattern)
-    if pattern == "/":
-        return elements
-    while True:
-        if pattern.startswith(":", i):
-            m = _NAME.match(pattern, i + 1)
-            if m is None:
-                raise ValueError(f"a parameter needs a name at {i} in {pattern!r}")
-            name, i = m.group(), m.end()
-            if name in names:
-                raise ValueError(f"parameter {name!r} appears twice in {pattern!r}")
-            names.add(name)
-            conv, regex_text = _STR, None
-            if pattern.startswith("<", i):
-                close = pattern.find(">", i)
-                if close < 0:
-                    raise ValueError(f"unclosed '<' in {pattern!r}")
-                conv_name = pattern[i + 1 : close]
-                conv = converters.get(conv_name)  # type: ignore[assignment]
-                if conv is None:
-                    raise ValueError(f"unknown converter {conv_name!r} in {pattern!r}")
-                i = close + 1
-            elif pattern.startswith("(", i):
-                close = _regex_end(pattern, i)
-                regex_text = pattern[i + 1 : close]
-                conv = Converter(None, regex_text)
-                i = close + 1
-            modifier = pattern[i] if i < n and pattern[i] in "?+*" else ""
-            i += len(modifier)
-            span = _MODIFIERS[modifier]
-            if conv.implicit_plus:
-                if modifier == "?":
-                    raise ValueError(f"<{conv.name}> takes no '?' (use '*') in {pattern!r}")
-                if not modifier:
-                    span = _PLUS
-            elements.append(_Param(name, conv, span, regex_text))
-            if i < n and pattern[i] != "/":
-                raise ValueError(f"a parameter fills its whole segment, at {i} in {pattern!r}")
-        else:
-            end = pattern.find("/", i)
-            end = n if end < 0 else end
-            raw = pattern[i:end]
-            if not raw and end < n:
-                raise ValueError(f"empty segment in pattern {pattern!r}")
-            text = _decode_literal(raw, pattern)
-            if text in (".", ".."):
-                raise ValueError(f"dot segment in pattern {pattern!r} (never matches)")
-            if raw or elements:
-                elements.append(_Lit(text))
-            i = end
-        if i >= n:
-            return elements
-        i += 1  # the "/"
-        if i == n:
-            elements.append(_Lit(""))  # a trailing slash: a final empty segment
-            return elements
-
-
-def _pattern_source(elements: list) -> str:
-    if not elements:
-        return "/"
-    return "".join("/" + e.source() for e in elements)
-
-
-def _static_keys(elements: list) -> list[str]:
-    """The raw spellings of a static path a client may send: canonical, and fully unencoded."""
-    if not elements:
-        return ["/"]
-    texts = [e.text for e in elements]
-    keys = ["/" + "/".join(quote(t, safe=_PCHAR_SAFE) for t in texts)]
-    plain = "/" + "/".join(texts)
-    if plain not in keys and all(t.isascii() and not (set(t) & set("%/?#")) for t in texts):
-        keys.append(plain)
-    return keys
-
-
-# --------------------------------------------------------------------------------------------
 # Request paths
 # --------------------------------------------------------------------------------------------
-
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
-def _decode_segment(segment: str) -> str:
-    """Percent-decode one segment as UTF-8; ValueError if malformed (RFC 3986 §2.1)."""
-    if _BAD_PERCENT.search(segment):
-        raise ValueError("malformed percent-encoding")
-    # latin-1: the str holds the request's raw bytes (UnicodeError is a ValueError).
-    return unquote_to_bytes(segment.encode("latin-1")).decode("utf-8")
-
 
 def _split_path(path: str) -> list[str] | Match:
     """The decoded segments of a raw path ("/" has none), or a 400 outcome."""
@@ -485,7 +234,7 @@ def _split_path(path: str) -> list[str] | Match:
     segs = path[1:].split("/")
     if "%" in path or not path.isascii():
         try:
-            segs = [_decode_segment(s) if "%" in s or not s.isascii() else s for s in segs]
+            segs = [decode_segment(s) if "%" in s or not s.isascii() else s for s in segs]
         except ValueError:
             return _BAD_ENCODING
     elif "." not in path:
@@ -532,21 +281,64 @@ def _binding_key(host: str) -> str:
 # Routes and nodes
 # --------------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 §5.6.2
+def normalize_methods(methods: str | Iterable[str]) -> tuple[str, ...]:
+    """*methods* (one name or several) as a tuple of upper-case method names, in order, without
+    duplicates. A method name is a token (RFC 9110 §9.1, §5.6.2): anything else, or no method at
+    all, is a ValueError. The one check of a route's methods, for the Router and the App."""
+    if isinstance(methods, str):
+        methods = (methods,)
+    wanted: list[str] = []
+    for method in methods:
+        if not isinstance(method, str) or not TOKEN.fullmatch(method):
+            raise ValueError(f"invalid method {method!r}")
+        method = method.upper()
+        if method not in wanted:
+            wanted.append(method)
+    if not wanted:
+        raise ValueError("a route needs at least one method")
+    return tuple(wanted)
+
+
+def endpoint_name(endpoint: object) -> str:
+    """The default name of a route: its endpoint's qualified name (else its type's name)."""
+    name = getattr(endpoint, "__qualname__", None) or getattr(endpoint, "__name__", None)
+    return name if isinstance(name, str) and name else type(endpoint).__name__
 
 
 class Route:
-    """One registered route: a row of :meth:`Router.routes`."""
+    """One route: ``endpoint`` answers ``methods`` on ``pattern``, optionally only for ``host``.
 
-    __slots__ = ("methods", "host", "pattern", "name", "endpoint", "_elements")
+    The one route type of fasthttp (``fasthttp.Route``): :meth:`Router.add` makes it; it is a row
+    of :meth:`Router.routes` and of ``App.routes()``, and the ``route`` of a :class:`Match`.
+    ``methods`` as registered (HEAD and OPTIONS come automatically), ``pattern`` in its canonical
+    spelling, ``name`` (default: the endpoint's qualified name) and :meth:`options`, the
+    per-route options the App applies (``max_body_size``, ``consumes``, ...). The router does not
+    interpret the options; it keeps them with the route, so that mounting carries them along.
+    """
 
-    def __init__(self, methods, host, pattern, name, endpoint, elements) -> None:
-        self.methods: tuple[str, ...] = methods
-        self.host: str | None = host
-        self.pattern: str = pattern
-        self.name: str = name
-        self.endpoint: Any = endpoint
+    __slots__ = ("methods", "host", "pattern", "name", "endpoint", "_options", "_elements")
+
+    def __init__(
+        self,
+        methods: tuple[str, ...],
+        host: str | None,
+        pattern: str,
+        name: str,
+        endpoint: Any,
+        options: Mapping[str, Any],
+        elements: list[Element],
+    ) -> None:
+        self.methods = methods
+        self.host = host
+        self.pattern = pattern
+        self.name = name
+        self.endpoint = endpoint
+        self._options = dict(options)
         self._elements = elements
+
+    def options(self) -> dict[str, Any]:
+        """The per-route options, as keyword arguments of ``App.route`` (a copy)."""
+        return dict(self._options)
 
     def __repr__(self) -> str:
         host = f" host={self.host!r}" if self.host else ""
@@ -558,9 +350,9 @@ class _Node:
 
     __slots__ = ("elements", "static", "routes", "templates", "allow_set")
 
-    def __init__(self, elements: list) -> None:
+    def __init__(self, elements: list[Element]) -> None:
         self.elements = elements
-        self.static = not any(isinstance(e, _Param) for e in elements)
+        self.static = not any(isinstance(e, Param) for e in elements)
         self.routes: dict[str, Route] = {}
         self.templates: dict[str, Match] = {}
         self.allow_set: frozenset[str] = frozenset()
@@ -577,397 +369,6 @@ class _Node:
 
 
 # --------------------------------------------------------------------------------------------
-# Code generation: patterns -> one find() per host table
-# --------------------------------------------------------------------------------------------
-
-
-class _TooBig(Exception):
-    pass
-
-
-def _make_multi(conv: Converter) -> Callable[[list], Any]:
-    """Check and convert the segments of a +/* parameter: a tuple (or str for path), or None."""
-    matches, convert, joined = conv.matches, conv.convert, conv.joined
-
-    def multi(segs: list) -> Any:
-        out = []
-        for s in segs:
-            if not s or not matches(s):
-                return None
-            if convert is not None:
-                try:
-                    s = convert(s)
-                except ValueError:
-                    return None
-            out.append(s)
-        return "/".join(out) if joined else tuple(out)
-
-    return multi
-
-
-def _make_complex(elements: list) -> Callable[[list], dict | None]:
-    """A backtracking matcher for patterns with two or more variable-length parameters.
-
-    Earlier parameters take as many segments as they can (like a greedy regex).
-    """
-    multis = {id(e): _make_multi(e.conv) for e in elements if isinstance(e, _Param)}
-    least_after = [0] * (len(elements) + 1)
-    for i in range(len(elements) - 1, -1, -1):
-        e = elements[i]
-        least_after[i] = least_after[i + 1] + (1 if isinstance(e, _Lit) else e.span[0])
-
-    def rec(i: int, j: int, segs: list, params: dict) -> dict | None:
-        if i == len(elements):
-            return params if j == len(segs) else None
-        e = elements[i]
-        if isinstance(e, _Lit):
-            if j < len(segs) and segs[j] == e.text:
-                return rec(i + 1, j + 1, segs, params)
-            return None
-        least, most = e.span
-        room = len(segs) - j - least_after[i + 1]
-        top = room if most is None else min(most, room)
-        for take in range(top, least - 1, -1):
-            value = multis[id(e)](segs[j : j + take])
-            if value is None:
-                continue
-            if e.span == _ONE:
-                value = value[0]
-            elif e.span == _OPT:
-                value = value[0] if take else None
-            found = rec(i + 1, j + take, segs, {**params, e.name: value})
-            if found is not None:
-                return found
-        return None
-
-    return lambda segs: rec(0, 0, segs, {})
-
-
-class _Plan:
-    """One node's checks inside one block of the generated function."""
-
-    __slots__ = ("node", "k", "lits", "checks", "params", "complex")
-
-    def __init__(self, node: _Node, k: int) -> None:
-        self.node, self.k = node, k
-        self.lits: dict[int, str] = {}  # constant position -> literal (used to dispatch)
-        self.checks: list[tuple[str, str]] = []  # (expression, literal) checked in the leaf
-        self.params: list[tuple[str, _Param, str, str]] = []  # (name, param, shape, expression)
-        self.complex = False
-
-
-def _span(e) -> tuple[int, int | None]:
-    return (1, 1) if isinstance(e, _Lit) else e.span
-
-
-def _length_range(elements: list) -> tuple[int, int | None]:
-    least = sum(_span(e)[0] for e in elements)
-    most: int | None = 0
-    for e in elements:
-        top = _span(e)[1]
-        most = None if most is None or top is None else most + top
-    return least, most
-
-
-def _plan(node: _Node, k: int, n: int | None) -> _Plan:
-    """Positions of the node's elements for requests of n segments (None: n > every bound)."""
-    plan = _Plan(node, k)
-    els = node.elements
-    var = [i for i, e in enumerate(els) if e.variable]
-    if len(var) > 1:
-        plan.complex = True
-        return plan
-    v = var[0] if var else len(els)
-    after = len(els) - v - 1  # elements after the variable one
-    for i, e in enumerate(els):
-        if i < v:
-            pos: int | str = i
-            expr = f"s{i}" if n is not None else f"segs[{i}]"
-        elif i == v:
-            lo = v
-            if n is not None:
-                width = n - (len(els) - 1)
-                hi = lo + width
-                if e.span == _OPT:
-                    if width:
-                        plan.params.append((e.name, e, "one", f"s{lo}"))
-                    else:
-                        plan.params.append((e.name, e, "none", ""))
-                else:
-                    plan.params.append((e.name, e, "multi", f"segs[{lo}:{hi}]"))
-            else:
-                stop = f"n-{after}" if after else ""
-                plan.params.append((e.name, e, "multi", f"segs[{lo}:{stop}]"))
-            continue
-        else:
-            back = len(els) - i  # distance from the end
-            if n is not None:
-                pos = n - back
-                expr = f"s{pos}"
-            else:
-                pos, expr = f"n-{back}", f"segs[n-{back}]"
-        if isinstance(e, _Lit):
-            if isinstance(pos, int):
-                plan.lits[pos] = e.text
-            else:
-                plan.checks.append((expr, e.text))
-        else:
-            plan.params.append((e.name, e, "one", expr))
-    return plan
-
-
-class _Codegen:
-    """Writes ``find(method, segs, n)`` and ``find_all(segs, n, out)`` for a list of nodes.
-
-    ``find`` returns a new :class:`Match` for the first node (in registration order) that
-    matches the path and has the method; ``find_all`` appends every node matching the path.
-    Strategy: an if/elif on the segment count n; inside a block, dispatch on the literal at the
-    lowest position any candidate pins, each branch keeping the candidates with that literal
-    plus, in order, those that do not pin the position (so registration order is preserved:
-    routes with different literals at one position can never both match). Then each candidate
-    is a straight-line leaf: literal leftovers, converter checks, conversions, return.
-    """
-
-    DISPATCH_DICT = 5  # more branches than this: a dict of sub-functions instead of if/elif
-    MAX_DEPTH = 40
-
-    def __init__(self, nodes: list[_Node], partition: bool = True) -> None:
-        self.nodes = nodes
-        self.partition = partition
-        self.ns: dict[str, Any] = {"__builtins__": __builtins__, "NEW": object.__new__}
-        self.funcs: list[list[str]] = []
-        self.counter = 0
-        self.budget = 200 * len(nodes) + 2000  # leaves, to bound duplication
-        self.conv_names: dict[int, str] = {}
-
-    def _name(self, prefix: str) -> str:
-        self.counter += 1
-        return f"{prefix}{self.counter}"
-
-    def _bind(self, prefix: str, obj: Any) -> str:
-        name = self._name(prefix)
-        self.ns[name] = obj
-        return name
-
-    def generate(self) -> tuple[Callable, Callable, str]:
-        for k, node in enumerate(self.nodes):
-            self.ns[f"G{k}"] = node.templates.get
-            self.ns[f"N{k}"] = node
-            if sum(e.variable for e in node.elements) > 1:
-                self.ns[f"X{k}"] = _make_complex(node.elements)
-        ranges = [_length_range(node.elements) for node in self.nodes]
-        top = max([lo for lo, _ in ranges] + [hi for _, hi in ranges if hi is not None] + [0])
-        blocks: list[tuple[int | None, list[_Plan]]] = []
-        for n in range(top + 1):
-            plans = [
-                _plan(node, k, n)
-                for k, (node, (lo, hi)) in enumerate(zip(self.nodes, ranges))
-                if lo <= n and (hi is None or n <= hi)
-            ]
-            if plans:
-                blocks.append((n, plans))
-        open_plans = [
-            _plan(node, k, None)
-            for k, (node, (_, hi)) in enumerate(zip(self.nodes, ranges))
-            if hi is None
-        ]
-        if open_plans:
-            blocks.append((None, open_plans))
-        sources = []
-        for mode in ("find", "all"):
-            args = "method, segs, n" if mode == "find" else "segs, n, out"
-            body: list[str] = []
-            keyword = "if"
-            for n, plans in blocks:
-                if n is None:  # longer than every bounded pattern
-                    body.append(f"{keyword} n > {top}:")
-                else:
-                    body.append(f"{keyword} n == {n}:")
-                keyword = "elif"
-                self._block(mode, n, plans, body, 1)
-            body.append("return None")
-            head = "find" if mode == "find" else "find_all"
-            self.funcs.append([f"def {head}({args}):"] + ["    " + line for line in body])
-            sources.append(head)
-        source = "\n\n".join("\n".join(f) for f in self.funcs) + "\n"
-        code = compile(source, "<fasthttp.routing generated>", "exec")
-        exec(code, self.ns)  # noqa: S102 - our own generated source; literals go through repr()
-        return self.ns["find"], self.ns["find_all"], source
-
-    @staticmethod
-    def _unpack(n: int | None) -> str | None:
-        if not n:
-            return None
-        return f"{', '.join(f's{i}' for i in range(n))}, = segs"
-
-    def _block(self, mode: str, n: int | None, plans: list[_Plan], out: list[str], ind: int):
-        unpack = self._unpack(n)
-        if unpack:
-            out.append("    " * ind + unpack)
-        self._group(mode, n, [(p, dict(p.lits)) for p in plans], out, ind, 0)
-
-    def _group(self, mode, n, items, out, ind, depth) -> None:
-        pad = "    " * ind
-        positions = [pos for _, lits in items for pos in lits]
-        if not positions or not self.partition or depth > self.MAX_DEPTH:
-            for plan, lits in items:
-                self._leaf(mode, n, plan, lits, out, ind)
-            return
-        pos = min(positions)
-        texts: list[str] = []
-        for _, lits in items:
-            text = lits.get(pos)
-            if text is not None and text not in texts:
-                texts.append(text)
-        # Candidates that do not pin the position go into every branch, in order; those after
-        # the last one that does ("trailing", typically a catch-all added last) are tried once,
-        # after the dispatch, instead of being copied into every branch.
-        last = max(i for i, (_, lits) in enumerate(items) if pos in lits)
-        trailing = items[last + 1 :]
-        buckets: dict[str, list] = {t: [] for t in texts}
-        wild = []
-        for plan, lits in items[: last + 1]:
-            text = lits.get(pos)
-            if text is None:
-                wild.append((plan, lits))
-                for bucket in buckets.values():
-                    bucket.append((plan, lits))
-            else:
-                rest = dict(lits)
-                del rest[pos]
-                buckets[text].append((plan, rest))
-        seg = f"s{pos}"
-        if n is None:
-            out.append(f"{pad}{seg} = segs[{pos}]")
-        if len(buckets) > self.DISPATCH_DICT:
-            table = {}
-            args = "method, segs, n" if mode == "find" else "segs, n, out"
-            for text, sub in buckets.items():
-                fname = self._name("_a" if mode == "all" else "_f")
-                body: list[str] = []
-                unpack = self._unpack(n)
-                if unpack:
-                    body.append("    " + unpack)
-                self._group(mode, n, sub, body, 1, depth + 1)
-                body.append("    return None")
-                self.funcs.append([f"def {fname}({args}):"] + body)
-                table[text] = fname
-            dname = self._name("D")
-            items_src = ", ".join(f"{t!r}: {f}" for t, f in table.items())
-            self.funcs.append([f"{dname} = {{{items_src}}}"])
-            out.append(f"{pad}f = {dname}.get({seg})")
-            out.append(f"{pad}if f is not None:")
-            if mode == "find":
-                out.append(f"{pad}    m = f({args})")
-                out.append(f"{pad}    if m is not None:")
-                out.append(f"{pad}        return m")
-            else:
-                out.append(f"{pad}    f({args})")
-        else:
-            keyword = "if"
-            for text, sub in buckets.items():
-                out.append(f"{pad}{keyword} {seg} == {text!r}:")
-                keyword = "elif"
-                self._group(mode, n, sub, out, ind + 1, depth + 1)
-        if wild:
-            out.append(f"{pad}else:")
-            self._group(mode, n, wild, out, ind + 1, depth + 1)
-        if trailing:
-            self._group(mode, n, trailing, out, ind, depth + 1)
-
-    def _conv(self, conv: Converter) -> str:
-        """The name prefix bound to a converter: +m its check, +v its conversion, +x multi."""
-        key = id(conv)
-        if key not in self.conv_names:
-            name = self.conv_names[key] = self._bind("C", conv)
-            self.ns[name + "m"] = conv.matches
-            self.ns[name + "v"] = conv.convert
-            self.ns[name + "x"] = _make_multi(conv)
-        return self.conv_names[key]
-
-    @staticmethod
-    def _hit(out: list[str], pad: str, params: str) -> None:
-        # PERF: object.__new__ and four slot stores cost about two thirds of calling
-        # Match.__init__ (bench_routing.py::test_param_hit_in_100_routes).
-        out.append(f"{pad}m = NEW(t.__class__)")
-        out.append(f"{pad}m.status = 200; m.endpoint = t.endpoint; m.route = t.route")
-        out.append(f"{pad}m.params = {params}")
-        out.append(f"{pad}return m")
-
-    def _leaf(self, mode, n, plan: _Plan, lits: dict[int, str], out: list[str], ind: int) -> None:
-        self.budget -= 1
-        if self.budget < 0 and self.partition:
-            raise _TooBig
-        pad = "    " * ind
-        k = plan.k
-        if plan.complex:
-            if mode == "find":
-                out.append(f"{pad}t = G{k}(method)")
-                out.append(f"{pad}if t is not None:")
-                out.append(f"{pad}    p = X{k}(segs)")
-                out.append(f"{pad}    if p is not None:")
-                self._hit(out, pad + "        ", "p")
-            else:
-                out.append(f"{pad}if X{k}(segs) is not None:")
-                out.append(f"{pad}    out.append(N{k})")
-            return
-        if mode == "find":
-            out.append(f"{pad}t = G{k}(method)")
-            out.append(f"{pad}if t is not None:")
-            pad += "    "
-        out.append(f"{pad}while True:  # one pass: break means this route does not match")
-        body = pad + "    "
-        for pos, text in sorted(lits.items()):
-            seg = f"s{pos}" if n is not None else f"segs[{pos}]"
-            out.append(f"{body}if {seg} != {text!r}: break")
-        for expr, text in plan.checks:
-            out.append(f"{body}if {expr} != {text!r}: break")
-        values = []
-        for j, (name, param, shape, expr) in enumerate(plan.params):
-            var = f"v{j}"
-            values.append(f"{name!r}: {var}")
-            if shape == "none":
-                out.append(f"{body}{var} = None")
-                continue
-            c = self._conv(param.conv)
-            if shape == "multi":
-                out.append(f"{body}{var} = {c}x({expr})")
-                out.append(f"{body}if {var} is None: break")
-                continue
-            conv = param.conv
-            if conv.check_src is not None:
-                check = conv.check_src.format(s=expr)
-            else:
-                check = f"{c}m({expr}) is not None"
-            out.append(f"{body}if not ({expr} and {check}): break")
-            if conv.convert is None:
-                out.append(f"{body}{var} = {expr}")
-            else:
-                out.append(f"{body}try:")
-                out.append(f"{body}    {var} = {c}v({expr})")
-                out.append(f"{body}except ValueError:")
-                out.append(f"{body}    break")
-        if mode == "find":
-            self._hit(out, body, f"{{{', '.join(values)}}}")
-        else:
-            out.append(f"{body}out.append(N{k})")
-            out.append(f"{body}break")
-
-
-def _compile_patterns(nodes: list[_Node]) -> tuple[Callable, Callable, str]:
-    try:
-        find, find_all, source = _Codegen(nodes).generate()
-    except _TooBig:
-        find, find_all, source = _Codegen(nodes, partition=False).generate()
-    # The dispatch dicts name functions defined in the same source: exec bound them already.
-    return find, find_all, source
-
-
-def _no_find(*args: Any) -> None:
-    return None
-
-
-# --------------------------------------------------------------------------------------------
 # Host tables: the per-host resolvers
 # --------------------------------------------------------------------------------------------
 
@@ -980,9 +381,9 @@ class _Table:
             node.build()
         patterns = [node for node in nodes if not node.static]
         if patterns:
-            self.find, self.find_all, self.source = _compile_patterns(patterns)
+            self.find, self.find_all, self.source = compile_patterns(patterns)
         else:
-            self.find, self.find_all, self.source = _no_find, _no_find, ""
+            self.find, self.find_all, self.source = no_find, no_find, ""
         self.redirect_slash = redirect_slash
         self.static: dict[str, dict[str, Match]] = {}
         self.static_segs: dict[tuple[str, ...], _Node] = {}
@@ -993,12 +394,12 @@ class _Table:
             methods |= node.allow_set
             if not node.static:
                 continue
-            segs = [e.text for e in node.elements]
+            segs = literal_texts(node.elements)
             templates = dict(node.templates)
             if "OPTIONS" not in templates and self.find("OPTIONS", segs, len(segs)) is None:
                 allow = self._allowed(segs, node)
                 templates["OPTIONS"] = _Outcome(200, allow=allow, auto_options=True)
-            for key in _static_keys(node.elements):
+            for key in static_keys(node.elements):
                 self.static[key] = templates
                 self.static_nodes[key] = node
             self.static_segs[tuple(segs)] = node
@@ -1061,7 +462,7 @@ class _Table:
             return found
         return self._miss(method, path, segs, query, static)
 
-    def _miss(self, method: str, path: str, segs: list[str], query: str, static) -> Match:
+    def _miss(self, method: str, path: str, segs: list[str], query: str, static: _Node | None) -> Match:
         """No route has the method: 405 or auto OPTIONS if some match the path, else 308/404."""
         allow = self._allowed(segs, static)
         if allow:
@@ -1090,8 +491,8 @@ class _Alias:
 
     def __init__(self, canonical: str) -> None:
         self.name, self.port = _split_host(canonical)
-        self.static: dict = {}
-        self.find = _no_find
+        self.static: dict[str, dict[str, Match]] = {}
+        self.find = no_find
 
     def slow(self, method: str, path: str, host: Any, query: str) -> Match:
         authority = self.name
@@ -1110,7 +511,7 @@ class _Refuse:
     """strict_hosts: an unknown host is 400."""
 
     static: Mapping[str, Any] = EMPTY_PARAMS  # nothing is static: every request goes to slow()
-    find = staticmethod(_no_find)
+    find = staticmethod(no_find)
 
     def slow(self, method: str, path: str, host: Any, query: str) -> Match:
         return _BAD_HOST
@@ -1151,7 +552,7 @@ class Router:
         self._routes: list[Route] = []
         self._nodes: dict[tuple[str | None, str], _Node] = {}
         self._aliases: dict[str, str] = {}
-        self._converters: dict[str, Converter] = {}
+        self._converters = Converters()
         self._invalidate: Callable[[], None] | None = None
         self._tables: dict[str | None, _Table] = {}
 
@@ -1160,14 +561,8 @@ class Router:
     def register_converter(
         self, name: str, regex: str, convert: Callable[[str], Any] | None = None
     ) -> Converter:
-        """Register a converter for this router only (see :func:`register_converter`)."""
-        _check_converter_name(name, _USER_CONVERTERS, self._converters)
-        conv = Converter(name, regex, convert)
-        self._converters[name] = conv
-        return conv
-
-    def _lookup_converters(self) -> Mapping[str, Converter]:
-        return {**_BUILTIN_CONVERTERS, **_USER_CONVERTERS, **self._converters}
+        """Register a converter for this router only (see :func:`fasthttp.converters.register_converter`)."""
+        return self._converters.register(name, regex, convert)
 
     def add(
         self,
@@ -1177,34 +572,35 @@ class Router:
         *,
         host: str | None = None,
         name: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Route:
         """Register ``endpoint`` for ``methods`` (a str or several) on ``pattern``.
 
         ``host``: bind to a host (``"api.example.com"``, ``"*.example.com"``, with an optional
         port); None: the default table. ``name`` defaults to the endpoint's qualified name.
-        Raises ValueError for a malformed pattern, an unknown converter or a duplicate route.
+        ``options``: what the route carries for its owner (the App's per-route options); the
+        router keeps them, see :class:`Route`. Raises ValueError for a malformed pattern, an
+        unknown converter, a method that is not a token or a duplicate route.
         """
-        elements = _parse_pattern(pattern, self._lookup_converters())
-        return self._add(methods, elements, endpoint, host, name)
+        elements = parse_pattern(pattern, self._converters)
+        return self._add(methods, elements, endpoint, host, name, options or {})
 
-    def _add(self, methods, elements, endpoint, host, name) -> Route:
-        if isinstance(methods, str):
-            methods = [methods]
-        wanted: list[str] = []
-        for method in methods:
-            if not isinstance(method, str) or not _TOKEN.fullmatch(method):
-                raise ValueError(f"invalid method {method!r}")
-            method = method.upper()
-            if method not in wanted:
-                wanted.append(method)
-        if not wanted:
-            raise ValueError("a route needs at least one method")
+    def _add(
+        self,
+        methods: str | Iterable[str],
+        elements: list[Element],
+        endpoint: Any,
+        host: str | None,
+        name: str | None,
+        options: Mapping[str, Any],
+    ) -> Route:
+        wanted = normalize_methods(methods)
         key = self._host_key(host)
         if key is None and self.strict_hosts and self._default_key is None:
             raise ValueError("with strict_hosts, a route without host needs default_host")
         if key is not None and key in self._aliases:
             raise ValueError(f"host {host!r} is an alias")
-        source = _pattern_source(elements)
+        source = pattern_source(elements)
         node = self._nodes.get((key, source))
         if node is None:
             node = _Node(elements)
@@ -1213,9 +609,8 @@ class Router:
                 where = f" on host {host!r}" if host else ""
                 raise ValueError(f"{method} {source}{where} is already registered")
         if name is None:
-            name = getattr(endpoint, "__qualname__", None) or getattr(endpoint, "__name__", None)
-            name = name or type(endpoint).__name__
-        route = Route(tuple(wanted), host, source, name, endpoint, elements)
+            name = endpoint_name(endpoint)
+        route = Route(wanted, host, source, name, endpoint, options, elements)
         for method in wanted:
             node.routes[method] = route
         self._nodes.setdefault((key, source), node)
@@ -1245,7 +640,8 @@ class Router:
         self._changed()
 
     def mount(self, prefix: str, other: Router, *, host: str | None = None) -> list[Route]:
-        """Copy ``other``'s routes (and host aliases) under ``prefix``, in their order.
+        """Copy ``other``'s routes (with their options, and its host aliases) under ``prefix``, in
+        their order.
 
         ``prefix`` is a pattern (it may have parameters); ``other``'s ``"/"`` becomes ``prefix``
         itself. Routes of ``other`` without a host take ``host``. This is a snapshot: routes
@@ -1254,19 +650,21 @@ class Router:
         if other is self:
             raise ValueError("a router cannot be mounted on itself")
         prefix = prefix.rstrip("/") or "/"
-        head = _parse_pattern(prefix, self._lookup_converters())
-        names = {e.name for e in head if isinstance(e, _Param)}
+        head = parse_pattern(prefix, self._converters)
+        names = {e.name for e in head if isinstance(e, Param)}
         added = []
         for alias, canonical in other._aliases.items():
             if alias not in self._aliases:
                 self.alias_host(alias, canonical)
         for route in other._routes:
-            clash = names & {e.name for e in route._elements if isinstance(e, _Param)}
+            clash = names & {e.name for e in route._elements if isinstance(e, Param)}
             if clash:
                 raise ValueError(f"parameter {min(clash)!r} is in the prefix and the route")
             elements = head + route._elements
             host_ = route.host or host
-            added.append(self._add(route.methods, elements, route.endpoint, host_, route.name))
+            added.append(
+                self._add(route.methods, elements, route.endpoint, host_, route.name, route._options)
+            )
         return added
 
     def _changed(self) -> None:
@@ -1278,8 +676,9 @@ class Router:
     # -- listing -------------------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
-        """Every route in registration order: ``methods``, ``host``, ``pattern``, ``name``,
-        ``endpoint`` (the methods as registered; HEAD and OPTIONS come automatically)."""
+        """Every :class:`Route` in registration order: ``methods``, ``host``, ``pattern``,
+        ``name``, ``endpoint``, ``options()`` (the methods as registered; HEAD and OPTIONS come
+        automatically)."""
         return list(self._routes)
 
     def host_aliases(self) -> dict[str, str]:
@@ -1384,7 +783,7 @@ class Router:
                         return target
                 return fallback
 
-            cache: dict[Any, tuple[Callable, Callable, Callable]] = {}
+            cache: dict[Any, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {}
             cache_get = cache.get
 
             def resolve(method: str, path: str, host: str | None = None, query: str = "") -> Match:

@@ -18,8 +18,11 @@ import threading
 
 import pytest
 
+import fasthttp
 from fasthttp import App, HttpError, Response, StreamingResponse, routing
+from fasthttp.errors import ContentTooLarge
 from fasthttp.app import from_thread, media_type
+from fasthttp.application import Application, as_application
 from fasthttp.requests import QueryParams
 from fasthttp.testing import TestClient
 
@@ -521,6 +524,24 @@ def test_routes_lists_the_table_with_options():
     assert "/b/:id" in table and "h.example" in table
 
 
+def test_app_and_router_list_one_route_type():
+    app = App()
+    app.get("/a", max_body_size=10)(handler := lambda request: "a")
+    (route,) = app.routes()
+    assert isinstance(route, fasthttp.Route) and isinstance(route, routing.Route)
+    assert app.router.routes() == [route] and route.endpoint is handler
+    assert app.router.resolve("GET", "/a").route is route
+
+
+def test_route_methods_are_tokens_normalized_to_upper_case():
+    app = App()
+    app.route("/a", methods=["get", "Post", "GET"])(lambda request: "a")
+    assert app.routes()[0].methods == ("GET", "POST")
+    for bad in ("GE T", "", "G\tET", 42):
+        with pytest.raises(ValueError):
+            app.route("/b", methods=[bad])
+
+
 def test_the_route_table_is_logged_when_the_app_starts_serving(caplog):
     app = App()
     app.get("/listed/:x")(lambda request: "x")
@@ -588,6 +609,23 @@ def test_the_body_limit_refuses_before_the_handler_runs():
         assert client.put("/blob/a", data=b"12345678").text == "8"
         assert client.put("/blob/b", data=b"123456789").status == 413
     assert calls == ["a"]
+
+
+def test_a_route_limit_refuses_with_content_too_large():
+    app = App()
+    seen = []
+
+    @app.exception_handler(ContentTooLarge)
+    def too_large(request, exc):
+        seen.append(type(exc))
+        return Response(b"too large", 413)
+
+    app.put("/limited", max_body_size=4)(lambda request: "never")
+    app.put("/server-limit")(lambda request: "never")
+    with client_for(app, max_body_size=8) as client:
+        assert client.put("/limited", data=b"12345").text == "too large"
+        assert client.put("/server-limit", data=b"123456789").status == 413
+    assert seen[0] is ContentTooLarge
 
 
 def test_consumes_accepts_the_listed_media_types():
@@ -820,73 +858,6 @@ def test_blocking_is_for_def_handlers_and_from_thread_for_their_threads():
         from_thread(asyncio.sleep(0))
 
 
-# -- middleware ----------------------------------------------------------------------------------
-
-
-def test_middleware_wraps_every_request_first_installed_outermost():
-    app = App()
-    order = []
-
-    @app.middleware
-    async def outer(request, call_next):
-        order.append("outer in")
-        response = await call_next(request)
-        order.append("outer out")
-        response.fields.append(("X-Outer", "1"))
-        return response
-
-    @app.middleware
-    async def inner(request, call_next):
-        order.append("inner in")
-        response = await call_next(request)
-        order.append(f"inner saw {response.status}")
-        return response
-
-    app.get("/")(lambda request: {"a": 1})
-    with client_for(app) as client:
-        resp = client.get("/")
-        missing = client.get("/missing")
-    assert resp.json() == {"a": 1} and resp.headers["x-outer"] == "1"
-    assert missing.status == 404 and missing.headers["x-outer"] == "1"
-    assert order[:4] == ["outer in", "inner in", "inner saw 200", "outer out"]
-
-
-def test_a_sync_middleware_may_answer_without_calling_the_route():
-    app = App()
-
-    @app.middleware
-    def auth(request, call_next):
-        if request.headers.get("authorization") != "Bearer ok":
-            raise HttpError(401, "who are you?", headers={"WWW-Authenticate": "Bearer"})
-        return call_next(request)
-
-    app.get("/sync")(lambda request: "sync")
-
-    @app.get("/async")
-    async def a(request):
-        return "async"
-
-    with client_for(app) as client:
-        denied = client.get("/sync")
-        assert client.get("/sync", headers={"Authorization": "Bearer ok"}).text == "sync"
-        assert client.get("/async", headers={"Authorization": "Bearer ok"}).text == "async"
-    assert denied.status == 401 and denied.headers["www-authenticate"] == "Bearer"
-
-
-def test_middleware_is_composed_once_and_none_means_no_wrapping():
-    bare = App()
-    bare.get("/")(lambda request: "raw value")
-    handler = bare.engine_handler()
-    assert handler is bare.engine_handler()
-    wrapped = App()
-    wrapped.add_middleware(lambda request, call_next: call_next(request))
-    wrapped.get("/")(lambda request: "raw value")
-    with client_for(bare) as a, client_for(wrapped) as b:
-        assert a.get("/").text == b.get("/").text == "raw value"
-    with pytest.raises(RuntimeError):
-        wrapped.add_middleware(lambda request, call_next: call_next(request))
-
-
 # -- errors ----------------------------------------------------------------------------------------
 
 
@@ -977,6 +948,13 @@ def test_an_exception_handler_key_is_a_type_or_an_error_status():
 
 
 # -- life cycle --------------------------------------------------------------------------------------
+
+
+def test_an_app_is_an_application_for_the_engine():
+    on_connect = lambda transport, session: True  # noqa: E731
+    app = App(on_connect=on_connect)
+    assert isinstance(app, Application) and as_application(app) is app
+    assert app.on_connect is on_connect and callable(app.engine_handler())
 
 
 def test_startup_and_shutdown_hooks_run_in_order_sync_and_async():
