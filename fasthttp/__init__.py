@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from ._compat import kernel_implementations
 from .errors import HttpError, HttpProtocolError
-from .app import App, Route
+from .app import App
 from .forms import FormData, FormLimits, UploadFile
 from .requests import Request
 from .validation import UnprocessableContent, ValidationError
 from .resources import Resource
+from .routing import Route
 from .files import FileResponse
 from .responses import (
     HTMLResponse,

@@ -74,22 +74,29 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._routecompiler import check_pattern
+from .body import ClientDisconnected
 from .errors import ErrorHeaders, HttpError
+from .files import FileResponse
 from .media import first_match
 from .middleware import Middleware, MiddlewareStack, is_async_callable
 from .negotiation import choose_media_type, quality
-from .protocol import ClientDisconnected
 from .requests import unsupported_media_type
 from .resources import resource_routes
 from .responses import (
-    FileResponse,
     Response,
     StreamingResponse,
     json_dumps,
     render_error,
     to_response,
 )
-from .routing import EMPTY_PARAMS, Match, Route, Router, endpoint_name, normalize_methods
+from .routing import (
+    EMPTY_PARAMS,
+    Match,
+    Route,
+    Router,
+    endpoint_name,
+    normalize_methods,
+)
 
 if TYPE_CHECKING:
     from .application import Handler, OnConnect
@@ -210,7 +217,7 @@ class App:
     of ``blocking=True`` routes (default: the ``ThreadPoolExecutor`` default). *on_connect*
     ``(transport, session) -> bool`` runs for each new connection and may refuse it.
     *server_options* are defaults for :meth:`run`/:meth:`serve`/:meth:`start` (any
-    :class:`fasthttp.server.Config` field or server keyword).
+    :class:`fasthttp.config.Config` field or server keyword).
     """
 
     def __init__(
@@ -733,7 +740,7 @@ class App:
         return merged
 
     def run(self, bind: Any = None, **options: Any) -> None:
-        """Serve until SIGTERM/SIGINT (blocking); see :func:`fasthttp.server.run`. The server
+        """Serve until SIGTERM/SIGINT (blocking); see :func:`fasthttp.runners.run`. The server
         runs the startup and shutdown hooks on its loop (in each worker with ``workers`` > 1)."""
         from .runners import run
 
@@ -747,7 +754,7 @@ class App:
         await serve(self, bind, **self._options(options))
 
     def start(self, bind: Any = None, **options: Any) -> ServerThread:
-        """Serve from a background thread; returns a :class:`~fasthttp.server.ServerThread`
+        """Serve from a background thread; returns a :class:`~fasthttp.runners.ServerThread`
         once listening (``.addresses``, ``.urls``, ``.stop()``); the hooks run on its loop."""
         from .runners import ServerThread
 

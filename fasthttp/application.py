@@ -9,7 +9,7 @@ too: :func:`as_application` wraps it.
 What a handler may return (the engine dispatches on the exact type first, PERF): ``str``
 (text/plain), ``bytes``, ``dict``/``list`` (JSON), ``None`` (204), a
 :class:`~fasthttp.responses.Response`, a :class:`~fasthttp.responses.StreamingResponse` or
-:class:`~fasthttp.responses.FileResponse` (sent by the engine's senders), an
+:class:`~fasthttp.files.FileResponse` (sent by the engine's senders), an
 :class:`~fasthttp.responses.Upgrade` (the connection is handed over), or a coroutine resolving
 to any of these. Raising :class:`~fasthttp.errors.HttpError` answers with its status; any other
 exception is logged and answered 500.

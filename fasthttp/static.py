@@ -12,7 +12,7 @@ so the response does not tell whether the target exists (malformed percent-encod
 UTF-8 is 400).
 
 :func:`static_files` wraps this into a handler: ``GET``/``HEAD`` only (else 405 with
-``Allow``), a regular file becomes a :class:`~fasthttp.responses.FileResponse` (so Range,
+``Allow``), a regular file becomes a :class:`~fasthttp.files.FileResponse` (so Range,
 conditional requests, ``ETag`` and ``Last-Modified`` come with it), a directory requested
 without its trailing slash is redirected (308) to the slash form, a directory with it serves
 its index file (under a route parameter, where the router removes trailing slashes, the index
@@ -169,7 +169,7 @@ def static_files(
     there the index is served at the slash-less path (NOTE: relative links in such an index
     page resolve against the parent directory). Dot files are 404 unless *allow_hidden*
     (``/.well-known/`` needs it). *headers* (e.g. ``Cache-Control``) and *file_options*
-    (:class:`~fasthttp.responses.FileResponse` keywords) go to every file response.
+    (:class:`~fasthttp.files.FileResponse` keywords) go to every file response.
     """
     real_root = os.path.realpath(os.fspath(root))
     if not os.path.isdir(real_root):
