@@ -859,6 +859,7 @@ def _error_result(value: Any, status: int, headers: Any) -> Any:
     t = type(value)
     if t is str or t is bytes or t is dict or t is list:
         response = to_response(value)
+        assert isinstance(response, Response)  # what to_response makes of these four types
         return Response(response.body, status, [*response.fields, *_pairs(headers)])
     return value
 
