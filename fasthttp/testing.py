@@ -7,8 +7,8 @@ transport, and reads the bytes the protocol writes back with the strict response
 with trailers, or close-delimited content, RFC 9112 §6.3), the one every test tool of the project
 reads responses with. Nothing is mocked above the transport: what a test sees is what a socket
 peer would receive. The engine is driven through its public names only: a
-:class:`~fasthttp.protocol.ConnectionManager` and the protocols its ``protocol_factory`` makes,
-the app through the :class:`~fasthttp.application.Application` contract.
+:class:`~fasthttp.connections.ConnectionManager` and one :class:`~fasthttp.protocol.HttpProtocol`
+per connection, the app through the :class:`~fasthttp.application.Application` contract.
 
 The client keeps one connection open across requests (``request.session`` persists, like a
 browser's keep-alive connection) and opens a new one when the server closed it. It honours the
@@ -38,7 +38,8 @@ from ._wire import IncompleteResponse, ResponseReader, TestResponse
 from .application import as_application
 from .config import Config, split_options
 from .loops import close_loop, new_event_loop
-from .protocol import ConnectionManager
+from .connections import ConnectionManager
+from .protocol import HttpProtocol
 from .responses import json_dumps
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class _Connection:
         self.body_done = True  # every byte of the current request has been fed
         self._waiter: asyncio.Future[None] | None = None
         self.transport = _MemoryTransport(self, extra)
-        self.protocol: asyncio.Protocol | None = manager.protocol_factory()
+        self.protocol: asyncio.Protocol | None = HttpProtocol(manager)
         self.protocol.connection_made(self.transport)
 
     def _wake(self) -> None:

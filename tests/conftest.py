@@ -70,7 +70,7 @@ def loop(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEventLoop]:
     try:
         yield lp
     finally:
-        close_loop(lp)
+        close_loop(lp, detach=True)
 
 
 @pytest.fixture(scope="session")
