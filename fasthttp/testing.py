@@ -2,10 +2,13 @@
 
 Strategy: the client writes HTTP/1.1 request bytes into a real :class:`fasthttp.protocol.
 HttpProtocol` (so the real parser, limits, pipelining rules and writer run) through an in-memory
-transport, and reads the bytes the protocol writes back with a small strict response reader
-(:class:`ResponseReader`: status line, fields, then Content-Length, chunked with trailers, or
-close-delimited content, RFC 9112 §6.3). Nothing is mocked above the transport: what a test sees
-is what a socket peer would receive.
+transport, and reads the bytes the protocol writes back with the strict response reader of
+``fasthttp._wire`` (:class:`ResponseReader`: status line, fields, then Content-Length, chunked
+with trailers, or close-delimited content, RFC 9112 §6.3), the one every test tool of the project
+reads responses with. Nothing is mocked above the transport: what a test sees is what a socket
+peer would receive. The engine is driven through its public names only: a
+:class:`~fasthttp.connections.ConnectionManager` and one :class:`~fasthttp.protocol.HttpProtocol`
+per connection, the app through the :class:`~fasthttp.application.Application` contract.
 
 The client keeps one connection open across requests (``request.session`` persists, like a
 browser's keep-alive connection) and opens a new one when the server closed it. It honours the
@@ -23,237 +26,49 @@ startup hooks run on entry and its shutdown hooks on exit, on that loop.
 from __future__ import annotations
 
 import asyncio
-import collections
 import email.utils
-import json as _json
 import os
 import time
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from .headers import Headers
+from ._wire import IncompleteResponse, ResponseReader, TestResponse
 from .application import as_application
-from .config import Config
+from .config import Config, split_options
 from .loops import close_loop, new_event_loop
-from .protocol import ConnectionManager, HttpProtocol
+from .connections import ConnectionManager
+from .protocol import HttpProtocol
+from .responses import json_dumps
+
+if TYPE_CHECKING:
+    from .application import Application, Handler
 
 __all__ = ("TestClient", "TestResponse", "ResponseReader", "IncompleteResponse")
 
 _FEED = 64 * 1024  # bytes per data_received call when sending a body
 
-
-class IncompleteResponse(Exception):
-    """The server closed the connection (or the client timed out) before a full response."""
-
-
-class TestResponse:
-    """A response as the client received it.
-
-    ``status``, ``reason``, ``version``, ``headers`` (case-insensitive, multi-valued:
-    :class:`fasthttp.headers.Headers`), ``body`` (bytes), ``text``, ``json()``, ``trailers``
-    (Headers, for a chunked body; else empty), ``interim`` (the 1xx statuses received before it).
-    """
-
-    __test__ = False  # not a pytest test class
-
-    def __init__(self, version: str, status: int, reason: str, fields: list, body: bytes, trailers: list, interim: list) -> None:
-        self.version = version
-        self.status = status
-        self.reason = reason
-        self.headers = Headers(fields)
-        self.body = body
-        self.trailers = Headers(trailers)
-        self.interim = interim
-
-    @property
-    def content(self) -> bytes:
-        return self.body
-
-    @property
-    def text(self) -> str:
-        """The body decoded with the charset of ``Content-Type`` (UTF-8 by default)."""
-        charset = "utf-8"
-        ctype = self.headers.get("content-type") or ""
-        for part in ctype.split(";")[1:]:
-            name, _, value = part.strip().partition("=")
-            if name.lower() == "charset" and value:
-                charset = value.strip('"')
-        return self.body.decode(charset, errors="replace")
-
-    def json(self) -> Any:
-        return _json.loads(self.body)
-
-    def __repr__(self) -> str:
-        return f"<TestResponse {self.status} {len(self.body)} bytes>"
-
-
-class ResponseReader:
-    """Incremental, strict reader of HTTP/1.1 responses (RFC 9112 §4-§7).
-
-    ``feed(data)`` and ``feed_eof()`` take the bytes; :meth:`next_response` returns the next
-    final response once complete, or None. ``expect(method)`` must be called per request, in
-    order, so a response to HEAD is read without content (RFC 9110 §9.3.2). Malformed framing is
-    a ``ValueError``: the server under test must not produce it.
-    """
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._eof = False
-        self._methods: collections.deque = collections.deque()
-        self._interim: list[int] = []
-        self._head: tuple | None = None  # (version, status, reason, fields) of the response being read
-        self.interim_seen: list[int] = []  # every 1xx, for a client waiting for 100 Continue
-
-    def expect(self, method: str) -> None:
-        self._methods.append(method)
-
-    def feed(self, data: bytes) -> None:
-        self._buf += data
-
-    def feed_eof(self) -> None:
-        self._eof = True
-
-    @property
-    def eof(self) -> bool:
-        return self._eof
-
-    def _line(self, start: int) -> tuple[bytes, int] | None:
-        end = self._buf.find(b"\r\n", start)
-        if end < 0:
-            return None
-        return bytes(self._buf[start:end]), end + 2
-
-    def _read_head(self) -> bool:
-        """Parse one response head from the buffer; False if more bytes are needed."""
-        end = self._buf.find(b"\r\n\r\n")
-        if end < 0:
-            return False
-        lines = bytes(self._buf[:end]).split(b"\r\n")
-        del self._buf[: end + 4]
-        status_line = lines[0].decode("latin-1")
-        version, _, rest = status_line.partition(" ")
-        code, _, reason = rest.partition(" ")
-        if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not code.isdigit():
-            raise ValueError(f"malformed status line {status_line!r}")
-        fields = []
-        for line in lines[1:]:
-            name, colon, value = line.partition(b":")
-            if not colon or not name or name != name.strip() or b"\r" in line or b"\n" in line:
-                raise ValueError(f"malformed field line {line!r}")
-            fields.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
-        self._head = (version[5:], int(code), reason, fields)
-        return True
-
-    def next_response(self) -> TestResponse | None:
-        while True:
-            if self._head is None and not self._read_head():
-                return None
-            version, status, reason, fields = self._head  # type: ignore[misc]
-            if 100 <= status < 200:
-                # RFC 9110 §15.2: interim responses have no content; the final one follows.
-                self._interim.append(status)
-                self.interim_seen.append(status)
-                self._head = None
-                continue
-            break
-        method = self._methods[0] if self._methods else "GET"
-        headers = Headers(fields)
-        te = headers.getall("transfer-encoding")
-        cl = headers.getall("content-length")
-        body: bytes
-        trailers: list = []
-        if method == "HEAD" or status in (204, 304):
-            body = b""
-        elif te:
-            if cl:
-                raise ValueError("Content-Length with Transfer-Encoding in a response (RFC 9112 §6.2)")
-            if [t.strip().lower() for t in ",".join(te).split(",")] != ["chunked"]:
-                raise ValueError(f"unexpected transfer coding {te!r}")
-            parsed = self._chunked()
-            if parsed is None:
-                return self._need_more()
-            body, trailers = parsed
-        elif cl:
-            if len(set(cl)) != 1 or not cl[0].isdigit():
-                raise ValueError(f"invalid Content-Length {cl!r}")
-            n = int(cl[0])
-            if len(self._buf) < n:
-                return self._need_more()
-            body = bytes(self._buf[:n])
-            del self._buf[:n]
-        else:
-            if not self._eof:
-                return None  # close-delimited (RFC 9112 §6.3 (8))
-            body = bytes(self._buf)
-            self._buf.clear()
-        self._head = None
-        interim, self._interim = self._interim, []
-        if self._methods:
-            self._methods.popleft()
-        return TestResponse(version, status, reason, fields, body, trailers, interim)
-
-    def _need_more(self) -> None:
-        if self._eof:
-            raise IncompleteResponse("the connection closed in the middle of a response")
-        return None
-
-    def _chunked(self) -> tuple[bytes, list] | None:
-        """RFC 9112 §7.1: chunk-size [ext] CRLF data CRLF ... last-chunk trailers CRLF."""
-        pos = 0
-        parts = []
-        while True:
-            got = self._line(pos)
-            if got is None:
-                return None
-            size_line, pos = got
-            size_text = size_line.split(b";", 1)[0].strip()
-            if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
-                raise ValueError(f"invalid chunk size line {size_line!r}")
-            size = int(size_text, 16)
-            if size == 0:
-                break
-            if len(self._buf) < pos + size + 2:
-                return None
-            parts.append(bytes(self._buf[pos : pos + size]))
-            if self._buf[pos + size : pos + size + 2] != b"\r\n":
-                raise ValueError("chunk data not followed by CRLF")
-            pos += size + 2
-        trailers = []
-        while True:
-            got = self._line(pos)
-            if got is None:
-                return None
-            line, pos = got
-            if not line:
-                break
-            name, colon, value = line.partition(b":")
-            if not colon or not name:
-                raise ValueError(f"malformed trailer line {line!r}")
-            trailers.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
-        del self._buf[:pos]
-        return b"".join(parts), trailers
+T = TypeVar("T")
 
 
 class _MemoryTransport(asyncio.Transport):
     """The transport the protocol writes to: bytes go to the connection's response reader."""
 
-    def __init__(self, conn: _Connection, extra: dict) -> None:
+    def __init__(self, conn: _Connection, extra: dict[str, Any]) -> None:
         super().__init__(extra)
         self._conn = conn
         self._closing = False
-        self._reading = True
-        self._resumed = asyncio.Event()
+        self._resumed = asyncio.Event()  # set while the protocol reads (flow control)
         self._resumed.set()
 
     # writing
-    def write(self, data: Any) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._closing:
             return
-        self._conn._received(bytes(data))
+        self._conn.received(bytes(data))
 
-    def writelines(self, list_of_data: Iterable) -> None:
+    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
         for data in list_of_data:
             self.write(data)
 
@@ -261,7 +76,7 @@ class _MemoryTransport(asyncio.Transport):
         return True
 
     def write_eof(self) -> None:
-        self._conn._server_eof()
+        self._conn.server_eof()
 
     def get_write_buffer_size(self) -> int:
         return 0
@@ -274,15 +89,17 @@ class _MemoryTransport(asyncio.Transport):
 
     # reading
     def pause_reading(self) -> None:
-        self._reading = False
         self._resumed.clear()
 
     def resume_reading(self) -> None:
-        self._reading = True
         self._resumed.set()
 
     def is_reading(self) -> bool:
-        return self._reading
+        return self._resumed.is_set()
+
+    async def reading(self) -> None:
+        """Until the protocol reads again."""
+        await self._resumed.wait()
 
     # closing
     def is_closing(self) -> bool:
@@ -291,34 +108,33 @@ class _MemoryTransport(asyncio.Transport):
     def close(self) -> None:
         if not self._closing:
             self._closing = True
-            self._conn._server_closed()
+            self._conn.server_closed()
 
     def abort(self) -> None:
         self.close()
 
+    def client_closed(self) -> None:
+        """The client closed its side: later writes go nowhere."""
+        self._closing = True
+
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
-        self._conn.protocol = protocol
+        self._conn.protocol = protocol  # type: ignore[assignment]  # an upgrade's asyncio.Protocol
 
     def get_protocol(self) -> asyncio.BaseProtocol:
-        return self._conn.protocol
+        return self._conn.protocol  # type: ignore[return-value]
 
 
 class _Connection:
     """One in-memory connection: a protocol, its transport and the client's response reader."""
 
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        self.loop = client._loop
+    def __init__(self, loop: asyncio.AbstractEventLoop, manager: ConnectionManager, extra: dict[str, Any]) -> None:
+        self.loop = loop
         self.reader = ResponseReader()
         self.closed = False
         self.body_done = True  # every byte of the current request has been fed
-        self._waiter: asyncio.Future | None = None
-        extra = {"peername": client.client_address, "sockname": ("testserver", 80)}
-        if client.secure:
-            extra["sslcontext"] = _FakeSsl()
-            extra["peercert"] = client.peercert
+        self._waiter: asyncio.Future[None] | None = None
         self.transport = _MemoryTransport(self, extra)
-        self.protocol: Any = HttpProtocol(client._manager)
+        self.protocol: asyncio.Protocol | None = HttpProtocol(manager)
         self.protocol.connection_made(self.transport)
 
     def _wake(self) -> None:
@@ -326,15 +142,16 @@ class _Connection:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _received(self, data: bytes) -> None:
+    # what the transport reports
+    def received(self, data: bytes) -> None:
         self.reader.feed(data)
         self._wake()
 
-    def _server_eof(self) -> None:
+    def server_eof(self) -> None:
         self.reader.feed_eof()
         self._wake()
 
-    def _server_closed(self) -> None:
+    def server_closed(self) -> None:
         self.closed = True
         self.reader.feed_eof()
         self._wake()
@@ -354,6 +171,9 @@ class _Connection:
         finally:
             self._waiter = None
 
+    def wake_when_done(self, task: asyncio.Future[None]) -> None:
+        task.add_done_callback(lambda _: self._wake())
+
     async def send(self, data: bytes) -> None:
         """Feed *data* to the protocol, in pieces, each while it is reading."""
         view = memoryview(data)
@@ -363,8 +183,8 @@ class _Connection:
                 await asyncio.sleep(0)  # let the handler consume what it got
             first = False
             transport = self.transport
-            if not transport._reading:
-                await transport._resumed.wait()
+            if not transport.is_reading():
+                await transport.reading()
             if self.closed or self.protocol is None:
                 return
             piece, view = view[:_FEED], view[_FEED:]
@@ -381,7 +201,7 @@ class _Connection:
         """The client closes its side: the protocol sees EOF, then the loss of the connection."""
         if self.protocol is not None and not self.closed:
             self.closed = True
-            self.transport._closing = True
+            self.transport.client_closed()
             self.protocol.eof_received()
             self._lost()
 
@@ -391,7 +211,8 @@ class _FakeSsl:
 
 
 class TestClient:
-    """Drive *app* (a :class:`fasthttp.App` or a handler callable) in process.
+    """Drive *app* (a :class:`fasthttp.App`, another :class:`~fasthttp.application.Application`,
+    or a handler callable) in process.
 
     >>> with TestClient(app) as client:
     ...     response = client.get("/users/1", headers={"Accept": "application/json"})
@@ -408,17 +229,16 @@ class TestClient:
 
     def __init__(
         self,
-        app: Any,
+        app: Application | Handler,
         base_url: str = "http://testserver",
         *,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        client_address: Any = ("testclient", 50000),
-        peercert: dict | None = None,
+        client_address: tuple[str, int] | str = ("testclient", 50000),
+        peercert: dict[str, Any] | None = None,
         use_uvloop: bool = False,
         timeout: float = 30.0,
         **server_options: Any,
     ) -> None:
-
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"base_url is http(s)://host[:port], not {base_url!r}")
@@ -434,14 +254,13 @@ class TestClient:
         self.cookies: dict[str, tuple[str, str, bool, float | None]] = {}
         options = dict(getattr(app, "server_options", None) or {})
         options.update(server_options)
-        fields = Config.__dataclass_fields__
-        config = {k: v for k, v in options.items() if k in fields}
+        config, _ = split_options(options)
         config["sendfile"] = False
-        self._config = Config(**config)
         self._loop = new_event_loop(use_uvloop)
         self._application = application = as_application(app)
-        self._handler = application.engine_handler()
-        self._manager = ConnectionManager(self._loop, self._handler, self._config, on_connect=application.on_connect)
+        self._manager = ConnectionManager(
+            self._loop, application.engine_handler(), Config(**config), on_connect=application.on_connect
+        )
         self._conn: _Connection | None = None
         self._entered = False
 
@@ -449,19 +268,16 @@ class TestClient:
 
     def __enter__(self) -> TestClient:
         self._check()
-        startup = getattr(self.app, "startup", None)
-        if startup is not None:
-            self._run(startup())
+        self._run(self._application.startup())
         self._entered = True
         return self
 
     def __exit__(self, *exc: Any) -> None:
         try:
             self._close_connection()
-            shutdown = getattr(self.app, "shutdown", None)
-            if self._entered and shutdown is not None:
+            if self._entered:
                 self._entered = False
-                self._run(shutdown())
+                self._run(self._application.shutdown())
         finally:
             self.close()
 
@@ -496,7 +312,7 @@ class TestClient:
             return
         raise RuntimeError("TestClient runs its own loop: call it from synchronous code")
 
-    def _run(self, coro: Any) -> Any:
+    def _run(self, coro: Awaitable[T]) -> T:
         return self._loop.run_until_complete(coro)
 
     # -- requests -------------------------------------------------------------------------------
@@ -564,7 +380,9 @@ class TestClient:
     def delete(self, url: str, **kwargs: Any) -> TestResponse:
         return self.request("DELETE", url, **kwargs)
 
-    def _target(self, url: str, params: Any) -> tuple[str, str]:
+    def _target(
+        self, url: str, params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None
+    ) -> tuple[str, str]:
         host = self.host
         if url.startswith(("http://", "https://")):
             parts = urlsplit(url)
@@ -577,10 +395,19 @@ class TestClient:
             url += ("&" if "?" in url else "?") + query
         return url, host
 
-    async def _exchange(self, method: str, head: bytes, body: bytes, chunks: Any, expect: bool) -> TestResponse:
+    def _connect(self) -> _Connection:
+        extra: dict[str, Any] = {"peername": self.client_address, "sockname": ("testserver", 80)}
+        if self.secure:
+            extra["sslcontext"] = _FakeSsl()
+            extra["peercert"] = self.peercert
+        return _Connection(self._loop, self._manager, extra)
+
+    async def _exchange(
+        self, method: str, head: bytes, body: bytes, chunks: Iterable[bytes] | None, expect: bool
+    ) -> TestResponse:
         conn = self._conn
         if conn is None or conn.closed:
-            conn = self._conn = _Connection(self)
+            conn = self._conn = self._connect()
         reader = conn.reader
         reader.expect(method)
         sender = None
@@ -599,30 +426,29 @@ class TestClient:
                     if conn.closed:
                         raise IncompleteResponse("the server closed the connection without answering")
                     await conn.wait()
-                payload: Any = body
+                payload = body
             else:
                 payload = head + body if chunks is None else head
             conn.body_done = False
-            transport = conn.transport
-            if chunks is None and len(payload) <= _FEED and transport._reading:
+            if chunks is None and len(payload) <= _FEED and conn.transport.is_reading():
                 # The common case: one piece, fed inline (a def handler answers within it).
-                if payload:
+                if payload and conn.protocol is not None:
                     conn.protocol.data_received(payload)
                 conn.body_done = True
             else:
                 sender = asyncio.ensure_future(self._send_body(conn, payload, chunks))
-                sender.add_done_callback(lambda _: conn._wake())
+                conn.wake_when_done(sender)
             while True:
-                if sender is not None and sender.done() and sender.exception() is not None:
-                    raise sender.exception()
+                if sender is not None and sender.done():
+                    error = sender.exception()
+                    if error is not None:
+                        raise error
+                # At EOF the reader returns the response or raises IncompleteResponse.
                 response = reader.next_response()
                 if response is not None:
                     break
                 if conn.closed and reader.eof:
-                    response = reader.next_response()
-                    if response is None:
-                        raise IncompleteResponse("the server closed the connection without a complete response")
-                    break
+                    raise IncompleteResponse("the server closed the connection without a complete response")
                 await conn.wait()
             self._after(conn, response, body_sent=conn.body_done)
             return response
@@ -635,7 +461,7 @@ class TestClient:
                     pass
 
     @staticmethod
-    async def _send_body(conn: _Connection, payload: bytes, chunks: Any) -> None:
+    async def _send_body(conn: _Connection, payload: bytes, chunks: Iterable[bytes] | None) -> None:
         if payload:
             await conn.send(payload)
         if chunks is not None:
@@ -643,9 +469,11 @@ class TestClient:
         conn.body_done = not conn.closed
 
     def _after(self, conn: _Connection, response: TestResponse, *, body_sent: bool) -> None:
-        """Drop the connection when it cannot carry another request."""
+        """Drop the connection when it cannot carry another request (closed, a body not sent
+        whole, HTTP/1.0, or switched to another protocol: RFC 9110 §15.2.2, RFC 9112 §6.3 (2))."""
         connection = ",".join(response.headers.getall("connection")).lower()
-        if conn.closed or "close" in connection or not body_sent or response.version == "1.0":
+        closing = "close" in connection or response.version == "1.0"
+        if conn.closed or closing or not body_sent or conn.reader.switched:
             conn.close()
             if self._conn is conn:
                 self._conn = None
@@ -707,7 +535,7 @@ class TestClient:
         return f"<TestClient {self.base_url} app={self.app!r}>"
 
 
-def _pair_list(headers: Any) -> list[tuple[str, str]]:
+def _pair_list(headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> list[tuple[str, str]]:
     if not headers:
         return []
     if isinstance(headers, Mapping):
@@ -715,14 +543,17 @@ def _pair_list(headers: Any) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in headers]
 
 
-def _encode_body(data: Any, json: Any, form: Any, files: Any) -> tuple[bytes, list[tuple[str, str]], Any]:
+def _encode_body(
+    data: bytes | str | Iterable[bytes] | None,
+    json: Any,
+    form: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
+    files: Mapping[str, Any] | None,
+) -> tuple[bytes, list[tuple[str, str]], Iterator[bytes] | None]:
     """(body bytes, the fields that describe it, chunks iterable or None)."""
     given = [x is not None for x in (data, json)] + [form is not None or files is not None]
     if sum(given) > 1:
         raise ValueError("give one of data, json, or form/files")
     if json is not None:
-        from .responses import json_dumps
-
         body = json_dumps(json)
         return body, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], None
     if files is not None:
@@ -751,7 +582,7 @@ def _form_quote(text: str) -> str:
     return text.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _multipart(boundary: str, form: Any, files: Mapping[str, Any]) -> bytes:
+def _multipart(boundary: str, form: Mapping[str, Any] | Iterable[tuple[str, Any]], files: Mapping[str, Any]) -> bytes:
     """RFC 7578: one part per field, then one per file."""
     out = bytearray()
     items = list(form.items()) if isinstance(form, Mapping) else list(form)

@@ -1,18 +1,26 @@
-"""Shared fixtures.
+"""Shared fixtures: pytest finds them here, no test module imports them.
 
 ``impl`` runs a kernel test against both twins (ids ``py`` and ``c``), as multidict does: test
 bodies never name an implementation, they use ``impl.parser``, ``impl.headers`` and so on.
 A missing compiled module makes the ``c`` runs *error*, never skip, so a broken build cannot pass
 unnoticed. ``--no-extensions`` (or ``FASTHTTP_NO_EXTENSIONS=1``) drops the ``c`` runs on purpose.
+
+``loop`` runs a socket test on each loop kind (ids ``asyncio`` and ``uvloop``), as uvloop's own
+suite does; ``tls`` is a throw-away CA with server and client certificates. The helpers these
+build on (``run``, ``serving``, ``Client``, ...) are plain names in ``helpers_server.py``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import types
+from collections.abc import Iterator
 
 import pytest
+from helpers_server import LOOPS, TlsFiles
 
 from fasthttp._compat import NO_EXTENSIONS, twins
+from fasthttp.loops import close_loop, new_event_loop
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,3 +59,23 @@ def c_impl(request: pytest.FixtureRequest) -> types.SimpleNamespace:
     if not _want_c(request.config):
         pytest.skip("compiled kernels disabled (FASTHTTP_NO_EXTENSIONS / --no-extensions)")
     return twins("_speedups")
+
+
+@pytest.fixture(params=LOOPS)
+def loop(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEventLoop]:
+    """A new event loop of each kind, current for the test; closed after it with every leftover
+    task cancelled."""
+    lp = new_event_loop(request.param == "uvloop")
+    asyncio.set_event_loop(lp)
+    try:
+        yield lp
+    finally:
+        close_loop(lp, detach=True)
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A trustme CA with a server certificate for localhost/127.0.0.1/::1 and a client
+    certificate, written to files (skipped without trustme)."""
+    trustme = pytest.importorskip("trustme")
+    return TlsFiles.issue(trustme, tmp_path_factory.mktemp("tls"))

@@ -1,4 +1,4 @@
-"""fasthttp.testing: the in-process TestClient and its response reader.
+"""fasthttp.testing: the in-process TestClient.
 
 The client drives the real engine (parser, protocol, writer) through an in-memory transport, so
 these tests state what a socket peer would see, and how the client builds requests, keeps its
@@ -13,7 +13,7 @@ import io
 import pytest
 
 from fasthttp import App, HttpError, Response, StreamingResponse
-from fasthttp.testing import IncompleteResponse, ResponseReader, TestClient
+from fasthttp.testing import IncompleteResponse, TestClient
 
 
 def echo_app():
@@ -420,63 +420,3 @@ def test_http_errors_from_handlers_reach_the_client():
     with TestClient(app) as client:
         resp = client.get("/")
     assert (resp.status, resp.text) == (403, "no")
-
-
-# -- the response reader ---------------------------------------------------------------------------
-
-_STREAM = (
-    b"HTTP/1.1 100 Continue\r\n\r\n"
-    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello"
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\nX-T: t\r\n\r\n"
-    b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"  # a HEAD response: no content
-    b"HTTP/1.1 204 No Content\r\n\r\n"
-)
-
-
-def read_all(data, methods, split=None):
-    reader = ResponseReader()
-    for method in methods:
-        reader.expect(method)
-    pieces = [data] if split is None else [data[:split], data[split:]]
-    out = []
-    for piece in pieces:
-        reader.feed(piece)
-        while (resp := reader.next_response()) is not None:
-            out.append(resp)
-    return out
-
-
-def test_the_reader_parses_every_framing_whole_and_split_at_every_byte():
-    methods = ["PUT", "GET", "HEAD", "GET"]
-    expected = [(200, b"hello", [100]), (200, b"abc", []), (200, b"", []), (204, b"", [])]
-    for split in [None, *range(len(_STREAM))]:
-        got = read_all(_STREAM, methods, split)
-        assert [(r.status, r.body, r.interim) for r in got] == expected, split
-        assert got[1].trailers.get("x-t") == "t" and got[0].headers["x-a"] == "1"
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        b"HTTP/2 200 OK\r\n\r\n",
-        b"HTTP/1.1 20 OK\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-    ],
-    ids=["version", "status", "field", "cl-and-te", "two-lengths", "chunk-size"],
-)
-def test_the_reader_refuses_malformed_responses(data):
-    with pytest.raises(ValueError):
-        read_all(data, ["GET"])
-
-
-def test_the_reader_reports_a_response_cut_short():
-    reader = ResponseReader()
-    reader.expect("GET")
-    reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
-    assert reader.next_response() is None
-    reader.feed_eof()
-    with pytest.raises(IncompleteResponse):
-        reader.next_response()

@@ -156,7 +156,7 @@ def test_chart_is_written_as_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-# --- HTTP checks --------------------------------------------------------------------------------
+# --- HTTP checks (read by fasthttp.testing.ResponseReader) --------------------------------------
 
 
 def test_response_reader_reads_pipelined_responses_split_at_every_byte():
@@ -182,6 +182,13 @@ def test_response_without_framing_ends_at_eof():
 def test_a_malformed_status_line_is_an_error():
     with pytest.raises(httpcheck.HttpCheckError):
         httpcheck.ResponseReader().feed(b"garbage\r\n\r\n")
+
+
+def test_a_response_cut_short_by_the_close_is_an_error():
+    reader = httpcheck.ResponseReader()
+    reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab")
+    with pytest.raises(httpcheck.HttpCheckError):
+        reader.feed_eof()
 
 
 # --- scenarios and apps -------------------------------------------------------------------------
