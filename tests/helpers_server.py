@@ -244,12 +244,3 @@ class TlsFiles:
         client_cert.private_key_pem.write_to_path(files.client_key_file)
         return files
 
-
-def __getattr__(name: str) -> Any:
-    # TEMPORARY (issue 9): the fixtures moved to conftest.py; this forwards the names the test
-    # modules still import from here until their import lines drop them. Remove it then.
-    if name in ("loop", "tls"):
-        import conftest
-
-        return getattr(conftest, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

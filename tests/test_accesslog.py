@@ -15,7 +15,7 @@ from fasthttp import accesslog
 from fasthttp.accesslog import AccessLog
 
 from helpers_engine import hello_app
-from helpers_server import Client, loop, run, serving  # noqa: F401
+from helpers_server import Client, run, serving
 
 
 def test_access_log_is_off_by_default(loop):

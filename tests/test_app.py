@@ -26,7 +26,7 @@ from fasthttp.application import Application, as_application
 from fasthttp.requests import QueryParams
 from fasthttp.testing import TestClient
 
-from helpers_server import LOOPS, Client, build_request, loop, run, serving  # noqa: F401
+from helpers_server import LOOPS, Client, build_request, run, serving
 
 
 def request(loop, app, method="GET", target="/", **kwargs):

@@ -10,7 +10,7 @@ import pytest
 from fasthttp import App, Server
 from fasthttp.application import Application, HandlerApplication, as_application
 
-from helpers_server import Client, loop, run, serving  # noqa: F401
+from helpers_server import Client, run, serving
 
 
 def test_an_app_is_its_own_application():

@@ -17,7 +17,6 @@ import pytest
 
 from fasthttp.cli import build_parser, main
 
-from helpers_server import tls  # noqa: F401
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 ENV = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))

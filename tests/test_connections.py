@@ -10,7 +10,7 @@ import pytest
 from fasthttp.config import Config
 from fasthttp.connections import ConnectionManager, error_bytes
 
-from helpers_server import loop, run  # noqa: F401
+from helpers_server import run
 
 pytestmark = pytest.mark.filterwarnings("error")
 

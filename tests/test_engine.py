@@ -24,7 +24,7 @@ from fasthttp.protocol import HttpProtocol
 from fasthttp.requests import Request
 from fasthttp.responses import Response, StreamingResponse
 
-from helpers_server import Client, build_request, loop, run  # noqa: F401
+from helpers_server import Client, build_request, run
 
 pytestmark = pytest.mark.filterwarnings("error")
 

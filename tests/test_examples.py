@@ -21,7 +21,7 @@ import pytest
 from fasthttp import start_server
 from fasthttp.testing import TestClient
 
-from helpers_server import Client, ipv6_available, loop, run, serving, tls  # noqa: F401
+from helpers_server import Client, ipv6_available, run, serving
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 

@@ -14,7 +14,7 @@ from fasthttp.files import FileResponse, content_disposition
 from fasthttp.headers import Headers
 from fasthttp.responses import Response
 
-from helpers_server import Client, loop, run, serving, tls  # noqa: F401
+from helpers_server import Client, run, serving
 
 T = 784111777  # Sun, 06 Nov 1994 08:49:37 GMT, the RFC 9110 example date
 LM = "Sun, 06 Nov 1994 08:49:37 GMT"

@@ -17,7 +17,7 @@ import pytest
 from fasthttp.listeners import format_address, make_socket, make_ssl_context, parse_bind
 
 from helpers_engine import hello_app
-from helpers_server import Client, ipv6_available, loop, run, serving, tls  # noqa: F401
+from helpers_server import Client, ipv6_available, run, serving
 
 
 # -- bind specs -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from fasthttp import App, HttpError, Response, StreamingResponse, Upgrade
 from fasthttp.protocol import P_BODY, HttpProtocol, P_WRITE
 from fasthttp.files import FileResponse
 
-from helpers_server import Client, build_request, loop, run, serving  # noqa: F401
+from helpers_server import Client, build_request, run, serving
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -21,7 +21,6 @@ from fasthttp.errors import BadRequest
 from fasthttp.forms import FormData, FormLimits, UploadFile
 
 from helpers_requests import call, header, make_request, served, status_of
-from helpers_server import loop  # noqa: F401
 
 
 MULTIPART = (
@@ -384,7 +383,7 @@ def test_app_urlencoded_form_and_json(loop):
     app = App()
 
     @app.post("/form")
-    async def form(request):
+    async def form_route(request):
         data = await request.form()
         return {"a": data.getall("a"), "b": data["b"]}
 

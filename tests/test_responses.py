@@ -29,7 +29,7 @@ from fasthttp.responses import (
     to_response,
 )
 
-from helpers_server import Client, loop, run, serving  # noqa: F401
+from helpers_server import Client, run, serving
 
 HTML, JSON, TEXT = "text/html", "application/json", "text/plain"
 

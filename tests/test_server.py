@@ -10,7 +10,7 @@ import pytest
 from fasthttp import App, Server
 
 from helpers_engine import hello_app
-from helpers_server import Client, build_request, loop, run, serving  # noqa: F401
+from helpers_server import Client, build_request, run, serving
 
 
 # -- on_connect and the session ------------------------------------------------------------------

@@ -13,7 +13,7 @@ from fasthttp.files import FileResponse
 from fasthttp.responses import RedirectResponse
 from fasthttp.static import path_join_safe, split_url_path, static_files
 
-from helpers_server import Client, loop, run, serving  # noqa: F401
+from helpers_server import Client, run, serving
 
 SECRET = b"top secret outside the root"
 

@@ -19,7 +19,6 @@ from fasthttp.requests import Request
 from fasthttp.validation import UnprocessableContent, ValidationError, validate
 
 from helpers_requests import call, header, make_request, served, status_of
-from helpers_server import loop  # noqa: F401
 
 
 def json_request(payload, **kwargs) -> Request:
