@@ -199,15 +199,8 @@ class FieldMethods:
         samesite: str | None = "lax",
         partitioned: bool = False,
     ) -> None:
-        """Add a ``Set-Cookie`` field (RFC 6265 §4.1).
-
-        The name must be a token and the value cookie-octets (optionally in double quotes):
-        anything else is a ``ValueError``, never silently encoded. *expires* (a ``datetime``,
-        POSIX seconds or an HTTP-date) is written as an IMF-fixdate; *max_age* in seconds (an
-        int or a ``timedelta``). *samesite* is ``"strict"``, ``"lax"`` (the default) or
-        ``"none"`` (which requires *secure*); ``None`` leaves the attribute out. The
-        ``__Secure-`` and ``__Host-`` name prefixes are checked.
-        """
+        """Add a ``Set-Cookie`` field (RFC 6265 §4.1); the arguments and the checks are those of
+        :func:`fasthttp.cookies.format_set_cookie`."""
         cookie = format_set_cookie(
             name,
             value,
