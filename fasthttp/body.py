@@ -12,8 +12,8 @@ the bytes it holds and releases (the connection pauses and resumes reading aroun
 ``read_high_water``), asks for the interim ``100 Continue``, and refuses keep-alive when a body
 cannot be finished.
 
-The body-size limit has one home (DESIGN.md, "one home per rule"): :func:`check_body_size`,
-applied by the reader to the announced ``Content-Length`` (when the limit is set, when the
+The body-size limit has one home (DESIGN.md, "one home per rule"):
+:func:`fasthttp.requests.check_body_size`, applied by the reader to the announced ``Content-Length`` (when the limit is set, when the
 application asks with ``Request.check_body_size()``, and at the first read, so always before a
 byte of the body is read: RFC 9110 §15.5.14) and to the running total of a chunked body as it
 arrives. The parser kernel's own ``max_body_size`` stays off in the engine: a route may change
@@ -31,27 +31,19 @@ import collections
 from typing import TYPE_CHECKING, Protocol
 
 from .errors import ContentTooLarge
+from .requests import check_body_size
 
 if TYPE_CHECKING:
     from .headers import Headers
     from .parser import RequestHead
 
-__all__ = ("RequestBody", "BodyConnection", "ClientDisconnected", "check_body_size")
+__all__ = ("RequestBody", "BodyConnection", "ClientDisconnected")
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 class ClientDisconnected(ConnectionError):
     """The client closed the connection while the handler was reading the body or streaming."""
-
-
-def check_body_size(size: int | None, limit: int | None) -> None:
-    """The body-size rule, its one home: raise :class:`ContentTooLarge` when *size* (an announced
-    ``Content-Length``, or the running total of a chunked body) exceeds *limit* (None: no limit,
-    and no size: nothing announced). A body of exactly *limit* bytes is accepted
-    (RFC 9110 §15.5.14)."""
-    if limit is not None and size is not None and size > limit:
-        raise ContentTooLarge()
 
 
 class BodyConnection(Protocol):

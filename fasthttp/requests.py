@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "Request",
+    "check_body_size",
     "QueryParams",
     "ConnectionInfo",
     "BodyReader",
@@ -86,6 +87,17 @@ VALIDATION_TYPES: tuple[str, ...] = JSON_TYPES + FORM_TYPES
 _NO_PARAMS: Mapping[str, Any] = types.MappingProxyType({})
 #: The parsed Content-Type of a request without one.
 _ABSENT: tuple[None, Mapping[str, str]] = (None, types.MappingProxyType({}))
+
+
+def check_body_size(size: int | None, limit: int | None, what: str | None = None) -> None:
+    """The body-size rule, its one home: raise :class:`ContentTooLarge` when *size* (an announced
+    ``Content-Length``, or the running total of a body as it arrives) exceeds *limit* (None: no
+    limit; no size: nothing announced). Content of exactly *limit* bytes is accepted
+    (RFC 9110 §15.5.14). The engine's body reader applies it to ``max_body_size``; the form
+    decoders to their own caps (*what* names the content in the error's detail; without it the
+    detail is the reason phrase)."""
+    if limit is not None and size is not None and size > limit:
+        raise ContentTooLarge(f"{what} is larger than {limit} bytes" if what else None)
 
 
 class QueryParams(MultiDict):
@@ -452,9 +464,7 @@ class Request:
             boundary = params.get("boundary")
             if not boundary:
                 raise BadRequest("multipart/form-data without a boundary parameter")
-            length = self.head.content_length
-            if limits.max_size is not None and length is not None and length > limits.max_size:
-                raise ContentTooLarge(f"the form is larger than {limits.max_size} bytes")
+            check_body_size(self.head.content_length, limits.max_size, "the form")
             form = await read_multipart(self.stream(), boundary, limits)
         self.form_data = form
         return form
@@ -529,15 +539,13 @@ class Request:
         is announced)."""
         length = self.head.content_length
         if length is not None:
-            if length > cap:
-                raise ContentTooLarge(f"the form is larger than {cap} bytes")
+            check_body_size(length, cap, "the form")
             return await self.body()
         pieces = []
         size = 0
         async for chunk in self.stream():
             size += len(chunk)
-            if size > cap:
-                raise ContentTooLarge(f"the form is larger than {cap} bytes")
+            check_body_size(size, cap, "the form")
             pieces.append(chunk)
         return b"".join(pieces)
 

@@ -129,7 +129,7 @@ def path_join_safe(
     return _resolve(real_root, filename.split("/"), follow_symlinks, allow_hidden)
 
 
-def _route_value(request: Any, param: str) -> Any:
+def _route_value(request: Request, param: str) -> Any:
     # The router's parameters, when the handler is mounted on a pattern such as
     # "/static/:path*" or "/static/:path<path>*"; the values are already decoded.
     for attr in ("params", "path_params"):

@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from fasthttp.body import ClientDisconnected, RequestBody, check_body_size
+from fasthttp.body import ClientDisconnected, RequestBody
 from fasthttp.errors import ContentTooLarge
 from fasthttp.parser import RequestParser
 from fasthttp.requests import BodyReader, Request
@@ -59,20 +59,6 @@ def call(loop, coro):
         return loop.run_until_complete(coro)
     finally:
         loop.close()
-
-
-# -- the rule -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("size, limit", [(10, 10), (0, 0), (None, 5), (10**12, None), (None, None)])
-def test_sizes_within_the_limit_pass(size, limit):
-    check_body_size(size, limit)
-
-
-def test_a_size_past_the_limit_is_content_too_large():
-    with pytest.raises(ContentTooLarge) as info:
-        check_body_size(11, 10)
-    assert info.value.status == 413
 
 
 # -- the limit on the reader ----------------------------------------------------------------------

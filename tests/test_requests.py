@@ -17,8 +17,9 @@ import sys
 import pytest
 
 from fasthttp import App, HttpError
-from fasthttp.errors import BadRequest
+from fasthttp.errors import BadRequest, ContentTooLarge
 from fasthttp.forms import FormData, FormLimits, UploadFile
+from fasthttp.requests import check_body_size
 
 from helpers_requests import call, header, make_request, served, status_of
 
@@ -521,3 +522,23 @@ def test_app_form_limits_and_malformed_bodies(loop):
         return await client.request("POST", "/form", headers=[ctype], body=multipart_body([("a", b"1", None)])[:-6])
 
     assert served(loop, app, malformed).status == 400
+
+
+# -- the body-size rule (fasthttp.requests.check_body_size) ----------------------------------------
+
+
+@pytest.mark.parametrize("size, limit", [(10, 10), (0, 0), (None, 5), (10**12, None), (None, None)])
+def test_sizes_within_the_limit_pass(size, limit):
+    check_body_size(size, limit)
+
+
+def test_a_size_past_the_limit_is_content_too_large():
+    with pytest.raises(ContentTooLarge) as info:
+        check_body_size(11, 10)
+    assert info.value.status == 413
+    assert info.value.detail == "Content Too Large"
+
+
+def test_a_named_content_past_its_cap_says_what_and_how_much():
+    with pytest.raises(ContentTooLarge, match="the form is larger than 10 bytes"):
+        check_body_size(11, 10, "the form")
