@@ -885,14 +885,17 @@ class HttpProtocol(asyncio.Protocol):
             if bodyless:
                 await _aclose(content)
                 return status, 0, keep
+            # APPSEC: with an announced length, a piece that would pass it is never written
+            # (the excess would be read as the next response: RFC 9112 §6.3).
+            room = -1 if length is None else length
             if hasattr(content, "__aiter__"):
                 async for chunk in content:
-                    sent += self._write_piece(chunk, chunked)
+                    sent += self._write_piece(chunk, chunked, room - sent)
                     if self._write_paused:
                         await self._drain()
             else:
                 for chunk in content:
-                    sent += self._write_piece(chunk, chunked)
+                    sent += self._write_piece(chunk, chunked, room - sent)
                     if self._write_paused:
                         await self._drain()
             if length is not None and sent != length:
@@ -909,12 +912,15 @@ class HttpProtocol(asyncio.Protocol):
             raise
         return status, sent, keep
 
-    def _write_piece(self, chunk: bytes | str, chunked: bool) -> int:
-        """Write one piece of a streamed body (chunk-framed when *chunked*); return its size."""
+    def _write_piece(self, chunk: bytes | str, chunked: bool, room: int) -> int:
+        """Write one piece of a streamed body (chunk-framed when *chunked*); return its size.
+        *room*: the bytes the announced Content-Length still allows (negative: no length)."""
         if isinstance(chunk, str):
             chunk = chunk.encode()
         if not chunk:
             return 0  # an empty piece would end a chunked body early (RFC 9112 §7.1)
+        if 0 <= room < len(chunk):
+            raise RuntimeError(f"the stream passed its announced Content-Length by {len(chunk) - room} bytes")
         if self._closed:
             raise ClientDisconnected("the client closed the connection")
         self.transport.write(encode_chunk(chunk) if chunked else chunk)
