@@ -80,6 +80,7 @@ from .config import EAGER, INLINE
 from .connections import ConnectionManager, error_bytes
 from .errors import (
     BadRequest,
+    ContentTooLarge,
     ExpectationFailed,
     HttpError,
     HttpProtocolError,
@@ -332,6 +333,10 @@ class HttpProtocol(asyncio.Protocol):
     def refuse_keep_alive(self) -> None:
         """Close the connection after the response in progress (the body cannot be finished)."""
         self._keep = False
+
+    def limit_body(self, limit: int | None) -> None:
+        """A route's limit for the chunked body being read (the only unfinished one)."""
+        self._parser.limit_body(limit)
 
     # -- what the manager sees (fasthttp.connections.ManagedConnection) ----------------------------
 
@@ -1117,7 +1122,8 @@ class HttpProtocol(asyncio.Protocol):
         body = self._body
         if body is not None:
             self._reading = self._body = None
-            body.fail(BadRequest("the request was refused"))
+            # A body past its limit tells the handler so (413); any other error a bare 400.
+            body.fail(exc if isinstance(exc, ContentTooLarge) else BadRequest("the request was refused"))
         if self._active is None and not self._queue:
             self._send_error(exc)
         else:

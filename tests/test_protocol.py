@@ -1051,3 +1051,42 @@ def test_an_upgrade_head_with_framing_fields_is_a_500(loop, caplog, tmp_path):
             await client.close()
 
     run(loop, scenario())
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["with-head", "after-head"])
+def test_a_chunk_announced_past_the_routes_limit_is_a_413_at_once(loop, split):
+    # Before: the route's limit was applied to the bytes received only, so a chunk size of
+    # 2**64 - 1 waited for the body timeout. After: 413 as soon as the size line is parsed.
+    async def scenario():
+        async with serving(make_app(), body_timeout=60.0) as server:
+            client = await Client.connect(server)
+            head = b"POST /small HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            size = b"FFFFFFFFFFFFFFFF\r\n"
+            if split:
+                await client.send(head)
+                await asyncio.sleep(0.05)  # the handler is waiting for the body now
+                await client.send(size)
+            else:
+                await client.send(head + size)
+            resp = await asyncio.wait_for(client.read_response(), 5)
+            assert resp.status == 413
+            assert await client.closed()
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_leading_zeros_in_numbers_are_read_by_value(loop):
+    # Before: Content-Length 0000000000000000005 got a 413, chunk size 00000000000000005 a 400.
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 0000000000000000005\r\n\r\nhello")
+            resp = await client.read_response()
+            assert resp.status == 200 and resp.body == b"hello"
+            await client.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000005\r\nhello\r\n0\r\n\r\n")
+            resp = await client.read_response()
+            assert resp.status == 200 and resp.body == b"hello"
+            await client.close()
+
+    run(loop, scenario())

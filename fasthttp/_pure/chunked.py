@@ -168,6 +168,15 @@ class ChunkedDecoder:
     def done(self) -> bool:
         return self._state == _DONE
 
+    def limit(self, max_body_size: int | None) -> None:
+        """Apply a new body-size limit (a route's) from now on, and raise
+        :class:`~fasthttp.errors.ContentTooLarge` at once if the chunk sizes announced so far
+        pass it: a chunk announced past the limit is refused before its data, not after it
+        (RFC 9110 §15.5.14)."""
+        self.max_body_size = max_body_size
+        if max_body_size is not None and self._total > max_body_size:
+            raise ContentTooLarge("chunked body exceeds the limit")
+
     def feed(self, data: bytes | bytearray | memoryview) -> list[bytes | EndOfMessage]:
         """Decode *data*; return body ``bytes`` and, at the end, an :class:`EndOfMessage`.
 
@@ -238,13 +247,18 @@ class ChunkedDecoder:
     def _size_line(self, line: bytes) -> None:
         # chunk = chunk-size [ chunk-ext ] CRLF ; chunk-size = 1*HEXDIG (RFC 9112 §7.1)
         i, n = 0, len(line)
+        while i < n and line[i] == 0x30:
+            i += 1
+        zeros = i
         while i < n and line[i] in _HEX:
             i += 1
         if i == 0:
             raise BadRequest("invalid chunk size")
-        if i > _MAX_SIZE_DIGITS:
+        # 1*HEXDIG allows leading zeros: the cap is on the significant digits (the value), not
+        # on the spelling; the line itself is bounded by max_chunk_line.
+        if i - zeros > _MAX_SIZE_DIGITS:
             raise BadRequest("chunk size too large")
-        size = int(line[:i], 16)
+        size = int(line[zeros:i] or b"0", 16)
         if i < n:
             _parse_extensions(line, i)
         self._total += size

@@ -149,6 +149,13 @@ cdef class ChunkedDecoder:
     def max_body_size(self, value):
         self._max_body = -1 if value is None else value
 
+    def limit(self, max_body_size):
+        """Apply a new body-size limit (a route's) from now on; raise ``ContentTooLarge`` at
+        once if the chunk sizes announced so far pass it (as the pure twin)."""
+        self.max_body_size = max_body_size
+        if self._max_body >= 0 and self._total > <unsigned long long>self._max_body:
+            raise ContentTooLarge("chunked body exceeds the limit")
+
     @property
     def done(self):
         return self._state == S_DONE
@@ -217,22 +224,32 @@ cdef class ChunkedDecoder:
     cdef int _size_line(self, const unsigned char* buf, Py_ssize_t start, Py_ssize_t end) except -1:
         # chunk = chunk-size [ chunk-ext ] CRLF ; chunk-size = 1*HEXDIG (RFC 9112 §7.1)
         cdef Py_ssize_t i = start
+        cdef Py_ssize_t first
         cdef unsigned long long size = 0
         cdef int v
+        # 1*HEXDIG allows leading zeros: the cap is on the significant digits (the value), as
+        # in the pure twin; the line itself is bounded by max_chunk_line.
+        while i < end and buf[i] == 48:
+            i += 1
+        first = i
         while i < end:
             v = fc_hexval(buf[i])
             if v < 0:
                 break
-            if i - start < MAX_SIZE_DIGITS:
+            if i - first < MAX_SIZE_DIGITS:
                 size = (size << 4) | <unsigned long long>v
             i += 1
         if i == start:
             raise BadRequest("invalid chunk size")
-        if i - start > MAX_SIZE_DIGITS:
+        if i - first > MAX_SIZE_DIGITS:
             raise BadRequest("chunk size too large")
         if i < end:
             _parse_extensions(buf + start, i - start, end - start)
-        self._total += size
+        # Saturating: the announced total never wraps (the pure twin's int is unbounded).
+        if self._total > <unsigned long long>0xFFFFFFFFFFFFFFFF - size:
+            self._total = <unsigned long long>0xFFFFFFFFFFFFFFFF
+        else:
+            self._total += size
         if self._max_body >= 0 and (size > <unsigned long long>self._max_body
                                     or self._total > <unsigned long long>self._max_body):
             raise ContentTooLarge("chunked body exceeds the limit")
