@@ -184,3 +184,19 @@ def test_the_announced_total_saturates_instead_of_wrapping(impl):
     dec.feed(b"1\r\nx\r\nFFFFFFFFFFFFFFFF\r\n")
     with pytest.raises(ContentTooLarge):
         dec.limit(10)
+
+
+@pytest.mark.parametrize(
+    "name", [b"Content-Length", b"HOST", b"transfer-encoding", b"Trailer", b"Authorization", b"Content-Type"]
+)
+def test_fields_forbidden_in_trailers_are_dropped(impl, name):
+    # Before: "Content-Length: 5" and the like came out in request.trailers (RFC 9110 §6.5.1).
+    _, body, ends = decode(impl, b"1\r\nx\r\n0\r\n" + name + b": 5\r\nX-Checksum: abc\r\n\r\n")
+    trailers = ends[0].trailers
+    assert body == b"x"
+    assert trailers.get(name.decode()) is None and trailers.get("x-checksum") == "abc"
+
+
+def test_a_trailer_section_of_forbidden_fields_only_is_none(impl):
+    _, _, ends = decode(impl, b"0\r\nHost: evil\r\nContent-Length: 0\r\n\r\n")
+    assert ends[0].trailers is None

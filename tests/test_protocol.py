@@ -1090,3 +1090,25 @@ def test_leading_zeros_in_numbers_are_read_by_value(loop):
             await client.close()
 
     run(loop, scenario())
+
+
+def test_forbidden_trailer_fields_never_reach_request_trailers(loop):
+    app = App()
+
+    @app.post("/t")
+    async def trailers(request):
+        await request.body()
+        return ",".join(sorted(request.trailers.keys())) if request.trailers is not None else "none"
+
+    async def scenario():
+        async with serving(app) as server:
+            client = await Client.connect(server)
+            await client.send(
+                b"POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n"
+                b"Content-Length: 5\r\nHost: evil\r\nTransfer-Encoding: gzip\r\nX-Checksum: 1\r\n\r\n"
+            )
+            resp = await client.read_response()
+            assert resp.status == 200 and resp.body == b"x-checksum"
+            await client.close()
+
+    run(loop, scenario())

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._grammar import TCHAR  # RFC 9110 §5.6.2
+from .._grammar import FORBIDDEN_TRAILERS, TCHAR  # RFC 9110 §6.5.1, §5.6.2
 from ..errors import BadRequest, ContentTooLarge, HeaderFieldsTooLarge
 from .headers import Headers, parse_field_line
 
@@ -291,7 +291,11 @@ class ChunkedDecoder:
             line = bytes(buf[pos : lf - 1])
             if line[0] in _WS:
                 raise BadRequest("obsolete line folding in trailer section")
-            self._trailers.append(parse_field_line(line))
+            field = parse_field_line(line)
+            # RFC 9110 §6.5.1: a framing, routing, authentication... field sent as a trailer
+            # is dropped, never seen in request.trailers (the compiled twin drops the same).
+            if field[0].lower() not in FORBIDDEN_TRAILERS:
+                self._trailers.append(field)
             pos = lf + 1
 
 

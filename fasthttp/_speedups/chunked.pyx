@@ -15,6 +15,7 @@ cimport cython
 
 from fasthttp._speedups.headers cimport Field, Headers, fh_tchar, headers_new, parse_field
 
+from fasthttp._grammar import FORBIDDEN_TRAILERS
 from fasthttp.errors import BadRequest, ContentTooLarge, HeaderFieldsTooLarge
 
 __all__ = ("ChunkedDecoder", "EndOfMessage", "encode_chunk", "encode_last_chunk")
@@ -283,11 +284,15 @@ cdef class ChunkedDecoder:
             if _ws(buf[pos]):
                 raise BadRequest("obsolete line folding in trailer section")
             parse_field(buf, pos, lf - 1, &f)
+            pos = lf + 1
+            # RFC 9110 §6.5.1: forbidden trailer fields are dropped (as the pure twin); trailers
+            # are rare, so a Python set look-up costs nothing that matters.
+            if (<const char*>buf)[f.name_start:f.name_start + f.name_len].lower() in FORBIDDEN_TRAILERS:
+                continue
             base = len(self._traw)
             self._traw += (<const char*>buf)[f.name_start:f.name_start + f.name_len]
             self._traw += (<const char*>buf)[f.value_start:f.value_start + f.value_len]
             self._tspans.append((base, f.name_len, base + f.name_len, f.value_len, f.known))
-            pos = lf + 1
 
     cdef object _trailers(self):
         cdef Py_ssize_t n = len(self._tspans), i
