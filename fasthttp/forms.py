@@ -80,7 +80,7 @@ class FormLimits(MultipartLimits):
     max_files: int | None = 100
     #: The process-wide budget of temporary files open at once (every form that uses it
     #: shares it); a form that would pass it is a 503. None: no server-wide bound.
-    spool_budget: SpoolBudget | None = dataclasses.field(default_factory=lambda: SPOOL_BUDGET)
+    spool_budget: SpoolBudget | None = dataclasses.field(default_factory=lambda: _default_budget())
 
 
 class SpoolBudget:
@@ -117,7 +117,11 @@ def _default_spool_files() -> int:
 
 
 #: The budget every :class:`FormLimits` shares unless given another.
-SPOOL_BUDGET = SpoolBudget(_default_spool_files())
+SPOOL_BUDGET: SpoolBudget = SpoolBudget(_default_spool_files())
+
+
+def _default_budget() -> SpoolBudget:
+    return SPOOL_BUDGET
 
 DEFAULT_LIMITS = FormLimits()
 

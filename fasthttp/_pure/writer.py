@@ -205,7 +205,7 @@ def _check_framing(kind: int, name: bytes, value: bytes, length: int | None) -> 
 def _fields(fields: _Fields, framing: bool, length: int | None) -> bytes:
     if not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
         fields = fields.items()
-    out = []
+    out: list[bytes] = []
     for name, value in fields:
         raw_name = _field_name(name)
         # NOTE: any int (bool and IntEnum included) is written as its decimal value, "%d".
