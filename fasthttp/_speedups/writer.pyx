@@ -169,6 +169,9 @@ cdef struct Pieces:
     Py_ssize_t count
     Py_ssize_t capacity
     Py_ssize_t size      # bytes of the "name: value\r\n" lines so far
+    bint framing         # apply the framing rule to the fields (write_head, write_response)
+    long long length     # the server's Content-Length for that rule; -1: it sends none
+    PyObject* big_length # borrowed: the caller's content_length past 2**63 - 1, else NULL
     Piece small[12]      # PERF: no heap allocation for up to 12 fields
 
 
@@ -177,6 +180,9 @@ cdef inline void _pieces_init(Pieces* p):
     p.count = 0
     p.capacity = 12
     p.size = 0
+    p.framing = False
+    p.length = -1
+    p.big_length = NULL
 
 
 cdef void _pieces_release(Pieces* p):
@@ -311,14 +317,16 @@ cdef int _add_field(Pieces* p, object name, object value) except -1:
     return 0
 
 
-cdef int _drop_framing(Pieces* p, long long length, object big_length) except -1:
+cdef int _drop_framing(Pieces* p) except -1:
     """The framing rule (the pure twin's ``_check_framing``, one home) for the field just added,
     which names a framing field: raise, or drop it (a Content-Length equal to the server's)."""
     cdef Piece* piece = &p.items[p.count - 1]
-    # The server's length: *big_length* past 2**63 - 1, none when negative.
-    length_obj = big_length if big_length is not None else (length if length >= 0 else None)
+    if p.big_length is not NULL:
+        length = <object>p.big_length
+    else:
+        length = p.length if p.length >= 0 else None
     if _spec._check_framing(_framing_kind(<const unsigned char*>piece.name, piece.name_len),
-                            piece.name[:piece.name_len], piece.value[:piece.value_len], length_obj):
+                            piece.name[:piece.name_len], piece.value[:piece.value_len], length):
         p.size -= piece.name_len + piece.value_len + 4
         p.count -= 1
         Py_XDECREF(piece.name_ref)
@@ -326,8 +334,7 @@ cdef int _drop_framing(Pieces* p, long long length, object big_length) except -1
     return 0
 
 
-cdef int _collect(Pieces* p, object fields, bint framing=False, long long length=-1,
-                  object big_length=None) except -1:
+cdef int _collect(Pieces* p, object fields) except -1:
     # Same dispatch as the pure twin: a list or tuple is iterated as pairs, any other Mapping
     # through items(), anything else as an iterable of pairs.
     cdef Piece* piece
@@ -336,16 +343,20 @@ cdef int _collect(Pieces* p, object fields, bint framing=False, long long length
             fields = fields.items()
         elif not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
             fields = fields.items()
+    if not p.framing:
+        for pair in fields:
+            name, value = pair
+            _add_field(p, name, value)
+        return 0
     for pair in fields:
         name, value = pair
         _add_field(p, name, value)
-        if framing:
-            # APPSEC: framing fields are the server's (the pure twin's module docstring).
-            # PERF: a C check of the name's length and letters; Python runs only for the rare
-            # application field that names a framing field.
-            piece = &p.items[p.count - 1]
-            if _framing_kind(<const unsigned char*>piece.name, piece.name_len):
-                _drop_framing(p, length, big_length)
+        # APPSEC: framing fields are the server's (the pure twin's module docstring).
+        # PERF: a C check of the name's length and letters; Python runs only for the rare
+        # application field that names a framing field.
+        piece = &p.items[p.count - 1]
+        if _framing_kind(<const unsigned char*>piece.name, piece.name_len):
+            _drop_framing(p)
     return 0
 
 
@@ -516,12 +527,15 @@ def write_head(status, fields=(), *, content_length=None, bint chunked=False,
     elif chunked:
         # RFC 9112 §6.1: never in a 1xx or 204; left out of a 304 as well (as the pure twin).
         h.chunked = not _bodiless(h.code) and h.code != 304
-    if h.length is NULL:
-        length = -1   # the server sends no Content-Length: an application's one is refused
-        big_length = None
     _pieces_init(&p)
+    p.framing = True
+    if h.length is not NULL:
+        # The server's Content-Length, for the framing rule (else none: -1, as initialised).
+        p.length = length
+        if big_length is not None:
+            p.big_length = <PyObject*>content_length
     try:
-        _collect(&p, fields, True, length, None if big_length is None else content_length)
+        _collect(&p, fields)
         return _assemble(&h, &p)
     finally:
         _pieces_release(&p)
@@ -572,8 +586,10 @@ def write_response(status, fields, body, *, bint keep_alive=True, bint http_1_0=
                 # RFC 9110 §9.3.2: HEAD gets the GET's Content-Length and no content.
                 h.body_len = 0
         _pieces_init(&p)
+        p.framing = True
+        p.length = length
         try:
-            _collect(&p, fields, True, length)
+            _collect(&p, fields)
             return _assemble(&h, &p)
         finally:
             _pieces_release(&p)
