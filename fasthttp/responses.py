@@ -268,7 +268,10 @@ class Response(FieldMethods):
     non-empty ``bytes`` body, unless ``headers`` already holds a Content-Type.
 
     ``Content-Length`` (and ``Date``, ``Connection``) are added by the engine; a HEAD request
-    gets the head only (RFC 9110 §9.3.2).
+    gets the head only (RFC 9110 §9.3.2). The framing fields are the server's: *headers* with
+    ``Transfer-Encoding``, ``Keep-Alive``, ``TE``, ``Proxy-Connection``, a ``Connection`` naming
+    ``close`` or ``keep-alive``, or a ``Content-Length`` other than the body's are refused by the
+    writer (a 500, the reason in the server log); a correct ``Content-Length`` is sent once.
     """
 
     __slots__ = ("status", "fields", "body")
