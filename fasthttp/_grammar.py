@@ -22,6 +22,7 @@ __all__ = (
     "MONTHS",
     "REASONS",
     "reason_phrase",
+    "FORBIDDEN_TRAILERS",
 )
 
 # RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
@@ -34,6 +35,17 @@ TOKEN_PATTERN: str = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 #: token = 1*tchar, as a regular expression over ``str`` and over ``bytes``.
 TOKEN: re.Pattern[str] = re.compile(TOKEN_PATTERN)
 TOKEN_BYTES: re.Pattern[bytes] = re.compile(TOKEN_PATTERN.encode("ascii"))
+
+# RFC 9110 §6.5.1: fields whose evaluation is needed before the content (framing, routing,
+# authentication, request modifiers, response controls, content format) have no place in a
+# trailer section; a recipient keeps them out of the message (both chunked twins use this set,
+# lower-case).
+FORBIDDEN_TRAILERS: frozenset[bytes] = frozenset(
+    b"""authorization cache-control connection content-encoding content-length content-range
+    content-type cookie expect host if-match if-modified-since if-none-match if-range
+    if-unmodified-since keep-alive max-forwards pragma proxy-authenticate proxy-authorization
+    proxy-connection range set-cookie te trailer transfer-encoding upgrade www-authenticate""".split()
+)
 
 # RFC 9110 §5.6.7: the day and month names of IMF-fixdate (and of the obsolete forms). NOTE:
 # fixed English names, never strftime("%a"/"%b"), which follow the process locale.

@@ -175,10 +175,18 @@ def _client_host(conn: LoggedConnection) -> str:
     return "unix"
 
 
+def _escape(text: str) -> str:
+    """Client text inside a quoted log field: ``\\`` and ``"`` backslash-escaped, as Apache
+    does, so a client cannot end the quotes early and forge the fields after them."""
+    if "\\" in text or '"' in text:
+        return text.replace("\\", "\\\\").replace('"', '\\"')
+    return text
+
+
 def _request_line(req: Request | None) -> str:
     if req is None:
         return "-"
-    return f"{req.method} {req.target.decode('latin-1')} HTTP/{req.version}"
+    return _escape(f"{req.method} {req.target.decode('latin-1')} HTTP/{req.version}")
 
 
 def _header_field(name: str) -> _Field:
@@ -186,7 +194,7 @@ def _header_field(name: str) -> _Field:
         if req is None:
             return "-"
         value = req.headers.get(name)
-        return "-" if value is None else value.replace("\\", "\\\\").replace('"', '\\"')
+        return "-" if value is None else _escape(value)
 
     return get
 
@@ -198,8 +206,8 @@ _FIELDS: dict[str, _Field] = {
     "t": lambda log, *a: log._clf_time(),
     "r": lambda log, req, *a: _request_line(req),
     "m": lambda log, req, *a: req.method if req is not None else "-",
-    "U": lambda log, req, *a: req.path if req is not None else "-",
-    "q": lambda log, req, *a: ("?" + req.query) if req is not None and req.query else "",
+    "U": lambda log, req, *a: _escape(req.path) if req is not None else "-",
+    "q": lambda log, req, *a: ("?" + _escape(req.query)) if req is not None and req.query else "",
     "H": lambda log, req, *a: f"HTTP/{req.version}" if req is not None else "-",
     "s": lambda log, req, status, *a: str(status),
     "b": lambda log, req, status, nbytes, *a: str(nbytes) if nbytes else "-",

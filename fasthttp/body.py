@@ -77,6 +77,11 @@ class BodyConnection(Protocol):
         """The connection must close after the response to this request."""
         ...
 
+    def limit_body(self, limit: int | None) -> None:
+        """Apply *limit* to the chunked body being read; raise ``ContentTooLarge`` at once if
+        the chunk sizes announced so far pass it (the parser's ``limit_body``)."""
+        ...
+
 
 class RequestBody:
     """The body of one request as the connection receives it; read by the handler through
@@ -133,6 +138,10 @@ class RequestBody:
         announced ``Content-Length`` exceeds it."""
         self._limit = limit
         check_body_size(self._head.content_length, limit)
+        if self._head.chunked and not self._done:
+            # A chunk announced past the limit (say 2**64 - 1) is refused now, and any later
+            # one as its size line arrives, not after a body timeout (RFC 9110 §15.5.14).
+            self._conn.limit_body(limit)
 
     def check_size(self) -> None:
         """Raise :class:`ContentTooLarge` if the announced ``Content-Length`` exceeds the limit."""

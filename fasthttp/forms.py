@@ -17,7 +17,9 @@ Errors: a malformed body is a 400 (:class:`~fasthttp.errors.BadRequest`), a text
 valid in its charset too, an unknown or unsafe charset a 415. Limits (:class:`FormLimits`, the
 parser's :class:`~fasthttp.multipart.MultipartLimits` plus the memory budget and spooling)
 answer 413 (:class:`~fasthttp.errors.ContentTooLarge`): parts per form, header bytes per part,
-bytes per text field, bytes per file, bytes of the whole form, bytes held in memory.
+bytes per text field, bytes per file, bytes of the whole form, bytes held in memory, file
+parts per form (which bounds one request's temporary files). Temporary files open at once across
+the process are bounded too (:class:`SpoolBudget`): past it a form is a 503, not an ``EMFILE``.
 APPSEC: a filename is client data. Never use it as a path.
 """
 
@@ -41,6 +43,8 @@ from .multipart import FORM_END, PART_END, MultipartEvent, MultipartLimits, Mult
 __all__ = (
     "FormLimits",
     "DEFAULT_LIMITS",
+    "SpoolBudget",
+    "SPOOL_BUDGET",
     "FormData",
     "UploadFile",
     "codec_for",
@@ -68,7 +72,56 @@ class FormLimits(MultipartLimits):
     spool_size: int = 1 << 20
     #: Where temporary files go (``tempfile``'s default directory when None).
     spool_dir: str | None = None
+    #: Bytes a file keeps in memory even once the memory budget is spent: a small part is not
+    #: worth a temporary file (a descriptor). ``max_files`` times this bounds the excess.
+    spool_min: int = 8 * 1024
+    #: File parts in one form (a part with a filename); more is a 413. APPSEC: each file past
+    #: the memory budget holds a descriptor, so this bounds the descriptors of one request.
+    max_files: int | None = 100
+    #: The process-wide budget of temporary files open at once (every form that uses it
+    #: shares it); a form that would pass it is a 503. None: no server-wide bound.
+    spool_budget: SpoolBudget | None = dataclasses.field(default_factory=lambda: _default_budget())
 
+
+class SpoolBudget:
+    """A bound on the temporary files open at once across forms (the server-wide limit of
+    :attr:`FormLimits.spool_budget`): one more than *max_files* is a ``503 Service
+    Unavailable`` (RFC 9110 §15.6.4) with ``Retry-After``, never an ``EMFILE`` half way
+    through a request. Counted from the spooling of a file to its ``close()``."""
+
+    __slots__ = ("max_files", "open")
+
+    def __init__(self, max_files: int) -> None:
+        self.max_files = max_files
+        #: Temporary files open now.
+        self.open = 0
+
+    def acquire(self) -> None:
+        if self.open >= self.max_files:
+            raise HttpError(503, "too many uploads in progress; retry later", {"Retry-After": "1"})
+        self.open += 1
+
+    def release(self) -> None:
+        self.open -= 1
+
+
+def _default_spool_files() -> int:
+    # A quarter of the descriptor limit (the rest is for connections and the application).
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        return 256
+    return 1024 if soft == resource.RLIM_INFINITY else max(16, min(1024, soft // 4))
+
+
+#: The budget every :class:`FormLimits` shares unless given another.
+SPOOL_BUDGET: SpoolBudget = SpoolBudget(_default_spool_files())
+
+
+def _default_budget() -> SpoolBudget:
+    return SPOOL_BUDGET
 
 DEFAULT_LIMITS = FormLimits()
 
@@ -145,7 +198,7 @@ class UploadFile:
     every file of its form when it ends.
     """
 
-    __slots__ = ("name", "filename", "content_type", "charset", "headers", "file", "size", "_on_disk")
+    __slots__ = ("name", "filename", "content_type", "charset", "headers", "file", "size", "_on_disk", "_budget")
 
     def __init__(
         self,
@@ -165,6 +218,7 @@ class UploadFile:
         self.file: IO[bytes] = file if file is not None else io.BytesIO()
         self.size = 0
         self._on_disk = not isinstance(self.file, io.BytesIO)
+        self._budget: SpoolBudget | None = None  # the budget a spooled file counts against
 
     @property
     def in_memory(self) -> bool:
@@ -192,31 +246,41 @@ class UploadFile:
             self.file.write(data)
         self.size += len(data)
 
-    async def _spool(self, directory: str | None) -> None:
-        """Move the content to an anonymous temporary file."""
+    async def _spool(self, directory: str | None, budget: SpoolBudget | None = None) -> None:
+        """Move the content to an anonymous temporary file (counted against *budget*)."""
         if self._on_disk:
             return
         memory = cast(io.BytesIO, self.file)  # in memory until spooled
-        disk = tempfile.TemporaryFile(dir=directory)
+        if budget is not None:
+            budget.acquire()
+        try:
+            disk = tempfile.TemporaryFile(dir=directory)
+        except BaseException:
+            if budget is not None:
+                budget.release()
+            raise
+        self._budget = budget
+        self.file = disk
+        self._on_disk = True
         try:
             # NOTE: a copy (at most spool_size bytes), not a view: a view exported to a worker
             # thread cannot be released safely if this task is cancelled meanwhile.
             await asyncio.to_thread(disk.write, memory.getvalue())
-        except BaseException:
-            disk.close()
-            raise
-        self.file = disk
-        self._on_disk = True
-        memory.close()
+        finally:
+            memory.close()
 
     def close(self) -> None:
         self.file.close()
+        budget = self._budget
+        if budget is not None:
+            self._budget = None
+            budget.release()
 
     def __del__(self) -> None:
         # A request that was never closed (an engine without the hook, an abandoned form) must
         # not leak a file descriptor; closing also frees the disk space of a spooled file.
         try:
-            self.file.close()
+            self.close()
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
 
@@ -298,6 +362,10 @@ async def read_multipart(
     max_memory = limits.max_memory
     spool_size = limits.spool_size
     spool_dir = limits.spool_dir
+    max_files = limits.max_files
+    spool_min = limits.spool_min
+    budget = limits.spool_budget
+    files = 0
     part: PartStart | None = None
     upload: UploadFile | None = None
     pieces: list[bytes] = []
@@ -321,9 +389,10 @@ async def read_multipart(
                             raise ContentTooLarge(f"the form's text fields is larger than {max_memory} bytes")
                         pieces.append(ev)
                     else:
-                        if not upload._on_disk and (upload.size + n > spool_size or memory + n > max_memory):
+                        size = upload.size + n
+                        if not upload._on_disk and (size > spool_size or (memory + n > max_memory and size > spool_min)):
                             memory -= upload.size
-                            await upload._spool(spool_dir)
+                            await upload._spool(spool_dir, budget)
                         elif not upload._on_disk:
                             memory += n
                         await upload._write(ev)
@@ -333,6 +402,9 @@ async def read_multipart(
                         upload = None
                         pieces = []
                     else:
+                        files += 1
+                        if max_files is not None and files > max_files:
+                            raise ContentTooLarge(f"more than {max_files} files in the form")
                         upload = UploadFile(
                             ev.filename, ev.content_type, ev.headers, name=ev.name, charset=ev.charset
                         )

@@ -80,6 +80,7 @@ from .config import EAGER, INLINE
 from .connections import ConnectionManager, error_bytes
 from .errors import (
     BadRequest,
+    ContentTooLarge,
     ExpectationFailed,
     HttpError,
     HttpProtocolError,
@@ -332,6 +333,10 @@ class HttpProtocol(asyncio.Protocol):
     def refuse_keep_alive(self) -> None:
         """Close the connection after the response in progress (the body cannot be finished)."""
         self._keep = False
+
+    def limit_body(self, limit: int | None) -> None:
+        """A route's limit for the chunked body being read (the only unfinished one)."""
+        self._parser.limit_body(limit)
 
     # -- what the manager sees (fasthttp.connections.ManagedConnection) ----------------------------
 
@@ -885,14 +890,17 @@ class HttpProtocol(asyncio.Protocol):
             if bodyless:
                 await _aclose(content)
                 return status, 0, keep
+            # APPSEC: with an announced length, a piece that would pass it is never written
+            # (the excess would be read as the next response: RFC 9112 §6.3).
+            room = -1 if length is None else length
             if hasattr(content, "__aiter__"):
                 async for chunk in content:
-                    sent += self._write_piece(chunk, chunked)
+                    sent += self._write_piece(chunk, chunked, room - sent)
                     if self._write_paused:
                         await self._drain()
             else:
                 for chunk in content:
-                    sent += self._write_piece(chunk, chunked)
+                    sent += self._write_piece(chunk, chunked, room - sent)
                     if self._write_paused:
                         await self._drain()
             if length is not None and sent != length:
@@ -909,12 +917,15 @@ class HttpProtocol(asyncio.Protocol):
             raise
         return status, sent, keep
 
-    def _write_piece(self, chunk: bytes | str, chunked: bool) -> int:
-        """Write one piece of a streamed body (chunk-framed when *chunked*); return its size."""
+    def _write_piece(self, chunk: bytes | str, chunked: bool, room: int) -> int:
+        """Write one piece of a streamed body (chunk-framed when *chunked*); return its size.
+        *room*: the bytes the announced Content-Length still allows (negative: no length)."""
         if isinstance(chunk, str):
             chunk = chunk.encode()
         if not chunk:
             return 0  # an empty piece would end a chunked body early (RFC 9112 §7.1)
+        if 0 <= room < len(chunk):
+            raise RuntimeError(f"the stream passed its announced Content-Length by {len(chunk) - room} bytes")
         if self._closed:
             raise ClientDisconnected("the client closed the connection")
         self.transport.write(encode_chunk(chunk) if chunked else chunk)
@@ -1111,7 +1122,8 @@ class HttpProtocol(asyncio.Protocol):
         body = self._body
         if body is not None:
             self._reading = self._body = None
-            body.fail(BadRequest("the request was refused"))
+            # A body past its limit tells the handler so (413); any other error a bare 400.
+            body.fail(exc if isinstance(exc, ContentTooLarge) else BadRequest("the request was refused"))
         if self._active is None and not self._queue:
             self._send_error(exc)
         else:

@@ -79,6 +79,7 @@ __all__ = (
     "json_dumps",
     "json_loads",
     "security_headers",
+    "NOSNIFF",
     "field_list",
     "has_field",
     "get_field",
@@ -267,7 +268,10 @@ class Response(FieldMethods):
     non-empty ``bytes`` body, unless ``headers`` already holds a Content-Type.
 
     ``Content-Length`` (and ``Date``, ``Connection``) are added by the engine; a HEAD request
-    gets the head only (RFC 9110 §9.3.2).
+    gets the head only (RFC 9110 §9.3.2). The framing fields are the server's: *headers* with
+    ``Transfer-Encoding``, ``Keep-Alive``, ``TE``, ``Proxy-Connection``, a ``Connection`` naming
+    ``close`` or ``keep-alive``, or a ``Content-Length`` other than the body's are refused by the
+    writer (a 500, the reason in the server log); a correct ``Content-Length`` is sent once.
     """
 
     __slots__ = ("status", "fields", "body")
@@ -573,9 +577,21 @@ def reason(status: int) -> str:
     return _status_line(status)[13:-2].decode("latin-1")
 
 
+#: APPSEC: an error body may echo client-supplied detail; no browser may sniff it into HTML or
+#: script (the ``nosniff`` of the Fetch standard, §X-Content-Type-Options).
+NOSNIFF = (b"X-Content-Type-Options", b"nosniff")
+
+
+def _with_nosniff(headers: HeadersLike) -> list[tuple[Any, Any]]:
+    fields = field_list(headers)
+    if not has_field(fields, b"x-content-type-options"):
+        fields.append(NOSNIFF)
+    return fields
+
+
 def error_response(status: int, detail: str | None = None, headers: HeadersLike = None) -> Response:
-    """A small ``text/plain`` response for an error *status*."""
-    return Response(reason(status) if detail is None else detail, status, headers)
+    """A small ``text/plain`` response for an error *status* (with ``nosniff``)."""
+    return Response(reason(status) if detail is None else detail, status, _with_nosniff(headers))
 
 
 _ERROR_TYPES = ("text/plain", "application/json", "text/html")
@@ -593,7 +609,8 @@ def render_error(
     Content-Type, and ``Vary: Accept`` is added to them (merged into a ``Vary`` they carry).
 
     APPSEC: only *detail* reaches the client, never an exception or a traceback; a detail that
-    is not a string is JSON-encoded in the text and HTML forms.
+    is not a string is JSON-encoded in the text and HTML forms. Every form carries
+    ``X-Content-Type-Options: nosniff`` (:data:`NOSNIFF`), so echoed detail stays text.
     """
     phrase = reason(status)
     if detail is None:
@@ -615,7 +632,7 @@ def render_error(
         else:
             body = text.encode()
             ctype = TEXT_TYPE
-    fields = field_list(headers)
+    fields = _with_nosniff(headers)
     fields.insert(0, (CONTENT_TYPE, ctype))
     response = Response(body, status, fields)
     response.add_vary("Accept")  # merged with a Vary the caller's headers already carry

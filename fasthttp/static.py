@@ -100,8 +100,13 @@ def _resolve(real_root: str, segments: Iterable[str], follow_symlinks: bool, all
     if parts is None:
         return None
     candidate = os.path.join(real_root, *parts)
+    # APPSEC: one stat first (the kernel walks the path, bounded by PATH_MAX and stopping at
+    # the first missing segment); realpath, which costs one lstat per segment, only runs for
+    # a path that exists. Before, a 4,000-segment path that did not exist cost ~25 ms of CPU.
+    if not os.path.exists(candidate):
+        return None
     if follow_symlinks:
-        return candidate if os.path.exists(candidate) else None
+        return candidate
     real = os.path.realpath(candidate)
     if not _inside(real, real_root) or not os.path.exists(real):
         return None
@@ -129,17 +134,27 @@ def path_join_safe(
     return _resolve(real_root, filename.split("/"), follow_symlinks, allow_hidden)
 
 
-def _route_value(request: Request, param: str) -> Any:
-    # The router's parameters, when the handler is mounted on a pattern such as
-    # "/static/:path*" or "/static/:path<path>*"; the values are already decoded.
+def _route_value(request: Request, param: str) -> tuple[bool, Any]:
+    """``(routed, value)``: whether the handler is mounted on a pattern with parameters (such
+    as ``"/static/:path*"``), and the value of *param* (already decoded by the router).
+
+    A pattern whose one parameter has another name (``"/s/:file*"``) serves that parameter:
+    read as unrouted, the mount would redirect ``/s/sub`` to ``/s/sub/`` and the router's
+    trailing-slash policy back again, a 308 loop. A pattern with several parameters and none
+    named *param* is a configuration error (a 500 with the reason in the log)."""
     for attr in ("params", "path_params"):
         params = getattr(request, attr, None)
         if params:
             try:
-                return params.get(param)
+                if param in params:
+                    return True, params.get(param)
+                names = list(params.keys())
             except AttributeError:  # pragma: no cover - not a mapping
-                return None
-    return None
+                return False, None
+            if len(names) == 1:
+                return True, params.get(names[0])
+            raise LookupError(f"static_files: the route has no parameter {param!r} (it has {names}); pass param=")
+    return False, None
 
 
 _PATH_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
@@ -185,10 +200,11 @@ def static_files(
         if request.method != "GET" and request.method != "HEAD":
             raise HttpError(405, headers=allow)
         raw = request.path
-        value = _route_value(request, param)
-        routed = value is not None
+        routed, value = _route_value(request, param)
         segments: list[str] | None
         if routed:
+            if value is None:
+                value = ()
             segments = list(value) if isinstance(value, (tuple, list)) else str(value).split("/")
         else:
             if prefix:

@@ -172,3 +172,34 @@ def test_a_path_target_is_appended_to(tmp_path):
     log(_request(), 200, 5, _connection())
     log.close()
     assert path.read_text() == "earlier\nGET 200\n"
+
+
+def test_quotes_and_backslashes_in_the_request_line_are_escaped(loop):
+    # Before: GET /a"b\c ended the quoted %r early ("GET /a"b\c HTTP/1.1"), so a client could
+    # forge the fields after it. After: escaped as the header fields are (Apache's \" and \\).
+    out = io.StringIO()
+
+    async def scenario():
+        async with serving(hello_app(), access_log=out) as server:
+            client = await Client.connect(server)
+            await client.send(b'GET /a"b\\c?x="\\ HTTP/1.1\r\nHost: t\r\nUser-Agent: a"b\r\n\r\n')
+            await client.read_response()
+            await client.close()
+
+    run(loop, scenario())
+    line = out.getvalue().strip()
+    assert '"GET /a\\"b\\\\c?x=\\"\\\\ HTTP/1.1"' in line, line
+    assert line.endswith('"-" "a\\"b"'), line
+    # Every quoted field parses back: no unescaped quote inside one.
+    fields = re.findall(r'"((?:[^"\\]|\\.)*)"', line)
+    assert fields[0] == 'GET /a\\"b\\\\c?x=\\"\\\\ HTTP/1.1' and len(fields) == 3
+
+
+def test_path_and_query_fields_are_escaped_too():
+    out = io.StringIO()
+    log = AccessLog(out, '"%U%q"')
+    req = _request()
+    req.path, req.query = '/a"b\\', 'q="'
+    log(req, 200, 0, _connection())
+    log.close()
+    assert out.getvalue() == '"/a\\"b\\\\?q=\\""\n'

@@ -43,6 +43,9 @@ class FakeConnection:
     def refuse_keep_alive(self) -> None:
         self.keep_alive = False
 
+    def limit_body(self, limit: int | None) -> None:
+        self.body_limit = limit
+
 
 def head_of(headers: list[tuple[str, str]], body: bytes | None = None):
     return RequestParser().feed(build_request("POST", "/", headers=headers, body=body))[0]

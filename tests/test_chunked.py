@@ -149,3 +149,54 @@ def test_encoder_output_decodes_to_the_same_body_at_any_split(impl, pieces, step
     assert body == b"".join(pieces)
     assert ends[0].trailers.get("x-count") == str(len(pieces))
     assert dec.unused == b""
+
+
+@pytest.mark.parametrize("zeros", [1, 16, 40])
+def test_leading_zeros_do_not_count_against_the_size_bound(impl, zeros):
+    # Before: "00000000000000005" (17 digits) was a 400; 1*HEXDIG allows the zeros.
+    _, body, _ = decode(impl, b"0" * zeros + b"5\r\nhello\r\n" + b"0" * zeros + b"\r\n\r\n")
+    assert body == b"hello"
+
+
+def test_seventeen_significant_digits_are_still_refused(impl):
+    with pytest.raises(BadRequest):
+        decode(impl, b"000" + b"1" * 17 + b"\r\n")
+
+
+def test_limit_refuses_what_was_announced_at_once(impl):
+    dec = impl.chunked.ChunkedDecoder()
+    assert dec.feed(b"FFFFFFFFFFFFFFFF\r\n") == []
+    with pytest.raises(ContentTooLarge):
+        dec.limit(1 << 20)
+
+
+def test_limit_applies_to_the_next_size_line(impl):
+    dec = impl.chunked.ChunkedDecoder()
+    dec.feed(b"3\r\nabc\r\n")
+    dec.limit(5)
+    with pytest.raises(ContentTooLarge):
+        dec.feed(b"3\r\n")
+
+
+def test_the_announced_total_saturates_instead_of_wrapping(impl):
+    # 1 + (2**64 - 1) would wrap to 0 in 64 bits, under any limit.
+    dec = impl.chunked.ChunkedDecoder()
+    dec.feed(b"1\r\nx\r\nFFFFFFFFFFFFFFFF\r\n")
+    with pytest.raises(ContentTooLarge):
+        dec.limit(10)
+
+
+@pytest.mark.parametrize(
+    "name", [b"Content-Length", b"HOST", b"transfer-encoding", b"Trailer", b"Authorization", b"Content-Type"]
+)
+def test_fields_forbidden_in_trailers_are_dropped(impl, name):
+    # Before: "Content-Length: 5" and the like came out in request.trailers (RFC 9110 §6.5.1).
+    _, body, ends = decode(impl, b"1\r\nx\r\n0\r\n" + name + b": 5\r\nX-Checksum: abc\r\n\r\n")
+    trailers = ends[0].trailers
+    assert body == b"x"
+    assert trailers.get(name.decode()) is None and trailers.get("x-checksum") == "abc"
+
+
+def test_a_trailer_section_of_forbidden_fields_only_is_none(impl):
+    _, _, ends = decode(impl, b"0\r\nHost: evil\r\nContent-Length: 0\r\n\r\n")
+    assert ends[0].trailers is None

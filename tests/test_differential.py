@@ -265,3 +265,28 @@ def test_a_case_is_listed_under_one_outcome_at_most():
 
 def test_known_differences_give_a_reason_citing_an_rfc():
     assert [name for name, k in KNOWN.items() if "RFC" not in k.reason or k.outcome == AGREE] == []
+
+
+def test_the_differential_fuzzer_finds_nothing_in_a_bounded_run():
+    # tests/fuzz_parser.py: mutated corpus cases through both twins (whole and split), httptools
+    # and h11. A fixed seed and a fixed number of inputs keep the suite deterministic; longer
+    # runs are `python tests/fuzz_parser.py --seconds N`.
+    import fuzz_parser
+
+    from fasthttp._compat import NO_EXTENSIONS
+
+    stats = fuzz_parser.run(iterations=2000, seed=20261206, compiled=not NO_EXTENSIONS)
+    assert stats.inputs == 2000
+    assert [(f.kind, f.notation(), f.detail) for f in stats.findings] == []
+
+
+def test_the_fuzzer_reports_a_framing_disagreement(monkeypatch):
+    # The harness itself: a parser that frames differently is a finding, in corpus notation.
+    import fuzz_parser
+
+    monkeypatch.setattr(fuzz_parser, "theirs_h11", lambda data: ([("GET", b"/other", b"")], None))
+    stats = fuzz_parser.Stats()
+    py = fuzz_parser.twins("_pure")
+    fuzz_parser.check(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", fuzz_parser.random.Random(0), py, None, stats)
+    assert [f.kind for f in stats.findings] == ["h11"]
+    assert stats.findings[0].notation() == "GET / HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n"

@@ -17,6 +17,7 @@ from fasthttp.forms import (
     FormData,
     FormLimits,
     MultipartReader,
+    SpoolBudget,
     UploadFile,
     codec_for,
     parse_urlencoded,
@@ -130,7 +131,7 @@ def test_small_files_stay_in_memory():
 
 def test_files_move_to_disk_early_when_the_memory_budget_runs_out():
     body = encode_multipart([(f"f{i}", b"x" * 600, f"{i}.bin", None) for i in range(3)], "b")
-    form = run(read_multipart(chunked(body, 100), "b", FormLimits(spool_size=1000, max_memory=1000)))
+    form = run(read_multipart(chunked(body, 100), "b", FormLimits(spool_size=1000, max_memory=1000, spool_min=500)))
     try:
         assert [f.in_memory for f in form.files] == [True, False, False]
         assert all(f.file.read() == b"x" * 600 for f in form.files)
@@ -343,3 +344,107 @@ def test_streaming_enforces_the_limits():
     with pytest.raises(ContentTooLarge) as info:
         run(scenario())
     assert info.value.status == 413
+
+
+# -- bounds on temporary files (per form, per process) ----------------------------------------------
+
+# The probe's form: a text field spends the memory budget, then many one-byte file parts.
+# Before: each of them got its own temporary file (about 1,000 per request).
+def hostile_form(files: int, text: int = 1000) -> bytes:
+    parts = [("t", "x" * text, None, None)] + [(f"f{i}", b"x", f"{i}.bin", None) for i in range(files)]
+    return encode_multipart(parts, "b")
+
+
+def test_small_file_parts_stay_in_memory_past_the_budget():
+    limits = FormLimits(max_memory=1000, spool_budget=SpoolBudget(1000))
+    form = run(read_multipart(chunked(hostile_form(50), 4096), "b", limits))
+    try:
+        assert all(f.in_memory for f in form.files) and len(form.files) == 50
+        assert limits.spool_budget.open == 0
+    finally:
+        form.close()
+
+
+def test_more_file_parts_than_max_files_is_a_413():
+    with pytest.raises(ContentTooLarge, match="files"):
+        run(read_multipart(chunked(hostile_form(101), 4096), "b", FormLimits()))
+    form = run(read_multipart(chunked(hostile_form(100), 4096), "b", FormLimits()))
+    assert len(form.files) == 100
+    form.close()
+
+
+def test_the_spool_budget_is_a_503_and_every_spooled_file_returns_its_share():
+    budget = SpoolBudget(2)
+    limits = FormLimits(max_memory=100, spool_size=100, spool_min=0, spool_budget=budget)
+    body = encode_multipart([(f"f{i}", b"x" * 200, f"{i}.bin", None) for i in range(3)], "b")
+    with pytest.raises(HttpError) as info:
+        run(read_multipart(chunked(body, 64), "b", limits))
+    assert info.value.status == 503 and info.value.headers == {"Retry-After": "1"}
+    assert budget.open == 0  # the files spooled before the refusal were closed
+    body = encode_multipart([(f"f{i}", b"x" * 200, f"{i}.bin", None) for i in range(2)], "b")
+    form = run(read_multipart(chunked(body, 64), "b", limits))
+    assert budget.open == 2 and not any(f.in_memory for f in form.files)
+    form.close()
+    form.close()  # closing twice returns nothing twice
+    assert budget.open == 0
+
+
+def _spool_fds(directory) -> int:
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith(str(directory)):
+                count += 1
+        except OSError:
+            pass
+    return count
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+@pytest.mark.parametrize("budget_size", [1000, 12], ids=["per-request", "per-server"])
+def test_concurrent_hostile_uploads_hold_a_bounded_number_of_files(loop, tmp_path, budget_size):
+    # Resource exhaustion, asserted on the bound (descriptors), not on time: six concurrent
+    # forms of 1,000 file parts, each part too big for memory once the text spent the budget.
+    from fasthttp import App
+
+    from helpers_server import Client, build_request, run as run_on, serving
+
+    peak = [0]
+
+    class Watched(SpoolBudget):
+        def acquire(self) -> None:
+            super().acquire()
+            # The files open now, and the one about to be created.
+            peak[0] = max(peak[0], _spool_fds(tmp_path) + 1)
+
+    budget = Watched(budget_size)
+    limits = FormLimits(max_memory=1000, spool_min=0, max_files=10, spool_dir=str(tmp_path), spool_budget=budget)
+    app = App()
+
+    @app.post("/upload")
+    async def upload(request):
+        form = await request.form(limits)
+        return str(len(form.files))
+
+    body = hostile_form(999)  # 1,000 parts: max_parts is not what refuses it
+    request = build_request("POST", "/upload", headers=[("Content-Type", "multipart/form-data; boundary=b")], body=body)
+
+    async def one(server):
+        client = await Client.connect(server)
+        try:
+            await client.send(request)
+            return (await client.read_response()).status
+        finally:
+            await client.close()
+
+    async def scenario():
+        async with serving(app) as server:
+            statuses = await asyncio.gather(*(one(server) for _ in range(6)))
+        return statuses
+
+    statuses = run_on(loop, scenario())
+    # Before: one temporary file per part, about 6,000 here. After: a 413 past max_files (10
+    # per request), a 503 past the process's budget, and never more files open than either.
+    assert set(statuses) <= {413, 503}, statuses
+    assert 10 <= peak[0] <= min(6 * 10, budget_size)
+    assert budget.open == 0 and _spool_fds(tmp_path) == 0

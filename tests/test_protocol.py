@@ -935,3 +935,180 @@ def test_streaming_pauses_while_the_peer_does_not_read(loop):
                 sock.close()
 
     run(loop, scenario())
+
+
+# -- framing belongs to the server (RFC 9112 §6) --------------------------------------------------
+
+
+def framing_app(tmp_path) -> App:
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"ab")
+    app = App()
+
+    def stream(headers, length=None):
+        return StreamingResponse(iter([b"0123456789"]), headers=headers, content_length=length)
+
+    @app.get("/plain-te")
+    def plain_te(request):
+        # The forged second response, to a proxy that prefers Transfer-Encoding.
+        return Response("0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", headers={"Transfer-Encoding": "chunked"})
+
+    @app.get("/plain-cl")
+    def plain_cl(request):
+        return Response("hello", headers={"Content-Length": request.query_params["n"]})
+
+    @app.get("/plain-keep")
+    def plain_keep(request):
+        return Response("hello", headers={"Connection": "keep-alive"})
+
+    @app.get("/stream-cl")
+    def stream_cl(request):
+        return stream({"Content-Length": "3"})
+
+    @app.get("/stream-over")
+    def stream_over(request):
+        return stream(None, 3)
+
+    @app.get("/file-cl")
+    def file_cl(request):
+        return FileResponse(path, headers={"Content-Length": request.query_params["n"]})
+
+    @app.get("/upgrade-te")
+    def upgrade_te(request):
+        return Upgrade(Echo, headers=[("Upgrade", "echo"), ("Connection", "upgrade"), ("Transfer-Encoding", "chunked")])
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("target", "version"),
+    [("/plain-te", "1.1"), ("/plain-cl?n=2", "1.1"), ("/plain-keep", "1.0"), ("/stream-cl", "1.1"),
+     ("/stream-cl", "1.0"), ("/file-cl?n=1", "1.1")],  # fmt: skip
+)
+def test_framing_fields_from_the_application_are_a_500_for_every_response_kind(loop, caplog, tmp_path, target, version):
+    # Before: two Content-Length fields, Transfer-Encoding beside Content-Length, keep-alive
+    # beside close, 10 bytes after "Content-Length: 3". After: a 500, the reason in the log.
+    async def scenario():
+        async with serving(framing_app(tmp_path)) as server:
+            client = await Client.connect(server)
+            with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+                await client.send(build_request("GET", target, version=version, headers=[("Host", "t")]))
+                resp = await client.read_response()
+            assert resp.status == 500 and resp.body == b"Internal Server Error"
+            assert len(resp.headers_named("content-length")) == 1
+            assert resp.header("transfer-encoding") is None
+            assert "server" in caplog.text and "InvalidResponseHeader" in caplog.text
+            if version == "1.1":
+                assert (await client.request("GET", "/plain-cl?n=5")).body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_a_correct_content_length_from_the_application_is_sent_once(loop, tmp_path):
+    async def scenario():
+        async with serving(framing_app(tmp_path)) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/plain-cl?n=5")
+            assert resp.body == b"hello" and resp.headers_named("content-length") == ["5"]
+            resp = await client.request("GET", "/file-cl?n=2")
+            assert resp.body == b"ab" and resp.headers_named("content-length") == ["2"]
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_a_stream_never_writes_past_its_announced_length(loop, caplog):
+    app = App()
+
+    @app.get("/")
+    def over(request):
+        return StreamingResponse(iter([b"012", b"3456789"]), content_length=3)
+
+    async def scenario():
+        async with serving(app) as server:
+            client = await Client.connect(server)
+            with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+                await client.send(build_request("GET", "/") + build_request("GET", "/"))
+                resp = await client.read_response()
+                assert resp.body == b"012"
+                # Before: "3456789" followed on the connection, read as the next response.
+                assert await client.reader.read() == b""
+            assert "announced Content-Length" in caplog.text
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_an_upgrade_head_with_framing_fields_is_a_500(loop, caplog, tmp_path):
+    async def scenario():
+        async with serving(framing_app(tmp_path)) as server:
+            client = await Client.connect(server)
+            with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+                await client.send(build_request("GET", "/upgrade-te", headers=[("Connection", "upgrade"), ("Upgrade", "echo")]))
+                resp = await client.read_response()
+            assert resp.status == 500 and resp.header("transfer-encoding") is None
+            await client.close()
+
+    run(loop, scenario())
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["with-head", "after-head"])
+def test_a_chunk_announced_past_the_routes_limit_is_a_413_at_once(loop, split):
+    # Before: the route's limit was applied to the bytes received only, so a chunk size of
+    # 2**64 - 1 waited for the body timeout. After: 413 as soon as the size line is parsed.
+    async def scenario():
+        async with serving(make_app(), body_timeout=60.0) as server:
+            client = await Client.connect(server)
+            head = b"POST /small HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            size = b"FFFFFFFFFFFFFFFF\r\n"
+            if split:
+                await client.send(head)
+                await asyncio.sleep(0.05)  # the handler is waiting for the body now
+                await client.send(size)
+            else:
+                await client.send(head + size)
+            resp = await asyncio.wait_for(client.read_response(), 5)
+            assert resp.status == 413
+            assert await client.closed()
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_leading_zeros_in_numbers_are_read_by_value(loop):
+    # Before: Content-Length 0000000000000000005 got a 413, chunk size 00000000000000005 a 400.
+    async def scenario():
+        async with serving(make_app()) as server:
+            client = await Client.connect(server)
+            await client.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 0000000000000000005\r\n\r\nhello")
+            resp = await client.read_response()
+            assert resp.status == 200 and resp.body == b"hello"
+            await client.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000005\r\nhello\r\n0\r\n\r\n")
+            resp = await client.read_response()
+            assert resp.status == 200 and resp.body == b"hello"
+            await client.close()
+
+    run(loop, scenario())
+
+
+def test_forbidden_trailer_fields_never_reach_request_trailers(loop):
+    app = App()
+
+    @app.post("/t")
+    async def trailers(request):
+        await request.body()
+        return ",".join(sorted(request.trailers.keys())) if request.trailers is not None else "none"
+
+    async def scenario():
+        async with serving(app) as server:
+            client = await Client.connect(server)
+            await client.send(
+                b"POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n"
+                b"Content-Length: 5\r\nHost: evil\r\nTransfer-Encoding: gzip\r\nX-Checksum: 1\r\n\r\n"
+            )
+            resp = await client.read_response()
+            assert resp.status == 200 and resp.body == b"x-checksum"
+            await client.close()
+
+    run(loop, scenario())

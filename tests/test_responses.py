@@ -152,7 +152,7 @@ def test_add_vary_merges_names_once():
 def test_render_error_is_text_by_default():
     resp = render_error(404)
     assert (resp.status, resp.body) == (404, b"Not Found")
-    assert resp.fields == [(b"Content-Type", b"text/plain; charset=utf-8"), ("Vary", "Accept")]
+    assert resp.fields == [(b"Content-Type", b"text/plain; charset=utf-8"), (b"X-Content-Type-Options", b"nosniff"), ("Vary", "Accept")]
 
 
 def test_render_error_json_shape():
@@ -188,9 +188,9 @@ def test_render_error_keeps_extra_headers_and_encodes_structured_details_as_text
 
 def test_render_error_merges_vary_with_the_callers_headers():
     resp = render_error(406, "x", "image/png", [("Vary", "Accept"), ("X-A", "1")])
-    assert resp.fields == [(b"Content-Type", b"text/plain; charset=utf-8"), ("Vary", "Accept"), ("X-A", "1")]
+    assert resp.fields == [(b"Content-Type", b"text/plain; charset=utf-8"), ("Vary", "Accept"), ("X-A", "1"), (b"X-Content-Type-Options", b"nosniff")]
     resp = render_error(404, "x", None, {"Vary": "Cookie"})
-    assert resp.fields == [(b"Content-Type", b"text/plain; charset=utf-8"), ("Vary", "Cookie, Accept")]
+    assert resp.fields == [(b"Content-Type", b"text/plain; charset=utf-8"), ("Vary", "Cookie, Accept"), (b"X-Content-Type-Options", b"nosniff")]
 
 
 def test_http_error_response_negotiates_with_a_request_or_value():
@@ -202,7 +202,17 @@ def test_http_error_response_negotiates_with_a_request_or_value():
 
 def test_error_response_stays_plain_text():
     resp = error_response(413)
-    assert (resp.status, resp.body, resp.fields) == (413, b"Content Too Large", [(b"Content-Type", b"text/plain; charset=utf-8")])
+    assert (resp.status, resp.body, resp.fields) == (413, b"Content Too Large", [(b"Content-Type", b"text/plain; charset=utf-8"), (b"X-Content-Type-Options", b"nosniff")])
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "text/html", "image/png"])
+def test_every_error_body_says_nosniff(accept):
+    # Before: an HttpError detail echoed as text or JSON with no nosniff, so a browser could
+    # sniff "<script>..." into HTML. After: every rendered error carries it, once.
+    resp = render_error(400, "<script>alert(1)</script>", accept)
+    assert [v for n, v in resp.fields if n.lower() in (b"x-content-type-options", "x-content-type-options")] == [b"nosniff"]
+    resp = render_error(400, "x", accept, {"X-Content-Type-Options": "nosniff"})
+    assert len([n for n, _ in resp.fields if n.lower() in (b"x-content-type-options", "x-content-type-options")]) == 1
 
 
 # -- security headers ------------------------------------------------------------------------------------------

@@ -502,9 +502,9 @@ def test_write_head_refuses_an_invalid_status(impl):
 
 
 def test_write_head_writes_the_callers_fields_verbatim(impl):
-    # The framework keeps framing fields out of `fields`; the writer only validates them.
-    head = impl.writer.write_head(200, [(b"Content-Length", b"3")], date=False)
-    assert head == b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"
+    # Framing fields are the server's (see the framing tests below); the rest go out as given.
+    head = impl.writer.write_head(200, [(b"x-Thing", b" 3 "), ("Upgrade", "h2c")], date=False)
+    assert head == b"HTTP/1.1 200 OK\r\nx-Thing:  3 \r\nUpgrade: h2c\r\n\r\n"
 
 
 # --- write_response -----------------------------------------------------------------------------
@@ -643,6 +643,182 @@ def test_write_head_round_trips_through_httptools(impl, fields, status):
     assert framing == (b"Content-Length", b"0")
 
 
+# --- framing belongs to the server (RFC 9112 §6) -----------------------------------------------
+
+REFUSED_FIELDS = [
+    ("Transfer-Encoding", "chunked"),
+    ("transfer-encoding", "gzip, chunked"),
+    ("Connection", "keep-alive"),
+    ("Connection", "close"),
+    ("CONNECTION", "upgrade, Close"),
+    ("Keep-Alive", "timeout=5"),
+    ("Proxy-Connection", "keep-alive"),
+    ("TE", "trailers"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), REFUSED_FIELDS)
+def test_write_response_refuses_framing_fields_from_the_application(impl, name, value):
+    # Before: the field went out beside the server's own framing (a second, forged response to
+    # a proxy that prefers Transfer-Encoding; keep-alive beside close).
+    with pytest.raises(InvalidResponseHeader, match="server"):
+        impl.writer.write_response(200, [(name, value)], b"0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n")
+
+
+@pytest.mark.parametrize(("name", "value"), REFUSED_FIELDS)
+@pytest.mark.parametrize(
+    "framing",
+    [{"content_length": 3}, {"chunked": True}, {"http_1_0": True, "keep_alive": False}, {}],
+    ids=["length", "chunked", "close-delimited", "none"],
+)
+def test_write_head_refuses_framing_fields_from_the_application(impl, name, value, framing):
+    with pytest.raises(InvalidResponseHeader, match="server"):
+        impl.writer.write_head(200, [(name, value)], **framing)
+
+
+@pytest.mark.parametrize("value", ["5", "00005", b"5", 5])
+def test_a_content_length_equal_to_the_body_is_honoured_and_sent_once(impl, value):
+    out = impl.writer.write_response(200, [("content-length", value), ("X", "y")], b"hello", date=False)
+    assert out == b"HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 5\r\n\r\nhello"
+
+
+@pytest.mark.parametrize("value", ["2", "6", "", "5 ", "+5", "0x5", "5, 5", -5])
+def test_a_content_length_that_contradicts_the_body_is_refused(impl, value):
+    # Before: Response("hello", headers={"Content-Length": "2"}) sent two Content-Length fields.
+    with pytest.raises(InvalidResponseHeader, match="Content-Length"):
+        impl.writer.write_response(200, [("Content-Length", value)], b"hello")
+
+
+def test_a_content_length_equal_to_the_announced_length_is_written_once(impl):
+    out = impl.writer.write_head(206, [("Content-Length", "7")], content_length=7, date=False)
+    assert out == b"HTTP/1.1 206 Partial Content\r\nContent-Length: 7\r\n\r\n"
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_head(200, [("Content-Length", "1")], content_length=2)
+
+
+@pytest.mark.parametrize(
+    "framing", [{"chunked": True}, {"http_1_0": True}, {}], ids=["chunked", "close-delimited", "none"]
+)
+def test_a_content_length_where_the_server_sends_none_is_refused(impl, framing):
+    # Before: a StreamingResponse with Content-Length: 3 sent 10 bytes over HTTP/1.0.
+    with pytest.raises(InvalidResponseHeader, match="Content-Length"):
+        impl.writer.write_head(200, [("Content-Length", "3")], **framing)
+
+
+@pytest.mark.parametrize("status", [101, 204, 304])
+def test_a_content_length_in_a_response_without_content_is_refused(impl, status):
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_response(status, [("Content-Length", "0")], b"")
+
+
+@pytest.mark.parametrize("value", ["Upgrade", "upgrade", "Upgrade, X-Hop", ""])
+def test_connection_options_other_than_close_and_keep_alive_pass(impl, value):
+    fields = [("Upgrade", "websocket"), ("Connection", value)]
+    out = impl.writer.write_head(101, fields, date=False)
+    assert out == b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: %s\r\n\r\n" % value.encode()
+
+
+def test_write_fields_checks_no_framing_names(impl):
+    # Trailers and body-part headers: no message framing to protect there.
+    assert impl.writer.write_fields([("Content-Length", "3")]) == b"Content-Length: 3\r\n"
+
+
+def test_the_framing_check_comes_after_the_name_and_value_checks(impl):
+    with pytest.raises(InvalidResponseHeader, match="invalid header value"):
+        impl.writer.write_response(200, [("Transfer-Encoding", "chunked\r\nX: y")], b"")
+    with pytest.raises(TypeError):
+        impl.writer.write_response(200, [("Connection", None)], b"")
+
+
+# The response-framing property: whatever header set the application supplies and whatever the
+# response kind, the bytes on the wire are exactly one message whose body is the application's
+# (or the writer refuses the fields). httptools (llhttp) is the independent reader.
+
+FRAMING_NAMES = ["Content-Length", "content-length", "Transfer-Encoding", "TRANSFER-ENCODING",
+                 "Connection", "connection", "Keep-Alive", "Proxy-Connection", "TE", "Upgrade",
+                 "Trailer"]  # fmt: skip
+FRAMING_VALUES = [b"0", b"3", b"5", b"00005", b"10", b"chunked", b"gzip, chunked", b"identity",
+                  b"close", b"keep-alive", b"Upgrade", b"upgrade, close", b"timeout=5"]  # fmt: skip
+app_fields = st.lists(
+    st.one_of(
+        st.tuples(names, values),
+        st.tuples(st.sampled_from(FRAMING_NAMES).map(str.encode), st.sampled_from(FRAMING_VALUES)),
+        st.tuples(st.sampled_from(FRAMING_NAMES).map(str.encode), values),
+    ),
+    max_size=6,
+)
+# The four ways the engine frames a body: write_response (Response), write_head with a length
+# (FileResponse, StreamingResponse with content_length), chunked (StreamingResponse to
+# HTTP/1.1), close-delimited (StreamingResponse to HTTP/1.0).
+KINDS = ["response", "length", "chunked", "close"]
+bodies = st.one_of(
+    st.binary(max_size=40),
+    st.sampled_from([b"0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", b"hello"]),
+)
+
+
+class _Messages:
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = [b""]
+        self.complete = 0
+        self.fields: list[tuple[bytes, bytes]] = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.fields.append((name.lower(), value))
+
+    def on_body(self, body: bytes) -> None:
+        self.bodies[-1] += body
+
+    def on_message_complete(self) -> None:
+        self.complete += 1
+        self.bodies.append(b"")
+
+
+def _wire(writer, kind, status, fields, body, keep_alive):
+    if kind == "response":
+        return writer.write_response(status, fields, body, keep_alive=keep_alive)
+    if kind == "length":
+        return writer.write_head(status, fields, content_length=len(body), keep_alive=keep_alive) + body
+    if kind == "chunked":
+        head = writer.write_head(status, fields, chunked=True, keep_alive=keep_alive)
+        return head + (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
+    return writer.write_head(status, fields, http_1_0=True, keep_alive=False) + body
+
+
+def _names_framing(fields) -> bool:
+    return any(name.lower() in {b"content-length", b"transfer-encoding", b"connection", b"keep-alive",
+                                b"proxy-connection", b"te"} for name, _ in fields)  # fmt: skip
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.filter_too_much])
+@given(
+    kind=st.sampled_from(KINDS),
+    status=st.sampled_from([200, 201, 206, 404, 500]),
+    fields=app_fields,
+    body=bodies,
+    keep_alive=st.booleans(),
+)
+def test_the_wire_carries_exactly_one_message_with_the_applications_body(impl, kind, status, fields, body, keep_alive):
+    try:
+        wire = _wire(impl.writer, kind, status, fields, body, keep_alive)
+    except InvalidResponseHeader:
+        assert _names_framing(fields)  # refused only for a framing field
+        return
+    messages = _Messages()
+    parser = httptools.HttpResponseParser(messages)
+    parser.feed_data(wire)
+    if kind == "close":
+        # Close-delimited (RFC 9112 §6.3 (8)): the message ends at EOF, so nothing completes
+        # before it and every byte is body.
+        assert messages.complete == 0
+    else:
+        assert messages.complete == 1
+    assert messages.bodies[0] == body
+    assert not any(messages.bodies[1:])
+    framing = [(n, v) for n, v in messages.fields if n in (b"content-length", b"transfer-encoding")]
+    assert len(framing) <= 1
+
+
 # --- the twins agree ------------------------------------------------------------------------------
 
 
@@ -662,6 +838,7 @@ def test_twins_have_the_same_public_api(py_impl, c_impl):
 # Inputs that are mostly valid, with every kind of invalid mixed in.
 any_name = st.one_of(
     names,
+    st.sampled_from(FRAMING_NAMES),
     st.text(alphabet=TCHARS, max_size=8),
     st.binary(max_size=8),
     st.text(max_size=6),
@@ -669,6 +846,7 @@ any_name = st.one_of(
 )
 any_value = st.one_of(
     values,
+    st.sampled_from(FRAMING_VALUES),
     st.binary(max_size=12),
     st.text(max_size=8),
     st.integers(),

@@ -36,7 +36,7 @@ if __name__ == "__main__" and not __package__:  # run as a script: python benchm
 
     raise SystemExit(_main(prog="python benchmarks/server/run.py"))
 
-from . import install, memory, procstat, report, scenarios, servers, wrk  # noqa: E402
+from . import install, memory, procstat, report, scenarios, servers, soak, wrk  # noqa: E402
 
 __all__ = ("main",)
 
@@ -87,6 +87,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--name", help="base name of the result files (default: server, server-quick or server-custom)")
     p.add_argument("--results-dir", default=RESULTS, help="where results go (default benchmarks/results)")
     p.add_argument("--list", action="store_true", help="list servers and scenarios and exit")
+    p.add_argument("--soak", action="store_true",
+                   help="instead of the load runs: soak one fasthttp worker (see soak.py) and check RSS and descriptors")
+    p.add_argument("--soak-requests", type=int, default=2_000_000, help="requests in the soak (default 2,000,000)")
     return p
 
 
@@ -407,6 +410,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m benchmarks.server
     if estimate > mode["budget_s"]:
         print("warning: this selection is expected to exceed the time budget", flush=True)
 
+    if args.soak:
+        args.server_names = ["fasthttp"]
+        return soak_main(Harness(args, command), args)
     harness = Harness(args, command)
     atexit.register(servers.stop_all)
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
@@ -440,3 +446,31 @@ def main(argv: list[str] | None = None, prog: str = "python -m benchmarks.server
         print(f"  {what:6} {os.path.relpath(path, os.getcwd()) if path.startswith(os.getcwd()) else path}")
     return 0 if harness.running or harness.records else 1
 
+
+
+def soak_main(harness: Harness, args: argparse.Namespace) -> int:
+    """``--soak``: start the fasthttp server (one worker), soak it, write and judge the result."""
+    atexit.register(servers.stop_all)
+    try:
+        harness.prepare()
+        harness.start_servers()
+        server = harness.running.get("fasthttp")
+        if server is None:
+            print("error: the fasthttp server could not be started", file=sys.stderr)
+            return 1
+        worker = procstat.busiest(server.tree()) or (server.proc.pid if server.proc else None)
+        if worker is None:
+            print("error: no worker process found", file=sys.stderr)
+            return 1
+        result = soak.run_soak(servers.HOST, server.port, worker, requests=args.soak_requests)
+    finally:
+        harness.cleanup()
+    os.makedirs(args.results_dir, exist_ok=True)
+    path = os.path.join(args.results_dir, "soak.json")
+    with open(path, "w") as f:
+        json.dump(result.as_dict(), f, indent=2)
+    problem = soak.verdict(result)
+    print(f"soak: {result.requests} requests in {result.seconds:.0f} s; RSS {result.rss_warm_kib} -> "
+          f"{result.rss_after_kib} KiB; descriptors {result.fds_start} -> {result.fds_after}: "
+          f"{'passed' if problem is None else 'FAILED: ' + problem}\n  {path}")
+    return 0 if problem is None else 1

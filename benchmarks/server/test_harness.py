@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
+import time
 
 import pytest
 
@@ -251,3 +253,81 @@ def test_every_server_listens_on_loopback_only():
     for spec in servers.SERVERS:
         argv = " ".join(spec.command(8000))
         assert "127.0.0.1" in argv and "0.0.0.0" not in argv
+
+
+# --- soak -----------------------------------------------------------------------------------------
+
+
+def test_every_soak_step_sends_the_requests_it_expects_answers_for():
+    from fasthttp._pure.parser import RequestHead, RequestParser
+    from fasthttp.errors import BadRequest
+
+    from . import soak
+
+    assert {s.name for s in soak.STEPS} >= {"plaintext", "post", "pipeline", "not-found", "malformed", "disconnect"}
+    for step in soak.STEPS:
+        parser = RequestParser()
+        try:
+            heads = [e for e in parser.feed(step.payload("127.0.0.1:1")) if isinstance(e, RequestHead)]
+        except BadRequest:
+            assert step.name == "malformed" and step.statuses == (400,) and step.server_closes
+            continue
+        assert len(heads) == len(step.statuses), step.name
+
+
+def test_the_soak_mix_follows_the_weights():
+    from . import soak
+
+    choose = soak.plan(random.Random(1))
+    counts: dict[str, int] = {}
+    for _ in range(10000):
+        name = choose().name
+        counts[name] = counts.get(name, 0) + 1
+    total = sum(s.weight for s in soak.STEPS)
+    for step in soak.STEPS:
+        assert abs(counts[step.name] / 10000 - step.weight / total) < 0.02, step.name
+
+
+def test_the_soak_verdict_is_rss_within_five_percent_and_descriptors_back():
+    from . import soak
+
+    ok = soak.SoakResult(requests=10, rss_warm_kib=100_000, rss_after_kib=104_999, fds_start=12, fds_after=12)
+    assert soak.verdict(ok) is None and ok.as_dict()["passed"]
+    grown = soak.SoakResult(requests=10, rss_warm_kib=100_000, rss_after_kib=105_001, fds_start=12, fds_after=12)
+    assert "RSS grew" in soak.verdict(grown)
+    leaked = soak.SoakResult(requests=10, rss_warm_kib=100_000, rss_after_kib=100_000, fds_start=12, fds_after=13)
+    assert "descriptors" in soak.verdict(leaked)
+    assert "unexpected" in soak.verdict(soak.SoakResult(errors=1, error_samples=["x"], rss_warm_kib=1, rss_after_kib=1))
+    assert soak.fd_count(os.getpid()) > 0
+
+
+def test_a_soak_exchange_reads_pipelined_answers_and_hangs_up_on_purpose():
+    import socket
+
+    from . import soak
+    from .httpcheck import ResponseReader
+
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    ours, theirs = socket.socketpair()
+    try:
+        conn = soak._Conn.__new__(soak._Conn)
+        conn.sock, conn.reader = ours, ResponseReader()
+        theirs.sendall(ok * soak.PIPELINE)
+        step = next(s for s in soak.STEPS if s.name == "pipeline")
+        statuses, usable = soak.exchange(conn, step, "h", deadline=time.monotonic() + 5)
+        assert statuses == [200] * soak.PIPELINE and usable
+        theirs.recv(1 << 20)
+        theirs.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 2048)
+        step = next(s for s in soak.STEPS if s.name == "disconnect")
+        statuses, usable = soak.exchange(conn, step, "h", deadline=time.monotonic() + 5)
+        assert statuses == [200] and not usable
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_soak_is_a_command_line_mode():
+    from . import run
+
+    args = run.build_parser("x").parse_args(["--soak", "--soak-requests", "1000"])
+    assert args.soak and args.soak_requests == 1000

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._grammar import TCHAR  # RFC 9110 §5.6.2
+from .._grammar import FORBIDDEN_TRAILERS, TCHAR  # RFC 9110 §6.5.1, §5.6.2
 from ..errors import BadRequest, ContentTooLarge, HeaderFieldsTooLarge
 from .headers import Headers, parse_field_line
 
@@ -168,6 +168,15 @@ class ChunkedDecoder:
     def done(self) -> bool:
         return self._state == _DONE
 
+    def limit(self, max_body_size: int | None) -> None:
+        """Apply a new body-size limit (a route's) from now on, and raise
+        :class:`~fasthttp.errors.ContentTooLarge` at once if the chunk sizes announced so far
+        pass it: a chunk announced past the limit is refused before its data, not after it
+        (RFC 9110 §15.5.14)."""
+        self.max_body_size = max_body_size
+        if max_body_size is not None and self._total > max_body_size:
+            raise ContentTooLarge("chunked body exceeds the limit")
+
     def feed(self, data: bytes | bytearray | memoryview) -> list[bytes | EndOfMessage]:
         """Decode *data*; return body ``bytes`` and, at the end, an :class:`EndOfMessage`.
 
@@ -238,13 +247,18 @@ class ChunkedDecoder:
     def _size_line(self, line: bytes) -> None:
         # chunk = chunk-size [ chunk-ext ] CRLF ; chunk-size = 1*HEXDIG (RFC 9112 §7.1)
         i, n = 0, len(line)
+        while i < n and line[i] == 0x30:
+            i += 1
+        zeros = i
         while i < n and line[i] in _HEX:
             i += 1
         if i == 0:
             raise BadRequest("invalid chunk size")
-        if i > _MAX_SIZE_DIGITS:
+        # 1*HEXDIG allows leading zeros: the cap is on the significant digits (the value), not
+        # on the spelling; the line itself is bounded by max_chunk_line.
+        if i - zeros > _MAX_SIZE_DIGITS:
             raise BadRequest("chunk size too large")
-        size = int(line[:i], 16)
+        size = int(line[zeros:i] or b"0", 16)
         if i < n:
             _parse_extensions(line, i)
         self._total += size
@@ -277,7 +291,11 @@ class ChunkedDecoder:
             line = bytes(buf[pos : lf - 1])
             if line[0] in _WS:
                 raise BadRequest("obsolete line folding in trailer section")
-            self._trailers.append(parse_field_line(line))
+            field = parse_field_line(line)
+            # RFC 9110 §6.5.1: a framing, routing, authentication... field sent as a trailer
+            # is dropped, never seen in request.trailers (the compiled twin drops the same).
+            if field[0].lower() not in FORBIDDEN_TRAILERS:
+                self._trailers.append(field)
             pos = lf + 1
 
 

@@ -267,6 +267,14 @@ class RequestParser:
         self._state = _HEAD
         return self._run()
 
+    def limit_body(self, max_body_size: int | None) -> None:
+        """Apply *max_body_size* (a route's limit) to the chunked body being read, from its next
+        chunk on; raise :class:`~fasthttp.errors.ContentTooLarge` at once if the chunk sizes
+        announced so far pass it. No effect outside a chunked body (a Content-Length is checked
+        against a route's limit by the body reader, ``fasthttp.requests.check_body_size``)."""
+        if self._chunked is not None:
+            self._chunked.limit(max_body_size)
+
     def take_unparsed(self) -> bytes:
         """Hand over every byte after the upgrade request and stop parsing for good."""
         data = bytes(self._buf)
@@ -496,9 +504,12 @@ class RequestParser:
             value = cl_values[0]
             if not value.isdigit() or not value.isascii():
                 raise BadRequest("invalid Content-Length")
-            if len(value) > _MAX_CL_DIGITS:
+            # 1*DIGIT allows leading zeros: the cap is on the value (its significant digits),
+            # not on the spelling (the compiled twin skips the zeros the same way).
+            significant = value.lstrip(b"0")
+            if len(significant) > _MAX_CL_DIGITS:
                 raise ContentTooLarge("Content-Length too large")
-            content_length = int(value)
+            content_length = int(significant or b"0")
             if self.max_body_size is not None and content_length > self.max_body_size:
                 raise ContentTooLarge("Content-Length exceeds the limit")
 

@@ -13,7 +13,17 @@ in both twins: where one changes, change the other.
 
 Order of checks (both twins): the status, then ``content_length``, then the contradictions
 between framing arguments, then ``server``, then each field in order (name before value, the
-type before the content).
+type before the content, then the framing rule below).
+
+APPSEC: the framing of a response belongs to the server (RFC 9112 §6: Content-Length,
+Transfer-Encoding and the Connection options decide where a message ends and whether another
+follows). ``write_head`` and ``write_response`` refuse, with ``InvalidResponseHeader``, every
+application field that could contradict it: ``Transfer-Encoding``, ``Keep-Alive``,
+``Proxy-Connection`` and ``TE`` always, a ``Connection`` field carrying the ``close`` or
+``keep-alive`` option (other options, such as ``upgrade`` beside an ``Upgrade`` field, RFC 9110
+§7.8, pass), and a ``Content-Length`` unless it states exactly the length the server frames the
+message with; that one is honoured and written once, by the server. (``write_fields``, which
+also serializes trailers and body-part headers, has no framing to protect and checks no names.)
 """
 
 from __future__ import annotations
@@ -148,6 +158,66 @@ def _field_value(value: object, what: str = "value") -> bytes:
     return raw
 
 
+# Lower-case names of the fields that frame a message or manage the connection (RFC 9112 §6,
+# §9.3; RFC 9110 §7.6.1): 1 Content-Length, 2 refused outright, 3 Connection (by its options).
+_FRAMING = {
+    b"content-length": 1,
+    b"transfer-encoding": 2,
+    b"keep-alive": 2,
+    b"proxy-connection": 2,
+    b"te": 2,
+    b"connection": 3,
+}
+_SERVER_OPTIONS = (b"close", b"keep-alive")
+_DIGITS = re.compile(rb"[0-9]+")
+
+
+def _check_framing(kind: int, name: bytes, value: bytes, length: int | None) -> bool:
+    """Apply the framing rule (module docstring) to one validated application field: raise
+    ``InvalidResponseHeader``, or return True to drop it (a Content-Length equal to the
+    server's, which the server writes itself) or False to write it."""
+    if kind == 1:
+        # RFC 9110 §8.6: Content-Length = 1*DIGIT; honoured only when it is the server's own.
+        if length is not None and _DIGITS.fullmatch(value) is not None:
+            # NOTE: the value, not the spelling: leading zeros are valid. Compared as digits,
+            # so no int() of an arbitrarily long value.
+            if (value.lstrip(b"0") or b"0") == b"%d" % length:
+                return True
+        expected = "none" if length is None else str(length)
+        raise InvalidResponseHeader(
+            f"Content-Length is framed by the server: the application's {value.decode('latin-1')!r} "
+            f"contradicts the server's ({expected})"
+        )
+    if kind == 3:
+        # RFC 9110 §7.6.1: Connection = #connection-option; close and keep-alive are the
+        # server's to send (RFC 9112 §9.3, §9.6).
+        for option in value.split(b","):
+            if option.strip(b" \t").lower() in _SERVER_OPTIONS:
+                break
+        else:
+            return False
+    raise InvalidResponseHeader(
+        f"{name.decode('latin-1')} is the server's to send (response framing, RFC 9112 §6): "
+        f"{value.decode('latin-1')!r}"
+    )
+
+
+def _fields(fields: _Fields, framing: bool, length: int | None) -> bytes:
+    if not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
+        fields = fields.items()
+    out: list[bytes] = []
+    for name, value in fields:
+        raw_name = _field_name(name)
+        # NOTE: any int (bool and IntEnum included) is written as its decimal value, "%d".
+        raw_value = b"%d" % value if isinstance(value, int) else _field_value(value)
+        if framing:
+            kind = _FRAMING.get(raw_name.lower())
+            if kind is not None and _check_framing(kind, raw_name, raw_value, length):
+                continue
+        out += (raw_name, b": ", raw_value, b"\r\n")
+    return b"".join(out)
+
+
 def write_fields(fields: _Fields) -> bytes:
     """``name: value\\r\\n`` for each ``(name, value)`` pair, in order, validated.
 
@@ -155,16 +225,7 @@ def write_fields(fields: _Fields) -> bytes:
     VCHAR / obs-text / SP / HTAB; either may be ``str`` (latin-1) or ``bytes``, and a value may be
     an ``int``. A bad name or value raises ``InvalidResponseHeader``; a wrong type ``TypeError``.
     """
-    if not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
-        fields = fields.items()
-    out = []
-    for name, value in fields:
-        out.append(_field_name(name))
-        out.append(b": ")
-        # NOTE: any int (bool and IntEnum included) is written as its decimal value, "%d".
-        out.append(b"%d" % value if isinstance(value, int) else _field_value(value))
-        out.append(b"\r\n")
-    return b"".join(out)
+    return _fields(fields, False, None)
 
 
 # --- Heads and whole responses --------------------------------------------------------------------
@@ -202,6 +263,8 @@ def write_head(
     chunked`` when *chunked*, else none (close-delimited or empty body). 1xx and 204 never carry
     either, 304 never carries Transfer-Encoding; those are omitted silently. ``Connection: close``
     when not *keep_alive*; ``Connection: keep-alive`` for a persistent HTTP/1.0 exchange.
+    Application *fields* that would contradict that framing raise ``InvalidResponseHeader``
+    (module docstring); a Content-Length equal to the server's is written once.
     """
     code = _check_status(status)
     _check_content_length(content_length)
@@ -217,10 +280,13 @@ def write_head(
     if server is not None:
         # RFC 9110 §10.2.4: Server is text, so unlike a field value it is never an int.
         parts += (b"Server: ", _field_value(server, "server"), b"\r\n")
-    parts.append(write_fields(fields))
+    # The length the server frames the message with, if it sends one: an application's
+    # Content-Length must say the same (see the module docstring).
+    length = None if content_length is None or _no_content_length(code) else content_length
+    parts.append(_fields(fields, True, length))
     if content_length is not None:
-        if not _no_content_length(code):
-            parts.append(b"Content-Length: %d\r\n" % content_length)
+        if length is not None:
+            parts.append(b"Content-Length: %d\r\n" % length)
     elif chunked and not _no_content_length(code) and code != 304:
         # RFC 9112 §6.1: never Transfer-Encoding in a 1xx or 204; in a 304 it MAY only announce
         # a coding that was never applied, so it is left out there too.

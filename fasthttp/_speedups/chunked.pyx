@@ -15,6 +15,7 @@ cimport cython
 
 from fasthttp._speedups.headers cimport Field, Headers, fh_tchar, headers_new, parse_field
 
+from fasthttp._grammar import FORBIDDEN_TRAILERS
 from fasthttp.errors import BadRequest, ContentTooLarge, HeaderFieldsTooLarge
 
 __all__ = ("ChunkedDecoder", "EndOfMessage", "encode_chunk", "encode_last_chunk")
@@ -149,6 +150,13 @@ cdef class ChunkedDecoder:
     def max_body_size(self, value):
         self._max_body = -1 if value is None else value
 
+    def limit(self, max_body_size):
+        """Apply a new body-size limit (a route's) from now on; raise ``ContentTooLarge`` at
+        once if the chunk sizes announced so far pass it (as the pure twin)."""
+        self.max_body_size = max_body_size
+        if self._max_body >= 0 and self._total > <unsigned long long>self._max_body:
+            raise ContentTooLarge("chunked body exceeds the limit")
+
     @property
     def done(self):
         return self._state == S_DONE
@@ -217,22 +225,32 @@ cdef class ChunkedDecoder:
     cdef int _size_line(self, const unsigned char* buf, Py_ssize_t start, Py_ssize_t end) except -1:
         # chunk = chunk-size [ chunk-ext ] CRLF ; chunk-size = 1*HEXDIG (RFC 9112 §7.1)
         cdef Py_ssize_t i = start
+        cdef Py_ssize_t first
         cdef unsigned long long size = 0
         cdef int v
+        # 1*HEXDIG allows leading zeros: the cap is on the significant digits (the value), as
+        # in the pure twin; the line itself is bounded by max_chunk_line.
+        while i < end and buf[i] == 48:
+            i += 1
+        first = i
         while i < end:
             v = fc_hexval(buf[i])
             if v < 0:
                 break
-            if i - start < MAX_SIZE_DIGITS:
+            if i - first < MAX_SIZE_DIGITS:
                 size = (size << 4) | <unsigned long long>v
             i += 1
         if i == start:
             raise BadRequest("invalid chunk size")
-        if i - start > MAX_SIZE_DIGITS:
+        if i - first > MAX_SIZE_DIGITS:
             raise BadRequest("chunk size too large")
         if i < end:
             _parse_extensions(buf + start, i - start, end - start)
-        self._total += size
+        # Saturating: the announced total never wraps (the pure twin's int is unbounded).
+        if self._total > <unsigned long long>0xFFFFFFFFFFFFFFFF - size:
+            self._total = <unsigned long long>0xFFFFFFFFFFFFFFFF
+        else:
+            self._total += size
         if self._max_body >= 0 and (size > <unsigned long long>self._max_body
                                     or self._total > <unsigned long long>self._max_body):
             raise ContentTooLarge("chunked body exceeds the limit")
@@ -266,11 +284,15 @@ cdef class ChunkedDecoder:
             if _ws(buf[pos]):
                 raise BadRequest("obsolete line folding in trailer section")
             parse_field(buf, pos, lf - 1, &f)
+            pos = lf + 1
+            # RFC 9110 §6.5.1: forbidden trailer fields are dropped (as the pure twin); trailers
+            # are rare, so a Python set look-up costs nothing that matters.
+            if (<const char*>buf)[f.name_start:f.name_start + f.name_len].lower() in FORBIDDEN_TRAILERS:
+                continue
             base = len(self._traw)
             self._traw += (<const char*>buf)[f.name_start:f.name_start + f.name_len]
             self._traw += (<const char*>buf)[f.value_start:f.value_start + f.value_len]
             self._tspans.append((base, f.name_len, base + f.name_len, f.value_len, f.known))
-            pos = lf + 1
 
     cdef object _trailers(self):
         cdef Py_ssize_t n = len(self._tspans), i

@@ -415,6 +415,12 @@ cdef class RequestParser:
         self._run_buffered(events)
         return events
 
+    def limit_body(self, max_body_size):
+        """Apply *max_body_size* (a route's limit) to the chunked body being read; raise
+        ``ContentTooLarge`` at once if the chunk sizes announced so far pass it (pure twin)."""
+        if self._chunked is not None:
+            self._chunked.limit(max_body_size)
+
     def take_unparsed(self):
         """Hand over every byte after the upgrade request and stop parsing for good."""
         cdef bytes data = PyBytes_FromStringAndSize(<const char*>self._buf, self._len)
@@ -678,9 +684,14 @@ cdef class RequestParser:
             for j in range(f.value_start, f.value_start + f.value_len):
                 if not (48 <= r[j] <= 57):
                     raise BadRequest("invalid Content-Length")
-            if f.value_len > MAX_CL_DIGITS:
+            # 1*DIGIT allows leading zeros: cap the significant digits, not the spelling (as
+            # the pure twin's lstrip).
+            j = f.value_start
+            while j < f.value_start + f.value_len and r[j] == 48:
+                j += 1
+            if f.value_start + f.value_len - j > MAX_CL_DIGITS:
                 raise ContentTooLarge("Content-Length too large")
-            for j in range(f.value_start, f.value_start + f.value_len):
+            for j in range(j, f.value_start + f.value_len):
                 cl = cl * 10 + (r[j] - 48)
             if self._max_body >= 0 and cl > <unsigned long long>self._max_body:
                 raise ContentTooLarge("Content-Length exceeds the limit")

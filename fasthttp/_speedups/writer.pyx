@@ -12,6 +12,9 @@ raised in the same order: the status; then ``content_length`` and the framing co
 name before value. The reason table and the date formatter are the pure twin's
 own (``_spec.REASONS`` via ``_build_status_line``, ``_format_date``): they run once per status
 code and once per second, so sharing them costs nothing and keeps the twins from drifting.
+The framing rule (application fields may not contradict the server's framing, see the pure
+twin's docstring) is the pure twin's ``_check_framing`` too, called only for a field whose name
+a C check matched against the six framing names.
 
 PERF: benchmarks/bench_writer.py (``write_response`` plaintext, JSON, chunked head, 10 fields,
 ``status_line``) compares this module with the pure twin.
@@ -166,6 +169,9 @@ cdef struct Pieces:
     Py_ssize_t count
     Py_ssize_t capacity
     Py_ssize_t size      # bytes of the "name: value\r\n" lines so far
+    bint framing         # apply the framing rule to the fields (write_head, write_response)
+    long long length     # the server's Content-Length for that rule; -1: it sends none
+    PyObject* big_length # borrowed: the caller's content_length past 2**63 - 1, else NULL
     Piece small[12]      # PERF: no heap allocation for up to 12 fields
 
 
@@ -174,6 +180,9 @@ cdef inline void _pieces_init(Pieces* p):
     p.count = 0
     p.capacity = 12
     p.size = 0
+    p.framing = False
+    p.length = -1
+    p.big_length = NULL
 
 
 cdef void _pieces_release(Pieces* p):
@@ -248,6 +257,34 @@ cdef int _field_value(object value, const char** ptr, Py_ssize_t* length, str wh
     return 0
 
 
+cdef inline bint _same_name(const unsigned char* s, const char* lower, Py_ssize_t n) noexcept nogil:
+    # ASCII case-insensitive: the name is a validated token, and no tchar other than a letter
+    # maps onto a letter or '-' under "| 0x20".
+    cdef Py_ssize_t i
+    for i in range(n):
+        if (s[i] | 0x20) != <unsigned char>lower[i]:
+            return False
+    return True
+
+
+cdef inline int _framing_kind(const unsigned char* s, Py_ssize_t n) noexcept nogil:
+    """The pure twin's ``_FRAMING`` table: 1 Content-Length, 2 refused, 3 Connection, 0 none."""
+    # PERF: one length switch; most fields differ in length from all six names.
+    if n == 14:
+        return 1 if _same_name(s, b"content-length", 14) else 0
+    if n == 10:
+        if _same_name(s, b"connection", 10):
+            return 3
+        return 2 if _same_name(s, b"keep-alive", 10) else 0
+    if n == 17:
+        return 2 if _same_name(s, b"transfer-encoding", 17) else 0
+    if n == 16:
+        return 2 if _same_name(s, b"proxy-connection", 16) else 0
+    if n == 2:
+        return 2 if _same_name(s, b"te", 2) else 0
+    return 0
+
+
 cdef int _add_field(Pieces* p, object name, object value) except -1:
     cdef const char* name_ptr
     cdef const char* value_ptr
@@ -280,17 +317,46 @@ cdef int _add_field(Pieces* p, object name, object value) except -1:
     return 0
 
 
+cdef int _drop_framing(Pieces* p) except -1:
+    """The framing rule (the pure twin's ``_check_framing``, one home) for the field just added,
+    which names a framing field: raise, or drop it (a Content-Length equal to the server's)."""
+    cdef Piece* piece = &p.items[p.count - 1]
+    if p.big_length is not NULL:
+        length = <object>p.big_length
+    else:
+        length = p.length if p.length >= 0 else None
+    if _spec._check_framing(_framing_kind(<const unsigned char*>piece.name, piece.name_len),
+                            piece.name[:piece.name_len], piece.value[:piece.value_len], length):
+        p.size -= piece.name_len + piece.value_len + 4
+        p.count -= 1
+        Py_XDECREF(piece.name_ref)
+        Py_XDECREF(piece.value_ref)
+    return 0
+
+
 cdef int _collect(Pieces* p, object fields) except -1:
     # Same dispatch as the pure twin: a list or tuple is iterated as pairs, any other Mapping
     # through items(), anything else as an iterable of pairs.
+    cdef Piece* piece
     if not (PyList_CheckExact(fields) or PyTuple_CheckExact(fields)):
         if PyDict_CheckExact(fields):
             fields = fields.items()
         elif not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
             fields = fields.items()
+    if not p.framing:
+        for pair in fields:
+            name, value = pair
+            _add_field(p, name, value)
+        return 0
     for pair in fields:
         name, value = pair
         _add_field(p, name, value)
+        # APPSEC: framing fields are the server's (the pure twin's module docstring).
+        # PERF: a C check of the name's length and letters; Python runs only for the rare
+        # application field that names a framing field.
+        piece = &p.items[p.count - 1]
+        if _framing_kind(<const unsigned char*>piece.name, piece.name_len):
+            _drop_framing(p)
     return 0
 
 
@@ -462,6 +528,12 @@ def write_head(status, fields=(), *, content_length=None, bint chunked=False,
         # RFC 9112 §6.1: never in a 1xx or 204; left out of a 304 as well (as the pure twin).
         h.chunked = not _bodiless(h.code) and h.code != 304
     _pieces_init(&p)
+    p.framing = True
+    if h.length is not NULL:
+        # The server's Content-Length, for the framing rule (else none: -1, as initialised).
+        p.length = length
+        if big_length is not None:
+            p.big_length = <PyObject*>content_length
     try:
         _collect(&p, fields)
         return _assemble(&h, &p)
@@ -478,6 +550,7 @@ def write_response(status, fields, body, *, bint keep_alive=True, bint http_1_0=
     cdef bint have_view = False
     cdef char digits[24]
     cdef Py_ssize_t first
+    cdef long long length
     h.code = _check_status(status)
     if PyBytes_CheckExact(body):
         h.body = PyBytes_AS_STRING(body)
@@ -498,11 +571,13 @@ def write_response(status, fields, body, *, bint keep_alive=True, bint http_1_0=
         h.http_1_0 = http_1_0
         if server is not None:
             _field_value(server, &h.server, &h.server_len, "server")
+        length = h.body_len   # the server's Content-Length, for the framing rule
         if _bodiless(h.code) or h.code == 304:
             # RFC 9110 §6.4.1: 1xx, 204 and 304 have no content, hence no Content-Length.
             h.length = NULL
             h.length_len = 0
             h.body_len = 0
+            length = -1
         else:
             first = _digits(digits, <unsigned long long>h.body_len)
             h.length = digits + first
@@ -511,6 +586,8 @@ def write_response(status, fields, body, *, bint keep_alive=True, bint http_1_0=
                 # RFC 9110 §9.3.2: HEAD gets the GET's Content-Length and no content.
                 h.body_len = 0
         _pieces_init(&p)
+        p.framing = True
+        p.length = length
         try:
             _collect(&p, fields)
             return _assemble(&h, &p)
