@@ -77,7 +77,7 @@ from typing import Any
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
 from .config import EAGER, INLINE
-from .connections import ConnectionManager, error_bytes
+from .connections import ConnectionManager, ManagedConnection, error_bytes
 from .errors import (
     BadRequest,
     ExpectationFailed,
@@ -292,6 +292,12 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is None or not self.is_secure:
             return None
         return self.transport.get_extra_info("peercert") or None
+
+    @property
+    def manager(self) -> ConnectionManager:
+        """The manager of this server's connections (its ``config``, ``loop``, ``access_log``):
+        what a protocol taking this connection over (``fasthttp.websocket``) needs."""
+        return self._manager
 
     @property
     def buffered_bytes(self) -> int:
@@ -1067,7 +1073,10 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._send(data)
         self._flush()
-        if self._log is not None:
+        # A successor the manager keeps (a websocket connection) logs its own line when it ends,
+        # with the duration of the whole connection.
+        managed = protocol if isinstance(protocol, ManagedConnection) else None
+        if self._log is not None and managed is None:
             self._log(req, up.status, 0, self)
         rest = self._parser.take_unparsed()
         transport = self.transport
@@ -1077,7 +1086,7 @@ class HttpProtocol(asyncio.Protocol):
         self._active = None
         self._kind = K_NONE
         self._deadline = self._write_deadline = _INF
-        self._manager.hand_over(self, transport)
+        self._manager.hand_over(self, transport, managed)
         if self._pause_mask:
             self._pause_mask = 0
             transport.resume_reading()
