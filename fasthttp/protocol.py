@@ -59,7 +59,9 @@ what to send from that (validators, 304/412, one or several ranges, 416), and th
 out with ``sendfile`` on plain TCP, read in chunks under TLS.
 
 Take-over: a handler returns :class:`~fasthttp.responses.Upgrade` and the transport is handed to
-another protocol with the bytes already received after the request (websocket, CONNECT).
+another protocol with the bytes already received after the request (websocket, CONNECT). A new
+protocol that is a :class:`~fasthttp.connections.ManagedConnection` (``fasthttp.websocket``)
+stays one of the manager's connections and writes its own access-log line when it ends.
 """
 
 from __future__ import annotations

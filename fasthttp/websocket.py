@@ -593,10 +593,10 @@ class WebSocket:
                 self.state = S_CLOSED
                 decision.set_exception(exc)  # the route's error handling answers it (500, 401, ...)
                 return
+            # APPSEC: the peer gets close 1011; the traceback goes to the server log only.
+            error_log.error("error in websocket handler for %s", self.request.target.decode("latin-1"), exc_info=exc)
             conn = self._conn
-            if conn is not None and not conn.closed:
-                req = self.request
-                error_log.error("error in websocket handler for %s", req.target.decode("latin-1"), exc_info=exc)
+            if conn is not None:
                 conn.fail(1011, "internal error")
             return
         if self.state == S_CONNECTING:
@@ -980,7 +980,10 @@ class WebSocketProtocol(asyncio.Protocol):
                 else:
                     reason = self.close_reason
                 raise WebSocketDisconnect(code, reason)
-            waiter = self._waiter = self._loop.create_future()
+            waiter = self._waiter
+            if waiter is None or waiter.done():
+                # NOTE: shared by every task awaiting receive(); each takes a message in turn.
+                waiter = self._waiter = self._loop.create_future()
             await waiter
         message = queue.popleft()
         if self._pause & R_QUEUE and len(queue) <= self._max_queue // 2:
