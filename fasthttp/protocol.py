@@ -1058,6 +1058,11 @@ class HttpProtocol(asyncio.Protocol):
             # Anything else declines the switch: an ordinary response without a body.
             self._respond(req, Response(b"", status, up.fields))
             return
+        if self._stop:
+            # The client ended its side (EOF) while the handler decided: there is no one to
+            # switch protocols with. The Upgrade is dropped unused (its protocol never made).
+            self._close_after(req)
+            return
         body = req.body_reader
         if not head.upgrade or (body is not None and not body.complete) or not self._parser.paused:
             # Only a complete upgrade request can hand the rest of the stream over.

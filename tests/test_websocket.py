@@ -995,3 +995,85 @@ def test_struct_helpers_sanity():
     # The raw frame builder declares 64-bit lengths as the RFC lays them out.
     data = frame(BINARY, b"", length=1 << 40, mask=False)
     assert data[1] == 127 and struct.unpack("!Q", data[2:10])[0] == 1 << 40
+
+
+# -- the take-over's edges ----------------------------------------------------------------------------
+
+
+def test_frames_sent_with_the_handshake_reach_the_handler(loop):
+    from helpers_websocket import handshake
+
+    async def scenario():
+        async with serving(echo_app()) as server:
+            client = await Client.connect(server)
+            request, key = handshake("/ws")
+            await client.send(request + frame(TEXT, b"early") + frame(BINARY, b"bird"))
+            response = await client.read_head()
+            assert response.status == 101 and response.header("sec-websocket-accept") == accept_key(key)
+            raw = RawWebSocket(client, response)
+            assert (await raw.read_frame()).payload == b"early"
+            assert (await raw.read_frame()).payload == b"bird"
+            await raw.close()
+
+    run(loop, scenario())
+
+
+def test_accept_fails_when_the_client_left_before_it(loop):
+    app = App()
+    gate = asyncio.Event()
+    outcome = []
+
+    @app.websocket("/ws")
+    async def late(ws):
+        await gate.wait()
+        try:
+            # NOTE: reading is paused after an upgrade request, so the server learns that the
+            # client left only once the connection is a websocket: accept() may succeed, and the
+            # first receive() then reports the drop.
+            await ws.accept()
+            await ws.receive()
+        except WebSocketDisconnect as exc:
+            outcome.append(exc.code)
+
+    async def scenario():
+        from helpers_websocket import handshake
+
+        async with serving(app) as server:
+            client = await Client.connect(server)
+            await client.send(handshake("/ws")[0])
+            await asyncio.sleep(0.05)
+            await client.close()
+            await asyncio.sleep(0.05)
+            gate.set()
+            for _ in range(200):
+                if outcome:
+                    break
+                await asyncio.sleep(0.01)
+            assert outcome == [1006]
+            assert not server.manager.connections
+
+    run(loop, scenario())
+
+
+def test_accept_fails_when_a_middleware_replaces_the_upgrade(client_for):
+    outcome = []
+    app = App()
+
+    @app.middleware
+    async def veto(request, call_next):
+        await call_next(request)
+        return Response("vetoed", 409)
+
+    @app.websocket("/ws")
+    async def handler(ws):
+        try:
+            await ws.accept()
+        except WebSocketDisconnect as exc:
+            outcome.append(exc.code)
+
+    client = client_for(app)
+    with pytest.raises(WebSocketDenied) as denied:
+        client.websocket_connect("/ws")
+    assert denied.value.response.status == 409
+    client._run(asyncio.sleep(0.01))
+    assert outcome == [1006]
