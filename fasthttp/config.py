@@ -73,9 +73,11 @@ class Config:
     # schedules a Task; "auto" is "eager" on 3.12+ (where wait_for needs a task) else "inline".
     async_handlers: str = "auto"
     # WebSockets (fasthttp.websocket; RFC 6455). Sizes count bytes (a text message's UTF-8 bytes).
-    ws_max_message_size: int | None = 1 << 20  # close 1009 past this (after any decompression)
-    ws_max_frame_size: int | None = 1 << 20  # close 1009 for a frame larger than this
-    ws_max_queue: int = 16  # received messages held for the handler before reading pauses
+    # NOTE: 16 MiB (uvicorn's default) lets the largest messages of the Autobahn suite through;
+    # memory stays bounded by the receive queue's byte bound (read_high_water), not by this.
+    ws_max_message_size: int | None = 16 << 20  # close 1009 past this (after any decompression)
+    ws_max_frame_size: int | None = 16 << 20  # close 1009 for a frame larger than this
+    ws_max_queue: int = 16  # messages held for the handler (at most read_high_water bytes past one) before reading pauses
     ws_ping_interval: float | None = 20.0  # server pings this often (None: never)
     ws_ping_timeout: float | None = 20.0  # no pong within this after a ping: close 1011
     ws_idle_timeout: float | None = None  # no message either way for this long: close 1001

@@ -26,8 +26,9 @@ close handshake, on the engine's existing take-over (``fasthttp.responses.Upgrad
    between the fragments of a message too. A message or a frame past its limit is close 1009
    (§7.4.1); a protocol error (unmasked client frame, reserved bits, unknown opcode, control
    frame over 125 bytes or fragmented, bad close payload, a 2^63 length) is 1002; text that is
-   not UTF-8, even split across fragments, is 1007 (§8.1). A full queue (``ws_max_queue``)
-   pauses reading from the socket until the handler catches up.
+   not UTF-8, even split across fragments, is 1007 (§8.1). A full queue (``ws_max_queue``
+   messages, or ``read_high_water`` bytes) pauses reading from the socket until the handler
+   catches up: a connection holds at most the message being received, the queue and one read.
 4. **Sending.** :meth:`WebSocket.send` frames the message and writes it; above the transport's
    high-water mark it waits for the peer to read (``write_timeout`` drops a peer that never
    does), so a client that stops reading cannot grow server memory.
@@ -97,7 +98,7 @@ S_OPEN = 2
 S_CLOSED = 3  # closed (or refused)
 
 # Why reading is paused (a bit mask).
-R_QUEUE = 1  # ws_max_queue messages wait for the handler
+R_QUEUE = 1  # ws_max_queue messages, or read_high_water bytes, wait for the handler
 R_WRITE = 2  # the transport's buffer is above its high-water mark (the peer is not reading)
 
 #: APPSEC: compressed input is fed to the inflater this many bytes at a time, so one read of a
@@ -265,6 +266,9 @@ class _Deflate(PerMessageDeflate):
     """
 
     _control = False
+    #: Send every message uncompressed (RFC 7692 §6: a sender may; used when the client asks
+    #: for a window zlib cannot deflate with).
+    send_uncompressed = False
 
     def frame_inbound_header(
         self, proto: FrameDecoder | FrameProtocol, opcode: Opcode, rsv: RsvBits, payload_length: int
@@ -284,6 +288,13 @@ class _Deflate(PerMessageDeflate):
         if self._control:
             return None
         return super().frame_inbound_complete(proto, fin)
+
+    def frame_outbound(
+        self, proto: FrameDecoder | FrameProtocol, opcode: Opcode, rsv: RsvBits, data: bytes, fin: bool
+    ) -> tuple[RsvBits, bytes]:
+        if self.send_uncompressed:
+            return rsv, data
+        return super().frame_outbound(proto, opcode, rsv, data, fin)
 
 
 def _deflate_offer(params: list[tuple[str, str | None]]) -> tuple[str, PerMessageDeflate] | None:
@@ -317,9 +328,6 @@ def _deflate_offer(params: list[tuple[str, str | None]]) -> tuple[str, PerMessag
                 client_bits = int(value)
         else:
             return None  # §7.1: an unknown parameter declines the offer
-    if server_bits == 8:
-        # zlib cannot deflate with a 256-byte window (madler/zlib#171): decline, as §7.1.2.1 allows.
-        return None
     response = ["permessage-deflate"]
     setup = ["permessage-deflate"]
     if server_nct:
@@ -330,7 +338,10 @@ def _deflate_offer(params: list[tuple[str, str | None]]) -> tuple[str, PerMessag
         setup.append("client_no_context_takeover")
     if server_bits is not None:
         response.append(f"server_max_window_bits={server_bits}")
-        setup.append(f"server_max_window_bits={server_bits}")
+        # zlib cannot deflate with a 256-byte window (madler/zlib#171): with 8, messages are
+        # sent uncompressed (RFC 7692 §6 lets a sender choose per message), so the setup
+        # value only has to be valid.
+        setup.append(f"server_max_window_bits={max(9, server_bits)}")
     if client_bits:
         response.append(f"client_max_window_bits={client_bits}")
         # Inflating with a larger window than the client deflates with is always safe; zlib's
@@ -338,6 +349,7 @@ def _deflate_offer(params: list[tuple[str, str | None]]) -> tuple[str, PerMessag
         setup.append(f"client_max_window_bits={max(9, client_bits)}")
     extension = _Deflate()
     extension.finalize("; ".join(setup))
+    extension.send_uncompressed = server_bits == 8
     return "; ".join(response), extension
 
 
@@ -735,6 +747,8 @@ class WebSocketProtocol(asyncio.Protocol):
         self._max_message = config.ws_max_message_size or _INF
         self._max_frame = config.ws_max_frame_size or _INF
         self._max_queue = config.ws_max_queue
+        self._max_queued = config.read_high_water
+        self._queued = 0  # bytes (characters of text) in the queue
         self._pause = 0
         self._write_paused = False
         self._discard = False  # input is no longer parsed (closing or failed)
@@ -932,6 +946,7 @@ class WebSocketProtocol(asyncio.Protocol):
     def _deliver(self, message: str | bytes) -> None:
         queue = self._queue
         queue.append(message)
+        self._queued += len(message)
         manager = self._manager
         if manager is not None:
             self._active = manager.now
@@ -940,7 +955,7 @@ class WebSocketProtocol(asyncio.Protocol):
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
-        if len(queue) >= self._max_queue and not self._pause & R_QUEUE:
+        if (len(queue) >= self._max_queue or self._queued > self._max_queued) and not self._pause & R_QUEUE:
             self._pause_reading(R_QUEUE)
 
     def _on_close(self, event: CloseConnection) -> None:
@@ -986,7 +1001,8 @@ class WebSocketProtocol(asyncio.Protocol):
                 waiter = self._waiter = self._loop.create_future()
             await waiter
         message = queue.popleft()
-        if self._pause & R_QUEUE and len(queue) <= self._max_queue // 2:
+        queued = self._queued = self._queued - len(message)
+        if self._pause & R_QUEUE and len(queue) <= self._max_queue // 2 and queued <= self._max_queued // 2:
             self._resume_reading(R_QUEUE)
         return message
 

@@ -613,7 +613,8 @@ def test_parse_extensions():
         ),
         ('permessage-deflate; server_max_window_bits="9"', "permessage-deflate; server_max_window_bits=9"),
         # declined offers (RFC 7692 §7): the next acceptable one is taken, else none
-        ("permessage-deflate; server_max_window_bits=8", None),
+        # zlib cannot deflate with 8: accepted, and the server sends uncompressed (RFC 7692 §6)
+        ("permessage-deflate; server_max_window_bits=8", "permessage-deflate; server_max_window_bits=8"),
         ("permessage-deflate; server_max_window_bits", None),
         ("permessage-deflate; server_max_window_bits=16", None),
         ("permessage-deflate; server_max_window_bits=010", None),
@@ -621,7 +622,7 @@ def test_parse_extensions():
         ("permessage-deflate; server_no_context_takeover=1", None),
         ("permessage-deflate; unknown", None),
         ("permessage-deflate; client_no_context_takeover; client_no_context_takeover", None),
-        ("permessage-deflate; server_max_window_bits=8, permessage-deflate", "permessage-deflate"),
+        ("permessage-deflate; unknown, permessage-deflate", "permessage-deflate"),
         ("x-webkit-deflate-frame", None),
     ],
 )
@@ -696,7 +697,7 @@ def test_config_validates_the_websocket_limits():
         with pytest.raises(ValueError):
             Config(**bad)
     cfg = Config(ws_ping_interval=None, ws_ping_timeout=None, ws_max_message_size=None)
-    assert cfg.ws_max_frame_size == 1 << 20 and cfg.ws_compression
+    assert cfg.ws_max_frame_size == 16 << 20 and cfg.ws_compression
 
 
 def test_cli_websocket_options():
@@ -856,7 +857,8 @@ def test_a_peer_that_never_reads_blocks_send_and_is_dropped(loop):
     run(loop, scenario())
 
 
-def test_a_full_receive_queue_pauses_reading(loop):
+@pytest.mark.parametrize("size", [1, 40_000])  # many small messages, or few over the byte bound
+def test_a_full_receive_queue_pauses_reading(loop, size):
     app = App()
     release = asyncio.Event()
     received = []
@@ -871,9 +873,9 @@ def test_a_full_receive_queue_pauses_reading(loop):
                 await ws.send("got all")
 
     async def scenario():
-        async with serving(app, ws_max_queue=4) as server:
+        async with serving(app, ws_max_queue=4 if size == 1 else 100, read_high_water=65536) as server:
             raw = await RawWebSocket.connect(server)
-            await raw.send(b"".join(frame(TEXT, str(i).encode()) for i in range(10)))
+            await raw.send(b"".join(frame(TEXT, str(i).encode() * size) for i in range(10)))
             conn = None
             for _ in range(200):
                 conns = [c for c in server.manager.connections if hasattr(c, "ws")]
@@ -886,7 +888,7 @@ def test_a_full_receive_queue_pauses_reading(loop):
             await raw.send_text("last")
             reply = await raw.read_frame()
             assert reply.payload == b"got all"
-            assert received == [str(i) for i in range(10)] + ["last"]
+            assert received == [str(i) * size for i in range(10)] + ["last"]
             await raw.close()
 
     run(loop, scenario())
@@ -1077,3 +1079,18 @@ def test_accept_fails_when_a_middleware_replaces_the_upgrade(client_for):
     assert denied.value.response.status == 409
     client._run(asyncio.sleep(0.01))
     assert outcome == [1006]
+
+
+def test_server_max_window_bits_8_is_accepted_and_answered_uncompressed(loop):
+    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+
+    async def scenario():
+        async with serving(echo_app()) as server:
+            factory = ClientPerMessageDeflateFactory(server_max_window_bits=8, client_max_window_bits=True)
+            async with websockets.connect(url(server), extensions=[factory], compression=None) as ws:
+                assert ws.response.headers["sec-websocket-extensions"] == "permessage-deflate; server_max_window_bits=8"
+                for message in ("abc" * 1000, b"\x00" * 100000):
+                    await ws.send(message)
+                    assert await ws.recv() == message
+
+    run(loop, scenario())
