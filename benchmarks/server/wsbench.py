@@ -30,7 +30,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from . import procstat, servers
+from . import servers
 
 __all__ = (
     "WsScenario",
