@@ -1094,3 +1094,17 @@ def test_server_max_window_bits_8_is_accepted_and_answered_uncompressed(loop):
                     assert await ws.recv() == message
 
     run(loop, scenario())
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_message_sizes_at_the_frame_length_boundaries(client_for, compress):
+    # The server writes uncompressed frames itself (PERF) and compressed ones through wsproto:
+    # both framings are read back by wsproto's client at every length encoding (RFC 6455 §5.2).
+    client = client_for(echo_app())
+    with client.websocket_connect("/ws", compress=compress) as ws:
+        for n in (0, 1, 125, 126, 127, 65535, 65536, 70000):
+            ws.send(b"\x07" * n)
+            assert ws.receive() == b"\x07" * n
+            text = ("é" * n)[: n // 2]
+            ws.send(text)
+            assert ws.receive() == text
