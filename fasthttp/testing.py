@@ -453,7 +453,11 @@ class TestClient:
         head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{n}: {v}\r\n" for n, v in fields) + "\r\n"
         wait = timeout if timeout is not None else self.timeout
         conn = self._connect()
-        response = self._run(asyncio.wait_for(_handshake(conn, head.encode("latin-1")), wait))
+        try:
+            response = self._run(asyncio.wait_for(_handshake(conn, head.encode("latin-1")), wait))
+        except BaseException:
+            conn.close()
+            raise
         self._store_cookies(response)
         if response.status != 101:
             conn.close()

@@ -37,8 +37,15 @@ close handshake, on the engine's existing take-over (``fasthttp.responses.Upgrad
    (``ws_close_timeout``, then the connection is dropped); a protocol failure sends its code
    and closes at once (§7.1.7). A handler that ends leaves with 1000, one that raises with 1011.
 
-The interface an adapter drives is :class:`WebSocket` alone (``accept``, ``deny``, ``receive``,
-``send``, ``close``, ``close_code``): the protocol object stays behind it.
+The interface an adapter drives is :class:`WebSocket` alone: the protocol object stays behind
+it. An ASGI adapter maps its events one to one: its route runs ``run_websocket(request,
+session)`` and ``session(ws)`` runs the ASGI app, whose ``websocket.connect`` is the session's
+start; ``websocket.accept`` is ``await ws.accept(subprotocol, headers)``; ``websocket.close``
+before accept is ``await ws.close()`` (403) and a denial response (the
+``websocket.http.response`` extension) is ``ws.deny(response)``; ``websocket.receive`` is
+``await ws.receive()`` (``str`` for ``text``, ``bytes`` for ``bytes``); ``websocket.disconnect``
+is the :class:`WebSocketDisconnect` it raises (``code``, ``reason``); ``websocket.send`` is
+``await ws.send(...)`` and ``websocket.close`` after accept ``await ws.close(code, reason)``.
 """
 
 from __future__ import annotations
