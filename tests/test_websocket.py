@@ -1108,3 +1108,33 @@ def test_message_sizes_at_the_frame_length_boundaries(client_for, compress):
             text = ("é" * n)[: n // 2]
             ws.send(text)
             assert ws.receive() == text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"server_no_context_takeover": True},
+        {"client_no_context_takeover": True},
+        {"server_no_context_takeover": True, "client_no_context_takeover": True},
+        {"server_max_window_bits": 9},
+        {"server_max_window_bits": 12, "client_max_window_bits": 10},
+        {"client_max_window_bits": 9},
+    ],
+)
+def test_permessage_deflate_parameters_with_the_websockets_library(loop, params):
+    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+
+    async def scenario():
+        async with serving(echo_app()) as server:
+            factory = ClientPerMessageDeflateFactory(**params)
+            async with websockets.connect(url(server), extensions=[factory], compression=None) as ws:
+                agreed = ws.response.headers["sec-websocket-extensions"]
+                for key, value in params.items():
+                    assert (key if value is True else f"{key}={value}") in agreed
+                # Several messages: context takeover (or not) carries across them (RFC 7692 §7.1.1).
+                for i in range(5):
+                    for message in (f"message {i} " * 200, bytes([i]) * 30000):
+                        await ws.send(message)
+                        assert await ws.recv() == message
+
+    run(loop, scenario())
