@@ -12,11 +12,14 @@ File names: the router never gives a ``:name`` parameter a "/" (even encoded as 
 refuses ``.``/``..`` segments (400), so a name cannot leave the upload directory; ``safe_join``
 (the module's ``path_join_safe``) checks it again, as defence in depth.
 
-The module's ``@websocket("/ws")`` waits for the websocket issue: ``app.add`` refuses a
-resource that has one (``NotImplementedError``), so it is left out here.
+The module's ``@websocket("/ws")`` is an echo here, written as the module writes it: a message
+callback ``(request, opcode, payload)`` called with ``OPEN`` once the socket is open, with
+``TEXT``/``BINARY`` for each message (what it returns is sent back) and with ``CLOSE`` at the
+end; the framework runs the websocket's life cycle (handshake, pings, the close handshake).
 
     python examples/resource_users.py --files /tmp/uploads --bind 127.0.0.1:8000
     curl -X POST -H 'Content-Type: application/json' -d '{"name": "Ada"}' localhost:8000/user/ada
+    python -m websockets ws://localhost:8000/ws
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import os
 
 from fasthttp import App, HttpError
 from fasthttp.responses import JSONResponse
-from fasthttp.resources import Resource, delete, get, post, put
+from fasthttp.resources import Resource, delete, get, post, put, websocket
+from fasthttp.websocket import WebSocketOpCode
 
 
 def safe_join(root: str, name: str) -> str:
@@ -72,6 +76,13 @@ class UserResource(Resource):
         data = await request.body()
         await asyncio.to_thread(_write, path, data)
         return {"name": request.params["name"], "size": len(data)}
+
+
+    @websocket("/ws")
+    def echo(self, request, opcode, payload):
+        if opcode in (WebSocketOpCode.TEXT, WebSocketOpCode.BINARY):
+            return payload
+        return None  # OPEN and CLOSE: nothing to send
 
 
 def _write(path: str, data: bytes) -> None:

@@ -29,6 +29,7 @@ from .responses import (
     render_error,
 )
 from .static import static_files
+from .websocket import WebSocket, WebSocketDisconnect
 from .config import Config
 from .runners import run, start_in_thread, start_server
 from .server import Server, serve
@@ -58,6 +59,8 @@ __all__ = (
     "MultipartStreamResponse",
     "FileResponse",
     "Upgrade",
+    "WebSocket",
+    "WebSocketDisconnect",
     "HttpError",
     "render_error",
     "static_files",

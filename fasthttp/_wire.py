@@ -170,6 +170,13 @@ class ResponseReader:
         """True after a 101 or a 2xx to CONNECT: what follows is no longer HTTP/1.1."""
         return self._switched
 
+    def take_buffered(self) -> bytes:
+        """Remove and return the bytes fed that no response consumed: after a 101 (or a 2xx to
+        CONNECT), the first bytes of the protocol the connection switched to."""
+        data = bytes(self._buf)
+        self._buf.clear()
+        return data
+
     # -- heads ------------------------------------------------------------------------------------
 
     def _read_head(self) -> tuple[str, int, str, Fields] | None:

@@ -97,6 +97,7 @@ from .routing import (
     endpoint_name,
     normalize_methods,
 )
+from .websocket import websocket_endpoint
 
 if TYPE_CHECKING:
     from .application import Handler, OnConnect
@@ -310,6 +311,27 @@ class App:
         """``@app.delete(path, ...)``: see :meth:`route`."""
         return self.route(path, ("DELETE",), **options)
 
+    def websocket(self, path: str, *, host: str | None = None, name: str | None = None) -> Callable[[F], F]:
+        """Register the decorated function as the websocket endpoint of *path* (a ``GET`` route
+        that answers the opening handshake; see ``fasthttp.websocket``).
+
+        The handler is ``async def handler(ws)`` (a :class:`~fasthttp.websocket.WebSocket`:
+        ``await ws.accept()``, ``receive()``, ``send()``, ``close()``, ``ws.request``), or a
+        message callback ``handler(request, opcode, payload)``. Routing, hosts, middleware,
+        error handlers and ``on_connect`` apply to the upgrade request as to any other: the
+        handler refuses the upgrade by returning or raising an HTTP response before accepting.
+        """
+        check_pattern(path)
+
+        def register(handler: F) -> F:
+            self._add_websocket(path, handler, host, name)
+            return handler
+
+        return register
+
+    def _add_websocket(self, path: str, handler: Callable[..., Any], host: str | None, name: str | None) -> Route:
+        return self._add_route(path, ("GET",), websocket_endpoint(handler), host, name or endpoint_name(handler), {})
+
     def _add_route(
         self,
         path: str,
@@ -340,14 +362,14 @@ class App:
         *host* applies to routes whose resource names none. Returns the new routes.
         """
         specs = resource_routes(resource)
-        for spec in specs:
-            if spec.kind == "websocket":
-                raise NotImplementedError("websocket routes are not supported yet")
         added = []
         for spec in specs:
             options = dict(spec.options)
             name = options.pop("name", None)
             path = _join(prefix, spec.path)
+            if spec.kind == "websocket":
+                added.append(self._add_websocket(path, spec.handler, spec.host or host, name))
+                continue
             methods = normalize_methods(spec.methods)
             options = _route_options(**options)
             added.append(self._add_route(path, methods, spec.handler, spec.host or host, name, options))

@@ -131,7 +131,41 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--keep-alive-timeout", type=_seconds, default=d.keep_alive_timeout, metavar="S", help=f"idle time between requests before the connection is closed (default {d.keep_alive_timeout})")
     g.add_argument("--write-timeout", type=_seconds, default=d.write_timeout, metavar="S", help=f"time a client may leave responses unread before it is dropped (default {d.write_timeout})")
     g.add_argument("--shutdown-timeout", type=_seconds, default=d.shutdown_timeout, metavar="S", help=f"on SIGTERM/SIGINT, time in-flight requests get to finish (default {d.shutdown_timeout})")
+    _add_websocket_options(parser)
     return parser
+
+
+def _optional_seconds(text: str) -> float | None:
+    """A positive number of seconds, or ``none``/``off``."""
+    if text.strip().lower() in ("none", "off"):
+        return None
+    return _seconds(text)
+
+
+def _positive_size(text: str) -> int | None:
+    size = _size(text)
+    if size == 0:
+        raise argparse.ArgumentTypeError("a size must be positive (or 'none')")
+    return size
+
+
+def _add_websocket_options(parser: argparse.ArgumentParser) -> None:
+    """The websocket limits and timers (``fasthttp.websocket``), from the ``ws_*`` Config fields."""
+    d = _DEFAULTS
+    g = parser.add_argument_group("websockets")
+    g.add_argument("--ws-max-message-size", type=_positive_size, default=d.ws_max_message_size, metavar="BYTES", help=f"largest message received, else close 1009 (default {_fmt_size(d.ws_max_message_size)})")
+    g.add_argument("--ws-max-frame-size", type=_positive_size, default=d.ws_max_frame_size, metavar="BYTES", help=f"largest frame received, else close 1009 (default {_fmt_size(d.ws_max_frame_size)})")
+    g.add_argument("--ws-max-queue", type=int, default=d.ws_max_queue, metavar="N", help=f"messages held for a slow handler before reading pauses (default {d.ws_max_queue})")
+    g.add_argument("--ws-ping-interval", type=_optional_seconds, default=d.ws_ping_interval, metavar="S", help=f"ping every S seconds; 'none' never (default {d.ws_ping_interval})")
+    g.add_argument("--ws-ping-timeout", type=_optional_seconds, default=d.ws_ping_timeout, metavar="S", help=f"close 1011 when a ping is not answered within S; 'none' waits for ever (default {d.ws_ping_timeout})")
+    g.add_argument("--ws-idle-timeout", type=_optional_seconds, default=d.ws_idle_timeout, metavar="S", help=f"close 1001 after S seconds without a message either way (default {d.ws_idle_timeout})")
+    g.add_argument("--ws-close-timeout", type=_seconds, default=d.ws_close_timeout, metavar="S", help=f"time the peer gets to answer a close frame before it is dropped (default {d.ws_close_timeout})")
+    g.add_argument("--no-ws-compression", dest="ws_compression", action="store_false", help="never agree to permessage-deflate (RFC 7692; default: agreed when the client offers it)")
+
+
+def _websocket_options(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("ws_max_message_size", "ws_max_frame_size", "ws_max_queue", "ws_ping_interval", "ws_ping_timeout", "ws_idle_timeout", "ws_close_timeout", "ws_compression")
+    return {name: getattr(args, name) for name in names}
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
@@ -153,6 +187,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         backlog=args.backlog,
         async_handlers=args.async_handlers,
     )
+    options.update(_websocket_options(args))
     if args.certfile:
         options.update(certfile=args.certfile, keyfile=args.keyfile, ca_certs=args.ca_certs, client_cert=args.client_cert)
     elif args.keyfile or args.ca_certs or args.client_cert:

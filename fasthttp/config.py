@@ -72,6 +72,17 @@ class Config:
     # the same inline first step with real task semantics, ~0.5 us more); "task" always
     # schedules a Task; "auto" is "eager" on 3.12+ (where wait_for needs a task) else "inline".
     async_handlers: str = "auto"
+    # WebSockets (fasthttp.websocket; RFC 6455). Sizes count bytes (a text message's UTF-8 bytes).
+    # NOTE: 16 MiB (uvicorn's default) lets the largest messages of the Autobahn suite through;
+    # memory stays bounded by the receive queue's byte bound (read_high_water), not by this.
+    ws_max_message_size: int | None = 16 << 20  # close 1009 past this (after any decompression)
+    ws_max_frame_size: int | None = 16 << 20  # close 1009 for a frame larger than this
+    ws_max_queue: int = 16  # messages held for the handler (at most read_high_water bytes past one) before reading pauses
+    ws_ping_interval: float | None = 20.0  # server pings this often (None: never)
+    ws_ping_timeout: float | None = 20.0  # no pong within this after a ping: close 1011
+    ws_idle_timeout: float | None = None  # no message either way for this long: close 1001
+    ws_close_timeout: float = 5.0  # wait this long for the peer's close frame, then drop it
+    ws_compression: bool = True  # permessage-deflate (RFC 7692) when the client offers it
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "keep_alive_timeout", "write_timeout", "linger_timeout"):
@@ -83,6 +94,17 @@ class Config:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         async_mode(self.async_handlers)  # validates
+        self._check_websocket()
+
+    def _check_websocket(self) -> None:
+        if not self.ws_close_timeout > 0:
+            raise ValueError("ws_close_timeout must be positive")
+        if self.ws_max_queue < 1:
+            raise ValueError("ws_max_queue must be at least 1")
+        for name in ("ws_max_message_size", "ws_max_frame_size", "ws_ping_interval", "ws_ping_timeout", "ws_idle_timeout"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive or None")
 
 
 _CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(Config))

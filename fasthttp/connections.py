@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .config import async_mode
 from .responses import TEXT_FIELDS, reason
@@ -39,8 +39,15 @@ error_log = logging.getLogger("fasthttp.error")
 AccessLogger = Callable[[Any, int, int, Any], None]
 
 
+@runtime_checkable
 class ManagedConnection(Protocol):
-    """What the manager needs from each of its connections."""
+    """What the manager needs from each of its connections.
+
+    A protocol that takes a connection over (``fasthttp.responses.Upgrade``) and implements this
+    stays one of the manager's connections (:meth:`ConnectionManager.hand_over`): it still
+    counts against ``max_connections``, is swept and is shut down gracefully (the websocket
+    connection of ``fasthttp.websocket`` does so).
+    """
 
     def check_deadlines(self, now: float) -> None:
         """Act on every deadline that has passed at *now* (the sweep's clock)."""
@@ -120,6 +127,11 @@ class ConnectionManager:
         ]
         if config.min_body_rate:
             deadlines.append(config.body_rate_window)
+        # The websocket deadlines (fasthttp.websocket) are swept too.
+        deadlines.append(config.ws_close_timeout)
+        for ws_deadline in (config.ws_ping_interval, config.ws_ping_timeout, config.ws_idle_timeout):
+            if ws_deadline:
+                deadlines.append(ws_deadline)
         self.interval = min(1.0, max(0.05, min(deadlines) / 4))
         self._timer: asyncio.TimerHandle | None = None
         self._flushers: list[Callable[[], Any]] = []
@@ -138,10 +150,17 @@ class ConnectionManager:
         """*conn* is closed (or handed over): it no longer counts."""
         self.connections.discard(conn)
 
-    def hand_over(self, conn: ManagedConnection, transport: asyncio.BaseTransport) -> None:
-        """*conn* handed *transport* to another protocol: keep it only to abort on close."""
+    def hand_over(
+        self, conn: ManagedConnection, transport: asyncio.BaseTransport, successor: ManagedConnection | None = None
+    ) -> None:
+        """*conn* handed *transport* to another protocol. A *successor* that is a
+        :class:`ManagedConnection` takes *conn*'s place (it still counts, is swept and shut down
+        gracefully); otherwise the transport is kept only to be aborted on close."""
         self.connections.discard(conn)
-        self.upgraded.add(transport)
+        if successor is not None:
+            self.connections.add(successor)
+        else:
+            self.upgraded.add(transport)
 
     # -- the coarse clock and the sweep ----------------------------------------------------------
 

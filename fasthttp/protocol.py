@@ -59,7 +59,9 @@ what to send from that (validators, 304/412, one or several ranges, 416), and th
 out with ``sendfile`` on plain TCP, read in chunks under TLS.
 
 Take-over: a handler returns :class:`~fasthttp.responses.Upgrade` and the transport is handed to
-another protocol with the bytes already received after the request (websocket, CONNECT).
+another protocol with the bytes already received after the request (websocket, CONNECT). A new
+protocol that is a :class:`~fasthttp.connections.ManagedConnection` (``fasthttp.websocket``)
+stays one of the manager's connections and writes its own access-log line when it ends.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ from typing import Any
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
 from .config import EAGER, INLINE
-from .connections import ConnectionManager, error_bytes
+from .connections import ConnectionManager, ManagedConnection, error_bytes
 from .errors import (
     BadRequest,
     ContentTooLarge,
@@ -293,6 +295,12 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is None or not self.is_secure:
             return None
         return self.transport.get_extra_info("peercert") or None
+
+    @property
+    def manager(self) -> ConnectionManager:
+        """The manager of this server's connections (its ``config``, ``loop``, ``access_log``):
+        what a protocol taking this connection over (``fasthttp.websocket``) needs."""
+        return self._manager
 
     @property
     def buffered_bytes(self) -> int:
@@ -1061,6 +1069,11 @@ class HttpProtocol(asyncio.Protocol):
             # Anything else declines the switch: an ordinary response without a body.
             self._respond(req, Response(b"", status, up.fields))
             return
+        if self._stop:
+            # The client ended its side (EOF) while the handler decided: there is no one to
+            # switch protocols with. The Upgrade is dropped unused (its protocol never made).
+            self._close_after(req)
+            return
         body = req.body_reader
         if not head.upgrade or (body is not None and not body.complete) or not self._parser.paused:
             # Only a complete upgrade request can hand the rest of the stream over.
@@ -1078,7 +1091,10 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._send(data)
         self._flush()
-        if self._log is not None:
+        # A successor the manager keeps (a websocket connection) logs its own line when it ends,
+        # with the duration of the whole connection.
+        managed = protocol if isinstance(protocol, ManagedConnection) else None
+        if self._log is not None and managed is None:
             self._log(req, up.status, 0, self)
         rest = self._parser.take_unparsed()
         transport = self.transport
@@ -1088,7 +1104,7 @@ class HttpProtocol(asyncio.Protocol):
         self._active = None
         self._kind = K_NONE
         self._deadline = self._write_deadline = _INF
-        self._manager.hand_over(self, transport)
+        self._manager.hand_over(self, transport, managed)
         if self._pause_mask:
             self._pause_mask = 0
             transport.resume_reading()

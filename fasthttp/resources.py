@@ -18,8 +18,8 @@ patterns, the methods register in definition order (base classes first), which i
 which they are tried.
 
 Handlers are ``def method(self, request)`` or ``async def``; stacking two decorators registers
-the method twice. ``@websocket`` is accepted on a class, but registering a resource that has one
-raises ``NotImplementedError`` until the websocket work lands.
+the method twice. ``@websocket`` methods are websocket endpoints (``App.websocket``), either
+``async def handler(self, ws)`` or the message callback ``handler(self, request, opcode, payload)``.
 """
 
 from __future__ import annotations
@@ -96,17 +96,21 @@ patch = _verb("PATCH")
 delete = _verb("DELETE")
 
 
-def websocket(path: str | Callable[..., Any] = "") -> Any:
-    """Mark a method as a websocket endpoint, ``def handler(self, request, opcode, payload)``.
-
-    NOTE: websockets are a later issue: ``app.add`` refuses a resource that has one with
-    ``NotImplementedError("websocket routes are not supported yet")``.
+def websocket(path: str | Callable[..., Any] = "", **options: Any) -> Any:
+    """Mark a method as the websocket endpoint of *path* (as ``App.websocket`` registers it):
+    ``async def handler(self, ws)`` gets a :class:`fasthttp.websocket.WebSocket`; a message
+    callback ``def handler(self, request, opcode, payload)`` is called with
+    ``WebSocketOpCode.OPEN`` once the socket is open, with ``TEXT``/``BINARY`` and each message
+    (what it returns is sent back), and with ``CLOSE`` at the end (the payload of ``OPEN`` and
+    ``CLOSE`` is ``""``). The only option is ``name``. Usable bare (``@websocket``).
     """
+    if set(options) - {"name"}:
+        raise TypeError(f"a websocket route takes only the name option, not {', '.join(sorted(set(options) - {'name'}))}")
     if callable(path):
-        return _mark(path, "websocket", ("GET",), "", {})
+        return _mark(path, "websocket", ("GET",), "", options)
 
     def decorate(func: F) -> F:
-        return _mark(func, "websocket", ("GET",), path, {})
+        return _mark(func, "websocket", ("GET",), path, options)
 
     return decorate
 

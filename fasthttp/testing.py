@@ -26,13 +26,24 @@ startup hooks run on entry and its shutdown hooks on exit, on that loop.
 from __future__ import annotations
 
 import asyncio
+import base64
+import collections
 import email.utils
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
+
+from wsproto.connection import Connection as WsConnection
+from wsproto.connection import ConnectionState as WsState
+from wsproto.connection import ConnectionType
+from wsproto.events import BytesMessage as WsBytesMessage
+from wsproto.events import CloseConnection as WsClose
+from wsproto.events import Ping as WsPing
+from wsproto.events import TextMessage as WsTextMessage
+from wsproto.extensions import PerMessageDeflate
 
 from ._wire import IncompleteResponse, ResponseReader, TestResponse
 from .application import as_application
@@ -40,12 +51,21 @@ from .config import Config, split_options
 from .loops import close_loop, new_event_loop
 from .connections import ConnectionManager
 from .protocol import HttpProtocol
-from .responses import json_dumps
+from .responses import json_dumps, json_loads
+from .websocket import WebSocketDisconnect, accept_key
 
 if TYPE_CHECKING:
     from .application import Application, Handler
 
-__all__ = ("TestClient", "TestResponse", "ResponseReader", "IncompleteResponse")
+__all__ = (
+    "TestClient",
+    "TestResponse",
+    "ResponseReader",
+    "IncompleteResponse",
+    "WebSocketTestSession",
+    "WebSocketDenied",
+    "WebSocketDisconnect",
+)
 
 _FEED = 64 * 1024  # bytes per data_received call when sending a body
 
@@ -134,6 +154,9 @@ class _Connection:
         self.body_done = True  # every byte of the current request has been fed
         self._waiter: asyncio.Future[None] | None = None
         self.transport = _MemoryTransport(self, extra)
+        #: After a switch to another protocol (websocket): what takes the server's bytes
+        #: instead of the response reader.
+        self.raw: Callable[[bytes], None] | None = None
         self.protocol: asyncio.Protocol | None = HttpProtocol(manager)
         self.protocol.connection_made(self.transport)
 
@@ -144,7 +167,11 @@ class _Connection:
 
     # what the transport reports
     def received(self, data: bytes) -> None:
-        self.reader.feed(data)
+        raw = self.raw
+        if raw is not None:
+            raw(data)
+        else:
+            self.reader.feed(data)
         self._wake()
 
     def server_eof(self) -> None:
@@ -380,6 +407,67 @@ class TestClient:
     def delete(self, url: str, **kwargs: Any) -> TestResponse:
         return self.request("DELETE", url, **kwargs)
 
+    def websocket_connect(
+        self,
+        url: str,
+        *,
+        subprotocols: Iterable[str] | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        compress: bool = False,
+        timeout: float | None = None,
+    ) -> WebSocketTestSession:
+        """Open a websocket to *url* on a new in-memory connection and return the session (a
+        context manager) once the server answered ``101``; any other answer raises
+        :class:`WebSocketDenied` with the response.
+
+        *subprotocols* are offered in order; *compress* offers permessage-deflate (RFC 7692).
+        The client's default headers and cookies are sent as with :meth:`request`.
+
+        >>> with client.websocket_connect("/ws") as ws:
+        ...     ws.send("hello")
+        ...     assert ws.receive() == "hello"
+        """
+        self._check()
+        target, host = self._target(url, params)
+        key = base64.b64encode(os.urandom(16)).decode("ascii")
+        given = self.headers + _pair_list(headers)
+        fields = [] if any(n.lower() == "host" for n, _ in given) else [("Host", host)]
+        fields += [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Key", key),
+            ("Sec-WebSocket-Version", "13"),
+        ]
+        offered = list(subprotocols or ())
+        if offered:
+            fields.append(("Sec-WebSocket-Protocol", ", ".join(offered)))
+        if compress:
+            fields.append(("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))
+        fields += given
+        if not any(n.lower() == "cookie" for n, _ in fields):
+            cookie = self._cookie_header(target, cookies)
+            if cookie:
+                fields.append(("Cookie", cookie))
+        head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{n}: {v}\r\n" for n, v in fields) + "\r\n"
+        wait = timeout if timeout is not None else self.timeout
+        conn = self._connect()
+        try:
+            response = self._run(asyncio.wait_for(_handshake(conn, head.encode("latin-1")), wait))
+        except BaseException:
+            conn.close()
+            raise
+        self._store_cookies(response)
+        if response.status != 101:
+            conn.close()
+            self._run(asyncio.sleep(0))
+            raise WebSocketDenied(response)
+        if response.headers.get("sec-websocket-accept") != accept_key(key):
+            conn.close()
+            raise IncompleteResponse("the 101 does not carry the right Sec-WebSocket-Accept (RFC 6455 §4.1)")
+        return WebSocketTestSession(self, conn, response, wait)
+
     def _target(
         self, url: str, params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None
     ) -> tuple[str, str]:
@@ -613,3 +701,189 @@ def _multipart(boundary: str, form: Mapping[str, Any] | Iterable[tuple[str, Any]
     out += f"--{boundary}--\r\n".encode()
     return bytes(out)
 
+
+
+# -- websockets ---------------------------------------------------------------------------------------
+
+
+async def _handshake(conn: _Connection, head: bytes) -> TestResponse:
+    """Send an opening handshake on *conn*; its response (a 101 head, or a whole refusal)."""
+    reader = conn.reader
+    reader.expect("GET")
+    if conn.protocol is not None:
+        conn.protocol.data_received(head)
+    while True:
+        response = reader.next_response()
+        if response is not None:
+            return response
+        if conn.closed and reader.eof:
+            raise IncompleteResponse("the server closed the connection without answering the handshake")
+        await conn.wait()
+
+
+class WebSocketDenied(Exception):
+    """The server answered a websocket handshake with *response* (a ``TestResponse``) instead of
+    ``101``: the handler refused it (403, 401, ...), or the handshake was invalid (400, 426)."""
+
+    def __init__(self, response: TestResponse) -> None:
+        super().__init__(f"the websocket handshake was refused: {response.status} {response.reason}")
+        self.response = response
+
+
+class WebSocketTestSession:
+    """A synchronous websocket client over the in-memory connection of a :class:`TestClient`
+    (the client's side of the protocol is wsproto's, masking included).
+
+    ``send(str | bytes)``, ``send_text``, ``send_bytes``, ``send_json``; ``receive()`` (``str``
+    or ``bytes``), ``receive_text``, ``receive_bytes``, ``receive_json``, each raising
+    :class:`~fasthttp.websocket.WebSocketDisconnect` once the server closed; ``close(code,
+    reason)``; ``close_code``; ``response`` (the 101), ``subprotocol``, ``extensions``.
+    ``send_raw(bytes)`` writes bytes as they are (frames a conforming client never sends).
+    Leaving the ``with`` block closes with 1000 and lets the handler finish.
+    """
+
+    __test__ = False
+
+    def __init__(self, client: TestClient, conn: _Connection, response: TestResponse, timeout: float) -> None:
+        self._client = client
+        self._conn = conn
+        self.response = response
+        self.timeout = timeout
+        #: The subprotocol the server chose, or None.
+        self.subprotocol = response.headers.get("sec-websocket-protocol")
+        #: The ``Sec-WebSocket-Extensions`` the server agreed to, or None.
+        self.extensions = response.headers.get("sec-websocket-extensions")
+        extensions: list[Any] = []
+        if self.extensions:
+            deflate = PerMessageDeflate()
+            deflate.finalize(self.extensions)
+            extensions.append(deflate)
+        self._ws = WsConnection(ConnectionType.CLIENT, extensions)
+        self._messages: collections.deque[str | bytes] = collections.deque()
+        self._parts: list[Any] = []
+        self._pending: list[bytes] = []  # pongs and close echoes to send
+        #: The close code and reason the server sent, once it did.
+        self.close_code: int | None = None
+        self.close_reason = ""
+        server = conn.protocol
+        self._server_task = getattr(getattr(server, "ws", None), "task", None)
+        rest = conn.reader.take_buffered()
+        conn.raw = self._on_bytes
+        if rest:
+            self._on_bytes(rest)
+
+    # what the server writes
+    def _on_bytes(self, data: bytes) -> None:
+        ws = self._ws
+        if ws.state is WsState.CLOSED:
+            return
+        ws.receive_data(data)
+        for event in ws.events():
+            if isinstance(event, (WsTextMessage, WsBytesMessage)):
+                if event.message_finished and not self._parts:
+                    self._messages.append(bytes(event.data) if isinstance(event.data, bytearray) else event.data)
+                    continue
+                self._parts.append(event.data)
+                if event.message_finished:
+                    parts, self._parts = self._parts, []
+                    self._messages.append(("" if isinstance(event, WsTextMessage) else b"").join(parts))
+            elif isinstance(event, WsPing):
+                self._pending.append(ws.send(event.response()))
+            elif isinstance(event, WsClose):
+                self.close_code, self.close_reason = int(event.code), event.reason or ""
+                if ws.state is WsState.REMOTE_CLOSING:
+                    self._pending.append(ws.send(event.response()))
+                break
+
+    async def _flush(self) -> None:
+        while self._pending:
+            data = self._pending.pop(0)
+            await self._conn.send(data)
+
+    async def _next(self) -> str | bytes:
+        conn = self._conn
+        while True:
+            await self._flush()
+            if self._messages:
+                return self._messages.popleft()
+            if self.close_code is not None:
+                raise WebSocketDisconnect(self.close_code, self.close_reason)
+            if conn.closed:
+                self.close_code = 1006
+                raise WebSocketDisconnect(1006, "")
+            await conn.wait()
+
+    def _run(self, coro: Awaitable[T], timeout: float | None = None) -> T:
+        self._client._check()
+        return self._client._run(asyncio.wait_for(coro, timeout if timeout is not None else self.timeout))
+
+    # sending
+    def send_raw(self, data: bytes) -> None:
+        """Write *data* to the server as it is."""
+        self._run(self._conn.send(data))
+
+    def send(self, data: str | bytes) -> None:
+        """Send one message: ``str`` as text, ``bytes`` as binary."""
+        if self._ws.state is not WsState.OPEN:
+            raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
+        event = WsTextMessage(data) if isinstance(data, str) else WsBytesMessage(bytes(data))
+        self.send_raw(self._ws.send(event))
+
+    def send_text(self, data: str) -> None:
+        self.send(str(data))
+
+    def send_bytes(self, data: bytes) -> None:
+        self.send(bytes(data))
+
+    def send_json(self, value: Any, binary: bool = False) -> None:
+        data = json_dumps(value)
+        self.send(data if binary else data.decode())
+
+    # receiving
+    def receive(self, timeout: float | None = None) -> str | bytes:
+        """The next message from the server (``str`` or ``bytes``)."""
+        return self._run(self._next(), timeout)
+
+    def receive_text(self, timeout: float | None = None) -> str:
+        message = self.receive(timeout)
+        if not isinstance(message, str):
+            raise TypeError(f"expected a text message, got {message!r}")
+        return message
+
+    def receive_bytes(self, timeout: float | None = None) -> bytes:
+        message = self.receive(timeout)
+        if not isinstance(message, bytes):
+            raise TypeError(f"expected a binary message, got {message!r}")
+        return message
+
+    def receive_json(self, timeout: float | None = None) -> Any:
+        return json_loads(self.receive(timeout))
+
+    # closing
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send a close frame (unless the server closed first) and wait for the server to close
+        the connection and for its handler to finish."""
+        if self._client._loop.is_closed():
+            return
+        if self._ws.state is WsState.OPEN:
+            self.send_raw(self._ws.send(WsClose(code, reason)))
+        self._run(self._wait_closed())
+
+    async def _wait_closed(self) -> None:
+        conn = self._conn
+        while not conn.closed:
+            await self._flush()
+            await conn.wait()
+        await asyncio.sleep(0)  # connection_lost is called soon after the close
+        task = self._server_task
+        if task is not None and not task.done():
+            await asyncio.wait([task])
+
+    def __enter__(self) -> WebSocketTestSession:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<WebSocketTestSession {self.response.status} close_code={self.close_code}>"

@@ -105,3 +105,23 @@ def test_handed_over_transports_are_aborted_on_close(loop):
     assert not manager.connections
     manager.close()
     assert transport.aborted and not conn.aborted and not manager.upgraded
+
+
+def test_a_managed_successor_takes_the_place_of_the_connection_it_replaces(loop):
+    # A websocket connection (fasthttp.websocket) still counts, is swept and is shut down.
+    from fasthttp.connections import ManagedConnection
+
+    manager = ConnectionManager(loop, handler, Config(max_connections=1))
+    conn, successor = FakeConnection(), FakeConnection()
+    assert isinstance(successor, ManagedConnection)
+    manager.admit(conn)
+    manager.hand_over(conn, object(), successor)  # type: ignore[arg-type]
+    assert manager.connections == {successor} and not manager.upgraded
+    assert not manager.admit(FakeConnection())  # still counted against max_connections
+    manager.close()
+    assert successor.aborted
+
+
+def test_the_sweep_interval_follows_the_websocket_timers(loop):
+    assert ConnectionManager(loop, handler, Config(ws_ping_interval=0.2)).interval == 0.05
+    assert ConnectionManager(loop, handler, Config(ws_close_timeout=0.4)).interval == pytest.approx(0.1)

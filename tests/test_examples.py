@@ -19,7 +19,7 @@ import sys
 import pytest
 
 from fasthttp import start_server
-from fasthttp.testing import TestClient
+from fasthttp.testing import TestClient, WebSocketDenied
 
 from helpers_server import Client, ipv6_available, run, serving
 
@@ -241,6 +241,66 @@ def test_resource_users_uploads_stay_in_their_directory(examples, tmp_path):
     assert sorted(p.name for p in (tmp_path / "up").iterdir()) == ["notes.txt"]
     with pytest.raises(ValueError):
         users.safe_join(str(tmp_path), "../x")
+
+
+def test_resource_users_websocket_echo_is_the_modules_message_callback(examples, tmp_path):
+    users = examples("resource_users")
+    with TestClient(users.create_app(str(tmp_path))) as client:
+        with client.websocket_connect("/ws") as ws:
+            ws.send("hello")
+            assert ws.receive() == "hello"
+            ws.send(b"\x00\x01")
+            assert ws.receive() == b"\x00\x01"
+        refused = client.get("/ws")
+    assert refused.status == 426
+
+
+# -- websockets ------------------------------------------------------------------------------------
+
+
+def test_chat_room_broadcasts_to_the_members_of_a_room(examples):
+    chat = examples("chat_room")
+    app = chat.create_app(allowed_origin="http://chat.example")
+    with TestClient(app) as client:
+        assert "<script>" in client.get("/").text
+        with pytest.raises(WebSocketDenied) as nameless:
+            client.websocket_connect("/rooms/lobby")
+        assert nameless.value.response.status == 400
+        with pytest.raises(WebSocketDenied) as foreign:
+            client.websocket_connect("/rooms/lobby?name=eve", headers={"Origin": "http://evil.example"})
+        assert foreign.value.response.status == 403
+        with client.websocket_connect("/rooms/lobby?name=ada") as ada:
+            assert ada.receive_json() == {"event": "join", "name": "ada"}
+            with client.websocket_connect("/rooms/lobby?name=bob") as bob, client.websocket_connect("/rooms/other?name=cy") as cy:
+                assert ada.receive_json() == {"event": "join", "name": "bob"}
+                assert bob.receive_json() == {"event": "join", "name": "bob"}
+                assert cy.receive_json() == {"event": "join", "name": "cy"}
+                assert client.get("/rooms").json() == {"lobby": ["ada", "bob"], "other": ["cy"]}
+                bob.send("hi all")
+                assert ada.receive_json() == {"from": "bob", "text": "hi all"}
+                assert bob.receive_json() == {"from": "bob", "text": "hi all"}
+                cy.send("anyone?")
+                assert cy.receive_json() == {"from": "cy", "text": "anyone?"}
+            assert ada.receive_json() == {"event": "leave", "name": "bob"}
+        assert client.get("/rooms").json() == {}
+
+
+def test_chat_room_over_a_real_socket_with_the_websockets_library(examples, loop):
+    websockets = pytest.importorskip("websockets")
+    chat = examples("chat_room")
+
+    async def scenario():
+        async with serving(chat.create_app()) as server:
+            host, port = server.addresses[0][:2]
+            base = f"ws://{host}:{port}/rooms/lobby"
+            async with websockets.connect(base + "?name=ada") as ada, websockets.connect(base + "?name=bob") as bob:
+                assert json.loads(await ada.recv()) == {"event": "join", "name": "ada"}
+                assert json.loads(await ada.recv()) == {"event": "join", "name": "bob"}
+                assert json.loads(await bob.recv()) == {"event": "join", "name": "bob"}
+                await ada.send("hello bob")
+                assert json.loads(await bob.recv()) == {"from": "ada", "text": "hello bob"}
+
+    run(loop, scenario())
 
 
 def test_every_example_has_a_test_and_a_readme_entry():

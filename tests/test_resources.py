@@ -258,20 +258,27 @@ def test_any_object_with_marked_methods_is_a_resource():
         assert client.get("/plain").text == "plain object"
 
 
-def test_websocket_routes_are_refused_at_registration():
+def test_websocket_methods_register_as_websocket_routes():
+    # The behaviour of these routes is tested in tests/test_websocket.py.
     class Chat(Resource):
+        path = "/chat"
+
         @get("/history")
         def history(self, request):
             return []
 
         @websocket("/ws")
         def ws(self, request, opcode, payload):
-            pass
+            return payload or None  # nothing back for OPEN and CLOSE
 
+    specs = resource_routes(Chat())
+    assert [(s.kind, s.methods, s.path) for s in specs] == [("http", ("GET",), "/chat/history"), ("websocket", ("GET",), "/chat/ws")]
     app = App()
-    with pytest.raises(NotImplementedError, match="websocket routes are not supported yet"):
-        app.add(Chat())
-    assert app.routes() == []  # nothing was half-registered
+    routes = app.add(Chat())
+    assert [r.pattern for r in routes] == ["/chat/history", "/chat/ws"]
+    with TestClient(app) as client, client.websocket_connect("/chat/ws") as ws:
+        ws.send("hi")
+        assert ws.receive() == "hi"
 
 
 def test_adding_the_class_instead_of_an_instance_is_an_error():

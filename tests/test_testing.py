@@ -420,3 +420,65 @@ def test_http_errors_from_handlers_reach_the_client():
     with TestClient(app) as client:
         resp = client.get("/")
     assert (resp.status, resp.text) == (403, "no")
+
+
+# -- websocket_connect ---------------------------------------------------------------------------------
+
+
+def test_websocket_connect_session_sends_receives_and_closes():
+    from fasthttp.testing import WebSocketDisconnect
+
+    app = App()
+
+    @app.websocket("/ws")
+    async def handler(ws):
+        await ws.accept(headers=[("Set-Cookie", "ws=1")])
+        message = await ws.receive()
+        await ws.send(message)
+        await ws.close(4000, "done")
+
+    with TestClient(app) as client:
+        with client.websocket_connect("/ws") as ws:
+            assert ws.response.status == 101 and ws.subprotocol is None and ws.extensions is None
+            ws.send_json({"a": [1]})
+            assert ws.receive_json() == {"a": [1]}
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive()
+            assert (closed.value.code, ws.close_code, ws.close_reason) == (4000, 4000, "done")
+            with pytest.raises(WebSocketDisconnect):
+                ws.send("after the close")
+        assert client.cookies["ws"][0] == "1"
+        # A plain request on the same client still works (the websocket had its own connection).
+        assert client.get("/ws").status == 426
+
+
+def test_websocket_connect_raises_denied_with_the_response():
+    from fasthttp.testing import WebSocketDenied
+
+    app = App()
+
+    @app.websocket("/ws")
+    async def handler(ws):
+        raise HttpError(403, "nope")
+
+    with TestClient(app) as client:
+        with pytest.raises(WebSocketDenied) as denied:
+            client.websocket_connect("/ws")
+        assert (denied.value.response.status, denied.value.response.text) == (403, "nope")
+        with pytest.raises(WebSocketDenied) as missing:
+            client.websocket_connect("/nowhere")
+        assert missing.value.response.status == 404
+
+
+def test_websocket_receive_is_bounded_in_time():
+    app = App()
+
+    @app.websocket("/ws")
+    async def silent(ws):
+        await ws.accept()
+        await asyncio.sleep(3600)
+
+    with TestClient(app) as client:
+        ws = client.websocket_connect("/ws")
+        with pytest.raises(asyncio.TimeoutError):
+            ws.receive(timeout=0.05)

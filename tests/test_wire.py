@@ -135,3 +135,12 @@ def test_next_head_reads_one_head_and_leaves_what_follows():
     final = reader.next_head()
     assert (final.status, final.body, final.interim, reader.buffered) == (200, b"", [100], 3)
     assert reader.interim_seen == [100]
+
+
+def test_take_buffered_returns_what_follows_a_101():
+    reader = ResponseReader()
+    reader.feed(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi")
+    response = reader.next_response()
+    assert response.status == 101 and reader.switched
+    assert reader.take_buffered() == b"\x81\x02hi"
+    assert reader.take_buffered() == b"" and reader.buffered == 0

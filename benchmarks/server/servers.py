@@ -22,7 +22,7 @@ from typing import Callable
 
 from . import httpcheck, procstat
 
-__all__ = ("ServerSpec", "SERVERS", "by_name", "ServerProcess", "stop_all", "reap_orphans", "free_port")
+__all__ = ("ServerSpec", "SERVERS", "WS_SERVERS", "by_name", "ServerProcess", "stop_all", "reap_orphans", "free_port")
 
 HOST = "127.0.0.1"
 APPS = "benchmarks.server.apps"
@@ -52,6 +52,11 @@ def _uvicorn(app: str) -> Callable[[int], list[str]]:
         ]  # fmt: skip
 
     return command
+
+
+def _uvicorn_ws(port: int) -> list[str]:
+    # The websocket scenarios' peer: uvicorn with the websockets library (wsbench.py).
+    return _uvicorn("uvicorn_ws")(port) + ["--ws", "websockets", "--ws-per-message-deflate", "false"]
 
 
 def _granian(port: int) -> list[str]:
@@ -152,6 +157,18 @@ SERVERS: tuple[ServerSpec, ...] = (
     ),
 )
 
+#: The peers of the websocket scenarios only (``python -m benchmarks.server.wsbench``).
+WS_SERVERS: tuple[ServerSpec, ...] = (
+    ServerSpec(
+        "uvicorn-websockets",
+        "uvicorn (httptools, uvloop) with the websockets library, a raw ASGI echo",
+        _uvicorn_ws,
+        requirements=("uvicorn", "httptools", "uvloop", "websockets"),
+        modules=("uvicorn", "httptools", "uvloop", "websockets"),
+        packages=("uvicorn", "websockets"),
+    ),
+)
+
 if os.environ.get(BASELINE_ENV):
     SERVERS += (
         ServerSpec(
@@ -163,7 +180,7 @@ if os.environ.get(BASELINE_ENV):
         ),
     )
 
-_BY_NAME = {s.name: s for s in SERVERS}
+_BY_NAME = {s.name: s for s in SERVERS + WS_SERVERS}
 
 
 def by_name(name: str) -> ServerSpec:

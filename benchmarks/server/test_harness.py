@@ -331,3 +331,99 @@ def test_soak_is_a_command_line_mode():
 
     args = run.build_parser("x").parse_args(["--soak", "--soak-requests", "1000"])
     assert args.soak and args.soak_requests == 1000
+
+
+# -- the websocket scenarios (wsbench.py) ------------------------------------------------------------
+
+
+def test_ws_client_frames_are_masked_frames_a_server_reads_back():
+    from wsproto.connection import Connection, ConnectionType
+    from wsproto.events import BytesMessage, TextMessage
+
+    from . import wsbench
+
+    for scenario in wsbench.WS_SCENARIOS:
+        data = wsbench.payload(scenario)
+        assert len(data) == scenario.size
+        server = Connection(ConnectionType.SERVER)
+        server.receive_data(wsbench.client_frame(scenario.opcode, data) * 2)
+        events = list(server.events())
+        kind = TextMessage if scenario.opcode == 1 else BytesMessage
+        assert [type(e) for e in events] == [kind, kind]
+        assert all(e.message_finished for e in events)
+        assert b"".join(e.data.encode() if kind is TextMessage else e.data for e in events) == data * 2
+    for n in (0, 1, 3, 125, 126, 65535, 65536):
+        server = Connection(ConnectionType.SERVER)
+        server.receive_data(wsbench.client_frame(2, bytes(range(256)) * (n // 256) + bytes(n % 256)))
+        (event,) = list(server.events())
+        assert len(event.data) == n
+
+
+def test_ws_frame_counter_counts_server_frames_split_at_every_byte():
+    from wsproto.connection import Connection, ConnectionType
+    from wsproto.events import BytesMessage, TextMessage
+
+    from . import wsbench
+
+    server = Connection(ConnectionType.SERVER)
+    stream = server.send(TextMessage("hi")) + server.send(BytesMessage(b"x" * 300)) + server.send(BytesMessage(b"y" * 70000))
+    for cut in range(0, len(stream), 997):
+        counter = wsbench.FrameCounter(keep=True)
+        total = counter.feed(stream[:cut]) + sum(counter.feed(stream[i : i + 1]) for i in range(cut, min(len(stream), cut + 20)))
+        total += counter.feed(stream[min(len(stream), cut + 20) :])
+        assert total == 3
+        assert counter.frames == [(1, b"hi"), (2, b"x" * 300), (2, b"y" * 70000)]
+        assert not counter.buffer
+
+
+def test_ws_handshake_request_is_one_fasthttp_accepts_and_the_apps_echo():
+    from fasthttp.testing import TestClient
+
+    from . import wsbench
+    from .apps import fasthttp_app
+
+    head = wsbench.handshake_request("127.0.0.1", 8000).decode()
+    fields = dict(line.split(": ", 1) for line in head.split("\r\n")[1:] if line)
+    with TestClient(fasthttp_app.app) as client:
+        assert client.get("/ws", headers=fields).status == 101
+        with client.websocket_connect(wsbench.PATH) as ws:
+            for scenario in wsbench.WS_SCENARIOS:
+                message = wsbench.payload(scenario)
+                ws.send(message.decode() if scenario.opcode == 1 else message)
+                assert ws.receive() == (message.decode() if scenario.opcode == 1 else message)
+
+
+def test_ws_uvicorn_peer_echoes_text_and_bytes():
+    from .apps import uvicorn_ws
+
+    incoming = [{"type": "websocket.connect"}, {"type": "websocket.receive", "text": "t"},
+                {"type": "websocket.receive", "bytes": b"b"}, {"type": "websocket.disconnect", "code": 1000}]
+    sent = []
+
+    async def receive():
+        return incoming.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(uvicorn_ws.app({"type": "websocket", "path": "/ws"}, receive, send))
+    assert sent == [{"type": "websocket.accept"}, {"type": "websocket.send", "text": "t"}, {"type": "websocket.send", "bytes": b"b"}]
+
+
+def test_ws_report_has_a_row_per_server_and_scenario():
+    from . import wsbench
+
+    results = {
+        "fasthttp": {"ws-text": {"messages": 10, "messages_per_s": 1000.0, "server_cpu_s": 0.01, "cpu_us_per_message": 10.0}, "ws-64k": "did not start"},
+    }
+    text = wsbench.markdown(results)
+    assert "| fasthttp | 1,000 | 10.0 |" in text and "did not start" in text
+    assert "### ws-64k" in text
+    args = wsbench.build_parser().parse_args([])
+    assert set(args.servers.split(",")) <= {s.name for s in servers.SERVERS + servers.WS_SERVERS}
+
+
+def test_ws_peers_listen_on_loopback_only():
+    for spec in servers.WS_SERVERS:
+        argv = " ".join(spec.command(8000))
+        assert "127.0.0.1" in argv and "0.0.0.0" not in argv and "--ws websockets" in argv

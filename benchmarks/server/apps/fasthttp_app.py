@@ -45,3 +45,11 @@ def param(request):
 
 for _prefix in common.ROUTE_PREFIXES:
     app.get(f"/{_prefix}/:id")(param)
+
+
+@app.websocket("/ws")
+async def ws_echo(ws):
+    # The websocket scenarios (benchmarks/server/wsbench.py): every message is sent back as is.
+    await ws.accept()
+    async for message in ws:
+        await ws.send(message)

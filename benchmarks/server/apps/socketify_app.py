@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from socketify import App, AppListenOptions
+from socketify import App, AppListenOptions, CompressOptions
 
 from . import common
 
@@ -59,8 +59,22 @@ def file(res, req):
     res.send(common.read_file(), content_type=_OCTETS)
 
 
+def ws_message(ws, message, opcode):
+    # The websocket scenarios (benchmarks/server/wsbench.py): every message back as it came.
+    ws.send(message, opcode)
+
+
 def build() -> App:
     app = App(lifespan=False)
+    app.ws(
+        "/ws",
+        {
+            "compression": CompressOptions.DISABLED,
+            "max_payload_length": 16 * 1024 * 1024,
+            "idle_timeout": 120,
+            "message": ws_message,
+        },
+    )
     app.get("/plaintext", plaintext)
     app.get("/json", json_message)
     app.post("/echo", echo)
