@@ -182,8 +182,22 @@ def test_render_error_falls_back_to_text_when_nothing_is_acceptable():
 
 
 def test_render_error_keeps_extra_headers_and_encodes_structured_details_as_text():
-    resp = render_error(405, ["GET"], None, [("Allow", "GET")])
+    resp = render_error(405, ["GET"], "text/plain", [("Allow", "GET")])
     assert resp.body == b'["GET"]' and ("Allow", "GET") in resp.fields
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/*", "text/plain;q=0.5, */*"])
+def test_render_error_prefers_json_for_a_structured_detail(accept):
+    # issue 11: a 422 was text/plain for curl's "Accept: */*" although its body is JSON.
+    resp = render_error(422, [{"loc": ["a"]}], accept)
+    assert resp.fields[0] == (b"Content-Type", b"application/json")
+    assert json_loads(resp.body)["error"]["detail"] == [{"loc": ["a"]}]
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "application/json;q=0, */*", "image/png"])
+def test_render_error_gives_text_to_a_client_that_refuses_json(accept):
+    resp = render_error(422, [{"loc": ["a"]}], accept)
+    assert resp.fields[0][1] == b"text/plain; charset=utf-8" and resp.body == b'[{"loc":["a"]}]'
 
 
 def test_render_error_merges_vary_with_the_callers_headers():
