@@ -75,6 +75,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._routecompiler import check_pattern
+from .application import report_failure
 from .body import ClientDisconnected
 from .errors import ErrorHeaders, HttpError
 from .files import FileResponse
@@ -774,6 +775,7 @@ class App:
         error_log.error(
             "error in handler for %s %s", request.method, request.target.decode("latin-1"), exc_info=exc
         )
+        report_failure(exc)
         handler = handlers.get(500)
         if handler is not None:
             return _call_error_handler(handler, request, exc, 500, None)

@@ -74,6 +74,7 @@ from collections.abc import Coroutine, Generator
 from time import perf_counter
 from typing import Any
 
+from .application import report_failure
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
 from .config import EAGER, INLINE
@@ -666,6 +667,7 @@ class HttpProtocol(asyncio.Protocol):
     def _handler_failed(self, req: Request, exc: BaseException) -> Response:
         # APPSEC: the client gets a bare 500; the traceback goes to the server log only.
         error_log.error("error in handler for %s %s", req.method, req.target.decode("latin-1"), exc_info=exc)
+        report_failure(exc)
         return _INTERNAL_ERROR
 
     def _keep_alive(self, req: Request) -> bool:
@@ -838,6 +840,7 @@ class HttpProtocol(asyncio.Protocol):
             # The head is out: the only honest signal left is an incomplete message.
             head = req.head
             error_log.error("error while sending the response to %s %s", head.method, head.target.decode("latin-1"), exc_info=exc)
+            report_failure(exc)
             if not self._closed:
                 self.transport.abort()
             return
