@@ -47,6 +47,9 @@ def parse_bind(spec: BindSpec) -> tuple[socket.AddressFamily, Address | socket.s
         raise ValueError(f"a bind tuple has 2 (IPv4) or 4 (IPv6) items: {spec!r}")
     if not isinstance(spec, str):
         raise TypeError(f"cannot bind to {spec!r}")
+    scheme, sep, rest = spec.partition("://")
+    if sep and scheme.isalpha():
+        raise ValueError(f"a bind has no scheme: write {rest.rstrip('/')!r}, not {spec!r}")
     if spec.startswith("unix:"):
         path = spec[5:]
         if not path:

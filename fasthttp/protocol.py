@@ -107,6 +107,9 @@ from .writer import write_head, write_response
 __all__ = ("HttpProtocol",)
 
 error_log = logging.getLogger("fasthttp.error")
+#: Connection-level events: DEBUG for each connection made, refused and lost; INFO for each
+#: request refused by the parser or a limit, with its reason (the access log has no reason).
+server_log = logging.getLogger("fasthttp.server")
 
 _INF = float("inf")
 _CORO = types.CoroutineType
@@ -367,12 +370,19 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = transport
         m = self._manager
         cfg = self._cfg
+        # PERF: one cached level check per connection, nothing per request
+        # (benchmarks/server "New connection per request").
+        debug = server_log.isEnabledFor(logging.DEBUG)
         if not m.admit(self):
             # RFC 9110 §15.6.4: 503 says the refusal is temporary; the client may retry.
+            if debug:
+                server_log.debug("connection from %s refused: max_connections reached (503)", self.client)
             self._closed = self._stop = True
             transport.write(m.busy_response)
             transport.close()
             return
+        if debug:
+            server_log.debug("connection from %s", self.client)
         transport.set_write_buffer_limits(high=cfg.write_high_water)
         self._parser = RequestParser(**m.parser_options)
         self._kind = K_IDLE
@@ -423,6 +433,8 @@ class HttpProtocol(asyncio.Protocol):
         return not self.is_secure
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if server_log.isEnabledFor(logging.DEBUG):
+            server_log.debug("connection from %s closed%s", self.client, f" ({exc})" if exc else "")
         self._closed = True
         self._stop = True
         self._manager.release(self)
@@ -1121,6 +1133,7 @@ class HttpProtocol(asyncio.Protocol):
             self._pending_error = exc
 
     def _send_error(self, exc: HttpProtocolError) -> None:
+        server_log.info("refused a request from %s: %d %s", self.client, exc.status, exc.detail)
         self._pending_error = None
         self._flush()
         if not self._closed:
