@@ -19,7 +19,7 @@ from . import __version__, kernel_implementations
 from .accesslog import FORMATS, AccessLog
 from .config import Config
 from .listeners import DEFAULT_BIND, ListenError, compose_bind, parse_bind
-from .runners import AppNotFound, load_app, run
+from .runners import AppNotFound, check_app, load_app, run
 
 __all__ = ("main", "build_parser")
 
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     bind = _binds(parser, args)
     spec = "fasthttp.demo:app" if args.demo else args.app
     try:
-        app = load_app(spec)
+        app = check_app(spec, load_app(spec))
     except AppNotFound as exc:
         print(f"fasthttp: cannot load {spec}: {exc}", file=sys.stderr)
         return 2

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
-__all__ = ("run", "ServerThread", "start_in_thread", "start_server", "load_app", "AppNotFound")
+__all__ = ("run", "ServerThread", "start_in_thread", "start_server", "load_app", "check_app", "AppNotFound")
 
 
 def run(
@@ -142,6 +142,10 @@ class AppNotFound(ValueError):
     message says what to write instead."""
 
 
+class _NoSuchAttribute(AppNotFound, AttributeError):
+    """The module has no such attribute (an AttributeError too, as before 0.2)."""
+
+
 #: The specs :func:`load_app` is importing right now (:func:`run` refuses to start inside one).
 _importing: list[str] = []
 
@@ -181,10 +185,16 @@ def load_app(spec: str) -> Any:
         except AttributeError:
             found = [name for name, value in vars(module).items() if isinstance(value, Application)]
             hint = f"; it has {', '.join(found)}" if found else "; it defines no fasthttp.App"
-            raise AppNotFound(f"module {module_name!r} has no attribute {attr or 'app'!r}{hint}") from None
+            raise _NoSuchAttribute(f"module {module_name!r} has no attribute {attr or 'app'!r}{hint}") from None
+    return obj
+
+
+def check_app(spec: str, obj: Any) -> Any:
+    """*obj*, loaded from *spec*, if it can be served (an Application or a handler callable);
+    else :class:`AppNotFound` saying what it is (``mymodule:time`` names a module)."""
     if not isinstance(obj, Application) and (not callable(obj) or isinstance(obj, type)):
         raise AppNotFound(
-            f"{module_name}:{attr or 'app'} is {type(obj).__name__} {obj!r:.60}, not an application "
+            f"{spec} is {type(obj).__name__} {obj!r:.60}, not an application "
             "(a fasthttp.App or a handler callable)"
         )
     return obj
