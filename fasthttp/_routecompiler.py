@@ -257,7 +257,8 @@ def _parse_brace(
     if name in names:
         raise ValueError(f"parameter {name!r} appears twice in {pattern!r}")
     names.add(name)
-    conv, regex_text, span = STR, None, _ONE
+    conv, regex_text = STR, None
+    span: tuple[int, int | None] = _ONE
     if colon:
         if not spec:
             raise ValueError(f"'{{{name}:}}' names no converter or regex in {pattern!r}")

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from . import __version__, kernel_implementations
 from .accesslog import FORMATS, AccessLog
 from .config import Config
-from .listeners import DEFAULT_BIND, ListenError, compose_bind, parse_bind
+from .listeners import DEFAULT_BIND, BindSpec, ListenError, compose_bind, parse_bind
 from .runners import AppNotFound, check_app, load_app, run
 
 __all__ = ("main", "build_parser")
@@ -232,23 +232,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _binds(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+def _binds(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[BindSpec]:
     """The addresses to listen on: the --bind list, or --host/--port composed into one; each
     checked now, so a mistake is an error with the usage, before the app is imported."""
     if args.host is not None or args.port is not None:
         if args.bind:
             parser.error("give --bind, or --host and --port, not both (repeat --bind for several addresses)")
         try:
-            binds = [compose_bind(args.host, args.port)]
+            binds: list[BindSpec] = [compose_bind(args.host, args.port)]
         except ValueError as exc:
             parser.error(str(exc))
     else:
-        binds = args.bind or [DEFAULT_BIND]
+        binds = list(args.bind or [DEFAULT_BIND])
     for spec in binds:
         try:
             parse_bind(spec)
         except (ValueError, OSError) as exc:  # OSError: an IPv6 scope that does not resolve
-            parser.error(f"--bind {spec}: {exc}")
+            parser.error(f"--bind {spec!s}: {exc}")
     return binds
 
 

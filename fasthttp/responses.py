@@ -281,9 +281,10 @@ class HeaderFields(MutableMapping[str, str]):
         self._owner = owner
 
     def _list(self) -> list[tuple[Any, Any]]:
-        fields = self._owner.fields
+        owner: Any = self._owner  # every concrete response type has a ``fields`` slot
+        fields = owner.fields
         if type(fields) is not list:  # a shared tuple (TEXT_FIELDS, ...): copy before writing
-            fields = self._owner.fields = list(fields)
+            fields = owner.fields = list(fields)
         return fields
 
     def __getitem__(self, name: str) -> str:
@@ -819,6 +820,7 @@ def _from_tuple(value: tuple[Any, ...]) -> AnyResponse:
     base = to_response(body)
     if not isinstance(base, FieldMethods):
         raise TypeError(f"(body, status) takes a body, not {type(base).__name__}")
+    response: Any  # a concrete response type: each has ``status`` and ``fields`` slots
     if base is _NO_CONTENT or type(base) is Response:
         # a fresh object: never mutate a shared one (_NO_CONTENT, a module-level constant)
         response = Response(base.body, status, base.fields)
@@ -829,7 +831,7 @@ def _from_tuple(value: tuple[Any, ...]) -> AnyResponse:
     if headers:
         names = {lower_name(n) for n, _ in field_list(headers)}
         response.fields = [f for f in response.fields if lower_name(f[0]) not in names] + field_list(headers)
-    return response
+    return cast(AnyResponse, response)
 
 
 _NO_CONTENT = Response(b"", 204)
