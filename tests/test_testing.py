@@ -463,8 +463,8 @@ def test_a_bare_handler_callable_or_an_unsendable_result_is_raised_too():
     def handler(request):
         return object()  # the engine cannot send it
 
-    with pytest.raises(TypeError, match="a handler returned object"):
-        TestClient(handler).get("/")
+    with TestClient(handler) as client, pytest.raises(TypeError, match="a handler returned object"):
+        client.get("/")
 
 
 def test_raise_server_exceptions_false_gives_the_500(caplog):
