@@ -11,6 +11,7 @@ Metadata and dependencies live in pyproject.toml; this file only declares the ex
 
 import os
 import sys
+import tempfile
 import traceback
 
 from setuptools import setup
@@ -36,7 +37,12 @@ def _warn(message):
 
 
 class OptionalBuildExt(build_ext):
-    """build_ext that degrades to a pure install unless extensions are required."""
+    """build_ext that degrades to a pure install unless extensions are required.
+
+    A fallback never keeps compiled objects: build_ext skips an extension whose output in build/
+    (or, --inplace, in the package) is newer than its sources, so a tree built once with a
+    compiler would otherwise ship those stale objects from a build without one. The compiler is
+    probed first; when it does not work, or an extension fails, its outputs are deleted."""
 
     def run(self):
         try:
@@ -44,16 +50,49 @@ class OptionalBuildExt(build_ext):
         except Exception:
             self._fail("the build step")
 
+    def build_extensions(self):
+        if self.extensions and not self._compiler_works():
+            for ext in self.extensions:
+                self._discard(ext)
+                self._fail(f"{ext.name} (the C compiler does not work)")
+            return
+        super().build_extensions()
+
     def build_extension(self, ext):
         try:
             super().build_extension(ext)
         except Exception:
+            self._discard(ext)
             self._fail(ext.name)
+
+    def _compiler_works(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            probe = os.path.join(tmp, "probe.c")
+            with open(probe, "w") as f:
+                f.write("int fasthttp_probe(void) { return 0; }\n")
+            try:
+                self.compiler.compile([probe], output_dir=tmp)
+            except Exception:
+                return False
+        return True
+
+    def _discard(self, ext):
+        inplace = self.inplace
+        try:
+            for self.inplace in (0, 1):
+                path = self.get_ext_fullpath(ext.name)
+                if os.path.exists(path):
+                    os.remove(path)
+        finally:
+            self.inplace = inplace
 
     def _fail(self, what):
         if REQUIRE_EXTENSIONS:
-            raise
-        traceback.print_exc()
+            if sys.exc_info()[1] is not None:
+                raise
+            raise RuntimeError(f"fasthttp could not compile {what}")
+        if sys.exc_info()[1] is not None:
+            traceback.print_exc()
         _warn(
             f"WARNING: fasthttp could not compile {what}.\n"
             "It will run on its pure-Python kernels, which are several times slower.\n"

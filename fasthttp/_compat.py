@@ -37,7 +37,7 @@ import importlib
 import os
 import types
 
-__all__ = ("NO_EXTENSIONS", "KERNELS", "register", "kernel_implementations", "twins")
+__all__ = ("NO_EXTENSIONS", "KERNELS", "register", "kernel_implementations", "kernel_report", "twins")
 
 
 def _flag(name: str) -> bool:
@@ -66,6 +66,30 @@ def kernel_implementations() -> dict[str, str]:
     checks that every name of :data:`KERNELS` is there in a fresh process.
     """
     return dict(_IN_USE)
+
+
+def kernel_report() -> tuple[bool, str]:
+    """``(degraded, sentence)``: which kernels run, and why the pure twins if they do.
+    *degraded* is True when a compiled kernel was wanted but could not be imported (a build that
+    fell back, a missing wheel): the server logs that as a warning at start."""
+    used = kernel_implementations()
+    pure = sorted(k for k, v in used.items() if v == "py")
+    if not pure:
+        return False, "kernels: compiled (Cython)"
+    if NO_EXTENSIONS:
+        return False, "kernels: pure Python (FASTHTTP_NO_EXTENSIONS is set)"
+    reasons = []
+    for kernel in pure:
+        try:
+            importlib.import_module(f"fasthttp._speedups.{kernel}")
+        except ImportError as exc:
+            reasons.append(f"{kernel}: {exc}")
+    why = "; ".join(reasons) or "not importable"
+    return True, (
+        f"kernels: pure Python for {', '.join(pure)}, several times slower: the compiled modules "
+        f"cannot be imported ({why}); reinstall with a C compiler and Cython "
+        "(FASTHTTP_REQUIRE_EXTENSIONS=1 makes a failed build fatal)"
+    )
 
 
 def twins(family: str) -> types.SimpleNamespace:

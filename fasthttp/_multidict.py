@@ -14,7 +14,7 @@ __all__ = ("MultiDict",)
 
 
 class MultiDict:
-    """``md["a"]`` and ``get("a")`` give the first value, ``getall("a")`` every value in order."""
+    """``md["a"]`` and ``get("a")`` give the first value, ``getall("a")`` (or ``getlist("a")``) every value in order."""
 
     __slots__ = ("_items",)
 
@@ -28,6 +28,9 @@ class MultiDict:
 
     def getall(self, name: str) -> list[Any]:
         return [v for k, v in self._items if k == name]
+
+    #: Starlette's and Werkzeug's spelling of :meth:`getall`.
+    getlist = getall
 
     def __getitem__(self, name: str) -> Any:
         for k, v in self._items:

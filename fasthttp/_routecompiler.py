@@ -164,7 +164,9 @@ def parse_pattern(pattern: str, converters: Mapping[str, Converter]) -> list[Ele
     if pattern == "/":
         return elements
     while True:
-        if pattern.startswith(":", i):
+        if pattern.startswith("{", i):
+            i = _parse_brace(pattern, i, converters, names, elements)
+        elif pattern.startswith(":", i):
             m = IDENTIFIER.match(pattern, i + 1)
             if m is None:
                 raise ValueError(f"a parameter needs a name at {i} in {pattern!r}")
@@ -202,6 +204,7 @@ def parse_pattern(pattern: str, converters: Mapping[str, Converter]) -> list[Ele
             end = pattern.find("/", i)
             end = n if end < 0 else end
             raw = pattern[i:end]
+            _refuse_foreign(raw, pattern)
             if not raw and end < n:
                 raise ValueError(f"empty segment in pattern {pattern!r}")
             text = _decode_literal(raw, pattern)
@@ -216,6 +219,89 @@ def parse_pattern(pattern: str, converters: Mapping[str, Converter]) -> list[Ele
         if i == n:
             elements.append(Literal(""))  # a trailing slash: a final empty segment
             return elements
+
+
+def _brace_end(pattern: str, start: int) -> int:
+    """Index of the "}" closing the "{" at ``start`` (nested braces of a regex quantifier such
+    as ``{3}`` and backslash escapes honoured)."""
+    depth, i = 0, start
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError(f"unclosed '{{' in pattern {pattern!r}")
+
+
+def _parse_brace(
+    pattern: str, i: int, converters: Mapping[str, Converter], names: set[str], elements: list[Element]
+) -> int:
+    """The brace spelling of a parameter (FastAPI, Starlette, circuits.http): ``{name}``,
+    ``{name:conv}`` (a converter's name, as ``:name<conv>``) or ``{name:regex}`` (as
+    ``:name(regex)``); it fills its whole segment. Appends the Param, returns the index after
+    the "}". A converter name wins over a regex of the same spelling (``{n:int}`` is the
+    converter); the canonical spelling (``Route.pattern``) is the ``:name`` one."""
+    close = _brace_end(pattern, i)
+    inner = pattern[i + 1 : close]
+    name, colon, spec = inner.partition(":")
+    name = name.strip()
+    if not IDENTIFIER.fullmatch(name):
+        raise ValueError(f"a parameter needs a name, as in {{id}} or {{id:int}}, at {i} in {pattern!r}")
+    if name in names:
+        raise ValueError(f"parameter {name!r} appears twice in {pattern!r}")
+    names.add(name)
+    conv, regex_text = STR, None
+    span: tuple[int, int | None] = _ONE
+    if colon:
+        if not spec:
+            raise ValueError(f"'{{{name}:}}' names no converter or regex in {pattern!r}")
+        known = converters.get(spec)
+        if known is not None:
+            conv = known
+            if conv.implicit_plus:
+                span = _PLUS
+        else:
+            try:
+                re.compile(spec)
+            except re.error as exc:
+                raise ValueError(f"{{{name}:{spec}}} is neither a converter nor a valid regex ({exc}) in {pattern!r}") from None
+            regex_text = spec
+            conv = Converter(None, spec)
+    i = close + 1
+    if i < len(pattern) and pattern[i] != "/":
+        raise ValueError(f"a parameter fills its whole segment, at {i} in {pattern!r}")
+    elements.append(Param(name, conv, span, regex_text))
+    return i
+
+
+_FLASK_PARAM = re.compile(r"<(?:([A-Za-z_][A-Za-z0-9_]*):)?([A-Za-z_][A-Za-z0-9_]*)>")
+
+
+def _refuse_foreign(raw: str, pattern: str) -> None:
+    """A literal segment written in another framework's parameter syntax is an error, with the
+    fasthttp spelling: Flask/Werkzeug ``<int:uid>``, or a brace inside a segment."""
+    if "<" in raw and ">" in raw:
+        m = _FLASK_PARAM.search(raw)
+        if m is not None:
+            conv, name = m.groups()
+            ours = f":{name}" if conv in (None, "string") else f":{name}<{conv}>"
+            brace = f"{{{name}}}" if conv in (None, "string") else f"{{{name}:{conv}}}"
+            raise ValueError(
+                f"{m.group()!r} in {pattern!r} is Flask's syntax; fasthttp writes a parameter as "
+                f"{ours!r} or {brace!r} (a whole segment), e.g. {pattern.replace(m.group(), ours)!r}"
+            )
+    if "{" in raw or "}" in raw:
+        raise ValueError(
+            f"a parameter fills its whole segment ('/{{name}}' or '/:name'); for a literal brace "
+            f"write %7B or %7D: {raw!r} in {pattern!r}"
+        )
 
 
 def pattern_source(elements: list[Element]) -> str:

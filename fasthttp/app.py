@@ -67,6 +67,7 @@ import asyncio
 import concurrent.futures
 import contextvars
 import copy
+import dis
 import inspect
 import logging
 import types
@@ -74,9 +75,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._routecompiler import check_pattern
+from .application import report_failure
 from .body import ClientDisconnected
 from .errors import ErrorHeaders, HttpError
 from .files import FileResponse
+from .listeners import compose_bind
 from .media import first_match
 from .middleware import Middleware, MiddlewareStack, is_async_callable
 from .negotiation import choose_media_type, quality
@@ -105,7 +108,7 @@ if TYPE_CHECKING:
     from .requests import Request
     from .runners import ServerThread
 
-__all__ = ("App", "media_type", "from_thread")
+__all__ = ("App", "media_type", "from_thread", "check_handler", "BODY_READERS")
 
 #: A decorated function, returned unchanged by the registration decorators.
 F = TypeVar("F", bound=Callable[..., Any])
@@ -152,6 +155,65 @@ def from_thread(awaitable: Awaitable[Any], timeout: float | None = None) -> Any:
             raise RuntimeError("from_thread() is for handlers running with blocking=True")
         raise RuntimeError("from_thread() called on the event loop's own thread: use await")
     return asyncio.run_coroutine_threadsafe(awaitable, loop).result(timeout)  # type: ignore[arg-type]
+
+
+#: The Request methods that read the body: coroutines (or an async iterator), so a ``def``
+#: handler cannot use them (``check_handler``).
+BODY_READERS = frozenset({"body", "stream", "text", "json", "form", "multipart", "xml", "validated"})
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def check_handler(handler: Callable[..., Any], *, blocking: bool = False) -> None:
+    """Refuse, when a route is added, a handler that would fail on every request, with what to
+    write instead (TypeError): one that cannot be called with the request alone (``def
+    hello():``, or FastAPI's ``def user(item_id: int)``), and a ``def`` handler that reads the
+    body (``request.json()`` is a coroutine there: ``'coroutine' object is not subscriptable``).
+
+    The body check reads the handler's bytecode for an attribute of its request parameter named
+    in :data:`BODY_READERS`; ``blocking=True`` handlers are exempt (they use ``from_thread``).
+    """
+    label = endpoint_name(handler)
+    try:
+        sig = inspect.signature(handler)
+    except (TypeError, ValueError):  # a builtin or C callable without a signature: trust it
+        return
+    try:
+        sig.bind(None)
+    except TypeError:
+        params = list(sig.parameters.values())
+        positional = [p for p in params if p.kind in _POSITIONAL]
+        if not positional and not any(p.kind is p.VAR_POSITIONAL for p in params):
+            raise TypeError(
+                f"handler {label}{sig} takes no parameter, but fasthttp calls it with the request: "
+                f"write `def {label.rpartition('.')[2]}(request):`"
+            ) from None
+        extra = [p.name for p in params[1:] if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        hint = f"request.params[{extra[0]!r}]" if extra else "request.params"
+        raise TypeError(
+            f"handler {label}{sig} needs more than the request: fasthttp calls it with the request "
+            f"only; read path parameters from {hint} and the query from request.query_params"
+        ) from None
+    if blocking or is_async_callable(handler):
+        return
+    func = getattr(handler, "__func__", handler)
+    code = getattr(inspect.unwrap(func), "__code__", None)
+    first = next(iter(sig.parameters.values()), None)
+    if code is None or first is None or first.kind not in _POSITIONAL:
+        return
+    previous: Any = None
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and previous == first.name and ins.argval in BODY_READERS:
+            short = label.rpartition(".")[2]
+            raise TypeError(
+                f"def handler {label} reads the body ({first.name}.{ins.argval}), which must be "
+                f"awaited: make it `async def {short}({first.name}):` and `await "
+                f"{first.name}.{ins.argval}()` (or pass blocking=True and use "
+                f"fasthttp.app.from_thread({first.name}.{ins.argval}()))"
+            )
+        if ins.opname.startswith("LOAD_FAST"):
+            previous = ins.argval[-1] if isinstance(ins.argval, tuple) else ins.argval
+        else:
+            previous = None
 
 
 def _pairs(headers: Any) -> list[tuple[Any, Any]]:
@@ -346,6 +408,7 @@ class App:
             raise TypeError(f"a handler must be callable, not {handler!r}")
         if options.get("blocking") and is_async_callable(handler):
             raise ValueError(f"blocking=True is for def handlers; {name or endpoint_name(handler)} is async")
+        check_handler(handler, blocking=bool(options.get("blocking")))
         route = self.router.add(methods, path, handler, host=host, name=name, options=options)
         run = self._runner(route)
         self._run[route] = run
@@ -734,6 +797,7 @@ class App:
         error_log.error(
             "error in handler for %s %s", request.method, request.target.decode("latin-1"), exc_info=exc
         )
+        report_failure(exc)
         handler = handlers.get(500)
         if handler is not None:
             return _call_error_handler(handler, request, exc, 500, None)
@@ -761,32 +825,43 @@ class App:
         merged.update(options)
         return merged
 
-    def run(self, bind: Any = None, **options: Any) -> None:
+    def run(self, bind: Any = None, *, host: str | None = None, port: int | None = None, **options: Any) -> None:
         """Serve until SIGTERM/SIGINT (blocking); see :func:`fasthttp.runners.run`. The server
-        runs the startup and shutdown hooks on its loop (in each worker with ``workers`` > 1)."""
+        runs the startup and shutdown hooks on its loop (in each worker with ``workers`` > 1).
+        *bind* (``"127.0.0.1:8000"``, a list, ...) or uvicorn's *host* and *port*."""
         from .runners import run
 
-        run(self, bind, **self._options(options))
+        run(self, _bind(bind, host, port), **self._options(options))
 
-    async def serve(self, bind: Any = None, **options: Any) -> None:
+    async def serve(self, bind: Any = None, *, host: str | None = None, port: int | None = None, **options: Any) -> None:
         """Serve on the running loop until cancelled, with the startup and shutdown hooks; see
-        :func:`fasthttp.server.serve`."""
+        :func:`fasthttp.server.serve`. *bind*, or *host* and *port*, as :meth:`run`."""
         from .server import serve
 
-        await serve(self, bind, **self._options(options))
+        await serve(self, _bind(bind, host, port), **self._options(options))
 
-    def start(self, bind: Any = None, **options: Any) -> ServerThread:
+    def start(self, bind: Any = None, *, host: str | None = None, port: int | None = None, **options: Any) -> ServerThread:
         """Serve from a background thread; returns a :class:`~fasthttp.runners.ServerThread`
-        once listening (``.addresses``, ``.urls``, ``.stop()``); the hooks run on its loop."""
+        once listening (``.addresses``, ``.urls``, ``.stop()``); the hooks run on its loop.
+        *bind*, or *host* and *port*, as :meth:`run`."""
         from .runners import ServerThread
 
-        return ServerThread(self, bind, **self._options(options))
+        return ServerThread(self, _bind(bind, host, port), **self._options(options))
 
     def __repr__(self) -> str:
         return f"<App {len(self.router.routes())} routes>"
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _bind(bind: Any, host: str | None, port: int | None) -> Any:
+    """*bind*, or the spec of *host* and *port* (a missing one takes the default's part)."""
+    if host is None and port is None:
+        return bind
+    if bind is not None:
+        raise TypeError("give bind, or host and port, not both")
+    return compose_bind(host, port)
 
 
 def _join(prefix: str, path: str) -> str:

@@ -17,6 +17,7 @@ exception is logged and answered 500.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, Union, runtime_checkable
 
@@ -25,7 +26,15 @@ if TYPE_CHECKING:
 
     from .requests import Request
 
-__all__ = ("Handler", "OnConnect", "Application", "HandlerApplication", "as_application")
+__all__ = (
+    "Handler",
+    "OnConnect",
+    "Application",
+    "HandlerApplication",
+    "as_application",
+    "FAILURE_OBSERVER",
+    "report_failure",
+)
 
 #: The per-request callable: ``handler(request) -> result`` or an awaitable of the result (the
 #: result kinds are listed in the module docstring).
@@ -87,3 +96,19 @@ def as_application(app: Application | Handler) -> Application:
     if callable(app):
         return HandlerApplication(app)
     raise TypeError(f"{app!r} is neither an application (fasthttp.App, an adapter) nor a handler callable")
+
+
+#: Who wants to see the exceptions answered with a bare 500 (an unhandled handler exception, a
+#: result the engine cannot send): ``fasthttp.testing.TestClient`` sets it around a request to
+#: re-raise them in the test (Starlette's ``raise_server_exceptions``); None in a server.
+FAILURE_OBSERVER: contextvars.ContextVar[Callable[[BaseException], None] | None] = contextvars.ContextVar(
+    "fasthttp_failure_observer", default=None
+)
+
+
+def report_failure(exc: BaseException) -> None:
+    """Tell the :data:`FAILURE_OBSERVER` of the current context (if any) that *exc* is being
+    answered with a 500; the engine and the App call it where they log such a failure."""
+    observer = FAILURE_OBSERVER.get()
+    if observer is not None:
+        observer(exc)

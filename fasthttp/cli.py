@@ -8,15 +8,18 @@ them with their defaults); they become keywords of :func:`fasthttp.runners.run`.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
-from typing import Any
+import traceback
+from typing import Any, NoReturn
 
+from . import __version__, kernel_implementations
 from .accesslog import FORMATS, AccessLog
 from .config import Config
-from .listeners import DEFAULT_BIND
-from .runners import load_app, run
+from .listeners import DEFAULT_BIND, BindSpec, ListenError, compose_bind, parse_bind
+from .runners import AppNotFound, check_app, load_app, run
 
 __all__ = ("main", "build_parser")
 
@@ -67,10 +70,33 @@ def _fmt_size(n: int | None) -> str:
     return "none" if n is None else str(n)
 
 
+_SHORT_USAGE = "usage: fasthttp MODULE:APP [--host HOST] [--port PORT] [options]   (fasthttp --help lists them)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are two lines (the error, a short usage), not the whole
+    usage of every option."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"fasthttp: error: {message}\n{_SHORT_USAGE}\n")
+
+
+def _port_number(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 0 to 65535, not {text!r}")
+    return int(text)
+
+
+def _version() -> str:
+    kernels = set(kernel_implementations().values())
+    kind = "compiled" if kernels == {"c"} else "pure Python" if kernels == {"py"} else "mixed"
+    return f"fasthttp {__version__} (Python {sys.version.split()[0]}, {kind} kernels)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``fasthttp``; option defaults come from :class:`Config`."""
     d = _DEFAULTS
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fasthttp",
         description="Serve a fasthttp application: fasthttp MODULE:APP, or fasthttp --demo.",
         epilog="Sizes accept k/m/g suffixes (powers of 1024); 'none' lifts a limit. "
@@ -79,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("app", nargs="?", metavar="MODULE:APP", help="the application to serve, e.g. myproject.web:app (MODULE alone means MODULE:app)")
     parser.add_argument("--demo", action="store_true", help="serve the built-in demo application (fasthttp.demo:app)")
+    parser.add_argument("--version", action="version", version=_version(), help="print the version (and which kernels run) and exit")
 
     g = parser.add_argument_group("listening")
     g.add_argument(
@@ -88,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help=f"where to listen, repeatable: HOST:PORT, [V6]:PORT ([fe80::1%%eth0]:PORT for a scope id; [::]:PORT is dual-stack), unix:PATH or unix:@ABSTRACT; port 0 picks a free port (default {DEFAULT_BIND})",
     )
+    g.add_argument("--host", metavar="HOST", help=f"uvicorn's spelling: the address to listen on, with --port (default {DEFAULT_BIND.rpartition(':')[0]}); the same as --bind HOST:PORT")
+    g.add_argument("--port", type=_port_number, metavar="PORT", help=f"uvicorn's spelling: the port to listen on, with --host (default {DEFAULT_BIND.rpartition(':')[2]})")
     g.add_argument("-w", "--workers", type=int, default=1, metavar="N", help="worker processes sharing the port through SO_REUSEPORT, respawned if they die (default 1)")
     g.add_argument("--backlog", type=int, default=d.backlog, metavar="N", help=f"listen backlog (default {d.backlog})")
     g.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio loop even when uvloop is installed")
@@ -213,21 +242,65 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
     if args.no_uvloop:
         os.environ["FASTHTTP_NO_UVLOOP"] = "1"
+    bind = _binds(parser, args)
+    spec = "fasthttp.demo:app" if args.demo else args.app
     try:
-        app = load_app("fasthttp.demo:app" if args.demo else args.app)
-    except (ImportError, AttributeError, ValueError) as exc:
-        print(f"fasthttp: cannot load {args.app or 'the demo'}: {exc}", file=sys.stderr)
+        app = check_app(spec, load_app(spec))
+    except AppNotFound as exc:
+        print(f"fasthttp: cannot load {spec}: {exc}", file=sys.stderr)
         return 2
-    bind = args.bind or [DEFAULT_BIND]
+    except Exception as exc:  # the module's own code failed: show where, in its own files
+        print(f"fasthttp: cannot import {spec.partition(':')[0]}:\n{_user_traceback(exc)}", file=sys.stderr, end="")
+        return 2
     try:
         run(app, bind, workers=args.workers, use_uvloop=False if args.no_uvloop else None, **_options(args))
-    except OSError as exc:
+    except ListenError as exc:
         print(f"fasthttp: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"fasthttp: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     except ValueError as exc:
         print(f"fasthttp: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _binds(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[BindSpec]:
+    """The addresses to listen on: the --bind list, or --host/--port composed into one; each
+    checked now, so a mistake is an error with the usage, before the app is imported."""
+    if args.host is not None or args.port is not None:
+        if args.bind:
+            parser.error("give --bind, or --host and --port, not both (repeat --bind for several addresses)")
+        try:
+            binds: list[BindSpec] = [compose_bind(args.host, args.port)]
+        except ValueError as exc:
+            parser.error(str(exc))
+    else:
+        binds = list(args.bind or [DEFAULT_BIND])
+    for spec in binds:
+        try:
+            parse_bind(spec)
+        except (ValueError, OSError) as exc:  # OSError: an IPv6 scope that does not resolve
+            parser.error(f"--bind {spec!s}: {exc}")
+    return binds
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """*exc* as Python would print it, without the frames of fasthttp and importlib: what is
+    left is the user's own file and line."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith("<frozen") and os.path.dirname(os.path.abspath(f.filename)) not in _SKIPPED
+    ]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+_SKIPPED = {os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.abspath(importlib.__file__))}
 
 
 if __name__ == "__main__":  # pragma: no cover

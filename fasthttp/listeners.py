@@ -13,13 +13,14 @@ forward-secret AEAD ciphers only, optional or required client certificates.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import ssl
 import stat
 from typing import Union, cast
 
-__all__ = ("DEFAULT_BIND", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context")
+__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context")
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -46,6 +47,9 @@ def parse_bind(spec: BindSpec) -> tuple[socket.AddressFamily, Address | socket.s
         raise ValueError(f"a bind tuple has 2 (IPv4) or 4 (IPv6) items: {spec!r}")
     if not isinstance(spec, str):
         raise TypeError(f"cannot bind to {spec!r}")
+    scheme, sep, rest = spec.partition("://")
+    if sep and scheme.isalpha():
+        raise ValueError(f"a bind has no scheme: write {rest.rstrip('/')!r}, not {spec!r}")
     if spec.startswith("unix:"):
         path = spec[5:]
         if not path:
@@ -69,6 +73,20 @@ def parse_bind(spec: BindSpec) -> tuple[socket.AddressFamily, Address | socket.s
     return socket.AF_INET, (host or "0.0.0.0", _port(port, spec))
 
 
+def compose_bind(host: str | None, port: int | str | None) -> str:
+    """The bind spec of a *host* and a *port* (uvicorn's ``--host``/``--port``, ``app.run(host=,
+    port=)``): IPv6 hosts in brackets; a missing part is :data:`DEFAULT_BIND`'s."""
+    default_host, _, default_port = DEFAULT_BIND.rpartition(":")
+    host = default_host if host is None else host.strip()
+    port_text = default_port if port is None else str(port).strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    spec = f"[{host}]:{port_text}" if ":" in host else f"{host}:{port_text}"
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise ValueError(f"a port is a number from 0 to 65535, not {port!r}")
+    return spec
+
+
 def _port(text: str, spec: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise ValueError(f"invalid port in {spec!r}")
@@ -80,6 +98,39 @@ def _inet6(host: str, port: int) -> tuple[str, int, int, int]:
     # the 4-tuple, which link-local addresses need.
     infos = socket.getaddrinfo(host, port, socket.AF_INET6, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
     return cast("tuple[str, int, int, int]", infos[0][4])  # AF_INET6: always the 4-tuple
+
+
+class ListenError(OSError):
+    """A bind that failed, said with the address and what to do (``str()`` is the sentence;
+    ``errno`` stays the system's)."""
+
+    @classmethod
+    def of(cls, exc: OSError, address: Address) -> ListenError:
+        where = format_address(address).removeprefix("http://")
+        advice = {
+            errno.EADDRINUSE: f"address in use: {where} is already served by another process "
+            "(stop it, or choose another port with --port or --bind)",
+            errno.EACCES: f"permission denied to listen on {where} (ports below 1024 need "
+            "privileges; choose a port above 1023, or check the directory's permissions)",
+            errno.EADDRNOTAVAIL: f"address not available: {where} is not an address of this "
+            "machine (use 127.0.0.1, 0.0.0.0 or one of its addresses)",
+            errno.ENOENT: f"no such directory for the socket {where}",
+        }.get(exc.errno or 0, f"cannot listen on {where}: {exc.strerror or exc}")
+        return cls(exc.errno, advice)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def check_port_free(spec: BindSpec) -> None:
+    """Raise :class:`ListenError` ("address in use") if a TCP *spec* with a fixed port is served
+    already, even by sockets with SO_REUSEPORT (another worker group): the probe binds *without*
+    SO_REUSEPORT, which Linux refuses while any socket listens there (socket(7)), then lets go.
+    The master of a worker group calls it before its own SO_REUSEPORT binds, so its workers
+    still share the port while a second group fails at start. Port 0 and AF_UNIX need none."""
+    family, address = parse_bind(spec)
+    if isinstance(address, tuple) and address[1] != 0:
+        make_socket(spec).close()
 
 
 def make_socket(spec: BindSpec, *, reuse_port: bool = False, backlog: int | None = None) -> socket.socket:
@@ -108,7 +159,10 @@ def make_socket(spec: BindSpec, *, reuse_port: bool = False, backlog: int | None
                 host = address[0].lower()
                 dual = host == "::" or host.startswith("::ffff:")
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if dual else 1)
-        sock.bind(address)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise ListenError.of(exc, address) from None
         if backlog is not None:
             sock.listen(backlog)
         sock.setblocking(False)

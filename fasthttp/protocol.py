@@ -76,6 +76,7 @@ from collections.abc import Coroutine, Generator
 from time import perf_counter
 from typing import Any
 
+from .application import report_failure
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
 from .config import EAGER, INLINE
@@ -109,6 +110,9 @@ from .writer import write_head, write_response
 __all__ = ("HttpProtocol",)
 
 error_log = logging.getLogger("fasthttp.error")
+#: Connection-level events: DEBUG for each connection made, refused and lost; INFO for each
+#: request refused by the parser or a limit, with its reason (the access log has no reason).
+server_log = logging.getLogger("fasthttp.server")
 
 _INF = float("inf")
 _CORO = types.CoroutineType
@@ -379,12 +383,19 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = transport
         m = self._manager
         cfg = self._cfg
+        # PERF: one cached level check per connection, nothing per request
+        # (benchmarks/server "New connection per request").
+        debug = server_log.isEnabledFor(logging.DEBUG)
         if not m.admit(self):
             # RFC 9110 §15.6.4: 503 says the refusal is temporary; the client may retry.
+            if debug:
+                server_log.debug("connection from %s refused: max_connections reached (503)", self.client)
             self._closed = self._stop = True
             transport.write(m.busy_response)
             transport.close()
             return
+        if debug:
+            server_log.debug("connection from %s", self.client)
         transport.set_write_buffer_limits(high=cfg.write_high_water)
         self._parser = RequestParser(**m.parser_options)
         self._kind = K_IDLE
@@ -435,6 +446,8 @@ class HttpProtocol(asyncio.Protocol):
         return not self.is_secure
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if server_log.isEnabledFor(logging.DEBUG):
+            server_log.debug("connection from %s closed%s", self.client, f" ({exc})" if exc else "")
         self._closed = True
         self._stop = True
         self._manager.release(self)
@@ -679,6 +692,7 @@ class HttpProtocol(asyncio.Protocol):
     def _handler_failed(self, req: Request, exc: BaseException) -> Response:
         # APPSEC: the client gets a bare 500; the traceback goes to the server log only.
         error_log.error("error in handler for %s %s", req.method, req.target.decode("latin-1"), exc_info=exc)
+        report_failure(exc)
         return _INTERNAL_ERROR
 
     def _keep_alive(self, req: Request) -> bool:
@@ -851,6 +865,7 @@ class HttpProtocol(asyncio.Protocol):
             # The head is out: the only honest signal left is an incomplete message.
             head = req.head
             error_log.error("error while sending the response to %s %s", head.method, head.target.decode("latin-1"), exc_info=exc)
+            report_failure(exc)
             if not self._closed:
                 self.transport.abort()
             return
@@ -1146,6 +1161,7 @@ class HttpProtocol(asyncio.Protocol):
             self._pending_error = exc
 
     def _send_error(self, exc: HttpProtocolError) -> None:
+        server_log.info("refused a request from %s: %d %s", self.client, exc.status, exc.detail)
         self._pending_error = None
         self._flush()
         if not self._closed:

@@ -38,11 +38,12 @@ wire (CR/LF would split the response, RFC 9110 §5.5); the writer kernel checks 
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import html as _html
 import json as _json
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Union, cast
 from urllib.parse import quote as _quote
 
@@ -62,6 +63,7 @@ from .writer import write_fields as _write_fields
 
 __all__ = (
     "Response",
+    "HeaderFields",
     "PlainTextResponse",
     "HTMLResponse",
     "JSONResponse",
@@ -233,6 +235,12 @@ class FieldMethods:
         )
         self.fields.append(("Set-Cookie", cookie))
 
+    @property
+    def headers(self) -> HeaderFields:
+        """The header fields as a case-insensitive, dict-like view of ``fields`` (without the
+        ones the engine adds): ``response.headers["X-Id"] = "7"``; see :class:`HeaderFields`."""
+        return HeaderFields(self)
+
     def add_vary(self, *names: str) -> None:
         """Add *names* to the ``Vary`` field (RFC 9110 §12.5.5), merging with one already there
         and keeping each name once (compared case-insensitively)."""
@@ -254,6 +262,86 @@ class FieldMethods:
             if name.lower() not in {u.lower() for u in unique}:
                 unique.append(name)
         fields.append(("Vary", ", ".join(unique)))
+
+
+class HeaderFields(MutableMapping[str, str]):
+    """``response.headers``: a case-insensitive, dict-like view of a response's ``fields``.
+
+    PERF: a view, not a copy: every change goes straight to the ``(name, value)`` list the writer
+    serializes, so a response that nobody asks for ``headers`` costs nothing more, and the writer
+    keeps its fast path (``writer: write_response``). ``headers["X-A"] = "1"`` replaces every
+    field of that name (or appends one); ``add(name, value)`` appends another (``Set-Cookie``);
+    ``headers["x-a"]`` is the first value (KeyError if none), ``getlist(name)`` every value, and
+    ``del`` removes them all. Names compare case-insensitively (RFC 9110 §5.1); iteration yields
+    each name once, as first written. ``append((name, value))`` keeps the list API of 0.1.
+    """
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: FieldMethods) -> None:
+        self._owner = owner
+
+    def _list(self) -> list[tuple[Any, Any]]:
+        owner: Any = self._owner  # every concrete response type has a ``fields`` slot
+        fields = owner.fields
+        if type(fields) is not list:  # a shared tuple (TEXT_FIELDS, ...): copy before writing
+            fields = owner.fields = list(fields)
+        return fields
+
+    def __getitem__(self, name: str) -> str:
+        value = get_field(self._owner.fields, lower_name(name))
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def getlist(self, name: str) -> list[str]:
+        """Every value of the fields named *name*, in order (``[]`` if none)."""
+        key = lower_name(name)
+        return [field_text(v) for n, v in self._owner.fields if lower_name(n) == key]
+
+    getall = getlist
+
+    def __setitem__(self, name: str, value: str) -> None:
+        key = lower_name(name)
+        fields = self._list()
+        kept = [(n, v) for n, v in fields if lower_name(n) != key]
+        at = next((i for i, (n, _) in enumerate(fields) if lower_name(n) == key), len(kept))
+        kept.insert(min(at, len(kept)), (name, value))
+        fields[:] = kept
+
+    def add(self, name: str, value: str) -> None:
+        """Append a field, keeping those of the same name (``Set-Cookie``, ``Link``, ...)."""
+        self._list().append((name, value))
+
+    def append(self, field: tuple[Any, Any]) -> None:
+        """Append one ``(name, value)`` pair (the list API ``response.headers`` had in 0.1)."""
+        name, value = field
+        self._list().append((name, value))
+
+    def __delitem__(self, name: str) -> None:
+        key = lower_name(name)
+        fields = self._list()
+        kept = [(n, v) for n, v in fields if lower_name(n) != key]
+        if len(kept) == len(fields):
+            raise KeyError(name)
+        fields[:] = kept
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, (str, bytes)) and has_field(self._owner.fields, lower_name(name))
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[bytes] = set()
+        for n, _ in self._owner.fields:
+            key = lower_name(n)
+            if key not in seen:
+                seen.add(key)
+                yield field_text(n)
+
+    def __len__(self) -> int:
+        return len({lower_name(n) for n, _ in self._owner.fields})
+
+    def __repr__(self) -> str:
+        return f"HeaderFields({[(field_text(n), field_text(v)) for n, v in self._owner.fields]!r})"
 
 
 # -- in-memory responses -----------------------------------------------------------------------
@@ -323,11 +411,6 @@ class Response(FieldMethods):
         fields = field_list(headers)
         fields.append(("Location", _location(url, status)))
         return Response(b"", status, fields)
-
-    @property
-    def headers(self) -> list[tuple[Any, Any]]:
-        """The header fields as ``(name, value)`` pairs (without the ones the engine adds)."""
-        return self.fields
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.status} {len(self.body)} bytes>"
@@ -595,6 +678,7 @@ def error_response(status: int, detail: str | None = None, headers: HeadersLike 
 
 
 _ERROR_TYPES = ("text/plain", "application/json", "text/html")
+_STRUCTURED_TYPES = ("application/json", "text/plain", "text/html")
 
 
 def render_error(
@@ -604,7 +688,8 @@ def render_error(
 
     *accept_header* is the ``Accept`` value (``str``/``bytes``), a request, or ``None``. Text
     (the default, also when nothing offered is acceptable: an error is never turned into a
-    406) is the detail alone; JSON is ``{"error": {"status": 404, "reason": "Not Found",
+    406) is the detail alone, except for a detail that is not a string (a 422's list of
+    errors): JSON is then preferred, for ``*/*`` and without ``Accept``; JSON is ``{"error": {"status": 404, "reason": "Not Found",
     "detail": ...}}``; HTML is a small page with the detail escaped. *headers* follow the
     Content-Type, and ``Vary: Accept`` is added to them (merged into a ``Vary`` they carry).
 
@@ -615,7 +700,12 @@ def render_error(
     phrase = reason(status)
     if detail is None:
         detail = phrase
-    kind = "text/plain" if accept_header is None else (negotiate(accept_header, _ERROR_TYPES) or "text/plain")
+    if isinstance(detail, str):
+        kind = "text/plain" if accept_header is None else (negotiate(accept_header, _ERROR_TYPES) or "text/plain")
+    else:
+        # A structured detail (a 422's list of errors) is JSON already: JSON first, unless
+        # the client's Accept refuses it (curl's "*/*" takes it).
+        kind = "application/json" if accept_header is None else (negotiate(accept_header, _STRUCTURED_TYPES) or "text/plain")
     if kind == "application/json":
         body = json_dumps({"error": {"status": status, "reason": phrase, "detail": detail}})
         ctype = JSON_TYPE
@@ -726,7 +816,39 @@ def to_response(value: Any) -> AnyResponse:
         return Response(str(value).encode(), 200, None, TEXT_TYPE)
     if isinstance(value, (dict, list)):
         return Response(json_dumps(value), 200, None, JSON_TYPE)
+    if t is tuple:
+        return _from_tuple(value)
     raise TypeError(f"a handler returned {t.__name__}; expected str, bytes, dict, list, None or a Response")
+
+
+def _from_tuple(value: tuple[Any, ...]) -> AnyResponse:
+    """Flask's and FastAPI-users' habit: ``(body, status)`` or ``(body, status, headers)``, the
+    body any value :func:`to_response` takes (a response object keeps its own fields; the
+    status and headers given here override its status and join its fields)."""
+    if not 2 <= len(value) <= 3 or isinstance(value[1], bool) or not isinstance(value[1], int):
+        raise TypeError(
+            "a handler returned a tuple; expected (body, status) or (body, status, headers), "
+            f"with an int status, not {value!r:.80}"
+        )
+    body, status = value[0], value[1]
+    headers = value[2] if len(value) == 3 else None
+    if type(body) is tuple:
+        raise TypeError("a handler returned a tuple whose body is a tuple")
+    base = to_response(body)
+    if not isinstance(base, FieldMethods):
+        raise TypeError(f"(body, status) takes a body, not {type(base).__name__}")
+    response: Any  # a concrete response type: each has ``status`` and ``fields`` slots
+    if base is _NO_CONTENT or type(base) is Response:
+        # a fresh object: never mutate a shared one (_NO_CONTENT, a module-level constant)
+        response = Response(base.body, status, base.fields)
+    else:
+        response = copy.copy(base)
+        response.fields = list(base.fields)
+        response.status = status
+    if headers:
+        names = {lower_name(n) for n, _ in field_list(headers)}
+        response.fields = [f for f in response.fields if lower_name(f[0]) not in names] + field_list(headers)
+    return cast(AnyResponse, response)
 
 
 _NO_CONTENT = Response(b"", 204)

@@ -34,6 +34,12 @@ One syntax family, built on ``:name``; each parameter occupies one whole segment
     /posts/:slug([a-z0-9-]+)    a regex segment in parentheses: the regex must match the whole
                                 decoded segment (``fullmatch``); the value is the str
 
+The brace spelling of FastAPI, Starlette and circuits.http is accepted too, for whole segments:
+``{id}`` is ``:id``, ``{id:int}`` is ``:id<int>`` (any converter's name) and ``{slug:[a-z-]+}`` is
+``:slug([a-z-]+)`` (anything else after the colon is a regex); ``Route.pattern`` shows the ``:``
+spelling. Other frameworks' syntax is refused when the route is added, with ours in the message:
+Flask's ``<int:id>``, or a brace inside a segment (``/file-{id}.txt``; a literal brace is ``%7B``).
+
 A literal segment is taken percent-decoded (``/caf%C3%A9`` and ``/café`` are the same route); to
 write a literal segment that starts with ":", encode the colon (``/%3Aabout``). A trailing "/" in
 a pattern is significant (see "Trailing slash"). Parameters never match an empty segment.

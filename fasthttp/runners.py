@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
-__all__ = ("run", "ServerThread", "start_in_thread", "start_server", "load_app")
+__all__ = ("run", "ServerThread", "start_in_thread", "start_server", "load_app", "check_app", "AppNotFound")
 
 
 def run(
@@ -45,6 +45,13 @@ def run(
     the module docstring) and must be the main thread of a process without a running loop.
     *announce* prints the listening URLs on stderr; *options* are :class:`Server` keywords.
     """
+    if _importing:
+        # A module that calls app.run() at import, loaded by the command line: it would serve
+        # with its own address and options, and the command line's would never apply.
+        raise RuntimeError(
+            f"app.run() was called while fasthttp imports {_importing[-1]}: guard it with "
+            "`if __name__ == \"__main__\":` so that the command line serves the app"
+        )
     if workers and workers > 1:
         Supervisor(app, bind, workers, use_uvloop, announce, options).run()
         return
@@ -129,17 +136,67 @@ def start_in_thread(app: Application | Handler, bind: BindSpec | list[BindSpec] 
     return ServerThread(app, bind, **options)
 
 
+class AppNotFound(ValueError):
+    """What :func:`load_app` was given names no application: no such module (the module itself,
+    not one it imports), no such attribute, a file path, or a value that is not an app. The
+    message says what to write instead."""
+
+
+class _NoSuchAttribute(AppNotFound, AttributeError):
+    """The module has no such attribute (an AttributeError too, as before 0.2)."""
+
+
+#: The specs :func:`load_app` is importing right now (:func:`run` refuses to start inside one).
+_importing: list[str] = []
+
+
 def load_app(spec: str) -> Any:
     """Import ``"module:attribute"`` (the attribute may be dotted); ``"module"`` means
-    ``module:app``."""
+    ``module:app``. :class:`AppNotFound` when *spec* names no application; an exception raised
+    by the module's own code (a SyntaxError, a failing import of its own) propagates as is."""
     module_name, _, attr = spec.partition(":")
     if not module_name:
-        raise ValueError(f"an app is written MODULE:ATTRIBUTE, not {spec!r}")
+        raise AppNotFound(f"an app is written MODULE:ATTRIBUTE, not {spec!r}")
+    if module_name.endswith(".py") or "/" in module_name or os.sep in module_name:
+        dotted = module_name.removesuffix(".py").lstrip("./").replace(os.sep, ".").replace("/", ".")
+        raise AppNotFound(
+            f"{spec!r} is a file path; fasthttp takes a module name: {dotted}:{attr or 'app'} "
+            "(run it from the directory that holds the file, or add that directory to PYTHONPATH)"
+        )
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
-    obj: Any = importlib.import_module(module_name)
+    _importing.append(spec)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+            raise AppNotFound(
+                f"no module named {missing!r} in {os.getcwd()} or on PYTHONPATH "
+                f"(run fasthttp from the directory that holds {missing.replace('.', '/')}.py)"
+            ) from None
+        raise
+    finally:
+        _importing.pop()
+    obj: Any = module
     for part in (attr or "app").split("."):
-        obj = getattr(obj, part)
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            found = [name for name, value in vars(module).items() if isinstance(value, Application)]
+            hint = f"; it has {', '.join(found)}" if found else "; it defines no fasthttp.App"
+            raise _NoSuchAttribute(f"module {module_name!r} has no attribute {attr or 'app'!r}{hint}") from None
+    return obj
+
+
+def check_app(spec: str, obj: Any) -> Any:
+    """*obj*, loaded from *spec*, if it can be served (an Application or a handler callable);
+    else :class:`AppNotFound` saying what it is (``mymodule:time`` names a module)."""
+    if not isinstance(obj, Application) and (not callable(obj) or isinstance(obj, type)):
+        raise AppNotFound(
+            f"{spec} is {type(obj).__name__} {obj!r:.60}, not an application "
+            "(a fasthttp.App or a handler callable)"
+        )
     return obj
 
 

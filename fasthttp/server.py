@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import logging
 import os
 import signal
 import socket
@@ -24,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
+from ._compat import kernel_report
 from .accesslog import AccessLog, LogTarget
 from .application import Application, Handler, OnConnect, as_application
 from .config import Config
@@ -32,6 +34,8 @@ from .connections import ConnectionManager
 from .protocol import HttpProtocol
 
 __all__ = ("Server", "serve", "serve_with_signals", "announce_listening")
+
+log = logging.getLogger("fasthttp.server")
 
 
 class Server:
@@ -225,6 +229,8 @@ def announce_listening(server_or_urls: Server | Iterable[str]) -> None:
     """Print ``fasthttp: listening on URL`` on stderr for each address (what the CLI and the
     process-based tests wait for)."""
     urls = server_or_urls.urls if isinstance(server_or_urls, Server) else server_or_urls
+    degraded, kernels = kernel_report()  # once per server start: the pure fallback is visible
+    log.log(logging.WARNING if degraded else logging.INFO, "%s", kernels)
     for url in urls:
         print(f"fasthttp: listening on {url}", file=sys.stderr, flush=True)
 

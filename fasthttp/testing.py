@@ -46,7 +46,7 @@ from wsproto.events import TextMessage as WsTextMessage
 from wsproto.extensions import PerMessageDeflate
 
 from ._wire import IncompleteResponse, ResponseReader, TestResponse
-from .application import as_application
+from .application import FAILURE_OBSERVER, as_application
 from .config import Config, split_options
 from .loops import close_loop, new_event_loop
 from .connections import ConnectionManager
@@ -250,6 +250,10 @@ class TestClient:
     *client_address* is what ``request.client`` reports. *timeout* bounds each request (seconds).
     *server_options* are :class:`fasthttp.server.Config` fields (the app's own ``server_options``
     apply first); ``sendfile`` is off, since there is no socket.
+
+    *raise_server_exceptions* (Starlette's option, default True): an exception the server would
+    answer with a bare ``500`` (unhandled in a handler, or a result it cannot send) is raised
+    from the request call, so a failing test shows the exception; False gives the 500 response.
     """
 
     __test__ = False  # not a pytest test class
@@ -264,6 +268,7 @@ class TestClient:
         peercert: dict[str, Any] | None = None,
         use_uvloop: bool = False,
         timeout: float = 30.0,
+        raise_server_exceptions: bool = True,
         **server_options: Any,
     ) -> None:
         parts = urlsplit(base_url)
@@ -276,6 +281,7 @@ class TestClient:
         self.peercert = peercert
         self.client_address = client_address
         self.timeout = timeout
+        self.raise_server_exceptions = raise_server_exceptions
         self.headers = _pair_list(headers)
         #: name -> (value, path, secure, expires): the cookie jar.
         self.cookies: dict[str, tuple[str, str, bool, float | None]] = {}
@@ -382,7 +388,15 @@ class TestClient:
         head = f"{method} {target} HTTP/{version}\r\n" + "".join(f"{n}: {v}\r\n" for n, v in fields) + "\r\n"
         expect = any(n.lower() == "expect" and v.lower() == "100-continue" for n, v in fields)
         coro = self._exchange(method, head.encode("latin-1"), body, chunks, expect)
-        response = self._run(asyncio.wait_for(coro, timeout if timeout is not None else self.timeout))
+        failures: list[BaseException] = []
+        token = FAILURE_OBSERVER.set(failures.append) if self.raise_server_exceptions else None
+        try:
+            response = self._run(asyncio.wait_for(coro, timeout if timeout is not None else self.timeout))
+        finally:
+            if token is not None:
+                FAILURE_OBSERVER.reset(token)
+        if failures:
+            raise failures[0]
         self._store_cookies(response)
         return response
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from .application import Application, Handler
 from .config import Config, split_options
-from .listeners import DEFAULT_BIND, Address, BindSpec, format_address, make_socket, parse_bind
+from .listeners import DEFAULT_BIND, Address, BindSpec, check_port_free, format_address, make_socket, parse_bind
 from .loops import new_event_loop
 from .server import announce_listening, serve_with_signals
 
@@ -71,6 +71,9 @@ class Supervisor:
                     sock = make_socket(spec, backlog=self.config.backlog)
                     self.shared.append(sock)
                 else:
+                    # A second worker group on a served port must fail, not share it: the
+                    # SO_REUSEPORT bind below would succeed next to another group's sockets.
+                    check_port_free(spec)
                     sock = make_socket(spec, reuse_port=True)
                     self.worker_binds.append(sock.getsockname())
                 held.append(sock)

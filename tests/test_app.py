@@ -821,7 +821,7 @@ def test_a_blocking_handler_exception_propagates_as_an_error_response(caplog):
     def boom(request):
         raise RuntimeError("thread secret")
 
-    with client_for(app) as client, caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+    with client_for(app, raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR, logger="fasthttp.error"):
         assert client.get("/teapot").status == 418
         resp = client.get("/boom")
     assert resp.status == 500 and b"secret" not in resp.body and "thread secret" in caplog.text
@@ -918,7 +918,7 @@ def test_an_unhandled_exception_is_logged_and_a_500_handler_may_shape_it(caplog)
     def boom(request):
         raise RuntimeError("internal detail")
 
-    with client_for(app) as client, caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+    with client_for(app, raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR, logger="fasthttp.error"):
         resp = client.get("/boom")
     assert (resp.status, resp.json()) == (500, {"error": "sorry"})
     assert "internal detail" in caplog.text
@@ -1103,3 +1103,228 @@ def test_a_handler_for_exception_sees_failures_but_not_http_errors():
         assert (client.get("/fail").status, client.get("/fail").text) == (503, "failure: ValueError")
         assert (client.get("/forbidden").status, client.get("/forbidden").text) == (403, "no")
         assert client.get("/missing").status == 404
+
+
+# -- a newcomer's first hour (issue 11): mistakes caught when the route is added ------------------
+
+
+def test_fastapi_brace_patterns_route_instead_of_404():
+    # Before: "/items/{item_id}" was a literal path; every request got 404.
+    app = App()
+
+    @app.get("/items/{item_id}")
+    def item(request):
+        return {"item_id": request.params["item_id"]}
+
+    @app.get("/users/{uid:int}")
+    def user(request):
+        return {"uid": request.params["uid"]}
+
+    with TestClient(app) as client:
+        assert client.get("/items/abc").json() == {"item_id": "abc"}
+        assert client.get("/users/7").json() == {"uid": 7}
+        assert client.get("/users/x").status == 404
+    assert "/items/:item_id" in app.describe() and "%7B" not in app.describe()
+
+
+def test_flask_patterns_are_refused_at_registration_with_the_fasthttp_spelling():
+    # Before: registered as the literal path /users/%3Cint:uid%3E; every request got 404.
+    app = App()
+    with pytest.raises(ValueError, match=r"Flask's syntax.*':uid<int>' or '\{uid:int\}'"):
+
+        @app.get("/users/<int:uid>")
+        def user(request):
+            return {}
+
+    assert app.routes() == []
+
+
+def test_a_handler_without_the_request_parameter_is_refused_at_registration():
+    # Before: TypeError "hello() takes 0 positional arguments but 1 was given" at request time.
+    app = App()
+    with pytest.raises(TypeError, match=r"takes no parameter.*def hello\(request\):"):
+
+        @app.get("/")
+        def hello():
+            return "hi"
+
+
+def test_a_handler_asking_for_path_parameters_as_arguments_is_refused_with_request_params():
+    app = App()
+    with pytest.raises(TypeError, match=r"request\.params\['item_id'\]"):
+
+        @app.get("/items/{item_id}")
+        def item(request, item_id):
+            return item_id
+
+
+def test_handlers_with_defaults_varargs_or_a_bound_method_are_accepted():
+    app = App()
+
+    class Resource:
+        def show(self, request):
+            return "shown"
+
+    app.get("/a")(lambda request, extra=1: "a")
+    app.get("/b")(lambda *args: "b")
+    app.get("/c")(Resource().show)
+    app.get("/d")(print)  # a builtin: no signature to check, trusted
+    with TestClient(app) as client:
+        assert [client.get(p).text for p in ("/a", "/b", "/c")] == ["a", "b", "shown"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def handler(request):\n    return request.json()['a']\n",  # 'coroutine' object is not subscriptable
+        "def handler(request):\n    return len(request.body)\n",  # object of type 'method' has no len()
+        "def handler(request):\n    return request.json()\n",  # silently worked: refused alike
+        "def handler(req):\n    data = req.form()\n    return 'x'\n",
+        "def handler(request):\n    for part in request.multipart():\n        pass\n",
+    ],
+)
+def test_a_def_handler_that_reads_the_body_is_told_to_be_async_def(source):
+    namespace: dict = {}
+    exec(source, namespace)
+    app = App()
+    with pytest.raises(TypeError, match=r"make it `async def handler\(\w+\):` and `await \w+\.\w+\(\)`"):
+        app.post("/")(namespace["handler"])
+
+
+def test_body_reads_are_fine_in_async_and_blocking_handlers_and_other_names_are_not_flagged():
+    app = App()
+
+    @app.post("/async")
+    async def a(request):
+        return (await request.json())["a"]
+
+    @app.post("/blocking", blocking=True)
+    def b(request):
+        return from_thread(request.json())["a"]
+
+    @app.get("/other")
+    def c(request):
+        import json
+
+        body = {"text": "x"}  # names that are not the request's attributes
+        return json.dumps(body["text"]) + request.path
+
+    with TestClient(app) as client:
+        assert client.post("/async", json={"a": "x"}).text == "x"
+        assert client.post("/blocking", json={"a": "y"}).text == "y"
+        assert client.get("/other").text == '"x"/other'
+
+
+def test_tuple_returns_set_the_status_and_headers():
+    # Before: "a handler returned tuple" TypeError, a 500.
+    app = App()
+
+    @app.post("/items")
+    def create(request):
+        return {"id": 1}, 201
+
+    @app.get("/text")
+    def text(request):
+        return "made", 202, {"X-Id": "7"}
+
+    @app.get("/response")
+    def response(request):
+        return Response("teapot", headers={"X-A": "1"}), 418, [("x-a", "2")]
+
+    @app.get("/none")
+    def none(request):
+        return None, 404
+
+    with TestClient(app) as client:
+        resp = client.post("/items")
+        assert (resp.status, resp.json(), resp.headers["content-type"]) == (201, {"id": 1}, "application/json")
+        resp = client.get("/text")
+        assert (resp.status, resp.text, resp.headers["x-id"]) == (202, "made", "7")
+        resp = client.get("/response")
+        assert (resp.status, resp.text, resp.headers.getall("x-a")) == (418, "teapot", ["2"])
+        assert (client.get("/none").status, client.get("/").status) == (404, 404)
+
+
+def test_a_malformed_tuple_is_a_500_with_the_reason_raised_in_tests():
+    app = App()
+
+    @app.get("/")
+    def bad(request):
+        return "x", "201"
+
+    with TestClient(app) as client, pytest.raises(TypeError, match=r"\(body, status\)"):
+        client.get("/")
+
+
+def test_response_headers_is_a_case_insensitive_dict_on_the_wire():
+    # Before: response.headers was the field list: headers["X"] = ... raised TypeError.
+    app = App()
+
+    @app.get("/")
+    def handler(request):
+        response = Response("x")
+        response.headers["X-Trace"] = "1"
+        response.headers["x-trace"] = "2"  # replaces, case-insensitively
+        response.headers.add("Set-Cookie", "a=1")
+        response.headers.add("Set-Cookie", "b=2")
+        del response.headers["CONTENT-TYPE"]
+        response.headers["Content-Type"] = "text/csv"
+        return response
+
+    with TestClient(app) as client:
+        resp = client.get("/")
+    assert resp.headers.getall("x-trace") == ["2"] and resp.headers["content-type"] == "text/csv"
+    assert resp.headers.getall("set-cookie") == ["a=1", "b=2"]
+
+
+def test_query_params_getlist():
+    app = App()
+
+    @app.get("/")
+    def handler(request):
+        return {"a": request.query_params.getlist("a"), "none": request.query_params.getlist("b")}
+
+    with TestClient(app) as client:
+        assert client.get("/?a=1&a=2").json() == {"a": ["1", "2"], "none": []}
+
+
+def test_a_422_is_json_for_curl_and_text_for_a_client_that_refuses_json():
+    # Before: text/plain for "Accept: */*" (curl's default), although the body is JSON.
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Item:
+        name: str
+
+    app = App()
+
+    @app.post("/")
+    async def create(request):
+        return dataclasses.asdict(await request.validated(Item))
+
+    with TestClient(app) as client:
+        resp = client.post("/", json={"name": 1}, headers={"Accept": "*/*"})
+        assert (resp.status, resp.headers["content-type"]) == (422, "application/json")
+        assert resp.json()["error"]["detail"][0]["loc"] == ["name"]
+        resp = client.post("/", json={"name": 1}, headers={"Accept": "text/plain"})
+        assert (resp.status, resp.headers["content-type"]) == (422, "text/plain; charset=utf-8")
+
+
+def test_run_start_and_serve_take_host_and_port():
+    # Before: app.run(port=8001) raised TypeError: Server got an unexpected keyword 'port'.
+    app = App()
+
+    @app.get("/")
+    def hello(request):
+        return "hi"
+
+    with app.start(host="127.0.0.1", port=0) as server:
+        host, port = server.addresses[0][:2]
+        conn = http.client.HTTPConnection(host, port, timeout=5)
+        try:
+            conn.request("GET", "/")
+            assert conn.getresponse().read() == b"hi"
+        finally:
+            conn.close()
+    with pytest.raises(TypeError, match="not both"):
+        app.start("127.0.0.1:0", port=0)

@@ -187,3 +187,145 @@ def test_a_taken_port_exits_1():
         sock.listen()
         result = run_cli("helpers_apps:app", "--bind", f"127.0.0.1:{sock.getsockname()[1]}")
     assert result.returncode == 1 and "fasthttp:" in result.stderr
+
+
+# -- a newcomer's first hour (issue 11) -----------------------------------------------------------
+
+
+def cli_in(directory, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fasthttp", *args], capture_output=True, text=True, env=ENV, cwd=directory, timeout=timeout)
+
+
+def test_version():
+    result = run_cli("--version")
+    assert result.returncode == 0 and re.fullmatch(r"fasthttp \d+\.\d+\.\d+ \(Python [\d.]+\w*, (compiled|pure Python|mixed) kernels\)\n", result.stdout)
+
+
+def test_host_and_port_compose_the_bind_in_any_order():
+    # Before: "--port 9000 x:app" took 9000 as the app.
+    served = Served("--port", "0", "helpers_apps:app", "--host", "127.0.0.1")
+    try:
+        assert served.urls[0].startswith("http://127.0.0.1:") and served.get("/")[0] == 200
+    finally:
+        assert served.stop() == 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--bind", "http://127.0.0.1:8000", "helpers_apps:app"), "--bind http://127.0.0.1:8000: a bind has no scheme: write '127.0.0.1:8000'"),
+        (("--port", "99999", "helpers_apps:app"), "a port is a number from 0 to 65535"),
+        (("--port", "1", "--bind", "127.0.0.1:0", "helpers_apps:app"), "give --bind, or --host and --port, not both"),
+        (("--no-such-option", "helpers_apps:app"), "unrecognized arguments: --no-such-option"),
+        ((), "give either MODULE:APP or --demo"),
+    ],
+)
+def test_usage_errors_are_two_lines_the_error_and_a_short_usage(args, message):
+    # Before: every argparse error reprinted 13 lines of usage.
+    result = run_cli(*args)
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2 and len(lines) == 2, result.stderr
+    assert lines[0].startswith("fasthttp: error: ") and message in lines[0]
+    assert lines[1].startswith("usage: fasthttp MODULE:APP [--host HOST] [--port PORT]")
+
+
+def test_a_taken_port_names_the_address_and_says_what_to_do():
+    # Before: "fasthttp: [Errno 98] Address already in use".
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = run_cli("helpers_apps:app", "--port", str(port))
+    assert result.returncode == 1
+    assert f"fasthttp: address in use: 127.0.0.1:{port} is already served by another process" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "files, spec, expected",
+    [
+        ({"mymodule.py": "import time\n"}, "mymodule:time", "mymodule:time is module <module 'time'"),
+        ({"mymodule.py": "import time\n"}, "./mymodule.py", "is a file path; fasthttp takes a module name: mymodule:app"),
+        ({"mymodule.py": "from fasthttp import App\nweb = App()\n"}, "mymodule", "module 'mymodule' has no attribute 'app'; it has web"),
+        ({}, "missing_module_xyz:app", "no module named 'missing_module_xyz'"),
+    ],
+)
+def test_user_mistakes_in_the_app_spec_are_one_line_without_traceback(tmp_path, files, spec, expected):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    result = cli_in(tmp_path, spec, "--port", "0")
+    assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "source, line, error",
+    [
+        ("import os\n\nx = undefined_name + 1\n", 3, "NameError: name 'undefined_name' is not defined"),
+        ("def f(:\n    pass\n", 1, "SyntaxError"),
+        ("import json\nimport no_such_dependency_xyz\n", 2, "ModuleNotFoundError: No module named 'no_such_dependency_xyz'"),
+    ],
+)
+def test_a_module_that_fails_to_import_shows_its_own_file_and_line(tmp_path, source, line, error):
+    # Before: the import error hid the module's file and line.
+    (tmp_path / "broken.py").write_text(source)
+    result = cli_in(tmp_path, "broken:app", "--port", "0")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("fasthttp: cannot import broken:\n")
+    assert f'File "{tmp_path / "broken.py"}", line {line}' in result.stderr and error in result.stderr
+    assert "importlib" not in result.stderr and "fasthttp/" not in result.stderr
+
+
+def test_a_module_that_calls_app_run_at_import_is_told_to_guard_it(tmp_path):
+    # Before: the README's sample served on 8000 at import, ignored --bind, needed two Ctrl-C.
+    (tmp_path / "sample.py").write_text(
+        "from fasthttp import App\napp = App()\n\n@app.get('/')\ndef hello(request):\n    return 'hi'\n\napp.run()\n"
+    )
+    result = cli_in(tmp_path, "sample:app", "--port", "0")
+    assert result.returncode == 2 and "listening" not in result.stderr
+    assert 'sample.py", line 8' in result.stderr and 'guard it with `if __name__ == "__main__":`' in result.stderr
+
+
+def test_log_level_debug_shows_connections_and_refused_requests_are_logged_with_their_reason():
+    # Before: --log-level debug added nothing; a refused 400 was only an access-log line with
+    # "method": null and no reason.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fasthttp", "helpers_apps:app", "--port", "0", "--log-level", "debug"],
+        stderr=subprocess.PIPE, text=True, env=ENV, cwd=TESTS,
+    )
+    try:
+        for _ in range(100):
+            m = re.search(r"listening on http://([\d.]+):(\d+)", proc.stderr.readline())
+            if m:
+                break
+        assert m, "the server did not start"
+        address = (m.group(1), int(m.group(2)))
+        with socket.create_connection(address, timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.1 400")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        log = proc.stderr.read()
+        proc.stderr.close()
+    assert re.search(r"DEBUG fasthttp.server: connection from \('127.0.0.1', \d+\)\n", log), log
+    assert re.search(r"DEBUG fasthttp.server: connection from \('127.0.0.1', \d+\) closed", log), log
+    assert re.search(r"INFO fasthttp.server: refused a request from \('127.0.0.1', \d+\): 400 both Transfer-Encoding and Content-Length", log), log
+
+
+def test_the_kernels_in_use_are_logged_once_at_start():
+    env = dict(ENV, FASTHTTP_NO_EXTENSIONS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "fasthttp", "helpers_apps:app", "--port", "0"], stderr=subprocess.PIPE, text=True, env=env, cwd=TESTS)
+    try:
+        lines = []
+        for _ in range(50):
+            line = proc.stderr.readline()
+            lines.append(line)
+            if "listening on" in line or not line:
+                break
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+        proc.stderr.close()
+    text = "".join(lines)
+    assert text.count("kernels: ") == 1 and "kernels: pure Python (FASTHTTP_NO_EXTENSIONS is set)" in text

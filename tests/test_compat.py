@@ -67,3 +67,21 @@ def test_facades_export_the_same_names_as_both_twins(py_impl, c_impl):
         assert tuple(getattr(c_impl, kernel).__all__) == tuple(getattr(py_impl, kernel).__all__)
         for name in facade.__all__:
             assert hasattr(facade, name)
+
+
+def test_the_kernel_report_says_why_the_pure_twins_run():
+    # issue 11: the no-compiler fallback was invisible; the server now logs this at start
+    # (a warning when a compiled kernel was wanted but cannot be imported).
+    code = (
+        "import sys, json; sys.modules['fasthttp._speedups.parser'] = None\n"
+        "import fasthttp; from fasthttp._compat import kernel_report\n"
+        "print(json.dumps(kernel_report()))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "FASTHTTP_NO_EXTENSIONS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60)
+    degraded, sentence = json.loads(out.stdout)
+    assert degraded and sentence.startswith("kernels: pure Python for ") and "parser" in sentence.split(",")[0] + sentence
+    assert "cannot be imported" in sentence and "FASTHTTP_REQUIRE_EXTENSIONS=1" in sentence
+    env["FASTHTTP_NO_EXTENSIONS"] = "1"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60)
+    assert json.loads(out.stdout) == [False, "kernels: pure Python (FASTHTTP_NO_EXTENSIONS is set)"]

@@ -5,6 +5,7 @@ secure defaults and client certificates. Loopback addresses only."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import socket
@@ -14,7 +15,7 @@ import warnings
 
 import pytest
 
-from fasthttp.listeners import format_address, make_socket, make_ssl_context, parse_bind
+from fasthttp.listeners import ListenError, check_port_free, compose_bind, format_address, make_socket, make_ssl_context, parse_bind
 
 from helpers_engine import hello_app
 from helpers_server import Client, ipv6_available, run, serving
@@ -259,3 +260,56 @@ def test_user_ssl_context_is_used_as_given(loop, tls):
             await client.close()
 
     run(loop, scenario())
+
+
+# -- newcomers' spellings and errors that say what to do (issue 11) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "host, port, spec",
+    [
+        (None, 9000, "127.0.0.1:9000"),
+        ("0.0.0.0", None, "0.0.0.0:8000"),
+        ("::1", 8001, "[::1]:8001"),
+        ("[::]", "8002", "[::]:8002"),
+    ],
+)
+def test_compose_bind(host, port, spec):
+    assert compose_bind(host, port) == spec
+
+
+@pytest.mark.parametrize("port", [70000, "http", -1])
+def test_compose_bind_refuses_a_bad_port(port):
+    with pytest.raises(ValueError, match="a port is a number"):
+        compose_bind("127.0.0.1", port)
+
+
+def test_a_bind_with_a_scheme_is_refused_with_the_spec_to_write():
+    # Before: "write IPv6 addresses in brackets: [http://127.0.0.1]:8000".
+    with pytest.raises(ValueError, match=r"a bind has no scheme: write '127.0.0.1:8000'"):
+        parse_bind("http://127.0.0.1:8000/")
+
+
+def test_a_taken_address_names_itself_and_says_what_to_do():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ListenError) as exc:
+            make_socket(f"127.0.0.1:{port}")
+    assert exc.value.errno == errno.EADDRINUSE and isinstance(exc.value, OSError)
+    assert str(exc.value).startswith(f"address in use: 127.0.0.1:{port} is already served")
+
+
+def test_check_port_free_sees_sockets_that_share_the_port():
+    with make_socket("127.0.0.1:0", reuse_port=True, backlog=8) as held:
+        port = held.getsockname()[1]
+        make_socket(f"127.0.0.1:{port}", reuse_port=True).close()  # SO_REUSEPORT: it would share
+        with pytest.raises(ListenError, match="address in use"):
+            check_port_free(f"127.0.0.1:{port}")
+    check_port_free("127.0.0.1:0")  # port 0 is always free
+
+
+def test_a_unix_socket_in_a_missing_directory_names_the_path(tmp_path):
+    with pytest.raises(ListenError, match=f"no such directory for the socket unix:{tmp_path}/nope/s.sock"):
+        make_socket(f"unix:{tmp_path}/nope/s.sock")

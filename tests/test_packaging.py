@@ -105,7 +105,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         wheel = {PurePosixPath(n) for n in zf.namelist() if not n.endswith("/")}
         (meta,) = [n for n in zf.namelist() if n.endswith(".dist-info/WHEEL")]
         wheel_meta = zf.read(meta).decode()
-    return {"sdist": sdist, "wheel_name": wheel_name, "wheel": wheel, "wheel_meta": wheel_meta}
+        (metadata,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+        wheel_metadata = zf.read(metadata).decode()
+    return {"sdist": sdist, "wheel_name": wheel_name, "wheel": wheel, "wheel_meta": wheel_meta, "metadata": wheel_metadata}
 
 
 def test_sdist_contains_a_pyx_for_every_kernel(built):
@@ -162,3 +164,23 @@ def test_pure_wheel_contains_no_kernel_sources_generated_c_or_compiled_modules(b
 def test_pure_wheel_installs_only_the_fasthttp_package(built):
     tops = {f.parts[0] for f in built["wheel"]}
     assert {t for t in tops if t != "fasthttp" and not t.endswith(".dist-info")} == set()
+
+
+def test_the_license_file_is_in_the_sdist_and_the_wheel(built):
+    # issue 11: MIT was declared and MANIFEST.in included LICENSE*, but there was no file.
+    assert PurePosixPath("LICENSE") in built["sdist"]
+    assert [f for f in built["wheel"] if f.parts[0].endswith(".dist-info") and f.name.startswith("LICENSE")]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_the_metadata_has_full_classifiers_and_no_invented_urls(built):
+    classifiers = [line.split(": ", 1)[1] for line in built["metadata"].splitlines() if line.startswith("Classifier: ")]
+    for wanted in (
+        "Development Status :: 3 - Alpha",
+        "License :: OSI Approved :: MIT License",
+        "Programming Language :: Python :: 3.10",
+        "Typing :: Typed",
+    ):
+        assert wanted in classifiers
+    # No public home exists yet: no Project-URL rather than a made-up host.
+    assert "Project-URL:" not in built["metadata"]

@@ -182,8 +182,22 @@ def test_render_error_falls_back_to_text_when_nothing_is_acceptable():
 
 
 def test_render_error_keeps_extra_headers_and_encodes_structured_details_as_text():
-    resp = render_error(405, ["GET"], None, [("Allow", "GET")])
+    resp = render_error(405, ["GET"], "text/plain", [("Allow", "GET")])
     assert resp.body == b'["GET"]' and ("Allow", "GET") in resp.fields
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/*", "text/plain;q=0.5, */*"])
+def test_render_error_prefers_json_for_a_structured_detail(accept):
+    # issue 11: a 422 was text/plain for curl's "Accept: */*" although its body is JSON.
+    resp = render_error(422, [{"loc": ["a"]}], accept)
+    assert resp.fields[0] == (b"Content-Type", b"application/json")
+    assert json_loads(resp.body)["error"]["detail"] == [{"loc": ["a"]}]
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "application/json;q=0, */*", "image/png"])
+def test_render_error_gives_text_to_a_client_that_refuses_json(accept):
+    resp = render_error(422, [{"loc": ["a"]}], accept)
+    assert resp.fields[0][1] == b"text/plain; charset=utf-8" and resp.body == b'[{"loc":["a"]}]'
 
 
 def test_render_error_merges_vary_with_the_callers_headers():
@@ -517,3 +531,67 @@ def test_a_406_is_rendered_as_json_when_the_client_takes_json_errors(loop):
     resp = run(loop, scenario())
     assert resp.status == 406 and resp.header("vary") == "Accept"
     assert json_loads(resp.body)["error"]["detail"] == "Not Acceptable; available media types: text/html"
+
+
+# -- response.headers (issue 11): a dict-like view over the writer's field list ---------------------
+
+
+def test_response_headers_is_a_case_insensitive_view_of_the_fields():
+    resp = Response("x")
+    headers = resp.headers
+    assert headers["content-type"] == "text/plain; charset=utf-8" and "CONTENT-TYPE" in headers
+    headers["X-A"] = "1"
+    headers.add("Set-Cookie", "a=1")
+    headers.add("set-cookie", "b=2")
+    assert headers.getlist("SET-COOKIE") == ["a=1", "b=2"] and len(headers) == 3
+    headers["x-a"] = "2"
+    assert resp.fields[1] == ("x-a", "2")  # replaced in place: the writer's list, order kept
+    del headers["Set-Cookie"]
+    assert list(headers) == ["Content-Type", "x-a"] and dict(headers) == {"Content-Type": "text/plain; charset=utf-8", "x-a": "2"}
+    with pytest.raises(KeyError):
+        headers["missing"]
+    with pytest.raises(KeyError):
+        del headers["missing"]
+    assert headers.get("missing", "d") == "d"
+    headers.append(("X-Old", "list API"))  # 0.1 code that appended pairs keeps working
+    assert resp.fields[-1] == ("X-Old", "list API")
+
+
+def test_response_headers_copies_a_shared_field_tuple_before_writing():
+    from fasthttp.responses import TEXT_FIELDS
+
+    resp = Response("x")
+    resp.fields = TEXT_FIELDS  # type: ignore[assignment]
+    resp.headers["X-A"] = "1"
+    assert TEXT_FIELDS == ((b"Content-Type", b"text/plain; charset=utf-8"),) and resp.headers["x-a"] == "1"
+
+
+@pytest.mark.parametrize("make", [lambda: StreamingResponse(iter([b"x"])), lambda: JSONResponse({})])
+def test_every_response_type_has_the_headers_view(make):
+    resp = make()
+    resp.headers["X-A"] = "1"
+    assert ("X-A", "1") in resp.fields
+
+
+@pytest.mark.parametrize(
+    "value, status, body, fields",
+    [
+        (("made", 201), 201, b"made", [(b"Content-Type", b"text/plain; charset=utf-8")]),
+        (({"a": 1}, 202, {"X": "1"}), 202, b'{"a":1}', [(b"Content-Type", b"application/json"), ("X", "1")]),
+        ((None, 404), 404, b"", []),
+        ((b"\x00", 200, [("Content-Type", "image/png")]), 200, b"\x00", [("Content-Type", "image/png")]),
+    ],
+)
+def test_to_response_takes_body_status_and_headers_tuples(value, status, body, fields):
+    resp = to_response(value)
+    assert (resp.status, resp.body, resp.fields) == (status, body, fields)
+
+
+@pytest.mark.parametrize("value", [("x",), ("x", 200, None, 1), ("x", "200"), ("x", True), (("x", 200), 200)])
+def test_to_response_refuses_other_tuples(value):
+    with pytest.raises(TypeError):
+        to_response(value)
+
+
+def test_a_tuple_never_mutates_the_shared_no_content_response():
+    assert to_response((None, 404)).status == 404 and to_response(None).status == 204

@@ -151,3 +151,64 @@ def test_generated_matcher_agrees_with_the_reference_matcher(patterns):
             else:
                 assert m.status == 200, (path, method, m)
                 assert (m.route.pattern, dict(m.params)) == expected, (path, method)
+
+
+# ---------------------------------------------------------------------------------------------
+# Other frameworks' spellings (issue 11): braces accepted, Flask's refused with ours
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written, canonical",
+    [
+        ("/items/{item_id}", "/items/:item_id"),
+        ("/n/{n:int}", "/n/:n<int>"),
+        ("/u/{id:uuid}", "/u/:id<uuid>"),
+        ("/f/{rest:path}", "/f/:rest<path>"),
+        ("/z/{code:[0-9]{3}}", "/z/:code([0-9]{3})"),
+        ("/a/{x}/b/{y:float}", "/a/:x/b/:y<float>"),
+    ],
+)
+def test_brace_patterns_are_the_colon_patterns(written, canonical):
+    r = Router()
+    route = r.add("GET", written, endpoint("x"))
+    assert route.pattern == canonical
+
+
+def test_brace_patterns_route_and_convert():
+    r = Router()
+    r.add("GET", "/items/{item_id}", endpoint("item"))
+    r.add("GET", "/n/{n:int}", endpoint("n"))
+    r.add("GET", "/z/{code:[0-9]{3}}", endpoint("z"))
+    r.add("GET", "/f/{rest:path}", endpoint("f"))
+    assert dict(r.resolve("GET", "/items/42").params) == {"item_id": "42"}
+    assert dict(r.resolve("GET", "/n/7").params) == {"n": 7}
+    assert r.resolve("GET", "/n/x").status == 404
+    assert dict(r.resolve("GET", "/z/123").params) == {"code": "123"}
+    assert r.resolve("GET", "/z/12").status == 404
+    assert dict(r.resolve("GET", "/f/a/b").params) == {"rest": "a/b"}
+
+
+@pytest.mark.parametrize(
+    "pattern, message",
+    [
+        ("/users/<int:uid>", "'/users/:uid<int>'"),
+        ("/users/<uid>", "'/users/:uid'"),
+        ("/users/<string:name>", "'/users/:name'"),
+        ("/file-{id}.txt", "whole segment"),
+        ("/a/{x", "unclosed '{'"),
+        ("/a/{}", "needs a name"),
+        ("/a/{x:}", "names no converter or regex"),
+        ("/a/{x:[}", "neither a converter nor a valid regex"),
+        ("/a/{x}/{x}", "appears twice"),
+    ],
+)
+def test_foreign_or_malformed_parameters_are_refused_with_our_spelling(pattern, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Router().add("GET", pattern, endpoint("x"))
+
+
+def test_a_literal_brace_is_written_encoded():
+    r = Router()
+    r.add("GET", "/%7Bx%7D", endpoint("x"))
+    assert r.resolve("GET", "/%7Bx%7D").status == 200

@@ -7,10 +7,13 @@ source checkout and Cython, so it skips where the suite runs against an installe
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import shutil
 import subprocess
 import sys
+import sysconfig
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +80,22 @@ def test_the_two_switches_contradict_each_other(snapshot):
     result = build(snapshot, FASTHTTP_NO_EXTENSIONS="1", FASTHTTP_REQUIRE_EXTENSIONS="1")
     assert result.returncode != 0
     assert "contradict" in result.stderr
+
+
+def test_a_fallback_build_never_reuses_stale_compiled_objects(snapshot, tmp_path):
+    # issue 11: a build directory left by a compiled build made `CC=/bin/false pip install .`
+    # reuse the compiled objects (build_ext skips an extension whose output is newer).
+    root = tmp_path / "tree"
+    shutil.copytree(snapshot, root, ignore=shutil.ignore_patterns("*.so", "build"))
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    build_lib = root / "build" / f"lib.{sysconfig.get_platform()}-{sys.implementation.cache_tag}" / "fasthttp" / "_speedups"
+    build_lib.mkdir(parents=True)
+    future = time.time() + 3600  # newer than any source: build_ext would skip the compile
+    stale = [build_lib / f"{k}{suffix}" for k in KERNELS] + [root / "fasthttp" / "_speedups" / f"{k}{suffix}" for k in KERNELS]
+    for path in stale:
+        path.write_bytes(b"stale")
+        os.utime(path, (future, future))
+    result = build(root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "the C compiler does not work" in result.stderr
+    assert not list(root.rglob(f"*{suffix}")), "a stale compiled object survived the fallback"

@@ -482,3 +482,67 @@ def test_websocket_receive_is_bounded_in_time():
         ws = client.websocket_connect("/ws")
         with pytest.raises(asyncio.TimeoutError):
             ws.receive(timeout=0.05)
+
+
+# -- handler exceptions (issue 11): raised in the test by default, as Starlette's TestClient ------
+
+
+def _failing_app():
+    app = App()
+
+    @app.get("/sync")
+    def sync(request):
+        raise KeyError("the real cause")
+
+    @app.get("/async")
+    async def asynchronous(request):
+        await asyncio.sleep(0)
+        raise ZeroDivisionError("async cause")
+
+    @app.get("/fine")
+    def fine(request):
+        return "ok"
+
+    @app.get("/teapot")
+    def teapot(request):
+        raise HttpError(418)
+
+    return app
+
+
+def test_a_handler_exception_is_raised_from_the_request_by_default():
+    # Before: a plain 500 came back and the test saw the status, not the exception.
+    with TestClient(_failing_app()) as client:
+        with pytest.raises(KeyError, match="the real cause"):
+            client.get("/sync")
+        with pytest.raises(ZeroDivisionError, match="async cause"):
+            client.get("/async")
+        assert client.get("/fine").text == "ok"  # the client goes on after a failure
+        assert client.get("/teapot").status == 418  # an HttpError is an answer, not a failure
+
+
+def test_a_bare_handler_callable_or_an_unsendable_result_is_raised_too():
+    def handler(request):
+        return object()  # the engine cannot send it
+
+    with TestClient(handler) as client, pytest.raises(TypeError, match="a handler returned object"):
+        client.get("/")
+
+
+def test_raise_server_exceptions_false_gives_the_500(caplog):
+    with TestClient(_failing_app(), raise_server_exceptions=False) as client:
+        resp = client.get("/sync")
+        assert resp.status == 500 and b"the real cause" not in resp.body
+        assert client.get("/async").status == 500
+    assert "the real cause" in caplog.text
+
+
+def test_an_exception_handler_keeps_the_exception_out_of_the_test():
+    app = _failing_app()
+
+    @app.exception_handler(KeyError)
+    def handled(request, exc):
+        return Response("handled", 400)
+
+    with TestClient(app) as client:
+        assert (client.get("/sync").status, client.get("/sync").text) == (400, "handled")
