@@ -720,6 +720,9 @@ def websocket_endpoint(handler: Callable[..., Any]) -> Callable[[Request], Await
     def endpoint(request: Request) -> Awaitable[Any]:
         return run_websocket(request, session)
 
+    # The endpoint keeps the handler's name for the route table, but not its signature: the App
+    # checks that a route's endpoint takes the request alone, which this one does.
+    del endpoint.__wrapped__
     return endpoint
 
 
