@@ -70,7 +70,7 @@ import contextvars
 import logging
 import os
 import types
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from time import perf_counter
 from typing import Any
 
@@ -79,7 +79,6 @@ from .chunked import encode_chunk, encode_last_chunk
 from .config import EAGER, INLINE
 from .connections import ConnectionManager, error_bytes
 from .errors import (
-    BadRequest,
     ExpectationFailed,
     HttpError,
     HttpProtocolError,
@@ -211,6 +210,7 @@ class HttpProtocol(asyncio.Protocol):
         "_resume_at_eom",
         "_no_chunked",
         "_async_mode",
+        "_lost_callbacks",
     )
 
     def __init__(self, manager: ConnectionManager) -> None:
@@ -257,6 +257,7 @@ class HttpProtocol(asyncio.Protocol):
         self._resume_at_eom = False
         self._no_chunked = cfg.require_content_length
         self._async_mode = manager.async_mode
+        self._lost_callbacks: list[Callable[[], None]] | None = None
 
     # -- what handlers see through the Request ---------------------------------------------------
 
@@ -332,6 +333,26 @@ class HttpProtocol(asyncio.Protocol):
     def refuse_keep_alive(self) -> None:
         """Close the connection after the response in progress (the body cannot be finished)."""
         self._keep = False
+
+    # -- what adapters see: notice of a lost connection ------------------------------------------
+
+    def add_lost_callback(self, callback: Callable[[], None]) -> None:
+        """Call *callback()* once when the connection is lost or the client ends its side
+        while a request is in flight (the ASGI adapter's ``http.disconnect``); at once if the
+        connection is already lost."""
+        if self._closed:
+            callback()
+            return
+        callbacks = self._lost_callbacks
+        if callbacks is None:
+            callbacks = self._lost_callbacks = []
+        callbacks.append(callback)
+
+    def remove_lost_callback(self, callback: Callable[[], None]) -> None:
+        """Forget a callback given to :meth:`add_lost_callback` (no error if unknown)."""
+        callbacks = self._lost_callbacks
+        if callbacks is not None and callback in callbacks:
+            callbacks.remove(callback)
 
     # -- what the manager sees (fasthttp.connections.ManagedConnection) ----------------------------
 
@@ -418,6 +439,9 @@ class HttpProtocol(asyncio.Protocol):
             body.fail(ClientDisconnected("the client ended the request body early"))
         if self._active is None and not self._queue:
             return None
+        # The client is done: an adapter tells its application (ASGI http.disconnect, as
+        # uvicorn does on EOF), while the engine still writes what it is given.
+        self._run_lost_callbacks()
         # Half-closed: answer what is in flight, then close (not possible under TLS).
         return not self.is_secure
 
@@ -446,6 +470,17 @@ class HttpProtocol(asyncio.Protocol):
             self._drain_waiter = None
             if not waiter.done():
                 waiter.set_exception(lost)
+        self._run_lost_callbacks()
+
+    def _run_lost_callbacks(self) -> None:
+        callbacks = self._lost_callbacks
+        if callbacks:
+            self._lost_callbacks = None
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:  # pragma: no cover - an adapter's callback failed
+                    error_log.exception("error in a connection-lost callback")
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -1111,7 +1146,9 @@ class HttpProtocol(asyncio.Protocol):
         body = self._body
         if body is not None:
             self._reading = self._body = None
-            body.fail(BadRequest("the request was refused"))
+            # The handler reading this body meets the parser's own error (its status: 400,
+            # 413, 431), so its answer carries the status the client can act on.
+            body.fail(exc)
         if self._active is None and not self._queue:
             self._send_error(exc)
         else:
