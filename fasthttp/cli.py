@@ -15,6 +15,7 @@ from typing import Any
 
 from .accesslog import FORMATS, AccessLog
 from .config import Config
+from .hosting import INTERFACES, hosted
 from .listeners import DEFAULT_BIND
 from .runners import load_app, run
 
@@ -131,7 +132,29 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--keep-alive-timeout", type=_seconds, default=d.keep_alive_timeout, metavar="S", help=f"idle time between requests before the connection is closed (default {d.keep_alive_timeout})")
     g.add_argument("--write-timeout", type=_seconds, default=d.write_timeout, metavar="S", help=f"time a client may leave responses unread before it is dropped (default {d.write_timeout})")
     g.add_argument("--shutdown-timeout", type=_seconds, default=d.shutdown_timeout, metavar="S", help=f"on SIGTERM/SIGINT, time in-flight requests get to finish (default {d.shutdown_timeout})")
+    _add_interface_options(parser)
     return parser
+
+
+def _add_interface_options(parser: argparse.ArgumentParser) -> None:
+    """Hosting ASGI and WSGI applications (issue 13): fasthttp.hosting."""
+    g = parser.add_argument_group("application interface")
+    g.add_argument(
+        "--interface",
+        default="auto",
+        choices=INTERFACES,
+        help="what MODULE:APP is: a fasthttp App or handler, an ASGI 3 app (Starlette, FastAPI, Django's asgi), or a WSGI app (Flask, Django's wsgi); auto tells them apart (default auto)",
+    )
+    g.add_argument("--factory", action="store_true", help="MODULE:APP is a factory: call it with no arguments to make the application")
+    g.add_argument("--root-path", default="", metavar="PATH", help="the path prefix a proxy strips, for ASGI (root_path) and WSGI (SCRIPT_NAME) apps, e.g. /api")
+    g.add_argument("--lifespan", default="auto", choices=("auto", "on", "off"), help="ASGI lifespan protocol: auto runs it if the app supports it; on requires it (default auto)")
+    g.add_argument("--wsgi-threads", type=int, default=10, metavar="N", help="threads per worker running a WSGI app (default 10)")
+
+
+def _hosted_app(args: argparse.Namespace, app: Any) -> Any:
+    if args.wsgi_threads < 1:
+        raise ValueError("--wsgi-threads must be at least 1")
+    return hosted(app, args.interface, factory=args.factory, root_path=args.root_path, wsgi_threads=args.wsgi_threads, lifespan=args.lifespan)
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
@@ -179,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_uvloop:
         os.environ["FASTHTTP_NO_UVLOOP"] = "1"
     try:
-        app = load_app("fasthttp.demo:app" if args.demo else args.app)
-    except (ImportError, AttributeError, ValueError) as exc:
+        app = _hosted_app(args, load_app("fasthttp.demo:app" if args.demo else args.app))
+    except (ImportError, AttributeError, ValueError, TypeError) as exc:
         print(f"fasthttp: cannot load {args.app or 'the demo'}: {exc}", file=sys.stderr)
         return 2
     bind = args.bind or [DEFAULT_BIND]

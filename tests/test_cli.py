@@ -187,3 +187,29 @@ def test_a_taken_port_exits_1():
         sock.listen()
         result = run_cli("helpers_apps:app", "--bind", f"127.0.0.1:{sock.getsockname()[1]}")
     assert result.returncode == 1 and "fasthttp:" in result.stderr
+
+
+# --- application interfaces (issue 13) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("helpers_hosting:asgi_app",), b"asgi  /a yes"),
+        (("helpers_hosting:wsgi_app", "--root-path", "/pre"), b"wsgi /pre /a"),
+        (("helpers_hosting:make_asgi_app", "--factory", "--root-path", "/p", "--lifespan", "off"), b"asgi /p /p/a None"),
+        (("helpers_hosting:handler", "--interface", "fasthttp"), b"fasthttp handler"),
+    ],
+    ids=["asgi-auto", "wsgi-root-path", "asgi-factory", "fasthttp-forced"],
+)
+def test_interfaces(args, expected):
+    served = Served(*args, "--bind", "127.0.0.1:0")
+    try:
+        assert served.get("/a") == (200, expected)
+    finally:
+        assert served.stop() == 0
+
+
+def test_root_path_with_a_fasthttp_app_exits_2():
+    result = run_cli("helpers_hosting:handler", "--root-path", "/x")
+    assert result.returncode == 2 and "root-path" in result.stderr
