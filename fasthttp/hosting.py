@@ -63,4 +63,4 @@ def hosted(
         return WsgiApplication(app, threads=wsgi_threads, root_path=root_path)
     if root_path:
         raise ValueError("--root-path applies to ASGI and WSGI applications (a fasthttp App mounts with app.mount)")
-    return app  # type: ignore[no-any-return]
+    return app

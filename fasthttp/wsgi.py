@@ -251,9 +251,9 @@ class _WsgiCycle:
 
     def send_result(self, result: Any) -> None:
         if isinstance(result, FileWrapper) and not self.sent:
-            resp = self.file_response(result.filelike)
-            if resp is not None:
-                self.hand_over(resp)
+            file = self.file_response(result.filelike)
+            if file is not None:
+                self.hand_over(file)
                 return
         if not self.sent and self.length is not None and self.length <= _WHOLE:
             # PERF: the usual small response: one Response, one write.

@@ -397,21 +397,21 @@ def test_flask_app(loop, tmp_path):
     async def main():
         async with serving(WsgiApplication(app), max_body_size=None) as server:
             c = await Client.connect(server)
-            hello = await c.request("GET", "/hello/world?q=1")
-            upload = await c.request("POST", "/upload", body=big)
-            stream = await c.request("GET", "/stream")
-            file = await c.request("GET", "/file")
-            missing = await c.request("GET", "/nope")
-            fail = await c.request("GET", "/fail")
+            r_hello = await c.request("GET", "/hello/world?q=1")
+            r_upload = await c.request("POST", "/upload", body=big)
+            r_stream = await c.request("GET", "/stream")
+            r_file = await c.request("GET", "/file")
+            r_missing = await c.request("GET", "/nope")
+            r_fail = await c.request("GET", "/fail")
             await c.close()
-            return hello, upload, stream, file, missing, fail
+            return r_hello, r_upload, r_stream, r_file, r_missing, r_fail
 
     logging.getLogger(app.name).disabled = True
-    hello, upload, stream, file, missing, fail = run(loop, main(), timeout=30)
-    assert json.loads(hello.body) == {"hello": "world", "q": "1"}
-    result = json.loads(upload.body)
+    r_hello, r_upload, r_stream, r_file, r_missing, r_fail = run(loop, main(), timeout=30)
+    assert json.loads(r_hello.body) == {"hello": "world", "q": "1"}
+    result = json.loads(r_upload.body)
     assert result["total"] == len(big) and result["pieces"] > 1
-    assert stream.body == "".join(f"{i}\n" for i in range(500)).encode()
-    assert file.status == 200 and file.body == b"page\n" * 5000
-    assert missing.status == 404
-    assert fail.status == 500
+    assert r_stream.body == "".join(f"{i}\n" for i in range(500)).encode()
+    assert r_file.status == 200 and r_file.body == b"page\n" * 5000
+    assert r_missing.status == 404
+    assert r_fail.status == 500
