@@ -123,7 +123,7 @@ class AccessLog:
     def _json_line(self, req: Request | None, status: int, nbytes: int, conn: LoggedConnection, duration: float) -> str:
         record = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "client": _client_host(conn),
+            "client": _client_host(conn if req is None else req.connection),
             "method": req.method if req is not None else None,
             "path": req.path if req is not None else None,
             "query": req.query if req is not None else None,
@@ -192,7 +192,8 @@ def _header_field(name: str) -> _Field:
 
 
 _FIELDS: dict[str, _Field] = {
-    "h": lambda log, req, status, nbytes, conn, d: _client_host(conn),
+    # The request's view of the client: what a trusted proxy forwarded, if anything.
+    "h": lambda log, req, status, nbytes, conn, d: _client_host(conn if req is None else req.connection),
     "l": lambda *a: "-",
     "u": lambda *a: "-",
     "t": lambda log, *a: log._clf_time(),

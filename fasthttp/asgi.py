@@ -554,6 +554,14 @@ class AsgiApplication:
                 server = sock[:2]
             elif sock:
                 server = (sock if isinstance(sock, str) else sock.decode("latin-1", "replace"), None)
+        headers = [(name.lower(), value) for name, value in head.headers.raw()]
+        if head.target[:1] != b"/" or getattr(req.connection, "forwarded_host", None) is not None:
+            # The application sees the host the router would (Request.host): an absolute-form
+            # target's authority (RFC 9112 §3.2.2) or a trusted proxy's X-Forwarded-Host.
+            host = req.host
+            if host is not None:
+                headers = [(n, v) for n, v in headers if n != b"host"]
+                headers.append((b"host", host.encode("latin-1")))
         client = req.client
         return {
             "type": "http",
@@ -568,7 +576,7 @@ class AsgiApplication:
             "raw_path": self._raw_root + raw_path,
             "query_string": head.query.encode("latin-1"),
             # ASGI: header names lower-cased, values as received.
-            "headers": [(name.lower(), value) for name, value in head.headers.raw()],
+            "headers": headers,
             "state": self.state.copy(),
             "extensions": {"http.response.trailers": {}, "http.response.pathsend": {}},
         }

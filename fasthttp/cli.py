@@ -15,6 +15,7 @@ from typing import Any
 
 from .accesslog import FORMATS, AccessLog
 from .config import Config
+from .forwarded import ProxyTrust
 from .hosting import INTERFACES, hosted
 from .listeners import DEFAULT_BIND
 from .runners import load_app, run
@@ -149,6 +150,23 @@ def _add_interface_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--root-path", default="", metavar="PATH", help="the path prefix a proxy strips, for ASGI (root_path) and WSGI (SCRIPT_NAME) apps, e.g. /api")
     g.add_argument("--lifespan", default="auto", choices=("auto", "on", "off"), help="ASGI lifespan protocol: auto runs it if the app supports it; on requires it (default auto)")
     g.add_argument("--wsgi-threads", type=int, default=10, metavar="N", help="threads per worker running a WSGI app (default 10)")
+    g = parser.add_argument_group("behind proxies")
+    g.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="believe Forwarded and X-Forwarded-For/-Proto/-Host (client address, scheme, host) from the --forwarded-allow-ips peers (off by default)",
+    )
+    g.add_argument(
+        "--forwarded-allow-ips",
+        default=_DEFAULTS.forwarded_allow_ips,
+        metavar="LIST",
+        help=f"comma-separated addresses and networks of the trusted proxies, '*' for any (default {_DEFAULTS.forwarded_allow_ips}; AF_UNIX peers are trusted)",
+    )
+
+
+def _proxy_options(args: argparse.Namespace) -> dict[str, Any]:
+    ProxyTrust(args.forwarded_allow_ips)  # validates now, not in every worker
+    return {"proxy_headers": args.proxy_headers, "forwarded_allow_ips": args.forwarded_allow_ips}
 
 
 def _hosted_app(args: argparse.Namespace, app: Any) -> Any:
@@ -208,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     bind = args.bind or [DEFAULT_BIND]
     try:
-        run(app, bind, workers=args.workers, use_uvloop=False if args.no_uvloop else None, **_options(args))
+        options = _options(args)
+        options.update(_proxy_options(args))
+        run(app, bind, workers=args.workers, use_uvloop=False if args.no_uvloop else None, **options)
     except OSError as exc:
         print(f"fasthttp: {exc}", file=sys.stderr)
         return 1

@@ -72,6 +72,11 @@ class Config:
     # the same inline first step with real task semantics, ~0.5 us more); "task" always
     # schedules a Task; "auto" is "eager" on 3.12+ (where wait_for needs a task) else "inline".
     async_handlers: str = "auto"
+    # Behind proxies (fasthttp.forwarded): believe Forwarded and X-Forwarded-For/-Proto/-Host
+    # (request.client, request.scheme, request.host) from these peers only. Off by default; when
+    # on, loopback is trusted unless told otherwise (as uvicorn does), and AF_UNIX peers are.
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1,::1"  # addresses and networks, comma-separated; "*": any
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "keep_alive_timeout", "write_timeout", "linger_timeout"):

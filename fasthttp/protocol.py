@@ -86,6 +86,7 @@ from .errors import (
     RequestTimeout,
 )
 from .files import FileResponse
+from .forwarded import ForwardedConnection, ProxyTrust
 from .parser import RequestHead, RequestParser
 from .requests import Request
 from .responses import (
@@ -211,6 +212,7 @@ class HttpProtocol(asyncio.Protocol):
         "_no_chunked",
         "_async_mode",
         "_lost_callbacks",
+        "_proxy_trust",
     )
 
     def __init__(self, manager: ConnectionManager) -> None:
@@ -258,6 +260,7 @@ class HttpProtocol(asyncio.Protocol):
         self._no_chunked = cfg.require_content_length
         self._async_mode = manager.async_mode
         self._lost_callbacks: list[Callable[[], None]] | None = None
+        self._proxy_trust = manager.proxy_trust
 
     # -- what handlers see through the Request ---------------------------------------------------
 
@@ -552,7 +555,8 @@ class HttpProtocol(asyncio.Protocol):
                     self.transport.write(batch[0] if len(batch) == 1 else b"".join(batch))
 
     def _on_head(self, head: RequestHead) -> None:
-        req = Request(head, self, self._max_body)
+        trust = self._proxy_trust
+        req = Request(head, self if trust is None else self._forwarded(trust, head), self._max_body)
         if self._log is not None:
             # The access log's durations: perf_counter, not the loop's clock (milliseconds on
             # uvloop).
@@ -591,6 +595,12 @@ class HttpProtocol(asyncio.Protocol):
                 self._pause_reading(P_QUEUE)
             return
         self._dispatch(req)
+
+    def _forwarded(self, trust: ProxyTrust, head: RequestHead) -> Any:
+        """The connection as *head*'s request sees it: with what a trusted proxy forwarded
+        applied (client, scheme, host), or this connection itself."""
+        forwarded = trust.resolve(self.client, head.headers)
+        return self if forwarded is None else ForwardedConnection(self, forwarded)
 
     def _on_eom(self, eom: Any) -> None:
         body = self._body

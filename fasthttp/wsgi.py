@@ -476,6 +476,12 @@ class WsgiApplication:
                 environ[key] += ("; " if key == "HTTP_COOKIE" else ",") + text
             else:
                 environ[key] = text
+        if head.target[:1] != b"/" or getattr(req.connection, "forwarded_host", None) is not None:
+            # The host the router would see (Request.host): absolute-form authority (RFC 9112
+            # §3.2.2) or a trusted proxy's forwarded host.
+            host = req.host
+            if host is not None:
+                environ["HTTP_HOST"] = host
         return environ
 
     async def handle(self, req: Request) -> Any:

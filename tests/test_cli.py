@@ -213,3 +213,17 @@ def test_interfaces(args, expected):
 def test_root_path_with_a_fasthttp_app_exits_2():
     result = run_cli("helpers_hosting:handler", "--root-path", "/x")
     assert result.returncode == 2 and "root-path" in result.stderr
+
+
+def test_proxy_headers_option():
+    served = Served("helpers_hosting:asgi_app", "--bind", "127.0.0.1:0", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1")
+    try:
+        host, port = served.address()
+        conn = http.client.HTTPConnection(host, port, timeout=5)
+        conn.request("GET", "/a", headers={"X-Forwarded-For": "198.51.100.7"})
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        assert served.stop() == 0
+    result = run_cli("helpers_hosting:asgi_app", "--forwarded-allow-ips", "not-an-address", "--bind", "127.0.0.1:0")
+    assert result.returncode == 2 and "not-an-address" in result.stderr
