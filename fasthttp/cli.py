@@ -163,10 +163,16 @@ def _add_interface_options(parser: argparse.ArgumentParser) -> None:
         help=f"comma-separated addresses and networks of the trusted proxies, '*' for any (default {_DEFAULTS.forwarded_allow_ips}; AF_UNIX peers are trusted)",
     )
 
+    g.add_argument(
+        "--proxy-protocol",
+        action="store_true",
+        help="every connection starts with a PROXY protocol v1 or v2 preface (HAProxy, AWS NLB); without a valid one within --header-timeout it is closed",
+    )
+
 
 def _proxy_options(args: argparse.Namespace) -> dict[str, Any]:
     ProxyTrust(args.forwarded_allow_ips)  # validates now, not in every worker
-    return {"proxy_headers": args.proxy_headers, "forwarded_allow_ips": args.forwarded_allow_ips}
+    return {"proxy_headers": args.proxy_headers, "forwarded_allow_ips": args.forwarded_allow_ips, "proxy_protocol": args.proxy_protocol}
 
 
 def _hosted_app(args: argparse.Namespace, app: Any) -> Any:

@@ -77,6 +77,9 @@ class Config:
     # on, loopback is trusted unless told otherwise (as uvicorn does), and AF_UNIX peers are.
     proxy_headers: bool = False
     forwarded_allow_ips: str = "127.0.0.1,::1"  # addresses and networks, comma-separated; "*": any
+    # Every connection starts with a PROXY protocol v1/v2 preface (fasthttp.preface); without
+    # one, or with a bad one, within header_timeout, it is closed.
+    proxy_protocol: bool = False
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "keep_alive_timeout", "write_timeout", "linger_timeout"):

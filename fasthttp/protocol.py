@@ -272,6 +272,10 @@ class HttpProtocol(asyncio.Protocol):
             client = self._client = self.transport.get_extra_info("peername")
         return client
 
+    def use_client(self, client: Any) -> None:
+        """Take *client* as the peer address (a PROXY protocol preface told the real one)."""
+        self._client = client
+
     @property
     def session(self) -> dict[str, Any]:
         """The per-connection dict shared by the ``on_connect`` hook and every request."""

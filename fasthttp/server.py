@@ -29,6 +29,7 @@ from .application import Application, Handler, OnConnect, as_application
 from .config import Config
 from .listeners import DEFAULT_BIND, Address, BindSpec, format_address, make_socket, make_ssl_context
 from .connections import ConnectionManager
+from .preface import ProxyPrefaceProtocol
 from .protocol import HttpProtocol
 
 __all__ = ("Server", "serve", "serve_with_signals", "announce_listening")
@@ -132,7 +133,7 @@ class Server:
                         self._unix_paths.append(name)
             for sock in socks:
                 listener = await loop.create_server(
-                    functools.partial(HttpProtocol, manager),
+                    functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else HttpProtocol, manager),
                     sock=sock,
                     ssl=self.ssl,
                     backlog=self.config.backlog,
