@@ -222,6 +222,7 @@ class _HttpCycle:
         "trailer_fields",
         "trailers_done",
         "watching",
+        "streamed",
     )
 
     def __init__(self, req: Request, loop: asyncio.AbstractEventLoop) -> None:
@@ -248,6 +249,7 @@ class _HttpCycle:
         self.trailer_fields: list[tuple[bytes, bytes]] = []
         self.trailers_done = False
         self.watching = False
+        self.streamed = 0  # body bytes taken from the application
 
     # -- receive ---------------------------------------------------------------------------------
 
@@ -367,6 +369,12 @@ class _HttpCycle:
                 raise RuntimeError("http.response.body sent after the body was complete")
             body = message.get("body", b"")
             more = message.get("more_body", False)
+            streamed = self.streamed = self.streamed + len(body)
+            length = self.length
+            if length is not None and (streamed > length or not more and streamed != length) and not self.bodyless():
+                # Never a byte past the announced length: the connection carries the next
+                # response right after it (RFC 9112 §6.3). As uvicorn, the application is told.
+                raise RuntimeError(f"the response body ({streamed} bytes so far) does not match its Content-Length {length}")
             if self.discard:
                 self.body_done = not more
                 return
@@ -406,6 +414,12 @@ class _HttpCycle:
             self.resolve(resp)
             return
         raise RuntimeError(f"unknown ASGI message type for an http scope: {kind!r}")
+
+    def bodyless(self) -> bool:
+        """Does the response carry no content whatever its Content-Length says (RFC 9110
+        §6.4.1: HEAD, 1xx, 204, 304)?"""
+        status = self.status or 200
+        return self.req.head.method == "HEAD" or status < 200 or status == 204 or status == 304
 
     async def push(self, body: bytes, more: bool) -> None:
         """Hand a piece of a streamed body to the engine; wait until it asks for the next one."""

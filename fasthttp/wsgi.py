@@ -171,6 +171,7 @@ class _WsgiCycle:
         self.owed = False  # the thread waits for the engine to ask for the next piece
         self.ack = threading.Semaphore(0)
         self.disconnected = False
+        self.streamed = 0  # body bytes taken from the application
 
     # -- thread side ---------------------------------------------------------------------------
 
@@ -228,10 +229,27 @@ class _WsgiCycle:
             raise ClientDisconnected("the client closed the connection")
         if not data:
             return
+        self.check_length(len(data), False)
         self.loop.call_soon_threadsafe(self.put, data)
         self.ack.acquire()
         if self.disconnected:
             raise ClientDisconnected("the client closed the connection")
+
+    def check_length(self, n: int, last: bool) -> None:
+        """Count *n* more body bytes; never a byte past the announced ``Content-Length`` (the
+        connection carries the next response right after it, RFC 9112 §6.3), nor fewer at the
+        end (*last*)."""
+        streamed = self.streamed = self.streamed + n
+        length = self.length
+        if length is None or self.bodyless():
+            return
+        if streamed > length or last and streamed != length:
+            raise RuntimeError(f"the response body ({streamed} bytes) does not match its Content-Length {length}")
+
+    def bodyless(self) -> bool:
+        """Does the response carry no content (RFC 9110 §6.4.1: HEAD, 1xx, 204, 304)?"""
+        status = self.status or 200
+        return self.req.head.method == "HEAD" or status < 200 or status == 204 or status == 304
 
     def run(self, app: WsgiApp, environ: dict[str, Any]) -> None:
         """The thread's work: call the application, iterate its result, close it."""
@@ -260,6 +278,7 @@ class _WsgiCycle:
             body = b"".join(result)
             if self.status is None:
                 raise RuntimeError("the WSGI application returned without calling start_response()")
+            self.check_length(len(body), True)
             if not body and self.length and self.req.head.method == "HEAD":
                 self.hand_over(self.stream_response())  # RFC 9110 §9.3.2, as below
                 self.loop.call_soon_threadsafe(self.end)

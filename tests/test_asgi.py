@@ -526,6 +526,54 @@ def test_streamed_length_mismatch_aborts(loop, caplog):
         assert run(loop, main()) is False
 
 
+@pytest.mark.parametrize("more", [False, True], ids=["whole", "streamed"])
+def test_a_body_longer_than_its_content_length_never_reaches_the_wire(loop, caplog, more):
+    errors = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"3")]})
+        try:
+            await send({"type": "http.response.body", "body": b"abcdef", "more_body": more})
+        except RuntimeError as exc:
+            errors.append(str(exc))
+            raise
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            await c.send(build_request("GET", "/"))
+            data = b""
+            while chunk := await c.reader.read(65536):
+                data += chunk
+                if b"\r\n\r\n" in data and data.startswith(b"HTTP/1.1 500"):
+                    break
+            await c.close()
+            return data
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        data = run(loop, main())
+    assert b"abcdef" not in data and b"abc" not in data.partition(b"\r\n\r\n")[2]
+    assert data.startswith(b"HTTP/1.1 500")  # nothing was sent yet: a 500
+    assert errors and "Content-Length" in errors[0]
+
+
+def test_bodyless_statuses_keep_their_content_length(loop):
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 304, "headers": [(b"content-length", b"100"), (b"etag", b'"x"')]})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            r = await c.request("GET", "/")
+            r2 = await c.request("GET", "/")
+            await c.close()
+            return r, r2
+
+    r, r2 = run(loop, main())
+    assert r.status == 304 and r2.status == 304
+
+
 # --- lifespan ---------------------------------------------------------------------------------
 
 

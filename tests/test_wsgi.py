@@ -415,3 +415,28 @@ def test_flask_app(loop, tmp_path):
     assert r_file.status == 200 and r_file.body == b"page\n" * 5000
     assert r_missing.status == 404
     assert r_fail.status == 500
+
+
+@pytest.mark.parametrize("size", [2, 400_000], ids=["whole", "streamed"])
+def test_a_body_longer_than_its_content_length_is_refused(loop, caplog, size):
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", str(size))])
+        return iter([b"x" * size, b"extra"])
+
+    async def main():
+        async with serving(WsgiApplication(app)) as server:
+            c = await Client.connect(server)
+            await c.send(build_request("GET", "/", headers=[("Connection", "close")]))
+            data = b""
+            while chunk := await c.reader.read(65536):
+                data += chunk
+            await c.close()
+            return data
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        data = run(loop, main())
+    assert b"extra" not in data
+    if size == 2:
+        assert data.startswith(b"HTTP/1.1 500")
+    else:  # the head was out: the connection is cut after the announced bytes at most
+        assert data.startswith(b"HTTP/1.1 200") and len(data.partition(b"\r\n\r\n")[2]) <= size
