@@ -713,7 +713,7 @@ def starlette_app(tmp_path):
 
     from starlette.applications import Starlette
     from starlette.responses import FileResponse, JSONResponse, StreamingResponse
-    from starlette.routing import Route
+    from starlette.routing import Route, WebSocketRoute
 
     @asynccontextmanager
     async def lifespan(app):
@@ -740,8 +740,13 @@ def starlette_app(tmp_path):
     async def file(request):
         return FileResponse(tmp_path / "f.txt")
 
+    async def ws(websocket):  # pragma: no cover - the websocket scope is not served yet
+        await websocket.accept()
+        await websocket.send_text("hi")
+        await websocket.close()
+
     (tmp_path / "f.txt").write_bytes(b"file content\n" * 1000)
-    return Starlette(routes=[Route("/", home), Route("/upload", upload, methods=["POST"]), Route("/numbers", numbers), Route("/file", file)], lifespan=lifespan)
+    return Starlette(routes=[Route("/", home), Route("/upload", upload, methods=["POST"]), Route("/numbers", numbers), Route("/file", file), WebSocketRoute("/ws", ws)], lifespan=lifespan)
 
 
 def test_starlette_app(loop, tmp_path):
@@ -756,10 +761,19 @@ def test_starlette_app(loop, tmp_path):
             numbers = await c.request("GET", "/numbers")
             file = await c.request("GET", "/file")
             missing = await c.request("GET", "/nope")
+            # An upgrade request reaches the app as http until the websocket scope lands (issue
+            # 12): Starlette answers it as an HTTP request to a websocket-only path.
+            upgrade = await c.request(
+                "GET",
+                "/ws",
+                headers=[("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")],
+            )
+            after = await c.request("GET", "/?q=2")
             await c.close()
-            return home, upload, numbers, file, missing
+            return home, upload, numbers, file, missing, upgrade, after
 
-    home, upload, numbers, file, missing = run(loop, main())
+    home, upload, numbers, file, missing, upgrade, after = run(loop, main())
+    assert upgrade.status == 404 and after.status == 200
     assert home.status == 200 and json.loads(home.body) == {"greeting": "hello", "path": "/", "q": "1"}
     result = json.loads(upload.body)
     assert result["total"] == len(big) and result["pieces"] > 1
