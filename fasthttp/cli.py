@@ -169,10 +169,20 @@ def _add_interface_options(parser: argparse.ArgumentParser) -> None:
         help="every connection starts with a PROXY protocol v1 or v2 preface (HAProxy, AWS NLB); without a valid one within --header-timeout it is closed",
     )
 
+    g = parser.add_argument_group("metrics")
+    g.add_argument(
+        "--metrics",
+        metavar="ADDRESS",
+        help="serve Prometheus metrics (GET /metrics: requests by method and status, latency histogram, open connections, body bytes, worker restarts; summed over the workers) on their own listener, e.g. 127.0.0.1:9100",
+    )
+
 
 def _proxy_options(args: argparse.Namespace) -> dict[str, Any]:
     ProxyTrust(args.forwarded_allow_ips)  # validates now, not in every worker
-    return {"proxy_headers": args.proxy_headers, "forwarded_allow_ips": args.forwarded_allow_ips, "proxy_protocol": args.proxy_protocol}
+    options = {"proxy_headers": args.proxy_headers, "forwarded_allow_ips": args.forwarded_allow_ips, "proxy_protocol": args.proxy_protocol}
+    if args.metrics:
+        options["metrics"] = args.metrics
+    return options
 
 
 def _hosted_app(args: argparse.Namespace, app: Any) -> Any:
