@@ -680,7 +680,6 @@ class AsgiApplication:
         return await self._lifespan_inbox.get()
 
     async def _lifespan_send(self, message: Message) -> None:
-        self._lifespan_messages += 1
         if message["type"] not in (
             "lifespan.startup.complete",
             "lifespan.startup.failed",
@@ -688,6 +687,7 @@ class AsgiApplication:
             "lifespan.shutdown.failed",
         ):
             raise RuntimeError(f"unknown ASGI lifespan message type: {message['type']!r}")
+        self._lifespan_messages += 1
         self._reply(message)
 
     def __repr__(self) -> str:

@@ -869,7 +869,14 @@ class HttpProtocol(asyncio.Protocol):
     def _start_sender(self, req: Request, resp: Any) -> None:
         self._flush()
         self._active = req
-        self._task = req.context.run(self._loop.create_task, self._send_body(req, resp))
+        coro = self._send_body(req, resp)
+        if self._async_mode == EAGER:
+            # NOTE: an eager handler Task runs in req.context itself (not a copy), and answers
+            # from its own step, where that context is entered: entering it again would raise
+            # (Python 3.12+). The sender's Task takes the context instead, entered at its steps.
+            self._task = self._loop.create_task(coro, context=req.context)  # type: ignore[call-arg]
+        else:
+            self._task = req.context.run(self._loop.create_task, coro)
 
     async def _send_body(self, req: Request, resp: Any) -> None:
         """Run the sender for *resp* (a file or a stream) in the connection's Task, then the one
