@@ -169,6 +169,9 @@ def _add_interface_options(parser: argparse.ArgumentParser) -> None:
         help="every connection starts with a PROXY protocol v1 or v2 preface (HAProxy, AWS NLB); without a valid one within --header-timeout it is closed",
     )
 
+    g = parser.add_argument_group("recycling")
+    g.add_argument("--limit-max-requests", type=_count, default=None, metavar="N", help="after N responses a worker drains and stops, and the master starts a new one (without --workers, the server stops); off by default")
+    g.add_argument("--max-requests-jitter", type=int, default=0, metavar="N", help="add a random 0..N to --limit-max-requests per worker, so workers do not recycle together (default 0)")
     g = parser.add_argument_group("metrics")
     g.add_argument(
         "--metrics",
@@ -182,6 +185,8 @@ def _proxy_options(args: argparse.Namespace) -> dict[str, Any]:
     options = {"proxy_headers": args.proxy_headers, "forwarded_allow_ips": args.forwarded_allow_ips, "proxy_protocol": args.proxy_protocol}
     if args.metrics:
         options["metrics"] = args.metrics
+    if args.limit_max_requests:
+        options.update(max_requests=args.limit_max_requests, max_requests_jitter=args.max_requests_jitter)
     return options
 
 

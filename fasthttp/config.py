@@ -80,6 +80,10 @@ class Config:
     # Every connection starts with a PROXY protocol v1/v2 preface (fasthttp.preface); without
     # one, or with a bad one, within header_timeout, it is closed.
     proxy_protocol: bool = False
+    # Recycling (fasthttp.server): after this many responses (plus a random 0..jitter), the server
+    # drains and stops; under the master a new worker replaces it. None: never.
+    max_requests: int | None = None
+    max_requests_jitter: int = 0
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "keep_alive_timeout", "write_timeout", "linger_timeout"):

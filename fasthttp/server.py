@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import logging
 import os
+import random
 import signal
 import socket
 import ssl
@@ -131,6 +133,9 @@ class Server:
         store = self.metrics_store
         if store is not None:
             hook = store.record if hook is None else _both(hook, store.record)
+        if self.config.max_requests:
+            counter = self._recycler(self.config.max_requests, self.config.max_requests_jitter)
+            hook = counter if hook is None else _both(hook, counter)
         self.manager = manager = ConnectionManager(
             loop, self.handler, self.config, access_log=hook, on_connect=self.on_connect
         )
@@ -170,6 +175,19 @@ class Server:
         manager.start()
         self.started = True
         return self.addresses
+
+    def _recycler(self, limit: int, jitter: int) -> AccessLogger:
+        """A response hook that starts a graceful shutdown after *limit* (+ 0..*jitter*, so the
+        workers of one master do not all stop together) responses."""
+        left = [limit + (random.randint(0, jitter) if jitter > 0 else 0)]
+
+        def count(req: Any, status: int, nbytes: int, conn: Any) -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                logging.getLogger("fasthttp.server").info("served %d requests: recycling (pid %d)", limit, os.getpid())
+                self.request_shutdown()
+
+        return count
 
     async def _start_metrics(self, store: MetricsStore, manager: ConnectionManager) -> None:
         """Count this process in *store* and serve the aggregate on :attr:`metrics` (with

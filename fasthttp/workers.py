@@ -155,7 +155,10 @@ class Supervisor:
             if self.stopping or started is None:
                 continue
             code = os.waitstatus_to_exitcode(status)
-            log.warning("worker %d exited with %d; starting a new one", pid, code)
+            if code == 0:
+                log.info("worker %d stopped (recycled); starting a new one", pid)
+            else:
+                log.warning("worker %d exited with %d; starting a new one", pid, code)
             if time.monotonic() - started < 1.0:
                 time.sleep(1.0)  # a crash loop: do not spin
             if not self.stopping:

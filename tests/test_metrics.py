@@ -139,3 +139,58 @@ def test_workers_are_summed_through_the_cli():
             assert proc.wait(20) == 0
         finally:
             proc.stderr.close()
+
+
+def test_recycled_workers_keep_their_counts():
+    """--limit-max-requests: workers drain and are replaced; the metrics count the restarts and
+    lose no request of a worker that stopped."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fasthttp", "helpers_hosting:wsgi_app", "--bind", "127.0.0.1:0", "--workers", "2", "--metrics", f"127.0.0.1:{port}", "--limit-max-requests", "5", "--max-requests-jitter", "2"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=ENV,
+        cwd=TESTS,
+    )
+    try:
+        main_port = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not main_port:
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", proc.stderr.readline())
+            if m:
+                main_port = int(m.group(1))
+        assert main_port
+        served = 0
+        for _ in range(30):
+            for _ in range(200):  # a connection queued on a worker that is stopping may be reset
+                conn = http.client.HTTPConnection("127.0.0.1", main_port, timeout=5)
+                try:
+                    conn.request("GET", "/")
+                    resp = conn.getresponse()
+                    resp.read()
+                    served += resp.status == 200
+                    break
+                except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected, BrokenPipeError):
+                    time.sleep(0.05)
+                finally:
+                    conn.close()
+        assert served == 30
+        for _ in range(200):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                conn.request("GET", "/metrics")
+                text = conn.getresponse().read().decode()
+                break
+            except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected):
+                time.sleep(0.05)
+            finally:
+                conn.close()
+        assert value(text, 'fasthttp_requests_total{method="GET",status="200"}') == 30
+        assert value(text, "fasthttp_worker_restarts_total") >= 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            assert proc.wait(20) == 0
+        finally:
+            proc.stderr.close()
