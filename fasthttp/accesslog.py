@@ -123,7 +123,7 @@ class AccessLog:
     def _json_line(self, req: Request | None, status: int, nbytes: int, conn: LoggedConnection, duration: float) -> str:
         record = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "client": _client_host(conn),
+            "client": _client_host(_seen_by(req, conn)),
             "method": req.method if req is not None else None,
             "path": req.path if req is not None else None,
             "query": req.query if req is not None else None,
@@ -160,6 +160,12 @@ class AccessLog:
         if self._owned is not None:
             self._owned.close()
             self._owned = None
+
+
+def _seen_by(req: Request | None, conn: LoggedConnection) -> LoggedConnection:
+    """The connection as the request sees it (with what a trusted proxy forwarded,
+    fasthttp.forwarded), or *conn* for an error without a request."""
+    return conn if req is None else getattr(req, "connection", conn)
 
 
 def _client_host(conn: LoggedConnection) -> str:
@@ -200,7 +206,8 @@ def _header_field(name: str) -> _Field:
 
 
 _FIELDS: dict[str, _Field] = {
-    "h": lambda log, req, status, nbytes, conn, d: _client_host(conn),
+    # The request's view of the client: what a trusted proxy forwarded, if anything.
+    "h": lambda log, req, status, nbytes, conn, d: _client_host(_seen_by(req, conn)),
     "l": lambda *a: "-",
     "u": lambda *a: "-",
     "t": lambda log, *a: log._clf_time(),

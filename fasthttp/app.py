@@ -611,7 +611,7 @@ class App:
             # the pattern hit, benchmarks/server route).
             if app._dirty:
                 app._rebuild()
-            match = app._resolve(head.method, path, _request_host(head) if app._hosts else None, "")
+            match = app._resolve(head.method, path, request.host if app._hosts else None, "")
             route = match.route
             if route is None or match.status != 200:
                 return outcome(request, head, path, match)
@@ -658,7 +658,7 @@ class App:
         if status == 301 or status == 308:
             query = head.query
             if query:  # resolved without it: the query is needed only here
-                host = _request_host(head) if self._hosts else None
+                host = request.host if self._hosts else None
                 match = self._resolve(head.method, path, host, query)
             location = match.location
             assert location is not None  # a redirect outcome carries its Location
@@ -872,21 +872,6 @@ def _join(prefix: str, path: str) -> str:
     if not prefix.startswith("/"):
         raise ValueError(f"a prefix starts with '/': {prefix!r}")
     return prefix if path == "/" else prefix + path
-
-
-def _request_host(head: RequestHead) -> str | None:
-    """The authority a request names: the absolute-form target's if any (RFC 9112 §3.2.2: then
-    Host is ignored), else the Host field."""
-    target = head.target
-    if target[:1] != b"/":
-        sep = target.find(b"://")
-        if sep > 0:
-            start = sep + 3
-            end = start
-            while end < len(target) and target[end] not in b"/?":
-                end += 1
-            return target[start:end].decode("latin-1")
-    return head.headers.get("host")
 
 
 def _check_media_type(request: Request, consumes: tuple[str, ...]) -> None:

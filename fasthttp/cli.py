@@ -18,6 +18,8 @@ from typing import Any, NoReturn
 from . import __version__, kernel_implementations
 from .accesslog import FORMATS, AccessLog
 from .config import Config
+from .forwarded import ProxyTrust
+from .hosting import INTERFACES, hosted
 from .listeners import DEFAULT_BIND, BindSpec, ListenError, compose_bind, parse_bind
 from .runners import AppNotFound, check_app, load_app, run
 
@@ -161,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--write-timeout", type=_seconds, default=d.write_timeout, metavar="S", help=f"time a client may leave responses unread before it is dropped (default {d.write_timeout})")
     g.add_argument("--shutdown-timeout", type=_seconds, default=d.shutdown_timeout, metavar="S", help=f"on SIGTERM/SIGINT, time in-flight requests get to finish (default {d.shutdown_timeout})")
     _add_websocket_options(parser)
+    _add_interface_options(parser)
     return parser
 
 
@@ -195,6 +198,65 @@ def _add_websocket_options(parser: argparse.ArgumentParser) -> None:
 def _websocket_options(args: argparse.Namespace) -> dict[str, Any]:
     names = ("ws_max_message_size", "ws_max_frame_size", "ws_max_queue", "ws_ping_interval", "ws_ping_timeout", "ws_idle_timeout", "ws_close_timeout", "ws_compression")
     return {name: getattr(args, name) for name in names}
+
+
+def _add_interface_options(parser: argparse.ArgumentParser) -> None:
+    """Hosting ASGI and WSGI applications (issue 13): fasthttp.hosting."""
+    g = parser.add_argument_group("application interface")
+    g.add_argument(
+        "--interface",
+        default="auto",
+        choices=INTERFACES,
+        help="what MODULE:APP is: a fasthttp App or handler, an ASGI 3 app (Starlette, FastAPI, Django's asgi), or a WSGI app (Flask, Django's wsgi); auto tells them apart (default auto)",
+    )
+    g.add_argument("--factory", action="store_true", help="MODULE:APP is a factory: call it with no arguments to make the application")
+    g.add_argument("--root-path", default="", metavar="PATH", help="the path prefix a proxy strips, for ASGI (root_path) and WSGI (SCRIPT_NAME) apps, e.g. /api")
+    g.add_argument("--lifespan", default="auto", choices=("auto", "on", "off"), help="ASGI lifespan protocol: auto runs it if the app supports it; on requires it (default auto)")
+    g.add_argument("--wsgi-threads", type=int, default=10, metavar="N", help="threads per worker running a WSGI app (default 10)")
+    g = parser.add_argument_group("behind proxies")
+    g.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="believe Forwarded and X-Forwarded-For/-Proto/-Host (client address, scheme, host) from the --forwarded-allow-ips peers (off by default)",
+    )
+    g.add_argument(
+        "--forwarded-allow-ips",
+        default=_DEFAULTS.forwarded_allow_ips,
+        metavar="LIST",
+        help=f"comma-separated addresses and networks of the trusted proxies, '*' for any (default {_DEFAULTS.forwarded_allow_ips}; AF_UNIX peers are trusted)",
+    )
+
+    g.add_argument(
+        "--proxy-protocol",
+        action="store_true",
+        help="every connection starts with a PROXY protocol v1 or v2 preface (HAProxy, AWS NLB); without a valid one within --header-timeout it is closed",
+    )
+
+    g = parser.add_argument_group("recycling")
+    g.add_argument("--limit-max-requests", type=_count, default=None, metavar="N", help="after N responses a worker drains and stops, and the master starts a new one (without --workers, the server stops); off by default")
+    g.add_argument("--max-requests-jitter", type=int, default=0, metavar="N", help="add a random 0..N to --limit-max-requests per worker, so workers do not recycle together (default 0)")
+    g = parser.add_argument_group("metrics")
+    g.add_argument(
+        "--metrics",
+        metavar="ADDRESS",
+        help="serve Prometheus metrics (GET /metrics: requests by method and status, latency histogram, open connections, body bytes, worker restarts; summed over the workers) on their own listener, e.g. 127.0.0.1:9100",
+    )
+
+
+def _proxy_options(args: argparse.Namespace) -> dict[str, Any]:
+    ProxyTrust(args.forwarded_allow_ips)  # validates now, not in every worker
+    options = {"proxy_headers": args.proxy_headers, "forwarded_allow_ips": args.forwarded_allow_ips, "proxy_protocol": args.proxy_protocol}
+    if args.metrics:
+        options["metrics"] = args.metrics
+    if args.limit_max_requests:
+        options.update(max_requests=args.limit_max_requests, max_requests_jitter=args.max_requests_jitter)
+    return options
+
+
+def _hosted_app(args: argparse.Namespace, app: Any) -> Any:
+    if args.wsgi_threads < 1:
+        raise ValueError("--wsgi-threads must be at least 1")
+    return hosted(app, args.interface, factory=args.factory, root_path=args.root_path, wsgi_threads=args.wsgi_threads, lifespan=args.lifespan)
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
@@ -253,7 +315,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fasthttp: cannot import {spec.partition(':')[0]}:\n{_user_traceback(exc)}", file=sys.stderr, end="")
         return 2
     try:
-        run(app, bind, workers=args.workers, use_uvloop=False if args.no_uvloop else None, **_options(args))
+        app = _hosted_app(args, app)
+    except (ValueError, TypeError) as exc:  # the interface, the factory or a hosting option
+        print(f"fasthttp: cannot serve {spec}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        options = _options(args)
+        options.update(_proxy_options(args))
+        run(app, bind, workers=args.workers, use_uvloop=False if args.no_uvloop else None, **options)
     except ListenError as exc:
         print(f"fasthttp: {exc}", file=sys.stderr)
         return 1

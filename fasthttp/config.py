@@ -83,6 +83,18 @@ class Config:
     ws_idle_timeout: float | None = None  # no message either way for this long: close 1001
     ws_close_timeout: float = 5.0  # wait this long for the peer's close frame, then drop it
     ws_compression: bool = True  # permessage-deflate (RFC 7692) when the client offers it
+    # Behind proxies (fasthttp.forwarded): believe Forwarded and X-Forwarded-For/-Proto/-Host
+    # (request.client, request.scheme, request.host) from these peers only. Off by default; when
+    # on, loopback is trusted unless told otherwise (as uvicorn does), and AF_UNIX peers are.
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1,::1"  # addresses and networks, comma-separated; "*": any
+    # Every connection starts with a PROXY protocol v1/v2 preface (fasthttp.preface); without
+    # one, or with a bad one, within header_timeout, it is closed.
+    proxy_protocol: bool = False
+    # Recycling (fasthttp.server): after this many responses (plus a random 0..jitter), the server
+    # drains and stops; under the master a new worker replaces it. None: never.
+    max_requests: int | None = None
+    max_requests_jitter: int = 0
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "keep_alive_timeout", "write_timeout", "linger_timeout"):

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .config import async_mode
+from .forwarded import ProxyTrust
 from .responses import TEXT_FIELDS, reason
 from .writer import write_response
 
@@ -118,6 +119,8 @@ class ConnectionManager:
         self.uvloop = type(loop).__module__.startswith("uvloop")
         self.sendfile = config.sendfile
         self.async_mode = async_mode(config.async_handlers)
+        #: Whose forwarding fields are believed (None: nobody's, the default).
+        self.proxy_trust = ProxyTrust(config.forwarded_allow_ips) if config.proxy_headers else None
         deadlines = [
             config.header_timeout,
             config.body_timeout,

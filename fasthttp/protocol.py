@@ -72,7 +72,7 @@ import contextvars
 import logging
 import os
 import types
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from time import perf_counter
 from typing import Any
 
@@ -82,8 +82,6 @@ from .chunked import encode_chunk, encode_last_chunk
 from .config import EAGER, INLINE
 from .connections import ConnectionManager, ManagedConnection, error_bytes
 from .errors import (
-    BadRequest,
-    ContentTooLarge,
     ExpectationFailed,
     HttpError,
     HttpProtocolError,
@@ -91,6 +89,7 @@ from .errors import (
     RequestTimeout,
 )
 from .files import FileResponse
+from .forwarded import ForwardedConnection, ProxyTrust
 from .parser import RequestHead, RequestParser
 from .requests import Request
 from .responses import (
@@ -218,6 +217,8 @@ class HttpProtocol(asyncio.Protocol):
         "_resume_at_eom",
         "_no_chunked",
         "_async_mode",
+        "_lost_callbacks",
+        "_proxy_trust",
     )
 
     def __init__(self, manager: ConnectionManager) -> None:
@@ -264,6 +265,8 @@ class HttpProtocol(asyncio.Protocol):
         self._resume_at_eom = False
         self._no_chunked = cfg.require_content_length
         self._async_mode = manager.async_mode
+        self._lost_callbacks: list[Callable[[], None]] | None = None
+        self._proxy_trust = manager.proxy_trust
 
     # -- what handlers see through the Request ---------------------------------------------------
 
@@ -274,6 +277,10 @@ class HttpProtocol(asyncio.Protocol):
         if client is None and self.transport is not None:
             client = self._client = self.transport.get_extra_info("peername")
         return client
+
+    def use_client(self, client: Any) -> None:
+        """Take *client* as the peer address (a PROXY protocol preface told the real one)."""
+        self._client = client
 
     @property
     def session(self) -> dict[str, Any]:
@@ -349,6 +356,26 @@ class HttpProtocol(asyncio.Protocol):
     def limit_body(self, limit: int | None) -> None:
         """A route's limit for the chunked body being read (the only unfinished one)."""
         self._parser.limit_body(limit)
+
+    # -- what adapters see: notice of a lost connection ------------------------------------------
+
+    def add_lost_callback(self, callback: Callable[[], None]) -> None:
+        """Call *callback()* once when the connection is lost or the client ends its side
+        while a request is in flight (the ASGI adapter's ``http.disconnect``); at once if the
+        connection is already lost."""
+        if self._closed:
+            callback()
+            return
+        callbacks = self._lost_callbacks
+        if callbacks is None:
+            callbacks = self._lost_callbacks = []
+        callbacks.append(callback)
+
+    def remove_lost_callback(self, callback: Callable[[], None]) -> None:
+        """Forget a callback given to :meth:`add_lost_callback` (no error if unknown)."""
+        callbacks = self._lost_callbacks
+        if callbacks is not None and callback in callbacks:
+            callbacks.remove(callback)
 
     # -- what the manager sees (fasthttp.connections.ManagedConnection) ----------------------------
 
@@ -442,6 +469,9 @@ class HttpProtocol(asyncio.Protocol):
             body.fail(ClientDisconnected("the client ended the request body early"))
         if self._active is None and not self._queue:
             return None
+        # The client is done: an adapter tells its application (ASGI http.disconnect, as
+        # uvicorn does on EOF), while the engine still writes what it is given.
+        self._run_lost_callbacks()
         # Half-closed: answer what is in flight, then close (not possible under TLS).
         return not self.is_secure
 
@@ -472,6 +502,17 @@ class HttpProtocol(asyncio.Protocol):
             self._drain_waiter = None
             if not waiter.done():
                 waiter.set_exception(lost)
+        self._run_lost_callbacks()
+
+    def _run_lost_callbacks(self) -> None:
+        callbacks = self._lost_callbacks
+        if callbacks:
+            self._lost_callbacks = None
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:  # pragma: no cover - an adapter's callback failed
+                    error_log.exception("error in a connection-lost callback")
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -543,7 +584,8 @@ class HttpProtocol(asyncio.Protocol):
                     self.transport.write(batch[0] if len(batch) == 1 else b"".join(batch))
 
     def _on_head(self, head: RequestHead) -> None:
-        req = Request(head, self, self._max_body)
+        trust = self._proxy_trust
+        req = Request(head, self if trust is None else self._forwarded(trust, head), self._max_body)
         if self._log is not None:
             # The access log's durations: perf_counter, not the loop's clock (milliseconds on
             # uvloop).
@@ -582,6 +624,12 @@ class HttpProtocol(asyncio.Protocol):
                 self._pause_reading(P_QUEUE)
             return
         self._dispatch(req)
+
+    def _forwarded(self, trust: ProxyTrust, head: RequestHead) -> Any:
+        """The connection as *head*'s request sees it: with what a trusted proxy forwarded
+        applied (client, scheme, host), or this connection itself."""
+        forwarded = trust.resolve(self.client, head.headers)
+        return self if forwarded is None else ForwardedConnection(self, forwarded)
 
     def _on_eom(self, eom: Any) -> None:
         body = self._body
@@ -847,7 +895,14 @@ class HttpProtocol(asyncio.Protocol):
     def _start_sender(self, req: Request, resp: Any) -> None:
         self._flush()
         self._active = req
-        self._task = req.context.run(self._loop.create_task, self._send_body(req, resp))
+        coro = self._send_body(req, resp)
+        if self._async_mode == EAGER:
+            # NOTE: an eager handler Task runs in req.context itself (not a copy), and answers
+            # from its own step, where that context is entered: entering it again would raise
+            # (Python 3.12+). The sender's Task takes the context instead, entered at its steps.
+            self._task = self._loop.create_task(coro, context=req.context)  # type: ignore[call-arg]
+        else:
+            self._task = req.context.run(self._loop.create_task, coro)
 
     async def _send_body(self, req: Request, resp: Any) -> None:
         """Run the sender for *resp* (a file or a stream) in the connection's Task, then the one
@@ -1153,8 +1208,9 @@ class HttpProtocol(asyncio.Protocol):
         body = self._body
         if body is not None:
             self._reading = self._body = None
-            # A body past its limit tells the handler so (413); any other error a bare 400.
-            body.fail(exc if isinstance(exc, ContentTooLarge) else BadRequest("the request was refused"))
+            # The handler reading this body meets the parser's own error (its status: 400,
+            # 413, 431), so its answer carries the status the client can act on.
+            body.fail(exc)
         if self._active is None and not self._queue:
             self._send_error(exc)
         else:

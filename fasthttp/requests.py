@@ -100,6 +100,21 @@ def check_body_size(size: int | None, limit: int | None, what: str | None = None
         raise ContentTooLarge(f"{what} is larger than {limit} bytes" if what else None)
 
 
+def request_host(head: RequestHead) -> str | None:
+    """The authority a request head names: the absolute-form target's if any (RFC 9112 §3.2.2:
+    then Host is ignored), else the Host field."""
+    target = head.target
+    if target[:1] != b"/":
+        sep = target.find(b"://")
+        if sep > 0:
+            start = sep + 3
+            end = start
+            while end < len(target) and target[end] not in b"/?":
+                end += 1
+            return target[start:end].decode("latin-1")
+    return head.headers.get("host")
+
+
 class QueryParams(MultiDict):
     """An immutable, multi-valued view of a query string (``a=1&a=2&b=``), decoded as
     ``application/x-www-form-urlencoded`` (UTF-8, ``+`` is a space).
@@ -350,6 +365,17 @@ class Request:
     @property
     def is_secure(self) -> bool:
         return self.connection.is_secure
+
+    @property
+    def host(self) -> str | None:
+        """The host the request is for, the one value the router and redirects use: what a
+        trusted proxy forwarded (``fasthttp.forwarded``), else the authority of an absolute-form
+        target (RFC 9112 §3.2.2: then Host is ignored), else the Host field (None without one,
+        HTTP/1.0)."""
+        forwarded = getattr(self.connection, "forwarded_host", None)
+        if forwarded is not None:
+            return str(forwarded)
+        return request_host(self.head)
 
     @property
     def scheme(self) -> str:

@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import logging
 import os
+import random
 import signal
 import socket
 import ssl
@@ -30,8 +31,12 @@ from .accesslog import AccessLog, LogTarget
 from .application import Application, Handler, OnConnect, as_application
 from .config import Config
 from .listeners import DEFAULT_BIND, Address, BindSpec, format_address, make_socket, make_ssl_context
-from .connections import ConnectionManager
+from .connections import AccessLogger, ConnectionManager
+from .metrics import MetricsStore
+from .preface import ProxyPrefaceProtocol
 from .protocol import HttpProtocol
+from .requests import Request
+from .responses import Response, error_response
 
 __all__ = ("Server", "serve", "serve_with_signals", "announce_listening")
 
@@ -70,6 +75,8 @@ class Server:
         config: Config | None = None,
         sockets: Iterable[socket.socket] | None = None,
         reuse_port: bool = False,
+        metrics: BindSpec | None = None,
+        metrics_store: MetricsStore | None = None,
         **options: Any,
     ) -> None:
         self.app: Application = as_application(app)
@@ -106,6 +113,11 @@ class Server:
         self._stopped = asyncio.Event()  # bound to a loop at its first use (Python 3.10+)
         self._shutdown_task: asyncio.Task[None] | None = None
         self.started = False
+        #: Where Prometheus metrics are served (``fasthttp.metrics``), and their store (shared
+        #: by the workers when the master made it; else this process's own).
+        self.metrics = metrics
+        self.metrics_store = metrics_store if metrics_store is not None or metrics is None else MetricsStore(rows=4)
+        self._metrics_server: Server | None = None
 
     @property
     def urls(self) -> list[str]:
@@ -120,11 +132,20 @@ class Server:
         # serve, a thread, the CLI, each worker); a plain handler has none.
         await self.app.startup()
         loop = asyncio.get_running_loop()
+        hook: AccessLogger | None = self.access_log
+        store = self.metrics_store
+        if store is not None:
+            hook = store.record if hook is None else _both(hook, store.record)
+        if self.config.max_requests:
+            counter = self._recycler(self.config.max_requests, self.config.max_requests_jitter)
+            hook = counter if hook is None else _both(hook, counter)
         self.manager = manager = ConnectionManager(
-            loop, self.handler, self.config, access_log=self.access_log, on_connect=self.on_connect
+            loop, self.handler, self.config, access_log=hook, on_connect=self.on_connect
         )
         if self.access_log is not None:
             manager.add_periodic(self.access_log.flush)
+        if store is not None and self.metrics is not None:
+            await self._start_metrics(store, manager)
         socks = list(self._given_sockets)
         try:
             for spec in self.binds:
@@ -136,7 +157,7 @@ class Server:
                         self._unix_paths.append(name)
             for sock in socks:
                 listener = await loop.create_server(
-                    functools.partial(HttpProtocol, manager),
+                    functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else HttpProtocol, manager),
                     sock=sock,
                     ssl=self.ssl,
                     backlog=self.config.backlog,
@@ -144,6 +165,8 @@ class Server:
                 )
                 self._servers.append(listener)
         except BaseException:
+            if self._metrics_server is not None:
+                await self._metrics_server.shutdown(0.1)
             for srv in self._servers:
                 srv.close()
             for sock in socks:
@@ -155,6 +178,35 @@ class Server:
         manager.start()
         self.started = True
         return self.addresses
+
+    def _recycler(self, limit: int, jitter: int) -> AccessLogger:
+        """A response hook that starts a graceful shutdown after *limit* (+ 0..*jitter*, so the
+        workers of one master do not all stop together) responses."""
+        left = [limit + (random.randint(0, jitter) if jitter > 0 else 0)]
+
+        def count(req: Any, status: int, nbytes: int, conn: Any) -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                logging.getLogger("fasthttp.server").info("served %d requests: recycling (pid %d)", limit, os.getpid())
+                self.request_shutdown()
+
+        return count
+
+    async def _start_metrics(self, store: MetricsStore, manager: ConnectionManager) -> None:
+        """Count this process in *store* and serve the aggregate on :attr:`metrics` (with
+        SO_REUSEPORT: every worker listens, any answers)."""
+        store.claim()
+        manager.add_periodic(lambda: store.set_open_connections(len(manager.connections)))
+        fields = [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
+
+        def metrics(request: Request) -> Response:
+            if request.path != "/metrics":
+                return error_response(404)
+            return Response(store.render(), 200, fields)
+
+        server = Server(metrics, self.metrics, reuse_port=True, access_log=False)
+        await server.start()
+        self._metrics_server = server
 
     def request_shutdown(self) -> None:
         """Start a graceful shutdown (safe to call from a signal handler on the loop)."""
@@ -169,6 +221,8 @@ class Server:
             return
         for srv in self._servers:
             srv.close()
+        if self._metrics_server is not None:
+            await self._metrics_server.shutdown(0.5)
         if timeout is None:
             timeout = self.config.shutdown_timeout
         try:
@@ -262,3 +316,13 @@ async def serve_with_signals(
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+def _both(first: Callable[[Any, int, int, Any], None], second: Callable[[Any, int, int, Any], None]) -> Callable[[Any, int, int, Any], None]:
+    """One response hook calling two (the access log and the metrics)."""
+
+    def hook(req: Any, status: int, nbytes: int, conn: Any) -> None:
+        first(req, status, nbytes, conn)
+        second(req, status, nbytes, conn)
+
+    return hook

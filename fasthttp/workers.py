@@ -23,6 +23,7 @@ from .application import Application, Handler
 from .config import Config, split_options
 from .listeners import DEFAULT_BIND, Address, BindSpec, check_port_free, format_address, make_socket, parse_bind
 from .loops import new_event_loop
+from .metrics import MetricsStore
 from .server import announce_listening, serve_with_signals
 
 __all__ = ("Supervisor",)
@@ -59,6 +60,7 @@ class Supervisor:
         self.stop_deadline = 0.0
         self.worker_binds: list[Address] = []  # TCP: each worker binds its own SO_REUSEPORT socket
         self.shared: list[socket.socket] = []  # AF_UNIX: inherited by every worker
+        self.metrics_store: MetricsStore | None = None
 
     def run(self) -> None:
         """Bind, fork the workers, keep them alive, and return once they have drained."""
@@ -77,6 +79,13 @@ class Supervisor:
                     sock = make_socket(spec, reuse_port=True)
                     self.worker_binds.append(sock.getsockname())
                 held.append(sock)
+            if self.options.get("metrics") is not None:
+                # One metrics address for every worker (port 0 resolved here), and one store
+                # they all write to (fasthttp.metrics).
+                sock = make_socket(self.options["metrics"], reuse_port=True)
+                held.append(sock)
+                self.metrics_store = MetricsStore(rows=max(64, self.workers * 4))
+                self.options = dict(self.options, metrics=sock.getsockname(), metrics_store=self.metrics_store)
             tls = bool(self.options.get("ssl") or self.options.get("certfile"))
             if self.announce:
                 announce_listening([format_address(s.getsockname(), tls) for s in held])
@@ -149,8 +158,13 @@ class Supervisor:
             if self.stopping or started is None:
                 continue
             code = os.waitstatus_to_exitcode(status)
-            log.warning("worker %d exited with %d; starting a new one", pid, code)
+            if code == 0:
+                log.info("worker %d stopped (recycled); starting a new one", pid)
+            else:
+                log.warning("worker %d exited with %d; starting a new one", pid, code)
             if time.monotonic() - started < 1.0:
                 time.sleep(1.0)  # a crash loop: do not spin
             if not self.stopping:
+                if self.metrics_store is not None:
+                    self.metrics_store.add_restart()
                 self._spawn()

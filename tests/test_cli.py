@@ -329,3 +329,43 @@ def test_the_kernels_in_use_are_logged_once_at_start():
         proc.stderr.close()
     text = "".join(lines)
     assert text.count("kernels: ") == 1 and "kernels: pure Python (FASTHTTP_NO_EXTENSIONS is set)" in text
+
+
+# --- application interfaces (issue 13) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("helpers_hosting:asgi_app",), b"asgi  /a yes"),
+        (("helpers_hosting:wsgi_app", "--root-path", "/pre"), b"wsgi /pre /a"),
+        (("helpers_hosting:make_asgi_app", "--factory", "--root-path", "/p", "--lifespan", "off"), b"asgi /p /p/a None"),
+        (("helpers_hosting:handler", "--interface", "fasthttp"), b"fasthttp handler"),
+    ],
+    ids=["asgi-auto", "wsgi-root-path", "asgi-factory", "fasthttp-forced"],
+)
+def test_interfaces(args, expected):
+    served = Served(*args, "--bind", "127.0.0.1:0")
+    try:
+        assert served.get("/a") == (200, expected)
+    finally:
+        assert served.stop() == 0
+
+
+def test_root_path_with_a_fasthttp_app_exits_2():
+    result = run_cli("helpers_hosting:handler", "--root-path", "/x")
+    assert result.returncode == 2 and "root-path" in result.stderr
+
+
+def test_proxy_headers_option():
+    served = Served("helpers_hosting:asgi_app", "--bind", "127.0.0.1:0", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1")
+    try:
+        host, port = served.address()
+        conn = http.client.HTTPConnection(host, port, timeout=5)
+        conn.request("GET", "/a", headers={"X-Forwarded-For": "198.51.100.7"})
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        assert served.stop() == 0
+    result = run_cli("helpers_hosting:asgi_app", "--forwarded-allow-ips", "not-an-address", "--bind", "127.0.0.1:0")
+    assert result.returncode == 2 and "not-an-address" in result.stderr

@@ -1112,3 +1112,30 @@ def test_forbidden_trailer_fields_never_reach_request_trailers(loop):
             await client.close()
 
     run(loop, scenario())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks are Python 3.12+")
+@pytest.mark.parametrize("suspend", [False, True], ids=["at-once", "after-await"])
+def test_eager_async_handler_returning_a_stream_or_a_file(loop, tmp_path, suspend):
+    """An eager handler Task runs in the request's own context: the sender's Task must not enter
+    it again (RuntimeError "cannot enter context" before the fix)."""
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"file")
+
+    async def handler(request):
+        if suspend:
+            await asyncio.sleep(0)
+        if request.path == "/file":
+            return FileResponse(path)
+        return StreamingResponse([b"a", b"b"])
+
+    async def main():
+        async with serving(handler, async_handlers="eager") as server:
+            c = await Client.connect(server)
+            s = await c.request("GET", "/")
+            f = await c.request("GET", "/file")
+            await c.close()
+            return s, f
+
+    s, f = run(loop, main())
+    assert s.body == b"ab" and f.body == b"file"

@@ -1,0 +1,694 @@
+"""The ASGI adapter: an ASGI 3 application (spec 2.4: the ``http`` and ``lifespan`` scopes) served
+by the engine as an :class:`~fasthttp.application.Application`.
+
+Strategy
+--------
+The engine calls one handler per request (``fasthttp.application``); here that handler builds the
+ASGI ``http`` scope from the :class:`~fasthttp.requests.Request` and runs the application with a
+``receive``/``send`` pair bound to one :class:`_HttpCycle`. What the handler returns to the engine
+is decided by what the application sends:
+
+- the whole response before the application first suspends (the common case: ``start`` then one
+  ``body`` without ``more_body``): a plain :class:`~fasthttp.responses.Response`, written by the
+  engine's fast path. The application always runs in a Task of its own (anyio and sniffio, under
+  Starlette and FastAPI, need a current task); PERF: on Python 3.12+ an eager Task, which runs
+  up to the first suspension at once, so such a response needs no loop iteration;
+- otherwise the handler waits, and answers as soon as the
+  response is decided: a :class:`~fasthttp.responses.StreamingResponse` once a body message says
+  ``more_body``, once the application suspends after ``http.response.start`` (so the head of a
+  long poll or an event stream goes out at once), or when trailers were announced; a
+  :class:`~fasthttp.files.FileResponse` for ``http.response.pathsend`` (the engine's ``sendfile``
+  path on plain TCP).
+
+Backpressure both ways: ``receive()`` reads the engine's body reader one piece at a time (the
+connection stops reading from the socket while pieces are not consumed); ``send()`` of a streamed
+piece returns only when the engine asks for the next piece, which it does after writing the
+previous one and waiting for the transport to drain.
+
+Framing belongs to the engine: ``Content-Length``, ``Transfer-Encoding``, ``Connection`` and
+``Date`` from the application are dropped and written by the engine (a streamed body with a
+``Content-Length`` keeps that length, and a body of another length aborts the connection; a HEAD
+response keeps the length the application announced).
+
+Errors (a log line on ``fasthttp.error`` either way): an exception before anything was sent, or an
+application that returns without a complete response, is answered 500; one after the head was
+sent aborts the connection (an incomplete message is the only honest signal left). A request body
+the engine refuses while the application reads it (413 for a chunked body over the limit, 408)
+turns into ``http.disconnect`` for the application and into the refusal's status for the client.
+``send()`` after the client went away raises :class:`~fasthttp.body.ClientDisconnected` (an
+``OSError``, spec 2.4).
+
+Hook: the ``websocket`` scope is not served yet (the engine's websocket connection is issue 12):
+an upgrade request reaches the application as a plain ``http`` scope, so a websocket route
+answers as the application answers an HTTP request to it (Starlette: 404 or 403). The place to
+add it is :meth:`AsgiApplication.handle`, on ``req.upgrade``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import sys
+import types
+from collections.abc import Awaitable, Callable, Generator, MutableMapping
+from typing import Any
+from urllib.parse import unquote
+
+from .application import Handler, OnConnect
+from .body import ClientDisconnected
+from .errors import HttpError
+from .files import FileResponse
+from .requests import Request
+from .responses import Response, StreamingResponse, error_response, render_http_error
+
+__all__ = ("AsgiApplication", "ASGI_INFO", "is_asgi_application")
+
+error_log = logging.getLogger("fasthttp.error")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: The ``asgi`` key of every scope: ASGI 3, spec version 2.4 (``http.disconnect`` on a closed
+#: connection, ``OSError`` from ``send()`` after it).
+ASGI_INFO = {"version": "3.0", "spec_version": "2.4"}
+
+_DISCONNECT = {"type": "http.disconnect"}
+# Framing and per-hop fields the engine writes itself (RFC 9112 §6, RFC 9110 §7.6.1, §6.6.1).
+_ENGINE_FIELDS = frozenset((b"content-length", b"transfer-encoding", b"connection", b"keep-alive", b"date"))
+_INTERNAL_ERROR = error_response(500)
+
+
+def is_asgi_application(app: Any) -> bool:
+    """True if *app* looks like an ASGI 3 application: an ``async def app(scope, receive, send)``
+    function, or an object whose ``__call__`` is one (Starlette, FastAPI)."""
+    import inspect
+
+    if inspect.isclass(app):
+        return False
+    call = app if inspect.isfunction(app) or inspect.ismethod(app) else getattr(app, "__call__", None)
+    if call is None or not inspect.iscoroutinefunction(call):
+        return False
+    try:
+        params = inspect.signature(call).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a builtin
+        return False
+    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == 3 or any(p.kind == p.VAR_POSITIONAL for p in params.values())
+
+
+def _app_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None]:
+    """The application's response headers without the engine's framing fields, and the
+    ``Content-Length`` it announced (None if none)."""
+    fields = []
+    length = None
+    for name, value in headers:
+        key = bytes(name).lower()
+        if key in _ENGINE_FIELDS:
+            if key == b"content-length":
+                text = bytes(value).strip()
+                if not text.isdigit():
+                    raise ValueError(f"invalid Content-Length from the application: {value!r}")
+                length = int(text)
+            continue
+        fields.append((name, value))
+    return fields, length
+
+
+@types.coroutine
+def _drive(coro: Any, cycle: _HttpCycle) -> Generator[Any, Any, Any]:
+    """Run the application coroutine *coro* in the Task awaiting this, forwarding every
+    suspension; at each one, start streaming if the response head is known but not answered yet
+    (so the head goes out while the application waits: an event stream, a long poll)."""
+    sent = None
+    while True:
+        try:
+            yielded = coro.send(sent)
+        except StopIteration as stop:
+            return stop.value
+        while True:
+            if cycle.status is not None and cycle.result is None:
+                cycle.start_streaming()
+            try:
+                sent = yield yielded
+            except BaseException as exc:  # thrown in by the Task (cancellation)
+                try:
+                    yielded = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+                continue
+            break
+
+
+async def _run(coro: Any, cycle: _HttpCycle) -> None:
+    await _drive(coro, cycle)
+
+
+if sys.version_info >= (3, 12):
+
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
+        # PERF: an eager Task runs the application at once, up to its first suspension; most
+        # answer without one, and the engine then writes the response with no loop iteration.
+        return asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg]
+
+else:  # pragma: no cover - Python 3.10 and 3.11
+
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
+        return loop.create_task(coro)
+
+
+class _StreamBody:
+    """The async iterator the engine's stream sender pulls a streamed response from."""
+
+    __slots__ = ("cycle",)
+
+    def __init__(self, cycle: _HttpCycle) -> None:
+        self.cycle = cycle
+
+    def __aiter__(self) -> _StreamBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        cycle = self.cycle
+        chunks = cycle.chunks
+        while True:
+            if chunks:
+                return chunks.popleft()
+            if cycle.failure is not None:
+                raise cycle.failure
+            if cycle.disconnected:
+                raise ClientDisconnected("the client closed the connection")
+            if cycle.body_done:
+                if not cycle.expect_trailers:
+                    cycle.complete()
+                raise StopAsyncIteration
+            # The engine asks for more: the piece before is written (and drained).
+            cycle.wake_writer()
+            fut = cycle.reader_waiter = cycle.loop.create_future()
+            await fut
+
+    async def aclose(self) -> None:
+        """The engine gave up on the response (the client left, or a write failed)."""
+        self.cycle.lost()
+
+
+class _HttpCycle:
+    """One request/response exchange between the engine and the application."""
+
+    __slots__ = (
+        "req",
+        "loop",
+        "status",
+        "fields",
+        "length",
+        "expect_trailers",
+        "parts",
+        "chunks",
+        "body_done",
+        "result",
+        "waiter",
+        "reader_waiter",
+        "writer_waiter",
+        "request_complete",
+        "response_complete",
+        "disconnected",
+        "disconnect_waiter",
+        "failure",
+        "body_error",
+        "discard",
+        "trailer_fields",
+        "trailers_done",
+        "watching",
+        "streamed",
+    )
+
+    def __init__(self, req: Request, loop: asyncio.AbstractEventLoop) -> None:
+        self.req = req
+        self.loop = loop
+        self.status: int | None = None
+        self.fields: list[tuple[bytes, bytes]] = []
+        self.length: int | None = None
+        self.expect_trailers = False
+        self.parts: list[bytes] = []
+        self.chunks: collections.deque[bytes] = collections.deque()
+        self.body_done = False
+        self.result: Any = None  # what the handler answers the engine, once decided
+        self.waiter: asyncio.Future[None] | None = None
+        self.reader_waiter: asyncio.Future[None] | None = None
+        self.writer_waiter: asyncio.Future[None] | None = None
+        self.request_complete = False
+        self.response_complete = False
+        self.disconnected = False
+        self.disconnect_waiter: asyncio.Future[None] | None = None
+        self.failure: BaseException | None = None
+        self.body_error: HttpError | None = None
+        self.discard = False
+        self.trailer_fields: list[tuple[bytes, bytes]] = []
+        self.trailers_done = False
+        self.watching = False
+        self.streamed = 0  # body bytes taken from the application
+
+    # -- receive ---------------------------------------------------------------------------------
+
+    async def receive(self) -> Message:
+        if not self.request_complete:
+            reader = self.req.body_reader
+            if reader is None:
+                self.request_complete = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            try:
+                if reader.complete and reader.cached is None:
+                    # PERF: the whole body is in: one message.
+                    body = await reader.read_all()
+                    self.request_complete = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                chunk = await reader.read()
+            except ClientDisconnected:
+                self.request_complete = True
+                self.lost()
+                return dict(_DISCONNECT)
+            except HttpError as exc:
+                # Refused by the engine (413, 408, 400): the client gets that status.
+                self.request_complete = True
+                self.body_error = exc
+                return dict(_DISCONNECT)
+            if chunk:
+                if not reader.complete:
+                    return {"type": "http.request", "body": chunk, "more_body": True}
+                # PERF: the end is in (the usual small body: head and body in one read): the
+                # pieces still held go in this message, and none says more_body.
+                rest = [chunk]
+                while piece := await reader.read():  # does not wait: the body is complete
+                    rest.append(piece)
+                chunk = rest[0] if len(rest) == 1 else b"".join(rest)
+            self.request_complete = True
+            if chunk:
+                return {"type": "http.request", "body": chunk, "more_body": False}
+            return {"type": "http.request", "body": b"", "more_body": False}
+        # The body is read: wait for the client to leave or for the response to be complete.
+        if not (self.disconnected or self.response_complete):
+            self.watch()
+            fut = self.disconnect_waiter = self.loop.create_future()
+            await fut
+        return dict(_DISCONNECT)
+
+    def watch(self) -> None:
+        """Ask the connection for notice of its loss (once per cycle)."""
+        if not self.watching:
+            self.watching = True
+            add = getattr(self.req.connection, "add_lost_callback", None)
+            if add is not None:
+                add(self.lost)
+
+    def unwatch(self) -> None:
+        if self.watching:
+            self.watching = False
+            remove = getattr(self.req.connection, "remove_lost_callback", None)
+            if remove is not None:
+                remove(self.lost)
+
+    def lost(self) -> None:
+        """The connection is gone (or the engine abandoned the response)."""
+        if self.disconnected:
+            return
+        self.disconnected = True
+        self.wake_disconnect()
+        self.wake_writer()
+        self.wake_reader()
+
+    def complete(self) -> None:
+        self.response_complete = True
+        self.wake_disconnect()
+
+    # -- wake-ups --------------------------------------------------------------------------------
+
+    def wake_disconnect(self) -> None:
+        fut = self.disconnect_waiter
+        if fut is not None:
+            self.disconnect_waiter = None
+            if not fut.done():
+                fut.set_result(None)
+
+    def wake_writer(self) -> None:
+        fut = self.writer_waiter
+        if fut is not None:
+            self.writer_waiter = None
+            if not fut.done():
+                fut.set_result(None)
+
+    def wake_reader(self) -> None:
+        fut = self.reader_waiter
+        if fut is not None:
+            self.reader_waiter = None
+            if not fut.done():
+                fut.set_result(None)
+
+    # -- send ------------------------------------------------------------------------------------
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.status is not None:
+                raise RuntimeError("http.response.start sent twice")
+            status = message["status"]
+            if type(status) is not int:
+                raise TypeError(f"the status must be an int, not {status!r}")
+            self.fields, self.length = _app_fields(message.get("headers", ()))
+            self.expect_trailers = bool(message.get("trailers", False))
+            self.status = status
+            return
+        if self.disconnected:
+            raise ClientDisconnected("the client closed the connection")
+        if kind == "http.response.body":
+            if self.status is None:
+                raise RuntimeError("http.response.body sent before http.response.start")
+            if self.body_done:
+                raise RuntimeError("http.response.body sent after the body was complete")
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            streamed = self.streamed = self.streamed + len(body)
+            length = self.length
+            if length is not None and (streamed > length or not more and streamed != length) and not self.bodyless():
+                # Never a byte past the announced length: the connection carries the next
+                # response right after it (RFC 9112 §6.3). As uvicorn, the application is told.
+                raise RuntimeError(f"the response body ({streamed} bytes so far) does not match its Content-Length {length}")
+            if self.discard:
+                self.body_done = not more
+                return
+            if self.result is not None:
+                await self.push(bytes(body), more)
+                return
+            if body:
+                self.parts.append(bytes(body))
+            if more:
+                self.start_streaming()
+                await self.push(b"", True)
+                return
+            self.body_done = True
+            if self.expect_trailers:
+                self.start_streaming()
+            else:
+                self.resolve(self.whole_response())
+            return
+        if kind == "http.response.trailers":
+            if not self.expect_trailers or not self.body_done:
+                raise RuntimeError("http.response.trailers without trailers=True in the start, or before the body ended")
+            if self.trailers_done:
+                raise RuntimeError("http.response.trailers sent after the last trailers")
+            self.trailer_fields.extend(message.get("headers", ()))
+            if not message.get("more_trailers", False):
+                self.trailers_done = True
+                self.wake_reader()
+            return
+        if kind == "http.response.pathsend":
+            if self.status is None or self.body_done or self.parts or self.result is not None:
+                raise RuntimeError("http.response.pathsend must follow http.response.start and be the whole body")
+            self.body_done = True
+            if self.discard:
+                return
+            resp = FileResponse(message["path"], self.status, etag=False, last_modified=False, accept_ranges=False)
+            resp.fields = self.fields  # the application's own, without a guessed type
+            self.resolve(resp)
+            return
+        raise RuntimeError(f"unknown ASGI message type for an http scope: {kind!r}")
+
+    def bodyless(self) -> bool:
+        """Does the response carry no content whatever its Content-Length says (RFC 9110
+        §6.4.1: HEAD, 1xx, 204, 304)?"""
+        status = self.status or 200
+        return self.req.head.method == "HEAD" or status < 200 or status == 204 or status == 304
+
+    async def push(self, body: bytes, more: bool) -> None:
+        """Hand a piece of a streamed body to the engine; wait until it asks for the next one."""
+        if body:
+            self.chunks.append(body)
+        if not more:
+            self.body_done = True
+        self.wake_reader()
+        if more:
+            while self.chunks and not self.disconnected and self.failure is None:
+                fut = self.writer_waiter = self.loop.create_future()
+                await fut
+            if self.disconnected:
+                raise ClientDisconnected("the client closed the connection")
+
+    # -- deciding the response -------------------------------------------------------------------
+
+    def whole_response(self) -> Response | StreamingResponse:
+        assert self.status is not None
+        body = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+        if self.length is not None and not body and self.req.head.method == "HEAD":
+            # RFC 9110 §9.3.2: a HEAD response may announce the length the GET would have.
+            stream = StreamingResponse((), self.status, content_length=self.length)
+            stream.fields = self.fields
+            return stream
+        resp = Response(body, self.status)
+        resp.fields = self.fields
+        return resp
+
+    def start_streaming(self) -> None:
+        assert self.status is not None
+        if self.parts:
+            self.chunks.extend(self.parts)
+            self.parts = []
+        stream = StreamingResponse(
+            _StreamBody(self),
+            self.status,
+            content_length=self.length,
+            trailers=self.trailers if self.expect_trailers else None,
+        )
+        stream.fields = self.fields
+        self.watch()
+        self.resolve(stream)
+
+    async def trailers(self) -> list[tuple[bytes, bytes]]:
+        """Called by the engine after the last chunk: the trailers, once the application sent them."""
+        while not self.trailers_done:
+            if self.failure is not None:
+                raise self.failure
+            if self.disconnected:
+                raise ClientDisconnected("the client closed the connection")
+            fut = self.reader_waiter = self.loop.create_future()
+            await fut
+        self.complete()
+        return self.trailer_fields
+
+    def resolve(self, result: Any) -> None:
+        if self.result is not None:
+            return
+        if self.body_error is not None:
+            # The client's fault comes first: the application's answer to it is dropped.
+            result = render_http_error(self.body_error, self.req)
+            self.discard = True
+        self.result = result
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def app_done(self, task: asyncio.Task[None]) -> None:
+        self.finished(None if task.cancelled() else task.exception())
+
+    def finished(self, exc: BaseException | None) -> None:
+        """The application returned (*exc* None) or raised *exc*."""
+        self.unwatch()
+        req = self.req
+        if self.result is None:
+            if self.body_error is not None:
+                self.resolve(None)
+                return
+            if exc is not None:
+                error_log.error("error in ASGI application for %s %s", req.method, req.target.decode("latin-1"), exc_info=exc)
+            else:
+                error_log.error(
+                    "ASGI application returned without %s for %s %s",
+                    "starting a response" if self.status is None else "completing the response",
+                    req.method,
+                    req.target.decode("latin-1"),
+                )
+            self.resolve(_INTERNAL_ERROR)
+            return
+        done = self.body_done and (self.trailers_done or not self.expect_trailers)
+        if done or self.discard:
+            if exc is not None and not (self.disconnected and isinstance(exc, OSError)):
+                error_log.error("error in ASGI application after its response, for %s %s", req.method, req.target.decode("latin-1"), exc_info=exc)
+            return
+        if self.disconnected:
+            return  # the client left; the application saw it
+        # The head is out: the engine aborts the connection and logs this with its traceback.
+        self.failure = exc if exc is not None else RuntimeError("ASGI application returned without completing the response")
+        self.wake_reader()
+
+
+class AsgiApplication:
+    """An ASGI 3 application, served by the engine (see the module docstring).
+
+    *root_path* is where a proxy mounts the application (the ``root_path`` of the scope; ``path``
+    and ``raw_path`` include it, as uvicorn sets them). *lifespan*: ``"auto"`` runs the lifespan
+    protocol and carries on if the application does not support it, ``"on"`` requires it, ``"off"``
+    skips it. :attr:`state` is the lifespan ``state``; each request's scope gets a shallow copy.
+    """
+
+    def __init__(self, app: AsgiApp, *, root_path: str = "", lifespan: str = "auto", on_connect: OnConnect | None = None) -> None:
+        if lifespan not in ("auto", "on", "off"):
+            raise ValueError(f"lifespan must be 'auto', 'on' or 'off', not {lifespan!r}")
+        if root_path and (not root_path.startswith("/") or root_path.endswith("/")):
+            raise ValueError(f"root_path must start with '/' and not end with one: {root_path!r}")
+        self.app = app
+        self.root_path = root_path
+        self._raw_root = root_path.encode("utf-8")
+        self.lifespan = lifespan
+        self.on_connect = on_connect
+        self.state: dict[str, Any] = {}
+        self._lifespan_task: asyncio.Task[None] | None = None
+        self._lifespan_inbox: asyncio.Queue[Message] | None = None
+        self._lifespan_reply: asyncio.Future[Message] | None = None
+        self._started = False
+        self._lifespan_messages = 0
+
+    def engine_handler(self) -> Handler:
+        return self.handle
+
+    # -- http ----------------------------------------------------------------------------------
+
+    def scope(self, req: Request) -> Scope:
+        """The ASGI ``http`` scope of *req*."""
+        head = req.head
+        raw_path = head.path.encode("latin-1")
+        path = head.path
+        if "%" in path:
+            path = unquote(path)  # RFC 3986 §2.1, as UTF-8 (ASGI: "path" is decoded)
+        transport = getattr(req.connection, "transport", None)
+        server = None
+        if transport is not None:
+            sock = transport.get_extra_info("sockname")
+            if type(sock) is tuple:
+                server = sock[:2]
+            elif sock:
+                server = (sock if isinstance(sock, str) else sock.decode("latin-1", "replace"), None)
+        headers = [(name.lower(), value) for name, value in head.headers.raw()]
+        if head.target[:1] != b"/" or getattr(req.connection, "forwarded_host", None) is not None:
+            # The application sees the host the router would (Request.host): an absolute-form
+            # target's authority (RFC 9112 §3.2.2) or a trusted proxy's X-Forwarded-Host.
+            host = req.host
+            if host is not None:
+                headers = [(n, v) for n, v in headers if n != b"host"]
+                headers.append((b"host", host.encode("latin-1")))
+        client = req.client
+        return {
+            "type": "http",
+            "asgi": ASGI_INFO,
+            "http_version": head.version,
+            "server": server,
+            "client": client[:2] if type(client) is tuple else None,
+            "scheme": req.scheme,
+            "method": head.method,
+            "root_path": self.root_path,
+            "path": self.root_path + path,
+            "raw_path": self._raw_root + raw_path,
+            "query_string": head.query.encode("latin-1"),
+            # ASGI: header names lower-cased, values as received.
+            "headers": headers,
+            "state": self.state.copy(),
+            "extensions": {"http.response.trailers": {}, "http.response.pathsend": {}},
+        }
+
+    async def handle(self, req: Request) -> Any:
+        """The engine's handler: run the application for *req* (see the module docstring)."""
+        req.check_body_size()  # 413 on the announced length, before the application runs
+        loop = asyncio.get_running_loop()
+        cycle = _HttpCycle(req, loop)
+        coro = self.app(self.scope(req), cycle.receive, cycle.send)
+        # NOTE: the application runs in a Task of its own, never stepped inline by the engine:
+        # anyio and sniffio (Starlette, FastAPI) need a current task, and a streamed response
+        # outlives this handler.
+        task = _start_task(loop, _run(coro, cycle))
+        if task.done():
+            cycle.finished(None if task.cancelled() else task.exception())
+        else:
+            task.add_done_callback(cycle.app_done)
+            if cycle.result is None:
+                waiter = cycle.waiter = loop.create_future()
+                try:
+                    await waiter
+                except asyncio.CancelledError:
+                    task.cancel()
+                    raise
+        return cycle.result
+
+    # -- lifespan --------------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Run the lifespan protocol's startup (see the class docstring)."""
+        if self.lifespan == "off" or self._started:
+            return
+        self._started = True
+        loop = asyncio.get_running_loop()
+        self._lifespan_inbox = asyncio.Queue()
+        reply = self._lifespan_reply = loop.create_future()
+        self._lifespan_task = loop.create_task(self._run_lifespan())
+        await self._lifespan_inbox.put({"type": "lifespan.startup"})
+        message = await reply
+        if message["type"] == "lifespan.startup.failed":
+            raise RuntimeError(f"ASGI lifespan startup failed: {message.get('message', '')}")
+        if message["type"] == "unsupported":
+            if self.lifespan == "on":
+                raise RuntimeError("the ASGI application does not support the lifespan protocol")
+            self._lifespan_task = None
+
+    async def shutdown(self) -> None:
+        """Run the lifespan protocol's shutdown, if startup ran."""
+        task = self._lifespan_task
+        if task is None or task.done() or self._lifespan_inbox is None:
+            return
+        reply = self._lifespan_reply = asyncio.get_running_loop().create_future()
+        await self._lifespan_inbox.put({"type": "lifespan.shutdown"})
+        message = await reply
+        self._lifespan_task = None
+        if message["type"] == "lifespan.shutdown.failed":
+            error_log.error("ASGI lifespan shutdown failed: %s", message.get("message", ""))
+
+    async def _run_lifespan(self) -> None:
+        scope = {"type": "lifespan", "asgi": ASGI_INFO, "state": self.state}
+        try:
+            await self.app(scope, self._lifespan_receive, self._lifespan_send)
+        except BaseException as exc:
+            if self._lifespan_messages == 0:
+                # ASGI lifespan: an application that raises here does not support the protocol.
+                if self.lifespan == "on":
+                    error_log.error("ASGI lifespan failed", exc_info=exc)
+                else:
+                    logging.getLogger("fasthttp").info("ASGI 'lifespan' is not supported by the application (%r)", exc)
+                self._reply({"type": "unsupported"})
+            else:
+                error_log.error("error in the ASGI lifespan", exc_info=exc)
+                self._reply({"type": "lifespan.shutdown.failed", "message": repr(exc)})
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        self._reply({"type": "lifespan.shutdown.complete"} if self._lifespan_messages else {"type": "unsupported"})
+
+    def _reply(self, message: Message) -> None:
+        reply = self._lifespan_reply
+        if reply is not None and not reply.done():
+            reply.set_result(message)
+
+    async def _lifespan_receive(self) -> Message:
+        assert self._lifespan_inbox is not None
+        return await self._lifespan_inbox.get()
+
+    async def _lifespan_send(self, message: Message) -> None:
+        if message["type"] not in (
+            "lifespan.startup.complete",
+            "lifespan.startup.failed",
+            "lifespan.shutdown.complete",
+            "lifespan.shutdown.failed",
+        ):
+            raise RuntimeError(f"unknown ASGI lifespan message type: {message['type']!r}")
+        self._lifespan_messages += 1
+        self._reply(message)
+
+    def __repr__(self) -> str:
+        return f"AsgiApplication({self.app!r})"

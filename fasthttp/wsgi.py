@@ -1,0 +1,518 @@
+"""The WSGI adapter: a PEP 3333 application served by the engine, in a bounded thread pool.
+
+Strategy
+--------
+The engine calls one handler per request (``fasthttp.application``); here that handler builds
+the WSGI ``environ`` and hands the call to a :class:`~concurrent.futures.ThreadPoolExecutor` of
+at most *threads* threads (requests beyond that wait for a thread; the event loop never blocks).
+The thread runs the application and iterates its result; the loop and the thread meet through
+one :class:`_WsgiCycle` per request:
+
+- ``wsgi.input`` reads the engine's body reader from the thread, one piece at a time
+  (``run_coroutine_threadsafe``): the body is streamed from the socket, never read whole first,
+  and the connection stops reading while the application does not consume (flow control);
+- the response is decided in the thread and handed to the loop: a small body whose
+  ``Content-Length`` is announced (up to ``_WHOLE``, the usual Flask response) becomes one
+  :class:`~fasthttp.responses.Response`; ``wsgi.file_wrapper`` over a regular file, read from
+  its start, becomes a :class:`~fasthttp.files.FileResponse` (``sendfile`` on plain TCP);
+  anything else is streamed (:class:`~fasthttp.responses.StreamingResponse`) as the iterable
+  yields, and ``write()`` pieces go the same way;
+- backpressure: the thread hands a piece over and blocks until the engine asks for the next one,
+  which it does after writing the piece and waiting for the transport to drain;
+- the result's ``close()`` is always called (PEP 3333), in the thread, once iteration ends, the
+  client leaves or the application fails.
+
+Errors (logged on ``fasthttp.error`` either way): before the head was handed over, 500; after,
+the connection is aborted (an incomplete message). ``start_response`` with ``exc_info`` replaces
+the head while nothing was sent, and re-raises once it was.
+
+Framing belongs to the engine: ``Content-Length`` (kept as the streamed length),
+``Transfer-Encoding``, ``Connection``, ``Keep-Alive`` and ``Date`` from the application are
+written by the engine. APPSEC: request header names holding ``_`` are left out of the environ
+(``X_Forwarded_For`` and ``X-Forwarded-For`` would both become ``HTTP_X_FORWARDED_FOR``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import io
+import logging
+import os
+import stat
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from .application import Handler, OnConnect
+from .body import ClientDisconnected
+from .files import FileResponse
+from .requests import Request
+from .responses import Response, StreamingResponse, error_response
+
+__all__ = ("WsgiApplication", "FileWrapper", "is_wsgi_application")
+
+error_log = logging.getLogger("fasthttp.error")
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+_WHOLE = 256 * 1024  # an announced body up to this size is collected and sent in one write
+_ENGINE_FIELDS = frozenset(("content-length", "transfer-encoding", "connection", "keep-alive", "date"))
+_INTERNAL_ERROR = error_response(500)
+
+
+def is_wsgi_application(app: Any) -> bool:
+    """True if *app* looks like a WSGI application: a plain (not ``async``) callable taking
+    ``(environ, start_response)``."""
+    import inspect
+
+    if inspect.isclass(app) or not callable(app):
+        return False
+    call = app if inspect.isfunction(app) or inspect.ismethod(app) else getattr(app, "__call__", None)
+    if call is None or inspect.iscoroutinefunction(call):
+        return False
+    try:
+        params = inspect.signature(call).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a builtin
+        return False
+    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == 2
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper`` (PEP 3333): iterates a file-like object in blocks; over a regular
+    file the adapter sends it with the engine's file sender instead."""
+
+    def __init__(self, filelike: Any, blksize: int = 256 * 1024) -> None:
+        self.filelike = filelike
+        self.blksize = blksize
+        close = getattr(filelike, "close", None)
+        if close is not None:
+            self.close = close
+
+    def __iter__(self) -> FileWrapper:
+        return self
+
+    def __next__(self) -> bytes:
+        data = self.filelike.read(self.blksize)
+        if data:
+            return bytes(data)
+        raise StopIteration
+
+
+class _Input(io.RawIOBase):
+    """``wsgi.input``: the request body, read from the engine in the application's thread."""
+
+    def __init__(self, cycle: _WsgiCycle) -> None:
+        self._cycle = cycle
+        self._buffer = b""
+        self._eof = cycle.req.body_reader is None
+
+    def readable(self) -> bool:
+        return True
+
+    def _more(self) -> bool:
+        if self._eof:
+            return False
+        reader = self._cycle.req.body_reader
+        assert reader is not None
+        piece = asyncio.run_coroutine_threadsafe(reader.read(), self._cycle.loop).result()
+        if not piece:
+            self._eof = True
+            return False
+        self._buffer += piece
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            while self._more():
+                pass
+            data, self._buffer = self._buffer, b""
+            return data
+        while len(self._buffer) < size and self._more():
+            pass
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        while b"\n" not in self._buffer and (size is None or size < 0 or len(self._buffer) < size) and self._more():
+            pass
+        end = self._buffer.find(b"\n") + 1 or len(self._buffer)
+        if size is not None and size >= 0:
+            end = min(end, size)
+        data, self._buffer = self._buffer[:end], self._buffer[end:]
+        return data
+
+
+class _WsgiCycle:
+    """One request between the loop (the engine) and the thread running the application."""
+
+    def __init__(self, req: Request, loop: asyncio.AbstractEventLoop) -> None:
+        self.req = req
+        self.loop = loop
+        self.status: int | None = None
+        self.fields: list[tuple[str, str]] = []
+        self.length: int | None = None
+        self.sent = False  # the head was handed to the engine
+        self.head: asyncio.Future[Any] = loop.create_future()
+        # the streamed body, loop side
+        self.chunks: collections.deque[bytes] = collections.deque()
+        self.done = False
+        self.failure: BaseException | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.owed = False  # the thread waits for the engine to ask for the next piece
+        self.ack = threading.Semaphore(0)
+        self.disconnected = False
+        self.streamed = 0  # body bytes taken from the application
+
+    # -- thread side ---------------------------------------------------------------------------
+
+    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        if exc_info is not None:
+            try:
+                if self.sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise RuntimeError("start_response called twice without exc_info")
+        code = status[:3]
+        if not (len(status) >= 3 and code.isdigit() and (len(status) == 3 or status[3] == " ")):
+            raise ValueError(f"invalid WSGI status: {status!r}")
+        fields = []
+        length = None
+        for name, value in headers:
+            if type(name) is not str or type(value) is not str:
+                raise TypeError(f"WSGI header names and values are str: {(name, value)!r}")
+            key = name.lower()
+            if key in _ENGINE_FIELDS:
+                if key == "content-length":
+                    if not value.strip().isdigit():
+                        raise ValueError(f"invalid Content-Length from the application: {value!r}")
+                    length = int(value)
+                continue
+            fields.append((name, value))
+        self.status = int(code)
+        self.fields = fields
+        self.length = length
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """PEP 3333's ``write()``: the piece is handed over before this returns."""
+        if self.status is None:
+            raise RuntimeError("write() before start_response()")
+        if not self.sent:
+            self.hand_over(self.stream_response())
+        self.deliver(bytes(data))
+
+    def hand_over(self, result: Any) -> None:
+        self.sent = True
+        self.loop.call_soon_threadsafe(self.resolve, result)
+
+    def stream_response(self) -> StreamingResponse:
+        assert self.status is not None
+        resp = StreamingResponse(_ThreadBody(self), self.status, content_length=self.length)
+        resp.fields = self.fields
+        return resp
+
+    def deliver(self, data: bytes) -> None:
+        """Hand *data* to the engine and wait until it asks for more (backpressure)."""
+        if self.disconnected:
+            raise ClientDisconnected("the client closed the connection")
+        if not data:
+            return
+        self.check_length(len(data), False)
+        self.loop.call_soon_threadsafe(self.put, data)
+        self.ack.acquire()
+        if self.disconnected:
+            raise ClientDisconnected("the client closed the connection")
+
+    def check_length(self, n: int, last: bool) -> None:
+        """Count *n* more body bytes; never a byte past the announced ``Content-Length`` (the
+        connection carries the next response right after it, RFC 9112 §6.3), nor fewer at the
+        end (*last*)."""
+        streamed = self.streamed = self.streamed + n
+        length = self.length
+        if length is None or self.bodyless():
+            return
+        if streamed > length or last and streamed != length:
+            raise RuntimeError(f"the response body ({streamed} bytes) does not match its Content-Length {length}")
+
+    def bodyless(self) -> bool:
+        """Does the response carry no content (RFC 9110 §6.4.1: HEAD, 1xx, 204, 304)?"""
+        status = self.status or 200
+        return self.req.head.method == "HEAD" or status < 200 or status == 204 or status == 304
+
+    def run(self, app: WsgiApp, environ: dict[str, Any]) -> None:
+        """The thread's work: call the application, iterate its result, close it."""
+        result: Any = None
+        try:
+            result = app(environ, self.start_response)
+            self.send_result(result)
+        except BaseException as exc:
+            self.failed(exc)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception as exc:
+                    error_log.error("error closing the WSGI response of %s", self.describe(), exc_info=exc)
+
+    def send_result(self, result: Any) -> None:
+        if isinstance(result, FileWrapper) and not self.sent:
+            file = self.file_response(result.filelike)
+            if file is not None:
+                self.hand_over(file)
+                return
+        if not self.sent and self.length is not None and self.length <= _WHOLE:
+            # PERF: the usual small response: one Response, one write.
+            body = b"".join(result)
+            if self.status is None:
+                raise RuntimeError("the WSGI application returned without calling start_response()")
+            self.check_length(len(body), True)
+            if not body and self.length and self.req.head.method == "HEAD":
+                self.hand_over(self.stream_response())  # RFC 9110 §9.3.2, as below
+                self.loop.call_soon_threadsafe(self.end)
+                return
+            resp = Response(body, self.status)
+            resp.fields = self.fields
+            self.hand_over(resp)
+            return
+        for piece in result:
+            if piece:
+                if not self.sent:
+                    if self.status is None:
+                        raise RuntimeError("the WSGI application yielded before calling start_response()")
+                    self.hand_over(self.stream_response())
+                self.deliver(bytes(piece))
+        if self.status is None:
+            raise RuntimeError("the WSGI application returned without calling start_response()")
+        if not self.sent:
+            resp = Response(b"", self.status)
+            resp.fields = self.fields
+            if self.length and self.req.head.method == "HEAD":
+                # RFC 9110 §9.3.2: the length the GET would have, announced.
+                self.hand_over(self.stream_response())
+            else:
+                self.hand_over(resp)
+        self.loop.call_soon_threadsafe(self.end)
+
+    def file_response(self, filelike: Any) -> FileResponse | None:
+        """A FileResponse for a regular file read from its start, else None (iterate it)."""
+        name = getattr(filelike, "name", None)
+        fileno = getattr(filelike, "fileno", None)
+        tell = getattr(filelike, "tell", None)
+        if not isinstance(name, str) or fileno is None or tell is None or self.status is None:
+            return None
+        try:
+            if tell() != 0 or not stat.S_ISREG(os.fstat(fileno()).st_mode):
+                return None
+        except (OSError, ValueError):
+            return None
+        resp = FileResponse(name, self.status, etag=False, last_modified=False, accept_ranges=False)
+        resp.fields = self.fields
+        return resp
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.sent:
+            error_log.error("error in WSGI application for %s", self.describe(), exc_info=exc)
+            self.hand_over(_INTERNAL_ERROR)
+        elif self.disconnected and isinstance(exc, OSError):
+            pass  # the client left
+        else:
+            # The head is out: the engine aborts the connection and logs this with its traceback.
+            self.loop.call_soon_threadsafe(self.fail, exc)
+
+    def describe(self) -> str:
+        return f"{self.req.method} {self.req.target.decode('latin-1')}"
+
+    # -- loop side -----------------------------------------------------------------------------
+
+    def resolve(self, result: Any) -> None:
+        if type(result) is StreamingResponse:
+            add = getattr(self.req.connection, "add_lost_callback", None)
+            if add is not None:
+                add(self.lost)
+        if not self.head.done():
+            self.head.set_result(result)
+
+    def put(self, data: bytes) -> None:
+        self.chunks.append(data)
+        self.wake()
+
+    def end(self) -> None:
+        self.done = True
+        self.wake()
+
+    def fail(self, exc: BaseException) -> None:
+        self.failure = exc
+        self.wake()
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def lost(self) -> None:
+        if not self.disconnected:
+            self.disconnected = True
+            self.ack.release()  # a thread waiting to hand a piece over gives up
+            self.wake()
+
+    def finished(self) -> None:
+        remove = getattr(self.req.connection, "remove_lost_callback", None)
+        if remove is not None:
+            remove(self.lost)
+
+
+class _ThreadBody:
+    """The async iterator the engine's stream sender pulls the thread's pieces from."""
+
+    def __init__(self, cycle: _WsgiCycle) -> None:
+        self.cycle = cycle
+
+    def __aiter__(self) -> _ThreadBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        cycle = self.cycle
+        if cycle.owed:
+            # The engine asks for more: the piece before is written (and drained).
+            cycle.owed = False
+            cycle.ack.release()
+        while True:
+            if cycle.chunks:
+                cycle.owed = True
+                return cycle.chunks.popleft()
+            if cycle.failure is not None:
+                cycle.finished()
+                raise cycle.failure
+            if cycle.disconnected:
+                raise ClientDisconnected("the client closed the connection")
+            if cycle.done:
+                cycle.finished()
+                raise StopAsyncIteration
+            waiter = cycle.waiter = cycle.loop.create_future()
+            await waiter
+
+    async def aclose(self) -> None:
+        """The engine gave up on the response (the client left, or a write failed)."""
+        self.cycle.lost()
+        self.cycle.finished()
+
+
+class WsgiApplication:
+    """A WSGI (PEP 3333) application, served by the engine in a pool of at most *threads*
+    threads (see the module docstring). *root_path* is ``SCRIPT_NAME``."""
+
+    def __init__(self, app: WsgiApp, *, threads: int = 10, root_path: str = "", on_connect: OnConnect | None = None) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1, not {threads!r}")
+        if root_path and (not root_path.startswith("/") or root_path.endswith("/")):
+            raise ValueError(f"root_path must start with '/' and not end with one: {root_path!r}")
+        self.app = app
+        self.threads = threads
+        self.root_path = root_path
+        self.on_connect = on_connect
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def engine_handler(self) -> Handler:
+        return self.handle
+
+    async def startup(self) -> None:
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="fasthttp-wsgi")
+
+    async def shutdown(self) -> None:
+        executor = self._executor
+        if executor is not None:
+            self._executor = None
+            # The engine drained the connections; threads still streaming to a closed one stop
+            # at their next piece. An application stuck in a thread does not hold shutdown.
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def environ(self, req: Request, cycle: _WsgiCycle) -> dict[str, Any]:
+        """The PEP 3333 environ of *req*."""
+        head = req.head
+        path = head.path
+        if "%" in path:
+            # PEP 3333: PATH_INFO is the decoded bytes, as latin-1 "bytes in str".
+            path = unquote_to_bytes(path).decode("latin-1")
+        transport = getattr(req.connection, "transport", None)
+        sock = transport.get_extra_info("sockname") if transport is not None else None
+        if type(sock) is tuple:
+            server_name, server_port = str(sock[0]), str(sock[1])
+        else:
+            server_name, server_port = "localhost", "0"
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": head.method,
+            "SCRIPT_NAME": self.root_path,
+            "PATH_INFO": path,
+            "QUERY_STRING": head.query,
+            "SERVER_NAME": server_name,
+            "SERVER_PORT": server_port,
+            "SERVER_PROTOCOL": "HTTP/" + head.version,
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": req.scheme,
+            "wsgi.input": _Input(cycle),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "wsgi.file_wrapper": FileWrapper,
+            "wsgi.input_terminated": True,  # a chunked body reads to its end
+        }
+        client = req.client
+        if type(client) is tuple:
+            environ["REMOTE_ADDR"] = str(client[0])
+            environ["REMOTE_PORT"] = str(client[1])
+        if head.content_length is not None:
+            environ["CONTENT_LENGTH"] = str(head.content_length)
+        for name, value in head.headers.raw():
+            if b"_" in name:
+                continue  # APPSEC: see the module docstring
+            key = name.decode("latin-1").upper().replace("-", "_")
+            text = value.decode("latin-1")
+            if key == "CONTENT_TYPE":
+                environ[key] = text
+                continue
+            if key == "CONTENT_LENGTH":
+                continue
+            key = "HTTP_" + key
+            if key in environ:
+                # RFC 9110 §5.3: repeated fields combine with commas (cookies with "; ").
+                environ[key] += ("; " if key == "HTTP_COOKIE" else ",") + text
+            else:
+                environ[key] = text
+        if head.target[:1] != b"/" or getattr(req.connection, "forwarded_host", None) is not None:
+            # The host the router would see (Request.host): absolute-form authority (RFC 9112
+            # §3.2.2) or a trusted proxy's forwarded host.
+            host = req.host
+            if host is not None:
+                environ["HTTP_HOST"] = host
+        return environ
+
+    async def handle(self, req: Request) -> Any:
+        """The engine's handler: run the application in the pool for *req*."""
+        req.check_body_size()  # 413 on the announced length, before the application runs
+        loop = asyncio.get_running_loop()
+        if self._executor is None:
+            await self.startup()
+        assert self._executor is not None
+        cycle = _WsgiCycle(req, loop)
+        self._executor.submit(cycle.run, self.app, self.environ(req, cycle))
+        return await cycle.head
+
+    def __repr__(self) -> str:
+        return f"WsgiApplication({self.app!r}, threads={self.threads})"

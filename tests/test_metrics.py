@@ -1,0 +1,196 @@
+"""fasthttp.metrics: Prometheus metrics on their own listener, summed over worker processes."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+
+from helpers_server import Client, run, serving
+
+from fasthttp import App
+from fasthttp.metrics import MetricsStore
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+ENV = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def value(text: str, name: str) -> float:
+    m = re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
+    assert m, (name, text)
+    return float(m.group(1))
+
+
+def metrics_app() -> App:
+    app = App()
+
+    @app.get("/")
+    def home(request):
+        return "hello"
+
+    @app.post("/upload")
+    async def upload(request):
+        return str(len(await request.body()))
+
+    return app
+
+
+def test_counts_requests_statuses_latency_and_bytes(loop):
+    async def main():
+        async with serving(metrics_app(), metrics="127.0.0.1:0") as server:
+            c = await Client.connect(server)
+            for _ in range(3):
+                assert (await c.request("GET", "/")).status == 200
+            assert (await c.request("GET", "/nope")).status == 404
+            assert (await c.request("POST", "/upload", body=b"x" * 100)).status == 200
+            m = await Client.connect(address=server._metrics_server.addresses[0])
+            scrape = await m.request("GET", "/metrics")
+            other = await m.request("GET", "/")
+            await m.close()
+            await c.close()
+            return scrape, other
+
+    scrape, other = run(loop, main())
+    assert scrape.status == 200 and scrape.header("content-type").startswith("text/plain; version=0.0.4")
+    text = scrape.text
+    assert value(text, 'fasthttp_requests_total{method="GET",status="200"}') == 3
+    assert value(text, 'fasthttp_requests_total{method="GET",status="404"}') == 1
+    assert value(text, 'fasthttp_requests_total{method="POST",status="200"}') == 1
+    assert value(text, "fasthttp_request_duration_seconds_count") == 5
+    assert value(text, 'fasthttp_request_duration_seconds_bucket{le="+Inf"}') == 5
+    assert value(text, "fasthttp_request_body_bytes_total") == 100
+    assert value(text, "fasthttp_response_body_bytes_total") >= 15
+    assert value(text, "fasthttp_processes") == 1
+    assert other.status == 404
+
+
+def test_rows_survive_their_process_and_restarts_add_up():
+    store = MetricsStore(rows=4)
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork() in a process with threads; the child only counts.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # a short-lived worker
+        store.claim()
+        store.record(None, 400, 11, None)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    store.claim()
+    store.add_restart()
+    totals = store.totals()
+    assert totals["requests"] == {("OTHER", 400): 1.0}
+    assert totals["bytes_out"] == 11 and totals["restarts"] == 1 and totals["processes"] == 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_workers_are_summed_through_the_cli():
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fasthttp", "helpers_hosting:wsgi_app", "--bind", "127.0.0.1:0", "--workers", "2", "--metrics", f"127.0.0.1:{port}"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=ENV,
+        cwd=TESTS,
+    )
+    try:
+        main_port = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not main_port:
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", proc.stderr.readline())
+            if m:
+                main_port = int(m.group(1))
+        assert main_port
+
+        def get(p: int, path: str) -> tuple[int, str]:
+            for _ in range(200):
+                conn = http.client.HTTPConnection("127.0.0.1", p, timeout=5)
+                try:
+                    conn.request("GET", path)
+                    resp = conn.getresponse()
+                    return resp.status, resp.read().decode()
+                except (ConnectionRefusedError, ConnectionResetError):
+                    time.sleep(0.05)
+                finally:
+                    conn.close()
+            raise AssertionError("no answer")
+
+        for _ in range(20):  # a new connection each: the kernel spreads them over the workers
+            assert get(main_port, "/")[0] == 200
+        for _ in range(5):  # whichever worker answers the scrape, it reports every worker
+            status, text = get(port, "/metrics")
+            assert status == 200
+            assert value(text, 'fasthttp_requests_total{method="GET",status="200"}') == 20
+            assert value(text, "fasthttp_processes") == 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            assert proc.wait(20) == 0
+        finally:
+            proc.stderr.close()
+
+
+def test_recycled_workers_keep_their_counts():
+    """--limit-max-requests: workers drain and are replaced; the metrics count the restarts and
+    lose no request of a worker that stopped."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fasthttp", "helpers_hosting:wsgi_app", "--bind", "127.0.0.1:0", "--workers", "2", "--metrics", f"127.0.0.1:{port}", "--limit-max-requests", "5", "--max-requests-jitter", "2"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=ENV,
+        cwd=TESTS,
+    )
+    try:
+        main_port = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not main_port:
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", proc.stderr.readline())
+            if m:
+                main_port = int(m.group(1))
+        assert main_port
+        served = 0
+        for _ in range(30):
+            for _ in range(200):  # a connection queued on a worker that is stopping may be reset
+                conn = http.client.HTTPConnection("127.0.0.1", main_port, timeout=5)
+                try:
+                    conn.request("GET", "/")
+                    resp = conn.getresponse()
+                    resp.read()
+                    served += resp.status == 200
+                    break
+                except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected, BrokenPipeError):
+                    time.sleep(0.05)
+                finally:
+                    conn.close()
+        assert served == 30
+        for _ in range(200):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                conn.request("GET", "/metrics")
+                text = conn.getresponse().read().decode()
+                break
+            except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected):
+                time.sleep(0.05)
+            finally:
+                conn.close()
+        assert value(text, 'fasthttp_requests_total{method="GET",status="200"}') == 30
+        assert value(text, "fasthttp_worker_restarts_total") >= 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            assert proc.wait(20) == 0
+        finally:
+            proc.stderr.close()
