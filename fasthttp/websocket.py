@@ -67,7 +67,7 @@ import os
 import re
 import struct
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
@@ -128,7 +128,7 @@ _HEAD64 = struct.Struct("!BBQ")
 _INFLATE_SLICE = 8 * 1024
 
 #: A client's close frame with no payload (masked, with a zero key): how wsproto's state machine
-#: learns that the peer closed when the frame was read by the wsframe kernel (see _Reading).
+#: learns that the peer closed when the frame was read by the wsframe kernel (``_read_events``).
 _EMPTY_CLOSE = b"\x88\x80\x00\x00\x00\x00"
 
 
@@ -868,9 +868,9 @@ class WebSocketProtocol(asyncio.Protocol):
             # (RFC 6455 §5: limits, masks, UTF-8 and the close payload checked there, a payload
             # unmasked a word at a time): wsproto's frame reading was ~60% of the server's time
             # per message. benchmarks/bench_wsframe.py: 16 small text frames read in 2.2 µs
-            # instead of wsproto's 340; benchmarks/server/wsbench.py ws-text (one 5 s run on a
-            # shared machine): 15.1 µs of server CPU per message instead of 36.7. wsproto still
-            # holds the connection's state.
+            # instead of wsproto's 340; benchmarks/server/wsbench.py ws-text (two 5 s runs on a
+            # shared machine): 15.1 and 13.3 µs of server CPU per message instead of 36.7 and
+            # 26.0. wsproto still holds the connection's state.
             try:
                 events = reader.feed(data)
             except WebSocketProtocolError as exc:
@@ -999,18 +999,19 @@ class WebSocketProtocol(asyncio.Protocol):
                 if conn.state is _OPEN:  # RFC 6455 §7.1.2: after our close, data is dropped
                     self._deliver(event)  # type: ignore[arg-type]
                 continue
-            opcode = event.opcode  # type: ignore[union-attr]
+            control = cast(Control, event)
+            opcode = control.opcode
             if opcode == _PING_FRAME:
                 if conn.state is _OPEN:
                     # RFC 6455 §5.5.2, §5.5.3: a pong with the ping's application data, at once.
-                    self._write(conn.send(Pong(event.data)))  # type: ignore[union-attr]
+                    self._write(conn.send(Pong(control.data)))
             elif opcode == _CLOSE_FRAME:
                 # The kernel checked the close frame; wsproto's state machine is told of it with
                 # an empty close frame (its public input), then the peer's code is used.
                 conn.receive_data(_EMPTY_CLOSE)
                 for _ in conn.events():
                     pass
-                self._peer_closed(event.code, event.reason)  # type: ignore[union-attr]
+                self._peer_closed(control.code, control.reason)
                 return
             else:
                 self._pong_deadline = _INF

@@ -60,8 +60,8 @@ _UTF8 = codecs.getincrementaldecoder("utf-8")
 cdef void _unmask(const unsigned char* src, unsigned char* dst, Py_ssize_t n,
                   const unsigned char* key) noexcept nogil:
     """dst = src XOR key repeated (RFC 6455 §5.3), 8 bytes at a time, then the tail."""
-    cdef uint32_t k4
-    cdef uint64_t k8, w
+    cdef uint32_t k4 = 0
+    cdef uint64_t k8, w = 0
     cdef Py_ssize_t i = 0
     memcpy(&k4, key, 4)
     k8 = (<uint64_t>k4 << 32) | k4  # the key twice, in memory order on either endianness
