@@ -35,6 +35,7 @@ __all__ = (
     "TransferCodingNotImplemented",
     "HttpVersionNotSupported",
     "InvalidResponseHeader",
+    "WebSocketProtocolError",
 )
 
 #: Header fields an error adds to its response: a mapping or ``(name, value)`` pairs.
@@ -160,6 +161,29 @@ class InvalidResponseHeader(ValueError):
     a value it echoes) inject headers or a whole second response (response splitting, RFC 9110
     §5.5). This is an application error, not an HTTP error, so the engine answers it with a 500.
     """
+
+
+class WebSocketProtocolError(Exception):
+    """A websocket peer broke RFC 6455: the connection fails with close *code* (RFC 6455 §7.1.7).
+
+    Raised identically by both twins of the frame reader (``fasthttp.wsframe``): ``1002``
+    protocol error, ``1007`` text or a close reason that is not UTF-8, ``1009`` a frame or a
+    message past its limit (§7.4.1). Not an :class:`HttpError`: after the upgrade there is no
+    status to answer with, only a close code. ``events`` holds what the same ``feed()``
+    completed before the bad bytes (they came first, so they are delivered first).
+    """
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+        self.events: list[Any] = []
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"WebSocketProtocolError({self.code}, {self.reason!r})"
 
 
 def __getattr__(name: str) -> Any:
