@@ -17,8 +17,9 @@ is decided by what the application sends:
   response is decided: a :class:`~fasthttp.responses.StreamingResponse` once a body message says
   ``more_body``, once the application suspends after ``http.response.start`` (so the head of a
   long poll or an event stream goes out at once), or when trailers were announced; a
-  :class:`~fasthttp.files.FileResponse` for ``http.response.pathsend`` (the engine's ``sendfile``
-  path on plain TCP).
+  :class:`~fasthttp.files.FileResponse` for ``http.response.pathsend``, and a span of the file for
+  an ``http.response.zerocopysend`` that is the whole body (the engine's ``sendfile`` path on
+  plain TCP; a zerocopysend piece of a longer body is read and streamed).
 
 Backpressure both ways: ``receive()`` reads the engine's body reader one piece at a time (the
 connection stops reading from the socket while pieces are not consumed); ``send()`` of a streamed
@@ -58,6 +59,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
+import stat
 import sys
 import types
 from collections.abc import Awaitable, Callable, Generator, MutableMapping
@@ -67,7 +70,7 @@ from urllib.parse import unquote
 from .application import Handler, OnConnect
 from .body import ClientDisconnected
 from .errors import HttpError
-from .files import FileResponse
+from .files import FilePlan, FileResponse
 from .requests import Request
 from .responses import Response, StreamingResponse, error_response, render_http_error
 from .websocket import S_CLOSED, S_CONNECTING, WebSocket, WebSocketDisconnect, run_websocket
@@ -169,6 +172,33 @@ else:  # pragma: no cover - Python 3.10 and 3.11
 
     def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
         return loop.create_task(coro)
+
+
+class _FileSpan(FileResponse):
+    """*count* bytes from *offset* of the file open as *fd* (a duplicate the span owns), sent
+    by the engine's file path (``sendfile`` on plain TCP). The engine opens ``path`` (the same
+    file, through ``/proc/self/fd``) and then asks :meth:`plan`, which closes the duplicate."""
+
+    __slots__ = ("fd", "offset", "count")
+
+    def __init__(self, fd: int, status: int, offset: int, count: int) -> None:
+        super().__init__(f"/proc/self/fd/{fd}", status, etag=False, last_modified=False, accept_ranges=False)
+        self.fd = fd
+        self.offset = offset
+        self.count = count
+
+    def release(self) -> None:
+        fd = self.fd
+        if fd >= 0:
+            self.fd = -1
+            os.close(fd)
+
+    def plan(self, method: str, headers: Any, st: os.stat_result) -> Response | FilePlan:
+        self.release()  # the engine holds the file open now
+        return self.status, list(self.fields), [(self.offset, self.count)], self.count
+
+    def __del__(self) -> None:
+        self.release()  # never sent (the client left first)
 
 
 class _StreamBody:
@@ -424,7 +454,53 @@ class _HttpCycle:
             resp.fields = self.fields  # the application's own, without a guessed type
             self.resolve(resp)
             return
+        if kind == "http.response.zerocopysend":
+            await self.zerocopysend(message)
+            return
         raise RuntimeError(f"unknown ASGI message type for an http scope: {kind!r}")
+
+    async def zerocopysend(self, message: Message) -> None:
+        """``http.response.zerocopysend``: *count* bytes of the open file *file* from *offset*
+        (default: its position, which then moves past them; count default: to the end).
+
+        The whole body in one message goes out with ``sendfile`` (a :class:`_FileSpan` on the
+        engine's file path, Linux: the file is reopened through ``/proc/self/fd``); a piece of a
+        longer body, or where that is not possible, is read and sent as ``http.response.body``.
+        """
+        if self.status is None or self.body_done:
+            raise RuntimeError("http.response.zerocopysend must follow http.response.start, before the body ends")
+        fd = message["file"].fileno()
+        offset = message.get("offset")
+        st = os.fstat(fd)
+        start = os.lseek(fd, 0, os.SEEK_CUR) if offset is None else int(offset)
+        count = message.get("count")
+        count = max(0, st.st_size - start) if count is None else int(count)
+        if start < 0 or count < 0:
+            raise ValueError(f"invalid offset {start} or count {count} in http.response.zerocopysend")
+        more = bool(message.get("more_body", False))
+        if offset is None:
+            os.lseek(fd, start + count, os.SEEK_SET)  # ASGI: the file position moves past them
+        if (
+            not more
+            and not self.parts
+            and self.result is None
+            and not self.discard
+            and stat.S_ISREG(st.st_mode)
+            and start + count <= st.st_size
+            and os.path.isdir("/proc/self/fd")
+        ):
+            if self.length is not None and self.length != count and not self.bodyless():
+                raise RuntimeError(f"the response body ({count} bytes) does not match its Content-Length {self.length}")
+            self.body_done = True
+            self.streamed = count
+            resp = _FileSpan(os.dup(fd), self.status, start, count)
+            resp.fields = self.fields
+            self.resolve(resp)
+            return
+        data = os.pread(fd, count, start)
+        if len(data) != count:
+            raise RuntimeError(f"http.response.zerocopysend: the file has {len(data)} of the {count} bytes asked for")
+        await self.send({"type": "http.response.body", "body": data, "more_body": more})
 
     def bodyless(self) -> bool:
         """Does the response carry no content whatever its Content-Length says (RFC 9110
@@ -706,7 +782,7 @@ class AsgiApplication:
             # ASGI: header names lower-cased, values as received.
             "headers": headers,
             "state": self.state.copy(),
-            "extensions": {"http.response.trailers": {}, "http.response.pathsend": {}},
+            "extensions": {"http.response.trailers": {}, "http.response.pathsend": {}, "http.response.zerocopysend": {}},
         }
 
     async def handle(self, req: Request) -> Any:

@@ -84,7 +84,7 @@ def test_http_scope_has_every_key(loop):
     # Names lower-cased, values as received, order and repetition kept.
     assert ["x-mixed-case", "V1"] in scope["headers"] and ["x-mixed-case", "v2"] in scope["headers"]
     assert ["host", "test"] in scope["headers"]
-    assert scope["extensions"] == {"http.response.trailers": {}, "http.response.pathsend": {}}
+    assert scope["extensions"] == {"http.response.trailers": {}, "http.response.pathsend": {}, "http.response.zerocopysend": {}}
     assert scope["body"] == "hi"
     assert scope["state_keys"] == []
 
@@ -316,6 +316,55 @@ def test_pathsend_uses_the_file_sender(loop, tmp_path):
     assert r.header("content-type") == "application/x-test"
     assert r.headers_named("content-length") == ["300000"]
     assert h.headers_named("content-length") == ["300000"] and h.body == b""
+
+
+def test_zerocopysend_uses_sendfile_with_offset_count_and_the_file_position(loop, tmp_path, monkeypatch):
+    path = tmp_path / "f.bin"
+    data = os.urandom(300_000)
+    path.write_bytes(data)
+    positions = []
+    calls = []
+    real_sendfile = os.sendfile
+
+    def counting_sendfile(*args):
+        calls.append(args[2:])
+        return real_sendfile(*args)
+
+    monkeypatch.setattr(os, "sendfile", counting_sendfile)
+
+    async def app(scope, receive, send):
+        assert "http.response.zerocopysend" in scope["extensions"]
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/x-test")]})
+        with open(path, "rb") as f:
+            if scope["path"] == "/span":
+                await send({"type": "http.response.zerocopysend", "file": f, "offset": 1000, "count": 5000})
+            elif scope["path"] == "/position":
+                f.seek(100_000)
+                await send({"type": "http.response.zerocopysend", "file": f})
+                positions.append(f.tell())
+            else:  # pieces of a longer body: read and streamed
+                await send({"type": "http.response.zerocopysend", "file": f, "count": 10, "more_body": True})
+                await send({"type": "http.response.zerocopysend", "file": f, "count": 20, "more_body": True})
+                await send({"type": "http.response.body", "body": b"end"})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            span = await c.request("GET", "/span")
+            position = await c.request("GET", "/position")
+            head = await c.request("HEAD", "/position")
+            pieces = await c.request("GET", "/pieces")
+            await c.close()
+            return span, position, head, pieces
+
+    span, position, head, pieces = run(loop, main())
+    assert span.status == 200 and span.body == data[1000:6000] and span.headers_named("content-length") == ["5000"]
+    assert span.header("content-type") == "application/x-test"
+    assert position.body == data[100_000:] and positions == [300_000, 300_000]
+    assert head.headers_named("content-length") == ["200000"] and head.body == b""
+    assert pieces.body == data[:30] + b"end"
+    assert calls  # the whole-body sends went out with sendfile
+    assert not [p for p in os.listdir("/proc/self/fd") if os.path.realpath(f"/proc/self/fd/{p}") == str(path)]  # no descriptor left
 
 
 def test_framing_fields_of_the_app_are_replaced(loop):
