@@ -1,5 +1,5 @@
-"""The ASGI adapter: an ASGI 3 application (spec 2.4: the ``http`` and ``lifespan`` scopes) served
-by the engine as an :class:`~fasthttp.application.Application`.
+"""The ASGI adapter: an ASGI 3 application (spec 2.4: the ``http``, ``websocket`` and ``lifespan``
+scopes) served by the engine as an :class:`~fasthttp.application.Application`.
 
 Strategy
 --------
@@ -17,8 +17,9 @@ is decided by what the application sends:
   response is decided: a :class:`~fasthttp.responses.StreamingResponse` once a body message says
   ``more_body``, once the application suspends after ``http.response.start`` (so the head of a
   long poll or an event stream goes out at once), or when trailers were announced; a
-  :class:`~fasthttp.files.FileResponse` for ``http.response.pathsend`` (the engine's ``sendfile``
-  path on plain TCP).
+  :class:`~fasthttp.files.FileResponse` for ``http.response.pathsend``, and a span of the file for
+  an ``http.response.zerocopysend`` that is the whole body (the engine's ``sendfile`` path on
+  plain TCP; a zerocopysend piece of a longer body is read and streamed).
 
 Backpressure both ways: ``receive()`` reads the engine's body reader one piece at a time (the
 connection stops reading from the socket while pieces are not consumed); ``send()`` of a streamed
@@ -38,10 +39,19 @@ turns into ``http.disconnect`` for the application and into the refusal's status
 ``send()`` after the client went away raises :class:`~fasthttp.body.ClientDisconnected` (an
 ``OSError``, spec 2.4).
 
-Hook: the ``websocket`` scope is not served yet (the engine's websocket connection is issue 12):
-an upgrade request reaches the application as a plain ``http`` scope, so a websocket route
-answers as the application answers an HTTP request to it (Starlette: 404 or 403). The place to
-add it is :meth:`AsgiApplication.handle`, on ``req.upgrade``.
+The ``websocket`` scope: a request asking for ``Upgrade: websocket`` goes through the engine's
+websocket support, the path a native ``@app.websocket`` route takes
+(:func:`fasthttp.websocket.run_websocket`: its handshake validation, limits, flow control,
+timers and graceful shutdown), with the application as the session; :class:`_WebSocketCycle`
+maps each ASGI event to a :class:`~fasthttp.websocket.WebSocket` method. ``websocket.connect``
+is the first ``receive()``; ``websocket.accept`` is ``ws.accept(subprotocol, headers)``;
+``websocket.receive`` and ``websocket.disconnect`` are ``ws.receive()`` and the
+:class:`~fasthttp.websocket.WebSocketDisconnect` it raises; ``websocket.send`` is ``ws.send()``
+(a closed connection raises :class:`~fasthttp.body.ClientDisconnected`, an ``OSError``);
+``websocket.close`` is ``ws.close(code, reason)`` after accept and a ``403`` before it, as is an
+application that returns without accepting. A denial response (the ``websocket.http.response``
+extension) is an ``http`` response cycle whose answer goes to ``ws.deny()``. An exception before
+the decision is a ``500``, one after accept a close ``1011``; both are logged.
 """
 
 from __future__ import annotations
@@ -49,6 +59,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
+import stat
 import sys
 import types
 from collections.abc import Awaitable, Callable, Generator, MutableMapping
@@ -58,9 +70,10 @@ from urllib.parse import unquote
 from .application import Handler, OnConnect
 from .body import ClientDisconnected
 from .errors import HttpError
-from .files import FileResponse
+from .files import FilePlan, FileResponse
 from .requests import Request
 from .responses import Response, StreamingResponse, error_response, render_http_error
+from .websocket import S_CLOSED, S_CONNECTING, WebSocket, WebSocketDisconnect, run_websocket
 
 __all__ = ("AsgiApplication", "ASGI_INFO", "is_asgi_application")
 
@@ -80,6 +93,7 @@ _DISCONNECT = {"type": "http.disconnect"}
 # Framing and per-hop fields the engine writes itself (RFC 9112 §6, RFC 9110 §7.6.1, §6.6.1).
 _ENGINE_FIELDS = frozenset((b"content-length", b"transfer-encoding", b"connection", b"keep-alive", b"date"))
 _INTERNAL_ERROR = error_response(500)
+_FORBIDDEN = error_response(403)
 
 
 def is_asgi_application(app: Any) -> bool:
@@ -158,6 +172,33 @@ else:  # pragma: no cover - Python 3.10 and 3.11
 
     def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
         return loop.create_task(coro)
+
+
+class _FileSpan(FileResponse):
+    """*count* bytes from *offset* of the file open as *fd* (a duplicate the span owns), sent
+    by the engine's file path (``sendfile`` on plain TCP). The engine opens ``path`` (the same
+    file, through ``/proc/self/fd``) and then asks :meth:`plan`, which closes the duplicate."""
+
+    __slots__ = ("fd", "offset", "count")
+
+    def __init__(self, fd: int, status: int, offset: int, count: int) -> None:
+        super().__init__(f"/proc/self/fd/{fd}", status, etag=False, last_modified=False, accept_ranges=False)
+        self.fd = fd
+        self.offset = offset
+        self.count = count
+
+    def release(self) -> None:
+        fd = self.fd
+        if fd >= 0:
+            self.fd = -1
+            os.close(fd)
+
+    def plan(self, method: str, headers: Any, st: os.stat_result) -> Response | FilePlan:
+        self.release()  # the engine holds the file open now
+        return self.status, list(self.fields), [(self.offset, self.count)], self.count
+
+    def __del__(self) -> None:
+        self.release()  # never sent (the client left first)
 
 
 class _StreamBody:
@@ -413,7 +454,53 @@ class _HttpCycle:
             resp.fields = self.fields  # the application's own, without a guessed type
             self.resolve(resp)
             return
+        if kind == "http.response.zerocopysend":
+            await self.zerocopysend(message)
+            return
         raise RuntimeError(f"unknown ASGI message type for an http scope: {kind!r}")
+
+    async def zerocopysend(self, message: Message) -> None:
+        """``http.response.zerocopysend``: *count* bytes of the open file *file* from *offset*
+        (default: its position, which then moves past them; count default: to the end).
+
+        The whole body in one message goes out with ``sendfile`` (a :class:`_FileSpan` on the
+        engine's file path, Linux: the file is reopened through ``/proc/self/fd``); a piece of a
+        longer body, or where that is not possible, is read and sent as ``http.response.body``.
+        """
+        if self.status is None or self.body_done:
+            raise RuntimeError("http.response.zerocopysend must follow http.response.start, before the body ends")
+        fd = message["file"].fileno()
+        offset = message.get("offset")
+        st = os.fstat(fd)
+        start = os.lseek(fd, 0, os.SEEK_CUR) if offset is None else int(offset)
+        count = message.get("count")
+        count = max(0, st.st_size - start) if count is None else int(count)
+        if start < 0 or count < 0:
+            raise ValueError(f"invalid offset {start} or count {count} in http.response.zerocopysend")
+        more = bool(message.get("more_body", False))
+        if offset is None:
+            os.lseek(fd, start + count, os.SEEK_SET)  # ASGI: the file position moves past them
+        if (
+            not more
+            and not self.parts
+            and self.result is None
+            and not self.discard
+            and stat.S_ISREG(st.st_mode)
+            and start + count <= st.st_size
+            and os.path.isdir("/proc/self/fd")
+        ):
+            if self.length is not None and self.length != count and not self.bodyless():
+                raise RuntimeError(f"the response body ({count} bytes) does not match its Content-Length {self.length}")
+            self.body_done = True
+            self.streamed = count
+            resp = _FileSpan(os.dup(fd), self.status, start, count)
+            resp.fields = self.fields
+            self.resolve(resp)
+            return
+        data = os.pread(fd, count, start)
+        if len(data) != count:
+            raise RuntimeError(f"http.response.zerocopysend: the file has {len(data)} of the {count} bytes asked for")
+        await self.send({"type": "http.response.body", "body": data, "more_body": more})
 
     def bodyless(self) -> bool:
         """Does the response carry no content whatever its Content-Length says (RFC 9110
@@ -522,6 +609,109 @@ class _HttpCycle:
         self.wake_reader()
 
 
+class _DenialCycle(_HttpCycle):
+    """A websocket denial response (the ``websocket.http.response`` extension): an ``http``
+    response cycle whose answer refuses the upgrade instead of being the handler's result."""
+
+    __slots__ = ("ws",)
+
+    def __init__(self, ws: WebSocket, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(ws.request, loop)
+        self.ws = ws
+
+    def resolve(self, result: Any) -> None:
+        if self.result is None:
+            super().resolve(result)
+            self.ws.deny(self.result)
+
+
+class _WebSocketCycle:
+    """One ASGI ``websocket`` session on a :class:`~fasthttp.websocket.WebSocket` (see the
+    module docstring for the mapping of events to methods)."""
+
+    __slots__ = ("app", "scope", "ws", "connected", "denial")
+
+    def __init__(self, app: AsgiApp, scope: Scope, ws: WebSocket) -> None:
+        self.app = app
+        self.scope = scope
+        self.ws = ws
+        self.connected = False
+        self.denial: _DenialCycle | None = None
+
+    async def run(self) -> None:
+        """The session: run the application; settle a denial response it started."""
+        try:
+            await self.app(self.scope, self.receive, self.send)
+        except Exception as exc:
+            denial = self.denial
+            if denial is not None:
+                denial.finished(exc)  # a 500, an aborted denial, or a log line
+                return
+            if isinstance(exc, ClientDisconnected) and self.ws.close_code is not None:
+                return  # sent on a closed connection: the application was told (ASGI 2.4)
+            raise  # run_websocket: a 500 before the decision, close 1011 after; logged
+        if self.denial is not None:
+            self.denial.finished(None)
+
+    async def receive(self) -> Message:
+        ws = self.ws
+        if not self.connected:
+            self.connected = True
+            return {"type": "websocket.connect"}
+        if ws.state == S_CONNECTING:
+            raise RuntimeError("websocket receive() before websocket.accept: accept or deny the connection first")
+        if ws.state == S_CLOSED and ws.close_code is None:
+            # Refused before accept: there never was a websocket connection.
+            return {"type": "websocket.disconnect", "code": 1006, "reason": ""}
+        try:
+            message = await ws.receive()
+        except WebSocketDisconnect as exc:
+            return {"type": "websocket.disconnect", "code": exc.code, "reason": exc.reason}
+        if type(message) is str:
+            return {"type": "websocket.receive", "text": message}
+        return {"type": "websocket.receive", "bytes": message}
+
+    async def send(self, message: Message) -> None:
+        ws = self.ws
+        kind = message["type"]
+        if kind == "websocket.send":
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes")
+                if data is None:
+                    raise ValueError("websocket.send carries 'text' or 'bytes'")
+            try:
+                await ws.send(data)
+            except WebSocketDisconnect as exc:
+                raise ClientDisconnected(f"the websocket is closed ({exc.code})") from None
+            return
+        if kind == "websocket.accept":
+            await ws.accept(message.get("subprotocol"), message.get("headers") or None)
+            return
+        if kind == "websocket.close":
+            if ws.state == S_CONNECTING:
+                ws.deny(_FORBIDDEN)  # ASGI: a close before accept is an HTTP 403
+                return
+            if ws.close_code is not None:
+                return  # already closed: nothing to say
+            await ws.close(message.get("code") or 1000, message.get("reason") or "")
+            return
+        if kind.startswith("websocket.http.response."):
+            denial = self.denial
+            if denial is None:
+                if ws.state != S_CONNECTING or kind != "websocket.http.response.start":
+                    raise RuntimeError(f"{kind} is only possible before websocket.accept, after websocket.http.response.start")
+                denial = self.denial = _DenialCycle(ws, asyncio.get_running_loop())
+            await denial.send({**message, "type": "http." + kind[len("websocket.http.") :]})
+            return
+        raise RuntimeError(f"unknown ASGI message type for a websocket scope: {kind!r}")
+
+
+def _is_websocket_upgrade(req: Request) -> bool:
+    """Does *req* ask for the websocket protocol (RFC 6455 §4.1: ``Upgrade: websocket``)?"""
+    return any(t.strip(" \t").lower() == "websocket" for v in req.head.headers.getall("upgrade") for t in v.split(","))
+
+
 class AsgiApplication:
     """An ASGI 3 application, served by the engine (see the module docstring).
 
@@ -592,11 +782,13 @@ class AsgiApplication:
             # ASGI: header names lower-cased, values as received.
             "headers": headers,
             "state": self.state.copy(),
-            "extensions": {"http.response.trailers": {}, "http.response.pathsend": {}},
+            "extensions": {"http.response.trailers": {}, "http.response.pathsend": {}, "http.response.zerocopysend": {}},
         }
 
     async def handle(self, req: Request) -> Any:
         """The engine's handler: run the application for *req* (see the module docstring)."""
+        if req.head.upgrade and _is_websocket_upgrade(req):
+            return await self.handle_websocket(req)
         req.check_body_size()  # 413 on the announced length, before the application runs
         loop = asyncio.get_running_loop()
         cycle = _HttpCycle(req, loop)
@@ -617,6 +809,33 @@ class AsgiApplication:
                     task.cancel()
                     raise
         return cycle.result
+
+    # -- websocket -------------------------------------------------------------------------------
+
+    def websocket_scope(self, req: Request, ws: WebSocket) -> Scope:
+        """The ASGI ``websocket`` scope of the upgrade request *req* (its session *ws*)."""
+        scope = self.scope(req)
+        del scope["method"]
+        scope["type"] = "websocket"
+        scope["scheme"] = "wss" if req.scheme == "https" else "ws"
+        scope["subprotocols"] = list(ws.subprotocols)
+        scope["extensions"] = {"websocket.http.response": {}}
+        return scope
+
+    async def handle_websocket(self, req: Request) -> Any:
+        """Serve the upgrade request *req* as an ASGI ``websocket`` session, through the
+        engine's websocket support (:func:`~fasthttp.websocket.run_websocket`: an invalid
+        handshake is answered 400 or 426 without the application)."""
+
+        def session(ws: WebSocket) -> Awaitable[None]:
+            return _WebSocketCycle(self.app, self.websocket_scope(req, ws), ws).run()
+
+        try:
+            return await run_websocket(req, session)
+        except Exception as exc:
+            # APPSEC: raised before accept or a denial: the client gets a bare 500.
+            error_log.error("error in ASGI application for websocket %s", req.target.decode("latin-1"), exc_info=exc)
+            return _INTERNAL_ERROR
 
     # -- lifespan --------------------------------------------------------------------------------
 

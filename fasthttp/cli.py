@@ -21,6 +21,7 @@ from .config import Config
 from .forwarded import ProxyTrust
 from .hosting import INTERFACES, hosted
 from .listeners import DEFAULT_BIND, BindSpec, ListenError, compose_bind, parse_bind
+from .process import parse_umask
 from .runners import AppNotFound, check_app, load_app, run
 
 __all__ = ("main", "build_parser")
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--shutdown-timeout", type=_seconds, default=d.shutdown_timeout, metavar="S", help=f"on SIGTERM/SIGINT, time in-flight requests get to finish (default {d.shutdown_timeout})")
     _add_websocket_options(parser)
     _add_interface_options(parser)
+    _add_process_options(parser)
     return parser
 
 
@@ -241,6 +243,30 @@ def _add_interface_options(parser: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="serve Prometheus metrics (GET /metrics: requests by method and status, latency histogram, open connections, body bytes, worker restarts; summed over the workers) on their own listener, e.g. 127.0.0.1:9100",
     )
+
+
+def _umask(text: str) -> int:
+    try:
+        return parse_umask(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_process_options(parser: argparse.ArgumentParser) -> None:
+    """The serving process's identity (fasthttp.process): pid file, user, group, umask."""
+    g = parser.add_argument_group("process")
+    g.add_argument("--pid", metavar="FILE", help="write the (master) process id to FILE once the addresses are bound; removed at exit")
+    g.add_argument(
+        "--user",
+        metavar="USER",
+        help="after binding (so a server started as root can bind ports below 1024), switch to this user, a name or a uid (with --workers, the workers switch; the master stays root to respawn them)",
+    )
+    g.add_argument("--group", metavar="GROUP", help="after binding, switch to this group, a name or a gid (default: --user's own group)")
+    g.add_argument("--umask", type=_umask, metavar="MASK", help="after binding, set this umask (octal, e.g. 027) for files the server creates")
+
+
+def _process_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"pid_file": args.pid, "user": args.user, "group": args.group, "umask": args.umask}
 
 
 def _proxy_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -322,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         options = _options(args)
         options.update(_proxy_options(args))
+        options.update(_process_options(args))
         run(app, bind, workers=args.workers, use_uvloop=False if args.no_uvloop else None, **options)
     except ListenError as exc:
         print(f"fasthttp: {exc}", file=sys.stderr)

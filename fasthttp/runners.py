@@ -13,13 +13,15 @@ import asyncio
 import importlib
 import os
 import signal
+import socket
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
 from .application import Application, Handler
-from .listeners import Address, BindSpec
+from .listeners import DEFAULT_BIND, Address, BindSpec, make_socket
 from .loops import close_loop, new_event_loop
+from .process import PidFile, ProcessIdentity
 from .server import Server, serve_with_signals
 from .workers import Supervisor
 
@@ -37,6 +39,10 @@ def run(
     workers: int = 1,
     use_uvloop: bool | None = None,
     announce: bool = True,
+    pid_file: str | os.PathLike[str] | None = None,
+    user: str | int | None = None,
+    group: str | int | None = None,
+    umask: int | None = None,
     **options: Any,
 ) -> None:
     """Serve *app* until SIGTERM or SIGINT, then drain and return (blocking).
@@ -44,6 +50,9 @@ def run(
     With *workers* > 1 the calling process becomes the master of that many forked workers (see
     the module docstring) and must be the main thread of a process without a running loop.
     *announce* prints the listening URLs on stderr; *options* are :class:`Server` keywords.
+    *pid_file* is written once the addresses are bound and removed at exit; *user*, *group* and
+    *umask* are applied after binding, so a server started as root binds privileged ports and
+    then serves without root (:mod:`fasthttp.process`; with workers, the workers switch).
     """
     if _importing:
         # A module that calls app.run() at import, loaded by the command line: it would serve
@@ -52,15 +61,51 @@ def run(
             f"app.run() was called while fasthttp imports {_importing[-1]}: guard it with "
             "`if __name__ == \"__main__\":` so that the command line serves the app"
         )
+    identity = ProcessIdentity(user, group, umask) if user is not None or group is not None or umask is not None else None
+    pid = PidFile(pid_file) if pid_file is not None else None
     if workers and workers > 1:
-        Supervisor(app, bind, workers, use_uvloop, announce, options).run()
+        Supervisor(app, bind, workers, use_uvloop, announce, options, identity=identity, pid_file=pid).run()
         return
-    loop = new_event_loop(use_uvloop)
+    if identity is None and pid is None:
+        loop = new_event_loop(use_uvloop)
+        try:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(serve_with_signals(app, bind, announce, options))
+        finally:
+            close_loop(loop, detach=True)
+        return
+    # Bind first, then write the pid file and give up root, then start the app (its startup
+    # hooks run as the new user too).
+    specs: list[BindSpec] = bind if isinstance(bind, list) else [bind if bind is not None else DEFAULT_BIND]
+    sockets: list[socket.socket] = []
+    unix_paths: list[str] = []
     try:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(serve_with_signals(app, bind, announce, options))
+        for spec in specs:
+            sock = make_socket(spec, reuse_port=bool(options.get("reuse_port", False)))
+            sockets.append(sock)
+            name = sock.getsockname() if sock.family == socket.AF_UNIX else None
+            if isinstance(name, str) and name:
+                unix_paths.append(name)
+        if pid is not None:
+            pid.write()
+        if identity is not None:
+            identity.drop()
+        loop = new_event_loop(use_uvloop)
+        try:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(serve_with_signals(app, None, announce, dict(options, sockets=sockets)))
+        finally:
+            close_loop(loop, detach=True)
     finally:
-        close_loop(loop, detach=True)
+        for sock in sockets:
+            sock.close()
+        for path in unix_paths:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if pid is not None:
+            pid.remove()
 
 
 class ServerThread:

@@ -24,6 +24,7 @@ from .config import Config, split_options
 from .listeners import DEFAULT_BIND, Address, BindSpec, check_port_free, format_address, make_socket, parse_bind
 from .loops import new_event_loop
 from .metrics import MetricsStore
+from .process import PidFile, ProcessIdentity
 from .server import announce_listening, serve_with_signals
 
 __all__ = ("Supervisor",)
@@ -47,8 +48,13 @@ class Supervisor:
         use_uvloop: bool | None,
         announce: bool,
         options: dict[str, Any],
+        *,
+        identity: ProcessIdentity | None = None,
+        pid_file: PidFile | None = None,
     ) -> None:
         self.app = app
+        self.identity = identity  # applied by each worker after it binds (fasthttp.process)
+        self.pid_file = pid_file  # the master's, written once bound
         self.binds: list[BindSpec] = bind if isinstance(bind, list) else [bind if bind is not None else DEFAULT_BIND]
         self.workers = workers
         self.use_uvloop = use_uvloop
@@ -86,6 +92,8 @@ class Supervisor:
                 held.append(sock)
                 self.metrics_store = MetricsStore(rows=max(64, self.workers * 4))
                 self.options = dict(self.options, metrics=sock.getsockname(), metrics_store=self.metrics_store)
+            if self.pid_file is not None:
+                self.pid_file.write()
             tls = bool(self.options.get("ssl") or self.options.get("certfile"))
             if self.announce:
                 announce_listening([format_address(s.getsockname(), tls) for s in held])
@@ -98,6 +106,8 @@ class Supervisor:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
         finally:
+            if self.pid_file is not None:
+                self.pid_file.remove()
             for sock in held:
                 name = sock.getsockname() if sock.family == socket.AF_UNIX else None
                 sock.close()
@@ -127,6 +137,8 @@ class Supervisor:
                 sockets = list(self.shared)
                 for address in self.worker_binds:
                     sockets.append(make_socket(address, reuse_port=True))
+                if self.identity is not None:
+                    self.identity.drop()
                 loop = new_event_loop(self.use_uvloop)
                 asyncio.set_event_loop(loop)
                 loop.run_until_complete(serve_with_signals(self.app, None, False, dict(self.options, sockets=sockets)))

@@ -21,6 +21,14 @@ def pid(request):
     return str(os.getpid())
 
 
+@app.get("/whoami")
+def whoami(request):
+    """The process's uid, gid, supplementary groups and umask (the --user/--group/--umask tests)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return f"{os.getuid()} {os.getgid()} {sorted(os.getgroups())} {mask:03o}"
+
+
 @app.get("/sleep")
 async def sleep(request):
     await asyncio.sleep(float(request.query_params.get("t", "0.5")))

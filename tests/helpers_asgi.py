@@ -4,7 +4,7 @@ NOTE: FastAPI reads the endpoints' annotations at run time, so this module does 
 ``from __future__ import annotations`` (string annotations of local names would not resolve).
 """
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -15,8 +15,9 @@ class Item(BaseModel):
 
 
 def fastapi_app() -> FastAPI:
-    """JSON with a validated body (422 on a bad one), a streamed echo of the request body, and a
-    ``def`` endpoint (run by FastAPI in anyio's thread pool)."""
+    """JSON with a validated body (422 on a bad one), a streamed echo of the request body, a
+    ``def`` endpoint (run by FastAPI in anyio's thread pool), and a websocket echo with a path
+    parameter and a subprotocol."""
     app = FastAPI()
 
     @app.post("/items/{item_id}")
@@ -34,5 +35,21 @@ def fastapi_app() -> FastAPI:
     @app.get("/sync")
     def sync():
         return {"sync": True}
+
+    @app.websocket("/ws/{name}")
+    async def ws_echo(websocket: WebSocket, name: str):
+        await websocket.accept(subprotocol="chat" if "chat" in websocket.scope["subprotocols"] else None)
+        await websocket.send_json({"hello": name})
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                if message.get("text") is not None:
+                    await websocket.send_text(message["text"])
+                else:
+                    await websocket.send_bytes(message["bytes"])
+        except WebSocketDisconnect:
+            return
 
     return app

@@ -10,10 +10,12 @@ import os
 import socket
 
 import pytest
+import websockets
 from helpers_server import Client, build_request, run, serving
 from test_corpus import INVALID, VALID, _ids
 
 from fasthttp.asgi import AsgiApplication, is_asgi_application
+from fasthttp.server import Server
 
 
 async def read_body(receive) -> tuple[bytes, int]:
@@ -82,7 +84,7 @@ def test_http_scope_has_every_key(loop):
     # Names lower-cased, values as received, order and repetition kept.
     assert ["x-mixed-case", "V1"] in scope["headers"] and ["x-mixed-case", "v2"] in scope["headers"]
     assert ["host", "test"] in scope["headers"]
-    assert scope["extensions"] == {"http.response.trailers": {}, "http.response.pathsend": {}}
+    assert scope["extensions"] == {"http.response.trailers": {}, "http.response.pathsend": {}, "http.response.zerocopysend": {}}
     assert scope["body"] == "hi"
     assert scope["state_keys"] == []
 
@@ -314,6 +316,55 @@ def test_pathsend_uses_the_file_sender(loop, tmp_path):
     assert r.header("content-type") == "application/x-test"
     assert r.headers_named("content-length") == ["300000"]
     assert h.headers_named("content-length") == ["300000"] and h.body == b""
+
+
+def test_zerocopysend_uses_sendfile_with_offset_count_and_the_file_position(loop, tmp_path, monkeypatch):
+    path = tmp_path / "f.bin"
+    data = os.urandom(300_000)
+    path.write_bytes(data)
+    positions = []
+    calls = []
+    real_sendfile = os.sendfile
+
+    def counting_sendfile(*args):
+        calls.append(args[2:])
+        return real_sendfile(*args)
+
+    monkeypatch.setattr(os, "sendfile", counting_sendfile)
+
+    async def app(scope, receive, send):
+        assert "http.response.zerocopysend" in scope["extensions"]
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/x-test")]})
+        with open(path, "rb") as f:
+            if scope["path"] == "/span":
+                await send({"type": "http.response.zerocopysend", "file": f, "offset": 1000, "count": 5000})
+            elif scope["path"] == "/position":
+                f.seek(100_000)
+                await send({"type": "http.response.zerocopysend", "file": f})
+                positions.append(f.tell())
+            else:  # pieces of a longer body: read and streamed
+                await send({"type": "http.response.zerocopysend", "file": f, "count": 10, "more_body": True})
+                await send({"type": "http.response.zerocopysend", "file": f, "count": 20, "more_body": True})
+                await send({"type": "http.response.body", "body": b"end"})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            span = await c.request("GET", "/span")
+            position = await c.request("GET", "/position")
+            head = await c.request("HEAD", "/position")
+            pieces = await c.request("GET", "/pieces")
+            await c.close()
+            return span, position, head, pieces
+
+    span, position, head, pieces = run(loop, main())
+    assert span.status == 200 and span.body == data[1000:6000] and span.headers_named("content-length") == ["5000"]
+    assert span.header("content-type") == "application/x-test"
+    assert position.body == data[100_000:] and positions == [300_000, 300_000]
+    assert head.headers_named("content-length") == ["200000"] and head.body == b""
+    assert pieces.body == data[:30] + b"end"
+    assert calls  # the whole-body sends went out with sendfile
+    assert not [p for p in os.listdir("/proc/self/fd") if os.path.realpath(f"/proc/self/fd/{p}") == str(path)]  # no descriptor left
 
 
 def test_framing_fields_of_the_app_are_replaced(loop):
@@ -704,6 +755,217 @@ def test_valid_corpus_through_asgi(case):
         assert json.loads(resp.body) == _expected(req), case
 
 
+# --- the websocket scope -------------------------------------------------------------------------
+
+
+def ws_url(server, path):
+    host, port = server.addresses[0][:2]
+    return f"ws://{host}:{port}{path}"
+
+
+def raw_ws_app(events):
+    """A raw ASGI websocket application; what it saw goes to *events*. The path picks the
+    behaviour: a refusal (close, a denial response, a return, an exception) before accept, or an
+    accepted session (the scope as JSON, a server close, an exception, or an echo)."""
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            raise RuntimeError("no lifespan here")
+        assert scope["type"] == "websocket"
+        events.append(("connect", await receive()))
+        path = scope["path"]
+        if path == "/deny":
+            await send({"type": "websocket.close", "code": 1000})
+            events.append(("after-deny", await receive()))
+            return
+        if path == "/deny-response":
+            headers = [(b"www-authenticate", b"Bearer"), (b"content-type", b"text/plain")]
+            await send({"type": "websocket.http.response.start", "status": 401, "headers": headers})
+            await send({"type": "websocket.http.response.body", "body": b"go ", "more_body": True})
+            await send({"type": "websocket.http.response.body", "body": b"away"})
+            return
+        if path == "/return":
+            return
+        if path == "/raise-before":
+            raise RuntimeError("boom before accept")
+        subprotocol = "chat" if "chat" in scope["subprotocols"] else None
+        await send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": [(b"x-extra", b"yes")]})
+        if path == "/raise-after":
+            raise RuntimeError("boom after accept")
+        if path == "/scope":
+            out = {k: jsonable(v) for k, v in scope.items() if k != "state"}
+            await send({"type": "websocket.send", "text": json.dumps(out)})
+        if path == "/close":
+            await send({"type": "websocket.close", "code": 4001, "reason": "done"})
+            events.append(("after-close", await receive()))
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                events.append(("disconnect", message))
+                try:
+                    await send({"type": "websocket.send", "text": "too late"})
+                except OSError as exc:
+                    events.append(("send-after-close", type(exc).__name__))
+                return
+            assert message["type"] == "websocket.receive"
+            reply = {"type": "websocket.send"}
+            if message.get("text") is not None:
+                reply["text"] = message["text"]
+            else:
+                reply["bytes"] = message["bytes"]
+            await send(reply)
+
+    return app
+
+
+def test_websocket_scope_has_every_key(loop):
+    events = []
+
+    async def main():
+        async with serving(AsgiApplication(raw_ws_app(events))) as server:
+            async with websockets.connect(ws_url(server, "/scope?a=%201"), subprotocols=["x", "chat"]) as ws:
+                assert ws.subprotocol == "chat" and ws.response.headers["x-extra"] == "yes"
+                scope = json.loads(await ws.recv())
+            return scope, server.addresses[0]
+
+    scope, address = run(loop, main())
+    headers = dict(scope.pop("headers"))
+    assert headers["upgrade"] == "websocket" and headers["sec-websocket-version"] == "13"
+    client = scope.pop("client")
+    assert client[0] == "127.0.0.1" and type(client[1]) is int
+    assert scope == {
+        "type": "websocket",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "scheme": "ws",
+        "server": [address[0], address[1]],
+        "root_path": "",
+        "path": "/scope",
+        "raw_path": "/scope",
+        "query_string": "a=%201",
+        "subprotocols": ["x", "chat"],
+        "extensions": {"websocket.http.response": {}},
+    }
+    assert events[0] == ("connect", {"type": "websocket.connect"})
+
+
+def test_websocket_text_binary_and_a_large_message_and_the_clients_close(loop):
+    events = []
+    large = os.urandom(4 * 1024 * 1024)
+
+    async def main():
+        async with serving(AsgiApplication(raw_ws_app(events))) as server:
+            async with websockets.connect(ws_url(server, "/echo"), max_size=None) as ws:
+                assert ws.subprotocol is None
+                for message in ("hello", "κόσμε", b"\x00\xff", b"", large):
+                    await ws.send(message)
+                    assert await ws.recv() == message
+                await ws.close(4002, "client bye")
+            for _ in range(500):  # the application sees the close after the client
+                if len(events) == 3:
+                    break
+                await asyncio.sleep(0.01)
+
+    run(loop, main(), timeout=30)
+    assert events[1:] == [("disconnect", {"type": "websocket.disconnect", "code": 4002, "reason": "client bye"}), ("send-after-close", "ClientDisconnected")]
+
+
+def test_websocket_close_from_the_application(loop):
+    events = []
+
+    async def main():
+        async with serving(AsgiApplication(raw_ws_app(events))) as server:
+            async with websockets.connect(ws_url(server, "/close")) as ws:
+                with pytest.raises(websockets.ConnectionClosedError):
+                    await ws.recv()
+            return ws.close_code, ws.close_reason
+
+    assert run(loop, main()) == (4001, "done")
+    assert events[1] == ("after-close", {"type": "websocket.disconnect", "code": 4001, "reason": "done"})
+
+
+@pytest.mark.parametrize("path, status", [("/deny", 403), ("/return", 403), ("/deny-response", 401), ("/raise-before", 500)])
+def test_websocket_refusals_before_accept(loop, caplog, path, status):
+    events = []
+
+    async def main():
+        async with serving(AsgiApplication(raw_ws_app(events))) as server:
+            with pytest.raises(websockets.InvalidStatus) as refused:
+                await websockets.connect(ws_url(server, path))
+            # HTTP goes on on a connection whose upgrade was refused.
+            c = await Client.connect(server)
+            r1 = await c.request("GET", path, headers=[("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")])
+            r2 = await c.request("GET", path, headers=[("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")])
+            await c.close()
+            return refused.value.response, r1, r2
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        response, r1, r2 = run(loop, main())
+    assert response.status_code == status and r1.status == status and r2.status == status
+    logged = [r for r in caplog.records if r.name == "fasthttp.error"]
+    if path == "/deny-response":
+        assert response.body == b"go away" and response.headers["www-authenticate"] == "Bearer"
+        assert r2.body == b"go away"
+    if path == "/raise-before":
+        assert len(logged) == 3 and "boom before accept" in str(logged[0].exc_info[1])
+    else:
+        assert not logged
+    if path == "/deny":
+        assert events[1] == ("after-deny", {"type": "websocket.disconnect", "code": 1006, "reason": ""})
+
+
+def test_websocket_exception_after_accept_closes_1011_and_is_logged(loop, caplog):
+    async def main():
+        async with serving(AsgiApplication(raw_ws_app([]))) as server:
+            async with websockets.connect(ws_url(server, "/raise-after")) as ws:
+                with pytest.raises(websockets.ConnectionClosedError):
+                    await ws.recv()
+            return ws.close_code
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        assert run(loop, main()) == 1011
+    logged = [r for r in caplog.records if r.name == "fasthttp.error"]
+    assert len(logged) == 1 and "boom after accept" in str(logged[0].exc_info[1])
+
+
+def test_websocket_invalid_handshake_is_refused_without_the_application(loop):
+    events = []
+
+    async def main():
+        async with serving(AsgiApplication(raw_ws_app(events))) as server:
+            c = await Client.connect(server)
+            no_key = await c.request("GET", "/echo", headers=[("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")])
+            old = await c.request("GET", "/echo", headers=[("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "8"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")])
+            await c.close()
+            return no_key, old
+
+    no_key, old = run(loop, main())
+    assert no_key.status == 400 and old.status == 426 and old.header("sec-websocket-version") == "13"
+    assert events == []
+
+
+def test_websocket_graceful_shutdown_closes_1001(loop):
+    events = []
+
+    async def main():
+        server = Server(AsgiApplication(raw_ws_app(events)), "127.0.0.1:0")
+        await server.start()
+        try:
+            async with websockets.connect(ws_url(server, "/echo")) as ws:
+                await ws.send("x")
+                assert await ws.recv() == "x"
+                await server.shutdown(timeout=5.0)
+                with pytest.raises(websockets.ConnectionClosed):
+                    await ws.recv()
+        finally:
+            await server.shutdown(timeout=1.0)
+        return ws.close_code
+
+    assert run(loop, main()) == 1001
+    assert events[1][1]["code"] == 1001
+
+
 # --- Starlette and FastAPI ------------------------------------------------------------------------
 
 
@@ -740,10 +1002,11 @@ def starlette_app(tmp_path):
     async def file(request):
         return FileResponse(tmp_path / "f.txt")
 
-    async def ws(websocket):  # pragma: no cover - the websocket scope is not served yet
+    async def ws(websocket):
         await websocket.accept()
-        await websocket.send_text("hi")
-        await websocket.close()
+        await websocket.send_text("hi " + websocket.query_params.get("name", ""))
+        await websocket.send_text(await websocket.receive_text())
+        await websocket.close(code=4000, reason="bye")
 
     (tmp_path / "f.txt").write_bytes(b"file content\n" * 1000)
     return Starlette(routes=[Route("/", home), Route("/upload", upload, methods=["POST"]), Route("/numbers", numbers), Route("/file", file), WebSocketRoute("/ws", ws)], lifespan=lifespan)
@@ -761,19 +1024,27 @@ def test_starlette_app(loop, tmp_path):
             numbers = await c.request("GET", "/numbers")
             file = await c.request("GET", "/file")
             missing = await c.request("GET", "/nope")
-            # An upgrade request reaches the app as http until the websocket scope lands (issue
-            # 12): Starlette answers it as an HTTP request to a websocket-only path.
+            # A websocket handshake to an HTTP-only path: Starlette denies it (403), and HTTP
+            # goes on on the connection.
             upgrade = await c.request(
                 "GET",
-                "/ws",
+                "/",
                 headers=[("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")],
             )
             after = await c.request("GET", "/?q=2")
             await c.close()
-            return home, upload, numbers, file, missing, upgrade, after
+            async with websockets.connect(ws_url(server, "/ws?name=ada")) as ws:
+                greeting = await ws.recv()
+                await ws.send("echo me")
+                echoed = await ws.recv()
+                with pytest.raises(websockets.ConnectionClosed):
+                    await ws.recv()
+            closed = ws.close_code, ws.close_reason
+            return home, upload, numbers, file, missing, upgrade, after, (greeting, echoed, closed)
 
-    home, upload, numbers, file, missing, upgrade, after = run(loop, main())
-    assert upgrade.status == 404 and after.status == 200
+    home, upload, numbers, file, missing, upgrade, after, websocket = run(loop, main())
+    assert upgrade.status == 403 and after.status == 200
+    assert websocket == ("hi ada", "echo me", (4000, "bye"))
     assert home.status == 200 and json.loads(home.body) == {"greeting": "hello", "path": "/", "q": "1"}
     result = json.loads(upload.body)
     assert result["total"] == len(big) and result["pieces"] > 1
@@ -800,6 +1071,13 @@ def test_fastapi_app(loop):
             echo = await c.read_response()
             await writer
             await c.close()
+            async with websockets.connect(ws_url(server, "/ws/ada"), subprotocols=["chat"], max_size=None) as ws:
+                assert ws.subprotocol == "chat"
+                assert json.loads(await ws.recv()) == {"hello": "ada"}
+                for message in ("text", b"\x00binary\xff", payload):
+                    await ws.send(message)
+                    assert await ws.recv() == message
+            assert ws.close_code == 1000
             return created, invalid, sync, echo
 
     created, invalid, sync, echo = run(loop, main(), timeout=30)

@@ -369,3 +369,79 @@ def test_proxy_headers_option():
         assert served.stop() == 0
     result = run_cli("helpers_hosting:asgi_app", "--forwarded-allow-ips", "not-an-address", "--bind", "127.0.0.1:0")
     assert result.returncode == 2 and "not-an-address" in result.stderr
+
+
+# -- the process options: --pid, --user, --group, --umask (fasthttp.process) --------------------------
+
+
+def _shared_dir() -> str:
+    """A directory the user the server switches to may write (to remove its pid file)."""
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="fasthttp-pid-")
+    os.chmod(path, 0o777)
+    return path
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_pid_file_is_written_once_bound_and_removed_at_exit(workers):
+    import shutil
+
+    directory = _shared_dir()
+    pid_file = os.path.join(directory, "server.pid")
+    try:
+        served = Served("helpers_apps:app", "--bind", "127.0.0.1:0", "--workers", workers, "--pid", pid_file, "--umask", "027")
+        try:
+            assert served.get("/")[0] == 200
+            with open(pid_file) as f:
+                assert f.read() == f"{served.proc.pid}\n"  # the master's, with workers
+            assert served.get("/whoami")[1].decode().split()[-1] == "027"
+        finally:
+            assert served.stop() == 0
+        assert not os.path.exists(pid_file)
+    finally:
+        shutil.rmtree(directory)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching user needs root")
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_user_and_group_apply_after_binding_a_privileged_port(workers):
+    import pwd
+    import shutil
+
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no 'nobody' user")
+    port = next((p for p in range(900, 1000) if _free(p)), None)
+    if port is None:
+        pytest.skip("no free port below 1024")
+    directory = _shared_dir()
+    pid_file = os.path.join(directory, "server.pid")
+    try:
+        served = Served("helpers_apps:app", "--bind", f"127.0.0.1:{port}", "--workers", workers, "--user", "nobody", "--group", str(nobody.pw_gid), "--pid", pid_file)
+        try:
+            status, body = served.get("/whoami")
+            assert status == 200
+            assert body.decode().split(" ")[:3] == [str(nobody.pw_uid), str(nobody.pw_gid), f"[{nobody.pw_gid}]"]
+        finally:
+            assert served.stop() == 0
+        assert not os.path.exists(pid_file)
+    finally:
+        shutil.rmtree(directory)
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_unknown_user_and_bad_umask_are_errors():
+    result = run_cli("helpers_apps:app", "--bind", "127.0.0.1:0", "--user", "no-such-user-fasthttp")
+    assert result.returncode == 2 and "no such user" in result.stderr
+    result = run_cli("helpers_apps:app", "--bind", "127.0.0.1:0", "--umask", "999")
+    assert result.returncode == 2 and "umask" in result.stderr

@@ -51,10 +51,16 @@ RUN_OVERHEAD_S = 0.6  # wrk start-up and connection set-up, /proc reads, the pau
 PAUSE_S = 0.2
 
 
-def _parse_list(value: str, known: list[str], what: str) -> list[str]:
+def _parse_list(value: str, known: list[str], what: str, groups: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+    """*value* ("all", or names and *groups* names, comma-separated) as names of *known*, in
+    *known*'s order; "all" is every name of *known*."""
     if value == "all":
         return list(known)
-    names = [v.strip() for v in value.split(",") if v.strip()]
+    names = []
+    for v in value.split(","):
+        v = v.strip()
+        if v:
+            names.extend((groups or {}).get(v, (v,)))
     unknown = [n for n in names if n not in known]
     if unknown:
         raise SystemExit(f"unknown {what}: {', '.join(unknown)} (choose from {', '.join(known)})")
@@ -75,7 +81,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--duration", type=int, help=f"seconds per wrk run (default {FULL['duration']:g}, quick {QUICK['duration']:g})")
     p.add_argument("--reps", type=int, help=f"repetitions per scenario and server (default {FULL['reps']}, quick {QUICK['reps']})")
     p.add_argument("--warmup", type=int, help=f"warm-up seconds before the first repetition (default {FULL['warmup']:g}, quick {QUICK['warmup']:g})")
-    p.add_argument("--servers", default="all", help=f"comma-separated subset of: {', '.join(server_names)}")
+    p.add_argument("--servers", default="all", help=f"comma-separated subset of: {', '.join(server_names)}; or a group: {', '.join(servers.GROUPS)} (the hosting comparisons, not in 'all')")
     p.add_argument("--scenarios", default="all", help=f"comma-separated subset of: {', '.join(scenario_names)}")
     p.add_argument("--memory-connections", type=int,
                    help=f"idle keep-alive connections for the memory test (default {FULL['memory_connections']}, quick {QUICK['memory_connections']})")
@@ -387,8 +393,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m benchmarks.server
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(prog).parse_args(argv)
     if args.list:
-        for s in servers.SERVERS:
+        for s in servers.SERVERS + servers.HOSTING_SERVERS:
             print(f"server    {s.name:14} {s.description}")
+        for group, names in servers.GROUPS.items():
+            print(f"group     {group:14} {', '.join(names)}")
         for s in scenarios.SCENARIOS:
             print(f"scenario  {s.name:14} {s.title}: {s.notes}")
         return 0
@@ -398,7 +406,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m benchmarks.server
             setattr(args, key, mode[key])
     if args.duration <= 0 or args.reps < 1 or args.warmup < 0 or args.memory_connections < 1:
         raise SystemExit("--duration, --reps and --memory-connections must be positive, --warmup >= 0")
-    args.server_names = _parse_list(args.servers, [s.name for s in servers.SERVERS], "servers")
+    all_servers = servers.SERVERS + servers.HOSTING_SERVERS
+    args.server_names = _parse_list(args.servers, [s.name for s in all_servers], "servers", servers.GROUPS)
+    if args.servers == "all":
+        args.server_names = [s.name for s in servers.SERVERS]  # the hosting rows only on request
     args.scenario_names = _parse_list(args.scenarios, [s.name for s in scenarios.SCENARIOS], "scenarios")
     if args.name is None:
         default_selection = args.servers == "all" and args.scenarios == "all"

@@ -22,7 +22,7 @@ from typing import Callable
 
 from . import httpcheck, procstat
 
-__all__ = ("ServerSpec", "SERVERS", "WS_SERVERS", "by_name", "ServerProcess", "stop_all", "reap_orphans", "free_port")
+__all__ = ("ServerSpec", "SERVERS", "WS_SERVERS", "HOSTING_SERVERS", "GROUPS", "by_name", "ServerProcess", "stop_all", "reap_orphans", "free_port")
 
 HOST = "127.0.0.1"
 APPS = "benchmarks.server.apps"
@@ -180,7 +180,125 @@ if os.environ.get(BASELINE_ENV):
         ),
     )
 
-_BY_NAME = {s.name: s for s in SERVERS + WS_SERVERS}
+# --- hosting: the same ASGI and WSGI applications on fasthttp and on their usual servers ------------
+
+#: Threads running the WSGI application, the same on every WSGI server.
+WSGI_THREADS = 8
+
+
+def _fasthttp_hosted(app: str, interface: str) -> Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        argv = [
+            sys.executable, "-m", "fasthttp", f"{APPS}.{app}:app", "--interface", interface,
+            "--bind", f"{HOST}:{port}", "--workers", "1",
+        ]  # fmt: skip
+        if interface == "asgi":
+            argv += ["--lifespan", "off"]  # as uvicorn and granian (asginl) run them
+        else:
+            argv += ["--wsgi-threads", str(WSGI_THREADS)]
+        return argv
+
+    return command
+
+
+def _granian_hosted(app: str, interface: str) -> Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        argv = [
+            sys.executable, "-m", "granian", "--interface", interface,
+            "--host", HOST, "--port", str(port), "--workers", "1", "--runtime-threads", "1",
+            "--http", "1", "--no-ws", "--no-access-log", "--log-level", "warning",
+            "--backlog", "4096", "--backpressure", "16384",
+        ]  # fmt: skip
+        if interface == "wsgi":
+            argv += ["--blocking-threads", str(WSGI_THREADS)]
+        else:
+            argv += ["--loop", "uvloop"]
+        return argv + [f"{APPS}.{app}:app"]
+
+    return command
+
+
+def _gunicorn_gthread(app: str) -> Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", f"{APPS}.{app}:app",
+            "--bind", f"{HOST}:{port}", "--workers", "1",
+            "--worker-class", "gthread", "--threads", str(WSGI_THREADS),
+            "--keep-alive", "60", "--backlog", "4096", "--log-level", "warning",
+        ]  # fmt: skip
+
+    return command
+
+
+#: The hosting comparisons (issue 13): not in the default run (``all`` is :data:`SERVERS`); select
+#: them with ``--servers hosting-asgi`` or ``--servers hosting-wsgi`` (see :data:`GROUPS`).
+HOSTING_SERVERS: tuple[ServerSpec, ...] = (
+    ServerSpec(
+        "fasthttp-asgi",
+        "fasthttp serving the raw ASGI callable of uvicorn-raw (--interface asgi)",
+        _fasthttp_hosted("uvicorn_raw", "asgi"),
+        modules=("fasthttp",),
+        packages=("fasthttp", "uvloop"),
+    ),
+    ServerSpec(
+        "granian-asgi",
+        "granian serving the raw ASGI callable of uvicorn-raw (ASGI interface, no lifespan), uvloop",
+        _granian_hosted("uvicorn_raw", "asginl"),
+        requirements=("granian", "uvloop"),
+        modules=("granian", "uvloop"),
+        packages=("granian",),
+    ),
+    ServerSpec(
+        "fasthttp-starlette",
+        "fasthttp serving the Starlette app of the starlette row (--interface asgi)",
+        _fasthttp_hosted("starlette_app", "asgi"),
+        requirements=("starlette",),
+        modules=("fasthttp", "starlette"),
+        packages=("fasthttp", "starlette"),
+    ),
+    ServerSpec(
+        "granian-starlette",
+        "granian serving the Starlette app (ASGI interface, no lifespan), uvloop",
+        _granian_hosted("starlette_app", "asginl"),
+        requirements=("granian", "uvloop", "starlette"),
+        modules=("granian", "uvloop", "starlette"),
+        packages=("granian", "starlette"),
+    ),
+    ServerSpec(
+        "gunicorn-flask",
+        f"gunicorn, gthread worker with {WSGI_THREADS} threads, serving the Flask app",
+        _gunicorn_gthread("flask_app"),
+        requirements=("gunicorn", "flask"),
+        modules=("gunicorn", "flask"),
+        packages=("gunicorn", "flask"),
+    ),
+    ServerSpec(
+        "fasthttp-flask",
+        f"fasthttp serving the Flask app (--interface wsgi, {WSGI_THREADS} threads)",
+        _fasthttp_hosted("flask_app", "wsgi"),
+        requirements=("flask",),
+        modules=("fasthttp", "flask"),
+        packages=("fasthttp", "flask"),
+    ),
+    ServerSpec(
+        "granian-flask",
+        f"granian serving the Flask app (WSGI interface, {WSGI_THREADS} blocking threads)",
+        _granian_hosted("flask_app", "wsgi"),
+        requirements=("granian", "flask"),
+        modules=("granian", "flask"),
+        packages=("granian", "flask"),
+    ),
+)
+
+#: Named selections for ``--servers``: the same application on each server, fasthttp against the
+#: servers its users would otherwise run (raw ASGI and Starlette: uvicorn and granian; Flask:
+#: gunicorn and granian). Pair them with ``--scenarios plaintext,json`` (see the README).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "hosting-asgi": ("uvicorn-raw", "fasthttp-asgi", "granian-asgi", "starlette", "fasthttp-starlette", "granian-starlette"),
+    "hosting-wsgi": ("gunicorn-flask", "fasthttp-flask", "granian-flask"),
+}
+
+_BY_NAME = {s.name: s for s in SERVERS + WS_SERVERS + HOSTING_SERVERS}
 
 
 def by_name(name: str) -> ServerSpec:

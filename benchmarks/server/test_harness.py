@@ -238,6 +238,52 @@ def test_raw_asgi_baseline_answers_every_route():
     assert _asgi("/nowhere")[0] == 404
 
 
+# --- hosting: the ASGI and WSGI comparisons ------------------------------------------------------
+
+
+def test_flask_app_answers_every_route():
+    pytest.importorskip("flask")
+    from .apps import flask_app
+
+    client = flask_app.app.test_client()
+    r = client.get("/plaintext")
+    assert (r.status_code, r.content_type, r.data) == (200, "text/plain", common.PLAINTEXT)
+    r = client.get("/json")
+    assert r.content_type == "application/json" and json.loads(r.data) == common.JSON_MESSAGE
+    assert client.get("/route0/1").data == b"1" and client.get("/route99/694").data == b"694"
+    assert client.post("/echo", data=b"x" * 4096).data == b"x" * 4096
+    r = client.get("/file")
+    assert r.content_type == "application/octet-stream" and r.get_data() == common.read_file()
+    r.close()
+    assert client.get("/nowhere").status_code == 404
+
+
+def test_hosting_groups_name_known_servers_and_each_serves_one_app_on_several_servers():
+    from .run import _parse_list
+
+    known = [s.name for s in servers.SERVERS + servers.HOSTING_SERVERS]
+    for group, names in servers.GROUPS.items():
+        assert set(names) <= set(known), group
+        assert _parse_list(group, known, "servers", servers.GROUPS) == [n for n in known if n in names]
+    assert _parse_list("hosting-wsgi,fasthttp", known, "servers", servers.GROUPS) == ["fasthttp", "gunicorn-flask", "fasthttp-flask", "granian-flask"]
+    with pytest.raises(SystemExit):
+        _parse_list("hosting-nope", known, "servers", servers.GROUPS)
+    # Same application within a comparison: the raw ASGI callable, the Starlette app, the Flask app.
+    apps = {spec.name: next(a for a in spec.command(8000) if a.startswith("benchmarks.server.apps.")) for spec in servers.HOSTING_SERVERS}
+    assert apps["fasthttp-asgi"] == apps["granian-asgi"] == "benchmarks.server.apps.uvicorn_raw:app"
+    assert apps["fasthttp-starlette"] == apps["granian-starlette"] == "benchmarks.server.apps.starlette_app:app"
+    assert apps["fasthttp-flask"] == apps["gunicorn-flask"] == apps["granian-flask"] == "benchmarks.server.apps.flask_app:app"
+    assert "gthread" in servers.by_name("gunicorn-flask").command(8000)
+
+
+def test_the_default_run_leaves_the_hosting_rows_out():
+    from .run import build_parser
+
+    args = build_parser("x").parse_args([])
+    assert args.servers == "all"  # main() expands "all" to servers.SERVERS only
+    assert not {s.name for s in servers.HOSTING_SERVERS} & {s.name for s in servers.SERVERS}
+
+
 # --- /proc --------------------------------------------------------------------------------------
 
 
@@ -250,7 +296,7 @@ def test_proc_readers_see_this_process():
 
 
 def test_every_server_listens_on_loopback_only():
-    for spec in servers.SERVERS:
+    for spec in servers.SERVERS + servers.HOSTING_SERVERS:
         argv = " ".join(spec.command(8000))
         assert "127.0.0.1" in argv and "0.0.0.0" not in argv
 
