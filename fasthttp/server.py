@@ -118,6 +118,10 @@ class Server:
         self.metrics = metrics
         self.metrics_store = metrics_store if metrics_store is not None or metrics is None else MetricsStore(rows=4)
         self._metrics_server: Server | None = None
+        #: Called instead of a shutdown when the request limit is reached, if set: a worker's
+        #: master starts the replacement first, then drains this one (fasthttp.workers).
+        self.on_recycle: Callable[[], None] | None = None
+        self._protocol_factory: Callable[[], asyncio.Protocol] | None = None
 
     @property
     def urls(self) -> list[str]:
@@ -155,9 +159,10 @@ class Server:
                     name = sock.getsockname()
                     if isinstance(name, str) and name:
                         self._unix_paths.append(name)
+            self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else HttpProtocol, manager)
             for sock in socks:
                 listener = await loop.create_server(
-                    functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else HttpProtocol, manager),
+                    factory,
                     sock=sock,
                     ssl=self.ssl,
                     backlog=self.config.backlog,
@@ -188,7 +193,10 @@ class Server:
             left[0] -= 1
             if left[0] == 0:
                 logging.getLogger("fasthttp.server").info("served %d requests: recycling (pid %d)", limit, os.getpid())
-                self.request_shutdown()
+                if self.on_recycle is not None:
+                    self.on_recycle()
+                else:
+                    self.request_shutdown()
 
         return count
 
@@ -208,6 +216,39 @@ class Server:
         await server.start()
         self._metrics_server = server
 
+    async def _close_listeners(self) -> None:
+        """Stop accepting without resetting what the kernel already queued for us.
+
+        An SO_REUSEPORT listener closed with connections in its accept queue resets them (unless
+        net.ipv4.tcp_migrate_req is on), though its group's other sockets would have served them.
+        So a duplicate keeps each such socket in the group while the loop lets go of it, its
+        queue is accepted into the connection manager, and only then is it closed: the window
+        for a reset shrinks to the gap between two system calls.
+        """
+        kept = [
+            sock.dup()
+            for sock in self.sockets
+            if sock.family != socket.AF_UNIX and sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+        ]
+        for srv in self._servers:
+            srv.close()
+        loop = asyncio.get_running_loop()
+        factory = self._protocol_factory
+        pending = []
+        for sock in kept:
+            try:
+                sock.setblocking(False)
+                while factory is not None:
+                    try:
+                        conn, _ = sock.accept()
+                    except OSError:  # BlockingIOError: the queue is empty
+                        break
+                    pending.append(loop.connect_accepted_socket(factory, conn, ssl=self.ssl))
+            finally:
+                sock.close()
+        if pending:  # admitted before the manager starts closing
+            await asyncio.gather(*pending, return_exceptions=True)
+
     def request_shutdown(self) -> None:
         """Start a graceful shutdown (safe to call from a signal handler on the loop)."""
         if self._shutdown_task is None and self.started:
@@ -219,8 +260,7 @@ class Server:
         manager = self.manager
         if not self.started or manager is None or self._stopped.is_set():
             return
-        for srv in self._servers:
-            srv.close()
+        await self._close_listeners()
         if self._metrics_server is not None:
             await self._metrics_server.shutdown(0.5)
         if timeout is None:
