@@ -246,6 +246,7 @@ def _add_interface_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("recycling")
     g.add_argument("--limit-max-requests", type=_count, default=None, metavar="N", help="after N responses a worker drains and stops, and the master starts a new one (without --workers, the server stops); off by default")
     g.add_argument("--max-requests-jitter", type=int, default=0, metavar="N", help="add a random 0..N to --limit-max-requests per worker, so workers do not recycle together (default 0)")
+    g.add_argument("--limit-max-rss", type=_count, default=None, metavar="MB", help="a worker whose resident memory exceeds MB MiB (checked about every second) is replaced like --limit-max-requests; off by default")
     g = parser.add_argument_group("metrics")
     g.add_argument(
         "--metrics",
@@ -285,6 +286,8 @@ def _proxy_options(args: argparse.Namespace) -> dict[str, Any]:
         options["metrics"] = args.metrics
     if args.limit_max_requests:
         options.update(max_requests=args.limit_max_requests, max_requests_jitter=args.max_requests_jitter)
+    if args.limit_max_rss:
+        options.update(max_rss=args.limit_max_rss)
     return options
 
 

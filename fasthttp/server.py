@@ -146,6 +146,8 @@ class Server:
         self.manager = manager = ConnectionManager(
             loop, self.handler, self.config, access_log=hook, on_connect=self.on_connect
         )
+        if self.config.max_rss:
+            manager.add_periodic(self._rss_watch(self.config.max_rss))
         if self.access_log is not None:
             manager.add_periodic(self.access_log.flush)
         if store is not None and self.metrics is not None:
@@ -193,12 +195,33 @@ class Server:
             left[0] -= 1
             if left[0] == 0:
                 logging.getLogger("fasthttp.server").info("served %d requests: recycling (pid %d)", limit, os.getpid())
-                if self.on_recycle is not None:
-                    self.on_recycle()
-                else:
-                    self.request_shutdown()
+                self._recycle()
 
         return count
+
+    def _rss_watch(self, limit_mib: int) -> Callable[[], None]:
+        """A periodic check that recycles this process once its resident set exceeds
+        *limit_mib* MiB."""
+        fired = [False]
+
+        def check() -> None:
+            rss = resident_bytes()
+            if not fired[0] and rss > limit_mib * 1024 * 1024:
+                fired[0] = True
+                logging.getLogger("fasthttp.server").info(
+                    "RSS %.1f MiB above --limit-max-rss %d: recycling (pid %d)", rss / 1048576, limit_mib, os.getpid()
+                )
+                self._recycle()
+
+        return check
+
+    def _recycle(self) -> None:
+        """A limit was reached: the master replaces this worker first if there is one
+        (:attr:`on_recycle`), else the server drains and stops."""
+        if self.on_recycle is not None:
+            self.on_recycle()
+        else:
+            self.request_shutdown()
 
     async def _start_metrics(self, store: MetricsStore, manager: ConnectionManager) -> None:
         """Count this process in *store* and serve the aggregate on :attr:`metrics` (with
@@ -356,6 +379,19 @@ async def serve_with_signals(
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+def resident_bytes() -> int:
+    """This process's resident set size (Linux: /proc/self/statm; elsewhere the peak, from
+    getrusage, which only grows: a limit on it still recycles)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
 
 
 def _both(first: Callable[[Any, int, int, Any], None], second: Callable[[Any, int, int, Any], None]) -> Callable[[Any, int, int, Any], None]:

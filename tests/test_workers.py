@@ -200,3 +200,31 @@ def test_sighup_and_recycling_refuse_no_connection(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_limit_max_rss_replaces_workers_without_refusing(tmp_path):
+    """--limit-max-rss 1 (MiB: every worker is above it): each worker is replaced at its first
+    check, the replacement listening first; requests keep getting 200s throughout."""
+    proc, address, log_path = _start_master(tmp_path, "--workers", "2", "--limit-max-rss", "1", "--shutdown-timeout", "5")
+    try:
+        client = _Client(address)
+        deadline = time.monotonic() + 60
+        while len(client.pids) < 6 and time.monotonic() < deadline:
+            client.round()
+        if client.kept is not None:
+            client.kept.close()
+        assert len(client.pids) >= 6, log_path.read_text()[-2000:]
+        assert set(client.statuses) == {200}
+        assert "above --limit-max-rss 1: recycling" in log_path.read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_resident_bytes_is_this_process():
+    from fasthttp.server import resident_bytes
+
+    assert 1 << 20 < resident_bytes() < 1 << 40
