@@ -271,6 +271,11 @@ class Server:
                 sock.close()
         if pending:  # admitted before the manager starts closing
             await asyncio.gather(*pending, return_exceptions=True)
+        # Connections the loop accepted just before the close get their connection_made a few
+        # callbacks later (asyncio: a task; uvloop: call_soon): let them in before the manager
+        # starts refusing, or they would get a 503 for a request they already sent.
+        for _ in range(3):
+            await asyncio.sleep(0)
 
     def request_shutdown(self) -> None:
         """Start a graceful shutdown (safe to call from a signal handler on the loop)."""

@@ -192,7 +192,7 @@ def test_sighup_and_recycling_refuse_no_connection(tmp_path):
         log = log_path.read_text()
         assert log.count("SIGHUP: starting a new generation") == 2
         assert "recycling" in log
-        assert len(client.pids) > 6  # recycled and reloaded workers served
+        assert len(client.pids) >= 4  # workers of several generations served
         assert proc.pid not in client.pids
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
