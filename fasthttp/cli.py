@@ -251,7 +251,7 @@ def _add_interface_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--metrics",
         metavar="ADDRESS",
-        help="serve Prometheus metrics (GET /metrics: requests by method and status, latency histogram, open connections, body bytes, worker restarts; summed over the workers) on their own listener, e.g. 127.0.0.1:9100",
+        help="serve Prometheus metrics (GET /metrics: requests by method and status, latency histogram, open connections, websockets, body bytes, worker restarts; summed over the workers) on their own listener, e.g. 127.0.0.1:9100",
     )
 
 

@@ -227,7 +227,15 @@ class Server:
         """Count this process in *store* and serve the aggregate on :attr:`metrics` (with
         SO_REUSEPORT: every worker listens, any answers)."""
         store.claim()
-        manager.add_periodic(lambda: store.set_open_connections(len(manager.connections)))
+        manager.add_periodic(lambda: store.set_open_connections(len(manager.connections) - manager.websockets))
+        seen = [0]
+
+        def websockets() -> None:
+            total = manager.websockets_total
+            store.set_websockets(manager.websockets, total - seen[0])
+            seen[0] = total
+
+        manager.add_periodic(websockets)
         fields = [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
 
         def metrics(request: Request) -> Response:

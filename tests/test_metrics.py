@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import os
 import re
@@ -200,3 +201,49 @@ def test_recycled_workers_keep_their_counts():
             assert proc.wait(20) == 0
         finally:
             proc.stderr.close()
+
+
+def test_counts_open_and_opened_websockets(loop):
+    """Websockets (a real client, the websockets library) are a gauge while open and a counter
+    of those opened; the open-connections gauge counts HTTP connections only."""
+    from websockets.asyncio.client import connect
+
+    app = metrics_app()
+
+    @app.websocket("/ws")
+    async def echo(ws):
+        await ws.accept()
+        async for message in ws:
+            await ws.send(message)
+
+    async def scrape_until(server, name, expected):
+        # the gauges are refreshed on the engine's sweep (at most a second apart): bounded wait
+        m = await Client.connect(address=server._metrics_server.addresses[0])
+        try:
+            for _ in range(100):
+                text = (await m.request("GET", "/metrics")).text
+                if value(text, name) == expected:
+                    return text
+                await asyncio.sleep(0.05)
+            raise AssertionError((name, expected, text))
+        finally:
+            await m.close()
+
+    async def main():
+        async with serving(app, metrics="127.0.0.1:0") as server:
+            host, port = server.addresses[0][:2]
+            async with connect(f"ws://{host}:{port}/ws") as first, connect(f"ws://{host}:{port}/ws") as second:
+                await first.send("a")
+                assert await first.recv() == "a"
+                await second.send("b")
+                assert await second.recv() == "b"
+                text = await scrape_until(server, "fasthttp_open_websockets", 2)
+                assert value(text, "fasthttp_websockets_total") == 2
+                assert value(text, "fasthttp_open_connections") == 0
+            async with connect(f"ws://{host}:{port}/ws") as third:
+                await third.send("c")
+                assert await third.recv() == "c"
+            text = await scrape_until(server, "fasthttp_open_websockets", 0)
+            text = await scrape_until(server, "fasthttp_websockets_total", 3)
+
+    run(loop, main())
