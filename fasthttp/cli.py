@@ -22,6 +22,7 @@ from .forwarded import ProxyTrust
 from .hosting import INTERFACES, hosted
 from .listeners import DEFAULT_BIND, BindSpec, ListenError, compose_bind, parse_bind
 from .process import parse_umask
+from .reloader import run_with_reload
 from .runners import AppNotFound, check_app, load_app, run
 
 __all__ = ("main", "build_parser")
@@ -166,7 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_websocket_options(parser)
     _add_interface_options(parser)
     _add_process_options(parser)
+    _add_reload_options(parser)
     return parser
+
+
+def _add_reload_options(parser: argparse.ArgumentParser) -> None:
+    """Development reloading (fasthttp.reloader)."""
+    g = parser.add_argument_group("development")
+    g.add_argument("--reload", action="store_true", help="restart the server when a .py file under the watched directories changes (watchfiles if installed: pip install 'fasthttp[reload]'; else polling); for development")
+    g.add_argument("--reload-dir", action="append", metavar="DIR", help="a directory to watch with --reload (repeatable; default the current directory)")
 
 
 def _optional_seconds(text: str) -> float | None:
@@ -237,11 +246,12 @@ def _add_interface_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("recycling")
     g.add_argument("--limit-max-requests", type=_count, default=None, metavar="N", help="after N responses a worker drains and stops, and the master starts a new one (without --workers, the server stops); off by default")
     g.add_argument("--max-requests-jitter", type=int, default=0, metavar="N", help="add a random 0..N to --limit-max-requests per worker, so workers do not recycle together (default 0)")
+    g.add_argument("--limit-max-rss", type=_count, default=None, metavar="MB", help="a worker whose resident memory exceeds MB MiB (checked about every second) is replaced like --limit-max-requests; off by default")
     g = parser.add_argument_group("metrics")
     g.add_argument(
         "--metrics",
         metavar="ADDRESS",
-        help="serve Prometheus metrics (GET /metrics: requests by method and status, latency histogram, open connections, body bytes, worker restarts; summed over the workers) on their own listener, e.g. 127.0.0.1:9100",
+        help="serve Prometheus metrics (GET /metrics: requests by method and status, latency histogram, open connections, websockets, body bytes, worker restarts; summed over the workers) on their own listener, e.g. 127.0.0.1:9100",
     )
 
 
@@ -276,6 +286,8 @@ def _proxy_options(args: argparse.Namespace) -> dict[str, Any]:
         options["metrics"] = args.metrics
     if args.limit_max_requests:
         options.update(max_requests=args.limit_max_requests, max_requests_jitter=args.max_requests_jitter)
+    if args.limit_max_rss:
+        options.update(max_rss=args.limit_max_rss)
     return options
 
 
@@ -331,6 +343,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_uvloop:
         os.environ["FASTHTTP_NO_UVLOOP"] = "1"
     bind = _binds(parser, args)
+    if args.reload:
+        dirs = [os.path.abspath(d) for d in (args.reload_dir or [os.getcwd()])]
+        for d in dirs:
+            if not os.path.isdir(d):
+                parser.error(f"--reload-dir {d}: not a directory")
+        return run_with_reload(sys.argv[1:] if argv is None else argv, dirs, args.shutdown_timeout)
     spec = "fasthttp.demo:app" if args.demo else args.app
     try:
         app = check_app(spec, load_app(spec))

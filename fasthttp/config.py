@@ -95,6 +95,9 @@ class Config:
     # drains and stops; under the master a new worker replaces it. None: never.
     max_requests: int | None = None
     max_requests_jitter: int = 0
+    # The same above this resident set size, in MiB, checked on every connection sweep (at most
+    # a second apart). None: never.
+    max_rss: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "keep_alive_timeout", "write_timeout", "linger_timeout"):

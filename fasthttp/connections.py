@@ -101,6 +101,10 @@ class ConnectionManager:
         self.connections: set[ManagedConnection] = set()
         #: Transports handed over to another protocol (websocket, CONNECT): aborted on close.
         self.upgraded: set[asyncio.BaseTransport] = set()
+        #: Websocket connections open now, and opened since the start (counted by
+        #: fasthttp.websocket.WebSocketProtocol; read by the metrics).
+        self.websockets = 0
+        self.websockets_total = 0
         self.max_connections = config.max_connections or 0
         self.closing = False
         self.now = 0.0

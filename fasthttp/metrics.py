@@ -11,13 +11,15 @@ counts worker restarts in the header of the store.
 
 Per response (only when metrics are on) the engine's response hook (the one the access log uses)
 calls :meth:`MetricsStore.record`: the request count by method and status, the latency histogram,
-the response body bytes, the announced request body bytes. Open connections are a gauge each
-process refreshes on the engine's periodic sweep.
+the response body bytes, the announced request body bytes. Open connections and open websockets
+are gauges each process refreshes on the engine's periodic sweep, which also adds the websockets
+opened since the previous sweep to a counter (the connection manager counts them as their
+protocol opens and closes).
 
 Rendering sums every row into the Prometheus text exposition format (version 0.0.4). The metrics
 listener (``--metrics ADDRESS``) is a second fasthttp server in each process, bound with
 ``SO_REUSEPORT`` to the same address: whichever worker answers, it reads every row, so the answer
-is the aggregate. Not counted: websocket connections (the engine's websocket is issue 12).
+is the aggregate.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 
 _STATUSES = 500  # 100..599
 # Row layout, in doubles.
-_PID, _OPEN, _BYTES_OUT, _BYTES_IN, _DURATION_SUM = range(5)
-_HIST = 5  # len(BUCKETS) + 1 per-bucket (not cumulative) counts
+_PID, _OPEN, _BYTES_OUT, _BYTES_IN, _DURATION_SUM, _WS_OPEN, _WS_TOTAL = range(7)
+_HIST = 7  # len(BUCKETS) + 1 per-bucket (not cumulative) counts
 _REQUESTS = _HIST + len(BUCKETS) + 1  # len(METHODS) * _STATUSES counts
 _ROW = _REQUESTS + len(METHODS) * _STATUSES
 _HEADER = 8  # doubles before the first row: [0] worker restarts
@@ -82,6 +84,7 @@ class MetricsStore:
             start = _HEADER + chosen * _ROW
             self._all[start + _PID] = float(pid)
             self._all[start + _OPEN] = 0.0
+            self._all[start + _WS_OPEN] = 0.0
             self._row = self._all[start : start + _ROW]
             self._row_pid = pid
 
@@ -115,6 +118,14 @@ class MetricsStore:
         if row is not None:
             row[_OPEN] = float(n)
 
+    def set_websockets(self, open_now: int, opened: int) -> None:
+        """*open_now* websockets are open in this process; *opened* more were opened since the
+        last call."""
+        row = self._row
+        if row is not None:
+            row[_WS_OPEN] = float(open_now)
+            row[_WS_TOTAL] += opened
+
     def add_restart(self) -> None:
         """The master replaced a worker."""
         self._all[0] += 1.0
@@ -127,7 +138,7 @@ class MetricsStore:
         values = struct.unpack(f"{self.rows * _ROW}d", raw[: self.rows * _ROW * _D])
         requests: dict[tuple[str, int], float] = {}
         hist = [0.0] * (len(BUCKETS) + 1)
-        open_connections = bytes_out = bytes_in = duration = 0.0
+        open_connections = bytes_out = bytes_in = duration = ws_open = ws_total = 0.0
         processes = 0
         for r in range(self.rows):
             base = r * _ROW
@@ -137,6 +148,8 @@ class MetricsStore:
             if _alive(pid):
                 processes += 1
                 open_connections += values[base + _OPEN]
+                ws_open += values[base + _WS_OPEN]
+            ws_total += values[base + _WS_TOTAL]
             bytes_out += values[base + _BYTES_OUT]
             bytes_in += values[base + _BYTES_IN]
             duration += values[base + _DURATION_SUM]
@@ -155,6 +168,8 @@ class MetricsStore:
             "open_connections": open_connections,
             "bytes_out": bytes_out,
             "bytes_in": bytes_in,
+            "websockets": ws_open,
+            "websockets_total": ws_total,
             "restarts": self._all[0],
             "processes": processes,
         }
@@ -181,6 +196,8 @@ class MetricsStore:
         lines.append(f"fasthttp_request_duration_seconds_count {cumulative:g}")
         for name, kind, text, value in (
             ("fasthttp_open_connections", "gauge", "Open HTTP connections.", t["open_connections"]),
+            ("fasthttp_open_websockets", "gauge", "Open websocket connections.", t["websockets"]),
+            ("fasthttp_websockets_total", "counter", "Websocket connections opened.", t["websockets_total"]),
             ("fasthttp_response_body_bytes_total", "counter", "Response body bytes sent.", t["bytes_out"]),
             ("fasthttp_request_body_bytes_total", "counter", "Request body bytes announced (Content-Length).", t["bytes_in"]),
             ("fasthttp_worker_restarts_total", "counter", "Workers replaced by the master.", t["restarts"]),

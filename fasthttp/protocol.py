@@ -1305,6 +1305,11 @@ class HttpProtocol(asyncio.Protocol):
         self._keep = False
         if self._closed:
             return
+        # A connection that has not sent its first request yet was accepted just before the
+        # listener closed: its client is sending now, so it is served once (then closed, _keep
+        # is off); the header timeout or the shutdown deadline ends it if nothing comes.
+        if self._requests == 0 and self._kind == K_IDLE:
+            return
         if self._active is None and not self._queue and self._reading is None and self._kind in (K_IDLE, K_HEAD, K_NONE):
             self._stop = True
             self._flush()

@@ -118,6 +118,10 @@ class Server:
         self.metrics = metrics
         self.metrics_store = metrics_store if metrics_store is not None or metrics is None else MetricsStore(rows=4)
         self._metrics_server: Server | None = None
+        #: Called instead of a shutdown when the request limit is reached, if set: a worker's
+        #: master starts the replacement first, then drains this one (fasthttp.workers).
+        self.on_recycle: Callable[[], None] | None = None
+        self._protocol_factory: Callable[[], asyncio.Protocol] | None = None
 
     @property
     def urls(self) -> list[str]:
@@ -142,6 +146,8 @@ class Server:
         self.manager = manager = ConnectionManager(
             loop, self.handler, self.config, access_log=hook, on_connect=self.on_connect
         )
+        if self.config.max_rss:
+            manager.add_periodic(self._rss_watch(self.config.max_rss))
         if self.access_log is not None:
             manager.add_periodic(self.access_log.flush)
         if store is not None and self.metrics is not None:
@@ -155,9 +161,10 @@ class Server:
                     name = sock.getsockname()
                     if isinstance(name, str) and name:
                         self._unix_paths.append(name)
+            self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else HttpProtocol, manager)
             for sock in socks:
                 listener = await loop.create_server(
-                    functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else HttpProtocol, manager),
+                    factory,
                     sock=sock,
                     ssl=self.ssl,
                     backlog=self.config.backlog,
@@ -188,15 +195,47 @@ class Server:
             left[0] -= 1
             if left[0] == 0:
                 logging.getLogger("fasthttp.server").info("served %d requests: recycling (pid %d)", limit, os.getpid())
-                self.request_shutdown()
+                self._recycle()
 
         return count
+
+    def _rss_watch(self, limit_mib: int) -> Callable[[], None]:
+        """A periodic check that recycles this process once its resident set exceeds
+        *limit_mib* MiB."""
+        fired = [False]
+
+        def check() -> None:
+            rss = resident_bytes()
+            if not fired[0] and rss > limit_mib * 1024 * 1024:
+                fired[0] = True
+                logging.getLogger("fasthttp.server").info(
+                    "RSS %.1f MiB above --limit-max-rss %d: recycling (pid %d)", rss / 1048576, limit_mib, os.getpid()
+                )
+                self._recycle()
+
+        return check
+
+    def _recycle(self) -> None:
+        """A limit was reached: the master replaces this worker first if there is one
+        (:attr:`on_recycle`), else the server drains and stops."""
+        if self.on_recycle is not None:
+            self.on_recycle()
+        else:
+            self.request_shutdown()
 
     async def _start_metrics(self, store: MetricsStore, manager: ConnectionManager) -> None:
         """Count this process in *store* and serve the aggregate on :attr:`metrics` (with
         SO_REUSEPORT: every worker listens, any answers)."""
         store.claim()
-        manager.add_periodic(lambda: store.set_open_connections(len(manager.connections)))
+        manager.add_periodic(lambda: store.set_open_connections(len(manager.connections) - manager.websockets))
+        seen = [0]
+
+        def websockets() -> None:
+            total = manager.websockets_total
+            store.set_websockets(manager.websockets, total - seen[0])
+            seen[0] = total
+
+        manager.add_periodic(websockets)
         fields = [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
 
         def metrics(request: Request) -> Response:
@@ -207,6 +246,44 @@ class Server:
         server = Server(metrics, self.metrics, reuse_port=True, access_log=False)
         await server.start()
         self._metrics_server = server
+
+    async def _close_listeners(self) -> None:
+        """Stop accepting without resetting what the kernel already queued for us.
+
+        An SO_REUSEPORT listener closed with connections in its accept queue resets them (unless
+        net.ipv4.tcp_migrate_req is on), though its group's other sockets would have served them.
+        So a duplicate keeps each such socket in the group while the loop lets go of it, its
+        queue is accepted into the connection manager, and only then is it closed: the window
+        for a reset shrinks to the gap between two system calls.
+        """
+        kept = [
+            sock.dup()
+            for sock in self.sockets
+            if sock.family != socket.AF_UNIX and sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+        ]
+        for srv in self._servers:
+            srv.close()
+        loop = asyncio.get_running_loop()
+        factory = self._protocol_factory
+        pending = []
+        for sock in kept:
+            try:
+                sock.setblocking(False)
+                while factory is not None:
+                    try:
+                        conn, _ = sock.accept()
+                    except OSError:  # BlockingIOError: the queue is empty
+                        break
+                    pending.append(loop.connect_accepted_socket(factory, conn, ssl=self.ssl))
+            finally:
+                sock.close()
+        if pending:  # admitted before the manager starts closing
+            await asyncio.gather(*pending, return_exceptions=True)
+        # Connections the loop accepted just before the close get their connection_made a few
+        # callbacks later (asyncio: a task; uvloop: call_soon): let them in before the manager
+        # starts refusing, or they would get a 503 for a request they already sent.
+        for _ in range(3):
+            await asyncio.sleep(0)
 
     def request_shutdown(self) -> None:
         """Start a graceful shutdown (safe to call from a signal handler on the loop)."""
@@ -219,8 +296,7 @@ class Server:
         manager = self.manager
         if not self.started or manager is None or self._stopped.is_set():
             return
-        for srv in self._servers:
-            srv.close()
+        await self._close_listeners()
         if self._metrics_server is not None:
             await self._metrics_server.shutdown(0.5)
         if timeout is None:
@@ -316,6 +392,19 @@ async def serve_with_signals(
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+def resident_bytes() -> int:
+    """This process's resident set size (Linux: /proc/self/statm; elsewhere the peak, from
+    getrusage, which only grows: a limit on it still recycles)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
 
 
 def _both(first: Callable[[Any, int, int, Any], None], second: Callable[[Any, int, int, Any], None]) -> Callable[[Any, int, int, Any], None]:

@@ -853,6 +853,9 @@ class WebSocketProtocol(asyncio.Protocol):
         self.transport = transport
         cfg = self._cfg
         manager = self._manager
+        if manager is not None:
+            manager.websockets += 1
+            manager.websockets_total += 1
         now = manager.now if manager is not None else self._loop.time()
         self._active = now
         if cfg.ws_ping_interval:
@@ -909,6 +912,8 @@ class WebSocketProtocol(asyncio.Protocol):
         self.ws.state = S_CLOSED
         manager = self._manager
         if manager is not None:
+            if self.transport is not None:  # counted in connection_made
+                manager.websockets -= 1
             manager.release(self)
             log = manager.access_log
             if log is not None:

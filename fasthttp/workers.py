@@ -5,6 +5,12 @@ port), forks N workers, and each worker binds its own SO_REUSEPORT socket to the
 so the kernel spreads connections across workers. AF_UNIX listeners are shared by inheritance.
 A worker that dies is replaced; SIGTERM/SIGINT are forwarded and the master exits 0 once every
 worker has drained.
+
+Replacements never refuse a connection: on SIGHUP (a new generation of every worker) and when a
+worker reaches its request limit (it asks, instead of stopping), the master forks the new worker
+first, waits until it reports that it listens, and only then sends the old one SIGTERM, a graceful
+shutdown that finishes what it accepted. Workers report on one pipe to the master, a line per
+event (``R<pid>`` listening, ``X<pid>`` wants replacing; a line is below PIPE_BUF, so atomic).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from .listeners import DEFAULT_BIND, Address, BindSpec, check_port_free, format_
 from .loops import new_event_loop
 from .metrics import MetricsStore
 from .process import PidFile, ProcessIdentity
-from .server import announce_listening, serve_with_signals
+from .server import Server, announce_listening, serve_with_signals
 
 __all__ = ("Supervisor",)
 
@@ -67,6 +73,12 @@ class Supervisor:
         self.worker_binds: list[Address] = []  # TCP: each worker binds its own SO_REUSEPORT socket
         self.shared: list[socket.socket] = []  # AF_UNIX: inherited by every worker
         self.metrics_store: MetricsStore | None = None
+        self.replacing: dict[int, int] = {}  # new worker's pid -> the pid it replaces once listening
+        self.retiring: set[int] = set()  # sent SIGTERM to be replaced: not respawned
+        self.reload_requested = False
+        self.events_r = -1  # the master's end of the workers' report pipe
+        self.events_w = -1
+        self.events_buf = b""
 
     def run(self) -> None:
         """Bind, fork the workers, keep them alive, and return once they have drained."""
@@ -97,7 +109,10 @@ class Supervisor:
             tls = bool(self.options.get("ssl") or self.options.get("certfile"))
             if self.announce:
                 announce_listening([format_address(s.getsockname(), tls) for s in held])
+            self.events_r, self.events_w = os.pipe()
+            os.set_blocking(self.events_r, False)
             previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_reload)
             try:
                 for _ in range(self.workers):
                     self._spawn()
@@ -106,6 +121,9 @@ class Supervisor:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
         finally:
+            for fd in (self.events_r, self.events_w):
+                if fd >= 0:
+                    os.close(fd)
             if self.pid_file is not None:
                 self.pid_file.remove()
             for sock in held:
@@ -127,13 +145,63 @@ class Supervisor:
                 except ProcessLookupError:
                     pass
 
-    def _spawn(self) -> None:
+    def _on_reload(self, signum: int, frame: FrameType | None) -> None:
+        self.reload_requested = True  # acted on by _supervise, outside the signal handler
+
+    def _report(self, kind: bytes) -> None:
+        """In a worker: tell the master (see the module docstring)."""
+        try:
+            os.write(self.events_w, kind + str(os.getpid()).encode() + b"\n")
+        except OSError:
+            pass
+
+    def _on_ready(self, server: Server) -> None:
+        server.on_recycle = lambda: self._report(b"X")
+        self._report(b"R")
+
+    def _replace(self, old: int) -> None:
+        """Start *old*'s replacement; *old* is stopped once the new worker listens."""
+        if old in self.retiring or old in self.replacing.values() or old not in self.children:
+            return
+        if self.metrics_store is not None:
+            self.metrics_store.add_restart()
+        self.replacing[self._spawn()] = old
+
+    def _read_events(self) -> None:
+        try:
+            while True:
+                chunk = os.read(self.events_r, 4096)
+                if not chunk:
+                    break
+                self.events_buf += chunk
+        except BlockingIOError:
+            pass
+        *lines, self.events_buf = self.events_buf.split(b"\n")
+        for line in lines:
+            kind, pid = line[:1], int(line[1:])
+            if kind == b"R":
+                old = self.replacing.pop(pid, None)
+                if old is not None:
+                    self._retire(old)
+            elif kind == b"X" and not self.stopping:
+                self._replace(pid)
+
+    def _retire(self, pid: int) -> None:
+        self.retiring.add(pid)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+    def _spawn(self) -> int:
         pid = os.fork()
         if pid == 0:  # the worker
             code = 1
             try:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the master's to act on
+                os.close(self.events_r)
                 sockets = list(self.shared)
                 for address in self.worker_binds:
                     sockets.append(make_socket(address, reuse_port=True))
@@ -141,7 +209,9 @@ class Supervisor:
                     self.identity.drop()
                 loop = new_event_loop(self.use_uvloop)
                 asyncio.set_event_loop(loop)
-                loop.run_until_complete(serve_with_signals(self.app, None, False, dict(self.options, sockets=sockets)))
+                loop.run_until_complete(
+                    serve_with_signals(self.app, None, False, dict(self.options, sockets=sockets), on_ready=self._on_ready)
+                )
                 code = 0
             except BaseException:
                 log.exception("worker %d failed", os.getpid())
@@ -150,9 +220,17 @@ class Supervisor:
                 sys.stderr.flush()
                 os._exit(code)
         self.children[pid] = time.monotonic()
+        return pid
 
     def _supervise(self) -> None:
         while self.children:
+            self._read_events()
+            if self.reload_requested and not self.stopping:
+                self.reload_requested = False
+                log.info("SIGHUP: starting a new generation of %d workers", self.workers)
+                for old in list(self.children):
+                    if old not in self.replacing:  # a replacement in progress is already new
+                        self._replace(old)
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -167,6 +245,10 @@ class Supervisor:
                 time.sleep(0.05)
                 continue
             started = self.children.pop(pid, None)
+            if pid in self.retiring:  # replaced: its successor already listens
+                self.retiring.discard(pid)
+                continue
+            replaced = self.replacing.pop(pid, None)  # a replacement that died before listening
             if self.stopping or started is None:
                 continue
             code = os.waitstatus_to_exitcode(status)
@@ -177,6 +259,8 @@ class Supervisor:
             if time.monotonic() - started < 1.0:
                 time.sleep(1.0)  # a crash loop: do not spin
             if not self.stopping:
-                if self.metrics_store is not None:
+                if self.metrics_store is not None and replaced is None:
                     self.metrics_store.add_restart()
-                self._spawn()
+                new = self._spawn()
+                if replaced is not None:
+                    self.replacing[new] = replaced

@@ -98,3 +98,133 @@ def test_a_second_worker_group_on_a_served_port_fails_with_address_in_use():
             first.kill()
             first.wait()
         first.stderr.close()
+
+
+def _start_master(tmp_path, *args):
+    """The CLI master with *args*, its stderr in a file (workers log each recycle: a pipe could
+    fill); returns (process, (host, port), log path) once a worker answers."""
+    env = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    log_path = tmp_path / "master.log"
+    with open(log_path, "w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "fasthttp", "helpers_apps:app", "--bind", "127.0.0.1:0", *args],
+            stderr=log_file, stdout=subprocess.DEVNULL, text=True, env=env, cwd=TESTS,
+        )
+    deadline = time.monotonic() + 20
+    address = None
+    while address is None and time.monotonic() < deadline and proc.poll() is None:
+        m = re.search(r"listening on http://([\d.]+):(\d+)", log_path.read_text())
+        if m:
+            address = (m.group(1), int(m.group(2)))
+        else:
+            time.sleep(0.05)
+    assert address, log_path.read_text()
+    while time.monotonic() < deadline:
+        try:  # the master announces the address before the workers listen on it
+            http_get(address, "/pid")
+            return proc, address, log_path
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("no worker answered: " + log_path.read_text())
+
+
+class _Client:
+    """A bounded loopback client: each round sends one request on a fresh connection and one on
+    a kept-alive connection. A fresh connection must never be refused or reset; a kept-alive one
+    that the server closed while idle (a draining worker may) is reopened, as RFC 9112 §9.3.1
+    lets a client retry when no byte of a response came."""
+
+    def __init__(self, address):
+        import http.client
+
+        self.http = http.client
+        self.address = address
+        self.kept = None
+        self.statuses = []
+        self.pids = set()
+
+    def _get(self, conn):
+        conn.request("GET", "/pid")
+        resp = conn.getresponse()
+        body = resp.read()
+        self.statuses.append(resp.status)
+        if resp.status == 200:
+            self.pids.add(int(body))
+
+    def round(self):
+        fresh = self.http.HTTPConnection(*self.address, timeout=10)
+        try:
+            self._get(fresh)  # any error here fails the test
+        finally:
+            fresh.close()
+        if self.kept is None:
+            self.kept = self.http.HTTPConnection(*self.address, timeout=10)
+            self._get(self.kept)
+            return
+        try:
+            self._get(self.kept)
+        except (ConnectionResetError, BrokenPipeError, self.http.RemoteDisconnected):
+            self.kept.close()
+            self.kept = self.http.HTTPConnection(*self.address, timeout=10)
+            self._get(self.kept)
+
+
+def test_sighup_and_recycling_refuse_no_connection(tmp_path):
+    """SIGHUP starts a new generation of workers and drains the old one only once it listens;
+    --limit-max-requests replaces a worker the same way: under continuous traffic, every request
+    gets a 200 and no connection is refused or reset."""
+    proc, address, log_path = _start_master(tmp_path, "--workers", "2", "--limit-max-requests", "40", "--shutdown-timeout", "5")
+    try:
+        client = _Client(address)
+        deadline = time.monotonic() + 90
+        hups = 0
+        rounds = 0
+        while rounds < 400 and time.monotonic() < deadline:
+            client.round()
+            rounds += 1
+            if rounds in (100, 250):
+                proc.send_signal(signal.SIGHUP)
+                hups += 1
+        if client.kept is not None:
+            client.kept.close()
+        assert rounds == 400 and hups == 2
+        assert client.statuses and set(client.statuses) == {200}
+        log = log_path.read_text()
+        assert log.count("SIGHUP: starting a new generation") == 2
+        assert "recycling" in log
+        assert len(client.pids) >= 4  # workers of several generations served
+        assert proc.pid not in client.pids
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_limit_max_rss_replaces_workers_without_refusing(tmp_path):
+    """--limit-max-rss 1 (MiB: every worker is above it): each worker is replaced at its first
+    check, the replacement listening first; requests keep getting 200s throughout."""
+    proc, address, log_path = _start_master(tmp_path, "--workers", "2", "--limit-max-rss", "1", "--shutdown-timeout", "5")
+    try:
+        client = _Client(address)
+        deadline = time.monotonic() + 60
+        while len(client.pids) < 6 and time.monotonic() < deadline:
+            client.round()
+        if client.kept is not None:
+            client.kept.close()
+        assert len(client.pids) >= 6, log_path.read_text()[-2000:]
+        assert set(client.statuses) == {200}
+        assert "above --limit-max-rss 1: recycling" in log_path.read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_resident_bytes_is_this_process():
+    from fasthttp.server import resident_bytes
+
+    assert 1 << 20 < resident_bytes() < 1 << 40
