@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--body-rate-window", type=_seconds, default=d.body_rate_window, metavar="S", help=f"window of the minimum body rate (default {d.body_rate_window})")
     g.add_argument("--keep-alive-timeout", type=_seconds, default=d.keep_alive_timeout, metavar="S", help=f"idle time between requests before the connection is closed (default {d.keep_alive_timeout})")
     g.add_argument("--write-timeout", type=_seconds, default=d.write_timeout, metavar="S", help=f"time a client may leave responses unread before it is dropped (default {d.write_timeout})")
-    g.add_argument("--shutdown-timeout", type=_seconds, default=d.shutdown_timeout, metavar="S", help=f"on SIGTERM/SIGINT, time in-flight requests get to finish (default {d.shutdown_timeout})")
+    g.add_argument("--shutdown-timeout", "--timeout-graceful-shutdown", dest="shutdown_timeout", type=_seconds, default=d.shutdown_timeout, metavar="S", help=f"on SIGTERM/SIGINT, time in-flight requests get to finish (default {d.shutdown_timeout})")
     _add_websocket_options(parser)
     _add_interface_options(parser)
     _add_process_options(parser)

@@ -445,3 +445,10 @@ def test_unknown_user_and_bad_umask_are_errors():
     assert result.returncode == 2 and "no such user" in result.stderr
     result = run_cli("helpers_apps:app", "--bind", "127.0.0.1:0", "--umask", "999")
     assert result.returncode == 2 and "umask" in result.stderr
+
+
+def test_uvicorns_timeout_graceful_shutdown_is_the_shutdown_timeout():
+    from fasthttp.cli import build_parser
+
+    args = build_parser().parse_args(["--timeout-graceful-shutdown", "7", "x:app"])
+    assert args.shutdown_timeout == 7
