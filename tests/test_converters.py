@@ -15,26 +15,7 @@ from fasthttp import converters
 from fasthttp.converters import BUILTIN, Converter, Converters, register_converter
 from fasthttp.routing import Router
 
-
-def endpoint(name):
-    def handler():
-        return name
-
-    handler.__qualname__ = name
-    return handler
-
-
-def router_with(*patterns, methods="GET", **kwargs):
-    router = Router(**kwargs)
-    for pattern in patterns:
-        router.add(methods, pattern, endpoint(pattern))
-    return router
-
-
-def hit(router, path, method="GET", host=None, query=""):
-    """The pattern that answered (or None) and the params."""
-    m = router.resolve(method, path, host, query)
-    return (m.route.pattern if m.route else None), dict(m.params)
+from helpers_routing import endpoint, hit, router_with
 
 
 def test_int_converter_converts_and_refuses_non_digits():

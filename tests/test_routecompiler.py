@@ -17,14 +17,7 @@ from hypothesis import strategies as st
 from fasthttp import _routecompiler
 from fasthttp.routing import Router
 
-
-def endpoint(name):
-    def handler():
-        return name
-
-    handler.__qualname__ = name
-    return handler
-
+from helpers_routing import endpoint
 
 
 # ---------------------------------------------------------------------------------------------

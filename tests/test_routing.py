@@ -10,26 +10,7 @@ import pytest
 
 from fasthttp.routing import NOT_FOUND, Match, Route, Router
 
-
-def endpoint(name):
-    def handler():
-        return name
-
-    handler.__qualname__ = name
-    return handler
-
-
-def router_with(*patterns, methods="GET", **kwargs):
-    router = Router(**kwargs)
-    for pattern in patterns:
-        router.add(methods, pattern, endpoint(pattern))
-    return router
-
-
-def hit(router, path, method="GET", host=None, query=""):
-    """The pattern that answered (or None) and the params."""
-    m = router.resolve(method, path, host, query)
-    return (m.route.pattern if m.route else None), dict(m.params)
+from helpers_routing import endpoint, hit, router_with
 
 
 # ---------------------------------------------------------------------------------------------
