@@ -35,6 +35,9 @@ applies the route's options in this order, all before any body byte is read (the
    (``loop.run_in_executor``) in a copy of the request's context; :func:`from_thread` lets it
    await the request's body or anything else on the loop.
 
+A route's own ``middleware=[...]`` wraps all of the above (composed once, at registration, by the
+same :class:`~fasthttp.middleware.MiddlewareStack` as the App's), inside the App's middleware.
+
 Router outcomes other than a hit become responses here: ``404``, ``405`` with ``Allow``
 (RFC 9110 §15.5.6), ``400`` for an invalid path or an unknown host under ``strict_hosts``, ``308``
 to the other trailing-slash form (RFC 9110 §15.4.9), ``301`` from a host alias to its canonical
@@ -241,11 +244,16 @@ def _route_options(
     produces: Iterable[str] | str | None = None,
     expect: Callable[[Request], Any] | None = None,
     blocking: bool = False,
+    middleware: Iterable[Middleware] | None = None,
 ) -> dict[str, Any]:
     """The per-route options of :meth:`App.route`, validated when the route is declared, as
     :meth:`Route.options` reports them: only those given, media types as lists."""
     if expect is not None and not callable(expect):
         raise TypeError("expect is a callable(request) -> None | response")
+    route_middleware = tuple(middleware or ())
+    for each in route_middleware:
+        if not callable(each):
+            raise TypeError(f"middleware is a callable(request, call_next), not {each!r}")
     consumes = _media_list(consumes, "consumes")
     produces = _media_list(produces, "produces")
     for offered in produces or ():
@@ -263,6 +271,8 @@ def _route_options(
         options["expect"] = expect
     if blocking:
         options["blocking"] = True
+    if route_middleware:
+        options["middleware"] = route_middleware
     return options
 
 
@@ -332,6 +342,7 @@ class App:
         produces: Iterable[str] | str | None = None,
         expect: Callable[[Request], Any] | None = None,
         blocking: bool = False,
+        middleware: Iterable[Middleware] | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated function for the pattern *path* and *methods*.
 
@@ -339,13 +350,16 @@ class App:
         this route's body limit (``None``: none). *consumes*: the request media types accepted
         (else 415). *produces*: the response media types offered, by ``Accept`` (else 406).
         *expect*: ``callable(request) -> None | response`` deciding ``Expect: 100-continue``.
-        *blocking*: run a ``def`` handler in the thread pool. Patterns, converters and the
+        *blocking*: run a ``def`` handler in the thread pool. *middleware*: middleware for
+        this route only (the classes of ``fasthttp.middleware`` or any
+        ``callable(request, call_next)``), the first outermost, run inside the App's own
+        middleware and around this route's other options. Patterns, converters and the
         precedence rules are those of :class:`fasthttp.routing.Router`. The path, the methods
         and the options are checked here, before the decorator is applied.
         """
         check_pattern(path)
         wanted = normalize_methods(methods)
-        options = _route_options(max_body_size, consumes, produces, expect, blocking)
+        options = _route_options(max_body_size, consumes, produces, expect, blocking, middleware)
 
         def register(handler: F) -> F:
             self._add_route(path, wanted, handler, host, name, options)
@@ -731,6 +745,12 @@ class App:
                     return decision
             return finish(request, chosen)
 
+        route_middleware = options.get("middleware")
+        if route_middleware:
+            stack = MiddlewareStack()
+            for each in route_middleware:
+                stack.add(each)
+            return stack.compose(run, self._error, self._guard)
         return run
 
     def _threaded(self, handler: Handler) -> Handler:

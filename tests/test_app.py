@@ -1328,3 +1328,60 @@ def test_run_start_and_serve_take_host_and_port():
             conn.close()
     with pytest.raises(TypeError, match="not both"):
         app.start("127.0.0.1:0", port=0)
+
+
+# -- per-route middleware -----------------------------------------------------------------------
+
+
+def test_route_middleware_wraps_only_its_route_inside_app_middleware():
+    seen: list[str] = []
+    app = App()
+
+    @app.middleware
+    def outer(request, call_next):
+        seen.append("app")
+        return call_next(request)
+
+    def tag(request, call_next):
+        seen.append("route")
+        response = call_next(request)
+        response.headers["X-Route"] = "yes"
+        return response
+
+    @app.get("/tagged", middleware=[tag])
+    def tagged(request):
+        return "t"
+
+    @app.get("/plain")
+    def plain(request):
+        return "p"
+
+    client = TestClient(app)
+    tagged_response = client.get("/tagged")
+    assert tagged_response.headers.get("x-route") == "yes"
+    assert seen == ["app", "route"]
+    seen.clear()
+    assert client.get("/plain").headers.get("x-route") is None
+    assert seen == ["app"]
+    assert app.routes()[0].options()["middleware"] == (tag,)
+
+
+def test_route_middleware_can_answer_before_the_route_options():
+    app = App()
+
+    async def refuse(request, call_next):
+        return Response("no", status=403)
+
+    @app.post("/upload", middleware=[refuse], max_body_size=1)
+    async def upload(request):
+        return await request.body()
+
+    # the middleware answers before the route's 413 rule runs
+    response = TestClient(app).post("/upload", data=b"x" * 10)
+    assert response.status == 403
+
+
+def test_route_middleware_must_be_callable():
+    app = App()
+    with pytest.raises(TypeError, match="callable"):
+        app.route("/x", middleware=["nope"])

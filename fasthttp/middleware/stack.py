@@ -1,4 +1,4 @@
-"""Middleware: callables around the App's dispatcher, composed once when the App starts serving.
+"""The middleware stack: callables around the App's dispatcher, composed once when the App starts serving.
 
 A middleware is ``middleware(request, call_next)``, ``async def`` or ``def``, installed with
 ``app.add_middleware(middleware)`` or ``@app.middleware``; the first installed is the outermost.
@@ -24,11 +24,11 @@ import types
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .responses import to_response
+from ..responses import to_response
 
 if TYPE_CHECKING:
-    from .application import Handler
-    from .requests import Request
+    from ..application import Handler
+    from ..requests import Request
 
 __all__ = ("Middleware", "CallNext", "MiddlewareStack", "is_async_callable")
 
