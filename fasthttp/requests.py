@@ -233,6 +233,7 @@ class Request:
         "_cookies",
         "_media",
         "form_data",
+        "_extras",
     )
 
     def __init__(self, head: RequestHead, connection: ConnectionInfo, max_body_size: int | None) -> None:
@@ -258,6 +259,18 @@ class Request:
         self._media: tuple[str | None, Mapping[str, str]] | None = None
         #: The parsed form once :meth:`form` has run (its files are released by :meth:`close`).
         self.form_data: FormData | None = None
+        # Per-request values set by middleware (the cookie session, the authenticated user),
+        # created on first use so a plain request pays one None store: see :attr:`extras`.
+        self._extras: dict[str, Any] | None = None
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        """This request's own values, set by middleware and read by handlers (the home of the
+        properties that middleware publishes, such as the cookie session and the user)."""
+        extras = self._extras
+        if extras is None:
+            extras = self._extras = {}
+        return extras
 
     # -- the head ----------------------------------------------------------------------------
 

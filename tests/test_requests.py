@@ -542,3 +542,11 @@ def test_a_size_past_the_limit_is_content_too_large():
 def test_a_named_content_past_its_cap_says_what_and_how_much():
     with pytest.raises(ContentTooLarge, match="the form is larger than 10 bytes"):
         check_body_size(11, 10, "the form")
+
+
+def test_extras_is_one_lazily_created_dict_per_request():
+    first = make_request(method="GET")
+    second = make_request(method="GET")
+    first.extras["user"] = "alice"
+    assert first.extras == {"user": "alice"}
+    assert second.extras == {}
