@@ -36,6 +36,8 @@ __all__ = (
     "HttpVersionNotSupported",
     "InvalidResponseHeader",
     "WebSocketProtocolError",
+    "Unauthorized",
+    "Forbidden",
 )
 
 #: Header fields an error adds to its response: a mapping or ``(name, value)`` pairs.
@@ -152,6 +154,30 @@ class HttpVersionNotSupported(HttpProtocolError):
     """A major protocol version other than HTTP/1 (RFC 9110 §15.6.6)."""
 
     status = 505
+
+
+class Unauthorized(HttpError):
+    """The request lacks valid authentication credentials (RFC 9110 §15.5.2): answered ``401``
+    with one ``WWW-Authenticate`` field per *challenges* item (RFC 9110 §11.6.1: a 401 carries at
+    least one challenge). Raised by the authentication and authorization middleware."""
+
+    status = 401
+
+    def __init__(self, detail: Any = None, challenges: Iterable[str] = (), headers: ErrorHeaders = None) -> None:
+        fields: list[tuple[Any, Any]] = [("WWW-Authenticate", c) for c in challenges]
+        if headers:
+            fields.extend(headers.items() if isinstance(headers, Mapping) else headers)
+        super().__init__(None, detail, fields or None)
+
+
+class Forbidden(HttpError):
+    """The server understood the request and refuses it (RFC 9110 §15.5.4): the client is
+    authenticated, or authenticating would not help, and is not allowed."""
+
+    status = 403
+
+    def __init__(self, detail: Any = None, headers: ErrorHeaders = None) -> None:
+        super().__init__(None, detail, headers)
 
 
 class InvalidResponseHeader(ValueError):

@@ -68,6 +68,7 @@ from .validation import validate
 
 if TYPE_CHECKING:
     from .headers import Headers
+    from .identity import Identity
     from .parser import RequestHead
 
 __all__ = (
@@ -271,6 +272,14 @@ class Request:
         if extras is None:
             extras = self._extras = {}
         return extras
+
+    @property
+    def user(self) -> Identity | None:
+        """Who the request is authenticated as (a :class:`fasthttp.identity.Identity`), as the
+        authentication middleware published it in ``extras["user"]``; None when not
+        authenticated (no such middleware, or no valid credentials)."""
+        extras = self._extras
+        return None if extras is None else extras.get("user")
 
     # -- the head ----------------------------------------------------------------------------
 

@@ -42,3 +42,12 @@ def test_the_old_spelling_warns_and_is_the_same_class():
         assert errors.HTTPError is HttpError
     with pytest.raises(AttributeError):
         fasthttp.NoSuchName  # noqa: B018
+
+
+def test_unauthorized_carries_one_challenge_per_field_and_forbidden_is_403():
+    exc = errors.Unauthorized(None, ['Basic realm="a"', 'Bearer realm="a"'], {"X-Why": "no"})
+    assert (exc.status, exc.detail) == (401, "Unauthorized") and not isinstance(exc, HttpProtocolError)
+    assert exc.headers == [("WWW-Authenticate", 'Basic realm="a"'), ("WWW-Authenticate", 'Bearer realm="a"'), ("X-Why", "no")]
+    assert errors.Unauthorized().headers is None
+    forbidden = errors.Forbidden("not you")
+    assert (forbidden.status, forbidden.detail, forbidden.headers) == (403, "not you", None)

@@ -15,4 +15,7 @@ from __future__ import annotations
 
 from .stack import CallNext, Middleware, MiddlewareStack, is_async_callable
 
-__all__ = ("CallNext", "Middleware", "MiddlewareStack", "is_async_callable")
+__all__: tuple[str, ...] = ("CallNext", "Middleware", "MiddlewareStack", "is_async_callable")
+from .auth import BasicAuth, BearerAuth, DigestAuth, Identity, passwords_match
+
+__all__ += ("BasicAuth", "DigestAuth", "BearerAuth", "Identity", "passwords_match")
