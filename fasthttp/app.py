@@ -405,8 +405,11 @@ class App:
 
         return register
 
-    def _add_websocket(self, path: str, handler: Callable[..., Any], host: str | None, name: str | None) -> Route:
-        return self._add_route(path, ("GET",), websocket_endpoint(handler), host, name or endpoint_name(handler), {})
+    def _add_websocket(
+        self, path: str, handler: Callable[..., Any], host: str | None, name: str | None, middleware: Iterable[Middleware] = ()
+    ) -> Route:
+        options = _route_options(middleware=middleware)
+        return self._add_route(path, ("GET",), websocket_endpoint(handler), host, name or endpoint_name(handler), options)
 
     def _add_route(
         self,
@@ -432,38 +435,62 @@ class App:
         self._changed()
         return route
 
-    def add(self, resource: object, prefix: str = "", *, host: str | None = None) -> list[Route]:
+    def add(
+        self,
+        resource: object,
+        prefix: str = "",
+        *,
+        host: str | None = None,
+        middleware: Iterable[Middleware] | None = None,
+    ) -> list[Route]:
         """Register the routes of a resource object (see ``fasthttp.resources``): each method
         decorated with ``@get``/``@post``/... under ``prefix`` + the resource's ``path``.
 
-        *host* applies to routes whose resource names none. Returns the new routes.
+        *host* applies to routes whose resource names none. *middleware* wraps every route of
+        the resource (outside the resource's own ``middleware`` and its methods'), e.g. an
+        authorization rule (``fasthttp.middleware.Authorize``). Returns the new routes.
         """
         specs = resource_routes(resource)
+        outer = _middleware_list(middleware)
         added = []
         for spec in specs:
             options = dict(spec.options)
             name = options.pop("name", None)
             path = _join(prefix, spec.path)
             if spec.kind == "websocket":
-                added.append(self._add_websocket(path, spec.handler, spec.host or host, name))
+                route = self._add_websocket(path, spec.handler, spec.host or host, name, (*outer, *options.get("middleware", ())))
+                added.append(route)
                 continue
             methods = normalize_methods(spec.methods)
-            options = _route_options(**options)
+            options = _route_options(**_wrapped(options, outer))
             added.append(self._add_route(path, methods, spec.handler, spec.host or host, name, options))
         return added
 
-    def mount(self, prefix: str, other: App | Router, *, host: str | None = None) -> list[Route]:
+    def mount(
+        self,
+        prefix: str,
+        other: App | Router,
+        *,
+        host: str | None = None,
+        middleware: Iterable[Middleware] | None = None,
+    ) -> list[Route]:
         """Copy the routes of another :class:`App` or of a :class:`~fasthttp.routing.Router`
         (endpoints as handlers), with their options and names, under *prefix*.
 
         ``other``'s ``"/"`` becomes *prefix* itself; *prefix* may have parameters. Routes without
-        a host take *host*. A snapshot: routes added to *other* later are not seen; the middleware,
-        error handlers and hooks that apply are this app's.
+        a host take *host*. *middleware* wraps every mounted route (e.g. an authorization rule,
+        ``fasthttp.middleware.Authorize``), and so does the app-wide middleware of a mounted
+        :class:`App` (inside *middleware*): a rule installed on a sub-app keeps protecting it
+        where it is mounted (APPSEC). A snapshot: routes added to *other* later are not seen;
+        the error handlers and hooks that apply are this app's, and so is the middleware that
+        runs for a path under *prefix* that no mounted route matches.
         """
         if other is self:
             raise ValueError("an app cannot be mounted on itself")
+        outer = _middleware_list(middleware)
         if isinstance(other, App):
             router = other.router
+            outer = (*outer, *other._middleware)
         elif isinstance(other, Router):
             router = other
         else:
@@ -474,7 +501,7 @@ class App:
         added = []
         for r in router.routes():
             path = _join(prefix, r.pattern)
-            options = _route_options(**r.options())
+            options = _route_options(**_wrapped(r.options(), outer))
             added.append(self._add_route(path, r.methods, r.endpoint, r.host or host, r.name, options))
         return added
 
@@ -882,6 +909,22 @@ def _bind(bind: Any, host: str | None, port: int | None) -> Any:
     if bind is not None:
         raise TypeError("give bind, or host and port, not both")
     return compose_bind(host, port)
+
+
+def _middleware_list(middleware: Iterable[Middleware] | None) -> tuple[Middleware, ...]:
+    items = tuple(middleware or ())
+    for each in items:
+        if not callable(each):
+            raise TypeError(f"middleware is a callable(request, call_next), not {each!r}")
+    return items
+
+
+def _wrapped(options: Mapping[str, Any], outer: tuple[Middleware, ...]) -> dict[str, Any]:
+    """Route *options* with the *outer* middleware around the route's own (first outermost)."""
+    wrapped = dict(options)
+    if outer:
+        wrapped["middleware"] = (*outer, *wrapped.get("middleware", ()))
+    return wrapped
 
 
 def _join(prefix: str, path: str) -> str:

@@ -5,8 +5,9 @@ Strategy: the decorators (:func:`get`, :func:`post`, :func:`put`, :func:`patch`,
 register on it; nothing is registered until ``app.add(resource_instance, prefix=...)``, which
 reads the marks of the instance's class (:func:`resource_routes`), binds each method to the
 instance and registers it like ``@app.get`` would, with the same per-route options
-(``max_body_size``, ``consumes``, ``produces``, ``expect``, ``blocking``). So one class can be
-instantiated several times (each instance with its own state) and mounted under several prefixes.
+(``max_body_size``, ``consumes``, ``produces``, ``expect``, ``blocking``, ``middleware``). So one
+class can be instantiated several times (each instance with its own state) and mounted under
+several prefixes. A ``middleware`` attribute of the resource wraps every one of its routes.
 
 Paths: a method's path is relative to the resource's ``path`` class attribute (default ``""``):
 ``path = "/users"`` and ``@get("/:id")`` give ``/users/:id``; ``@get()`` is the base path itself
@@ -33,7 +34,7 @@ __all__ = ("Resource", "RouteSpec", "route", "get", "post", "put", "patch", "del
 F = TypeVar("F", bound=Callable[..., Any])
 
 _MARK = "_fasthttp_routes"
-_OPTIONS = frozenset(("name", "max_body_size", "consumes", "produces", "expect", "blocking"))
+_OPTIONS = frozenset(("name", "max_body_size", "consumes", "produces", "expect", "blocking", "middleware"))
 
 
 class RouteSpec(NamedTuple):
@@ -64,7 +65,7 @@ def route(path: str = "", methods: str | Iterable[str] = ("GET",), **options: An
     """Mark a method as the handler of *methods* on *path* (relative to the resource's path).
 
     *options*: ``name``, ``max_body_size``, ``consumes``, ``produces``, ``expect``,
-    ``blocking``, as for :meth:`fasthttp.App.route`.
+    ``blocking``, ``middleware``, as for :meth:`fasthttp.App.route`.
     """
     wanted = (methods,) if isinstance(methods, str) else tuple(methods)
 
@@ -133,6 +134,8 @@ def resource_routes(resource: object) -> list[RouteSpec]:
     cls = type(resource)
     base = getattr(resource, "path", "") or ""
     host = getattr(resource, "host", None)
+    # The resource's own middleware (a class or instance attribute) wraps each of its methods'.
+    outer = tuple(getattr(resource, "middleware", None) or ())
     order: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         for name, value in vars(klass).items():
@@ -145,15 +148,20 @@ def resource_routes(resource: object) -> list[RouteSpec]:
             continue
         bound = getattr(resource, name)
         for kind, methods, path, options in marks:
-            specs.append(RouteSpec(kind, methods, _join(base, path), bound, host, dict(options)))
+            options = dict(options)
+            if outer:
+                options["middleware"] = (*outer, *options.get("middleware", ()))
+            specs.append(RouteSpec(kind, methods, _join(base, path), bound, host, options))
     return specs
 
 
 class Resource:
     """A base class for resources (optional: ``app.add`` takes any object with marked methods).
 
-    Class attributes: ``path`` (the base path of every method's path) and ``host`` (bind every
-    route to a host). :meth:`routes` lists ``(method, pattern, handler)`` triples.
+    Class attributes: ``path`` (the base path of every method's path), ``host`` (bind every
+    route to a host) and ``middleware`` (around every route of the resource, outside each
+    method's own ``middleware`` option: an authorization rule, say). :meth:`routes` lists
+    ``(method, pattern, handler)`` triples.
 
     >>> class Users(Resource):
     ...     @get("/user/:username")
@@ -164,6 +172,7 @@ class Resource:
 
     path: str = ""
     host: str | None = None
+    middleware: tuple[Callable[..., Any], ...] = ()
 
     def routes(self) -> list[tuple[str, str, Callable[..., Any]]]:
         """``[(method, pattern, handler)]``: one triple per method of each marked route."""

@@ -571,6 +571,30 @@ def test_mount_takes_a_router_of_handlers():
         assert client.get("/tools/ping").text == "pong"
 
 
+def tagging(tag):
+    async def middleware(request, call_next):
+        response = await call_next(request)
+        response.fields.append(("X-Tag", tag))
+        return response
+
+    return middleware
+
+
+def test_mount_wraps_the_routes_in_the_given_and_the_mounted_apps_middleware():
+    # issue 18: an authorization rule installed on a sub-app keeps protecting it once mounted.
+    sub = App()
+    sub.add_middleware(tagging("sub"))
+    sub.get("/a", middleware=[tagging("route")])(lambda request: "a")
+    app = App()
+    app.mount("/m", sub, middleware=[tagging("mount")])
+    app.mount("/plain", sub)
+    with client_for(app) as client:
+        assert client.get("/m/a").headers.getall("x-tag") == ["route", "sub", "mount"]
+        assert client.get("/plain/a").headers.getall("x-tag") == ["route", "sub"]
+    with pytest.raises(TypeError):
+        app.mount("/x", sub, middleware=["not callable"])
+
+
 def test_a_route_added_while_serving_is_answered():
     app = App()
     app.get("/first")(lambda request: "first")

@@ -292,3 +292,34 @@ def test_decorator_arguments_are_checked_when_the_class_is_defined():
         get("/x", max_body=3)(lambda self, request: None)
     with pytest.raises(ValueError):
         get("relative")(lambda self, request: None)
+
+
+def tagging(tag):
+    def middleware(request, call_next):
+        response = call_next(request)
+        response.fields.append(("X-Tag", tag))
+        return response
+
+    return middleware
+
+
+def test_resource_middleware_wraps_its_routes_outside_each_methods_own():
+    class Tagged(Resource):
+        path = "/t"
+        middleware = (tagging("resource"),)
+
+        @get("/a", middleware=[tagging("method")])
+        def a(self, request):
+            return "a"
+
+        @get("/b")
+        def b(self, request):
+            return "b"
+
+    app = App()
+    app.add(Tagged())
+    app.add(Tagged(), prefix="/p", middleware=[tagging("add")])
+    with TestClient(app) as client:
+        assert client.get("/t/a").headers.getall("x-tag") == ["method", "resource"]
+        assert client.get("/t/b").headers.getall("x-tag") == ["resource"]
+        assert client.get("/p/t/a").headers.getall("x-tag") == ["method", "resource", "add"]
