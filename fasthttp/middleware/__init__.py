@@ -22,3 +22,6 @@ __all__ += ("BasicAuth", "DigestAuth", "BearerAuth", "Identity", "passwords_matc
 from .authz import Authorize, Condition, all_of, any_of, from_network, in_group, is_authenticated, is_https, is_user, none_of
 
 __all__ += ("Authorize", "Condition", "all_of", "any_of", "none_of", "is_user", "in_group", "from_network", "is_https", "is_authenticated")
+from .saml import SamlServiceProvider
+
+__all__ += ("SamlServiceProvider",)
