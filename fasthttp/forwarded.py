@@ -29,7 +29,7 @@ from typing import Any
 
 from .headers import Headers
 
-__all__ = ("ProxyTrust", "Forwarded", "ForwardedConnection", "parse_forwarded")
+__all__ = ("ProxyTrust", "Forwarded", "ForwardedConnection", "parse_forwarded", "split_unquoted")
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -45,9 +45,9 @@ def parse_forwarded(values: Iterable[str]) -> list[dict[str, str]]:
     dict (it keeps its place in the chain)."""
     elements: list[dict[str, str]] = []
     for value in values:
-        for element in _split(value, ","):
+        for element in split_unquoted(value, ","):
             pairs: dict[str, str] = {}
-            for pair in _split(element, ";"):
+            for pair in split_unquoted(element, ";"):
                 if not pair.strip():
                     continue
                 m = _PAIR.fullmatch(pair)
@@ -62,8 +62,9 @@ def parse_forwarded(values: Iterable[str]) -> list[dict[str, str]]:
     return elements
 
 
-def _split(text: str, sep: str) -> list[str]:
-    """*text* split at *sep* outside quoted strings."""
+def split_unquoted(text: str, sep: str) -> list[str]:
+    """*text* split at *sep* outside quoted strings (RFC 9110 §5.6.4: a backslash quotes the
+    next character inside one): the list splitting of ``Forwarded`` and of auth-params."""
     parts = []
     start = 0
     quoted = False

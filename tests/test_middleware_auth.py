@@ -212,6 +212,15 @@ def test_digest_username_star_carries_a_utf8_name():
     assert resp.status == 200 and resp.json()["user"] == "zoë"
 
 
+def test_digest_username_as_raw_utf8_bytes():
+    app, _ = digest_app()
+    with TestClient(app) as client:
+        c = first_challenge(client)
+        value = digest(c, "zoë", "pässwörd", "GET", "/me")["Authorization"]
+        resp = client.get("/me", headers={"Authorization": value.encode("utf-8").decode("latin-1")})
+    assert resp.status == 200 and resp.json()["user"] == "zoë"
+
+
 def test_digest_replayed_nonce_count_is_refused():
     app, _ = digest_app()
     with TestClient(app) as client:
@@ -493,11 +502,12 @@ def test_curl_basic_digest_and_bearer(server):
     assert curl("--digest", "-u", "alice:wonderland", f"{server}/digest?x=1")[1] == '{"user":"alice","groups":[],"scheme":"digest"}'
     assert curl("--digest", "-u", "alice:wonderland", f"{server}/digest-md5")[0] == 200
     assert curl("--digest", "-u", "alice:nope", f"{server}/digest")[0] == 401
+    assert curl("--digest", "-u", "zoë:pässwörd", f"{server}/digest")[1] == '{"user":"zoë","groups":[],"scheme":"digest"}'
     assert curl("--oauth2-bearer", "t0ken-alice", f"{server}/bearer")[0] == 200
     assert curl("--oauth2-bearer", "nope", f"{server}/bearer")[0] == 401
 
 
-class ClosingBasic(urllib.request.HTTPBasicAuthHandler):
+class Closing401:
     # urllib leaves the 401 response it answered open (a ResourceWarning): close it.
     def http_error_401(self, req, fp, code, msg, headers):
         try:
@@ -506,12 +516,12 @@ class ClosingBasic(urllib.request.HTTPBasicAuthHandler):
             fp.close()
 
 
-class ClosingDigest(urllib.request.HTTPDigestAuthHandler):
-    def http_error_401(self, req, fp, code, msg, headers):
-        try:
-            return super().http_error_401(req, fp, code, msg, headers)
-        finally:
-            fp.close()
+class ClosingBasic(Closing401, urllib.request.HTTPBasicAuthHandler):
+    pass
+
+
+class ClosingDigest(Closing401, urllib.request.HTTPDigestAuthHandler):
+    pass
 
 
 def test_urllib_basic_and_digest_handlers(server):

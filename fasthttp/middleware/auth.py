@@ -56,6 +56,7 @@ from urllib.parse import unquote
 
 from .._grammar import TOKEN_PATTERN
 from ..errors import HttpError, Unauthorized
+from ..forwarded import split_unquoted
 from ..identity import Identity, to_identity
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def parse_authorization(value: str) -> tuple[str, str | dict[str, str]]:
     if _TOKEN68.fullmatch(rest) and not _PARAM.fullmatch(rest.split(",", 1)[0]):
         return scheme, rest
     params: dict[str, str] = {}
-    for item in _split_commas(rest):
+    for item in split_unquoted(rest, ","):
         if not item.strip(" \t"):
             continue  # RFC 9110 §5.6.1: empty list elements are ignored
         p = _PARAM.fullmatch(item)
@@ -128,25 +129,6 @@ def parse_authorization(value: str) -> tuple[str, str | dict[str, str]]:
         token = p.group(2)
         params[name] = token if token is not None else _QUOTED_PAIR.sub(r"\1", p.group(3))
     return scheme, params
-
-
-def _split_commas(text: str) -> list[str]:
-    """*text* split at commas outside quoted strings."""
-    parts = []
-    start = 0
-    quoted = escaped = False
-    for i, c in enumerate(text):
-        if escaped:
-            escaped = False
-        elif c == "\\" and quoted:
-            escaped = True
-        elif c == '"':
-            quoted = not quoted
-        elif c == "," and not quoted:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return parts
 
 
 def _quote(value: str) -> str:
@@ -449,7 +431,14 @@ class DigestAuth(_Authentication):
         if missing:
             raise HttpError(400, f"Bad Request: Digest credentials without {', '.join(missing)}")
         user = p.get("username")
-        if user is None:
+        if user is not None:
+            # Field values arrive as latin-1 text; with charset=UTF-8 (RFC 7616 §4) a client may
+            # send the name's UTF-8 bytes as they are (curl does).
+            try:
+                user = user.encode("latin-1").decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                pass
+        else:
             m = _EXT_VALUE.fullmatch(p["username*"])
             if m is None:
                 raise HttpError(400, "Bad Request: malformed username*")
