@@ -362,3 +362,29 @@ def test_garbage_is_400_or_403_never_500(hostile, payload):
 def test_a_missing_saml_response_is_400(hostile):
     client, _, _ = hostile
     assert client.post("/saml/acs", form={"RelayState": "/"}).status == 400
+
+
+class LoaderSession(dict):
+    regenerated = 0
+
+    def regenerate(self):
+        LoaderSession.regenerated += 1
+
+
+def test_a_session_published_as_a_loader_is_loaded_and_regenerated_at_login(sp, idp):
+    # The Sessions middleware may publish a loader (request) -> session, made on first use.
+    store = {}
+
+    async def lazy_sessions(request, call_next):
+        request.extras["cookie_session"] = lambda request: store.setdefault("s", LoaderSession())
+        return await call_next(request)
+
+    app = App()
+    app.add_middleware(lazy_sessions)
+    app.add_middleware(sp)
+    app.get("/")(lambda request: {"user": request.user.name if request.user else None})
+    with TestClient(app) as client:
+        request_id, acs = start_login(client, idp)
+        assert post_response(client, idp.response(request_id, acs, sp.entity_id)).status == 303
+        assert client.get("/").json() == {"user": "alice"}
+    assert LoaderSession.regenerated == 1 and store["s"]["saml"]["name"] == "alice"

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from .stack import CallNext, Middleware, MiddlewareStack, is_async_callable
 
-__all__: tuple[str, ...] = ("CallNext", "Middleware", "MiddlewareStack", "is_async_callable")
+__all__ = ("CallNext", "Middleware", "MiddlewareStack", "is_async_callable")
 from .auth import BasicAuth, BearerAuth, DigestAuth, Identity, passwords_match
 
-__all__ += ("BasicAuth", "DigestAuth", "BearerAuth", "Identity", "passwords_match")
+__all__ += ("BasicAuth", "DigestAuth", "BearerAuth", "Identity", "passwords_match")  # type: ignore[assignment]
 from .authz import Authorize, Condition, all_of, any_of, from_network, in_group, is_authenticated, is_https, is_user, none_of
 
-__all__ += ("Authorize", "Condition", "all_of", "any_of", "none_of", "is_user", "in_group", "from_network", "is_https", "is_authenticated")
+__all__ += ("Authorize", "Condition", "all_of", "any_of", "none_of", "is_user", "in_group", "from_network", "is_https", "is_authenticated")  # type: ignore[assignment]
 from .saml import SamlServiceProvider
 
-__all__ += ("SamlServiceProvider",)
+__all__ += ("SamlServiceProvider",)  # type: ignore[assignment]

@@ -38,9 +38,9 @@ Without a cookie session the middleware fails with an error naming the Sessions 
 ``login_redirect`` is the ``login`` hook for ``Authorize`` (anonymous requests go to the login).
 
 PERF: signing and verifying run ``xmlsec1`` (a process); they run in a worker thread, one at a
-time, so the event loop never waits on them. NOTE: after a login the session identifier should
-change (session fixation): that is the Sessions middleware's ``regenerate`` concern when it has
-one; this module clears its own keys on logout.
+time, so the event loop never waits on them. APPSEC: at login the session's ``regenerate()`` is
+called when it has one (a new session identifier, against session fixation); logout clears this
+module's keys.
 """
 
 from __future__ import annotations
@@ -93,6 +93,17 @@ def _saml() -> Any:
     except ImportError:  # pragma: no cover - the saml extra installs it
         raise RuntimeError("SamlServiceProvider needs pysaml2: pip install 'fasthttp[saml]'") from None
     return saml2
+
+
+def _published_session(request: Request) -> Any:
+    """The cookie session the Sessions middleware published (a dict-like), or None. It may
+    publish a loader ``(request) -> session`` that makes it on first use: called here once."""
+    published = request.extras.get(SESSION_KEY)
+    if published is None or isinstance(published, Mapping) or not callable(published):
+        return published
+    session = published(request)
+    request.extras[SESSION_KEY] = session
+    return session
 
 
 class SamlError(Exception):
@@ -242,7 +253,7 @@ class SamlServiceProvider:
             endpoint = self._routes.get((request.method, path))
             if endpoint is not None:
                 return await endpoint(request, self._session(request))
-        session = request.extras.get(SESSION_KEY)
+        session = _published_session(request)
         if session is not None:
             login = session.get(self.session_key)
             if login:
@@ -259,7 +270,7 @@ class SamlServiceProvider:
 
     @staticmethod
     def _session(request: Request) -> Any:
-        session = request.extras.get(SESSION_KEY)
+        session = _published_session(request)
         if session is None:
             raise RuntimeError(
                 "SamlServiceProvider keeps the login in the cookie session: install the Sessions "
@@ -356,6 +367,9 @@ class SamlServiceProvider:
             values = attributes.get(attribute)
             if values:
                 session[key] = values[0] if len(values) == 1 else values
+        regenerate = getattr(session, "regenerate", None)
+        if callable(regenerate):
+            regenerate()  # a new session identifier at login, against session fixation
         log.info("SAML login of %r from %s", name, self.idp_entity_id)
         return _redirect(next_path)
 
