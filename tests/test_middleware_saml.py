@@ -172,12 +172,15 @@ def test_login_with_the_post_binding_and_the_session_holds_the_attributes(keys, 
         from saml2 import BINDING_HTTP_POST
 
         req = idp.server.parse_authn_request(fields["SAMLRequest"], BINDING_HTTP_POST)  # signed in the XML
+        pending = form.headers["set-cookie"]
+        assert pending.startswith("saml_pending=") and "Path=/saml" in pending and "HttpOnly" in pending
+        assert "SameSite=Lax" in pending  # over plain http; SameSite=None; Secure over https
         done = post_response(client, idp.response(req.message.id, req.message.assertion_consumer_service_url, sp.entity_id))
         assert done.status == 303 and done.headers["location"] == "/admin"
+        assert any(c.startswith("saml_pending=;") and "Max-Age=0" in c for c in done.headers.getall("set-cookie"))
         assert client.get("/admin").json() == {"user": "alice", "groups": ["admin", "staff"], "email": "alice@example.com"}
     (session,) = sessions.sessions.values()
-    assert session["saml"]["attributes"]["mail"] == ["alice@example.com"]
-    assert session["saml_pending"] == {}
+    assert session["saml"]["attributes"]["mail"] == ["alice@example.com"] and session["email"] == "alice@example.com"
 
 
 def logged_in_client(sp, idp, sessions=None):
@@ -342,6 +345,27 @@ def test_unsolicited_and_replayed_responses_are_refused(sp, idp):
         assert client.get("/").json()["user"] is None
         assert post_response(client, xml).status == 403  # consumed: no longer outstanding
         assert client.get("/").json()["user"] is None
+        # Replayed with the pending cookie of that login too (a captured browser state): the
+        # assertion ID was used.
+        request_id2, _ = start_login(client, idp)
+        stolen = client.cookies["saml_pending"]
+        replay = idp.response(request_id2, acs, sp.entity_id)
+        assert post_response(client, replay).status == 303
+        client.get("/saml/logout")
+        client.cookies["saml_pending"] = stolen
+        assert post_response(client, replay).status == 403  # the same assertion again: refused
+        assert client.get("/").json()["user"] is None
+
+
+def test_a_forged_pending_cookie_is_ignored(sp, idp):
+    with TestClient(sp_app(sp)) as client:
+        request_id, acs = start_login(client, idp)
+        value, path, secure, expires = client.cookies["saml_pending"]
+        body, mac = value.rsplit(".", 1)
+        forged = base64.urlsafe_b64encode(base64.urlsafe_b64decode(body + "==").replace(request_id.encode(), b"id-attacker00000000")).rstrip(b"=").decode()
+        client.cookies["saml_pending"] = (f"{forged}.{mac}", path, secure, expires)
+        resp = post_response(client, idp.response("id-attacker00000000", acs, sp.entity_id))
+        assert resp.status == 403 and client.get("/").json()["user"] is None
 
 
 def test_a_response_signed_by_another_key_is_refused(hostile, keys, sp):
@@ -388,3 +412,12 @@ def test_a_session_published_as_a_loader_is_loaded_and_regenerated_at_login(sp, 
         assert post_response(client, idp.response(request_id, acs, sp.entity_id)).status == 303
         assert client.get("/").json() == {"user": "alice"}
     assert LoaderSession.regenerated == 1 and store["s"]["saml"]["name"] == "alice"
+
+
+def test_over_https_the_pending_cookie_is_samesite_none_and_secure(keys, idp):
+    # The provider posts the response cross-site: only a SameSite=None cookie comes back with it.
+    secure_sp = make_sp(keys, idp, base_url="https://sp.test")
+    with TestClient(sp_app(secure_sp), base_url="https://sp.test") as client:
+        resp = client.get("/saml/login?next=/")
+    cookie = resp.headers["set-cookie"]
+    assert "SameSite=None" in cookie and "Secure" in cookie and "Path=/saml" in cookie

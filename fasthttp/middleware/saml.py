@@ -11,15 +11,17 @@ Endpoints, under *prefix* (default ``/saml``):
 
 - ``GET  {prefix}/login?next=/path``: SP-initiated login. An ``AuthnRequest`` (signed) goes to
   the identity provider by the HTTP-Redirect binding (a ``303``) or the HTTP-POST binding (an
-  auto-submitting form), as *binding* says (SAML Bindings §3.4, §3.5). Its ID is remembered in
-  the session with where to return.
+  auto-submitting form), as *binding* says (SAML Bindings §3.4, §3.5). Its ID is remembered,
+  with where to return, in a signed cookie of its own (see ``_pending``: a SameSite=Lax session
+  cookie does not come back with the provider's cross-site POST).
 - ``POST {prefix}/acs``: the assertion consumer service (HTTP-POST binding). pysaml2 checks the
   response: the XML signature of the assertion (required; of the response too with
   ``want_response_signed``) against the identity provider's certificate from its metadata, the
   ``Audience`` (our entity ID), the ``Recipient``/``Destination`` (our ACS URL), the validity
   window (``NotBefore``/``NotOnOrAfter``, with *clock_skew*), and ``InResponseTo`` against the
-  requests this session has outstanding (no unsolicited responses; a response consumed once is
-  no longer outstanding, so it cannot be replayed). APPSEC: pysaml2 verifies the signature on
+  requests this browser has outstanding (no unsolicited responses; a response consumed once is
+  no longer outstanding); and an assertion ID is accepted once (SAML Profiles §4.1.4.5, kept per
+  process until the assertion expires), so a captured response cannot be replayed. APPSEC: pysaml2 verifies the signature on
   the very element it then reads (XML signature wrapping, CVE-2020-5390, is refused); the tests
   wrap, unsign, expire and re-address assertions. Any failure is ``403`` (logged with the
   reason on ``fasthttp.saml``); a missing or undecodable message ``400``.
@@ -31,9 +33,9 @@ Endpoints, under *prefix* (default ``/saml``):
   a signed ``LogoutResponse`` goes back). Both must carry a valid redirect-binding signature.
 
 State lives in the cookie session (``request.extras["cookie_session"]``, the ``Sessions``
-middleware's, installed before this one): the outstanding request IDs, then the login (name ID,
-session index, user name, groups, attributes) under *session_key*, and each attribute listed in
-*attributes* under its own session key. Every other request gets ``request.user`` from there.
+middleware's, installed before this one): the login (name ID, session index, user name, groups,
+attributes) under *session_key*, and each attribute listed in *attributes* under its own
+session key. Every other request gets ``request.user`` from there.
 Without a cookie session the middleware fails with an error naming the Sessions middleware.
 ``login_redirect`` is the ``login`` hook for ``Authorize`` (anonymous requests go to the login).
 
@@ -46,16 +48,24 @@ module's keys.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
 import logging
 import os
+import secrets
 import shutil
 import threading
+import time
 import traceback
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from ..cookies import format_delete_cookie, format_set_cookie
 from ..errors import Forbidden, HttpError
 from ..identity import Identity
 from ..responses import Response
@@ -70,8 +80,10 @@ log = logging.getLogger("fasthttp.saml")
 
 #: The ``request.extras`` key of the cookie session (the Sessions middleware's).
 SESSION_KEY = "cookie_session"
-_PENDING = "saml_pending"  # session key: {request ID: where to return}
-_MAX_PENDING = 8  # outstanding logins kept per session (several tabs), the oldest dropped
+_PENDING = "saml_pending"  # the cookie of the outstanding requests: {request ID: where to return}
+_MAX_PENDING = 8  # outstanding logins kept per browser (several tabs), the oldest dropped
+_PENDING_AGE = 600  # seconds a login may take at the identity provider
+_MAX_CONSUMED = 100_000  # assertion IDs remembered against replays (per process)
 _SAML_METADATA = "application/samlmetadata+xml"
 
 
@@ -147,6 +159,8 @@ class SamlServiceProvider:
     *want_response_signed*: require the Response's signature too (the assertion's always is).
     *clock_skew*: seconds of tolerance on validity windows. *default_next*: where to go after
     login or logout without a (safe) ``next``. *xmlsec_binary*: path of ``xmlsec1``.
+    *secret*: the key that signs the outstanding-requests cookie (random per instance by
+    default: give every worker process the same one).
     *config*: extra pysaml2 configuration, merged last.
     """
 
@@ -169,6 +183,7 @@ class SamlServiceProvider:
         clock_skew: int = 60,
         default_next: str = "/",
         xmlsec_binary: str | None = None,
+        secret: bytes | None = None,
         config: Mapping[str, Any] | None = None,
     ) -> None:
         saml2 = _saml()
@@ -234,6 +249,12 @@ class SamlServiceProvider:
             raise ValueError(f"{idp_entity_id!r} is not an identity provider of the metadata")
         self.idp_entity_id = idp_entity_id
         self._saml2 = saml2
+        self._secret = secret if secret is not None else secrets.token_bytes(32)
+        self._secure = base_url.startswith("https://")
+        # SameSite=None needs Secure (RFC 6265bis §4.1.2.7): over plain HTTP (development, where
+        # the provider is usually same-site) the cookie stays Lax.
+        self._samesite = "none" if self._secure else "lax"
+        self._consumed: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
         self._metadata: bytes | None = None
         self._routes: dict[tuple[str, str], Callable[[Request, Any], Any]] = {
@@ -298,6 +319,47 @@ class SamlServiceProvider:
 
     # -- login ------------------------------------------------------------------------------------
 
+    # The outstanding requests live in a cookie of their own, not in the session: the provider
+    # posts the response cross-site, and a SameSite=Lax session cookie is not sent with that
+    # POST (RFC 6265bis §5.4.7.1), while this one (path {prefix}/acs, SameSite=None over
+    # HTTPS) is. It is signed (HMAC-SHA256 under *secret*), so no one can plant a request ID.
+
+    def _pending(self, request: Request) -> dict[str, str]:
+        value = request.cookies.get(_PENDING)
+        if not value:
+            return {}
+        body, _, mac = value.rpartition(".")
+        expected = base64.urlsafe_b64encode(hmac.new(self._secret, body.encode("ascii", "replace"), hashlib.sha256).digest())
+        if not hmac.compare_digest(mac.encode("ascii", "replace"), expected.rstrip(b"=")):
+            return {}
+        try:
+            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except ValueError:
+            return {}
+        if not isinstance(data, dict) or not isinstance(data.get("t"), (int, float)):
+            return {}
+        if not 0 <= time.time() - data["t"] <= _PENDING_AGE:
+            return {}
+        pending = data.get("p")
+        if not isinstance(pending, dict):
+            return {}
+        return {str(k): str(v) for k, v in pending.items()}
+
+    def _pending_cookie(self, pending: dict[str, str]) -> str:
+        if not pending:
+            return format_delete_cookie(_PENDING, path=self.prefix, secure=self._secure, httponly=True, samesite=self._samesite)
+        body = base64.urlsafe_b64encode(json.dumps({"t": int(time.time()), "p": pending}).encode()).rstrip(b"=")
+        mac = base64.urlsafe_b64encode(hmac.new(self._secret, body, hashlib.sha256).digest()).rstrip(b"=")
+        return format_set_cookie(
+            _PENDING,
+            f"{body.decode()}.{mac.decode()}",
+            max_age=_PENDING_AGE,
+            path=self.prefix,
+            secure=self._secure,
+            httponly=True,
+            samesite=self._samesite,
+        )
+
     async def _login(self, request: Request, session: Any) -> Response:
         next_path = safe_next(request.query_params.get("next"), self.default_next)
         request_id, info = await self._run(
@@ -307,12 +369,13 @@ class SamlServiceProvider:
             binding=self.binding,
             response_binding=self._saml2.BINDING_HTTP_POST,
         )
-        pending = dict(session.get(_PENDING) or {})
+        pending = self._pending(request)
         pending[request_id] = next_path
         while len(pending) > _MAX_PENDING:
             del pending[next(iter(pending))]
-        session[_PENDING] = pending
-        return self._deliver(info)
+        response = self._deliver(info)
+        response.fields.append((b"Set-Cookie", self._pending_cookie(pending)))
+        return response
 
     def _deliver(self, info: Mapping[str, Any]) -> Response:
         """pysaml2's HTTP arguments of a binding, as a response: a redirect, or the HTML form
@@ -332,7 +395,7 @@ class SamlServiceProvider:
         message = form.get("SAMLResponse")
         if not isinstance(message, str) or not message:
             raise HttpError(400, "Bad Request: no SAMLResponse")
-        pending = dict(session.get(_PENDING) or {})
+        pending = self._pending(request)
         saml2 = self._saml2
         try:
             response = await self._run(self._parse_authn, message, pending)
@@ -343,7 +406,6 @@ class SamlServiceProvider:
             raise HttpError(400, "Bad Request: undecodable SAMLResponse")
         request_id = response.in_response_to
         next_path = safe_next(pending.pop(request_id, None), self.default_next)
-        session[_PENDING] = pending
         identity = response.get_identity() or {}
         name_id = response.name_id
         name = str(name_id.text)
@@ -371,7 +433,9 @@ class SamlServiceProvider:
         if callable(regenerate):
             regenerate()  # a new session identifier at login, against session fixation
         log.info("SAML login of %r from %s", name, self.idp_entity_id)
-        return _redirect(next_path)
+        done = _redirect(next_path)
+        done.fields.append((b"Set-Cookie", self._pending_cookie(pending)))
+        return done
 
     def _parse_authn(self, message: str, pending: dict[str, str]) -> Any:
         saml2 = self._saml2
@@ -388,13 +452,29 @@ class SamlServiceProvider:
         if destination is not None and destination != self.acs_url:
             raise ValueError(f"the response is for {destination!r}, not this ACS")
         if response.in_response_to not in pending:
-            raise ValueError("the response answers no request outstanding in this session")
+            raise ValueError("the response answers no request outstanding in this browser")
+        # SAML Profiles §4.1.4.5: a bearer assertion is used once. Its ID is remembered until
+        # its validity ends (bounded; per process).
+        self._consume(str(response.assertion.id), response.not_on_or_after)
         # pysaml2 caches every identity in memory: drop it (the session holds what we need).
         try:
             self.client.users.remove_person(response.name_id)
         except Exception:  # pragma: no cover - a cache miss is fine
             pass
         return response
+
+    def _consume(self, assertion_id: str, not_on_or_after: Any) -> None:
+        now = time.time()
+        consumed = self._consumed
+        while consumed:
+            oldest, until = next(iter(consumed.items()))
+            if until > now and len(consumed) < _MAX_CONSUMED:
+                break
+            del consumed[oldest]
+        if assertion_id in consumed:
+            raise ValueError(f"assertion {assertion_id} was used before (a replay)")
+        until = float(not_on_or_after) if isinstance(not_on_or_after, (int, float)) and not_on_or_after else now + _PENDING_AGE
+        consumed[assertion_id] = max(until, now) + 60
 
     # -- metadata ---------------------------------------------------------------------------------
 
