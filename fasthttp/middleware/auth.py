@@ -18,6 +18,8 @@ Strategy
 - Credentials that do not parse (bad base64, a control character, a Digest field missing or
   given twice, two ``Authorization`` fields): ``400`` (RFC 7616 §3.4.6 and RFC 6750 §3.1 name
   400 for malformed requests), never a 500.
+- Order: install ``CORS`` before (outside) authentication: a CORS preflight never carries
+  credentials (Fetch standard, CORS-preflight request), so it must be answered before them.
 - APPSEC: every secret is compared with :func:`hmac.compare_digest` (:func:`passwords_match` is
   that comparison for applications' verify callables), and an unknown user costs the same
   comparison as a known one (no user enumeration by timing).
