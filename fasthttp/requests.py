@@ -20,7 +20,8 @@ Body decoders (``text``, ``json``, ``form``, ``multipart``, ``xml``, ``validated
 representation first, before reading a byte:
 
 - a ``Content-Encoding`` other than ``identity`` is a 415 with ``Accept-Encoding: identity``
-  (RFC 9110 §15.5.16: nothing here decompresses request content);
+  (RFC 9110 §15.5.16), unless the ``Compression`` middleware decodes it (the body reader is
+  then a :class:`~fasthttp.codings.DecodedBody`);
 - a ``Content-Type`` the decoder does not take is a 415 whose ``Accept`` field lists the media
   types it does take (RFC 9110 §15.5.16); an absent one is read as the decoder's own type
   (RFC 9110 §8.3 lets a recipient assume), except for forms, which need it;
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from ._multidict import MultiDict
+from .codings import DecodedBody
 from .cookies import parse_cookie_headers
 from .errors import BadRequest, ContentTooLarge, HttpError
 from .forms import (
@@ -450,7 +452,8 @@ class Request:
         """The parsed Content-Type, refused with 415 unless it matches *accepted* (or is absent
         and not *required*), and unless the content has no content coding."""
         codings = self.head.headers.getall("content-encoding")
-        if codings and any(c.strip().lower() not in ("identity", "") for v in codings for c in v.split(",")):
+        # A DecodedBody (the Compression middleware's) has undone the codings already.
+        if codings and not isinstance(self.body_reader, DecodedBody) and any(c.strip().lower() not in ("identity", "") for v in codings for c in v.split(",")):
             raise _unsupported_coding()
         media = self._content_type()
         mtype = media[0]

@@ -16,3 +16,6 @@ from __future__ import annotations
 from .stack import CallNext, Middleware, MiddlewareStack, is_async_callable
 
 __all__ = ("CallNext", "Middleware", "MiddlewareStack", "is_async_callable")
+from .compression import Compression
+
+__all__ += ("Compression",)  # type: ignore[assignment]
