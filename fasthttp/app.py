@@ -80,6 +80,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._routecompiler import check_pattern
 from .application import report_failure
 from .body import ClientDisconnected
+from .conditional import check_preconditions, conditional_response, not_modified, precondition_required
 from .errors import ErrorHeaders, HttpError
 from .files import FileResponse
 from .listeners import compose_bind
@@ -245,6 +246,9 @@ def _route_options(
     expect: Callable[[Request], Any] | None = None,
     blocking: bool = False,
     middleware: Iterable[Middleware] | None = None,
+    ranges: bool = False,
+    preconditions: Callable[[Request], Any] | None = None,
+    require_preconditions: bool = False,
 ) -> dict[str, Any]:
     """The per-route options of :meth:`App.route`, validated when the route is declared, as
     :meth:`Route.options` reports them: only those given, media types as lists."""
@@ -273,6 +277,14 @@ def _route_options(
         options["blocking"] = True
     if route_middleware:
         options["middleware"] = route_middleware
+    if preconditions is not None and not callable(preconditions):
+        raise TypeError("preconditions is a callable(request) -> (etag, last_modified) | None")
+    if ranges:
+        options["ranges"] = True
+    if preconditions is not None:
+        options["preconditions"] = preconditions
+    if require_preconditions:
+        options["require_preconditions"] = True
     return options
 
 
@@ -343,6 +355,9 @@ class App:
         expect: Callable[[Request], Any] | None = None,
         blocking: bool = False,
         middleware: Iterable[Middleware] | None = None,
+        ranges: bool = False,
+        preconditions: Callable[[Request], Any] | None = None,
+        require_preconditions: bool = False,
     ) -> Callable[[F], F]:
         """Register the decorated function for the pattern *path* and *methods*.
 
@@ -356,10 +371,20 @@ class App:
         middleware and around this route's other options. Patterns, converters and the
         precedence rules are those of :class:`fasthttp.routing.Router`. The path, the methods
         and the options are checked here, before the decorator is applied.
+
+        HTTP semantics (``fasthttp.conditional``): *ranges*: an in-memory body is served in
+        byte ranges (``Accept-Ranges: bytes``, 206, ``multipart/byteranges``, 416, ``If-Range``),
+        with an ``ETag`` of its content. *preconditions*: ``callable(request) -> (etag,
+        last_modified) | None`` (``def`` or ``async def``) giving the validators of the current
+        representation (``None``: there is none), evaluated before the handler runs in the
+        RFC 9110 §13.2.2 order (304 for GET/HEAD, 412 otherwise). *require_preconditions*: an
+        unsafe method without ``If-Match`` or ``If-Unmodified-Since`` is 428 (RFC 6585 §3).
         """
         check_pattern(path)
         wanted = normalize_methods(methods)
-        options = _route_options(max_body_size, consumes, produces, expect, blocking, middleware)
+        options = _route_options(
+            max_body_size, consumes, produces, expect, blocking, middleware, ranges, preconditions, require_preconditions
+        )
 
         def register(handler: F) -> F:
             self._add_route(path, wanted, handler, host, name, options)
@@ -702,6 +727,10 @@ class App:
             return run_plain
 
         call = self._threaded(handler) if options.get("blocking") else handler
+        if options.get("ranges"):
+            call = _with_ranges(call)
+        if options.get("preconditions") is not None or options.get("require_preconditions"):
+            call = _with_preconditions(call, options.get("preconditions"), bool(options.get("require_preconditions")))
         limit = options.get("max_body_size", _UNSET)
         consumes = _media_list(options.get("consumes"), "consumes")
         produces = _media_list(options.get("produces"), "produces")
@@ -954,6 +983,82 @@ def _produced(result: Any, chosen: str) -> Any:
 
 async def _produce_async(coro: Any, chosen: str) -> Any:
     return _produced(await coro, chosen)
+
+
+def _with_ranges(call: Handler) -> Handler:
+    """The ``ranges=True`` route option: the handler's in-memory body in the byte ranges asked
+    for (``fasthttp.conditional.conditional_response``, the rules FileResponse follows)."""
+
+    def ranged(request: Request) -> Any:
+        result = call(request)
+        if type(result) is _CORO:
+            return _ranged_async(request, result)
+        return _ranged(request, result)
+
+    return ranged
+
+
+def _ranged(request: Request, result: Any) -> Any:
+    response = to_response(result)
+    if isinstance(response, Response):
+        return conditional_response(request.method, request.head.headers, response, ranges=True)
+    return response
+
+
+async def _ranged_async(request: Request, coro: Any) -> Any:
+    return _ranged(request, await coro)
+
+
+def _with_preconditions(call: Handler, validators: Callable[[Request], Any] | None, require: bool) -> Handler:
+    """The ``preconditions=``/``require_preconditions=`` route options: the request's
+    conditional fields evaluated against the current validators *before* the handler acts
+    (RFC 9110 §13.2.1), and the opt-in 428 (RFC 6585 §3)."""
+
+    def guarded(request: Request) -> Any:
+        headers = request.head.headers
+        if require:
+            refusal = precondition_required(request.method, headers)
+            if refusal is not None:
+                raise refusal
+        if validators is None:
+            return call(request)
+        current = validators(request)
+        if type(current) is _CORO:
+            return _preconditions_async(call, request, current)
+        answer = _precondition_answer(request, current)
+        return call(request) if answer is None else answer
+
+    return guarded
+
+
+def _precondition_answer(request: Request, current: Any) -> Response | None:
+    """The 304/412 for the validators *current* (``(etag, last_modified)`` or ``None``)."""
+    if current is None:
+        etag, modified, exists = None, None, False
+    else:
+        etag, modified = current
+        exists = True
+        if isinstance(modified, (int, float)) and not isinstance(modified, bool):
+            modified = int(modified)
+        elif modified is not None:
+            modified = int(modified.timestamp())  # a datetime
+    outcome = check_preconditions(request.method, request.head.headers, etag, modified, exists=exists)
+    if outcome == 304:
+        fields = [("ETag", etag)] if etag is not None else []
+        return not_modified(fields, etag)
+    if outcome == 412:
+        raise HttpError(412)
+    return None
+
+
+async def _preconditions_async(call: Handler, request: Request, current: Any) -> Any:
+    answer = _precondition_answer(request, await current)
+    if answer is not None:
+        return answer
+    result = call(request)
+    if type(result) is _CORO:
+        result = await result
+    return result
 
 
 def _error_result(value: Any, status: int, headers: Any) -> Any:

@@ -202,7 +202,9 @@ class Decoder:
         coding = self.coding
         if coding == "br":
             out = obj.process(data, output_buffer_limit=bound)
-            return out, not obj.can_accept_more_data()
+            # NOTE: output may still be pending inside the decoder once its input is taken:
+            # ask again (with no input) while a step yields something and the stream goes on.
+            return out, not obj.can_accept_more_data() or bool(out) and not obj.is_finished()
         if coding == "zstd":
             if obj.eof:
                 return self._next_member(obj.unused_data + data, bound)

@@ -19,3 +19,6 @@ __all__ = ("CallNext", "Middleware", "MiddlewareStack", "is_async_callable")
 from .compression import Compression
 
 __all__ += ("Compression",)  # type: ignore[assignment]
+from .conditional import ConditionalRequests
+
+__all__ += ("ConditionalRequests",)  # type: ignore[assignment]
