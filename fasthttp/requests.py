@@ -39,7 +39,7 @@ collected unclosed closes itself too).
 from __future__ import annotations
 
 import types
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -236,6 +236,7 @@ class Request:
         "_media",
         "form_data",
         "_extras",
+        "background",
     )
 
     def __init__(self, head: RequestHead, connection: ConnectionInfo, max_body_size: int | None) -> None:
@@ -264,6 +265,8 @@ class Request:
         # Per-request values set by middleware (the cookie session, the authenticated user),
         # created on first use so a plain request pays one None store: see :attr:`extras`.
         self._extras: dict[str, Any] | None = None
+        #: Callables to run once the response is sent (:meth:`add_background_task`); None if none.
+        self.background: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = None
 
     @property
     def extras(self) -> dict[str, Any]:
@@ -598,6 +601,19 @@ class Request:
         return None if body is None else body.trailers
 
     # -- the end -------------------------------------------------------------------------------
+
+    def add_background_task(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Run ``func(*args, **kwargs)`` after the response has been sent (the last byte handed
+        to the transport): sending an e-mail, writing an audit record. An ``async def`` runs
+        on the loop, a ``def`` in the loop's default thread pool; tasks run one after the
+        other, in the order added, and a failure is logged (logger ``fasthttp.error``) without
+        stopping the next. Nothing runs when the response could not be sent."""
+        if not callable(func):
+            raise TypeError(f"a background task is a callable, not {func!r}")
+        tasks = self.background
+        if tasks is None:
+            tasks = self.background = []
+        tasks.append((func, args, kwargs))
 
     def close(self) -> None:
         """Release what the request holds: the files of its form. Called by the engine when the
