@@ -20,9 +20,9 @@ Strategy: one middleware, both directions, the codings themselves being ``fastht
   ``Vary: Accept-Encoding`` (RFC 9110 §12.5.5), and a strong ``ETag`` becomes weak on an
   encoded body (RFC 9110 §8.8.3: the bytes differ from the identity representation's).
 
-PERF: a request without ``Accept-Encoding`` and without content costs one header look-up and
-the call (``benchmarks/server`` plaintext-compression-idle); the response is returned
-untouched: identity is acceptable to every client, so a cache that stores it may serve it to
+PERF: a request without ``Accept-Encoding`` and without content costs one header look-up
+(:meth:`Compression.applies`: the stack then skips the middleware, ``benchmarks/server``
+``fasthttp-compression`` plaintext); the response is returned untouched: identity is acceptable to every client, so a cache that stores it may serve it to
 anyone.
 """
 
@@ -115,6 +115,11 @@ class Compression:
         self.decompress_requests = decompress_requests
         self._offered = (*chosen, "identity")
         self._accept_encoding = ", ".join(AVAILABLE)
+
+    def applies(self, request: Request) -> bool:
+        """Whether this request has anything for the middleware: content (to decode) or an
+        ``Accept-Encoding`` (the stack skips the middleware otherwise)."""
+        return request.body_reader is not None or "accept-encoding" in request.head.headers
 
     def __call__(self, request: Request, call_next: CallNext) -> Any:
         if request.body_reader is not None and self.decompress_requests:

@@ -7,7 +7,10 @@ the *response object* (``fasthttp.responses.to_response`` of what the handler re
 errors already turned into responses by the App. For an ``async def`` middleware ``call_next``
 is a coroutine function; for a ``def`` one it returns the response directly below a ``def``
 route, or an awaitable of it below an ``async def`` one (return it as is). Middleware classes
-(issues 14 and 18) are instances with that ``__call__``.
+(issues 14 and 18) are instances with that ``__call__``; one may also define
+``applies(request) -> bool``, and for a request where it answers False the middleware is
+skipped (the chain below is called directly), which is how a middleware costs next to nothing
+for the requests it leaves alone.
 
 Strategy: :class:`MiddlewareStack` keeps the list and composes it once, when the App builds its
 engine handler; after that the stack refuses additions (the chain is already built). With none
@@ -109,6 +112,19 @@ def _layer(middleware: Middleware, inner: Handler) -> Handler:
             return to_response(result)
 
         call_next = call_next_sync
+
+    applies = getattr(middleware, "applies", None)
+    if applies is not None:
+        # PERF: a middleware with nothing to do for a request says so up front (``applies``),
+        # and the chain below runs as if it were not installed: no call_next, no conversion of
+        # the result (benchmarks/server fasthttp-compression plaintext).
+
+        def layer_if(request: Request) -> Any:
+            if applies(request):
+                return middleware(request, call_next)
+            return inner(request)
+
+        return layer_if
 
     def layer(request: Request) -> Any:
         return middleware(request, call_next)
