@@ -24,9 +24,10 @@ applies the route's options in this order, all before any body byte is read (the
 2. ``consumes``: a body whose ``Content-Type`` matches none of the listed media types is ``415``
    with ``Accept`` listing them (RFC 9110 §15.5.16, §12.5.1 on ``Accept`` in a response;
    ``Accept-Patch`` too for PATCH, RFC 5789 §3.1);
-3. ``produces``: the client's ``Accept`` picks one of the listed types by q-value
-   (``fasthttp.negotiation``); none acceptable is ``406``; the handler reads the choice with
-   :func:`media_type`, and the response carries ``Vary: Accept`` (RFC 9110 §12.5.5);
+3. ``produces``: the client's ``Accept`` picks one of the listed types by q-value times the
+   codec's quality (``fasthttp.negotiation``, ``fasthttp.codecs``); none acceptable is ``406``;
+   the handler reads the choice with :func:`media_type`, a plain value it returns is encoded by
+   ``app.codecs`` in that type, and the response carries ``Vary: Accept`` (RFC 9110 §12.5.5);
 4. ``expect``: for a request with ``Expect: 100-continue``, ``expect(request)`` returns None
    (go on: the handler runs and ``100 Continue`` goes out when it reads the body) or a response
    (for instance 417 or 413), sent instead; the client then never sends the body and the engine
@@ -80,6 +81,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._routecompiler import check_pattern
 from .application import report_failure
 from .body import ClientDisconnected
+from .codecs import CodecRegistry, default_codecs
+from .codecs import content_type as codec_content_type
 from .conditional import check_preconditions, conditional_response, not_modified, precondition_required
 from .errors import ErrorHeaders, HttpError
 from .files import FileResponse
@@ -90,8 +93,10 @@ from .negotiation import choose_media_type, quality
 from .requests import unsupported_media_type
 from .resources import resource_routes
 from .responses import (
+    FieldMethods,
     Response,
     StreamingResponse,
+    Upgrade,
     json_dumps,
     render_error,
     to_response,
@@ -241,8 +246,8 @@ def _media_list(value: Any, option: str) -> tuple[str, ...] | None:
 
 def _route_options(
     max_body_size: int | None = _UNSET,
-    consumes: Iterable[str] | str | None = None,
-    produces: Iterable[str] | str | None = None,
+    consumes: Iterable[str] | str | bool | None = None,
+    produces: Iterable[str] | str | bool | None = None,
     expect: Callable[[Request], Any] | None = None,
     blocking: bool = False,
     middleware: Iterable[Middleware] | None = None,
@@ -258,8 +263,10 @@ def _route_options(
     for each in route_middleware:
         if not callable(each):
             raise TypeError(f"middleware is a callable(request, call_next), not {each!r}")
-    consumes = _media_list(consumes, "consumes")
-    produces = _media_list(produces, "produces")
+    # True: every decoder/encoder of the App's codec registry (fasthttp.codecs), when it runs.
+    consumes_all, produces_all = consumes is True, produces is True
+    consumes = None if consumes_all else _media_list(consumes, "consumes")
+    produces = None if produces_all else _media_list(produces, "produces")
     for offered in produces or ():
         if "*" in offered:
             raise ValueError(f"produces lists concrete media types, not {offered!r}")
@@ -271,6 +278,10 @@ def _route_options(
         options["consumes"] = list(consumes)
     if produces is not None:
         options["produces"] = list(produces)
+    if consumes_all:
+        options["consumes"] = True
+    if produces_all:
+        options["produces"] = True
     if expect is not None:
         options["expect"] = expect
     if blocking:
@@ -332,6 +343,9 @@ class App:
         self._hosts = bool(strict_hosts)
         self._resolve: Callable[..., Match] = self.router.resolve
         self._middleware = MiddlewareStack()
+        #: Encoders and decoders by media type (``fasthttp.codecs``): what ``produces`` and
+        #: ``consumes`` routes use; ``app.codecs.register(...)`` adds one.
+        self.codecs: CodecRegistry = default_codecs()
         self._handler: Handler | None = None
         self._exception_handlers: dict[type[BaseException] | int, Callable[..., Any]] = {}
         self._on_startup: list[Callable[[], Any]] = []
@@ -350,8 +364,8 @@ class App:
         host: str | None = None,
         name: str | None = None,
         max_body_size: int | None = _UNSET,
-        consumes: Iterable[str] | str | None = None,
-        produces: Iterable[str] | str | None = None,
+        consumes: Iterable[str] | str | bool | None = None,
+        produces: Iterable[str] | str | bool | None = None,
         expect: Callable[[Request], Any] | None = None,
         blocking: bool = False,
         middleware: Iterable[Middleware] | None = None,
@@ -363,7 +377,10 @@ class App:
 
         *host*: bind to a host (``"api.example.com"``, ``"*.example.com"``). *max_body_size*:
         this route's body limit (``None``: none). *consumes*: the request media types accepted
-        (else 415). *produces*: the response media types offered, by ``Accept`` (else 406).
+        (else 415; ``True``: every decoder of :attr:`codecs`). *produces*: the response media
+        types offered, by ``Accept`` (else 406; ``True``: every encoder of :attr:`codecs`); a
+        plain value the handler returns (dict, list, dataclass) is encoded by the codec of the
+        chosen type (``fasthttp.codecs``).
         *expect*: ``callable(request) -> None | response`` deciding ``Expect: 100-continue``.
         *blocking*: run a ``def`` handler in the thread pool. *middleware*: middleware for
         this route only (the classes of ``fasthttp.middleware`` or any
@@ -732,8 +749,11 @@ class App:
         if options.get("preconditions") is not None or options.get("require_preconditions"):
             call = _with_preconditions(call, options.get("preconditions"), bool(options.get("require_preconditions")))
         limit = options.get("max_body_size", _UNSET)
-        consumes = _media_list(options.get("consumes"), "consumes")
-        produces = _media_list(options.get("produces"), "produces")
+        codecs = self.codecs
+        consumes_all = options.get("consumes") is True
+        produces_all = options.get("produces") is True
+        consumes = None if consumes_all else _media_list(options.get("consumes"), "consumes")
+        produces = None if produces_all else _media_list(options.get("produces"), "produces")
         expect = options.get("expect")
 
         def finish(request: Request, chosen: str | None) -> Any:
@@ -741,8 +761,8 @@ class App:
             if chosen is None:
                 return result
             if type(result) is _CORO:
-                return _produce_async(result, chosen)
-            return _produced(result, chosen)
+                return _produce_async(result, chosen, codecs)
+            return _produced(result, chosen, codecs)
 
         async def finish_after(request: Request, decision: Awaitable[Any], chosen: str | None) -> Any:
             decision = await decision
@@ -762,9 +782,13 @@ class App:
                 request.check_body_size()
             if consumes is not None and request.body_reader is not None:
                 _check_media_type(request, consumes)
+            elif consumes_all and request.body_reader is not None:
+                _check_media_type(request, codecs.decoder_types())
             chosen = None
-            if produces is not None:
-                chosen = choose_media_type(request, produces)  # HttpError(406) if none
+            if produces is not None or produces_all:
+                offered = codecs.encoder_types() if produces is None else produces
+                # client q-value times the codec's quality; none acceptable: the 406
+                chosen = codecs.choose(request, offered) or choose_media_type(request, offered)
                 _MEDIA_TYPE.set(chosen)
             if expect is not None and request.head.expect_continue:
                 decision = expect(request)
@@ -960,10 +984,16 @@ def _with_fields(response: Any, extra: list[tuple[Any, Any]]) -> Any:
     return clone
 
 
-def _produced(result: Any, chosen: str) -> Any:
+def _produced(result: Any, chosen: str, codecs: CodecRegistry | None = None) -> Any:
     """The handler's result for a ``produces`` route: labelled with the chosen media type when
-    it is bare text or bytes, and with ``Vary: Accept`` (RFC 9110 §12.5.5)."""
+    it is bare text or bytes, encoded by the codec of the chosen type when it is another plain
+    value (a dict, a list, a dataclass; ``fasthttp.codecs``), and with ``Vary: Accept``
+    (RFC 9110 §12.5.5)."""
     t = type(result)
+    if codecs is not None and result is not None and not isinstance(result, (str, bytes, bytearray, memoryview, tuple, FieldMethods, Upgrade)):
+        codec = codecs[chosen] if chosen in codecs else None
+        if codec is not None and codec.encode is not None:
+            return Response(codecs.encode(chosen, result), 200, [(_CT, codec_content_type(chosen)), _VARY_ACCEPT])
     if t is str:
         ctype = chosen
         if chosen.startswith("text/") and "charset" not in chosen.lower():
@@ -981,8 +1011,8 @@ def _produced(result: Any, chosen: str) -> Any:
     return response
 
 
-async def _produce_async(coro: Any, chosen: str) -> Any:
-    return _produced(await coro, chosen)
+async def _produce_async(coro: Any, chosen: str, codecs: CodecRegistry | None = None) -> Any:
+    return _produced(await coro, chosen, codecs)
 
 
 def _with_ranges(call: Handler) -> Handler:

@@ -467,6 +467,13 @@ class Request:
             raise unsupported_media_type(accepted, None, self.head.method)
         return media
 
+    def representation(self, accepted: Iterable[str], required: bool = False) -> tuple[str | None, Mapping[str, str]]:
+        """The parsed ``Content-Type`` (media type, parameters) of the content, checked as the
+        body decoders check it: 415 unless it matches one of *accepted* (or is absent and not
+        *required*), 415 while the content is still content-coded, 400 when malformed. For
+        decoders outside this class (``fasthttp.codecs``)."""
+        return self._representation(tuple(accepted), required)
+
     async def text(self) -> str:
         """The body decoded with the ``Content-Type`` charset (UTF-8 by default): 400 if it is
         not valid in that charset, 415 for a charset the server does not decode."""
