@@ -399,6 +399,31 @@ class Request:
     def scheme(self) -> str:
         return "https" if self.connection.is_secure else "http"
 
+    # -- language (published by the Languages middleware) -----------------------------------------
+
+    @property
+    def language(self) -> str | None:
+        """The language chosen for the response (a tag such as ``de-AT``) by the ``Languages``
+        middleware (``fasthttp.middleware.i18n``) from ``Accept-Language``; None without it."""
+        extras = self._extras
+        return None if extras is None else extras.get("language")
+
+    def gettext(self, message: str) -> str:
+        """*message* translated into :attr:`language` by its gettext catalog (the message
+        itself when there is no catalog or no translation)."""
+        extras = self._extras
+        catalog = None if extras is None else extras.get("translations")
+        return message if catalog is None else str(catalog.gettext(message))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The singular or plural form of a message for *n*, translated as :meth:`gettext`
+        (the catalog's plural rule decides; without a catalog, English's)."""
+        extras = self._extras
+        catalog = None if extras is None else extras.get("translations")
+        if catalog is None:
+            return singular if n == 1 else plural
+        return str(catalog.ngettext(singular, plural, n))
+
     # -- the body ----------------------------------------------------------------------------
 
     @property

@@ -22,3 +22,6 @@ __all__ += ("Compression",)  # type: ignore[assignment]
 from .conditional import ConditionalRequests
 
 __all__ += ("ConditionalRequests",)  # type: ignore[assignment]
+from .i18n import Languages
+
+__all__ += ("Languages",)  # type: ignore[assignment]
