@@ -808,7 +808,7 @@ class HttpProtocol(asyncio.Protocol):
             self._log(req, status, len(body) if head.method != "HEAD" and status >= 200 else 0, self)
         if req.form_data is not None:
             req.close()  # the form's spooled files go as soon as the response is out
-        if req.background is not None:
+        if req.background is not None:  # PERF: one slot read when there are none
             self._after_response(req)
         if keep and self._active is None and self._reading is None and not self._queue and self._upgrade_req is None and self._pending_error is None:
             # PERF: _finished's common case, inlined: idle until the next request.

@@ -364,3 +364,70 @@ def test_urllib3_decodes_br_and_zstd(server):
             assert r.data == b"data: one\n\ndata: two\n\n"
     finally:
         http.clear()
+
+
+def test_a_compressed_event_stream_arrives_live_over_a_socket():
+    # The second event is produced only after the client has decoded the first: without a flush
+    # per piece the client would wait forever (bounded here by the socket timeout).
+    import asyncio
+    import socket
+    import threading
+
+    from fasthttp import EventSourceResponse
+
+    first_seen = threading.Event()
+    app = App()
+    app.add_middleware(Compression())
+
+    @app.get("/events")
+    def events(request):
+        async def gen():
+            yield {"data": "one", "id": "1"}
+            for _ in range(500):
+                if first_seen.is_set():
+                    break
+                await asyncio.sleep(0.01)
+            yield {"data": "two", "id": "2"}
+
+        return EventSourceResponse(gen(), ping=None)
+
+    with app.start("127.0.0.1:0") as handle:
+        host, port = handle.addresses[0][:2]
+        with socket.create_connection((host, port), timeout=10) as sock:
+            sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += sock.recv(65536)
+            head, _, rest = data.partition(b"\r\n\r\n")
+            assert b"content-encoding: gzip" in head.lower() and b"transfer-encoding: chunked" in head.lower()
+            decoder = zlib.decompressobj(31)
+            state = {"buf": rest}
+
+            def decoded_so_far():
+                # the complete chunks received so far (size line, data, CRLF), decoded
+                out, buf = b"", state["buf"]
+                while b"\r\n" in buf:
+                    size_line, _, after = buf.partition(b"\r\n")
+                    size = int(size_line, 16)
+                    if len(after) < size + 2:
+                        break
+                    out += decoder.decompress(after[:size])
+                    buf = after[size + 2 :]
+                state["buf"] = buf
+                return out
+
+            def receive():
+                chunk = sock.recv(65536)
+                assert chunk, "the server closed the stream"
+                state["buf"] += chunk
+
+            text = decoded_so_far()
+            while b"data: one\n\n" not in text:
+                receive()
+                text += decoded_so_far()
+            assert text == b"id: 1\ndata: one\n\n"  # decoded before the second event exists
+            first_seen.set()
+            while b"data: two" not in text:
+                receive()
+                text += decoded_so_far()
+            assert text.endswith(b"id: 2\ndata: two\n\n")

@@ -52,6 +52,11 @@ class ConditionalRequests:
         self.ranges = ranges
         self.max_ranges = max_ranges
 
+    def applies(self, request: Request) -> bool:
+        """GET and HEAD only (the stack skips the middleware for other methods)."""
+        method = request.head.method
+        return method == "GET" or method == "HEAD"
+
     def __call__(self, request: Request, call_next: CallNext) -> Any:
         result = call_next(request)
         method = request.method
