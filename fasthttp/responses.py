@@ -71,6 +71,7 @@ __all__ = (
     "RedirectResponse",
     "StreamingResponse",
     "MultipartStreamResponse",
+    "iterate_content",
     "EventSourceResponse",
     "ServerSentEvent",
     "last_event_id",
@@ -556,21 +557,9 @@ async def _multipart_frames(
     """
     delimiter = b"--" + boundary + b"\r\n"
     default_fields = [(CONTENT_TYPE, default_type)] if default_type is not None else []
-    source: Any = frames  # either protocol; is_async says which one drives the loop below
-    is_async = hasattr(source, "__aiter__")
-    iterator: Any = source.__aiter__() if is_async else iter(source)
+    items = iterate_content(frames)
     try:
-        while True:
-            if is_async:
-                try:
-                    item = await iterator.__anext__()
-                except StopAsyncIteration:
-                    break
-            else:
-                try:
-                    item = next(iterator)
-                except StopIteration:
-                    break
+        async for item in items:
             if isinstance(item, tuple):
                 data, headers = item
                 fields = field_list(headers)
@@ -587,6 +576,31 @@ async def _multipart_frames(
             head = _write_fields(fields) + b"Content-Length: %d\r\n\r\n" % len(data)
             yield b"".join((delimiter, head, data, b"\r\n"))
         yield b"--" + boundary + b"--\r\n"
+    finally:
+        await items.aclose()
+
+
+async def iterate_content(content: AsyncIterable[Any] | Iterable[Any]) -> AsyncGenerator[Any, None]:
+    """Each item of *content*, an async iterable or a plain iterable (the two kinds a streamed
+    body may be), as one async generator; *content* is closed (``aclose``/``close``) when it
+    ends or when this generator is closed early. Wrappers of a stream (multipart framing,
+    content coding, events) drive their source through it."""
+    source: Any = content  # either protocol; is_async says which one drives the loop below
+    is_async = hasattr(source, "__aiter__")
+    iterator: Any = source.__aiter__() if is_async else iter(source)
+    try:
+        while True:
+            if is_async:
+                try:
+                    item = await iterator.__anext__()
+                except StopAsyncIteration:
+                    return
+            else:
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    return
+            yield item
     finally:
         close = getattr(iterator, "aclose" if is_async else "close", None)
         if close is not None:
@@ -735,7 +749,12 @@ async def _sse_stream(events: AsyncIterable[Any] | Iterable[Any], ping: float | 
             yield _sse_event(item)
     finally:
         if pending is not None:
+            # the generator is mid-step in that task: let the cancellation land before closing
             pending.cancel()
+            try:
+                await pending
+            except BaseException:
+                pass
         close = getattr(iterator, "aclose", None)
         if close is not None:
             await close()

@@ -657,3 +657,28 @@ def test_event_source_from_a_plain_iterable_and_bad_items():
         asyncio.run(collect(EventSourceResponse([42])))
     with pytest.raises(ValueError):
         EventSourceResponse([], ping=0)
+
+
+def test_an_event_stream_closed_while_waiting_closes_its_source():
+    import asyncio
+
+    from fasthttp.responses import EventSourceResponse
+
+    closed = []
+
+    async def gen():
+        try:
+            yield "first"
+            await asyncio.sleep(3600)
+            yield "never"
+        finally:
+            closed.append(True)
+
+    async def main():
+        stream = EventSourceResponse(gen(), ping=0.01).content
+        assert await stream.__anext__() == b"data: first\n\n"
+        assert await stream.__anext__() == b": ping\n\n"  # the source is still waiting
+        await stream.aclose()  # the client went away
+
+    asyncio.run(main())
+    assert closed == [True]

@@ -37,7 +37,7 @@ from ..codings import AVAILABLE, DEFAULT_LEVELS, DecodedBody, Encoder, encode, e
 from ..errors import HttpError
 from ..media import first_match
 from ..negotiation import negotiate_encoding
-from ..responses import Response, StreamingResponse, field_text, lower_name, to_response
+from ..responses import Response, StreamingResponse, field_text, iterate_content, lower_name, to_response
 from .stack import CallNext
 
 if TYPE_CHECKING:
@@ -234,29 +234,13 @@ def _copy(response: Any, fields: list[tuple[Any, Any]]) -> Any:
 async def _encoded_stream(content: Any, enc: Encoder) -> AsyncIterator[bytes]:
     """*content* (an async iterable or iterable of bytes/str) coded piece by piece, each piece
     flushed so that the client can decode it on arrival."""
-    source: Any = content
-    is_async = hasattr(source, "__aiter__")
-    iterator: Any = source.__aiter__() if is_async else iter(source)
+    pieces = iterate_content(content)
     try:
-        while True:
-            if is_async:
-                try:
-                    piece = await iterator.__anext__()
-                except StopAsyncIteration:
-                    break
-            else:
-                try:
-                    piece = next(iterator)
-                except StopIteration:
-                    break
+        async for piece in pieces:
             if isinstance(piece, str):
                 piece = piece.encode()
             if piece:
                 yield enc.chunk(bytes(piece))
         yield enc.finish()
     finally:
-        close = getattr(iterator, "aclose" if is_async else "close", None)
-        if close is not None:
-            result = close()
-            if is_async:
-                await result
+        await pieces.aclose()
