@@ -54,6 +54,7 @@ _zstd: Any = _import_zstd()  # optional: zstd
 __all__ = (
     "AVAILABLE",
     "DEFAULT_LEVELS",
+    "LEVEL_RANGES",
     "Encoder",
     "encoder",
     "encode",
@@ -74,6 +75,10 @@ AVAILABLE: tuple[str, ...] = tuple(
 
 #: Default compression levels: fast settings that still beat gzip -6 on ratio (br 4, zstd 3).
 DEFAULT_LEVELS: dict[str, int] = {"gzip": 6, "deflate": 6, "br": 4, "zstd": 3}
+
+#: The levels each coding's library takes (zlib: -1 is its default; zstd: negative levels are
+#: its fast modes, down to -7 here).
+LEVEL_RANGES: dict[str, tuple[int, int]] = {"gzip": (-1, 9), "deflate": (-1, 9), "br": (0, 11), "zstd": (-7, 22)}
 
 # Output bound of one decompression step when no body limit applies.
 _STEP = 64 * 1024

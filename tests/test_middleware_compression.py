@@ -213,6 +213,11 @@ def test_options_are_checked():
         Compression(codings=["compress"])
     with pytest.raises(ValueError):
         Compression(levels={"gzip": "max"})
+    for bad in ({"gzip": 10}, {"br": 12}, {"zstd": 23}, {"lzma": 1}, {"gzip": True}):
+        with pytest.raises(ValueError):
+            Compression(levels=bad)
+    assert Compression(codings="gzip").codings == ("gzip",)
+    assert Compression(levels={"br": 11, "zstd": -7, "deflate": -1}).levels["br"] == 11
     app = make_app(codings=["gzip"], levels={"gzip": 1})
     with TestClient(app) as c:
         assert c.get("/json", headers={"Accept-Encoding": "br, gzip;q=0.1"}).headers["content-encoding"] == "gzip"

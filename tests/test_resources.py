@@ -292,3 +292,27 @@ def test_decorator_arguments_are_checked_when_the_class_is_defined():
         get("/x", max_body=3)(lambda self, request: None)
     with pytest.raises(ValueError):
         get("relative")(lambda self, request: None)
+
+
+def test_resource_routes_take_the_http_semantics_options():
+    from fasthttp import App
+    from fasthttp.resources import Resource, get, put
+    from fasthttp.testing import TestClient
+
+    class Docs(Resource):
+        path = "/docs"
+
+        @get("", ranges=True)
+        def read(self, request):
+            return "0123456789"
+
+        @put("", require_preconditions=True)
+        def write(self, request):
+            return None
+
+    app = App()
+    app.add(Docs())
+    with TestClient(app) as c:
+        r = c.get("/docs", headers={"Range": "bytes=2-4"})
+        assert r.status == 206 and r.content == b"234"
+        assert c.put("/docs").status == 428

@@ -33,7 +33,7 @@ import types
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..codings import AVAILABLE, DEFAULT_LEVELS, DecodedBody, Encoder, encode, encoder, parse_codings
+from ..codings import AVAILABLE, DEFAULT_LEVELS, LEVEL_RANGES, DecodedBody, Encoder, encode, encoder, parse_codings
 from ..errors import HttpError
 from ..media import first_match
 from ..negotiation import negotiate_encoding
@@ -96,6 +96,8 @@ class Compression:
     ) -> None:
         if not isinstance(minimum_size, int) or minimum_size < 0:
             raise ValueError(f"minimum_size is a non-negative int, not {minimum_size!r}")
+        if isinstance(codings, str):
+            codings = (codings,)
         chosen = tuple(AVAILABLE if codings is None else (c.lower() for c in codings))
         for coding in chosen:
             if coding not in AVAILABLE:
@@ -104,8 +106,9 @@ class Compression:
             raise ValueError("codings lists at least one coding")
         merged = dict(DEFAULT_LEVELS)
         for coding, level in (levels or {}).items():
-            if coding not in DEFAULT_LEVELS or not isinstance(level, int):
-                raise ValueError(f"levels maps a coding to an int level, not {coding!r}: {level!r}")
+            low, high = LEVEL_RANGES.get(coding, (0, -1))
+            if isinstance(level, bool) or not isinstance(level, int) or not low <= level <= high:
+                raise ValueError(f"levels maps a coding to its level ({', '.join(f'{c}: {a}..{b}' for c, (a, b) in LEVEL_RANGES.items())}), not {coding!r}: {level!r}")
             merged[coding] = level
         self.minimum_size = minimum_size
         self.codings = chosen
