@@ -1334,6 +1334,20 @@ class HttpProtocol(asyncio.Protocol):
 _BACKGROUND: set[asyncio.Task[None]] = set()
 
 
+async def finish_background_tasks(timeout: float) -> None:
+    """Give the background tasks still running on this loop (``Request.add_background_task``)
+    up to *timeout* seconds, then cancel the rest: the last step of a graceful shutdown."""
+    loop = asyncio.get_running_loop()
+    tasks = [t for t in _BACKGROUND if t.get_loop() is loop and not t.done()]
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=max(timeout, 0))
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)
+
+
 async def _run_background(tasks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]], req: Request) -> None:
     """Run the background tasks of *req* one after the other (``Request.add_background_task``)."""
     loop = asyncio.get_running_loop()
