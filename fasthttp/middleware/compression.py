@@ -22,7 +22,9 @@ Strategy: one middleware, both directions, the codings themselves being ``fastht
 
 PERF: a request without ``Accept-Encoding`` and without content costs one header look-up
 (:meth:`Compression.applies`: the stack then skips the middleware, ``benchmarks/server``
-``fasthttp-compression`` plaintext); the response is returned untouched: identity is acceptable to every client, so a cache that stores it may serve it to
+``fasthttp-compression`` plaintext: 15.6 against 15.7 server CPU µs per request without it, one
+``--reps 1`` run on a loaded 2-CPU machine; in process, the engine fed GET /plaintext through a
+memory transport, about +0.15 µs on 2.6 µs); the response is returned untouched: identity is acceptable to every client, so a cache that stores it may serve it to
 anyone.
 """
 
