@@ -436,3 +436,16 @@ def test_a_compressed_event_stream_arrives_live_over_a_socket():
                 receive()
                 text += decoded_so_far()
             assert text.endswith(b"id: 2\ndata: two\n\n")
+
+
+@pytest.mark.parametrize("coding", AVAILABLE)
+def test_every_coding_is_bounded_by_the_decoded_limit(client, coding):
+    from fasthttp.codings import encode
+
+    bomb = encode(coding, bytes(32 << 20), 1)  # 32 MiB of zeros; the route takes 1 MiB
+    assert len(bomb) < 200_000
+    r = client.post("/json", data=bomb, headers={"Content-Encoding": coding, "Content-Type": "application/json"})
+    assert r.status == 413
+    fits = encode(coding, b'"' + b"a" * 1000 + b'"')
+    r = client.post("/json", data=fits, headers={"Content-Encoding": coding, "Content-Type": "application/json"})
+    assert r.json() == {"got": "a" * 1000}
