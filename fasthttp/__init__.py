@@ -18,6 +18,7 @@ from .resources import Resource
 from .routing import Route
 from .files import FileResponse
 from .responses import (
+    EventSourceResponse,
     HTMLResponse,
     JSONResponse,
     MultipartStreamResponse,
@@ -56,6 +57,7 @@ __all__ = (
     "JSONResponse",
     "RedirectResponse",
     "StreamingResponse",
+    "EventSourceResponse",
     "MultipartStreamResponse",
     "FileResponse",
     "Upgrade",

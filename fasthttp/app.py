@@ -24,9 +24,10 @@ applies the route's options in this order, all before any body byte is read (the
 2. ``consumes``: a body whose ``Content-Type`` matches none of the listed media types is ``415``
    with ``Accept`` listing them (RFC 9110 §15.5.16, §12.5.1 on ``Accept`` in a response;
    ``Accept-Patch`` too for PATCH, RFC 5789 §3.1);
-3. ``produces``: the client's ``Accept`` picks one of the listed types by q-value
-   (``fasthttp.negotiation``); none acceptable is ``406``; the handler reads the choice with
-   :func:`media_type`, and the response carries ``Vary: Accept`` (RFC 9110 §12.5.5);
+3. ``produces``: the client's ``Accept`` picks one of the listed types by q-value times the
+   codec's quality (``fasthttp.negotiation``, ``fasthttp.codecs``); none acceptable is ``406``;
+   the handler reads the choice with :func:`media_type`, a plain value it returns is encoded by
+   ``app.codecs`` in that type, and the response carries ``Vary: Accept`` (RFC 9110 §12.5.5);
 4. ``expect``: for a request with ``Expect: 100-continue``, ``expect(request)`` returns None
    (go on: the handler runs and ``100 Continue`` goes out when it reads the body) or a response
    (for instance 417 or 413), sent instead; the client then never sends the body and the engine
@@ -80,6 +81,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._routecompiler import check_pattern
 from .application import report_failure
 from .body import ClientDisconnected
+from .codecs import CodecRegistry, default_codecs
+from .codecs import content_type as codec_content_type
+from .conditional import check_preconditions, conditional_response, not_modified, precondition_required
 from .errors import ErrorHeaders, HttpError
 from .files import FileResponse
 from .listeners import compose_bind
@@ -89,8 +93,10 @@ from .negotiation import choose_media_type, quality
 from .requests import unsupported_media_type
 from .resources import resource_routes
 from .responses import (
+    FieldMethods,
     Response,
     StreamingResponse,
+    Upgrade,
     json_dumps,
     render_error,
     to_response,
@@ -240,11 +246,14 @@ def _media_list(value: Any, option: str) -> tuple[str, ...] | None:
 
 def _route_options(
     max_body_size: int | None = _UNSET,
-    consumes: Iterable[str] | str | None = None,
-    produces: Iterable[str] | str | None = None,
+    consumes: Iterable[str] | str | bool | None = None,
+    produces: Iterable[str] | str | bool | None = None,
     expect: Callable[[Request], Any] | None = None,
     blocking: bool = False,
     middleware: Iterable[Middleware] | None = None,
+    ranges: bool = False,
+    preconditions: Callable[[Request], Any] | None = None,
+    require_preconditions: bool = False,
 ) -> dict[str, Any]:
     """The per-route options of :meth:`App.route`, validated when the route is declared, as
     :meth:`Route.options` reports them: only those given, media types as lists."""
@@ -254,8 +263,10 @@ def _route_options(
     for each in route_middleware:
         if not callable(each):
             raise TypeError(f"middleware is a callable(request, call_next), not {each!r}")
-    consumes = _media_list(consumes, "consumes")
-    produces = _media_list(produces, "produces")
+    # True: every decoder/encoder of the App's codec registry (fasthttp.codecs), when it runs.
+    consumes_all, produces_all = consumes is True, produces is True
+    consumes = None if consumes_all else _media_list(consumes, "consumes")
+    produces = None if produces_all else _media_list(produces, "produces")
     for offered in produces or ():
         if "*" in offered:
             raise ValueError(f"produces lists concrete media types, not {offered!r}")
@@ -267,12 +278,24 @@ def _route_options(
         options["consumes"] = list(consumes)
     if produces is not None:
         options["produces"] = list(produces)
+    if consumes_all:
+        options["consumes"] = True
+    if produces_all:
+        options["produces"] = True
     if expect is not None:
         options["expect"] = expect
     if blocking:
         options["blocking"] = True
     if route_middleware:
         options["middleware"] = route_middleware
+    if preconditions is not None and not callable(preconditions):
+        raise TypeError("preconditions is a callable(request) -> (etag, last_modified) | None")
+    if ranges:
+        options["ranges"] = True
+    if preconditions is not None:
+        options["preconditions"] = preconditions
+    if require_preconditions:
+        options["require_preconditions"] = True
     return options
 
 
@@ -320,6 +343,9 @@ class App:
         self._hosts = bool(strict_hosts)
         self._resolve: Callable[..., Match] = self.router.resolve
         self._middleware = MiddlewareStack()
+        #: Encoders and decoders by media type (``fasthttp.codecs``): what ``produces`` and
+        #: ``consumes`` routes use; ``app.codecs.register(...)`` adds one.
+        self.codecs: CodecRegistry = default_codecs()
         self._handler: Handler | None = None
         self._exception_handlers: dict[type[BaseException] | int, Callable[..., Any]] = {}
         self._on_startup: list[Callable[[], Any]] = []
@@ -338,17 +364,23 @@ class App:
         host: str | None = None,
         name: str | None = None,
         max_body_size: int | None = _UNSET,
-        consumes: Iterable[str] | str | None = None,
-        produces: Iterable[str] | str | None = None,
+        consumes: Iterable[str] | str | bool | None = None,
+        produces: Iterable[str] | str | bool | None = None,
         expect: Callable[[Request], Any] | None = None,
         blocking: bool = False,
         middleware: Iterable[Middleware] | None = None,
+        ranges: bool = False,
+        preconditions: Callable[[Request], Any] | None = None,
+        require_preconditions: bool = False,
     ) -> Callable[[F], F]:
         """Register the decorated function for the pattern *path* and *methods*.
 
         *host*: bind to a host (``"api.example.com"``, ``"*.example.com"``). *max_body_size*:
         this route's body limit (``None``: none). *consumes*: the request media types accepted
-        (else 415). *produces*: the response media types offered, by ``Accept`` (else 406).
+        (else 415; ``True``: every decoder of :attr:`codecs`). *produces*: the response media
+        types offered, by ``Accept`` (else 406; ``True``: every encoder of :attr:`codecs`); a
+        plain value the handler returns (dict, list, dataclass) is encoded by the codec of the
+        chosen type (``fasthttp.codecs``).
         *expect*: ``callable(request) -> None | response`` deciding ``Expect: 100-continue``.
         *blocking*: run a ``def`` handler in the thread pool. *middleware*: middleware for
         this route only (the classes of ``fasthttp.middleware`` or any
@@ -356,10 +388,20 @@ class App:
         middleware and around this route's other options. Patterns, converters and the
         precedence rules are those of :class:`fasthttp.routing.Router`. The path, the methods
         and the options are checked here, before the decorator is applied.
+
+        HTTP semantics (``fasthttp.conditional``): *ranges*: an in-memory body is served in
+        byte ranges (``Accept-Ranges: bytes``, 206, ``multipart/byteranges``, 416, ``If-Range``),
+        with an ``ETag`` of its content. *preconditions*: ``callable(request) -> (etag,
+        last_modified) | None`` (``def`` or ``async def``) giving the validators of the current
+        representation (``None``: there is none), evaluated before the handler runs in the
+        RFC 9110 §13.2.2 order (304 for GET/HEAD, 412 otherwise). *require_preconditions*: an
+        unsafe method without ``If-Match`` or ``If-Unmodified-Since`` is 428 (RFC 6585 §3).
         """
         check_pattern(path)
         wanted = normalize_methods(methods)
-        options = _route_options(max_body_size, consumes, produces, expect, blocking, middleware)
+        options = _route_options(
+            max_body_size, consumes, produces, expect, blocking, middleware, ranges, preconditions, require_preconditions
+        )
 
         def register(handler: F) -> F:
             self._add_route(path, wanted, handler, host, name, options)
@@ -729,9 +771,16 @@ class App:
             return run_plain
 
         call = self._threaded(handler) if options.get("blocking") else handler
+        if options.get("ranges"):
+            call = _with_ranges(call)
+        if options.get("preconditions") is not None or options.get("require_preconditions"):
+            call = _with_preconditions(call, options.get("preconditions"), bool(options.get("require_preconditions")))
         limit = options.get("max_body_size", _UNSET)
-        consumes = _media_list(options.get("consumes"), "consumes")
-        produces = _media_list(options.get("produces"), "produces")
+        codecs = self.codecs
+        consumes_all = options.get("consumes") is True
+        produces_all = options.get("produces") is True
+        consumes = None if consumes_all else _media_list(options.get("consumes"), "consumes")
+        produces = None if produces_all else _media_list(options.get("produces"), "produces")
         expect = options.get("expect")
 
         def finish(request: Request, chosen: str | None) -> Any:
@@ -739,8 +788,8 @@ class App:
             if chosen is None:
                 return result
             if type(result) is _CORO:
-                return _produce_async(result, chosen)
-            return _produced(result, chosen)
+                return _produce_async(result, chosen, codecs)
+            return _produced(result, chosen, codecs)
 
         async def finish_after(request: Request, decision: Awaitable[Any], chosen: str | None) -> Any:
             decision = await decision
@@ -760,9 +809,13 @@ class App:
                 request.check_body_size()
             if consumes is not None and request.body_reader is not None:
                 _check_media_type(request, consumes)
+            elif consumes_all and request.body_reader is not None:
+                _check_media_type(request, codecs.decoder_types())
             chosen = None
-            if produces is not None:
-                chosen = choose_media_type(request, produces)  # HttpError(406) if none
+            if produces is not None or produces_all:
+                offered = codecs.encoder_types() if produces is None else produces
+                # client q-value times the codec's quality; none acceptable: the 406
+                chosen = codecs.choose(request, offered) or choose_media_type(request, offered)
                 _MEDIA_TYPE.set(chosen)
             if expect is not None and request.head.expect_continue:
                 decision = expect(request)
@@ -974,10 +1027,16 @@ def _with_fields(response: Any, extra: list[tuple[Any, Any]]) -> Any:
     return clone
 
 
-def _produced(result: Any, chosen: str) -> Any:
+def _produced(result: Any, chosen: str, codecs: CodecRegistry | None = None) -> Any:
     """The handler's result for a ``produces`` route: labelled with the chosen media type when
-    it is bare text or bytes, and with ``Vary: Accept`` (RFC 9110 §12.5.5)."""
+    it is bare text or bytes, encoded by the codec of the chosen type when it is another plain
+    value (a dict, a list, a dataclass; ``fasthttp.codecs``), and with ``Vary: Accept``
+    (RFC 9110 §12.5.5)."""
     t = type(result)
+    if codecs is not None and result is not None and not isinstance(result, (str, bytes, bytearray, memoryview, tuple, FieldMethods, Upgrade)):
+        codec = codecs[chosen] if chosen in codecs else None
+        if codec is not None and codec.encode is not None:
+            return Response(codecs.encode(chosen, result), 200, [(_CT, codec_content_type(chosen)), _VARY_ACCEPT])
     if t is str:
         ctype = chosen
         if chosen.startswith("text/") and "charset" not in chosen.lower():
@@ -995,8 +1054,84 @@ def _produced(result: Any, chosen: str) -> Any:
     return response
 
 
-async def _produce_async(coro: Any, chosen: str) -> Any:
-    return _produced(await coro, chosen)
+async def _produce_async(coro: Any, chosen: str, codecs: CodecRegistry | None = None) -> Any:
+    return _produced(await coro, chosen, codecs)
+
+
+def _with_ranges(call: Handler) -> Handler:
+    """The ``ranges=True`` route option: the handler's in-memory body in the byte ranges asked
+    for (``fasthttp.conditional.conditional_response``, the rules FileResponse follows)."""
+
+    def ranged(request: Request) -> Any:
+        result = call(request)
+        if type(result) is _CORO:
+            return _ranged_async(request, result)
+        return _ranged(request, result)
+
+    return ranged
+
+
+def _ranged(request: Request, result: Any) -> Any:
+    response = to_response(result)
+    if isinstance(response, Response):
+        return conditional_response(request.method, request.head.headers, response, ranges=True)
+    return response
+
+
+async def _ranged_async(request: Request, coro: Any) -> Any:
+    return _ranged(request, await coro)
+
+
+def _with_preconditions(call: Handler, validators: Callable[[Request], Any] | None, require: bool) -> Handler:
+    """The ``preconditions=``/``require_preconditions=`` route options: the request's
+    conditional fields evaluated against the current validators *before* the handler acts
+    (RFC 9110 §13.2.1), and the opt-in 428 (RFC 6585 §3)."""
+
+    def guarded(request: Request) -> Any:
+        headers = request.head.headers
+        if require:
+            refusal = precondition_required(request.method, headers)
+            if refusal is not None:
+                raise refusal
+        if validators is None:
+            return call(request)
+        current = validators(request)
+        if type(current) is _CORO:
+            return _preconditions_async(call, request, current)
+        answer = _precondition_answer(request, current)
+        return call(request) if answer is None else answer
+
+    return guarded
+
+
+def _precondition_answer(request: Request, current: Any) -> Response | None:
+    """The 304/412 for the validators *current* (``(etag, last_modified)`` or ``None``)."""
+    if current is None:
+        etag, modified, exists = None, None, False
+    else:
+        etag, modified = current
+        exists = True
+        if isinstance(modified, (int, float)) and not isinstance(modified, bool):
+            modified = int(modified)
+        elif modified is not None:
+            modified = int(modified.timestamp())  # a datetime
+    outcome = check_preconditions(request.method, request.head.headers, etag, modified, exists=exists)
+    if outcome == 304:
+        fields = [("ETag", etag)] if etag is not None else []
+        return not_modified(fields, etag)
+    if outcome == 412:
+        raise HttpError(412)
+    return None
+
+
+async def _preconditions_async(call: Handler, request: Request, current: Any) -> Any:
+    answer = _precondition_answer(request, await current)
+    if answer is not None:
+        return answer
+    result = call(request)
+    if type(result) is _CORO:
+        result = await result
+    return result
 
 
 def _error_result(value: Any, status: int, headers: Any) -> Any:

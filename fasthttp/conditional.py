@@ -15,15 +15,44 @@ FileResponse` supplies the validators of a file, and a handler may call
   field and a date in the future are ignored (RFC 9110 §13.1.3, §13.1.4).
 - :func:`not_modified` builds the 304 from the fields the 200 would have carried, without the
   representation metadata the client already has (RFC 9110 §15.4.5).
+
+The one implementation every representation shares: :func:`evaluate` (validators in, 304/412
+out) and :func:`select_ranges` (``Range`` and ``If-Range`` in, 206/``multipart/byteranges``/416
+out, through the ranges kernel) serve both :meth:`~fasthttp.files.FileResponse.plan` (spans of
+a file) and :func:`conditional_response` (an in-memory body, whose ``ETag`` is
+:func:`entity_tag` of its bytes unless the handler supplied one): what the
+``ConditionalRequests`` middleware and the ``ranges=True`` route option apply.
+:func:`precondition_required` is the opt-in 428 (RFC 6585 §3).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Union
 
 from .dates import parse_http_date
-from .responses import Fields, Response, lower_name
+from .errors import HttpError, RangeNotSatisfiable
+from .ranges import (
+    byteranges_content_type,
+    content_range,
+    make_boundary,
+    multipart_byteranges,
+    parse_range,
+    unsatisfied_range,
+)
+from .responses import (
+    CONTENT_TYPE,
+    TEXT_TYPE,
+    Fields,
+    Response,
+    error_response,
+    field_text,
+    get_field,
+    lower_name,
+    reason,
+)
 
 if TYPE_CHECKING:
     from .headers import Headers
@@ -36,7 +65,21 @@ __all__ = (
     "check_preconditions",
     "if_range_allows",
     "not_modified",
+    "entity_tag",
+    "evaluate",
+    "select_ranges",
+    "RangePlan",
+    "conditional_response",
+    "precondition_required",
+    "SAFE_METHODS",
 )
+
+#: What :func:`select_ranges` returns to send: ``(status, fields, parts, length)``; each part is
+#: ``bytes`` (sent as is) or an ``(offset, count)`` span of the representation.
+RangePlan = tuple[int, list[tuple[Any, Any]], list[Union[bytes, tuple[int, int]]], int]
+
+#: RFC 9110 §9.2.1: the safe methods (no precondition is required of them).
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
 
 
 def parse_etags(value: str) -> list[str] | None:
@@ -189,3 +232,136 @@ def not_modified(fields: Fields, etag: str | None) -> Response:
             continue
         kept.append((n, v))
     return Response(b"", 304, kept)
+
+
+# -- shared by every representation -------------------------------------------------------------
+
+
+def entity_tag(content: bytes | bytearray | memoryview, weak: bool = False) -> str:
+    """A strong (or, with *weak*, weak) entity-tag for *content*: a 128-bit BLAKE2b digest,
+    base64url, so equal bytes always get the same tag and different bytes practically never
+    (RFC 9110 §8.8.3: a strong validator changes with every change of the content)."""
+    digest = base64.urlsafe_b64encode(hashlib.blake2b(content, digest_size=16).digest()).rstrip(b"=")
+    return ('W/"%s"' if weak else '"%s"') % digest.decode("ascii")
+
+
+def evaluate(method: str, headers: Headers, fields: Fields, etag: str | None, last_modified: int | None) -> Response | None:
+    """The response that answers the preconditions instead of the representation whose 200
+    would carry *fields*: the 304 (:func:`not_modified`) or a 412; ``None`` to proceed."""
+    outcome = check_preconditions(method, headers, etag, last_modified)
+    if outcome == 304:
+        return not_modified(fields, etag)
+    if outcome == 412:
+        return error_response(412)
+    return None
+
+
+def select_ranges(
+    method: str,
+    headers: Headers,
+    fields: list[tuple[Any, Any]],
+    size: int,
+    etag: str | None,
+    last_modified: int | None,
+    max_ranges: int = 16,
+) -> RangePlan | Response | None:
+    """Apply the request's ``Range`` to a 200 representation of *size* bytes with *fields*:
+    ``None`` to send all of it (no Range, not GET, an ``If-Range`` that does not hold, a
+    Range that is ignored), a 416 :class:`Response`, or the :data:`RangePlan` of a 206: one
+    range with ``Content-Range``, or several as ``multipart/byteranges`` (RFC 9110 §14.6).
+    More than *max_ranges* ranges: the header is ignored (RFC 9110 §14.2 allows it)."""
+    # RFC 9110 §14.2: Range is defined for GET only; other methods ignore it.
+    if method != "GET":
+        return None
+    value = single_value(headers, "range")
+    if value is None:
+        return None
+    if not if_range_allows(headers, etag, last_modified):
+        return None  # RFC 9110 §13.1.5: the representation changed; send all of it.
+    try:
+        spans = parse_range(value, size, max_ranges=max_ranges)
+    except RangeNotSatisfiable:
+        # RFC 9110 §15.5.17: 416 with the current length.
+        return Response(reason(416), 416, [(CONTENT_TYPE, TEXT_TYPE), ("Content-Range", unsatisfied_range(size))])
+    if spans is None:
+        return None
+    if len(spans) == 1:
+        first, last = spans[0]
+        out = [*fields, ("Content-Range", content_range(first, last, size))]
+        return 206, out, [(first, last - first + 1)], last - first + 1
+    # RFC 9110 §14.6: several ranges go as multipart/byteranges, each part with the
+    # representation's Content-Type and its own Content-Range.
+    boundary = make_boundary()
+    ctype = None
+    rest = []
+    for n, v in fields:
+        if lower_name(n) == b"content-type":
+            ctype = field_text(v)
+        else:
+            rest.append((n, v))
+    heads, closing = multipart_byteranges(spans, size, ctype, boundary)
+    parts: list[bytes | tuple[int, int]] = []
+    length = len(closing)
+    for head, (first, last) in zip(heads, spans, strict=True):
+        parts.append(head)
+        parts.append((first, last - first + 1))
+        length += len(head) + last - first + 1
+    parts.append(closing)
+    rest.insert(0, (CONTENT_TYPE, byteranges_content_type(boundary)))
+    return 206, rest, parts, length
+
+
+def conditional_response(
+    method: str,
+    headers: Headers,
+    response: Response,
+    *,
+    etag: bool = True,
+    weak: bool = False,
+    ranges: bool = False,
+    max_ranges: int = 16,
+) -> Response:
+    """*response* (an in-memory 2xx) as the conditional request and the ``Range`` make it.
+
+    Its validators: the ``ETag`` it carries, else (*etag*) :func:`entity_tag` of its body
+    (``W/`` with *weak*), and the ``Last-Modified`` it carries. Then the preconditions
+    (:func:`evaluate`: 304, 412) and, with *ranges*, ``Accept-Ranges: bytes`` and the
+    ``Range`` of a GET on a 200 (:func:`select_ranges`: 206, 416). A response of another
+    status is returned as is (RFC 9110 §13.2.1). *response* is never mutated.
+    """
+    status = response.status
+    if not 200 <= status < 300:
+        return response
+    fields = list(response.fields)
+    tag = get_field(fields, b"etag")
+    if tag is None and etag:
+        tag = entity_tag(response.body, weak)
+        fields.append(("ETag", tag))
+    modified = parse_http_date(get_field(fields, b"last-modified"))
+    ranged = ranges and status == 200
+    if ranged:
+        fields.append(("Accept-Ranges", "bytes"))
+    answer = evaluate(method, headers, fields, tag, modified)
+    if answer is not None:
+        return answer
+    body = response.body
+    if ranged:
+        plan = select_ranges(method, headers, fields, len(body), tag, modified, max_ranges)
+        if isinstance(plan, Response):
+            return plan
+        if plan is not None:
+            status, fields, parts, _ = plan
+            view = memoryview(body)
+            body = b"".join(p if type(p) is bytes else view[p[0] : p[0] + p[1]] for p in parts)
+    if fields == response.fields and body is response.body:
+        return response
+    return Response(body, status, fields)
+
+
+def precondition_required(method: str, headers: Headers) -> HttpError | None:
+    """RFC 6585 §3: the ``428 Precondition Required`` for a request with an unsafe *method*
+    that carries neither ``If-Match`` nor ``If-Unmodified-Since`` (the "lost update" guard);
+    ``None`` when it may proceed."""
+    if method in SAFE_METHODS or headers.getall("if-match") or headers.getall("if-unmodified-since"):
+        return None
+    return HttpError(428, "Precondition Required: send If-Match with the ETag you last read")

@@ -19,36 +19,22 @@ from __future__ import annotations
 import mimetypes
 import os
 import time
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING
 from urllib.parse import quote as _quote
 
 from ._grammar import TOKEN
-from .conditional import check_preconditions, if_range_allows, not_modified, single_value
+from .conditional import RangePlan, evaluate, select_ranges
 from .dates import format_http_date, parse_http_date
-from .errors import RangeNotSatisfiable
 from .media import ATTR_CHAR_SAFE
-from .ranges import (
-    byteranges_content_type,
-    content_range,
-    make_boundary,
-    multipart_byteranges,
-    parse_range,
-    unsatisfied_range,
-)
 from .responses import (
     CONTENT_TYPE,
     OCTET_TYPE,
-    TEXT_TYPE,
     FieldMethods,
     HeadersLike,
     Response,
-    error_response,
     field_list,
-    field_text,
     get_field,
     has_field,
-    lower_name,
-    reason,
 )
 
 if TYPE_CHECKING:
@@ -58,7 +44,7 @@ __all__ = ("FileResponse", "FilePlan", "content_disposition", "guess_content_typ
 
 #: What :meth:`FileResponse.plan` returns to send the file: ``(status, fields, parts,
 #: length)``; each part is ``bytes`` (sent as is) or an ``(offset, count)`` span of the file.
-FilePlan = tuple[int, list[tuple[Any, Any]], list[Union[bytes, tuple[int, int]]], int]
+FilePlan = RangePlan
 
 
 def content_disposition(filename: str | None = None, disposition: str = "attachment") -> str:
@@ -192,51 +178,13 @@ class FileResponse(FieldMethods):
         ranged = self.accept_ranges and status == 200
         if ranged:
             fields.append(("Accept-Ranges", "bytes"))
-        outcome = check_preconditions(method, headers, etag, modified)
-        if outcome == 304:
-            return not_modified(fields, etag)
-        if outcome == 412:
-            return error_response(412)
-        # RFC 9110 §14.2: Range is defined for GET only; other methods ignore it.
-        if not ranged or method != "GET":
+        answer = evaluate(method, headers, fields, etag, modified)
+        if answer is not None:
+            return answer
+        if not ranged:
             return status, fields, whole, size
-        value = single_value(headers, "range")
-        if value is None:
-            return status, fields, whole, size
-        if not if_range_allows(headers, etag, modified):
-            # RFC 9110 §13.1.5: the representation changed; send all of it.
-            return status, fields, whole, size
-        try:
-            spans = parse_range(value, size, max_ranges=self.max_ranges)
-        except RangeNotSatisfiable:
-            # RFC 9110 §15.5.17: 416 with the current length.
-            return Response(reason(416), 416, [(CONTENT_TYPE, TEXT_TYPE), ("Content-Range", unsatisfied_range(size))])
-        if spans is None:
-            return status, fields, whole, size
-        if len(spans) == 1:
-            first, last = spans[0]
-            fields.append(("Content-Range", content_range(first, last, size)))
-            return 206, fields, [(first, last - first + 1)], last - first + 1
-        # RFC 9110 §14.6: several ranges go as multipart/byteranges, each part with the
-        # representation's Content-Type and its own Content-Range.
-        boundary = make_boundary()
-        ctype = None
-        rest = []
-        for n, v in fields:
-            if lower_name(n) == b"content-type":
-                ctype = field_text(v)
-            else:
-                rest.append((n, v))
-        heads, closing = multipart_byteranges(spans, size, ctype, boundary)
-        parts: list[bytes | tuple[int, int]] = []
-        length = len(closing)
-        for head, (first, last) in zip(heads, spans, strict=True):
-            parts.append(head)
-            parts.append((first, last - first + 1))
-            length += len(head) + last - first + 1
-        parts.append(closing)
-        rest.insert(0, (CONTENT_TYPE, byteranges_content_type(boundary)))
-        return 206, rest, parts, length
+        plan = select_ranges(method, headers, fields, size, etag, modified, self.max_ranges)
+        return (status, fields, whole, size) if plan is None else plan
 
     def __repr__(self) -> str:
         return f"<FileResponse {self.status} {self.path!r}>"

@@ -69,6 +69,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import functools
+import inspect
 import logging
 import os
 import types
@@ -806,6 +808,8 @@ class HttpProtocol(asyncio.Protocol):
             self._log(req, status, len(body) if head.method != "HEAD" and status >= 200 else 0, self)
         if req.form_data is not None:
             req.close()  # the form's spooled files go as soon as the response is out
+        if req.background is not None:  # PERF: one slot read when there are none
+            self._after_response(req)
         if keep and self._active is None and self._reading is None and not self._queue and self._upgrade_req is None and self._pending_error is None:
             # PERF: _finished's common case, inlined: idle until the next request.
             self._kind = K_IDLE
@@ -934,6 +938,8 @@ class HttpProtocol(asyncio.Protocol):
         status, sent, keep = outcome
         if self._log is not None:
             self._log(req, status, sent, self)
+        if req.background is not None:
+            self._after_response(req)
         self._finished(req, keep)
 
     async def _send_stream(self, req: Request, resp: StreamingResponse) -> _Sent | Response:
@@ -1132,6 +1138,14 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- take-over -------------------------------------------------------------------------------
 
+    def _after_response(self, req: Request) -> None:
+        """Start the background tasks of *req*, whose response has been written."""
+        tasks, req.background = req.background, None
+        if tasks:
+            task = self._loop.create_task(_run_background(tasks, req))
+            _BACKGROUND.add(task)  # a strong reference until it ends
+            task.add_done_callback(_BACKGROUND.discard)
+
     def _take_over(self, req: Request, up: Upgrade) -> None:
         head = req.head
         status = up.status
@@ -1314,6 +1328,38 @@ class HttpProtocol(asyncio.Protocol):
             self._stop = True
             self._flush()
             self.transport.close()
+
+
+#: Background tasks still running (asyncio keeps only weak references to tasks).
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+async def finish_background_tasks(timeout: float) -> None:
+    """Give the background tasks still running on this loop (``Request.add_background_task``)
+    up to *timeout* seconds, then cancel the rest: the last step of a graceful shutdown."""
+    loop = asyncio.get_running_loop()
+    tasks = [t for t in _BACKGROUND if t.get_loop() is loop and not t.done()]
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=max(timeout, 0))
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)
+
+
+async def _run_background(tasks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]], req: Request) -> None:
+    """Run the background tasks of *req* one after the other (``Request.add_background_task``)."""
+    loop = asyncio.get_running_loop()
+    for func, args, kwargs in tasks:
+        try:
+            if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None)):
+                await func(*args, **kwargs)
+            else:
+                await loop.run_in_executor(None, functools.partial(func, *args, **kwargs))
+        except Exception as exc:
+            error_log.error("background task %r of %s %s failed", func, req.method, req.target.decode("latin-1"), exc_info=exc)
+            report_failure(exc)
 
 
 def _set_done(fut: asyncio.Future[None]) -> None:

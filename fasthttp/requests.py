@@ -20,7 +20,8 @@ Body decoders (``text``, ``json``, ``form``, ``multipart``, ``xml``, ``validated
 representation first, before reading a byte:
 
 - a ``Content-Encoding`` other than ``identity`` is a 415 with ``Accept-Encoding: identity``
-  (RFC 9110 §15.5.16: nothing here decompresses request content);
+  (RFC 9110 §15.5.16), unless the ``Compression`` middleware decodes it (the body reader is
+  then a :class:`~fasthttp.codings.DecodedBody`);
 - a ``Content-Type`` the decoder does not take is a 415 whose ``Accept`` field lists the media
   types it does take (RFC 9110 §15.5.16); an absent one is read as the decoder's own type
   (RFC 9110 §8.3 lets a recipient assume), except for forms, which need it;
@@ -38,11 +39,12 @@ collected unclosed closes itself too).
 from __future__ import annotations
 
 import types
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from ._multidict import MultiDict
+from .codings import DecodedBody
 from .cookies import parse_cookie_headers
 from .errors import BadRequest, ContentTooLarge, HttpError
 from .forms import (
@@ -235,6 +237,7 @@ class Request:
         "_media",
         "form_data",
         "_extras",
+        "background",
     )
 
     def __init__(self, head: RequestHead, connection: ConnectionInfo, max_body_size: int | None) -> None:
@@ -263,6 +266,8 @@ class Request:
         # Per-request values set by middleware (the cookie session, the authenticated user),
         # created on first use so a plain request pays one None store: see :attr:`extras`.
         self._extras: dict[str, Any] | None = None
+        #: Callables to run once the response is sent (:meth:`add_background_task`); None if none.
+        self.background: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = None
 
     @property
     def extras(self) -> dict[str, Any]:
@@ -403,6 +408,31 @@ class Request:
     def scheme(self) -> str:
         return "https" if self.connection.is_secure else "http"
 
+    # -- language (published by the Languages middleware) -----------------------------------------
+
+    @property
+    def language(self) -> str | None:
+        """The language chosen for the response (a tag such as ``de-AT``) by the ``Languages``
+        middleware (``fasthttp.middleware.i18n``) from ``Accept-Language``; None without it."""
+        extras = self._extras
+        return None if extras is None else extras.get("language")
+
+    def gettext(self, message: str) -> str:
+        """*message* translated into :attr:`language` by its gettext catalog (the message
+        itself when there is no catalog or no translation)."""
+        extras = self._extras
+        catalog = None if extras is None else extras.get("translations")
+        return message if catalog is None else str(catalog.gettext(message))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The singular or plural form of a message for *n*, translated as :meth:`gettext`
+        (the catalog's plural rule decides; without a catalog, English's)."""
+        extras = self._extras
+        catalog = None if extras is None else extras.get("translations")
+        if catalog is None:
+            return singular if n == 1 else plural
+        return str(catalog.ngettext(singular, plural, n))
+
     # -- the body ----------------------------------------------------------------------------
 
     @property
@@ -459,7 +489,8 @@ class Request:
         """The parsed Content-Type, refused with 415 unless it matches *accepted* (or is absent
         and not *required*), and unless the content has no content coding."""
         codings = self.head.headers.getall("content-encoding")
-        if codings and any(c.strip().lower() not in ("identity", "") for v in codings for c in v.split(",")):
+        # A DecodedBody (the Compression middleware's) has undone the codings already.
+        if codings and not isinstance(self.body_reader, DecodedBody) and any(c.strip().lower() not in ("identity", "") for v in codings for c in v.split(",")):
             raise _unsupported_coding()
         media = self._content_type()
         mtype = media[0]
@@ -469,6 +500,13 @@ class Request:
         elif first_match(mtype, accepted) is None:
             raise unsupported_media_type(accepted, None, self.head.method)
         return media
+
+    def representation(self, accepted: Iterable[str], required: bool = False) -> tuple[str | None, Mapping[str, str]]:
+        """The parsed ``Content-Type`` (media type, parameters) of the content, checked as the
+        body decoders check it: 415 unless it matches one of *accepted* (or is absent and not
+        *required*), 415 while the content is still content-coded, 400 when malformed. For
+        decoders outside this class (``fasthttp.codecs``)."""
+        return self._representation(tuple(accepted), required)
 
     async def text(self) -> str:
         """The body decoded with the ``Content-Type`` charset (UTF-8 by default): 400 if it is
@@ -604,6 +642,19 @@ class Request:
         return None if body is None else body.trailers
 
     # -- the end -------------------------------------------------------------------------------
+
+    def add_background_task(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Run ``func(*args, **kwargs)`` after the response has been sent (the last byte handed
+        to the transport): sending an e-mail, writing an audit record. An ``async def`` runs
+        on the loop, a ``def`` in the loop's default thread pool; tasks run one after the
+        other, in the order added, and a failure is logged (logger ``fasthttp.error``) without
+        stopping the next. Nothing runs when the response could not be sent."""
+        if not callable(func):
+            raise TypeError(f"a background task is a callable, not {func!r}")
+        tasks = self.background
+        if tasks is None:
+            tasks = self.background = []
+        tasks.append((func, args, kwargs))
 
     def close(self) -> None:
         """Release what the request holds: the files of its form. Called by the engine when the

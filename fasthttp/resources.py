@@ -35,6 +35,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _MARK = "_fasthttp_routes"
 _OPTIONS = frozenset(("name", "max_body_size", "consumes", "produces", "expect", "blocking", "middleware"))
+# HTTP semantics (issue 14): byte ranges and preconditions per route, as App.route takes them.
+_OPTIONS = _OPTIONS | {"ranges", "preconditions", "require_preconditions"}
 
 
 class RouteSpec(NamedTuple):

@@ -38,12 +38,13 @@ wire (CR/LF would split the response, RFC 9110 §5.5); the writer kernel checks 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as _dt
 import html as _html
 import json as _json
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Union, cast
 from urllib.parse import quote as _quote
 
@@ -56,7 +57,7 @@ from ._grammar import TOKEN
 from .cookies import format_delete_cookie, format_set_cookie
 from .errors import HttpError
 from .media import JSON_TYPES, first_match
-from .negotiation import HeaderSource, choose_media_type, negotiate, parse_offer
+from .negotiation import HeaderSource, choose_media_type, header_value, negotiate, parse_offer
 from .ranges import make_boundary
 from .writer import status_line as _status_line
 from .writer import write_fields as _write_fields
@@ -70,6 +71,10 @@ __all__ = (
     "RedirectResponse",
     "StreamingResponse",
     "MultipartStreamResponse",
+    "iterate_content",
+    "EventSourceResponse",
+    "ServerSentEvent",
+    "last_event_id",
     "Upgrade",
     "FieldMethods",
     "to_response",
@@ -552,21 +557,9 @@ async def _multipart_frames(
     """
     delimiter = b"--" + boundary + b"\r\n"
     default_fields = [(CONTENT_TYPE, default_type)] if default_type is not None else []
-    source: Any = frames  # either protocol; is_async says which one drives the loop below
-    is_async = hasattr(source, "__aiter__")
-    iterator: Any = source.__aiter__() if is_async else iter(source)
+    items = iterate_content(frames)
     try:
-        while True:
-            if is_async:
-                try:
-                    item = await iterator.__anext__()
-                except StopAsyncIteration:
-                    break
-            else:
-                try:
-                    item = next(iterator)
-                except StopIteration:
-                    break
+        async for item in items:
             if isinstance(item, tuple):
                 data, headers = item
                 fields = field_list(headers)
@@ -583,6 +576,31 @@ async def _multipart_frames(
             head = _write_fields(fields) + b"Content-Length: %d\r\n\r\n" % len(data)
             yield b"".join((delimiter, head, data, b"\r\n"))
         yield b"--" + boundary + b"--\r\n"
+    finally:
+        await items.aclose()
+
+
+async def iterate_content(content: AsyncIterable[Any] | Iterable[Any]) -> AsyncGenerator[Any, None]:
+    """Each item of *content*, an async iterable or a plain iterable (the two kinds a streamed
+    body may be), as one async generator; *content* is closed (``aclose``/``close``) when it
+    ends or when this generator is closed early. Wrappers of a stream (multipart framing,
+    content coding, events) drive their source through it."""
+    source: Any = content  # either protocol; is_async says which one drives the loop below
+    is_async = hasattr(source, "__aiter__")
+    iterator: Any = source.__aiter__() if is_async else iter(source)
+    try:
+        while True:
+            if is_async:
+                try:
+                    item = await iterator.__anext__()
+                except StopAsyncIteration:
+                    return
+            else:
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    return
+            yield item
     finally:
         close = getattr(iterator, "aclose" if is_async else "close", None)
         if close is not None:
@@ -626,6 +644,171 @@ class MultipartStreamResponse(StreamingResponse):
         self.boundary = boundary
         content = _multipart_frames(frames, boundary.encode("ascii"), frame_type)
         StreamingResponse.__init__(self, content, status, headers, f"multipart/{subtype}; boundary={boundary}")
+
+
+# -- server-sent events ------------------------------------------------------------------------
+
+
+class ServerSentEvent:
+    """One event of an ``text/event-stream`` (WHATWG HTML §9.2.5): *data* (``str``; several
+    lines become several ``data:`` fields), *event* (its type), *id* (what the client sends
+    back in ``Last-Event-ID`` when it reconnects), *retry* (the reconnection delay in ms) and
+    *comment*. ``ValueError`` for an *event* or *id* with CR/LF (they would split the event)
+    or an *id* with NUL (the client would ignore it)."""
+
+    __slots__ = ("data", "event", "id", "retry", "comment")
+
+    def __init__(
+        self,
+        data: str | None = None,
+        *,
+        event: str | None = None,
+        id: str | None = None,
+        retry: int | None = None,
+        comment: str | None = None,
+    ) -> None:
+        for name, value in (("event", event), ("id", id)):
+            if value is not None and ("\r" in value or "\n" in value or name == "id" and "\0" in value):
+                raise ValueError(f"an event {name} cannot hold CR, LF or NUL: {value!r}")
+        if retry is not None and (isinstance(retry, bool) or not isinstance(retry, int) or retry < 0):
+            raise ValueError(f"retry is a non-negative number of milliseconds, not {retry!r}")
+        self.data = data
+        self.event = event
+        self.id = id
+        self.retry = retry
+        self.comment = comment
+
+    def encode(self) -> bytes:
+        """The event as the stream carries it, ending with the blank line that dispatches it."""
+        out: list[str] = []
+        if self.comment is not None:
+            out.extend(": " + line for line in _SSE_LINES.split(self.comment))
+        if self.event is not None:
+            out.append("event: " + self.event)
+        if self.id is not None:
+            out.append("id: " + self.id)
+        if self.retry is not None:
+            out.append("retry: %d" % self.retry)
+        if self.data is not None:
+            out.extend("data: " + line for line in _SSE_LINES.split(self.data))
+        return ("\n".join(out) + "\n\n").encode()
+
+
+# WHATWG HTML §9.2.6: a line ends at CRLF, LF or CR.
+_SSE_LINES = re.compile(r"\r\n|\r|\n")
+_PING = b": ping\n\n"
+
+
+def _sse_event(item: Any) -> bytes:
+    if isinstance(item, ServerSentEvent):
+        return item.encode()
+    if isinstance(item, Mapping):
+        data = item.get("data")
+        if data is not None and not isinstance(data, str):
+            data = json_dumps(data).decode()
+        return ServerSentEvent(data, event=item.get("event"), id=item.get("id"), retry=item.get("retry"), comment=item.get("comment")).encode()
+    if isinstance(item, (bytes, bytearray)):
+        item = bytes(item).decode()
+    if isinstance(item, str):
+        return ServerSentEvent(item).encode()
+    raise TypeError(f"an event is a ServerSentEvent, a dict, str or bytes, not {type(item).__name__}")
+
+
+async def _sse_stream(events: AsyncIterable[Any] | Iterable[Any], ping: float | None) -> AsyncGenerator[bytes, None]:
+    """*events* framed as an event stream, with a ``: ping`` comment whenever *ping* seconds
+    pass without an event (so proxies and clients keep an idle connection open).
+
+    NOTE: the one place the message model waits on the loop: the keep-alive timer."""
+    source: Any = events
+    if not hasattr(source, "__aiter__"):
+        for item in source:
+            yield _sse_event(item)
+        return
+    iterator: Any = source.__aiter__()
+    pending: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            if ping is None:
+                try:
+                    item = await iterator.__anext__()
+                except StopAsyncIteration:
+                    return
+                yield _sse_event(item)
+                continue
+            if pending is None:
+                pending = asyncio.ensure_future(iterator.__anext__())
+            done, _ = await asyncio.wait((pending,), timeout=ping)
+            if not done:
+                yield _PING
+                continue
+            future, pending = pending, None
+            try:
+                item = future.result()
+            except StopAsyncIteration:
+                return
+            yield _sse_event(item)
+    finally:
+        if pending is not None:
+            # the generator is mid-step in that task: let the cancellation land before closing
+            pending.cancel()
+            try:
+                await pending
+            except BaseException:
+                pass
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class EventSourceResponse(StreamingResponse):
+    """Server-sent events (``text/event-stream``, WHATWG HTML §9.2): each item of *events*
+    (an async iterable or iterable) is one event: a :class:`ServerSentEvent`, a ``dict`` with
+    its fields (``data`` that is not a ``str`` is sent as JSON), or a ``str``/``bytes`` of data.
+
+    *ping*: seconds of silence after which a ``: ping`` comment is sent (``None``: never);
+    *retry*: a reconnection delay (ms) sent first. ``Cache-Control: no-store`` and
+    ``X-Accel-Buffering: no`` (nginx would buffer the stream) are added unless *headers* set
+    them. A reconnecting client sends the last id it saw: :func:`last_event_id`.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        events: AsyncIterable[Any] | Iterable[Any],
+        status: int = 200,
+        headers: HeadersLike = None,
+        *,
+        ping: float | None = 15.0,
+        retry: int | None = None,
+    ) -> None:
+        if ping is not None and not ping > 0:
+            raise ValueError(f"ping is a positive number of seconds or None, not {ping!r}")
+        fields = field_list(headers)
+        if not has_field(fields, b"cache-control"):
+            fields.append(("Cache-Control", "no-store"))
+        if not has_field(fields, b"x-accel-buffering"):
+            fields.append(("X-Accel-Buffering", "no"))
+        content: AsyncGenerator[bytes, None] = _sse_stream(events, ping)
+        if retry is not None:
+            content = _prefixed(ServerSentEvent(retry=retry).encode(), content)
+        StreamingResponse.__init__(self, content, status, fields, "text/event-stream")
+
+
+async def _prefixed(first: bytes, rest: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:
+    try:
+        yield first
+        async for piece in rest:
+            yield piece
+    finally:
+        await rest.aclose()
+
+
+def last_event_id(request: HeaderSource) -> str | None:
+    """The ``Last-Event-ID`` a reconnecting event-stream client sends (WHATWG HTML §9.2.4), or
+    ``None``: where to resume the stream."""
+    value = header_value(request, "last-event-id")
+    return value if value else None
 
 
 class Upgrade:

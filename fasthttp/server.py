@@ -34,7 +34,7 @@ from .listeners import DEFAULT_BIND, Address, BindSpec, format_address, make_soc
 from .connections import AccessLogger, ConnectionManager
 from .metrics import MetricsStore
 from .preface import ProxyPrefaceProtocol
-from .protocol import HttpProtocol
+from .protocol import HttpProtocol, finish_background_tasks
 from .requests import Request
 from .responses import Response, error_response
 
@@ -292,7 +292,8 @@ class Server:
 
     async def shutdown(self, timeout: float | None = None) -> None:
         """Stop accepting; close idle connections; give in-flight requests *timeout* seconds
-        (default ``config.shutdown_timeout``); abort the rest."""
+        (default ``config.shutdown_timeout``); abort the rest. Background tasks of answered requests
+        (``Request.add_background_task``) get what is left of *timeout*, then are cancelled."""
         manager = self.manager
         if not self.started or manager is None or self._stopped.is_set():
             return
@@ -301,8 +302,11 @@ class Server:
             await self._metrics_server.shutdown(0.5)
         if timeout is None:
             timeout = self.config.shutdown_timeout
+        deadline = asyncio.get_running_loop().time() + timeout
         try:
             await manager.shutdown(timeout)
+            # the background tasks of answered requests get what is left of the deadline
+            await finish_background_tasks(deadline - asyncio.get_running_loop().time())
         finally:
             for path in self._unix_paths:
                 try:

@@ -36,7 +36,8 @@ from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
 from .errors import HttpError
-from .files import FileResponse
+from .files import FileResponse, guess_content_type
+from .negotiation import negotiate_encoding
 from .requests import Request
 from .responses import RedirectResponse
 
@@ -169,6 +170,7 @@ def static_files(
     param: str = "path",
     prefix: str = "",
     headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    precompressed: bool | Iterable[str] = False,
     **file_options: Any,
 ) -> Callable[[Request], FileResponse | RedirectResponse]:
     """A handler serving the files under *root*: ``handler(request) -> FileResponse`` (or a 308
@@ -185,6 +187,13 @@ def static_files(
     page resolve against the parent directory). Dot files are 404 unless *allow_hidden*
     (``/.well-known/`` needs it). *headers* (e.g. ``Cache-Control``) and *file_options*
     (:class:`~fasthttp.files.FileResponse` keywords) go to every file response.
+
+    *precompressed* (``True``, or codings among ``"br"``, ``"zstd"``, ``"gzip"`` in order of
+    preference): serve the sibling ``x.br``/``x.zst``/``x.gz`` of a file ``x``, when it exists
+    and the client's ``Accept-Encoding`` prefers that coding, as ``x`` with that
+    ``Content-Encoding`` (the type is ``x``'s, the validators and ranges the sibling's, RFC
+    9110 §8.4), with ``Vary: Accept-Encoding`` whenever a sibling exists. The sibling passes
+    the same checks as the file (inside the root, a regular file). No sibling: ``x`` itself.
     """
     real_root = os.path.realpath(os.fspath(root))
     if not os.path.isdir(real_root):
@@ -195,6 +204,7 @@ def static_files(
         raise ValueError(f"prefix starts with '/' and does not end with one: {prefix!r}")
     extra = list(headers.items()) if isinstance(headers, Mapping) else list(headers or ())
     allow = [("Allow", "GET, HEAD")]
+    siblings = _precompressed(precompressed)
 
     def serve_static(request: Request) -> FileResponse | RedirectResponse:
         if request.method != "GET" and request.method != "HEAD":
@@ -231,7 +241,8 @@ def static_files(
                     return RedirectResponse(location, 308)
                 if index is None:
                     raise HttpError(404)
-                path = _resolve(real_root, [*segments, index], follow_symlinks, allow_hidden)
+                segments = [*segments, index]
+                path = _resolve(real_root, segments, follow_symlinks, allow_hidden)
                 if path is None:
                     raise HttpError(404)
                 mode = os.stat(path).st_mode
@@ -239,7 +250,65 @@ def static_files(
             raise HttpError(404) from None
         if not stat.S_ISREG(mode):
             raise HttpError(404)
+        if siblings:
+            coded = _coded_sibling(request, real_root, segments, siblings, follow_symlinks, allow_hidden)
+            if coded is not None:
+                return _sibling_response(path, coded, extra, file_options)
         return FileResponse(path, headers=extra, **file_options)
 
     serve_static.root = real_root  # type: ignore[attr-defined]
     return serve_static
+
+
+# -- precompressed siblings -------------------------------------------------------------------------
+
+#: The file-name suffix of each content coding's precompressed sibling (gzip, brotli, zstd tools'
+#: own suffixes).
+SIBLING_SUFFIXES = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
+
+
+def _precompressed(option: bool | Iterable[str]) -> tuple[str, ...]:
+    if option is False:
+        return ()
+    if option is True:
+        return tuple(SIBLING_SUFFIXES)
+    codings = tuple(c.lower() for c in option)
+    for coding in codings:
+        if coding not in SIBLING_SUFFIXES:
+            raise ValueError(f"precompressed lists codings among {', '.join(SIBLING_SUFFIXES)}, not {coding!r}")
+    return codings
+
+
+def _coded_sibling(
+    request: Request, real_root: str, segments: list[str], codings: tuple[str, ...], follow_symlinks: bool, allow_hidden: bool
+) -> tuple[str | None, str] | None:
+    """``(sibling path or None for the file itself, coding)`` when the file has precompressed
+    siblings (so the answer varies with ``Accept-Encoding``); ``None`` when it has none."""
+    parts = [s for s in segments if s not in ("", ".")]
+    if not parts:
+        return None
+    present = []
+    for coding in codings:
+        sibling = _resolve(real_root, [*parts[:-1], parts[-1] + SIBLING_SUFFIXES[coding]], follow_symlinks, allow_hidden)
+        if sibling is not None and os.path.isfile(sibling):
+            present.append((coding, sibling))
+    if not present:
+        return None
+    chosen = negotiate_encoding(request, [c for c, _ in present] + ["identity"])
+    for coding, sibling in present:
+        if coding == chosen:
+            return sibling, coding
+    return None, "identity"
+
+
+def _sibling_response(path: str, coded: tuple[str | None, str], extra: list[tuple[str, str]], file_options: dict[str, Any]) -> FileResponse:
+    sibling, coding = coded
+    fields = [*extra, ("Vary", "Accept-Encoding")]
+    if sibling is None:
+        return FileResponse(path, headers=fields, **file_options)
+    options = dict(file_options)
+    options.setdefault("content_type", guess_content_type(path))
+    if options.get("disposition") is not None and options.get("filename") is None:
+        options["filename"] = os.path.basename(path)  # the file's name, not the sibling's
+    fields.append(("Content-Encoding", coding))
+    return FileResponse(sibling, headers=fields, **options)

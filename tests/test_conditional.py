@@ -73,3 +73,55 @@ def test_a_weak_etag_never_satisfies_if_match():
 
 def test_an_entity_tag_may_contain_a_comma():
     assert check_preconditions("GET", Headers([("If-None-Match", '"a,b"')]), '"a,b"', T) == 304
+
+
+# -- the implementation shared by files and in-memory bodies ------------------------------------
+
+
+def test_entity_tag_is_a_content_digest():
+    from fasthttp.conditional import entity_tag
+
+    assert entity_tag(b"a") == entity_tag(bytearray(b"a")) != entity_tag(b"b")
+    assert entity_tag(b"a").startswith('"') and entity_tag(b"a", weak=True).startswith('W/"')
+
+
+@pytest.fixture
+def ranges_twin(impl, monkeypatch):
+    """fasthttp.conditional with the ranges kernel of one twin (py/c) in place of the facade's."""
+    import fasthttp.conditional as conditional
+
+    for name in ("parse_range", "content_range", "unsatisfied_range", "multipart_byteranges", "make_boundary", "byteranges_content_type"):
+        monkeypatch.setattr(conditional, name, getattr(impl.ranges, name))
+    return conditional
+
+
+def test_conditional_response_on_bytes(ranges_twin):
+    from fasthttp.responses import Response
+
+    conditional_response, entity_tag = ranges_twin.conditional_response, ranges_twin.entity_tag
+    body = bytes(range(100))
+    plain = Response(body, content_type="application/octet-stream")
+    tag = entity_tag(body)
+    assert conditional_response("GET", Headers([("If-None-Match", tag)]), plain).status == 304
+    assert conditional_response("DELETE", Headers([("If-None-Match", tag)]), plain).status == 412
+    r = conditional_response("GET", Headers([("Range", "bytes=10-19")]), plain, ranges=True)
+    assert r.status == 206 and r.body == body[10:20]
+    assert dict(r.fields)["Content-Range"] == "bytes 10-19/100"
+    r = conditional_response("GET", Headers([("Range", "bytes=0-0,-1")]), plain, ranges=True)
+    assert r.status == 206 and b"Content-Range: bytes 99-99/100" in r.body
+    r = conditional_response("GET", Headers([("Range", "bytes=200-")]), plain, ranges=True)
+    assert r.status == 416
+    many = "bytes=" + ",".join(f"{i}-{i}" for i in range(1000))
+    assert conditional_response("GET", Headers([("Range", many)]), plain, ranges=True).status == 200
+    assert conditional_response("GET", Headers([]), Response(b"x", 500)).status == 500
+    untouched = Response(b"x", headers=[("ETag", '"1"')])
+    assert conditional_response("GET", Headers([]), untouched) is untouched
+
+
+def test_precondition_required():
+    from fasthttp.conditional import precondition_required
+
+    assert precondition_required("GET", Headers([])) is None
+    assert precondition_required("PUT", Headers([])).status == 428
+    assert precondition_required("PUT", Headers([("If-Match", '"a"')])) is None
+    assert precondition_required("DELETE", Headers([("If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")])) is None

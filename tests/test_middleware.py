@@ -132,3 +132,31 @@ def test_is_async_callable_sees_functions_and_instances():
 
     assert is_async_callable(coroutine_function) and is_async_callable(Callable())
     assert not is_async_callable(lambda request: None) and not is_async_callable(object())
+
+
+def test_a_middleware_whose_applies_says_no_is_skipped():
+    seen = []
+
+    class OnlyPosts:
+        def applies(self, request):
+            return request.method == "POST"
+
+        def __call__(self, request, call_next):
+            seen.append(request.method)
+            response = call_next(request)
+            response.fields.append(("X-Seen", "1"))
+            return response
+
+    app = App()
+    app.add_middleware(OnlyPosts())
+
+    @app.route("/", ("GET", "POST"))
+    def index(request):
+        return "hi"
+
+    with TestClient(app) as client:
+        r = client.get("/")
+        assert r.content == b"hi" and "x-seen" not in r.headers
+        r = client.post("/", data=b"")
+        assert r.headers["x-seen"] == "1"
+    assert seen == ["POST"]

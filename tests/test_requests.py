@@ -550,3 +550,58 @@ def test_extras_is_one_lazily_created_dict_per_request():
     first.extras["user"] = "alice"
     assert first.extras == {"user": "alice"}
     assert second.extras == {}
+
+
+# -- background tasks ------------------------------------------------------------------------------
+
+
+def test_background_tasks_run_after_the_response_is_sent():
+    import asyncio
+    import threading
+
+    from fasthttp import App
+    from fasthttp.responses import StreamingResponse
+    from fasthttp.testing import TestClient
+
+    done: list = []
+    app = App()
+
+    async def record(name, *, extra=None):
+        done.append((name, extra))
+
+    def blocking(name):
+        done.append((name, threading.current_thread() is not threading.main_thread()))
+
+    def fails():
+        raise RuntimeError("boom")
+
+    @app.get("/")
+    def index(request):
+        request.add_background_task(record, "a", extra=1)
+        request.add_background_task(fails)
+        request.add_background_task(blocking, "b")
+        assert not done  # nothing ran before the response
+        return "ok"
+
+    @app.get("/stream")
+    def stream(request):
+        with pytest.raises(TypeError):
+            request.add_background_task(42)
+        request.add_background_task(record, "s")
+        return StreamingResponse(iter([b"x"]))
+
+    @app.get("/wait")
+    async def wait(request):
+        for _ in range(200):
+            if len(done) >= 3:
+                break
+            await asyncio.sleep(0.01)
+        return "waited"
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.get("/").content == b"ok"
+        c.get("/wait")
+        assert done[0] == ("a", 1) and done[1] == ("b", True)  # in order, past the failure
+        assert c.get("/stream").content == b"x"
+        c.get("/wait")
+        assert done[2] == ("s", None)

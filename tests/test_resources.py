@@ -323,3 +323,27 @@ def test_resource_middleware_wraps_its_routes_outside_each_methods_own():
         assert client.get("/t/a").headers.getall("x-tag") == ["method", "resource"]
         assert client.get("/t/b").headers.getall("x-tag") == ["resource"]
         assert client.get("/p/t/a").headers.getall("x-tag") == ["method", "resource", "add"]
+
+
+def test_resource_routes_take_the_http_semantics_options():
+    from fasthttp import App
+    from fasthttp.resources import Resource, get, put
+    from fasthttp.testing import TestClient
+
+    class Docs(Resource):
+        path = "/docs"
+
+        @get("", ranges=True)
+        def read(self, request):
+            return "0123456789"
+
+        @put("", require_preconditions=True)
+        def write(self, request):
+            return None
+
+    app = App()
+    app.add(Docs())
+    with TestClient(app) as c:
+        r = c.get("/docs", headers={"Range": "bytes=2-4"})
+        assert r.status == 206 and r.content == b"234"
+        assert c.put("/docs").status == 428

@@ -595,3 +595,90 @@ def test_to_response_refuses_other_tuples(value):
 
 def test_a_tuple_never_mutates_the_shared_no_content_response():
     assert to_response((None, 404)).status == 404 and to_response(None).status == 204
+
+
+# -- server-sent events (EventSourceResponse) ---------------------------------------------------
+
+
+def test_server_sent_event_encoding():
+    from fasthttp.responses import ServerSentEvent
+
+    assert ServerSentEvent("a\nb\r\nc", event="up", id="7", retry=1000).encode() == (
+        b"event: up\nid: 7\nretry: 1000\ndata: a\ndata: b\ndata: c\n\n"
+    )
+    assert ServerSentEvent(comment="hi").encode() == b": hi\n\n"
+    for bad in ({"event": "a\nb"}, {"id": "a\rb"}, {"id": "a\0"}, {"retry": -1}):
+        with pytest.raises(ValueError):
+            ServerSentEvent("x", **bad)
+
+
+def test_event_source_response_through_the_engine():
+    import asyncio
+
+    from fasthttp import App, EventSourceResponse
+    from fasthttp.responses import ServerSentEvent, last_event_id
+    from fasthttp.testing import TestClient
+
+    app = App()
+
+    @app.get("/events")
+    def events(request):
+        start = int(last_event_id(request) or 0)
+
+        async def gen():
+            yield ServerSentEvent("first", id=str(start + 1), event="tick")
+            await asyncio.sleep(0.2)  # longer than ping: a keep-alive comment goes first
+            yield {"data": {"n": 2}, "id": str(start + 2)}
+            yield "plain"
+
+        return EventSourceResponse(gen(), ping=0.01, retry=500)
+
+    with TestClient(app) as c:
+        r = c.get("/events", headers={"Last-Event-ID": "40"})
+        assert r.status == 200
+        assert r.headers["content-type"] == "text/event-stream"
+        assert r.headers["cache-control"] == "no-store"
+        text = r.content.decode()
+        assert text.startswith("retry: 500\n\nevent: tick\nid: 41\ndata: first\n\n")
+        assert ": ping\n\n" in text
+        assert text.endswith('id: 42\ndata: {"n":2}\n\ndata: plain\n\n')
+
+
+def test_event_source_from_a_plain_iterable_and_bad_items():
+    import asyncio
+
+    from fasthttp.responses import EventSourceResponse
+
+    async def collect(resp):
+        return b"".join([p async for p in resp.content])
+
+    assert asyncio.run(collect(EventSourceResponse(["a", b"b"], ping=None))) == b"data: a\n\ndata: b\n\n"
+    with pytest.raises(TypeError):
+        asyncio.run(collect(EventSourceResponse([42])))
+    with pytest.raises(ValueError):
+        EventSourceResponse([], ping=0)
+
+
+def test_an_event_stream_closed_while_waiting_closes_its_source():
+    import asyncio
+
+    from fasthttp.responses import EventSourceResponse
+
+    closed = []
+
+    async def gen():
+        try:
+            yield "first"
+            await asyncio.sleep(3600)
+            yield "never"
+        finally:
+            closed.append(True)
+
+    async def main():
+        stream = EventSourceResponse(gen(), ping=0.01).content
+        assert await stream.__anext__() == b"data: first\n\n"
+        assert await stream.__anext__() == b": ping\n\n"  # the source is still waiting
+        await stream.aclose()  # the client went away
+
+    asyncio.run(main())
+    assert closed == [True]

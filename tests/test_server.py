@@ -139,3 +139,41 @@ def test_serve_forever_drains_when_cancelled(loop):
         await client.close()
 
     run(loop, scenario())
+
+
+def test_a_graceful_shutdown_waits_for_background_tasks():
+    import asyncio
+    import http.client
+
+    from fasthttp import App
+
+    finished = []
+    app = App()
+
+    async def slow_task():
+        await asyncio.sleep(0.2)
+        finished.append("slow")
+
+    async def endless_task():
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            finished.append("cancelled")
+            raise
+
+    @app.get("/")
+    def index(request):
+        request.add_background_task(slow_task)
+        request.add_background_task(endless_task)
+        return "ok"
+
+    handle = app.start("127.0.0.1:0", shutdown_timeout=1.0)
+    try:
+        host, port = handle.addresses[0][:2]
+        conn = http.client.HTTPConnection(host, port, timeout=5)
+        conn.request("GET", "/")
+        assert conn.getresponse().read() == b"ok"
+        conn.close()
+    finally:
+        handle.stop()
+    assert finished == ["slow", "cancelled"]

@@ -363,3 +363,56 @@ def test_a_mount_whose_parameter_is_not_named_path_does_not_loop(loop, tree, pat
 def test_a_mount_with_several_parameters_none_named_param_is_an_error(tree):
     with pytest.raises(LookupError, match="param="):
         static_files(tree)(RoutedRequest("/s/a/b", {"a": "a", "b": "b"}))
+
+
+# -- precompressed siblings ----------------------------------------------------------------------
+
+
+def test_precompressed_siblings(tmp_path):
+    import gzip
+
+    import brotli
+
+    from fasthttp import App
+    from fasthttp.testing import TestClient
+
+    text = b"body { color: red; }\n" * 200
+    (tmp_path / "site.css").write_bytes(text)
+    (tmp_path / "site.css.gz").write_bytes(gzip.compress(text))
+    (tmp_path / "site.css.br").write_bytes(brotli.compress(text))
+    (tmp_path / "plain.txt").write_bytes(b"no siblings")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "index.html").write_bytes(b"<p>index</p>")
+    (tmp_path / "sub" / "index.html.gz").write_bytes(gzip.compress(b"<p>index</p>"))
+    app = App()
+    app.get("/static/:path*")(static_files(tmp_path, precompressed=True))
+    app.get("/only-gzip/:path*")(static_files(tmp_path, precompressed=["gzip"]))
+    app.get("/off/:path*")(static_files(tmp_path))
+    with TestClient(app) as c:
+        r = c.get("/static/site.css", headers={"Accept-Encoding": "gzip, br"})
+        assert r.headers["content-encoding"] == "br"  # the server's preference on a tie
+        assert r.headers["content-type"] == "text/css; charset=utf-8"
+        assert r.headers["vary"] == "Accept-Encoding"
+        assert brotli.decompress(r.content) == text
+        r = c.get("/static/site.css", headers={"Accept-Encoding": "gzip"})
+        assert r.headers["content-encoding"] == "gzip" and gzip.decompress(r.content) == text
+        r = c.get("/static/site.css")
+        assert "content-encoding" not in r.headers and r.content == text
+        assert r.headers["vary"] == "Accept-Encoding"
+        r = c.get("/static/site.css", headers={"Accept-Encoding": "identity"})
+        assert r.content == text
+        r = c.get("/only-gzip/site.css", headers={"Accept-Encoding": "br, gzip;q=0.5"})
+        assert r.headers["content-encoding"] == "gzip"
+        r = c.get("/off/site.css", headers={"Accept-Encoding": "gzip"})
+        assert "content-encoding" not in r.headers and "vary" not in r.headers
+        r = c.get("/static/plain.txt", headers={"Accept-Encoding": "gzip"})
+        assert r.content == b"no siblings" and "vary" not in r.headers
+        r = c.get("/static/sub", headers={"Accept-Encoding": "gzip"})
+        assert r.headers["content-encoding"] == "gzip" and r.headers["content-type"].startswith("text/html")
+        # ranges apply to the coded representation, conditional requests to its validators
+        r = c.get("/static/site.css", headers={"Accept-Encoding": "gzip", "Range": "bytes=0-1"})
+        assert r.status == 206 and r.content == (tmp_path / "site.css.gz").read_bytes()[:2]
+        tag = c.get("/static/site.css", headers={"Accept-Encoding": "gzip"}).headers["etag"]
+        assert c.get("/static/site.css", headers={"Accept-Encoding": "gzip", "If-None-Match": tag}).status == 304
+    with pytest.raises(ValueError):
+        static_files(tmp_path, precompressed=["deflate"])

@@ -13,6 +13,7 @@ errors, or the wrong body, quickly can never win.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -158,6 +159,20 @@ def _check_close(host: str, port: int, file_bytes: bytes) -> str | None:
     return None
 
 
+def _check_gzip_json(host: str, port: int, file_bytes: bytes) -> str | None:
+    (response,), _ = httpcheck.exchange(host, port, _get("/json10k", port, "Accept-Encoding: gzip\r\n"), 1)
+    if response.status != 200:
+        return f"GET /json10k answered {response.status}, expected 200"
+    if response.header("content-encoding").lower() != "gzip":
+        return f"GET /json10k has content-encoding {response.header('content-encoding')!r}, expected 'gzip'"
+    try:
+        if json.loads(gzip.decompress(response.body)) != common.JSON_10K:
+            return "GET /json10k body is not the expected document"
+    except (OSError, ValueError, EOFError) as exc:
+        return f"GET /json10k body does not decode: {exc}"
+    return None
+
+
 def _post_body() -> bytes:
     return b"x" * POST_SIZE
 
@@ -265,6 +280,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         closes_connections=True,
         notes="GET /plaintext with 'Connection: close', 64 connections",
         checker=_check_close,
+    ),
+    Scenario(
+        "gzip-json",
+        "10 KB JSON, gzip",
+        "/json10k",
+        headers=("Accept-Encoding: gzip",),
+        min_body=200,
+        notes="GET /json10k (about 10 KB of JSON, serialized per request) with Accept-Encoding: gzip, "
+        "gzip level 6 (fasthttp Compression, Starlette GZipMiddleware), 64 connections",
+        checker=_check_gzip_json,
     ),
 )
 

@@ -84,6 +84,13 @@ def _fasthttp(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _fasthttp_compression(port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "fasthttp", f"{APPS}.fasthttp_compression_app:app",
+        "--bind", f"{HOST}:{port}", "--workers", "1",
+    ]  # fmt: skip
+
+
 def _fasthttp_bare(port: int) -> list[str]:
     return [
         sys.executable, "-m", "fasthttp", f"{APPS}.fasthttp_bare:handler",
@@ -148,12 +155,19 @@ SERVERS: tuple[ServerSpec, ...] = (
         packages=("fasthttp", "uvloop"),
     ),
     ServerSpec(
+        "fasthttp-compression",
+        "fasthttp with the Compression middleware installed app-wide: its cost when not asked for",
+        _fasthttp_compression,
+        modules=("fasthttp",),
+        packages=("fasthttp", "uvloop"),
+    ),
+    ServerSpec(
         "fasthttp-bare",
         "fasthttp's engine serving one plain handler that routes by hand (no App): the framework's baseline",
         _fasthttp_bare,
         modules=("fasthttp",),
         packages=("fasthttp", "uvloop"),
-        known_gaps={s: "the bare handler serves GET /plaintext, /json and /routeN/:id only" for s in ("post", "file")},
+        known_gaps={s: "the bare handler serves GET /plaintext, /json and /routeN/:id only" for s in ("post", "file", "gzip-json")},
     ),
 )
 

@@ -25,3 +25,12 @@ __all__ += ("Authorize", "Condition", "all_of", "any_of", "none_of", "is_user", 
 from .saml import SamlServiceProvider
 
 __all__ += ("SamlServiceProvider",)  # type: ignore[assignment]
+from .compression import Compression
+
+__all__ += ("Compression",)  # type: ignore[assignment]
+from .conditional import ConditionalRequests
+
+__all__ += ("ConditionalRequests",)  # type: ignore[assignment]
+from .i18n import Languages
+
+__all__ += ("Languages",)  # type: ignore[assignment]

@@ -7,7 +7,10 @@ the *response object* (``fasthttp.responses.to_response`` of what the handler re
 errors already turned into responses by the App. For an ``async def`` middleware ``call_next``
 is a coroutine function; for a ``def`` one it returns the response directly below a ``def``
 route, or an awaitable of it below an ``async def`` one (return it as is). Middleware classes
-(issues 14 and 18) are instances with that ``__call__``.
+(issues 14 and 18) are instances with that ``__call__``; one may also define
+``applies(request) -> bool``, and for a request where it answers False the middleware is
+skipped (the chain below is called directly), which is how a middleware costs next to nothing
+for the requests it leaves alone.
 
 Strategy: :class:`MiddlewareStack` keeps the list and composes it once, when the App builds its
 engine handler; after that the stack refuses additions (the chain is already built). With none
@@ -81,14 +84,31 @@ class MiddlewareStack:
         self._composed = True
         if not self._items:
             return inner
-        handler = inner
-        for middleware in reversed(self._items):
-            handler = _layer(middleware, handler)
-        return _guarded(handler, error, guard)
+        first, *others = self._items
+        rest = inner
+        for middleware in reversed(others):
+            rest = _layer(middleware, rest)
+        if others:
+            rest = _guarded(rest, error, guard)
+        full = _guarded(_layer(first, rest, skippable=False), error, guard)
+        applies = getattr(first, "applies", None)
+        if applies is None:
+            return full
+
+        def outermost(request: Request) -> Any:
+            # PERF: the outermost middleware's applies() is asked before anything else, so a
+            # request it leaves alone costs that call only (benchmarks/server
+            # fasthttp-compression plaintext).
+            if applies(request):
+                return full(request)
+            return rest(request)
+
+        return outermost
 
 
-def _layer(middleware: Middleware, inner: Handler) -> Handler:
-    """One middleware around *inner* (the rest of the chain)."""
+def _layer(middleware: Middleware, inner: Handler, skippable: bool = True) -> Handler:
+    """One middleware around *inner* (the rest of the chain); *skippable*: honour its
+    ``applies`` (the outermost one's is asked by :meth:`MiddlewareStack.compose` instead)."""
     call_next: CallNext
     if is_async_callable(middleware):
 
@@ -109,6 +129,19 @@ def _layer(middleware: Middleware, inner: Handler) -> Handler:
             return to_response(result)
 
         call_next = call_next_sync
+
+    applies = getattr(middleware, "applies", None) if skippable else None
+    if applies is not None:
+        # PERF: a middleware with nothing to do for a request says so up front (``applies``),
+        # and the chain below runs as if it were not installed: no call_next, no conversion of
+        # the result (benchmarks/server fasthttp-compression plaintext).
+
+        def layer_if(request: Request) -> Any:
+            if applies(request):
+                return middleware(request, call_next)
+            return inner(request)
+
+        return layer_if
 
     def layer(request: Request) -> Any:
         return middleware(request, call_next)

@@ -13,6 +13,7 @@ the 100 entries cost little), and the handler reads the value from ``request.par
 from __future__ import annotations
 
 import fasthttp
+import fasthttp.middleware
 
 from . import common
 
@@ -27,6 +28,11 @@ def plaintext(request):
 @app.get("/json")
 def json_message(request):
     return common.JSON_MESSAGE
+
+
+@app.get("/json10k", middleware=[fasthttp.middleware.Compression(levels={"gzip": common.GZIP_LEVEL})])
+def json_10k(request):
+    return common.JSON_10K
 
 
 @app.post("/echo")

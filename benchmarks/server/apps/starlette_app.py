@@ -7,6 +7,7 @@ scan pays for the table only in the routing scenario. The file goes through ``Fi
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -19,6 +20,10 @@ async def plaintext(request):
 
 async def json_message(request):
     return JSONResponse(common.JSON_MESSAGE)
+
+
+async def json_10k(request):
+    return JSONResponse(common.JSON_10K)
 
 
 async def echo(request):
@@ -36,6 +41,8 @@ async def param(request):
 routes = [
     Route("/plaintext", plaintext),
     Route("/json", json_message),
+    # GZipMiddleware around this route only (an ASGI app as the endpoint), at fasthttp's level
+    Route("/json10k", GZipMiddleware(Starlette(routes=[Route("/json10k", json_10k)]), compresslevel=common.GZIP_LEVEL)),
     Route("/echo", echo, methods=["POST"]),
     Route("/file", file),
 ]
