@@ -16,3 +16,10 @@ from __future__ import annotations
 from .stack import CallNext, Middleware, MiddlewareStack, is_async_callable
 
 __all__ = ("CallNext", "Middleware", "MiddlewareStack", "is_async_callable")
+from .cors import CORS
+from .ratelimit import RateLimit
+from .security import SecurityHeaders
+from .stores import MemoryStore, RedisStore, StoreUnavailable
+
+__all__ += ("CORS", "RateLimit", "SecurityHeaders")  # type: ignore[assignment]
+__all__ += ("MemoryStore", "RedisStore", "StoreUnavailable")  # type: ignore[assignment]

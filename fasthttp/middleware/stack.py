@@ -83,19 +83,32 @@ class MiddlewareStack:
             return inner
         handler = inner
         for middleware in reversed(self._items):
-            handler = _layer(middleware, handler)
+            handler = _layer(middleware, handler, error, guard)
         return _guarded(handler, error, guard)
 
 
-def _layer(middleware: Middleware, inner: Handler) -> Handler:
-    """One middleware around *inner* (the rest of the chain)."""
+def _layer(
+    middleware: Middleware,
+    inner: Handler,
+    error: Callable[[Request, Exception], Any],
+    guard: Callable[[Request, Awaitable[Any]], Awaitable[Any]],
+) -> Handler:
+    """One middleware around *inner* (the rest of the chain). ``call_next`` gives a response
+    even when a middleware below raises (a ``429`` from a rate limit, a ``403`` from CSRF): the
+    error is answered as the App answers it, so the middleware above still see a response and
+    add their fields to it (CORS, security headers, the session cookie)."""
     call_next: CallNext
     if is_async_callable(middleware):
 
         async def call_next_async(request: Request) -> Any:
-            result = inner(request)
-            if type(result) is _CORO:
-                result = await result
+            try:
+                result = inner(request)
+                if type(result) is _CORO:
+                    result = await result
+            except Exception as exc:
+                result = error(request, exc)
+                if type(result) is _CORO:
+                    result = await result
             return to_response(result)
 
         call_next = call_next_async
@@ -103,9 +116,12 @@ def _layer(middleware: Middleware, inner: Handler) -> Handler:
     else:
 
         def call_next_sync(request: Request) -> Any:
-            result = inner(request)
+            try:
+                result = inner(request)
+            except Exception as exc:
+                result = error(request, exc)
             if type(result) is _CORO:
-                return _to_response_async(result)
+                return _to_response_async(guard(request, result))
             return to_response(result)
 
         call_next = call_next_sync
