@@ -17,9 +17,11 @@ from .stack import CallNext, Middleware, MiddlewareStack, is_async_callable
 
 __all__ = ("CallNext", "Middleware", "MiddlewareStack", "is_async_callable")
 from .cors import CORS
+from .csrf import CSRF, csrf_token
 from .ratelimit import RateLimit
 from .security import SecurityHeaders
+from .sessions import Sessions, SessionTooLarge
 from .stores import MemoryStore, RedisStore, StoreUnavailable
 
-__all__ += ("CORS", "RateLimit", "SecurityHeaders")  # type: ignore[assignment]
+__all__ += ("CORS", "CSRF", "csrf_token", "RateLimit", "SecurityHeaders", "Sessions", "SessionTooLarge")  # type: ignore[assignment]
 __all__ += ("MemoryStore", "RedisStore", "StoreUnavailable")  # type: ignore[assignment]

@@ -184,6 +184,8 @@ class CORS:
             if not self._vary:
                 return call_next(request)
             return self._finish(call_next(request), ())
+        if len(request.headers.getall("origin")) > 1:
+            origin = ","  # RFC 6454 §7.3: one Origin field; two match no origin (allows() says no)
         if request.method == "OPTIONS":
             wanted = request.headers.get("access-control-request-method")
             if wanted is not None:
