@@ -378,18 +378,24 @@ class Request:
     @property
     def cookie_session(self) -> CookieSession:
         """The user's session carried by a cookie, published by the ``Sessions`` middleware
-        (``fasthttp.middleware.Sessions``) in :attr:`extras`; a RuntimeError naming it when it
-        is not installed on the app or the route."""
+        (``fasthttp.middleware.Sessions``) in :attr:`extras`: a :class:`CookieSession`, or a
+        loader ``(request) -> CookieSession`` that makes it on first use (PERF: the cookie is then verified only for handlers
+        that look, ``benchmarks/bench_middleware.py``). A RuntimeError naming the middleware
+        when it is not installed on the app or the route."""
         extras = self._extras
-        session = extras.get(COOKIE_SESSION) if extras is not None else None
-        if session is None:
+        published: Any = extras.get(COOKIE_SESSION) if extras is not None else None
+        if type(published) is CookieSession:
+            return published
+        if published is None or extras is None:
             raise RuntimeError(
                 "request.cookie_session needs the Sessions middleware: "
                 "app.add_middleware(fasthttp.middleware.Sessions(secret_keys=[...])) "
                 "(or middleware=[Sessions(...)] on the route); request.session is the "
                 "per-connection dict, not a user's session"
             )
-        return session  # type: ignore[no-any-return]
+        session: CookieSession = published(self)
+        extras[COOKIE_SESSION] = session
+        return session
 
     @property
     def peercert(self) -> dict[str, Any] | None:
@@ -649,7 +655,8 @@ class CookieSession(dict[str, Any]):
     __slots__ = ("new", "modified", "regenerated", "session_id")
 
     def __init__(self, data: Mapping[str, Any] | None = None, *, new: bool = True, session_id: str | None = None) -> None:
-        super().__init__(data or ())
+        if data:
+            dict.update(self, data)
         self.new = new
         self.modified = False
         self.regenerated = False

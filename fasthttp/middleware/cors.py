@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._grammar import TOKEN
 from ..errors import HttpError
-from ..responses import Response, with_fields
+from ..responses import FieldMethods, Response, has_field, with_fields
 from .stack import CallNext
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ _SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language"
 # RFC 6454 §6.1: scheme "://" host [":" port], or "null".
 _ORIGIN_FORM = re.compile(r"[a-z][a-z0-9+.-]*://(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
 _VARY_ORIGIN = ("Vary", "Origin")
+_CACHED_ORIGINS = 256
 
 
 def _origin_predicate(allow_origins: Any) -> tuple[Callable[[str], bool], bool]:
@@ -164,6 +165,8 @@ class CORS:
         self._exposed = [("Access-Control-Expose-Headers", ", ".join(exposed))] if exposed else []
         # The answer depends on the origin unless every origin gets "*" (Fetch §3.2.5: Vary).
         self._vary = not self.any_origin
+        # Allowed origin -> the fields of its responses (see __call__).
+        self._allowed_fields: dict[str, list[tuple[str, str]]] = {}
 
     def allows(self, origin: str) -> bool:
         """Whether *origin* (an ``Origin`` field value) may read responses."""
@@ -179,28 +182,40 @@ class CORS:
     # -- the middleware ---------------------------------------------------------------------------
 
     def __call__(self, request: Request, call_next: CallNext) -> Any:
-        origin = request.headers.get("origin")
-        if origin is None:
+        origins = request.headers.getall("origin")
+        if not origins:
             if not self._vary:
                 return call_next(request)
             return self._finish(call_next(request), ())
-        if len(request.headers.getall("origin")) > 1:
-            origin = ","  # RFC 6454 §7.3: one Origin field; two match no origin (allows() says no)
+        # RFC 6454 §7.3: one Origin field; two match no origin (allows() says no to ",").
+        origin = origins[0] if len(origins) == 1 else ","
         if request.method == "OPTIONS":
             wanted = request.headers.get("access-control-request-method")
             if wanted is not None:
                 return self.preflight(request, origin, wanted)
-        if not self.allows(origin):
-            log.debug("CORS: %s %s from origin %r, not allowed: answered without CORS fields", request.method, request.path, origin)
-            return self._finish(call_next(request), ())
-        return self._finish(call_next(request), [*self._origin_fields(origin), *self._exposed])
+        fields = self._allowed_fields.get(origin)
+        if fields is None:
+            if not self.allows(origin):
+                log.debug("CORS: %s %s from origin %r, not allowed: answered without CORS fields", request.method, request.path, origin)
+                return self._finish(call_next(request), ())
+            fields = [*self._origin_fields(origin), *self._exposed]
+            if len(self._allowed_fields) < _CACHED_ORIGINS:
+                # PERF: the fields of an allowed origin are built once (bounded: a regex or a
+                # callable may allow many origins; benchmarks/bench_middleware.py).
+                self._allowed_fields[origin] = fields
+        return self._finish(call_next(request), fields)
 
     def _finish(self, result: Any, fields: list[tuple[str, str]] | tuple[()]) -> Any:
         if type(result) is _CORO:
             return self._finish_async(result, fields)
+        if not self._vary:
+            return with_fields(result, fields)
+        if not isinstance(result, FieldMethods):
+            return result  # an Upgrade
+        if not has_field(result.fields, b"vary"):
+            return with_fields(result, [*fields, _VARY_ORIGIN])
         response = with_fields(result, fields)
-        if self._vary and response is not result:
-            response.add_vary("Origin")
+        response.add_vary("Origin")  # merged into the Vary the response has
         return response
 
     async def _finish_async(self, result: Any, fields: list[tuple[str, str]] | tuple[()]) -> Any:

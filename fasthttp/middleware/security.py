@@ -15,7 +15,7 @@ from __future__ import annotations
 import types
 from typing import TYPE_CHECKING, Any
 
-from ..responses import FieldMethods, lower_name, security_headers, with_fields
+from ..responses import FieldMethods, Response, lower_name, security_headers, with_fields
 from .stack import CallNext
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ class SecurityHeaders:
         self.http_fields = [(n, v) for n, v in fields if lower_name(n) != _HSTS]
         self.https_fields = fields
         self._names = {lower_name(n) for n, _ in fields}
+        self._sizes = {len(n) for n in self._names}
 
     def __call__(self, request: Request, call_next: CallNext) -> Any:
         result = call_next(request)
@@ -74,12 +75,14 @@ class SecurityHeaders:
         return self._finish(result, secure)
 
     def _finish(self, response: Any, secure: bool) -> Any:
-        if not isinstance(response, FieldMethods):
+        if type(response) is not Response and not isinstance(response, FieldMethods):
             return response  # an Upgrade: the new protocol's business
         fields = self.https_fields if secure else self.http_fields
         names = self._names
+        sizes = self._sizes
         for name, _ in response.fields:
-            if lower_name(name) in names:
+            # PERF: the length first (names are ASCII), so a Content-Type is never lower-cased.
+            if len(name) in sizes and lower_name(name) in names:
                 # The handler set some itself: add only the others.
                 present = {lower_name(n) for n, _ in response.fields}
                 return with_fields(response, [(n, v) for n, v in fields if lower_name(n) not in present])

@@ -192,6 +192,8 @@ class Sessions:
         self.samesite = samesite
         # Checked now (name, attributes), so a misconfiguration fails at startup, not per request.
         self._set_cookie("x")
+        #: What request.cookie_session calls on first use: (request) -> CookieSession.
+        self._loader = self._load_cookie
         self._delete = format_delete_cookie(
             cookie_name, path=path, domain=domain, secure=secure, httponly=httponly, samesite=samesite
         )
@@ -227,20 +229,31 @@ class Sessions:
     def __call__(self, request: Request, call_next: CallNext) -> Any:
         if self.store is not None:
             return self._with_store(request, call_next)
+        # PERF: a loader, not the session: the cookie is parsed and its HMAC checked only if the
+        # handler reads request.cookie_session (benchmarks/bench_middleware.py).
+        extras = request.extras
+        extras[COOKIE_SESSION] = self._loader
+        result = call_next(request)
+        if type(result) is _CORO:
+            return self._finish_cookie_async(result, extras)
+        session = extras.get(COOKIE_SESSION)
+        if type(session) is not CookieSession:
+            return result  # never looked at: nothing to write
+        return self._finish_cookie(result, session)
+
+    def _load_cookie(self, request: Request) -> CookieSession:
         payload = self._payload(request)
         data = payload.get("d") if payload is not None else None
         if isinstance(data, dict):
-            session = CookieSession(data, new=False)
-        else:
-            session = CookieSession()
-        request.extras[COOKIE_SESSION] = session
-        result = call_next(request)
-        if type(result) is _CORO:
-            return self._finish_cookie_async(result, session)
-        return self._finish_cookie(result, session)
+            return CookieSession(data, new=False)
+        return CookieSession()
 
-    async def _finish_cookie_async(self, result: Any, session: CookieSession) -> Any:
-        return self._finish_cookie(await result, session)
+    async def _finish_cookie_async(self, result: Any, extras: dict[str, Any]) -> Any:
+        response = await result
+        session = extras.get(COOKIE_SESSION)
+        if type(session) is not CookieSession:
+            return response
+        return self._finish_cookie(response, session)
 
     def _finish_cookie(self, response: Any, session: CookieSession) -> Any:
         if not session.modified:
