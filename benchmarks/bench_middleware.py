@@ -11,7 +11,8 @@ signed session cookie, which CORS answers with its fields and Sessions verifies)
 Run: ``python -m pytest benchmarks/bench_middleware.py`` (timing: compare the ``bare`` and
 ``secured`` rows of a group), ``--benchmark-disable`` (CI: each case checks its answers once).
 ``python benchmarks/bench_middleware.py`` prints requests per second for every case from one
-run, interleaved (bare, secured, bare, secured, ...) so that machine noise hits both alike.
+run, interleaved (bare, pass-through, secured, bare, ...) so that machine noise hits all alike;
+"3 pass-through" is three middleware that only call ``call_next``: the floor any three pay.
 """
 
 from __future__ import annotations
@@ -36,9 +37,17 @@ SITE = "https://app.example.com"
 SECRET = "benchmark-secret-key-of-at-least-32-bytes"
 
 
-def make_app(secured: bool) -> App:
+def passthrough(request, call_next):
+    """A middleware that does nothing: what any three middleware cost before doing anything."""
+    return call_next(request)
+
+
+def make_app(secured: bool, passthrough_only: bool = False) -> App:
     app = App(max_requests_per_connection=None)
-    if secured:
+    if passthrough_only:
+        for _ in range(3):
+            app.add_middleware(passthrough)
+    elif secured:
         app.add_middleware(CORS(allow_origins=[SITE], allow_credentials=True))
         app.add_middleware(SecurityHeaders())
         app.add_middleware(Sessions(secret_keys=[SECRET]))
@@ -65,12 +74,12 @@ class Harness:
     one process, the server's thread and the client's would share the GIL, and the figures
     would measure its scheduling."""
 
-    def __init__(self, secured: bool) -> None:
+    def __init__(self, secured: bool, passthrough_only: bool = False) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         self.process = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "serve", "secured" if secured else "bare", str(port)],
+            [sys.executable, os.path.abspath(__file__), "serve", "passthrough" if passthrough_only else "secured" if secured else "bare", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -154,28 +163,28 @@ def test_plaintext_batch(benchmark, harness, browser):
 
 def main(rounds: int = 7) -> None:
     """Requests per second of each case, best of *rounds* interleaved runs (one process)."""
-    harnesses = {secured: Harness(secured) for secured in (False, True)}
+    harnesses = {"bare": Harness(False), "3 pass-through": Harness(False, True), "secured": Harness(True)}
     try:
         for browser in (False, True):
             request = request_bytes(browser)
             payload = request * BATCH
             for mode in ("pipelined", "one by one"):
-                best = {False: 0.0, True: 0.0}
+                best = dict.fromkeys(harnesses, 0.0)
                 for _ in range(rounds):
-                    for secured, h in harnesses.items():
+                    for name, h in harnesses.items():
                         start = time.perf_counter()
                         if mode == "pipelined":
                             data = h.batch(payload, BATCH)
                         else:
                             h.one_by_one(request, BATCH)
                         rate = BATCH / (time.perf_counter() - start)
-                        if mode == "pipelined":
-                            check(data, secured, browser)
-                        best[secured] = max(best[secured], rate)
-                slower = 100 * (1 - best[True] / best[False])
+                        if mode == "pipelined" and name != "3 pass-through":
+                            check(data, name == "secured", browser)
+                        best[name] = max(best[name], rate)
+                base = best["bare"]
                 print(
-                    f"{'browser' if browser else 'plain'} requests, {mode}: bare {best[False]:,.0f} req/s, "
-                    f"CORS+Sessions+SecurityHeaders {best[True]:,.0f} req/s ({slower:.1f}% slower)"
+                    f"{'browser' if browser else 'plain'} requests, {mode}: bare {base:,.0f} req/s; "
+                    + "; ".join(f"{name} {rate:,.0f} ({100 * (1 - rate / base):.1f}% slower)" for name, rate in best.items() if name != "bare")
                 )
     finally:
         for h in harnesses.values():
@@ -184,6 +193,6 @@ def main(rounds: int = 7) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
-        make_app(sys.argv[2] == "secured").run(f"127.0.0.1:{sys.argv[3]}")
+        make_app(sys.argv[2] == "secured", sys.argv[2] == "passthrough").run(f"127.0.0.1:{sys.argv[3]}")
     else:
         main()

@@ -401,3 +401,15 @@ def test_browser_flow_login_csrf_protected_logout(store):
     assert logout.status == 303 and "Max-Age=0" in cookie_of(logout)
     assert "session" not in client.cookies
     assert client.get("/account").headers["location"] == "/login"
+
+
+def test_store_data_that_is_not_json_is_no_session(caplog):
+    import asyncio
+
+    store = MemoryStore()
+    asyncio.run(store.save("bad", b"\xff not json", 60))
+    token = sign_token(derive_keys([KEY_A], b"sessions")[0], "session", {"t": int(time.time()), "id": "bad"})
+    client = TestClient(session_app(Sessions(secret_keys=[KEY_A], store=store)), BASE)
+    with caplog.at_level(logging.WARNING, logger="fasthttp.sessions"):
+        assert client.get("/get", cookies={"session": token}).json() == {}
+    assert "not JSON" in caplog.text

@@ -50,7 +50,13 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 def _secret(request: Request, create: bool) -> bytes | None:
-    session = request.cookie_session  # a RuntimeError naming Sessions when it is missing
+    try:
+        session = request.cookie_session
+    except RuntimeError:
+        raise RuntimeError(
+            "CSRF (and csrf_token) needs the Sessions middleware installed before it, outside it: "
+            "app.add_middleware(Sessions(secret_keys=[...])) then app.add_middleware(CSRF())"
+        ) from None
     value = session.get(CSRF_SESSION_KEY)
     if isinstance(value, str):
         try:

@@ -285,7 +285,11 @@ class Sessions:
             except StoreUnavailable as exc:
                 log.warning("session store unavailable, answering 503: %s", exc)
                 raise HttpError(503, "session store unavailable", [("Retry-After", "5")]) from None
-            data = json_loads(stored) if stored is not None else None
+            try:
+                data = json_loads(stored) if stored is not None else None
+            except ValueError:  # not what this middleware wrote: no session
+                log.warning("session %s in the store is not JSON: ignored", session_id[:8])
+                data = None
             if isinstance(data, dict):
                 session = CookieSession(data, new=False, session_id=session_id)
             # else: revoked (logout) or expired in the store: a replayed cookie gets a new session

@@ -211,7 +211,9 @@ class RedisStore:
 
     *url*: ``redis://host:port/db`` (``rediss://`` for TLS, ``unix:///path``). *timeout*
     bounds every command, connecting included (seconds); a failure or a timeout is a
-    :class:`StoreUnavailable`. *prefix* starts every key this store writes. *options* go to
+    :class:`StoreUnavailable`. *prefix* starts every key this store writes. The rate-limit
+    script reads the server's clock before it writes, which needs Redis 5 or later (script
+    effects replication). *options* go to
     ``redis.asyncio.Redis.from_url`` (``password=...``, ``ssl_ca_certs=...``).
     """
 
