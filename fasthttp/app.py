@@ -70,7 +70,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
-import copy
 import dis
 import inspect
 import logging
@@ -78,6 +77,7 @@ import types
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._grammar import TOKEN
 from ._routecompiler import check_pattern
 from .application import report_failure
 from .body import ClientDisconnected
@@ -100,6 +100,7 @@ from .responses import (
     json_dumps,
     render_error,
     to_response,
+    with_fields,
 )
 from .routing import (
     EMPTY_PARAMS,
@@ -339,6 +340,8 @@ class App:
         self._bare: dict[Route, Handler] = {}
         # The fast table: raw path -> {method: handler}. Mutated in place only, as above.
         self._fast: dict[str, dict[str, Handler]] = {}
+        # Route -> its middleware around the automatic OPTIONS answer (see _route_preflight).
+        self._preflight: dict[Route, Handler] = {}
         self._dirty = True
         self._hosts = bool(strict_hosts)
         self._resolve: Callable[..., Match] = self.router.resolve
@@ -472,6 +475,8 @@ class App:
         run = self._runner(route)
         self._run[route] = run
         self._bare[route] = run if options else handler
+        if options.get("middleware"):
+            self._preflight[route] = self._preflight_runner(options["middleware"])
         if host is not None:
             self._hosts = True
         self._changed()
@@ -737,6 +742,10 @@ class App:
         """The response for a router outcome other than a route hit."""
         status = match.status
         if status == 200:  # automatic OPTIONS (RFC 9110 §9.3.7)
+            if self._preflight:
+                answer = self._route_preflight(request, head, path)
+                if answer is not None:
+                    return answer
             return Response(b"", 204, [(b"Allow", ", ".join(match.allow))])
         if status == 301 or status == 308:
             query = head.query
@@ -753,6 +762,40 @@ class App:
         if status == 400:
             return self._status_error(request, 400, f"Bad Request: {match.reason}", None)
         return self._status_error(request, status, None, None)
+
+    # -- CORS preflights to routes with middleware --------------------------------------------------
+
+    def _preflight_runner(self, route_middleware: Iterable[Middleware]) -> Handler:
+        """A route's own middleware around the automatic ``OPTIONS`` answer: a CORS preflight
+        (Fetch §3.2.2) asks about the route of ``Access-Control-Request-Method``, whose
+        middleware (a route-level ``CORS``) answers it although the route has no ``OPTIONS``."""
+        app = self
+
+        def auto_options(request: Request) -> Any:
+            host = request.host if app._hosts else None
+            allow = app._resolve("OPTIONS", request.head.path, host, "").allow
+            return Response(b"", 204, [(b"Allow", ", ".join(allow))])
+
+        stack = MiddlewareStack()
+        for each in route_middleware:
+            stack.add(each)
+        return stack.compose(auto_options, self._error, self._guard)
+
+    def _route_preflight(self, request: Request, head: RequestHead, path: str) -> Any:
+        """The answer of the route named by a preflight's ``Access-Control-Request-Method``
+        through its middleware, or None (not a preflight, or that route has no middleware)."""
+        wanted = head.headers.get("access-control-request-method")
+        if wanted is None or head.headers.get("origin") is None:
+            return None
+        wanted = wanted.strip()
+        if not TOKEN.fullmatch(wanted):
+            return None
+        match = self._resolve(wanted, path, request.host if self._hosts else None, "")
+        run = self._preflight.get(match.route) if match.route is not None and match.status == 200 else None
+        if run is None:
+            return None
+        request.params = match.params
+        return run(request)
 
     # -- route runners ---------------------------------------------------------------------------
 
@@ -1017,16 +1060,6 @@ def _has_vary_accept(fields: Any) -> bool:
     return False
 
 
-def _with_fields(response: Any, extra: list[tuple[Any, Any]]) -> Any:
-    """A copy of *response* with *extra* header fields (response objects may be shared
-    constants: never mutate one)."""
-    if type(response) is Response:
-        return Response(response.body, response.status, [*response.fields, *extra])
-    clone = copy.copy(response)
-    clone.fields = [*response.fields, *extra]
-    return clone
-
-
 def _produced(result: Any, chosen: str, codecs: CodecRegistry | None = None) -> Any:
     """The handler's result for a ``produces`` route: labelled with the chosen media type when
     it is bare text or bytes, encoded by the codec of the chosen type when it is another plain
@@ -1050,7 +1083,7 @@ def _produced(result: Any, chosen: str, codecs: CodecRegistry | None = None) -> 
         return Response(b"", 204, [_VARY_ACCEPT])
     response = to_response(result)
     if isinstance(response, (Response, StreamingResponse, FileResponse)) and not _has_vary_accept(response.fields):
-        return _with_fields(response, [_VARY_ACCEPT])
+        return with_fields(response, [_VARY_ACCEPT])
     return response
 
 

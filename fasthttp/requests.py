@@ -81,6 +81,8 @@ __all__ = (
     "BodyReader",
     "unsupported_media_type",
     "VALIDATION_TYPES",
+    "CookieSession",
+    "COOKIE_SESSION",
 )
 
 #: What :meth:`Request.validated` decodes by default: JSON and both form encodings.
@@ -383,7 +385,31 @@ class Request:
 
     @property
     def session(self) -> dict[str, Any]:
+        """The per-connection dict (shared by the requests of one connection and the
+        ``on_connect`` hook); the cookie session of a user is :attr:`cookie_session`."""
         return self.connection.session
+
+    @property
+    def cookie_session(self) -> CookieSession:
+        """The user's session carried by a cookie, published by the ``Sessions`` middleware
+        (``fasthttp.middleware.Sessions``) in :attr:`extras`: a :class:`CookieSession`, or a
+        loader ``(request) -> CookieSession`` that makes it on first use (PERF: the cookie is then verified only for handlers
+        that look, ``benchmarks/bench_middleware.py``). A RuntimeError naming the middleware
+        when it is not installed on the app or the route."""
+        extras = self._extras
+        published: Any = extras.get(COOKIE_SESSION) if extras is not None else None
+        if type(published) is CookieSession:
+            return published
+        if published is None or extras is None:
+            raise RuntimeError(
+                "request.cookie_session needs the Sessions middleware: "
+                "app.add_middleware(fasthttp.middleware.Sessions(secret_keys=[...])) "
+                "(or middleware=[Sessions(...)] on the route); request.session is the "
+                "per-connection dict, not a user's session"
+            )
+        session: CookieSession = published(self)
+        extras[COOKIE_SESSION] = session
+        return session
 
     @property
     def peercert(self) -> dict[str, Any] | None:
@@ -665,6 +691,81 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.head.method} {self.head.target.decode('latin-1')!r}>"
+
+
+# -- the cookie session -----------------------------------------------------------------------------
+
+#: The key of :attr:`Request.extras` under which the ``Sessions`` middleware publishes the session.
+COOKIE_SESSION = "cookie_session"
+
+
+class CookieSession(dict[str, Any]):
+    """A user's session as a request sees it (``request.cookie_session``): a dict of JSON values
+    that records whether a handler changed it, so the ``Sessions`` middleware writes it back
+    (a new ``Set-Cookie``, or the server-side store) only then.
+
+    ``new``: no valid session came with the request. ``modified``: set by every change through
+    the dict methods; set it yourself after changing a nested value in place
+    (``session["cart"].append(3); session.modified = True``). :meth:`regenerate` (call it at
+    login) issues a new session identifier, against session fixation. :meth:`clear` empties
+    it; an empty session that came with a cookie is deleted (the cookie and the stored copy).
+    Keys starting with ``_`` belong to middleware (the CSRF secret).
+    """
+
+    __slots__ = ("new", "modified", "regenerated", "session_id")
+
+    def __init__(self, data: Mapping[str, Any] | None = None, *, new: bool = True, session_id: str | None = None) -> None:
+        if data:
+            dict.update(self, data)
+        self.new = new
+        self.modified = False
+        self.regenerated = False
+        #: The identifier under which a server-side store keeps it (None for a cookie-only session).
+        self.session_id = session_id
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.modified = True
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.modified = True
+        super().__delitem__(key)
+
+    def __ior__(self, other: Any) -> CookieSession:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.modified = True
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self.modified = True
+        return super().setdefault(key, default)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            self.modified = True
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.modified = True
+        return super().popitem()
+
+    def clear(self) -> None:
+        self.modified = True
+        super().clear()
+
+    def regenerate(self) -> None:
+        """Issue a new session identifier and a new cookie when the response goes out, keeping
+        the user's values but dropping the middleware's own (``_``-prefixed) ones: what a
+        login should do, so a session planted before it (session fixation) is worth nothing
+        after."""
+        for key in [k for k in self if k.startswith("_")]:
+            super().__delitem__(key)
+        self.regenerated = True
+        self.modified = True
 
 
 # -- errors --------------------------------------------------------------------------------------

@@ -86,6 +86,7 @@ __all__ = (
     "json_dumps",
     "json_loads",
     "security_headers",
+    "with_fields",
     "NOSNIFF",
     "field_list",
     "has_field",
@@ -170,8 +171,11 @@ def field_text(value: Any) -> str:
 
 def has_field(fields: Fields, name: bytes) -> bool:
     """Whether *fields* hold a field named *name* (lower-case bytes)."""
+    size = len(name)
     for n, _ in fields:
-        if lower_name(n) == name:
+        # PERF: the length first (equal for str and bytes names: field names are ASCII), so
+        # most fields are passed over without being lower-cased (benchmarks/bench_middleware.py).
+        if len(n) == size and lower_name(n) == name:
             return True
     return False
 
@@ -929,6 +933,7 @@ def security_headers(
     csp: str | None = None,
     referrer_policy: str | None = "strict-origin-when-cross-origin",
     cross_domain_policies: str | None = "none",
+    permissions_policy: str | None = None,
 ) -> list[tuple[str, str]]:
     """Security header fields to merge into responses (``headers=security_headers()``).
 
@@ -939,6 +944,8 @@ def security_headers(
     - ``X-Frame-Options`` (RFC 7034): ``DENY`` or ``SAMEORIGIN``.
     - ``Content-Security-Policy``: only when *csp* is given (a policy has to fit the site).
     - ``Referrer-Policy`` and ``X-Permitted-Cross-Domain-Policies``.
+    - ``Permissions-Policy`` (W3C Permissions Policy): only when *permissions_policy* is given
+      (``"camera=(), geolocation=()"``).
     """
     out = []
     if hsts:
@@ -964,11 +971,33 @@ def security_headers(
         out.append(("Referrer-Policy", referrer_policy))
     if cross_domain_policies is not None:
         out.append(("X-Permitted-Cross-Domain-Policies", cross_domain_policies))
+    if permissions_policy is not None:
+        out.append(("Permissions-Policy", permissions_policy))
     for name, value in out:
         # APPSEC: a CR/LF in a caller's policy string would split the response.
         if any(c < " " and c != "\t" or c == "\x7f" for c in value):
             raise ValueError(f"invalid {name} value {value!r}")
     return out
+
+
+def with_fields(response: Any, extra: Fields) -> Any:
+    """*response* with the header fields *extra* appended, as a copy: response objects may be
+    shared constants (a module-level ``Response``, the ``None`` -> 204 one), so a middleware
+    or a route option never mutates one. An :class:`Upgrade` (no header fields of its own) is
+    returned as is."""
+    if type(response) is Response:
+        # PERF: the common case without the constructor's checks (the fields were checked when
+        # the original was built; *extra* by the caller's own rules, and by the writer).
+        clone = Response.__new__(Response)
+        clone.status = response.status
+        clone.body = response.body
+        clone.fields = [*response.fields, *extra]
+        return clone
+    if not isinstance(response, FieldMethods):
+        return response
+    other: Any = copy.copy(response)  # every concrete response type has a ``fields`` slot
+    other.fields = [*response.fields, *extra]
+    return other
 
 
 # -- plain values ------------------------------------------------------------------------------

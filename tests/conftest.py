@@ -79,3 +79,21 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     certificate, written to files (skipped without trustme)."""
     trustme = pytest.importorskip("trustme")
     return TlsFiles.issue(trustme, tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def redis_server() -> Iterator[object]:
+    """A real ``redis-server`` on a free loopback port, for this test only
+    (``helpers_redis.RedisServer``: ``.url``, ``.pause()``, ``.resume()``, ``.stop()``); skipped,
+    with the reason, where the binary is not installed (``.ci/system-deps`` installs it)."""
+    pytest.importorskip("redis", reason="redis-py is not installed (pip install '.[test]')")
+    from helpers_redis import RedisServer, redis_binary
+
+    binary = redis_binary()
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/system-deps does it)")
+    server = RedisServer(binary).start()
+    try:
+        yield server
+    finally:
+        server.stop()

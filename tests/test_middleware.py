@@ -160,3 +160,26 @@ def test_a_middleware_whose_applies_says_no_is_skipped():
         r = client.post("/", data=b"")
         assert r.headers["x-seen"] == "1"
     assert seen == ["POST"]
+def test_call_next_answers_an_error_raised_by_an_inner_middleware():
+    # A middleware that refuses (a rate limit's 429, CSRF's 403) raises; the middleware above it
+    # still get a response from call_next, and add their fields to it.
+    from fasthttp import App
+    from fasthttp.errors import HttpError
+    from fasthttp.testing import TestClient
+
+    app = App()
+
+    @app.middleware
+    async def outer(request, call_next):
+        response = await call_next(request)
+        response.headers["X-Outer"] = "seen"
+        return response
+
+    @app.middleware
+    def inner(request, call_next):
+        raise HttpError(429, "slow down", [("Retry-After", "3")])
+
+    app.get("/")(lambda request: "never")
+    response = TestClient(app).get("/")
+    assert response.status == 429 and response.headers["retry-after"] == "3"
+    assert response.headers["x-outer"] == "seen"

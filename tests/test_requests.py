@@ -605,3 +605,52 @@ def test_background_tasks_run_after_the_response_is_sent():
         assert c.get("/stream").content == b"x"
         c.get("/wait")
         assert done[2] == ("s", None)
+# -- the cookie session ------------------------------------------------------------------------------
+
+
+def test_cookie_session_records_every_change():
+    from fasthttp.requests import CookieSession
+
+    changes = [
+        lambda s: s.__setitem__("b", 2),
+        lambda s: s.__delitem__("a"),
+        lambda s: s.update(c=3),
+        lambda s: s.setdefault("d", 4),
+        lambda s: s.pop("a"),
+        lambda s: s.popitem(),
+        lambda s: s.clear(),
+        lambda s: s.__ior__({"e": 5}),
+    ]
+    for change in changes:
+        session = CookieSession({"a": 1}, new=False)
+        assert not session.modified and not session.new
+        change(session)
+        assert session.modified
+    untouched = CookieSession({"a": 1})
+    untouched.setdefault("a", 9)
+    untouched.pop("missing", None)
+    assert not untouched.modified and untouched.new and untouched.session_id is None
+
+
+def test_cookie_session_regenerate_drops_middleware_keys():
+    from fasthttp.requests import CookieSession
+
+    session = CookieSession({"user": "ann", "_csrf": "secret"}, new=False, session_id="old")
+    session.regenerate()
+    assert dict(session) == {"user": "ann"} and session.regenerated and session.modified
+
+
+def test_cookie_session_without_sessions_is_a_clear_error():
+    request = make_request()
+    with pytest.raises(RuntimeError, match="needs the Sessions middleware"):
+        request.cookie_session
+
+
+def test_cookie_session_loader_runs_once():
+    from fasthttp.requests import COOKIE_SESSION, CookieSession
+
+    request = make_request()
+    calls = []
+    request.extras[COOKIE_SESSION] = lambda req: calls.append(req) or CookieSession({"n": 1})
+    assert request.cookie_session == {"n": 1} and request.cookie_session is request.cookie_session
+    assert calls == [request]

@@ -682,3 +682,26 @@ def test_an_event_stream_closed_while_waiting_closes_its_source():
 
     asyncio.run(main())
     assert closed == [True]
+def test_security_headers_permissions_policy():
+    fields = security_headers(permissions_policy="camera=(), geolocation=()")
+    assert ("Permissions-Policy", "camera=(), geolocation=()") in fields
+    with pytest.raises(ValueError):
+        security_headers(permissions_policy="a\nb")
+
+
+def test_with_fields_copies_and_never_mutates():
+    from fasthttp.responses import Upgrade, with_fields
+
+    shared = Response(b"x", 201, [(b"Content-Type", b"text/plain")])
+    copy = with_fields(shared, [("X-A", "1")])
+    assert type(copy) is Response and copy is not shared
+    assert (copy.status, copy.body, copy.fields) == (201, b"x", [(b"Content-Type", b"text/plain"), ("X-A", "1")])
+    assert shared.fields == [(b"Content-Type", b"text/plain")]
+    html = HTMLResponse("<p>")
+    other = with_fields(html, [("X-B", "2")])
+    assert type(other) is HTMLResponse and ("X-B", "2") in other.fields and ("X-B", "2") not in html.fields
+    stream = StreamingResponse(iter([b"a"]))
+    assert ("X-C", "3") in with_fields(stream, [("X-C", "3")]).fields and ("X-C", "3") not in stream.fields
+    upgrade = Upgrade.__new__(Upgrade)
+    assert with_fields(upgrade, [("X-D", "4")]) is upgrade
+    assert with_fields(to_response(None), [("X-E", "5")]).fields != to_response(None).fields  # the shared 204 is safe

@@ -34,3 +34,12 @@ __all__ += ("ConditionalRequests",)  # type: ignore[assignment]
 from .i18n import Languages
 
 __all__ += ("Languages",)  # type: ignore[assignment]
+from .cors import CORS
+from .csrf import CSRF, csrf_token
+from .ratelimit import RateLimit
+from .security import SecurityHeaders
+from .sessions import Sessions, SessionTooLarge
+from .stores import MemoryStore, RedisStore, StoreUnavailable
+
+__all__ += ("CORS", "CSRF", "csrf_token", "RateLimit", "SecurityHeaders", "Sessions", "SessionTooLarge")  # type: ignore[assignment]
+__all__ += ("MemoryStore", "RedisStore", "StoreUnavailable")  # type: ignore[assignment]

@@ -87,10 +87,10 @@ class MiddlewareStack:
         first, *others = self._items
         rest = inner
         for middleware in reversed(others):
-            rest = _layer(middleware, rest)
+            rest = _layer(middleware, rest, error, guard)
         if others:
             rest = _guarded(rest, error, guard)
-        full = _guarded(_layer(first, rest, skippable=False), error, guard)
+        full = _guarded(_layer(first, rest, error, guard, skippable=False), error, guard)
         applies = getattr(first, "applies", None)
         if applies is None:
             return full
@@ -106,16 +106,32 @@ class MiddlewareStack:
         return outermost
 
 
-def _layer(middleware: Middleware, inner: Handler, skippable: bool = True) -> Handler:
+def _layer(
+    middleware: Middleware,
+    inner: Handler,
+    error: Callable[[Request, Exception], Any],
+    guard: Callable[[Request, Awaitable[Any]], Awaitable[Any]],
+    skippable: bool = True,
+) -> Handler:
     """One middleware around *inner* (the rest of the chain); *skippable*: honour its
-    ``applies`` (the outermost one's is asked by :meth:`MiddlewareStack.compose` instead)."""
+    ``applies`` (the outermost one's is asked by :meth:`MiddlewareStack.compose` instead).
+
+    ``call_next`` gives a response even when a middleware below raises (a ``429`` from a rate
+    limit, a ``403`` from CSRF): the error is answered as the App answers it, so the middleware
+    above still see a response and add their fields to it (CORS, security headers, the session
+    cookie)."""
     call_next: CallNext
     if is_async_callable(middleware):
 
         async def call_next_async(request: Request) -> Any:
-            result = inner(request)
-            if type(result) is _CORO:
-                result = await result
+            try:
+                result = inner(request)
+                if type(result) is _CORO:
+                    result = await result
+            except Exception as exc:
+                result = error(request, exc)
+                if type(result) is _CORO:
+                    result = await result
             return to_response(result)
 
         call_next = call_next_async
@@ -123,9 +139,12 @@ def _layer(middleware: Middleware, inner: Handler, skippable: bool = True) -> Ha
     else:
 
         def call_next_sync(request: Request) -> Any:
-            result = inner(request)
+            try:
+                result = inner(request)
+            except Exception as exc:
+                result = error(request, exc)
             if type(result) is _CORO:
-                return _to_response_async(result)
+                return _to_response_async(guard(request, result))
             return to_response(result)
 
         call_next = call_next_sync
