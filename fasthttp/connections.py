@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .config import async_mode
 from .forwarded import ProxyTrust
-from .responses import TEXT_FIELDS, reason
-from .writer import write_response
+from .responses import error_bytes
 
 if TYPE_CHECKING:
     from .config import Config
@@ -61,12 +60,6 @@ class ManagedConnection(Protocol):
     def abort(self) -> None:
         """Drop the connection now (its running handler or sender is cancelled)."""
         ...
-
-
-def error_bytes(status: int, keep_alive: bool = False, server: str | bytes | None = None) -> bytes:
-    """A bare error response, head and reason-phrase body, as bytes ready to write."""
-    text = reason(status).encode()
-    return write_response(status, TEXT_FIELDS, text, keep_alive=keep_alive, server=server)
 
 
 class ConnectionManager:

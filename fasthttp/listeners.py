@@ -20,7 +20,10 @@ import ssl
 import stat
 from typing import Union, cast
 
-__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context")
+from .responses import TEXT_FIELDS
+from .writer import write_response
+
+__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context", "sniff_tls", "plain_http_on_tls_port", "tls_on_plain_port")
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -230,3 +233,43 @@ def make_ssl_context(
     except NotImplementedError:  # pragma: no cover
         pass
     return ctx
+
+
+# --- the wrong protocol on a port ------------------------------------------------------------------
+
+#: The body of the answer to plain HTTP on a TLS port (nginx answers the same case with "The plain
+#: HTTP request was sent to HTTPS port").
+PLAIN_ON_TLS = b"This port speaks HTTPS: the plain HTTP request was sent to an HTTPS port. Use an https:// URL.\n"
+#: The body of the answer to a TLS handshake on a plain port.
+TLS_ON_PLAIN = b"This port speaks plain HTTP: a TLS handshake was sent to it. Use an http:// URL.\n"
+
+
+def sniff_tls(first: bytes) -> bool | None:
+    """Is a connection's first data a TLS handshake? True for a TLS record (RFC 8446 §5.1:
+    content type 22, handshake, then a 3.x legacy version), False for what reads as an HTTP
+    request line (a method starts with a letter, RFC 9110 §9.1; empty lines may precede it,
+    RFC 9112 §2.2), None when the bytes so far cannot tell. Anything else is left to the TLS
+    handshake to refuse."""
+    if not first:
+        return None
+    b0 = first[0]
+    if b0 == 0x16:
+        if len(first) < 2:
+            return None
+        return first[1] == 0x03
+    if 0x41 <= b0 <= 0x5A or 0x61 <= b0 <= 0x7A or b0 in (0x0D, 0x0A):
+        return False
+    return True
+
+
+def plain_http_on_tls_port(server: str | bytes | None = None) -> bytes:
+    """The plaintext 400 for an HTTP request on a TLS listener (RFC 9110 §15.5.1), which closes
+    the connection: a client that sent plain HTTP reads it, and learns to use https."""
+    return write_response(400, TEXT_FIELDS, PLAIN_ON_TLS, keep_alive=False, server=server)
+
+
+def tls_on_plain_port(server: str | bytes | None = None) -> bytes:
+    """The 400 for a TLS ClientHello on a plain listener. A TLS client cannot parse it (it
+    reports a wrong record version), but whoever looks at the bytes (``curl -v``, ``openssl
+    s_client``) reads what to do; a bare close would say nothing."""
+    return write_response(400, TEXT_FIELDS, TLS_ON_PLAIN, keep_alive=False, server=server)
