@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -133,6 +134,8 @@ class ConnectionManager:
             if ws_deadline:
                 deadlines.append(ws_deadline)
         self.interval = min(1.0, max(0.05, min(deadlines) / 4))
+        #: RFC 2817: the TLS context plain connections may upgrade to (set by the server).
+        self.tls_upgrade: ssl.SSLContext | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._flushers: list[Callable[[], Any]] = []
 

@@ -23,7 +23,7 @@ from typing import Union, cast
 from .responses import TEXT_FIELDS
 from .writer import write_response
 
-__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context", "sniff_tls", "plain_http_on_tls_port", "tls_on_plain_port")
+__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context", "sniff_tls", "is_tls_record", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS")
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -244,22 +244,21 @@ PLAIN_ON_TLS = b"This port speaks HTTPS: the plain HTTP request was sent to an H
 TLS_ON_PLAIN = b"This port speaks plain HTTP: a TLS handshake was sent to it. Use an http:// URL.\n"
 
 
+def is_tls_record(data: bytes) -> bool:
+    """Does *data* start with a TLS handshake record (RFC 8446 §5.1: content type 22, then a 3.x
+    legacy record version)?"""
+    return data[:1] == b"\x16" and data[1:2] == b"\x03"
+
+
 def sniff_tls(first: bytes) -> bool | None:
-    """Is a connection's first data a TLS handshake? True for a TLS record (RFC 8446 §5.1:
-    content type 22, handshake, then a 3.x legacy version), False for what reads as an HTTP
-    request line (a method starts with a letter, RFC 9110 §9.1; empty lines may precede it,
-    RFC 9112 §2.2), None when the bytes so far cannot tell. Anything else is left to the TLS
-    handshake to refuse."""
+    """Is a connection's first data meant for TLS? False for what reads as an HTTP request line
+    (a method starts with a letter, RFC 9110 §9.1; empty lines may precede it, RFC 9112 §2.2),
+    True for anything else (a TLS record starts with byte 22, RFC 8446 §5.1; other bytes are
+    left to the handshake to refuse), None for no bytes yet."""
     if not first:
         return None
     b0 = first[0]
-    if b0 == 0x16:
-        if len(first) < 2:
-            return None
-        return first[1] == 0x03
-    if 0x41 <= b0 <= 0x5A or 0x61 <= b0 <= 0x7A or b0 in (0x0D, 0x0A):
-        return False
-    return True
+    return not (0x41 <= b0 <= 0x5A or 0x61 <= b0 <= 0x7A or b0 in (0x0D, 0x0A))
 
 
 def plain_http_on_tls_port(server: str | bytes | None = None) -> bytes:
@@ -273,3 +272,18 @@ def tls_on_plain_port(server: str | bytes | None = None) -> bytes:
     reports a wrong record version), but whoever looks at the bytes (``curl -v``, ``openssl
     s_client``) reads what to do; a bare close would say nothing."""
     return write_response(400, TEXT_FIELDS, TLS_ON_PLAIN, keep_alive=False, server=server)
+
+
+# --- RFC 2817: upgrading a plain connection to TLS -----------------------------------------------
+
+#: The fields of the 101 that starts TLS on a plain connection (RFC 2817 §3.3: the upgrade
+#: protocols, TLS first, and Connection: Upgrade, RFC 9110 §7.8).
+TLS_UPGRADE_FIELDS = (("Upgrade", "TLS/1.2, HTTP/1.1"), ("Connection", "Upgrade"))
+
+
+def wants_tls_upgrade(upgrade: str | None) -> bool:
+    """Does an ``Upgrade`` field value offer TLS (RFC 2817 §3.1: ``TLS/1.0``; any ``TLS/1.x``
+    is taken, RFC 9110 §7.8 protocol names are case-insensitive)?"""
+    if not upgrade:
+        return False
+    return any(token.strip().upper().startswith("TLS/1.") for token in upgrade.split(","))

@@ -427,8 +427,6 @@ class _Connection:
             self.close()
             return
         verdict = sniff_tls(first)
-        if verdict is None:
-            return  # too few bytes to tell
         self.sniffing = False
         server = self.server
         if not verdict:

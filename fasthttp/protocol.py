@@ -71,6 +71,7 @@ import collections
 import contextvars
 import logging
 import os
+import ssl
 import types
 from collections.abc import Callable, Coroutine, Generator
 from time import perf_counter
@@ -90,6 +91,7 @@ from .errors import (
 )
 from .files import FileResponse
 from .forwarded import ForwardedConnection, ProxyTrust
+from .listeners import TLS_ON_PLAIN, TLS_UPGRADE_FIELDS, is_tls_record, tls_on_plain_port, wants_tls_upgrade
 from .parser import RequestHead, RequestParser
 from .requests import Request
 from .responses import (
@@ -442,6 +444,11 @@ class HttpProtocol(asyncio.Protocol):
         if self._stop:
             return  # discarding: nothing after a refused or final request is parsed
         if self._kind == K_IDLE:
+            if self._requests == 0 and is_tls_record(data):
+                # A TLS ClientHello on this plain port. PERF: checked once per connection's
+                # first read (the K_IDLE branch, first request), never per request after.
+                self._wrong_protocol()
+                return
             self._kind = K_HEAD
             self._deadline = self._manager.head_deadline
         try:
@@ -615,6 +622,10 @@ class HttpProtocol(asyncio.Protocol):
             self._deadline = _INF
         if head.upgrade:
             self._upgrade_req = req
+            tls = self._manager.tls_upgrade
+            if tls is not None and req.body_reader is None and self._active is None and not self._queue and wants_tls_upgrade(head.headers.get("upgrade")) and not self.is_secure:
+                self._upgrade_to_tls(req, tls)
+                return
         if self._active is not None or self._queue or self._write_paused:
             queue = self._queue
             if queue is None:
@@ -1182,6 +1193,65 @@ class HttpProtocol(asyncio.Protocol):
         protocol.connection_made(transport)
         if rest:
             protocol.data_received(rest)
+
+    # -- RFC 2817: upgrading this connection to TLS ----------------------------------------------
+
+    def _upgrade_to_tls(self, req: Request, context: ssl.SSLContext) -> None:
+        """RFC 2817 §3.3: answer 101, run the TLS handshake on this connection, then answer *req*
+        over TLS and go on with HTTP there. The pipeline holds meanwhile (*req* is active)."""
+        self._active = req
+        self._kind = K_NONE
+        self._deadline = _INF
+        self._send(write_head(101, TLS_UPGRADE_FIELDS, server=self._server_header))
+        self._flush()
+        self._task = self._loop.create_task(self._finish_tls_upgrade(req, context))
+
+    async def _finish_tls_upgrade(self, req: Request, context: ssl.SSLContext) -> None:
+        await asyncio.sleep(0)  # the end of the request is handled first: reading pauses there
+        transport = self.transport
+        try:
+            if self._closed or self._stop:
+                raise ConnectionError("the client left before the TLS handshake")
+            if self._parser.buffered:
+                # RFC 2817 §3.3: the client waits for the 101 before TLS; bytes already here
+                # would belong to a handshake this engine can no longer hand to TLS.
+                raise ConnectionError("bytes after an upgrade request, before the 101")
+            tls = await self._loop.start_tls(
+                transport, self, context, server_side=True, ssl_handshake_timeout=self._cfg.header_timeout
+            )
+            if tls is None:
+                raise ConnectionError("the connection closed during the TLS handshake")
+        except Exception as exc:
+            self._task = None
+            server_log.info("TLS upgrade with %s failed: %s", self.client, exc)
+            if not transport.is_closing():
+                transport.abort()
+            if not self._closed:
+                self.connection_lost(None)
+            return
+        self._task = None
+        if self._closed:
+            return
+        self.transport = tls
+        self._secure = None
+        tls.set_write_buffer_limits(high=self._cfg.write_high_water)
+        self._active = None
+        self._upgrade_req = None
+        events = self._parser.resume()
+        self._resume_reading(P_UPGRADE)
+        self._dispatch(req)
+        if events and not self._closed:
+            self._on_events(events)
+
+    def _wrong_protocol(self) -> None:
+        """A TLS handshake on this plain port: a 400 that says to use http://, then close."""
+        server_log.info("a TLS handshake from %s on a plain HTTP port: answered 400", self.client)
+        self._stop = True
+        self._pause_reading(P_STOP)
+        self.transport.write(tls_on_plain_port(self._server_header))
+        if self._log is not None:
+            self._log(None, 400, len(TLS_ON_PLAIN), self)
+        self._linger()
 
     # -- errors, timeouts, closing -------------------------------------------------------------
 
