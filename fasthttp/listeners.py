@@ -18,12 +18,14 @@ import os
 import socket
 import ssl
 import stat
-from typing import Union, cast
+import struct
+from typing import Any, Union, cast
 
+from .requests import PeerCredentials
 from .responses import TEXT_FIELDS
 from .writer import write_response
 
-__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context", "sniff_tls", "is_tls_record", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS")
+__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context", "sniff_tls", "is_tls_record", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials")
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -287,3 +289,23 @@ def wants_tls_upgrade(upgrade: str | None) -> bool:
     if not upgrade:
         return False
     return any(token.strip().upper().startswith("TLS/1.") for token in upgrade.split(","))
+
+
+# --- who is on the other end of an AF_UNIX connection ----------------------------------------------
+
+_UCRED = struct.Struct("3i")  # struct ucred: pid_t pid; uid_t uid; gid_t gid (unix(7))
+
+
+def peer_credentials(conn: Any) -> PeerCredentials | None:
+    """``(pid, uid, gid)`` of the process at the other end of an AF_UNIX connection (*conn* is
+    a socket or an asyncio transport), from ``SO_PEERCRED`` (Linux); None for other sockets,
+    or where the system has no such option."""
+    sock = conn if isinstance(conn, socket.socket) else conn.get_extra_info("socket")
+    option = getattr(socket, "SO_PEERCRED", None)
+    if sock is None or option is None or sock.family != socket.AF_UNIX:
+        return None
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, option, _UCRED.size)
+    except OSError:
+        return None
+    return PeerCredentials(*_UCRED.unpack(raw))

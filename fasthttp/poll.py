@@ -60,10 +60,10 @@ from .config import Config, split_options
 from .errors import ExpectationFailed, HttpError, HttpProtocolError, RequestTimeout
 from .files import FileResponse
 from .headers import Headers
-from .listeners import compose_bind, make_socket, plain_http_on_tls_port, sniff_tls
+from .listeners import compose_bind, make_socket, peer_credentials, plain_http_on_tls_port, sniff_tls
 from .parser import RequestHead, RequestParser
 from .ranges import make_boundary
-from .requests import Request, check_body_size
+from .requests import PeerCredentials, Request, check_body_size
 from .responses import (
     FieldMethods,
     Response,
@@ -345,6 +345,8 @@ class _Connection:
         session = self._session
         if session is None:
             session = self._session = {"client": self.client}
+            if isinstance(self.client, (str, bytes)):
+                session["credentials"] = self.peer_credentials  # AF_UNIX (degu)
         return session
 
     @property
@@ -360,6 +362,10 @@ class _Connection:
     @property
     def buffered(self) -> int:
         return len(self.out)
+
+    @property
+    def peer_credentials(self) -> PeerCredentials | None:
+        return peer_credentials(self.sock) if not self.tls else None
 
     # -- readiness ----------------------------------------------------------------------------
 

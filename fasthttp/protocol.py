@@ -91,9 +91,9 @@ from .errors import (
 )
 from .files import FileResponse
 from .forwarded import ForwardedConnection, ProxyTrust
-from .listeners import TLS_ON_PLAIN, TLS_UPGRADE_FIELDS, is_tls_record, tls_on_plain_port, wants_tls_upgrade
+from .listeners import TLS_ON_PLAIN, TLS_UPGRADE_FIELDS, is_tls_record, peer_credentials, tls_on_plain_port, wants_tls_upgrade
 from .parser import RequestHead, RequestParser
-from .requests import Request
+from .requests import PeerCredentials, Request
 from .responses import (
     JSON_FIELDS,
     TEXT_FIELDS,
@@ -289,7 +289,11 @@ class HttpProtocol(asyncio.Protocol):
         """The per-connection dict shared by the ``on_connect`` hook and every request."""
         session = self._session
         if session is None:
-            session = self._session = {"client": self.client}
+            client = self.client
+            session = self._session = {"client": client}
+            if type(client) is str or type(client) is bytes:
+                # AF_UNIX (degu): the peer process, for on_connect and every request.
+                session["credentials"] = self.peer_credentials
         return session
 
     @property
@@ -308,6 +312,13 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is None or not self.is_secure:
             return None
         return self.transport.get_extra_info("peercert") or None
+
+    @property
+    def peer_credentials(self) -> PeerCredentials | None:
+        """The peer process of an AF_UNIX connection (``SO_PEERCRED``), or None."""
+        if self.transport is None:
+            return None
+        return peer_credentials(self.transport)
 
     @property
     def manager(self) -> ConnectionManager:

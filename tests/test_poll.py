@@ -476,3 +476,15 @@ def test_dual_stack_and_unix_sockets(tmp_path):
 def test_unknown_options_are_refused():
     with pytest.raises(TypeError, match="max_waiting"):
         PollServer("127.0.0.1", 0, max_waiting_clients=5)
+
+
+def test_peer_credentials_on_af_unix(tmp_path):
+    if not hasattr(socket, "SO_PEERCRED"):
+        pytest.skip("no SO_PEERCRED on this system")
+    with PollServer(f"unix:{tmp_path / 'c.sock'}", None) as server:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(str(tmp_path / "c.sock"))
+        client = RawClient(server, sock)
+        client.send(GET)
+        pump([server], lambda: bool(client.responses), lambda r: r.respond(list(r.peer_credentials) + list(r.session["credentials"])), [client])
+        assert json.loads(client.responses[0].body) == [os.getpid(), os.getuid(), os.getgid()] * 2
