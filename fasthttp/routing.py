@@ -453,6 +453,10 @@ class _Table:
 
     def _general(self, method: str, path: str, query: str) -> Match:
         """Paths with percent-escapes, raw non-ASCII bytes, "/" itself, or not starting "/"."""
+        if not path and method == "CONNECT":
+            # RFC 9110 §9.3.6: a CONNECT target is an authority, without a path; it is routed as
+            # "/" (by host, as Host names that authority: RFC 9112 §3.2.3). Off the fast path.
+            path = "/"
         segs = _split_path(path)
         if segs.__class__ is not list:
             if path == "*":  # RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole

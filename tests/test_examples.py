@@ -283,6 +283,31 @@ def test_uhttp_poll_https_redirect_pair_in_one_select_loop(examples, tls):
         wrong.close()
 
 
+# -- circuits.http's CONNECT: a forward proxy --------------------------------------------------------
+
+
+def test_forward_proxy_tunnels_a_tls_client_to_allowed_ports_only(examples, tls):
+    from fasthttp.testing import TempServer
+
+    from helpers_engine import hello_app
+    from helpers_tls import connect, read_head, read_response
+
+    proxy_example = examples("forward_proxy")
+    with TempServer(hello_app(), certfile=tls.cert_file, keyfile=tls.key_file) as site:
+        port = site.address[1]
+        with TempServer(proxy_example.create_app(frozenset({port}))) as proxy:
+            with connect(proxy.address) as raw:
+                raw.sendall(f"CONNECT localhost:{port} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n".encode())
+                assert read_head(raw).startswith(b"HTTP/1.1 200")
+                with tls.client_context().wrap_socket(raw, server_hostname="localhost") as sock:
+                    sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    head, body = read_response(sock)
+            assert head.startswith(b"HTTP/1.1 200") and body == b"hello"
+            with connect(proxy.address) as raw:
+                raw.sendall(b"CONNECT localhost:22 HTTP/1.1\r\nHost: localhost:22\r\n\r\n")
+                assert read_response(raw)[0].startswith(b"HTTP/1.1 403")
+
+
 # -- the Resource module ---------------------------------------------------------------------------
 
 
