@@ -379,6 +379,12 @@ class ReverseProxy:
         if request.method == "HEAD" or status < 200 or status in (204, 304):
             self.pool.release(conn, keep and not reader.buffered)
             return StreamingResponse((), status, fields, content_length=length)
+        if length is not None and reader.buffered >= length:
+            # PERF: the whole body came with the head (small responses): one Response, written
+            # with the head in one write, and no sender Task (the proxy figures, issue 16).
+            data = reader.take_buffered()
+            self.pool.release(conn, keep and len(data) == length)
+            return Response(data[:length], status, fields)
         body = _Body(self._body(conn, reader, response, keep, length), lambda: self.pool.release(conn, False))
         return StreamingResponse(body, status, fields, content_length=length)
 
