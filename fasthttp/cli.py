@@ -149,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="'combined' (default), 'common', 'json' (JSON lines) or an Apache-style format with %%h %%t %%r %%s %%b %%B %%D %%T %%m %%U %%q %%H %%{Header}i",
     )
     g.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"), help="level of the server's own log on stderr (default info)")
+    g.add_argument("--debug", action="store_true", help="trace each connection's events on stderr (bytes in, parsed heads, responses, protocol errors, timeouts; logger fasthttp.trace)")
 
     g = parser.add_argument_group("limits")
     g.add_argument("--max-request-line", type=int, default=d.max_request_line, metavar="BYTES", help=f"longest request line, else 414 (default {d.max_request_line})")
@@ -320,6 +321,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         async_handlers=args.async_handlers,
     )
     options.update(_websocket_options(args))
+    if args.debug:
+        options.update(debug=True)
     if args.certfile:
         options.update(certfile=args.certfile, keyfile=args.keyfile, ca_certs=args.ca_certs, client_cert=args.client_cert)
     elif args.keyfile or args.ca_certs or args.client_cert:
@@ -337,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo == bool(args.app):
         parser.error("give either MODULE:APP or --demo")
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="fasthttp: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.debug:
+        logging.getLogger("fasthttp.trace").setLevel(logging.DEBUG)
     if args.log_format not in FORMATS and args.log_format != "json":
         # Validate a custom format now rather than in every worker.
         try:

@@ -69,6 +69,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import itertools
 import logging
 import os
 import ssl
@@ -108,7 +109,7 @@ from .responses import (
 )
 from .writer import write_head, write_response
 
-__all__ = ("HttpProtocol",)
+__all__ = ("HttpProtocol", "TracingHttpProtocol")
 
 error_log = logging.getLogger("fasthttp.error")
 #: Connection-level events: DEBUG for each connection made, refused and lost; INFO for each
@@ -1416,3 +1417,55 @@ async def _aclose(content: Any) -> None:
             close()
         except Exception:  # pragma: no cover
             error_log.exception("error closing a response iterator")
+
+
+# -- --debug: a connection that traces its events ------------------------------------------------------
+
+trace_log = logging.getLogger("fasthttp.trace")
+_KINDS = {K_NONE: "none", K_IDLE: "keep-alive idle", K_HEAD: "header read", K_BODY: "body read", K_LINGER: "linger"}
+_ids = itertools.count(1)
+
+
+class TracingHttpProtocol(HttpProtocol):
+    """:class:`HttpProtocol` that logs each event of its connection to ``fasthttp.trace`` at DEBUG
+    (``Config.debug``, ``fasthttp --debug``): opened, bytes in (their start), each parsed head,
+    each response, protocol errors, deadlines that fire, closed. PERF: a separate class, so the
+    plain protocol pays nothing for it."""
+
+    def __init__(self, manager: ConnectionManager) -> None:
+        super().__init__(manager)
+        self.trace_id = next(_ids)
+
+    def _trace(self, message: str, *args: Any) -> None:
+        trace_log.debug("#%d " + message, self.trace_id, *args)
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self._trace("open from %s%s", self.client, " (TLS)" if self.is_secure else "")
+        super().connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._trace("in %d bytes: %r", len(data), data[:160])
+        super().data_received(data)
+
+    def _on_head(self, head: RequestHead) -> None:
+        framing = "chunked" if head.chunked else f"length {head.content_length}" if head.content_length else "no content"
+        self._trace("head: %s %s HTTP/%s, %d fields, %s", head.method, head.target.decode("latin-1"), head.version, len(head.headers), framing)
+        super()._on_head(head)
+
+    def _respond(self, req: Request, result: Any) -> None:
+        status = getattr(result, "status", 200 if result is not None else 204)
+        self._trace("response to %s %s: %s (%s)", req.method, req.target.decode("latin-1"), status, type(result).__name__)
+        super()._respond(req, result)
+
+    def _send_error(self, exc: HttpProtocolError) -> None:
+        self._trace("protocol error: %d %s", exc.status, exc.detail)
+        super()._send_error(exc)
+
+    def _on_timeout(self, now: float) -> None:
+        self._trace("deadline passed: %s", "write" if self._write_deadline <= now else _KINDS.get(self._kind, self._kind))
+        super()._on_timeout(now)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._trace("closed%s", f" ({exc})" if exc else "")
+        super().connection_lost(exc)

@@ -34,7 +34,7 @@ from .listeners import DEFAULT_BIND, Address, BindSpec, format_address, make_soc
 from .connections import AccessLogger, ConnectionManager
 from .metrics import MetricsStore
 from .preface import ProxyPrefaceProtocol
-from .protocol import HttpProtocol
+from .protocol import HttpProtocol, TracingHttpProtocol
 from .tlsdetect import TlsListener
 from .requests import Request
 from .responses import Response, error_response
@@ -168,7 +168,8 @@ class Server:
                     name = sock.getsockname()
                     if isinstance(name, str) and name:
                         self._unix_paths.append(name)
-            self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else HttpProtocol, manager)
+            http_protocol = TracingHttpProtocol if self.config.debug else HttpProtocol
+            self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else http_protocol, manager)
             manager.tls_upgrade = self.tls_upgrade
             for sock in socks:
                 if self.ssl is not None and not self.config.proxy_protocol:

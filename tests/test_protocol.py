@@ -1250,3 +1250,31 @@ def test_a_tls_client_hello_on_a_plain_port_is_answered_with_an_explanation(loop
             assert body == TLS_ON_PLAIN
 
     run(loop, scenario())
+
+
+# -- --debug: connection tracing ----------------------------------------------------------------------
+
+
+def test_debug_traces_each_connection_event(loop, caplog):
+    from helpers_engine import hello_app
+
+    async def scenario():
+        async with serving(hello_app(), debug=True, header_timeout=0.1) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/")
+            assert resp.status == 200
+            client.writer.write(b"GET / HTTP/1.1\r\nHost")  # then silence: the header deadline
+            await asyncio.wait_for(client.reader.read(), 5)
+            await client.close()
+
+    with caplog.at_level(logging.DEBUG, logger="fasthttp.trace"):
+        run(loop, scenario())
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name == "fasthttp.trace")
+    for expected in ("open from", "in ", "head: GET / HTTP/1.1", "response to GET /: 200", "deadline passed: header read", "protocol error: 408", "closed"):
+        assert expected in text, expected
+
+
+def test_without_debug_the_plain_protocol_serves():
+    from fasthttp.config import Config
+
+    assert Config().debug is False

@@ -16,3 +16,9 @@ from __future__ import annotations
 from .stack import CallNext, Middleware, MiddlewareStack, is_async_callable
 
 __all__ = ("CallNext", "Middleware", "MiddlewareStack", "is_async_callable")
+from .validator import ResponseValidationError, Validator  # noqa: E402
+
+__all__ += ("Validator", "ResponseValidationError")  # type: ignore[assignment]  # NOTE: the merge may widen __all__'s type once
+from .trace import Trace  # noqa: E402
+
+__all__ += ("Trace",)  # type: ignore[assignment]
