@@ -346,6 +346,13 @@ class Route:
         """The per-route options, as keyword arguments of ``App.route`` (a copy)."""
         return dict(self._options)
 
+    @property
+    def elements(self) -> list[Element]:
+        """The parsed pattern: literal segments (``text``) and parameters (``name``, ``conv``,
+        ``span``, ``regex_text``), for tools such as the OpenAPI
+        document (``fasthttp.openapi``)."""
+        return list(self._elements)
+
     def __repr__(self) -> str:
         host = f" host={self.host!r}" if self.host else ""
         return f"<Route {','.join(self.methods)} {self.pattern!r}{host} name={self.name!r}>"
