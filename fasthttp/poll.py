@@ -195,7 +195,12 @@ class PollRequest(Request):
         (empty), or a response object (``Response``, ``FileResponse``, ``StreamingResponse``
         over a sync iterable). *status* and *headers* apply to a plain body; for a response
         object they override its own only when given (a status other than 200, or headers)."""
-        if isinstance(body, (FieldMethods, Upgrade)) and status == 200 and headers is None:
+        t = type(body)
+        response: Any
+        if t is str or t is bytes:
+            # PERF: the common answer, one Response (what to_response((body, status)) makes).
+            response = Response(body, status, headers)
+        elif isinstance(body, (FieldMethods, Upgrade)) and status == 200 and headers is None:
             response = to_response(body)
         elif body is None:
             response = Response(b"", status, headers)
