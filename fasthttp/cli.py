@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from . import __version__, kernel_implementations
 from .accesslog import FORMATS, AccessLog
 from .config import Config
+from .demo import ENDPOINTS, DemoLimits, create_app
 from .forwarded import ProxyTrust
 from .hosting import INTERFACES, hosted
 from .listeners import DEFAULT_BIND, BindSpec, ListenError, compose_bind, parse_bind
@@ -108,8 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
         "pure-Python kernels.",
     )
     parser.add_argument("app", nargs="?", metavar="MODULE:APP", help="the application to serve, e.g. myproject.web:app (MODULE alone means MODULE:app)")
-    parser.add_argument("--demo", action="store_true", help="serve the built-in demo application (fasthttp.demo:app)")
+    parser.add_argument("--demo", action="store_true", help="serve the built-in demo application, an httpbin-style load-test target (its endpoints are listed below)")
     parser.add_argument("--version", action="version", version=_version(), help="print the version (and which kernels run) and exit")
+
+    _demo_options(parser)
 
     g = parser.add_argument_group("listening")
     g.add_argument(
@@ -146,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="'combined' (default), 'common', 'json' (JSON lines) or an Apache-style format with %%h %%t %%r %%s %%b %%B %%D %%T %%m %%U %%q %%H %%{Header}i",
     )
     g.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"), help="level of the server's own log on stderr (default info)")
+    g.add_argument("--debug", action="store_true", help="trace each connection's events on stderr (bytes in, parsed heads, responses, protocol errors, timeouts; logger fasthttp.trace)")
 
     g = parser.add_argument_group("limits")
     g.add_argument("--max-request-line", type=int, default=d.max_request_line, metavar="BYTES", help=f"longest request line, else 414 (default {d.max_request_line})")
@@ -317,6 +321,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         async_handlers=args.async_handlers,
     )
     options.update(_websocket_options(args))
+    if args.debug:
+        options.update(debug=True)
     if args.certfile:
         options.update(certfile=args.certfile, keyfile=args.keyfile, ca_certs=args.ca_certs, client_cert=args.client_cert)
     elif args.keyfile or args.ca_certs or args.client_cert:
@@ -334,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo == bool(args.app):
         parser.error("give either MODULE:APP or --demo")
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="fasthttp: %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.debug:
+        logging.getLogger("fasthttp.trace").setLevel(logging.DEBUG)
     if args.log_format not in FORMATS and args.log_format != "json":
         # Validate a custom format now rather than in every worker.
         try:
@@ -351,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_with_reload(sys.argv[1:] if argv is None else argv, dirs, args.shutdown_timeout)
     spec = "fasthttp.demo:app" if args.demo else args.app
     try:
-        app = check_app(spec, load_app(spec))
+        app = _demo_app(args) if args.demo else check_app(spec, load_app(spec))
     except AppNotFound as exc:
         print(f"fasthttp: cannot load {spec}: {exc}", file=sys.stderr)
         return 2
@@ -379,6 +387,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fasthttp: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _demo_options(parser: argparse.ArgumentParser) -> None:
+    """The demo's bounds (``fasthttp.demo.DemoLimits``), and its endpoints in the group's text."""
+    d = DemoLimits()
+    endpoints = "; ".join(f"{method} {path}" for method, path, _ in ENDPOINTS)
+    g = parser.add_argument_group(
+        "demo (--demo)",
+        f"Endpoints: {endpoints}. Each is bounded by the limits below (past one: 400 naming it); "
+        "request bodies by --max-body-size. GET / on the demo describes each endpoint.",
+    )
+    g.add_argument("--demo-max-bytes", type=_size, default=d.max_bytes, metavar="BYTES", help=f"largest /bytes, /range and /drip body (default {d.max_bytes})")
+    g.add_argument("--demo-max-stream-bytes", type=_size, default=d.max_stream_bytes, metavar="BYTES", help=f"largest /stream-bytes body (default {d.max_stream_bytes})")
+    g.add_argument("--demo-max-delay", type=_seconds, default=d.max_delay, metavar="SECONDS", help=f"longest /delay, /drip or /sse response (default {d.max_delay})")
+    g.add_argument("--demo-max-redirects", type=int, default=d.max_redirects, metavar="N", help=f"most /redirect hops (default {d.max_redirects})")
+    g.add_argument("--demo-max-events", type=int, default=d.max_events, metavar="N", help=f"most /sse events (default {d.max_events})")
+
+
+def _demo_app(args: argparse.Namespace) -> Any:
+    return create_app(
+        DemoLimits(
+            max_bytes=args.demo_max_bytes or 1,
+            max_stream_bytes=args.demo_max_stream_bytes or 1,
+            max_delay=args.demo_max_delay,
+            max_redirects=args.demo_max_redirects,
+            max_events=args.demo_max_events,
+        )
+    )
 
 
 def _binds(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[BindSpec]:

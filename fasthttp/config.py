@@ -98,6 +98,8 @@ class Config:
     # The same above this resident set size, in MiB, checked on every connection sweep (at most
     # a second apart). None: never.
     max_rss: int | None = None
+    # Trace every connection's events to the "fasthttp.trace" logger at DEBUG (fasthttp --debug).
+    debug: bool = False
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "keep_alive_timeout", "write_timeout", "linger_timeout"):

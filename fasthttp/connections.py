@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .config import async_mode
 from .forwarded import ProxyTrust
-from .responses import TEXT_FIELDS, reason
-from .writer import write_response
+from .responses import error_bytes
 
 if TYPE_CHECKING:
     from .config import Config
@@ -61,12 +61,6 @@ class ManagedConnection(Protocol):
     def abort(self) -> None:
         """Drop the connection now (its running handler or sender is cancelled)."""
         ...
-
-
-def error_bytes(status: int, keep_alive: bool = False, server: str | bytes | None = None) -> bytes:
-    """A bare error response, head and reason-phrase body, as bytes ready to write."""
-    text = reason(status).encode()
-    return write_response(status, TEXT_FIELDS, text, keep_alive=keep_alive, server=server)
 
 
 class ConnectionManager:
@@ -140,6 +134,8 @@ class ConnectionManager:
             if ws_deadline:
                 deadlines.append(ws_deadline)
         self.interval = min(1.0, max(0.05, min(deadlines) / 4))
+        #: RFC 2817: the TLS context plain connections may upgrade to (set by the server).
+        self.tls_upgrade: ssl.SSLContext | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._flushers: list[Callable[[], Any]] = []
 

@@ -236,5 +236,10 @@ class ForwardedConnection:
         cert: dict[str, Any] | None = self.connection.peercert
         return cert
 
+    @property
+    def peer_credentials(self) -> Any:
+        """The connection's own (a proxy forwards no process credentials)."""
+        return self.connection.peer_credentials
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.connection, name)

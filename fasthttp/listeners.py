@@ -18,9 +18,14 @@ import os
 import socket
 import ssl
 import stat
-from typing import Union, cast
+import struct
+from typing import Any, Union, cast
 
-__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context")
+from .requests import PeerCredentials
+from .responses import TEXT_FIELDS
+from .writer import write_response
+
+__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "format_address", "make_ssl_context", "sniff_tls", "is_tls_record", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials")
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -230,3 +235,77 @@ def make_ssl_context(
     except NotImplementedError:  # pragma: no cover
         pass
     return ctx
+
+
+# --- the wrong protocol on a port ------------------------------------------------------------------
+
+#: The body of the answer to plain HTTP on a TLS port (nginx answers the same case with "The plain
+#: HTTP request was sent to HTTPS port").
+PLAIN_ON_TLS = b"This port speaks HTTPS: the plain HTTP request was sent to an HTTPS port. Use an https:// URL.\n"
+#: The body of the answer to a TLS handshake on a plain port.
+TLS_ON_PLAIN = b"This port speaks plain HTTP: a TLS handshake was sent to it. Use an http:// URL.\n"
+
+
+def is_tls_record(data: bytes) -> bool:
+    """Does *data* start with a TLS handshake record (RFC 8446 §5.1: content type 22, then a 3.x
+    legacy record version)?"""
+    return data[:1] == b"\x16" and data[1:2] == b"\x03"
+
+
+def sniff_tls(first: bytes) -> bool | None:
+    """Is a connection's first data meant for TLS? False for what reads as an HTTP request line
+    (a method starts with a letter, RFC 9110 §9.1; empty lines may precede it, RFC 9112 §2.2),
+    True for anything else (a TLS record starts with byte 22, RFC 8446 §5.1; other bytes are
+    left to the handshake to refuse), None for no bytes yet."""
+    if not first:
+        return None
+    b0 = first[0]
+    return not (0x41 <= b0 <= 0x5A or 0x61 <= b0 <= 0x7A or b0 in (0x0D, 0x0A))
+
+
+def plain_http_on_tls_port(server: str | bytes | None = None) -> bytes:
+    """The plaintext 400 for an HTTP request on a TLS listener (RFC 9110 §15.5.1), which closes
+    the connection: a client that sent plain HTTP reads it, and learns to use https."""
+    return write_response(400, TEXT_FIELDS, PLAIN_ON_TLS, keep_alive=False, server=server)
+
+
+def tls_on_plain_port(server: str | bytes | None = None) -> bytes:
+    """The 400 for a TLS ClientHello on a plain listener. A TLS client cannot parse it (it
+    reports a wrong record version), but whoever looks at the bytes (``curl -v``, ``openssl
+    s_client``) reads what to do; a bare close would say nothing."""
+    return write_response(400, TEXT_FIELDS, TLS_ON_PLAIN, keep_alive=False, server=server)
+
+
+# --- RFC 2817: upgrading a plain connection to TLS -----------------------------------------------
+
+#: The fields of the 101 that starts TLS on a plain connection (RFC 2817 §3.3: the upgrade
+#: protocols, TLS first, and Connection: Upgrade, RFC 9110 §7.8).
+TLS_UPGRADE_FIELDS = (("Upgrade", "TLS/1.2, HTTP/1.1"), ("Connection", "Upgrade"))
+
+
+def wants_tls_upgrade(upgrade: str | None) -> bool:
+    """Does an ``Upgrade`` field value offer TLS (RFC 2817 §3.1: ``TLS/1.0``; any ``TLS/1.x``
+    is taken, RFC 9110 §7.8 protocol names are case-insensitive)?"""
+    if not upgrade:
+        return False
+    return any(token.strip().upper().startswith("TLS/1.") for token in upgrade.split(","))
+
+
+# --- who is on the other end of an AF_UNIX connection ----------------------------------------------
+
+_UCRED = struct.Struct("3i")  # struct ucred: pid_t pid; uid_t uid; gid_t gid (unix(7))
+
+
+def peer_credentials(conn: Any) -> PeerCredentials | None:
+    """``(pid, uid, gid)`` of the process at the other end of an AF_UNIX connection (*conn* is
+    a socket or an asyncio transport), from ``SO_PEERCRED`` (Linux); None for other sockets,
+    or where the system has no such option."""
+    sock = conn if isinstance(conn, socket.socket) else conn.get_extra_info("socket")
+    option = getattr(socket, "SO_PEERCRED", None)
+    if sock is None or option is None or sock.family != socket.AF_UNIX:
+        return None
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, option, _UCRED.size)
+    except OSError:
+        return None
+    return PeerCredentials(*_UCRED.unpack(raw))

@@ -71,8 +71,10 @@ import collections
 import contextvars
 import functools
 import inspect
+import itertools
 import logging
 import os
+import ssl
 import types
 from collections.abc import Callable, Coroutine, Generator
 from time import perf_counter
@@ -92,8 +94,9 @@ from .errors import (
 )
 from .files import FileResponse
 from .forwarded import ForwardedConnection, ProxyTrust
+from .listeners import TLS_ON_PLAIN, TLS_UPGRADE_FIELDS, is_tls_record, peer_credentials, tls_on_plain_port, wants_tls_upgrade
 from .parser import RequestHead, RequestParser
-from .requests import Request
+from .requests import PeerCredentials, Request
 from .responses import (
     JSON_FIELDS,
     TEXT_FIELDS,
@@ -108,7 +111,7 @@ from .responses import (
 )
 from .writer import write_head, write_response
 
-__all__ = ("HttpProtocol",)
+__all__ = ("HttpProtocol", "TracingHttpProtocol")
 
 error_log = logging.getLogger("fasthttp.error")
 #: Connection-level events: DEBUG for each connection made, refused and lost; INFO for each
@@ -289,7 +292,11 @@ class HttpProtocol(asyncio.Protocol):
         """The per-connection dict shared by the ``on_connect`` hook and every request."""
         session = self._session
         if session is None:
-            session = self._session = {"client": self.client}
+            client = self.client
+            session = self._session = {"client": client}
+            if type(client) is str or type(client) is bytes:
+                # AF_UNIX (degu): the peer process, for on_connect and every request.
+                session["credentials"] = self.peer_credentials
         return session
 
     @property
@@ -308,6 +315,13 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is None or not self.is_secure:
             return None
         return self.transport.get_extra_info("peercert") or None
+
+    @property
+    def peer_credentials(self) -> PeerCredentials | None:
+        """The peer process of an AF_UNIX connection (``SO_PEERCRED``), or None."""
+        if self.transport is None:
+            return None
+        return peer_credentials(self.transport)
 
     @property
     def manager(self) -> ConnectionManager:
@@ -444,6 +458,11 @@ class HttpProtocol(asyncio.Protocol):
         if self._stop:
             return  # discarding: nothing after a refused or final request is parsed
         if self._kind == K_IDLE:
+            if self._requests == 0 and is_tls_record(data):
+                # A TLS ClientHello on this plain port. PERF: checked once per connection's
+                # first read (the K_IDLE branch, first request), never per request after.
+                self._wrong_protocol()
+                return
             self._kind = K_HEAD
             self._deadline = self._manager.head_deadline
         try:
@@ -617,6 +636,10 @@ class HttpProtocol(asyncio.Protocol):
             self._deadline = _INF
         if head.upgrade:
             self._upgrade_req = req
+            tls = self._manager.tls_upgrade
+            if tls is not None and req.body_reader is None and self._active is None and not self._queue and wants_tls_upgrade(head.headers.get("upgrade")) and not self.is_secure:
+                self._upgrade_to_tls(req, tls)
+                return
         if self._active is not None or self._queue or self._write_paused:
             queue = self._queue
             if queue is None:
@@ -1197,6 +1220,65 @@ class HttpProtocol(asyncio.Protocol):
         if rest:
             protocol.data_received(rest)
 
+    # -- RFC 2817: upgrading this connection to TLS ----------------------------------------------
+
+    def _upgrade_to_tls(self, req: Request, context: ssl.SSLContext) -> None:
+        """RFC 2817 §3.3: answer 101, run the TLS handshake on this connection, then answer *req*
+        over TLS and go on with HTTP there. The pipeline holds meanwhile (*req* is active)."""
+        self._active = req
+        self._kind = K_NONE
+        self._deadline = _INF
+        self._send(write_head(101, TLS_UPGRADE_FIELDS, server=self._server_header))
+        self._flush()
+        self._task = self._loop.create_task(self._finish_tls_upgrade(req, context))
+
+    async def _finish_tls_upgrade(self, req: Request, context: ssl.SSLContext) -> None:
+        await asyncio.sleep(0)  # the end of the request is handled first: reading pauses there
+        transport = self.transport
+        try:
+            if self._closed or self._stop:
+                raise ConnectionError("the client left before the TLS handshake")
+            if self._parser.buffered:
+                # RFC 2817 §3.3: the client waits for the 101 before TLS; bytes already here
+                # would belong to a handshake this engine can no longer hand to TLS.
+                raise ConnectionError("bytes after an upgrade request, before the 101")
+            tls = await self._loop.start_tls(
+                transport, self, context, server_side=True, ssl_handshake_timeout=self._cfg.header_timeout
+            )
+            if tls is None:
+                raise ConnectionError("the connection closed during the TLS handshake")
+        except Exception as exc:
+            self._task = None
+            server_log.info("TLS upgrade with %s failed: %s", self.client, exc)
+            if not transport.is_closing():
+                transport.abort()
+            if not self._closed:
+                self.connection_lost(None)
+            return
+        self._task = None
+        if self._closed:
+            return
+        self.transport = tls
+        self._secure = None
+        tls.set_write_buffer_limits(high=self._cfg.write_high_water)
+        self._active = None
+        self._upgrade_req = None
+        events = self._parser.resume()
+        self._resume_reading(P_UPGRADE)
+        self._dispatch(req)
+        if events and not self._closed:
+            self._on_events(events)
+
+    def _wrong_protocol(self) -> None:
+        """A TLS handshake on this plain port: a 400 that says to use http://, then close."""
+        server_log.info("a TLS handshake from %s on a plain HTTP port: answered 400", self.client)
+        self._stop = True
+        self._pause_reading(P_STOP)
+        self.transport.write(tls_on_plain_port(self._server_header))
+        if self._log is not None:
+            self._log(None, 400, len(TLS_ON_PLAIN), self)
+        self._linger()
+
     # -- errors, timeouts, closing -------------------------------------------------------------
 
     def _parse_failed(self, exc: HttpProtocolError) -> None:
@@ -1381,3 +1463,55 @@ async def _aclose(content: Any) -> None:
             close()
         except Exception:  # pragma: no cover
             error_log.exception("error closing a response iterator")
+
+
+# -- --debug: a connection that traces its events ------------------------------------------------------
+
+trace_log = logging.getLogger("fasthttp.trace")
+_KINDS = {K_NONE: "none", K_IDLE: "keep-alive idle", K_HEAD: "header read", K_BODY: "body read", K_LINGER: "linger"}
+_ids = itertools.count(1)
+
+
+class TracingHttpProtocol(HttpProtocol):
+    """:class:`HttpProtocol` that logs each event of its connection to ``fasthttp.trace`` at DEBUG
+    (``Config.debug``, ``fasthttp --debug``): opened, bytes in (their start), each parsed head,
+    each response, protocol errors, deadlines that fire, closed. PERF: a separate class, so the
+    plain protocol pays nothing for it."""
+
+    def __init__(self, manager: ConnectionManager) -> None:
+        super().__init__(manager)
+        self.trace_id = next(_ids)
+
+    def _trace(self, message: str, *args: Any) -> None:
+        trace_log.debug("#%d " + message, self.trace_id, *args)
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self._trace("open from %s%s", self.client, " (TLS)" if self.is_secure else "")
+        super().connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._trace("in %d bytes: %r", len(data), data[:160])
+        super().data_received(data)
+
+    def _on_head(self, head: RequestHead) -> None:
+        framing = "chunked" if head.chunked else f"length {head.content_length}" if head.content_length else "no content"
+        self._trace("head: %s %s HTTP/%s, %d fields, %s", head.method, head.target.decode("latin-1"), head.version, len(head.headers), framing)
+        super()._on_head(head)
+
+    def _respond(self, req: Request, result: Any) -> None:
+        status = getattr(result, "status", 200 if result is not None else 204)
+        self._trace("response to %s %s: %s (%s)", req.method, req.target.decode("latin-1"), status, type(result).__name__)
+        super()._respond(req, result)
+
+    def _send_error(self, exc: HttpProtocolError) -> None:
+        self._trace("protocol error: %d %s", exc.status, exc.detail)
+        super()._send_error(exc)
+
+    def _on_timeout(self, now: float) -> None:
+        self._trace("deadline passed: %s", "write" if self._write_deadline <= now else _KINDS.get(self._kind, self._kind))
+        super()._on_timeout(now)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._trace("closed%s", f" ({exc})" if exc else "")
+        super().connection_lost(exc)

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import parse_qsl
 
 from ._multidict import MultiDict
@@ -78,6 +78,7 @@ __all__ = (
     "check_body_size",
     "QueryParams",
     "ConnectionInfo",
+    "PeerCredentials",
     "BodyReader",
     "unsupported_media_type",
     "VALIDATION_TYPES",
@@ -136,6 +137,15 @@ class QueryParams(MultiDict):
             self._items = list(query)
 
 
+class PeerCredentials(NamedTuple):
+    """The process at the other end of an AF_UNIX connection, as the kernel saw it when the
+    peer connected (Linux ``SO_PEERCRED``, unix(7))."""
+
+    pid: int
+    uid: int
+    gid: int
+
+
 class ConnectionInfo(Protocol):
     """What a :class:`Request` tells about the connection it came on (the engine's connection
     implements it)."""
@@ -158,6 +168,11 @@ class ConnectionInfo(Protocol):
     @property
     def is_secure(self) -> bool:
         """True on a TLS connection."""
+        ...
+
+    @property
+    def peer_credentials(self) -> PeerCredentials | None:
+        """The peer process of an AF_UNIX connection (pid, uid, gid), or None."""
         ...
 
 
@@ -418,6 +433,12 @@ class Request:
     @property
     def is_secure(self) -> bool:
         return self.connection.is_secure
+
+    @property
+    def peer_credentials(self) -> PeerCredentials | None:
+        """The peer process of an AF_UNIX connection (``pid``, ``uid``, ``gid``, from the
+        kernel: ``SO_PEERCRED``), or None on other connections and systems."""
+        return self.connection.peer_credentials
 
     @property
     def host(self) -> str | None:

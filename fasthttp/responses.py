@@ -61,6 +61,7 @@ from .negotiation import HeaderSource, choose_media_type, header_value, negotiat
 from .ranges import make_boundary
 from .writer import status_line as _status_line
 from .writer import write_fields as _write_fields
+from .writer import write_response as _write_response
 
 __all__ = (
     "Response",
@@ -75,11 +76,13 @@ __all__ = (
     "EventSourceResponse",
     "ServerSentEvent",
     "last_event_id",
+    "multipart_part",
     "Upgrade",
     "FieldMethods",
     "to_response",
     "negotiated",
     "error_response",
+    "error_bytes",
     "render_error",
     "render_http_error",
     "reason",
@@ -549,6 +552,33 @@ class StreamingResponse(FieldMethods):
 _BOUNDARY = re.compile(r"[0-9A-Za-z'+_\-.]{1,70}")
 
 
+def multipart_part(item: Any, boundary: bytes, default_type: str | bytes | None) -> bytes:
+    """One body part of a multipart stream (RFC 2046 §5.1.1): *item* is ``bytes`` (or ``str``)
+    or ``(bytes, headers)``; *default_type* is added when the part's fields name no type.
+
+    Layout: ``--boundary CRLF fields Content-Length CRLF CRLF data CRLF``; the CRLF after the
+    data belongs to the next delimiter, so *data* itself is sent untouched. The closing
+    delimiter is ``--boundary--CRLF``. Used by :class:`MultipartStreamResponse` and by the
+    poll-driven server's pushed streams (``fasthttp.poll``).
+    """
+    if isinstance(item, tuple):
+        data, headers = item
+        fields = field_list(headers)
+        if default_type is not None and not has_field(fields, b"content-type"):
+            fields.insert(0, (CONTENT_TYPE, default_type))
+    else:
+        data = item
+        fields = [(CONTENT_TYPE, default_type)] if default_type is not None else []
+    if isinstance(data, str):
+        data = data.encode()
+    elif not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"a multipart frame is bytes or (bytes, headers), not {type(data).__name__}")
+    # Content-Length lets a client (a browser showing MJPEG) take the frame without scanning it
+    # for the boundary.
+    head = _write_fields(fields) + b"Content-Length: %d\r\n\r\n" % len(data)
+    return b"".join((b"--", boundary, b"\r\n", head, data, b"\r\n"))
+
+
 async def _multipart_frames(
     frames: AsyncIterable[Any] | Iterable[Any], boundary: bytes, default_type: str | bytes | None
 ) -> AsyncIterator[bytes]:
@@ -559,26 +589,10 @@ async def _multipart_frames(
     CRLF``. The CRLF after each part's data belongs to the next delimiter (RFC 2046 §5.1.1), so
     *data* itself is sent untouched.
     """
-    delimiter = b"--" + boundary + b"\r\n"
-    default_fields = [(CONTENT_TYPE, default_type)] if default_type is not None else []
     items = iterate_content(frames)
     try:
         async for item in items:
-            if isinstance(item, tuple):
-                data, headers = item
-                fields = field_list(headers)
-                if default_type is not None and not has_field(fields, b"content-type"):
-                    fields.insert(0, (CONTENT_TYPE, default_type))
-            else:
-                data, fields = item, default_fields
-            if isinstance(data, str):
-                data = data.encode()
-            elif not isinstance(data, (bytes, bytearray, memoryview)):
-                raise TypeError(f"a multipart frame is bytes or (bytes, headers), not {type(data).__name__}")
-            # Content-Length lets a client (a browser showing MJPEG) take the frame without
-            # scanning it for the boundary.
-            head = _write_fields(fields) + b"Content-Length: %d\r\n\r\n" % len(data)
-            yield b"".join((delimiter, head, data, b"\r\n"))
+            yield multipart_part(item, boundary, default_type)
         yield b"--" + boundary + b"--\r\n"
     finally:
         await items.aclose()
@@ -857,6 +871,12 @@ def _with_nosniff(headers: HeadersLike) -> list[tuple[Any, Any]]:
     if not has_field(fields, b"x-content-type-options"):
         fields.append(NOSNIFF)
     return fields
+
+
+def error_bytes(status: int, keep_alive: bool = False, server: str | bytes | None = None) -> bytes:
+    """A bare error response, head and reason-phrase body, as bytes ready to write (the engine's
+    and the poll server's answer to a request refused at the protocol level)."""
+    return _write_response(status, TEXT_FIELDS, reason(status).encode(), keep_alive=keep_alive, server=server)
 
 
 def error_response(status: int, detail: str | None = None, headers: HeadersLike = None) -> Response:

@@ -346,6 +346,13 @@ class Route:
         """The per-route options, as keyword arguments of ``App.route`` (a copy)."""
         return dict(self._options)
 
+    @property
+    def elements(self) -> list[Element]:
+        """The parsed pattern: literal segments (``text``) and parameters (``name``, ``conv``,
+        ``span``, ``regex_text``), for tools such as the OpenAPI
+        document (``fasthttp.openapi``)."""
+        return list(self._elements)
+
     def __repr__(self) -> str:
         host = f" host={self.host!r}" if self.host else ""
         return f"<Route {','.join(self.methods)} {self.pattern!r}{host} name={self.name!r}>"
@@ -453,6 +460,10 @@ class _Table:
 
     def _general(self, method: str, path: str, query: str) -> Match:
         """Paths with percent-escapes, raw non-ASCII bytes, "/" itself, or not starting "/"."""
+        if not path and method == "CONNECT":
+            # RFC 9110 §9.3.6: a CONNECT target is an authority, without a path; it is routed as
+            # "/" (by host, as Host names that authority: RFC 9112 §3.2.3). Off the fast path.
+            path = "/"
         segs = _split_path(path)
         if segs.__class__ is not list:
             if path == "*":  # RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole

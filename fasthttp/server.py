@@ -34,7 +34,8 @@ from .listeners import DEFAULT_BIND, Address, BindSpec, format_address, make_soc
 from .connections import AccessLogger, ConnectionManager
 from .metrics import MetricsStore
 from .preface import ProxyPrefaceProtocol
-from .protocol import HttpProtocol, finish_background_tasks
+from .protocol import HttpProtocol, TracingHttpProtocol, finish_background_tasks
+from .tlsdetect import TlsListener
 from .requests import Request
 from .responses import Response, error_response
 
@@ -50,6 +51,8 @@ class Server:
     or any callable ``handler(request) -> response`` (or a coroutine resolving to one). *bind* is one bind spec or a list of them (default
     ``127.0.0.1:8000``). TLS comes from *ssl* (an ``SSLContext``, used as given) or from
     *certfile*/*keyfile* (plus *ca_certs* and *client_cert*, see :func:`make_ssl_context`).
+    A TLS listener answers plain HTTP with a plaintext 400 that says to use https. *tls_upgrade*
+    (an ``SSLContext``) lets plain connections switch to TLS in place (RFC 2817).
     *on_connect* ``(transport, session) -> bool`` may refuse a connection; it defaults to
     ``app.on_connect`` when the app has one. *access_log* (see :class:`AccessLog`) is off by
     default. Every other keyword is a :class:`Config` field.
@@ -77,6 +80,7 @@ class Server:
         reuse_port: bool = False,
         metrics: BindSpec | None = None,
         metrics_store: MetricsStore | None = None,
+        tls_upgrade: ssl.SSLContext | None = None,
         **options: Any,
     ) -> None:
         self.app: Application = as_application(app)
@@ -108,7 +112,7 @@ class Server:
         self.addresses: list[Address] = []
         self.sockets: list[socket.socket] = []
         self.manager: ConnectionManager | None = None
-        self._servers: list[asyncio.AbstractServer] = []
+        self._servers: list[asyncio.AbstractServer | TlsListener] = []
         self._unix_paths: list[str] = []
         self._stopped = asyncio.Event()  # bound to a loop at its first use (Python 3.10+)
         self._shutdown_task: asyncio.Task[None] | None = None
@@ -122,6 +126,9 @@ class Server:
         #: master starts the replacement first, then drains this one (fasthttp.workers).
         self.on_recycle: Callable[[], None] | None = None
         self._protocol_factory: Callable[[], asyncio.Protocol] | None = None
+        #: RFC 2817: plain connections that ask (``Upgrade: TLS/1.x``) switch to TLS with this
+        #: context, then get their answer over TLS (``fasthttp.protocol``). None: not offered.
+        self.tls_upgrade = tls_upgrade
 
     @property
     def urls(self) -> list[str]:
@@ -161,8 +168,15 @@ class Server:
                     name = sock.getsockname()
                     if isinstance(name, str) and name:
                         self._unix_paths.append(name)
-            self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else HttpProtocol, manager)
+            http_protocol = TracingHttpProtocol if self.config.debug else HttpProtocol
+            self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else http_protocol, manager)
+            manager.tls_upgrade = self.tls_upgrade
             for sock in socks:
+                if self.ssl is not None and not self.config.proxy_protocol:
+                    # A TLS listener peeks before the handshake: plain HTTP gets a plaintext
+                    # 400 saying to use https (fasthttp.tlsdetect), not a failed handshake.
+                    self._servers.append(TlsListener(manager, sock, self.ssl, factory, self.config.backlog))
+                    continue
                 listener = await loop.create_server(
                     factory,
                     sock=sock,

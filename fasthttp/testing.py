@@ -30,6 +30,7 @@ import base64
 import collections
 import email.utils
 import os
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
@@ -50,8 +51,10 @@ from .application import FAILURE_OBSERVER, as_application
 from .config import Config, split_options
 from .loops import close_loop, new_event_loop
 from .connections import ConnectionManager
+from .listeners import format_address, make_ssl_context
 from .protocol import HttpProtocol
 from .responses import json_dumps, json_loads
+from .runners import ServerThread, start_server
 from .websocket import WebSocketDisconnect, accept_key
 
 if TYPE_CHECKING:
@@ -65,6 +68,8 @@ __all__ = (
     "WebSocketTestSession",
     "WebSocketDenied",
     "WebSocketDisconnect",
+    "TempServer",
+    "TempPKI",
 )
 
 _FEED = 64 * 1024  # bytes per data_received call when sending a body
@@ -901,3 +906,131 @@ class WebSocketTestSession:
 
     def __repr__(self) -> str:
         return f"<WebSocketTestSession {self.response.status} close_code={self.close_code}>"
+
+
+# -- throw-away servers and certificates (degu's TempServer and test PKI) -------------------------------
+
+
+class TempPKI:
+    """A throw-away public-key infrastructure for tests and examples: a CA, a server certificate
+    for *names* (default ``localhost``, ``127.0.0.1``, ``::1``) and a client certificate, written
+    as PEM files to a temporary directory removed by :meth:`cleanup` (or at the end of a
+    ``with`` block). Built on ``trustme`` (the ``test`` extra).
+
+    Files: ``ca_file``, ``cert_file`` (the server's chain), ``key_file``, ``client_cert_file``,
+    ``client_key_file``. Contexts: :meth:`server_context` (the server's secure defaults, see
+    :func:`fasthttp.listeners.make_ssl_context`; ``client_cert="required"`` verifies clients
+    against the CA) and :meth:`client_context` (trusts the CA; with the client certificate on
+    request).
+    """
+
+    def __init__(self, *names: str, client_name: str = "client@example.org") -> None:
+        import tempfile
+
+        try:
+            import trustme
+        except ImportError:  # pragma: no cover - trustme is in the test extra
+            raise RuntimeError("TempPKI needs trustme: pip install 'fasthttp[test]' (or trustme)") from None
+        self._dir = tempfile.TemporaryDirectory(prefix="fasthttp-pki-")
+        path = self._dir.name
+        #: The trustme CA (issue more certificates with ``pki.ca.issue_cert(...)``).
+        self.ca = trustme.CA()
+        server = self.ca.issue_cert(*(names or ("localhost", "127.0.0.1", "::1")))
+        client = self.ca.issue_cert(client_name, common_name="test client")
+        self.ca_file = os.path.join(path, "ca.pem")
+        self.cert_file = os.path.join(path, "server.pem")
+        self.key_file = os.path.join(path, "server.key")
+        self.client_cert_file = os.path.join(path, "client.pem")
+        self.client_key_file = os.path.join(path, "client.key")
+        self.ca.cert_pem.write_to_path(self.ca_file)
+        server.cert_chain_pems[0].write_to_path(self.cert_file)
+        for pem in server.cert_chain_pems[1:]:
+            pem.write_to_path(self.cert_file, append=True)
+        server.private_key_pem.write_to_path(self.key_file)
+        client.cert_chain_pems[0].write_to_path(self.client_cert_file)
+        client.private_key_pem.write_to_path(self.client_key_file)
+
+    def server_context(self, client_cert: str = "none") -> ssl.SSLContext:
+        """A server context for the server certificate; *client_cert* ``"optional"`` or
+        ``"required"`` verifies client certificates against this CA."""
+        ca = self.ca_file if client_cert != "none" else None
+        return make_ssl_context(self.cert_file, self.key_file, ca_certs=ca, client_cert=client_cert)
+
+    def client_context(self, with_cert: bool = False) -> ssl.SSLContext:
+        """A client context that trusts this CA (and presents the client certificate)."""
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        if with_cert:
+            ctx.load_cert_chain(self.client_cert_file, self.client_key_file)
+        return ctx
+
+    def cleanup(self) -> None:
+        """Remove the files."""
+        self._dir.cleanup()
+
+    def __enter__(self) -> TempPKI:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+
+class TempServer:
+    """Serve *app* on a free port for the duration of a ``with`` block (degu's ``TempServer``):
+    in a thread of this process (default), or in a child process with ``process=True`` (the
+    server can then be killed outright; *app* is an object with the ``fork`` start method, or a
+    ``"module:app"`` string with any). *bind* defaults to ``127.0.0.1:0``; every other keyword
+    goes to the server (``ssl=``, ``certfile=``, limits...).
+
+    ``address`` (the first bound address), ``addresses``, ``url`` (``http://127.0.0.1:PORT``,
+    ``https://`` with TLS) and ``urls`` are known inside the block; the server drains (thread) or
+    is terminated (process) on exit.
+    """
+
+    def __init__(self, app: Any, bind: Any = "127.0.0.1:0", *, process: bool = False, timeout: float = 10.0, **options: Any) -> None:
+        self.app = app
+        self.bind = bind
+        self.process = process
+        self.timeout = timeout
+        self.options = options
+        self.addresses: list[Any] = []
+        self._thread: ServerThread | None = None
+        self._process: Any = None
+
+    @property
+    def address(self) -> Any:
+        return self.addresses[0]
+
+    @property
+    def urls(self) -> list[str]:
+        tls = self.options.get("ssl") is not None or bool(self.options.get("certfile"))
+        return [format_address(a, tls) for a in self.addresses]
+
+    @property
+    def url(self) -> str:
+        return self.urls[0]
+
+    def start(self) -> TempServer:
+        if self.process:
+            self._process, self.addresses = start_server(self.app, self.bind, timeout=self.timeout, **self.options)
+        else:
+            self._thread = ServerThread(self.app, self.bind, timeout=self.timeout, **self.options)
+            self.addresses = list(self._thread.addresses)
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.stop(1.0)
+            self._thread = None
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join(self.timeout)
+            if self._process.is_alive():  # pragma: no cover - it ignored SIGTERM
+                self._process.kill()
+                self._process.join(self.timeout)
+            self._process = None
+
+    def __enter__(self) -> TempServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -17,10 +17,11 @@ import types
 from collections.abc import Iterator
 
 import pytest
-from helpers_server import LOOPS, TlsFiles
+from helpers_server import LOOPS
 
 from fasthttp._compat import NO_EXTENSIONS, twins
 from fasthttp.loops import close_loop, new_event_loop
+from fasthttp.testing import TempPKI
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -74,11 +75,12 @@ def loop(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEventLoop]:
 
 
 @pytest.fixture(scope="session")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    """A trustme CA with a server certificate for localhost/127.0.0.1/::1 and a client
-    certificate, written to files (skipped without trustme)."""
-    trustme = pytest.importorskip("trustme")
-    return TlsFiles.issue(trustme, tmp_path_factory.mktemp("tls"))
+def tls() -> Iterator[TempPKI]:
+    """A throw-away CA with a server certificate for localhost/127.0.0.1/::1 and a client
+    certificate, as files (``fasthttp.testing.TempPKI``; skipped without trustme)."""
+    pytest.importorskip("trustme")
+    with TempPKI() as pki:
+        yield pki
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ import contextlib
 import socket
 import ssl
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from fasthttp.server import Server
@@ -204,43 +203,4 @@ def ipv6_available() -> bool:
     return True
 
 
-@dataclass
-class TlsFiles:
-    ca: Any
-    ca_file: str
-    cert_file: str
-    key_file: str
-    client_cert_file: str
-    client_key_file: str
-
-    def client_context(self, with_cert: bool = False) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(cafile=self.ca_file)
-        if with_cert:
-            ctx.load_cert_chain(self.client_cert_file, self.client_key_file)
-        return ctx
-
-
-    @classmethod
-    def issue(cls, trustme: Any, directory: Path) -> TlsFiles:
-        """A new trustme CA, a server certificate for localhost/127.0.0.1/::1 and a client
-        certificate, written to files in *directory*."""
-        ca = trustme.CA()
-        server_cert = ca.issue_cert("localhost", "127.0.0.1", "::1")
-        client_cert = ca.issue_cert("client@example.org", common_name="test client")
-        files = cls(
-            ca=ca,
-            ca_file=str(directory / "ca.pem"),
-            cert_file=str(directory / "server.pem"),
-            key_file=str(directory / "server.key"),
-            client_cert_file=str(directory / "client.pem"),
-            client_key_file=str(directory / "client.key"),
-        )
-        ca.cert_pem.write_to_path(files.ca_file)
-        server_cert.cert_chain_pems[0].write_to_path(files.cert_file)
-        for pem in server_cert.cert_chain_pems[1:]:
-            pem.write_to_path(files.cert_file, append=True)
-        server_cert.private_key_pem.write_to_path(files.key_file)
-        client_cert.cert_chain_pems[0].write_to_path(files.client_cert_file)
-        client_cert.private_key_pem.write_to_path(files.client_key_file)
-        return files
 

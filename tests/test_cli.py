@@ -118,6 +118,22 @@ def test_demo_serves_and_exits_0_on_sigterm():
         assert served.stop() == 0
 
 
+def test_demo_limits_come_from_the_command_line_and_help_lists_the_endpoints():
+    served = Served("--demo", "--bind", "127.0.0.1:0", "--demo-max-bytes", "10", "--demo-max-delay", "0.5")
+    try:
+        assert served.get("/bytes/10")[0] == 200
+        status, body = served.get("/bytes/11")
+        assert status == 400 and b"10" in body
+        assert served.get("/delay/600")[0] == 400
+    finally:
+        assert served.stop() == 0
+    from fasthttp.cli import build_parser
+
+    text = build_parser().format_help()
+    for path in ("/bytes/:n", "/stream-bytes/:n", "/delay/:ms", "/status/:codes", "/drip", "/redirect/:n", "/cookies", "/headers", "/ip", "/anything", "/gzip", "/range/:n", "/sse", "/ws/echo"):
+        assert path in text, path
+
+
 def test_module_app_with_access_log_on_stdout_the_stdlib_loop_and_sigint():
     served = Served("helpers_apps:app", "--bind", "127.0.0.1:0", "--access-log", "-", "--log-format", "%m %U %s", "--no-uvloop")
     try:

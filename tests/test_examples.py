@@ -205,6 +205,109 @@ def test_uhttp_redirect_can_name_one_canonical_host(examples):
     assert resp.status == 301 and resp.headers["location"] == "https://example.com/x"
 
 
+# -- uHTTP on the poll-driven server ------------------------------------------------------------------
+
+
+class _Looping:
+    """Run an example's own select loop in a thread until the block ends (the test's code has no
+    asyncio; the clients are plain http.client connections)."""
+
+    def __init__(self, target, *args, **kwargs):
+        import threading
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=target, args=args, kwargs={**kwargs, "running": lambda: not self._stop.is_set()})
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(10)
+
+
+def test_uhttp_poll_server_answers_html_json_later_camera_and_not_found(examples):
+    mod = examples("uhttp_poll_server")
+    from fasthttp.poll import PollServer
+
+    with PollServer("127.0.0.1", 0, **mod.LIMITS) as server, _Looping(mod.serve, server, mod.Handler(delay=0.05, frame_interval=0.01, frames=3)):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", "/")
+        resp = conn.getresponse()
+        assert (resp.status, resp.read(), resp.getheader("content-type")) == (200, b"<h1>hello</h1><p>uHTTP</p>", "text/html; charset=utf-8")
+        conn.request("POST", "/rpc?name=value", body=b'{"n": 1}', headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        data = json.loads(resp.read())
+        assert data["query"] == {"name": "value"} and data["body"] == {"n": 1} and data["success"] is True
+        conn.request("GET", "/later")
+        assert json.loads(conn.getresponse().read()) == {"message": "sorry for the wait"}
+        conn.request("GET", "/nothing")
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (404, b"Not found")
+        conn.request("GET", "/", headers={"X-Big": "x" * 5000})
+        resp = conn.getresponse()
+        assert resp.status == 431
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", "/camera")
+        resp = conn.getresponse()
+        body = resp.read()
+        assert resp.getheader("content-type").startswith("multipart/x-mixed-replace; boundary=")
+        assert body.count(b"Content-Type: image/jpeg") == 3 and body.endswith(b"--\r\n")
+        conn.close()
+
+
+def test_uhttp_poll_https_redirect_pair_in_one_select_loop(examples, tls):
+    pair = examples("uhttp_poll_https_redirect")
+    from fasthttp.listeners import make_ssl_context
+    from fasthttp.poll import PollServer
+
+    context = make_ssl_context(tls.cert_file, tls.key_file)
+    with PollServer("127.0.0.1", 0) as plain, PollServer("127.0.0.1", 0, context) as secure, _Looping(pair.serve, plain, secure):
+        conn = http.client.HTTPConnection("127.0.0.1", plain.port, timeout=10)
+        conn.request("GET", "/page?x=1", headers={"Host": "localhost:8080"})
+        resp = conn.getresponse()
+        assert resp.status == 301 and resp.getheader("location") == f"https://localhost:{secure.port}/page?x=1"
+        conn.close()
+        sconn = http.client.HTTPSConnection("localhost", secure.port, timeout=10, context=tls.client_context())
+        sconn.request("GET", "/page?x=1")
+        resp = sconn.getresponse()
+        assert json.loads(resp.read()) == {"message": "Secure content", "path": "/page"}
+        assert resp.getheader("strict-transport-security").startswith("max-age=")
+        sconn.close()
+        wrong = http.client.HTTPConnection("127.0.0.1", secure.port, timeout=10)
+        wrong.request("GET", "/")
+        resp = wrong.getresponse()
+        assert resp.status == 400 and b"https://" in resp.read()
+        wrong.close()
+
+
+# -- circuits.http's CONNECT: a forward proxy --------------------------------------------------------
+
+
+def test_forward_proxy_tunnels_a_tls_client_to_allowed_ports_only(examples, tls):
+    from fasthttp.testing import TempServer
+
+    from helpers_engine import hello_app
+    from helpers_tls import connect, read_head, read_response
+
+    proxy_example = examples("forward_proxy")
+    with TempServer(hello_app(), certfile=tls.cert_file, keyfile=tls.key_file) as site:
+        port = site.address[1]
+        with TempServer(proxy_example.create_app(frozenset({port}))) as proxy:
+            with connect(proxy.address) as raw:
+                raw.sendall(f"CONNECT localhost:{port} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n".encode())
+                assert read_head(raw).startswith(b"HTTP/1.1 200")
+                with tls.client_context().wrap_socket(raw, server_hostname="localhost") as sock:
+                    sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    head, body = read_response(sock)
+            assert head.startswith(b"HTTP/1.1 200") and body == b"hello"
+            with connect(proxy.address) as raw:
+                raw.sendall(b"CONNECT localhost:22 HTTP/1.1\r\nHost: localhost:22\r\n\r\n")
+                assert read_response(raw)[0].startswith(b"HTTP/1.1 403")
+
+
 # -- the Resource module ---------------------------------------------------------------------------
 
 

@@ -313,3 +313,56 @@ def test_check_port_free_sees_sockets_that_share_the_port():
 def test_a_unix_socket_in_a_missing_directory_names_the_path(tmp_path):
     with pytest.raises(ListenError, match=f"no such directory for the socket unix:{tmp_path}/nope/s.sock"):
         make_socket(f"unix:{tmp_path}/nope/s.sock")
+
+
+# -- SO_PEERCRED (degu's peer credentials) -----------------------------------------------------------
+
+
+def test_peer_credentials_of_an_af_unix_connection(loop, tmp_path):
+    from fasthttp.listeners import peer_credentials
+
+    path = str(tmp_path / "creds.sock")
+    seen = {}
+
+    def on_connect(transport, session):
+        seen["hook"] = peer_credentials(transport)
+        seen["session"] = session["credentials"]
+        return True
+
+    def handler(request):
+        creds = request.peer_credentials
+        return {"pid": creds.pid, "uid": creds.uid, "gid": creds.gid}
+
+    async def scenario():
+        async with serving(handler, f"unix:{path}", on_connect=on_connect) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/")
+            await client.close()
+        return json.loads(resp.body)
+
+    if not hasattr(socket, "SO_PEERCRED"):
+        pytest.skip("no SO_PEERCRED on this system")
+    body = run(loop, scenario())
+    assert body == {"pid": os.getpid(), "uid": os.getuid(), "gid": os.getgid()}
+    assert tuple(seen["hook"]) == (os.getpid(), os.getuid(), os.getgid()) == tuple(seen["session"])
+
+
+def test_peer_credentials_are_none_on_tcp(loop):
+    def handler(request):
+        return {"creds": request.peer_credentials, "session": "credentials" in request.session}
+
+    async def scenario():
+        async with serving(handler) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/")
+            await client.close()
+        return json.loads(resp.body)
+
+    assert run(loop, scenario()) == {"creds": None, "session": False}
+    a, b = socket.socketpair()
+    with a, b:
+        from fasthttp.listeners import peer_credentials
+
+        assert peer_credentials(a) == (os.getpid(), os.getuid(), os.getgid())
+    with socket.socket() as tcp:
+        assert peer_credentials(tcp) is None

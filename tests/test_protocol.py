@@ -1139,3 +1139,142 @@ def test_eager_async_handler_returning_a_stream_or_a_file(loop, tmp_path, suspen
 
     s, f = run(loop, main())
     assert s.body == b"ab" and f.body == b"file"
+
+
+# -- RFC 2817: upgrading a plain connection to TLS; a TLS handshake on a plain port ------------------
+
+
+def _tls_upgrade_server(tls, handler=None):
+    from fasthttp.listeners import make_ssl_context
+
+    from helpers_engine import hello_app
+
+    return serving(handler or hello_app(), tls_upgrade=make_ssl_context(tls.cert_file, tls.key_file))
+
+
+def test_tls_upgrade_101_then_the_answer_and_more_http_over_tls(loop, tls):
+    from helpers_tls import connect, read_head, read_response
+
+    async def scenario():
+        async with _tls_upgrade_server(tls) as server:
+            def client():
+                raw = connect(server.addresses[0])
+                raw.sendall(b"GET /whoami HTTP/1.1\r\nHost: localhost\r\nUpgrade: TLS/1.0\r\nConnection: Upgrade\r\n\r\n")
+                switching = read_head(raw)
+                sock = tls.client_context().wrap_socket(raw, server_hostname="localhost")
+                with sock:
+                    first = read_response(sock)  # RFC 2817 §3.3: the answer to the request, over TLS
+                    sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    second = read_response(sock)
+                return switching, first, second
+
+            switching, (head, body), (head2, body2) = await asyncio.get_running_loop().run_in_executor(None, client)
+            assert switching.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+            assert b"Upgrade: TLS/1.2, HTTP/1.1\r\n" in switching and b"Connection: Upgrade\r\n" in switching
+            assert head.startswith(b"HTTP/1.1 200") and b'"secure":true' in body and b'"scheme":"https"' in body
+            assert head2.startswith(b"HTTP/1.1 200") and body2 == b"hello"
+
+    run(loop, scenario())
+
+
+def test_tls_upgrade_is_not_offered_unless_configured_and_never_for_requests_with_content(loop, tls):
+    from helpers_engine import hello_app
+    from helpers_tls import connect, read_response
+
+    async def scenario():
+        async with serving(hello_app()) as server:
+            def plain():
+                with connect(server.addresses[0]) as sock:
+                    sock.sendall(b"GET /whoami HTTP/1.1\r\nHost: localhost\r\nUpgrade: TLS/1.0\r\nConnection: Upgrade\r\n\r\n")
+                    return read_response(sock)
+
+            head, body = await asyncio.get_running_loop().run_in_executor(None, plain)
+            assert head.startswith(b"HTTP/1.1 200") and b'"secure":false' in body  # Upgrade ignored
+        async with _tls_upgrade_server(tls) as server:
+            def with_body():
+                with connect(server.addresses[0]) as sock:
+                    sock.sendall(b"POST /whoami HTTP/1.1\r\nHost: localhost\r\nUpgrade: TLS/1.0\r\nConnection: Upgrade\r\nContent-Length: 1\r\n\r\nx")
+                    return read_response(sock)
+
+            head, _ = await asyncio.get_running_loop().run_in_executor(None, with_body)
+            assert head.startswith(b"HTTP/1.1 405")  # served as plain HTTP: no 101
+
+    run(loop, scenario())
+
+
+def test_a_failed_tls_upgrade_handshake_closes_the_connection(loop, tls):
+    from helpers_tls import connect, read_all, read_head
+
+    async def scenario():
+        async with _tls_upgrade_server(tls) as server:
+            def client():
+                with connect(server.addresses[0]) as raw:
+                    raw.sendall(b"OPTIONS * HTTP/1.1\r\nHost: localhost\r\nUpgrade: TLS/1.0\r\nConnection: Upgrade\r\n\r\n")
+                    head = read_head(raw)
+                    raw.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")  # plain text instead of a ClientHello
+                    return head, read_all(raw)
+
+            head, rest = await asyncio.get_running_loop().run_in_executor(None, client)
+            assert head.startswith(b"HTTP/1.1 101")
+            assert not rest.startswith(b"HTTP/")
+            assert not server.manager.connections
+
+    run(loop, scenario())
+
+
+def test_a_tls_client_hello_on_a_plain_port_is_answered_with_an_explanation(loop, tls):
+    import ssl
+
+    from fasthttp.listeners import TLS_ON_PLAIN
+    from helpers_engine import hello_app
+    from helpers_tls import connect, read_all
+
+    async def scenario():
+        async with serving(hello_app()) as server:
+            def client():
+                with connect(server.addresses[0]) as raw:
+                    try:
+                        tls.client_context().wrap_socket(raw, server_hostname="localhost")
+                    except (ssl.SSLError, OSError) as exc:
+                        error = exc
+                    else:  # pragma: no cover
+                        error = None
+                with connect(server.addresses[0]) as raw:
+                    raw.sendall(b"\x16\x03\x01\x00\x05hello")  # the start of a ClientHello record
+                    return error, read_all(raw)
+
+            error, data = await asyncio.get_running_loop().run_in_executor(None, client)
+            assert error is not None  # the TLS client fails (it cannot read plain text) ...
+            head, _, body = data.partition(b"\r\n\r\n")  # ... and the bytes say what to do
+            assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n") and b"Connection: close" in head
+            assert body == TLS_ON_PLAIN
+
+    run(loop, scenario())
+
+
+# -- --debug: connection tracing ----------------------------------------------------------------------
+
+
+def test_debug_traces_each_connection_event(loop, caplog):
+    from helpers_engine import hello_app
+
+    async def scenario():
+        async with serving(hello_app(), debug=True, header_timeout=0.1) as server:
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/")
+            assert resp.status == 200
+            client.writer.write(b"GET / HTTP/1.1\r\nHost")  # then silence: the header deadline
+            await asyncio.wait_for(client.reader.read(), 5)
+            await client.close()
+
+    with caplog.at_level(logging.DEBUG, logger="fasthttp.trace"):
+        run(loop, scenario())
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name == "fasthttp.trace")
+    for expected in ("open from", "in ", "head: GET / HTTP/1.1", "response to GET /: 200", "deadline passed: header read", "protocol error: 408", "closed"):
+        assert expected in text, expected
+
+
+def test_without_debug_the_plain_protocol_serves():
+    from fasthttp.config import Config
+
+    assert Config().debug is False

@@ -775,3 +775,16 @@ def test_pattern_hits_are_fresh_objects_with_their_own_params():
     r = router_with("/a/:x")
     one, two = r.resolve("GET", "/a/1"), r.resolve("GET", "/a/2")
     assert one is not two and one.params == {"x": "1"} and two.params == {"x": "2"}
+
+
+def test_connect_is_routed_like_any_method_by_host():
+    # RFC 9110 §9.3.6: the authority-form target has no path; CONNECT is routed as "/", by host.
+    router = Router()
+    router.add("CONNECT", "/", endpoint("any"))
+    router.add("CONNECT", "/", endpoint("internal"), host="*.internal")
+    router.add("GET", "/", endpoint("get"))
+    assert router.resolve("CONNECT", "", "example.com:443").route.endpoint is not None
+    assert hit(router, "", "CONNECT", "example.com:443") == ("/", {})
+    assert router.resolve("CONNECT", "", "db.internal:5432").route.host == "*.internal"
+    assert router.resolve("CONNECT", "", "example.com:443").route.host is None
+    assert router.resolve("GET", "", None).status == 400  # only CONNECT has no path

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import io
 
+import os
+
 import pytest
 
 from fasthttp import App, HttpError, Response, StreamingResponse
@@ -546,3 +548,66 @@ def test_an_exception_handler_keeps_the_exception_out_of_the_test():
 
     with TestClient(app) as client:
         assert (client.get("/sync").status, client.get("/sync").text) == (400, "handled")
+
+
+# -- TempServer and TempPKI (degu's test helpers) ---------------------------------------------------
+
+
+def _temp_app():
+    from fasthttp import App
+
+    app = App()
+
+    @app.get("/")
+    def index(request):
+        return {"pid": os.getpid(), "secure": request.is_secure, "client_cert": request.peercert is not None}
+
+    return app
+
+
+def _get_json(url, context=None):
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10, context=context) as resp:
+        return json.loads(resp.read())
+
+
+def test_temp_server_in_a_thread_serves_for_the_block():
+    from fasthttp.testing import TempServer
+
+    with TempServer(_temp_app()) as server:
+        assert server.url.startswith("http://127.0.0.1:") and server.address[1] != 0
+        assert _get_json(server.url + "/") == {"pid": os.getpid(), "secure": False, "client_cert": False}
+        address = server.address
+    import socket
+
+    with pytest.raises(OSError):
+        socket.create_connection(address, timeout=2).close()  # gone after the block
+
+
+def test_temp_server_in_a_process_with_tls_from_the_temp_pki():
+    from fasthttp.testing import TempPKI, TempServer
+
+    with TempPKI() as pki, TempServer(_temp_app(), process=True, certfile=pki.cert_file, keyfile=pki.key_file) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        data = _get_json(server.url.replace("127.0.0.1", "localhost") + "/", pki.client_context())
+        assert data["secure"] is True and data["pid"] != os.getpid()
+
+
+def test_temp_pki_verifies_client_certificates():
+    import ssl
+
+    from fasthttp.testing import TempPKI, TempServer
+
+    with TempPKI("localhost") as pki:
+        ctx = pki.server_context(client_cert="required")
+        assert ctx.verify_mode == ssl.CERT_REQUIRED
+        with TempServer(_temp_app(), ssl=ctx) as server:
+            url = server.url.replace("127.0.0.1", "localhost") + "/"
+            assert _get_json(url, pki.client_context(with_cert=True))["client_cert"] is True
+            with pytest.raises(OSError):  # no client certificate: the handshake is refused
+                _get_json(url, pki.client_context())
+        files = [pki.ca_file, pki.cert_file, pki.key_file, pki.client_cert_file, pki.client_key_file]
+        assert all(os.path.exists(f) for f in files)
+    assert not any(os.path.exists(f) for f in files)

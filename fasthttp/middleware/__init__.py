@@ -13,33 +13,72 @@ redis, SAML) are imported lazily, when a class that needs them is constructed.
 
 from __future__ import annotations
 
-from .stack import CallNext, Middleware, MiddlewareStack, is_async_callable
-
-__all__ = ("CallNext", "Middleware", "MiddlewareStack", "is_async_callable")
 from .auth import BasicAuth, BearerAuth, DigestAuth, Identity, passwords_match
-
-__all__ += ("BasicAuth", "DigestAuth", "BearerAuth", "Identity", "passwords_match")  # type: ignore[assignment]
-from .authz import Authorize, Condition, all_of, any_of, from_network, in_group, is_authenticated, is_https, is_user, none_of
-
-__all__ += ("Authorize", "Condition", "all_of", "any_of", "none_of", "is_user", "in_group", "from_network", "is_https", "is_authenticated")  # type: ignore[assignment]
-from .saml import SamlServiceProvider
-
-__all__ += ("SamlServiceProvider",)  # type: ignore[assignment]
+from .authz import (
+    Authorize,
+    Condition,
+    all_of,
+    any_of,
+    from_network,
+    in_group,
+    is_authenticated,
+    is_https,
+    is_user,
+    none_of,
+)
 from .compression import Compression
-
-__all__ += ("Compression",)  # type: ignore[assignment]
 from .conditional import ConditionalRequests
-
-__all__ += ("ConditionalRequests",)  # type: ignore[assignment]
-from .i18n import Languages
-
-__all__ += ("Languages",)  # type: ignore[assignment]
 from .cors import CORS
 from .csrf import CSRF, csrf_token
+from .i18n import Languages
 from .ratelimit import RateLimit
+from .saml import SamlServiceProvider
 from .security import SecurityHeaders
 from .sessions import Sessions, SessionTooLarge
+from .stack import CallNext, Middleware, MiddlewareStack, is_async_callable
 from .stores import MemoryStore, RedisStore, StoreUnavailable
+from .trace import Trace
+from .validator import ResponseValidationError, Validator
 
-__all__ += ("CORS", "CSRF", "csrf_token", "RateLimit", "SecurityHeaders", "Sessions", "SessionTooLarge")  # type: ignore[assignment]
-__all__ += ("MemoryStore", "RedisStore", "StoreUnavailable")  # type: ignore[assignment]
+__all__ = (
+    # the stack (stack.py)
+    "CallNext",
+    "Middleware",
+    "MiddlewareStack",
+    "is_async_callable",
+    # HTTP semantics (issue 14)
+    "Compression",
+    "ConditionalRequests",
+    "Languages",
+    # who may do what (issue 18)
+    "CORS",
+    "Sessions",
+    "SessionTooLarge",
+    "CSRF",
+    "csrf_token",
+    "RateLimit",
+    "SecurityHeaders",
+    "MemoryStore",
+    "RedisStore",
+    "StoreUnavailable",
+    "BasicAuth",
+    "DigestAuth",
+    "BearerAuth",
+    "Identity",
+    "passwords_match",
+    "Authorize",
+    "Condition",
+    "all_of",
+    "any_of",
+    "none_of",
+    "is_user",
+    "in_group",
+    "from_network",
+    "is_https",
+    "is_authenticated",
+    "SamlServiceProvider",
+    # debugging aids (issue 16)
+    "Validator",
+    "ResponseValidationError",
+    "Trace",
+)

@@ -1,0 +1,275 @@
+"""Tunnels and the reverse proxy (``fasthttp.proxy``): a real TLS client through a CONNECT tunnel,
+flow control and the idle timeout; the reverse proxy against a real upstream fasthttp server
+(hop-by-hop fields, Forwarded, streaming both ways, pooling, 502/504). Raw sockets, on the
+asyncio and uvloop loops."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+
+import pytest
+from helpers_server import run, serving
+from helpers_tls import connect, read_all, read_head, read_response
+
+from fasthttp import App, StreamingResponse
+from fasthttp.proxy import ReverseProxy, open_tunnel, parse_authority
+from fasthttp.testing import TempServer
+
+
+def upstream_app() -> App:
+    app = App()
+
+    @app.route("/echo", methods=["GET", "POST", "PUT", "HEAD"])
+    async def echo(request):
+        body = await request.body()
+        return {
+            "method": request.method,
+            "target": request.target.decode(),
+            "headers": dict(request.headers.items()),
+            "size": len(body),
+            "client_port": request.client[1],
+            "secure": request.is_secure,
+        }
+
+    @app.get("/chunks")
+    def chunks(request):
+        return StreamingResponse(iter([b"a" * 1000, b"b" * 1000, b"c"]), headers={"X-Up": "1"})
+
+    @app.get("/slow")
+    async def slow(request):
+        await asyncio.sleep(2)
+        return "late"
+
+    return app
+
+
+def proxy_app(upstream: str, **options) -> App:
+    app = App()
+    proxy = ReverseProxy(upstream, **options)
+
+    @app.route("/", methods=["CONNECT"])
+    async def tunnel(request):
+        return await open_tunnel(request, idle_timeout=options.get("timeout", 30.0))
+
+    app.route("/:path*", methods=["GET", "HEAD", "POST", "PUT", "DELETE"])(proxy)
+    app.on_shutdown(proxy.close)  # the idle upstream connections go with the server
+    return app
+
+
+def test_parse_authority():
+    assert parse_authority(b"example.com:443") == ("example.com", 443)
+    assert parse_authority("[::1]:8443") == ("::1", 8443)
+    for bad in ("example.com", ":443", "a:0", "a:99999", "[::1]"):
+        with pytest.raises(ValueError):
+            parse_authority(bad)
+
+
+def test_a_tls_client_through_a_connect_tunnel(loop, tls):
+    with TempServer(upstream_app(), certfile=tls.cert_file, keyfile=tls.key_file) as upstream:
+        port = upstream.address[1]
+
+        async def scenario():
+            async with serving(proxy_app("http://127.0.0.1:1")) as proxy:
+                def client():
+                    with connect(proxy.addresses[0]) as raw:
+                        raw.sendall(f"CONNECT localhost:{port} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n".encode())
+                        established = read_head(raw)
+                        with tls.client_context().wrap_socket(raw, server_hostname="localhost") as sock:
+                            out = []
+                            for n in range(2):
+                                body = b"x" * (300_000 if n else 10)  # flow control: more than the buffers
+                                sock.sendall(b"POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+                                out.append(read_response(sock))
+                            return established, out
+
+                return await asyncio.get_running_loop().run_in_executor(None, client)
+
+        established, responses = run(loop, scenario())
+    assert established.startswith(b"HTTP/1.1 200 ")
+    assert b"content-length" not in established.lower() and b"transfer-encoding" not in established.lower()
+    for (head, body), size in zip(responses, (10, 300_000)):
+        data = json.loads(body)
+        assert head.startswith(b"HTTP/1.1 200") and data["secure"] is True and data["size"] == size
+
+
+def test_connect_failures_are_502_and_bad_targets_400(loop):
+    async def scenario():
+        async with serving(proxy_app("http://127.0.0.1:1")) as proxy:
+            def client(target):
+                with connect(proxy.addresses[0]) as raw:
+                    raw.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
+                    return read_response(raw)[0]
+
+            closed = socket.socket()
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+            closed.close()  # nobody listens there now
+            run_in = asyncio.get_running_loop().run_in_executor
+            return await run_in(None, client, f"127.0.0.1:{port}")
+
+    head = run(loop, scenario())
+    assert head.startswith(b"HTTP/1.1 502")
+
+
+def test_an_idle_tunnel_is_closed_and_a_busy_one_is_not(loop):
+    echo_server = socket.socket()
+    echo_server.bind(("127.0.0.1", 0))
+    echo_server.listen(1)
+    port = echo_server.getsockname()[1]
+
+    def echo():
+        conn, _ = echo_server.accept()
+        with conn:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                conn.sendall(data)
+
+    thread = threading.Thread(target=echo, daemon=True)
+    thread.start()
+
+    async def scenario():
+        app = App(keep_alive_timeout=0.2)  # the engine's idle timeout must not cut the tunnel
+
+        @app.route("/", methods=["CONNECT"])
+        async def tunnel(request):
+            return await open_tunnel(request, idle_timeout=0.5)
+
+        async with serving(app, keep_alive_timeout=0.2) as proxy:
+            def client():
+                with connect(proxy.addresses[0]) as raw:
+                    raw.sendall(f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                    head = read_head(raw)
+                    echoed = b""
+                    for i in range(6):  # 0.6 s of steady traffic: longer than both timeouts
+                        raw.sendall(b"%d" % i)
+                        echoed += raw.recv(16)
+                        time.sleep(0.1)
+                    rest = read_all(raw)  # then silence: the tunnel's idle timeout closes it
+                    return head, echoed, rest
+
+            return await asyncio.get_running_loop().run_in_executor(None, client)
+
+    try:
+        head, echoed, rest = run(loop, scenario())
+    finally:
+        echo_server.close()
+    assert head.startswith(b"HTTP/1.1 200") and echoed == b"012345" and rest == b""
+
+
+def _proxied(loop, requests, **options):
+    """Serve the proxy in front of a real upstream; send each raw request on one client
+    connection; return the parsed responses (head, body)."""
+    with TempServer(upstream_app()) as upstream:
+        async def scenario():
+            async with serving(proxy_app(upstream.url, **options)) as proxy:
+                def client():
+                    out = []
+                    with connect(proxy.addresses[0]) as raw:
+                        for data in requests:
+                            raw.sendall(data)
+                            out.append(read_response(raw, data.split(b" ", 1)[0].decode()))
+                    return out
+
+                return await asyncio.get_running_loop().run_in_executor(None, client)
+
+        return run(loop, scenario())
+
+
+def test_reverse_proxy_forwards_and_strips_hop_by_hop_fields(loop):
+    req = b"GET /echo?q=1 HTTP/1.1\r\nHost: site.test\r\nConnection: X-Secret\r\nX-Secret: 1\r\nX-Kept: 2\r\nTE: trailers\r\nForwarded: for=10.0.0.1\r\n\r\n"
+    ((head, body),) = _proxied(loop, [req])
+    data = json.loads(body)
+    assert head.startswith(b"HTTP/1.1 200") and b"Via: 1.1 fasthttp" in head
+    assert data["target"] == "/echo?q=1" and data["headers"]["host"] == "site.test"
+    assert data["headers"]["x-kept"] == "2"
+    assert "x-secret" not in data["headers"] and "te" not in data["headers"]
+    assert data["headers"]["forwarded"] == 'for=10.0.0.1, for=127.0.0.1;proto=http;host="site.test"'
+
+
+def test_reverse_proxy_streams_bodies_both_ways_and_pools_connections(loop):
+    big = b"z" * 500_000
+    chunked = b"PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    responses = _proxied(
+        loop,
+        [
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(big) + big,
+            chunked,
+            b"GET /chunks HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"HEAD /echo HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET /echo HTTP/1.1\r\nHost: t\r\n\r\n",
+        ],
+    )
+    (h1, b1), (h2, b2), (h3, b3), (h4, b4), (h5, b5) = responses
+    assert json.loads(b1)["size"] == 500_000 and json.loads(b2)["size"] == 3
+    assert b3 == b"a" * 1000 + b"b" * 1000 + b"c" and b"x-up: 1" in h3.lower()
+    assert b4 == b"" and h4.startswith(b"HTTP/1.1 200")
+    # One upstream connection served them all (the pool keeps it between requests).
+    assert json.loads(b1)["client_port"] == json.loads(b5)["client_port"]
+
+
+def test_reverse_proxy_upstream_errors_are_502_and_504(loop):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()
+
+    async def scenario():
+        async with serving(proxy_app(dead)) as proxy:
+            def client():
+                with connect(proxy.addresses[0]) as raw:
+                    raw.sendall(b"GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
+                    return read_response(raw)
+
+            return await asyncio.get_running_loop().run_in_executor(None, client)
+
+    head, _ = run(loop, scenario())
+    assert head.startswith(b"HTTP/1.1 502")
+    ((head, _),) = _proxied(loop, [b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"], timeout=0.2)
+    assert head.startswith(b"HTTP/1.1 504")
+
+
+def test_reverse_proxy_refuses_a_bad_upstream_url():
+    with pytest.raises(ValueError):
+        ReverseProxy("ftp://example.com/")
+
+
+def test_reverse_proxy_strips_hop_by_hop_fields_of_the_response(loop):
+    upstream = socket.socket()
+    upstream.bind(("127.0.0.1", 0))
+    upstream.listen(1)
+    port = upstream.getsockname()[1]
+
+    def serve_one():
+        conn, _ = upstream.accept()
+        with conn:
+            read_head(conn)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nConnection: X-Up, keep-alive\r\nX-Up: 1\r\nKeep-Alive: timeout=5\r\n"
+                b"X-Other: 2\r\nContent-Length: 2\r\n\r\nok"
+            )
+            read_all(conn)
+
+    thread = threading.Thread(target=serve_one, daemon=True)
+    thread.start()
+
+    async def scenario():
+        async with serving(proxy_app(f"http://127.0.0.1:{port}")) as proxy:
+            def client():
+                with connect(proxy.addresses[0]) as raw:
+                    raw.sendall(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+                    return read_response(raw)
+
+            return await asyncio.get_running_loop().run_in_executor(None, client)
+
+    try:
+        head, body = run(loop, scenario())
+    finally:
+        upstream.close()
+    assert body == b"ok" and b"x-other: 2" in head.lower()
+    assert b"x-up" not in head.lower() and b"keep-alive" not in head.lower()
