@@ -4,6 +4,7 @@ raw-socket servers; async Client on both loops, SyncClient on blocking sockets."
 from __future__ import annotations
 
 import asyncio
+import json
 import http.server
 import socket
 import threading
@@ -486,3 +487,62 @@ class TestSyncClient:
             assert client.get(url).read() == b"ok"
             with pytest.raises(IncompleteResponseError):
                 client.post(url, content=b"data")
+
+
+class TestCommandLine:
+    def _serve(self, loop, argv_list, tmp_path=None):
+        import subprocess
+        import sys
+
+        async def main():
+            async with serving(make_app()) as server:
+                host, port = server.addresses[0][:2]
+                outs = []
+                for argv in argv_list:
+                    argv = [a.replace("BASE", f"http://{host}:{port}") for a in argv]
+                    proc = await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "fasthttp.client", *argv,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    )
+                    out, err = await proc.communicate()
+                    outs.append((proc.returncode, out, err.decode()))
+                return outs
+
+        return run(loop, main(), timeout=30)
+
+    def test_get_post_json_headers_verbose_and_output(self, loop, tmp_path):
+        target = tmp_path / "out.txt"
+        (r1, r2, r3, r4, r5) = self._serve(loop, [
+            ["BASE/hello"],
+            ["BASE/echo", "-X", "PUT", "-d", "abc", "-H", "X-One: 1"],
+            ["BASE/echo", "--json", '{"a": 1}'],
+            ["BASE/redirect/1", "-v", "-o", str(target)],
+            ["BASE/missing"],
+        ])
+        assert r1[0] == 0 and r1[1] == b"hello, world"
+        got = json.loads(r2[1])
+        assert (got["method"], got["body"], got["headers"]["x-one"]) == ("PUT", "abc", "1")
+        got = json.loads(r3[1])
+        assert (got["method"], got["body"]) == ("POST", '{"a":1}')
+        assert r4[0] == 0 and target.read_bytes() == b"hello, world"
+        assert "> GET /redirect/1 HTTP/1.1" in r4[2] and "< HTTP/1.1 302" in r4[2] and "< HTTP/1.1 200 OK" in r4[2]
+        assert r5[0] == 22
+
+    def test_unix_socket_and_errors(self, loop, tmp_path):
+        import subprocess
+        import sys
+
+        path = str(tmp_path / "s.sock")
+
+        async def main():
+            async with serving(make_app(), bind=f"unix:{path}"):
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "fasthttp.client", "http://localhost/hello", "--unix-socket", path,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                )
+                return await proc.communicate()
+
+        out, _ = run(loop, main(), timeout=30)
+        assert out == b"hello, world"
+        done = subprocess.run([sys.executable, "-m", "fasthttp.client", "http://127.0.0.1:1/", "--timeout", "2"], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 1 and "ConnectError" in done.stderr

@@ -138,16 +138,18 @@ class Connection(asyncio.Protocol):
                 raise self.error
             if self.eof:
                 raise IncompleteResponseError("connection closed before the response ended")
-            self._waiter = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            # PERF: a timer handle, not asyncio.wait_for (a task per wait); benchmarks/clientbench.py
+            timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
             try:
-                if timeout is None:
-                    await self._waiter
-                else:
-                    await asyncio.wait_for(self._waiter, timeout)
+                await waiter
             except asyncio.TimeoutError:
                 raise ClientTimeout("read", timeout) from None
             finally:
                 self._waiter = None
+                if timer is not None:
+                    timer.cancel()
         event = events.popleft()
         if type(event) is bytes:
             self._buffered -= len(event)
@@ -166,6 +168,11 @@ class Connection(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(asyncio.TimeoutError())
 
 
 class ConnectionPool:

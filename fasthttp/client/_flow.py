@@ -177,8 +177,24 @@ def encode_head(req: Prepared, length: int | None, chunked: bool) -> bytes:
     return "".join(parts).encode("latin-1")
 
 
+_SPLIT_CACHE: dict[str, tuple[str, str, int, str]] = {}
+
+
 def split_url(url: str) -> tuple[str, str, int, str]:
     """``(scheme, host, port, target)`` of an absolute http(s) URL; ValueError otherwise."""
+    # PERF: clients call the same URLs again and again (benchmarks/clientbench.py); a bounded
+    # cache of the results skips urlsplit for them.
+    hit = _SPLIT_CACHE.get(url)
+    if hit is not None:
+        return hit
+    result = _split_url(url)
+    if len(_SPLIT_CACHE) >= 1024:
+        _SPLIT_CACHE.clear()
+    _SPLIT_CACHE[url] = result
+    return result
+
+
+def _split_url(url: str) -> tuple[str, str, int, str]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
