@@ -110,3 +110,39 @@ def make_app() -> App:
         return Response.text("x" * 100_000)
 
     return app
+
+
+def connect_proxy(seen: list[bytes]) -> Callable[[socket.socket], None]:
+    """A raw CONNECT proxy handler (RFC 9110 §9.3.6): records each CONNECT head in *seen*,
+    connects to the authority, answers 200, then relays bytes both ways until either side ends."""
+
+    def handler(conn: socket.socket) -> None:
+        head = read_head(conn)
+        seen.append(head)
+        line = head.split(b"\r\n", 1)[0].split()
+        if len(line) != 3 or line[0] != b"CONNECT":
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            return
+        host, _, port = line[1].decode().rpartition(":")
+        upstream = socket.create_connection((host.strip("[]"), int(port)), 5)
+        conn.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+        conn.settimeout(5)
+        upstream.settimeout(5)
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                with contextlib.suppress(OSError):
+                    dst.shutdown(socket.SHUT_WR)
+
+        back = threading.Thread(target=pump, args=(upstream, conn), daemon=True)
+        back.start()
+        pump(conn, upstream)
+        back.join(5)
+        upstream.close()
+
+    return handler

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from helpers_client import make_app, raw_server, read_head
+from helpers_client import connect_proxy, make_app, raw_server, read_head
 from helpers_server import run, serving
 
 from fasthttp.client import (
@@ -118,10 +118,17 @@ class TestAgainstOurServer:
     def test_batch_collects_as_they_complete(self, loop):
         async def body(client, base):
             items = [("GET", "/hello")] * 6 + [("GET", "http://127.0.0.1:1/")]
-            results = {i: r async for i, r in client.batch(items, concurrency=3)}
-            assert sorted(results) == list(range(7))
-            assert all(results[i].status == 200 for i in range(6))
-            assert isinstance(results[6], ConnectError)
+            batch = client.batch(items, concurrency=3)
+            seen = []
+            batch.start("POST", "/echo", json={"n": 7}, callback=seen.append)
+            assert batch.pending == 8
+            results = {r.index: r async for r in batch}
+            assert sorted(results) == list(range(8)) and batch.pending == 0
+            assert all(results[i].response.status == 200 for i in range(6))
+            assert isinstance(results[6].error, ConnectError) and not results[6].ok
+            assert (await results[7].response.json())["body"] == '{"n":7}' and seen == [results[7]]
+            again = client.batch([("GET", "/hello"), ("GET", "/big")], concurrency=1)
+            assert [r.index for r in await again.results()] == [0, 1]
 
         on_server(loop, body)
 
@@ -154,6 +161,82 @@ class TestAgainstOurServer:
                 return ok
 
         assert run(loop, main()) == "hello, world"
+
+
+class TestConnections:
+    def test_http_and_https_through_a_connect_proxy(self, loop, tls):
+        seen: list[bytes] = []
+        with raw_server(connect_proxy(seen)) as proxy:
+            async def main():
+                async with serving(make_app()) as plain, serving(make_app(), certfile=tls.cert_file, keyfile=tls.key_file) as secure:
+                    p1, p2 = plain.addresses[0][1], secure.addresses[0][1]
+                    async with Client(proxy=proxy.replace("http://", "http://user:pw@"), verify=tls.ca_file) as client:
+                        a = await (await client.get(f"http://127.0.0.1:{p1}/hello")).text()
+                        b = await (await client.get(f"https://localhost:{p2}/hello")).text()
+                    return a, b, p1, p2
+
+            a, b, p1, p2 = run(loop, main())
+        assert a == b == "hello, world"
+        assert seen[0].startswith(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n" % p1)
+        assert b"Proxy-Authorization: Basic dXNlcjpwdw==" in seen[0]
+        assert seen[1].startswith(b"CONNECT localhost:%d " % p2)
+
+    def test_sync_client_through_a_connect_proxy(self, loop):
+        seen: list[bytes] = []
+        with raw_server(connect_proxy(seen)) as proxy:
+            async def main():
+                async with serving(make_app()) as server:
+                    port = server.addresses[0][1]
+
+                    def work():
+                        with SyncClient(proxy=proxy) as client:
+                            return client.get(f"http://127.0.0.1:{port}/hello").text()
+
+                    return await asyncio.get_running_loop().run_in_executor(None, work)
+
+            assert run(loop, main()) == "hello, world"
+        assert seen and seen[0].startswith(b"CONNECT 127.0.0.1:")
+
+    def test_client_certificate_and_on_connect(self, loop, tls):
+        peers = []
+
+        async def main():
+            async with serving(make_app(), certfile=tls.cert_file, keyfile=tls.key_file, ca_certs=tls.ca_file) as server:
+                url = f"https://localhost:{server.addresses[0][1]}/hello"
+                async with Client(verify=tls.ca_file, cert=(tls.client_cert_file, tls.client_key_file), on_connect=lambda t: peers.append(t.get_extra_info("peercert"))) as client:
+                    ok = (await client.get(url)).status
+                async with Client(verify=tls.ca_file) as client:
+                    with pytest.raises(ClientError):
+                        await client.get(url)
+                async with Client(verify=tls.ca_file, cert=(tls.client_cert_file, tls.client_key_file), on_connect=lambda t: False) as client:
+                    with pytest.raises(ConnectError, match="on_connect"):
+                        await client.get(url)
+
+                def work():
+                    with SyncClient(verify=tls.ca_file, cert=(tls.client_cert_file, tls.client_key_file)) as client:
+                        return client.get(url).text()
+
+                return ok, await asyncio.get_running_loop().run_in_executor(None, work)
+
+        assert run(loop, main()) == (200, "hello, world")
+        assert peers and peers[0]["subjectAltName"]
+
+    def test_idle_expiry_and_the_total_limit(self, loop):
+        async def main():
+            async with serving(make_app()) as a, serving(make_app()) as b:
+                ua = f"http://127.0.0.1:{a.addresses[0][1]}/hello"
+                ub = f"http://127.0.0.1:{b.addresses[0][1]}/hello"
+                async with Client(limits=Limits(max_connections=1, idle_expiry=0.1)) as client:
+                    await client.get(ua)
+                    first = client.pool._idle[("http", "127.0.0.1", a.addresses[0][1])][0]
+                    await client.get(ub)  # the idle connection to a is closed to make room
+                    assert client.pool.stats() == {"connections": 1, "idle": 1}
+                    await asyncio.sleep(0.2)
+                    await client.get(ub)  # the idle one expired: a new connection
+                    assert first.transport.is_closing()
+                    assert client.pool.stats() == {"connections": 1, "idle": 1}
+
+        run(loop, main())
 
 
 class TestHostileServers:

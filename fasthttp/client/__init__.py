@@ -29,7 +29,7 @@ from ..errors import (
     ResponseTooLarge,
     TooManyRedirects,
 )
-from ._async import Client, Connection, ConnectionPool, Response
+from ._async import Batch, BatchResult, Client, Connection, ConnectionPool, Response
 from ._auth import Auth, BasicAuth, DigestAuth
 from ._cookies import Cookie, CookieJar
 from ._flow import Limits, Timeouts
@@ -40,6 +40,8 @@ __all__ = (
     "SyncClient",
     "Response",
     "SyncResponse",
+    "Batch",
+    "BatchResult",
     "ConnectionPool",
     "SyncPool",
     "Connection",

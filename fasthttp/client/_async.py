@@ -17,7 +17,7 @@ import json as _json
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import Callable, AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from ..chunked import encode_chunk, encode_last_chunk
@@ -35,7 +35,7 @@ from ._auth import Auth
 from ._cookies import CookieJar
 from ._flow import Flow, HeadersArg, Limits, Origin, ParamsArg, Prepared, Timeouts, encode_head, split_url, ssl_context
 
-__all__ = ("Client", "Response", "ConnectionPool", "Connection")
+__all__ = ("Client", "Response", "ConnectionPool", "Connection", "Batch", "BatchResult")
 
 _HIGH_WATER = 256 * 1024  # buffered body bytes at which a streamed response pauses reading
 
@@ -183,7 +183,9 @@ class ConnectionPool:
     to the pool timeout when the limits are reached); :meth:`release` gives it back (kept if it
     is reusable, closed otherwise); :meth:`aclose` closes everything. TLS is verified by default
     (*verify*, *cert*: see ``ssl_context``); *unix_socket* connects every origin to that path;
-    *proxy* (``http://[user:pass@]host:port``) tunnels every connection through CONNECT.
+    *proxy* (``http://[user:pass@]host:port``) tunnels every connection through CONNECT;
+    *on_connect* (degu's client hook) is called with each new connection's transport (its
+    ``get_extra_info("peercert")`` and so on) and refuses it by returning False.
     """
 
     def __init__(
@@ -195,8 +197,10 @@ class ConnectionPool:
         cert: str | tuple[str, str] | None = None,
         unix_socket: str | None = None,
         proxy: str | None = None,
+        on_connect: Callable[[Any], bool | None] | None = None,
     ) -> None:
         self.limits = limits or Limits()
+        self.on_connect = on_connect
         self.timeouts = timeouts or Timeouts()
         self._verify, self._cert = verify, cert
         self._ssl: ssl.SSLContext | None = None
@@ -302,6 +306,9 @@ class ConnectionPool:
         except (OSError, ssl.SSLError) as exc:
             conn.close()
             raise ConnectError(f"cannot connect to {scheme}://{host}:{port}: {exc}") from exc
+        if self.on_connect is not None and self.on_connect(conn.transport) is False:
+            conn.close()
+            raise ConnectError(f"on_connect refused the connection to {scheme}://{host}:{port}")
         sock = conn.transport.get_extra_info("socket") if conn.transport else None
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -501,6 +508,7 @@ class Client:
         cookies: CookieJar | str | None = "all",
         follow_redirects: bool = True,
         max_redirects: int = 10,
+        on_connect: Callable[[Any], bool | None] | None = None,
         pool: ConnectionPool | None = None,
     ) -> None:
         from ._flow import _pairs
@@ -513,7 +521,7 @@ class Client:
         self.cookies = cookies if isinstance(cookies, CookieJar) or cookies is None else CookieJar(cookies)
         self.follow_redirects = follow_redirects
         self.max_redirects = max_redirects
-        self.pool = pool or ConnectionPool(limits=self.limits, timeouts=self.timeouts, verify=verify, cert=cert, unix_socket=unix_socket, proxy=proxy)
+        self.pool = pool or ConnectionPool(limits=self.limits, timeouts=self.timeouts, verify=verify, cert=cert, unix_socket=unix_socket, proxy=proxy, on_connect=on_connect)
 
     async def __aenter__(self) -> Client:
         return self
@@ -680,28 +688,91 @@ class Client:
         response = await self.request("GET", url, **kwargs)
         return await response.raise_for_status().json()
 
-    async def batch(self, requests: Iterable[tuple[str, str] | tuple[str, str, dict[str, Any]]], *, concurrency: int = 10) -> AsyncIterator[tuple[int, Response | ClientError]]:
-        """Start many requests (``(method, url[, kwargs])``) at most *concurrency* at a time; yield
-        ``(index, response or the ClientError it raised)`` as each completes (the HTTP/TCP
-        module's pending()/getResponses(), as an async iterator)."""
-        limit = asyncio.Semaphore(concurrency)
-        queue: asyncio.Queue[tuple[int, Response | ClientError]] = asyncio.Queue()
+    def batch(self, requests: Iterable[tuple[Any, ...]] = (), *, concurrency: int = 10) -> Batch:
+        """A :class:`Batch` of requests run at most *concurrency* at a time: start them with
+        ``batch.start(method, url, **kwargs)`` (or give ``(method, url[, kwargs])`` tuples
+        here), then ``async for result in batch`` collects each as it completes."""
+        batch = Batch(self, concurrency)
+        for item in requests:
+            batch.start(item[0], item[1], **(item[2] if len(item) > 2 else {}))
+        return batch
 
-        async def one(i: int, item: tuple[Any, ...]) -> None:
-            async with limit:
-                try:
-                    result: Response | ClientError = await self.request(item[0], item[1], **(item[2] if len(item) > 2 else {}))
-                except ClientError as exc:
-                    result = exc
-                await queue.put((i, result))
 
-        tasks = [asyncio.ensure_future(one(i, item)) for i, item in enumerate(requests)]
-        try:
-            for _ in range(len(tasks)):
-                yield await queue.get()
-        finally:
-            for t in tasks:
-                t.cancel()
+class BatchResult:
+    """One finished request of a :class:`Batch`: ``index`` (the order it was started in),
+    ``method``, ``url``, and ``response`` or ``error`` (the ClientError it raised)."""
+
+    __slots__ = ("index", "method", "url", "response", "error")
+
+    def __init__(self, index: int, method: str, url: str, response: Response | None, error: ClientError | None) -> None:
+        self.index, self.method, self.url, self.response, self.error = index, method, url, response, error
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def __repr__(self) -> str:
+        return f"<BatchResult #{self.index} {self.method} {self.url} {self.response or self.error!r}>"
+
+
+class Batch:
+    """Many requests in flight, collected as they complete (the HTTP/TCP protocol module's
+    ``pending()`` / ``getResponses()``): :meth:`start` returns the request's index at once;
+    :attr:`pending` counts the unfinished ones; ``async for result in batch`` yields a
+    :class:`BatchResult` per request in completion order, until none is pending. An optional
+    *callback* per request is called with its result as it completes."""
+
+    def __init__(self, client: Client, concurrency: int = 10) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.client = client
+        self._limit = asyncio.Semaphore(concurrency)
+        self._done: asyncio.Queue[BatchResult] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._started = 0
+        self._collected = 0
+
+    @property
+    def pending(self) -> int:
+        """Requests started whose result has not been collected yet."""
+        return self._started - self._collected
+
+    def start(self, method: str, url: str, *, callback: Any = None, **kwargs: Any) -> int:
+        index = self._started
+        self._started += 1
+        task = asyncio.ensure_future(self._one(index, method, url, callback, kwargs))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return index
+
+    async def _one(self, index: int, method: str, url: str, callback: Any, kwargs: dict[str, Any]) -> None:
+        async with self._limit:
+            try:
+                result = BatchResult(index, method, url, await self.client.request(method, url, **kwargs), None)
+            except ClientError as exc:
+                result = BatchResult(index, method, url, None, exc)
+        if callback is not None:
+            callback(result)
+        self._done.put_nowait(result)
+
+    def __aiter__(self) -> AsyncIterator[BatchResult]:
+        return self._results()
+
+    async def _results(self) -> AsyncIterator[BatchResult]:
+        while self.pending:
+            result = await self._done.get()
+            self._collected += 1
+            yield result
+
+    async def results(self) -> list[BatchResult]:
+        """Every result, in the order the requests were started."""
+        return sorted([r async for r in self], key=lambda r: r.index)
+
+    async def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._collected = self._started
 
 
 def _nothing_received(exc: BaseException) -> bool:

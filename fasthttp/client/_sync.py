@@ -15,7 +15,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..chunked import encode_chunk, encode_last_chunk
@@ -108,7 +108,8 @@ class SyncConnection:
 
 
 class SyncPool:
-    """The blocking twin of :class:`fasthttp.client.ConnectionPool` (same limits and checks)."""
+    """The blocking twin of :class:`fasthttp.client.ConnectionPool` (same limits and checks);
+    *on_connect* gets each new socket (an ``ssl.SSLSocket`` for https)."""
 
     def __init__(
         self,
@@ -119,8 +120,10 @@ class SyncPool:
         cert: str | tuple[str, str] | None = None,
         unix_socket: str | None = None,
         proxy: str | None = None,
+        on_connect: Callable[[Any], bool | None] | None = None,
     ) -> None:
         self.limits = limits or Limits()
+        self.on_connect = on_connect
         self.timeouts = timeouts or Timeouts()
         self._verify, self._cert = verify, cert
         self._ssl: ssl.SSLContext | None = None
@@ -202,6 +205,9 @@ class SyncPool:
             raise ClientTimeout("connect", timeout) from None
         except (OSError, ssl.SSLError) as exc:
             raise ConnectError(f"cannot connect to {scheme}://{host}:{port}: {exc}") from exc
+        if self.on_connect is not None and self.on_connect(sock) is False:
+            sock.close()
+            raise ConnectError(f"on_connect refused the connection to {scheme}://{host}:{port}")
         return SyncConnection(origin, sock, self.limits)
 
     def _tunnel(self, sock: socket.socket, host: str, port: int, timeout: float | None) -> None:
@@ -336,6 +342,7 @@ class SyncClient:
         cookies: CookieJar | str | None = "all",
         follow_redirects: bool = True,
         max_redirects: int = 10,
+        on_connect: Callable[[Any], bool | None] | None = None,
         pool: SyncPool | None = None,
     ) -> None:
         self.base_url = base_url
@@ -346,7 +353,7 @@ class SyncClient:
         self.cookies = cookies if isinstance(cookies, CookieJar) or cookies is None else CookieJar(cookies)
         self.follow_redirects = follow_redirects
         self.max_redirects = max_redirects
-        self.pool = pool or SyncPool(limits=self.limits, timeouts=self.timeouts, verify=verify, cert=cert, unix_socket=unix_socket, proxy=proxy)
+        self.pool = pool or SyncPool(limits=self.limits, timeouts=self.timeouts, verify=verify, cert=cert, unix_socket=unix_socket, proxy=proxy, on_connect=on_connect)
 
     def __enter__(self) -> SyncClient:
         return self
