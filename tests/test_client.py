@@ -213,8 +213,11 @@ class TestConnections:
                         await client.get(url)
 
                 def work():
-                    with SyncClient(verify=tls.ca_file, cert=(tls.client_cert_file, tls.client_key_file)) as client:
-                        return client.get(url).text()
+                    opened = []
+                    with SyncClient(verify=tls.ca_file, cert=(tls.client_cert_file, tls.client_key_file), on_connect=opened.append) as client:
+                        texts = {client.get(url).text() for _ in range(3)}
+                    assert len(opened) == 1  # the TLS connection is reused
+                    return texts.pop()
 
                 return ok, await asyncio.get_running_loop().run_in_executor(None, work)
 
@@ -336,6 +339,27 @@ class TestHostileServers:
                         assert await (await client.get(url)).read() == b"ok"
 
             run(loop, main())
+
+    def test_a_final_answer_to_expect_100_continue_skips_the_content(self, loop):
+        heads = []
+
+        def handler(conn):
+            heads.append(read_head(conn))
+            conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\nHTTP/1.1 413 Content Too Large\r\nContent-Length: 4\r\n\r\nnope")
+            time.sleep(0.3)
+
+        with raw_server(handler) as url:
+            async def main():
+                async with Client() as client:
+                    r = await client.post(url, content=b"x" * 1000, expect_continue=True)
+                    assert (r.status, await r.text()) == (413, "nope")
+                    assert client.pool.stats()["connections"] == 0  # not reused: the server may wait
+
+            run(loop, main())
+            with SyncClient() as client:
+                r = client.post(url, content=b"x" * 1000, expect_continue=True)
+                assert (r.status, r.text()) == (413, "nope")
+        assert all(h.endswith(b"\r\n\r\n") and b"Expect: 100-continue" in h for h in heads)
 
     def test_connect_error(self, loop):
         async def main():

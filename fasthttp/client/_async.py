@@ -51,6 +51,8 @@ class Connection(asyncio.Protocol):
         self.events: collections.deque[Any] = collections.deque()
         self.error: BaseException | None = None
         self.eof = False
+        #: set when the exchange left the connection unusable (content announced, not sent)
+        self.broken = False
         self.idle_since = 0.0
         self.requests = 0
         self._waiter: asyncio.Future[None] | None = None
@@ -115,7 +117,10 @@ class Connection(asyncio.Protocol):
     def reusable(self) -> bool:
         """The health check before reuse: open, no EOF, no error, nothing unsolicited."""
         t = self.transport
-        return t is not None and not t.is_closing() and not self.eof and self.error is None and self.parser.idle and not self.events
+        return (
+            t is not None and not t.is_closing() and not self.eof and not self.broken
+            and self.error is None and self.parser.idle and not self.events
+        )
 
     async def drain(self, timeout: float | None) -> None:
         d = self._drain
@@ -640,9 +645,10 @@ class Client:
                     if event.status == 100:
                         return None
                     if not event.informational:
-                        event_keep = event  # a final answer: the content is never sent
-                        conn.error = conn.error or ClientError("content not sent")
-                        return event_keep
+                        # a final answer: the content is never sent, and the server may still
+                        # wait for it, so the connection is not reused (RFC 9110 §10.1.1)
+                        conn.broken = True
+                        return event
         except ClientTimeout:
             return None
 

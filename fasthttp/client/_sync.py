@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import json as _json
+import select
 import socket
 import ssl
 import threading
@@ -49,24 +50,34 @@ class SyncConnection:
         self.events: collections.deque[Any] = collections.deque()
         self.idle_since = 0.0
         self.closed = False
+        #: set when the exchange left the connection unusable (content announced, not sent)
+        self.broken = False
 
     @property
     def reusable(self) -> bool:
         """Health check: the parser is between responses and the socket has nothing to read
         (an EOF or unsolicited bytes mean the server is done with it)."""
-        if self.closed or not self.parser.idle or self.events:
+        if self.closed or self.broken or not self.parser.idle or self.events:
             return False
+        sock = self.sock
         try:
-            self.sock.setblocking(False)
-            try:
-                data = self.sock.recv(1, socket.MSG_PEEK)
-            finally:
-                self.sock.setblocking(True)
-        except (BlockingIOError, ssl.SSLWantReadError):
-            return True
-        except OSError:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
             return False
-        return False if data == b"" or data else True
+        if not readable:
+            return True
+        if isinstance(sock, ssl.SSLSocket) and not sock.pending():
+            # a TLS record with no application data (a TLS 1.3 session ticket) also wakes select
+            sock.setblocking(False)
+            try:
+                sock.recv(1)
+            except ssl.SSLWantReadError:
+                return True
+            except OSError:
+                return False
+            finally:
+                sock.setblocking(True)
+        return False  # an EOF, or bytes nobody asked for
 
     def send(self, data: bytes, timeout: float | None) -> None:
         self.sock.settimeout(timeout)
@@ -169,7 +180,7 @@ class SyncPool:
 
     def release(self, conn: SyncConnection, reusable: bool = True) -> None:
         with self._cond:
-            if reusable and conn.parser.idle and not conn.closed:
+            if reusable and conn.parser.idle and not conn.closed and not conn.broken:
                 conn.idle_since = time.monotonic()
                 self._idle.setdefault(conn.origin, []).append(conn)
                 self._cond.notify()
@@ -436,7 +447,7 @@ class SyncClient:
                 conn.send(head, timeouts.write)
                 first = self._await_continue(conn, timeouts, deadline)
                 if first is not None:
-                    conn.close()
+                    conn.broken = True  # the server may still wait for the content
                     return SyncResponse(first, req, conn, self.pool, timeouts, deadline)
                 conn.send(bytes(body), timeouts.write)
             else:
