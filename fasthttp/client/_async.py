@@ -33,11 +33,27 @@ from ..headers import Headers
 from ..responseparser import EndOfMessage, ResponseHead, ResponseParser
 from ._auth import Auth
 from ._cookies import CookieJar
-from ._flow import Flow, HeadersArg, Limits, Origin, ParamsArg, Prepared, Timeouts, encode_head, split_url, ssl_context
+from ._flow import (
+    Flow,
+    HeadersArg,
+    Limits,
+    Origin,
+    ParamsArg,
+    Prepared,
+    Timeouts,
+    charset_of,
+    connect_head,
+    encode_head,
+    field_pairs,
+    proxy_authorization,
+    split_url,
+    ssl_context,
+)
 
-__all__ = ("Client", "Response", "ConnectionPool", "Connection", "Batch", "BatchResult")
+__all__ = ("Client", "Response", "ConnectionPool", "Connection", "Batch", "BatchResult", "DRAIN_LIMIT")
 
 _HIGH_WATER = 256 * 1024  # buffered body bytes at which a streamed response pauses reading
+DRAIN_LIMIT = 65536  # a discarded response's content up to this is read, to keep the connection
 
 
 class Connection(asyncio.Protocol):
@@ -211,7 +227,7 @@ class ConnectionPool:
         self._ssl: ssl.SSLContext | None = None
         self.unix_socket = unix_socket
         self.proxy = split_url(proxy) if proxy else None
-        self._proxy_auth = _proxy_authorization(proxy) if proxy else None
+        self._proxy_auth = proxy_authorization(proxy) if proxy else None
         self._idle: dict[Origin, list[Connection]] = {}
         self._active: dict[Origin, int] = {}
         self._total = 0
@@ -333,15 +349,11 @@ class ConnectionPool:
 
     async def _tunnel(self, conn: Connection, host: str, port: int) -> None:
         # RFC 9110 §9.3.6: CONNECT host:port, then the bytes are the origin's
-        authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        head = f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
-        if self._proxy_auth:
-            head += f"Proxy-Authorization: {self._proxy_auth}\r\n"
         conn.parser.request("CONNECT")
-        conn.write((head + "\r\n").encode("latin-1"))
+        conn.write(connect_head(host, port, self._proxy_auth))
         event = await conn.next_event(self.timeouts.connect)
         if not (200 <= event.status < 300):
-            raise ConnectError(f"the proxy refused CONNECT {authority}: {event.status} {event.reason}")
+            raise ConnectError(f"the proxy refused CONNECT {host}:{port}: {event.status} {event.reason}")
         while not conn.parser.paused:
             await conn.next_event(self.timeouts.connect)
         conn.events.clear()
@@ -356,16 +368,6 @@ class ConnectionPool:
         self._idle.clear()
 
 
-def _proxy_authorization(proxy: str) -> str | None:
-    from urllib.parse import unquote, urlsplit
-
-    parts = urlsplit(proxy)
-    if parts.username is None:
-        return None
-    import base64
-
-    creds = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-    return "Basic " + base64.b64encode(creds).decode()
 
 
 class Response:
@@ -467,11 +469,21 @@ class Response:
     async def text(self, encoding: str | None = None) -> str:
         body = await self.read()
         if encoding is None:
-            encoding = _charset(self.headers.get("content-type")) or "utf-8"
+            encoding = charset_of(self.headers.get("content-type")) or "utf-8"
         return body.decode(encoding, errors="replace")
 
     async def json(self) -> Any:
         return _json.loads(await self.read())
+
+    async def discard(self) -> None:
+        """Done with a response whose content does not matter (a redirect, a 401 answered with
+        credentials): a small announced content is read so the connection can be reused, any
+        other closes it."""
+        length = self._head.content_length
+        if self._conn is not None and not self._head.chunked and length is not None and length <= DRAIN_LIMIT:
+            await self.read()
+        else:
+            await self.aclose()
 
     async def aclose(self) -> None:
         """Give the connection back: an unread content is discarded (the connection closes)."""
@@ -485,14 +497,6 @@ class Response:
         await self.aclose()
 
 
-def _charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "charset" and value:
-            return value.strip('"')
-    return None
 
 
 class Client:
@@ -516,10 +520,8 @@ class Client:
         on_connect: Callable[[Any], bool | None] | None = None,
         pool: ConnectionPool | None = None,
     ) -> None:
-        from ._flow import _pairs
-
         self.base_url = base_url
-        self.headers = _pairs(headers)
+        self.headers = field_pairs(headers)
         self.timeouts = Timeouts() if timeout is None else Timeouts.of(timeout)
         self.limits = limits or Limits()
         self.auth = auth
@@ -583,7 +585,7 @@ class Client:
                 if not stream:
                     await response.read()
                 return response
-            await response.aclose() if response._head.has_body else response._finish(True)
+            await response.discard()
             req = nxt
 
     async def _send(self, req: Prepared, timeouts: Timeouts) -> Response:

@@ -12,12 +12,13 @@ with credentials after a 401 challenge (RFC 9110 §11.6.1), or the response to r
 
 from __future__ import annotations
 
+import base64
 import json as _json
 import ssl
 from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 from ..errors import TooManyRedirects
 from ._auth import Auth, BasicAuth
@@ -33,6 +34,11 @@ __all__ = (
     "HeadersArg",
     "ParamsArg",
     "IDEMPOTENT",
+    "field_pairs",
+    "proxy_authorization",
+    "charset_of",
+    "split_url",
+    "connect_head",
 )
 
 HeadersArg = Union[Mapping[str, str], Iterable[tuple[str, str]], None]
@@ -135,7 +141,7 @@ def ssl_context(verify: bool | str | ssl.SSLContext = True, cert: str | tuple[st
     return ctx
 
 
-def _pairs(headers: HeadersArg) -> list[tuple[str, str]]:
+def field_pairs(headers: HeadersArg) -> list[tuple[str, str]]:
     if headers is None:
         return []
     items = headers.items() if isinstance(headers, Mapping) else headers
@@ -146,6 +152,11 @@ def _pairs(headers: HeadersArg) -> list[tuple[str, str]]:
             raise ValueError(f"invalid header name {name!r}")
         if not _BAD_VALUE.isdisjoint(value):
             raise ValueError(f"invalid header value for {name!r} (CR, LF or NUL)")
+        if not value.isascii():
+            try:
+                value.encode("latin-1")  # RFC 9110 §5.5: field values are octets; we send latin-1
+            except UnicodeEncodeError:
+                raise ValueError(f"header value for {name!r} is not latin-1: encode it first") from None
         out.append((name, value))
     return out
 
@@ -178,6 +189,16 @@ def encode_head(req: Prepared, length: int | None, chunked: bool) -> bytes:
 
 
 _SPLIT_CACHE: dict[str, tuple[str, str, int, str]] = {}
+
+
+def connect_head(host: str, port: int, proxy_auth: str | None) -> bytes:
+    """The CONNECT request that opens a tunnel to ``host:port`` through a proxy (RFC 9110
+    §9.3.6: authority-form target, RFC 9112 §3.2.3), with the proxy's credentials if any."""
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    head = f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
+    if proxy_auth:
+        head += f"Proxy-Authorization: {proxy_auth}\r\n"
+    return (head + "\r\n").encode("latin-1")
 
 
 def split_url(url: str) -> tuple[str, str, int, str]:
@@ -249,7 +270,7 @@ class Flow:
             url += ("&" if "?" in url else "?") + query
         url = url.split("#", 1)[0]
         hdrs = list(base_headers)
-        call = _pairs(headers)
+        call = field_pairs(headers)
         if call:
             names = {k.lower() for k, _ in call}
             hdrs = [(k, v) for k, v in hdrs if k.lower() not in names] + call
@@ -356,3 +377,21 @@ class BatchItem:
     method: str
     url: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+
+def proxy_authorization(proxy: str) -> str | None:
+    """``Proxy-Authorization`` (Basic, RFC 9110 §11.7.2) for the userinfo of a proxy URL, or None."""
+    parts = urlsplit(proxy)
+    if parts.username is None:
+        return None
+    creds = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    return "Basic " + base64.b64encode(creds).decode()
+
+def charset_of(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type value (RFC 9110 §8.3.2), or None."""
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            return value.strip('"')
+    return None

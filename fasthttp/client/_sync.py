@@ -31,8 +31,23 @@ from ..headers import Headers
 from ..responseparser import EndOfMessage, ResponseHead, ResponseParser
 from ._auth import Auth
 from ._cookies import CookieJar
-from ._flow import Flow, HeadersArg, Limits, Origin, ParamsArg, Prepared, Timeouts, _pairs, encode_head, split_url, ssl_context
-from ._async import _charset, _proxy_authorization
+from ._flow import (
+    Flow,
+    HeadersArg,
+    Limits,
+    Origin,
+    ParamsArg,
+    Prepared,
+    Timeouts,
+    charset_of,
+    connect_head,
+    encode_head,
+    field_pairs,
+    proxy_authorization,
+    split_url,
+    ssl_context,
+)
+from ._async import DRAIN_LIMIT
 
 __all__ = ("SyncClient", "SyncResponse", "SyncPool", "SyncConnection")
 
@@ -140,7 +155,7 @@ class SyncPool:
         self._ssl: ssl.SSLContext | None = None
         self.unix_socket = unix_socket
         self.proxy = split_url(proxy) if proxy else None
-        self._proxy_auth = _proxy_authorization(proxy) if proxy else None
+        self._proxy_auth = proxy_authorization(proxy) if proxy else None
         self._idle: dict[Origin, list[SyncConnection]] = {}
         self._active: dict[Origin, int] = {}
         self._total = 0
@@ -222,11 +237,8 @@ class SyncPool:
         return SyncConnection(origin, sock, self.limits)
 
     def _tunnel(self, sock: socket.socket, host: str, port: int, timeout: float | None) -> None:
-        authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        head = f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
-        if self._proxy_auth:
-            head += f"Proxy-Authorization: {self._proxy_auth}\r\n"
-        sock.sendall((head + "\r\n").encode("latin-1"))
+        sock.settimeout(timeout)
+        sock.sendall(connect_head(host, port, self._proxy_auth))
         parser = ResponseParser()
         parser.request("CONNECT")
         status = 0
@@ -238,7 +250,7 @@ class SyncPool:
                 if isinstance(event, ResponseHead):
                     status = event.status
             if status and not (200 <= status < 300):
-                raise ConnectError(f"the proxy refused CONNECT {authority}: {status}")
+                raise ConnectError(f"the proxy refused CONNECT {host}:{port}: {status}")
 
     def close(self) -> None:
         with self._cond:
@@ -319,10 +331,18 @@ class SyncResponse:
 
     def text(self, encoding: str | None = None) -> str:
         body = self.read()
-        return body.decode(encoding or _charset(self.headers.get("content-type")) or "utf-8", errors="replace")
+        return body.decode(encoding or charset_of(self.headers.get("content-type")) or "utf-8", errors="replace")
 
     def json(self) -> Any:
         return _json.loads(self.read())
+
+    def discard(self) -> None:
+        """As :meth:`fasthttp.client.Response.discard`: read a small content, else close."""
+        length = self._head.content_length
+        if self._conn is not None and not self._head.chunked and length is not None and length <= DRAIN_LIMIT:
+            self.read()
+        else:
+            self.close()
 
     def close(self) -> None:
         if self._conn is not None:
@@ -357,7 +377,7 @@ class SyncClient:
         pool: SyncPool | None = None,
     ) -> None:
         self.base_url = base_url
-        self.headers = _pairs(headers)
+        self.headers = field_pairs(headers)
         self.timeouts = Timeouts() if timeout is None else Timeouts.of(timeout)
         self.limits = limits or Limits()
         self.auth = auth
@@ -409,10 +429,7 @@ class SyncClient:
                 if not stream:
                     response.read()
                 return response
-            if response._head.has_body:
-                response.close()
-            else:
-                response._finish(True)
+            response.discard()
             req = nxt
 
     def _send(self, req: Prepared, timeouts: Timeouts, deadline: float | None) -> SyncResponse:
