@@ -19,6 +19,7 @@ from fasthttp.client import (
     Client,
     ClientTimeout,
     ConnectError,
+    ConnectionPool,
     CookieJar,
     DigestAuth,
     IncompleteResponseError,
@@ -223,6 +224,29 @@ class TestConnections:
 
         assert run(loop, main()) == (200, "hello, world")
         assert peers and peers[0]["subjectAltName"]
+
+    def test_the_connection_pool_on_its_own(self, loop):
+        # what a reverse proxy does: its own request bytes, the kernel's events, the pool's reuse
+        async def main():
+            async with serving(make_app()) as server:
+                origin = ("http", "127.0.0.1", server.addresses[0][1])
+                pool = ConnectionPool(limits=Limits(max_per_host=2))
+                for expected_reuse in (False, True):
+                    conn, reused = await pool.acquire(origin, timeout=5)
+                    assert reused is expected_reuse
+                    conn.parser.request("GET")
+                    conn.write(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                    events = [await conn.next_event(5)]
+                    while type(events[-1]).__name__ != "EndOfMessage":
+                        events.append(await conn.next_event(5))
+                    assert events[0].status == 200 and b"".join(e for e in events if type(e) is bytes) == b"hello, world"
+                    pool.release(conn)
+                assert pool.stats() == {"connections": 1, "idle": 1}
+                async with Client(pool=pool) as client:  # a client may share it
+                    assert await (await client.get(f"http://127.0.0.1:{origin[2]}/hello")).text() == "hello, world"
+                    assert pool.stats() == {"connections": 1, "idle": 1}
+
+        run(loop, main())
 
     def test_idle_expiry_and_the_total_limit(self, loop):
         async def main():

@@ -68,6 +68,7 @@ cdef str M_CONNECT = "CONNECT"
 cdef str R_OK = "OK"
 
 
+@cython.no_gc        # holds str, int and an (acyclic) Headers: never part of a cycle
 @cython.freelist(16)
 cdef class ResponseHead:
     """A response's status line and header section, with the framing the parser derived.
