@@ -18,7 +18,7 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 from setuptools.extension import Extension
 
-KERNELS = ("headers", "chunked", "parser", "ranges", "writer", "wsframe")
+KERNELS = ("headers", "chunked", "parser", "responseparser", "ranges", "writer", "wsframe")
 
 
 def _flag(name):

@@ -7,7 +7,7 @@ compiled with Cython; each has a pure-Python twin used where no compiled wheel e
 
 from __future__ import annotations
 
-from . import chunked, headers, parser, ranges, writer, wsframe  # noqa: F401  (each facade registers its twin)
+from . import chunked, headers, parser, ranges, responseparser, writer, wsframe  # noqa: F401  (each facade registers its twin)
 from ._compat import kernel_implementations
 from .errors import HttpError, HttpProtocolError
 from .app import App

@@ -49,7 +49,7 @@ NO_EXTENSIONS: bool = _flag("FASTHTTP_NO_EXTENSIONS")
 
 #: The byte-level kernels, each a facade ``fasthttp.<name>`` over ``_speedups.<name>`` and
 #: ``_pure.<name>`` (wheels/check.py reads this tuple without importing the tree).
-KERNELS = ("headers", "chunked", "parser", "ranges", "writer", "wsframe")
+KERNELS = ("headers", "chunked", "parser", "responseparser", "ranges", "writer", "wsframe")
 
 _IN_USE: dict[str, str] = {}
 

@@ -38,6 +38,14 @@ __all__ = (
     "WebSocketProtocolError",
     "Unauthorized",
     "Forbidden",
+    "ClientError",
+    "ConnectError",
+    "ClientTimeout",
+    "ResponseProtocolError",
+    "IncompleteResponseError",
+    "ResponseTooLarge",
+    "TooManyRedirects",
+    "ResponseStatusError",
 )
 
 #: Header fields an error adds to its response: a mapping or ``(name, value)`` pairs.
@@ -210,6 +218,86 @@ class WebSocketProtocolError(Exception):
 
     def __repr__(self) -> str:
         return f"WebSocketProtocolError({self.code}, {self.reason!r})"
+
+
+# -- the HTTP client's errors ------------------------------------------------------------------
+# NOTE: a separate root, not HttpError: an HttpError is a response this server answers with (it
+# carries the status to send); these say what went wrong talking to another server, and a caller
+# acts on the type (retry on ConnectError, back off on ClientTimeout, give up on
+# ResponseProtocolError). The response-parser kernel raises the protocol ones, so they live here.
+
+#: How many of the offending bytes a ResponseProtocolError keeps (and shows).
+ERROR_DATA_LIMIT = 256
+
+
+class ClientError(Exception):
+    """The root of every error ``fasthttp.client`` raises (never an :class:`HttpError`)."""
+
+
+class ConnectError(ClientError):
+    """The connection could not be made: DNS, refused, unreachable, TLS handshake, proxy CONNECT."""
+
+
+class ClientTimeout(ClientError, TimeoutError):
+    """A client deadline passed; *phase* says which: ``"connect"``, ``"pool"`` (waiting for a
+    free connection), ``"write"``, ``"read"`` or ``"total"``. Also a builtin TimeoutError."""
+
+    def __init__(self, phase: str, timeout: float | None = None) -> None:
+        super().__init__(f"{phase} timeout" + (f" ({timeout:g}s)" if timeout is not None else ""))
+        self.phase = phase
+        self.timeout = timeout
+
+
+class ResponseProtocolError(ClientError):
+    """A server's response broke HTTP/1.1 (RFC 9112); the connection is closed, never reused.
+
+    ``data`` holds the bytes where it broke (from the start of the element being parsed, at most
+    :data:`ERROR_DATA_LIMIT` of them); ``events`` what the same ``feed()`` completed before.
+    Raised identically by both twins of ``fasthttp.responseparser``.
+    """
+
+    def __init__(self, message: str, data: bytes = b"") -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = bytes(data[:ERROR_DATA_LIMIT])
+        self.events: list[Any] = []
+
+    def __str__(self) -> str:
+        return f"{self.message}: {self.data!r}" if self.data else self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, {self.data!r})"
+
+
+class IncompleteResponseError(ResponseProtocolError):
+    """The server closed the connection before the response ended. ``received`` is how many bytes
+    of this response had arrived: 0 means none at all (a pooled connection the server had closed;
+    the client retries an idempotent request once on that)."""
+
+    def __init__(self, message: str, data: bytes = b"", received: int = 0) -> None:
+        super().__init__(message, data)
+        self.received = received
+
+
+class ResponseTooLarge(ResponseProtocolError):
+    """The response (its head, or its content) exceeds the client's configured limit."""
+
+
+class TooManyRedirects(ClientError):
+    """More redirects than the client's limit; ``history`` holds the responses followed."""
+
+    def __init__(self, message: str, history: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.history: list[Any] = history or []
+
+
+class ResponseStatusError(ClientError):
+    """Raised by ``response.raise_for_status()`` for a 4xx or 5xx; ``response`` is the response."""
+
+    def __init__(self, message: str, response: Any = None) -> None:
+        super().__init__(message)
+        self.response = response
+        self.status: int = getattr(response, "status", 0)
 
 
 def __getattr__(name: str) -> Any:

@@ -413,3 +413,45 @@ def test_every_example_has_a_test_and_a_readme_entry():
     for name in names:
         assert f"`{name}.py`" in readme, name
         assert f'"{name}"' in source, name
+
+
+# -- the seed clients ------------------------------------------------------------------------------
+
+
+def _run_example(name: str) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PYTHONWARNINGS="error"),
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()
+
+
+def test_degu_client_keeps_one_connection_over_tcp_and_unix():
+    lines = _run_example("degu_client")
+    one = [
+        "hello, world",
+        "request 1 on this connection (accepted: True)",
+        "request 2 on this connection (accepted: True)",
+        "connections opened: 1",
+    ]
+    assert lines == one + one
+
+
+def test_uhttp_client_calls_the_uhttp_server_example():
+    assert _run_example("uhttp_client") == [
+        "200 text/html; charset=utf-8: <h1>hello</h1><p>uHTTP</p>",
+        "rpc: message=hello query={'x': '1'} x-test=yes",
+        "missing: 404",
+        "limited: ResponseTooLarge",
+    ]
+
+
+def test_resource_client_batches_against_the_resource_example():
+    lines = _run_example("resource_client")
+    assert lines[:2] == ["pending: 5", "created: [201, 201, 201, 201, 201]"]
+    assert lines[2] == "GET /user/ada: 200 {'username': 'ada', 'name': 'Ada'}"
+    assert lines[7].startswith("GET /user/nobody: 404") and lines[8] == "callbacks: 6"

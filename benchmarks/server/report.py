@@ -413,7 +413,7 @@ def machine(packages: dict[str, str], repo: str, load: tuple[float, float, float
 
         import fasthttp
 
-        for kernel in ("parser", "headers", "chunked", "ranges", "writer", "wsframe"):
+        for kernel in ("parser", "responseparser", "headers", "chunked", "ranges", "writer", "wsframe"):
             try:  # facades register their twin on import; one still being written may not import
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

@@ -1,0 +1,672 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The HTTP/1.1 response parser, compiled twin of ``fasthttp/_pure/responseparser.py``.
+
+The pure twin is the specification: its module docstring states the framing and strictness
+rules (RFC 9112 §4-§7) and the event model, and this file follows it rule for rule and in the
+same order, so both raise the same error, with the same message, for the same bytes
+(tests/test_responseparser.py feeds both every split of its inputs).
+
+What differs is how the bytes are walked, as in the request parser (parser.pyx):
+- PERF: when nothing is buffered, :meth:`ResponseParser.feed` parses straight from the caller's
+  ``bytes`` and copies only an incomplete tail; a whole small response in one read is never
+  copied before its head is indexed (benchmarks/bench_responseparser.py).
+- Lines are found with ``memchr``; fields are validated in place by ``headers.parse_field`` and
+  indexed by offset; the chunked decoder runs over the same buffer through its C interface.
+"""
+
+cimport cython
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_DecodeLatin1
+from libc.string cimport memchr, memcmp, memcpy, memmove
+
+from fasthttp._speedups.chunked cimport ChunkedDecoder, EndOfMessage
+from fasthttp._speedups.headers cimport (
+    H_CONNECTION,
+    H_CONTENT_LENGTH,
+    H_TRANSFER_ENCODING,
+    Field,
+    Headers,
+    fh_tchar,
+    fh_tchar_caseeq,
+    headers_new,
+    parse_field,
+)
+
+from fasthttp.errors import (
+    ContentTooLarge,
+    HttpProtocolError,
+    IncompleteResponseError,
+    ResponseProtocolError,
+    ResponseTooLarge,
+)
+
+__all__ = ("ResponseParser", "ResponseHead", "EndOfMessage")
+# NOTE: a cimported type is not a module attribute; re-export it as the pure twin does.
+globals()["EndOfMessage"] = EndOfMessage
+
+cdef enum:
+    ST_HEAD = 0
+    ST_BODY = 1
+    ST_CHUNKED = 2
+    ST_UNTIL_CLOSE = 3
+    ST_PAUSED = 4
+    ST_CLOSED = 5
+    ST_FAILED = 6
+    MAX_CL_DIGITS = 18
+    CHUNK_DONE = 4  # chunked.pyx S_DONE
+    DATA_LIMIT = 256  # errors.ERROR_DATA_LIMIT
+    # heads index into the caller's bytes only for reads at most this large (see parser.pyx)
+    SHARE_LIMIT = 16384
+
+cdef EndOfMessage _EOM = EndOfMessage()
+cdef str V10 = "1.0"
+cdef str V11 = "1.1"
+cdef str M_HEAD = "HEAD"
+cdef str M_CONNECT = "CONNECT"
+cdef str R_OK = "OK"
+
+
+@cython.no_gc        # holds str, int and an (acyclic) Headers: never part of a cycle
+@cython.freelist(16)
+cdef class ResponseHead:
+    """A response's status line and header section, with the framing the parser derived.
+
+    ``status`` (int), ``reason`` (str), ``version`` ("1.0" or "1.1"), ``headers``
+    (:class:`~fasthttp.headers.Headers`), ``method`` (of the request it answers),
+    ``keep_alive``, ``content_length`` (int or None), ``chunked``, ``until_close`` and
+    ``upgrade`` (see the pure twin).
+    """
+
+    cdef readonly int status
+    cdef readonly str reason
+    cdef readonly str version
+    cdef readonly Headers headers
+    cdef readonly str method
+    cdef readonly bint keep_alive
+    cdef readonly object content_length
+    cdef readonly bint chunked
+    cdef readonly bint until_close
+    cdef readonly bint upgrade
+
+    @property
+    def informational(self):
+        """A 1xx other than 101: an interim response; the final one follows (RFC 9110 §15.2)."""
+        return self.status < 200 and self.status != 101
+
+    @property
+    def has_body(self):
+        return self.chunked or self.until_close or bool(self.content_length)
+
+    def __repr__(self):
+        return (
+            f"<ResponseHead {self.status} {self.reason!r} HTTP/{self.version} "
+            f"keep_alive={self.keep_alive} content_length={self.content_length} chunked={self.chunked}>"
+        )
+
+
+cdef inline Py_ssize_t _find(const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end, int c) noexcept nogil:
+    cdef const unsigned char* p
+    if pos >= end:
+        return -1
+    p = <const unsigned char*>memchr(buf + pos, c, end - pos)
+    return -1 if p == NULL else p - buf
+
+
+cdef inline bint _ws(unsigned char c) noexcept nogil:
+    return c == 32 or c == 9
+
+
+cdef inline bint _digit(unsigned char c) noexcept nogil:
+    return 48 <= c <= 57
+
+
+cdef inline bint _is_token(const unsigned char* p, Py_ssize_t n, const char* lower_word, Py_ssize_t wn) noexcept nogil:
+    # validated field-value bytes: the OR-0x20 fold of fh_tchar_caseeq is exact (parser.pyx)
+    return n == wn and fh_tchar_caseeq(p, <const unsigned char*>lower_word, n)
+
+
+cdef struct ListScan:
+    # Comma-list elements (RFC 9110 §5.6.1) of one field value: trimmed, empties skipped.
+    const unsigned char* p
+    Py_ssize_t pos
+    Py_ssize_t end
+    Py_ssize_t start
+    Py_ssize_t n
+    bint empty          # an empty element was skipped (Content-Length refuses those)
+
+
+cdef inline void _scan_reset(ListScan* sc, const unsigned char* p, Py_ssize_t start, Py_ssize_t n) noexcept nogil:
+    sc.p = p
+    sc.pos = start
+    sc.end = start + n
+    sc.empty = False
+
+
+cdef inline bint _scan_next(ListScan* sc) noexcept nogil:
+    cdef Py_ssize_t s, e, comma
+    while sc.pos <= sc.end:
+        comma = _find(sc.p, sc.pos, sc.end, 44)
+        if comma < 0:
+            comma = sc.end
+        s = sc.pos
+        e = comma
+        sc.pos = comma + 1
+        while s < e and _ws(sc.p[s]):
+            s += 1
+        while e > s and _ws(sc.p[e - 1]):
+            e -= 1
+        if e > s:
+            sc.start = s
+            sc.n = e - s
+            return True
+        sc.empty = True
+    return False
+
+
+@cython.final
+cdef class ResponseParser:
+    """Incremental, strict HTTP/1.1 response parser. See ``fasthttp/_pure/responseparser.py``."""
+
+    cdef public Py_ssize_t max_status_line
+    cdef public Py_ssize_t max_header_size
+    cdef public Py_ssize_t max_header_count
+    cdef public Py_ssize_t max_chunk_line
+    cdef public Py_ssize_t max_trailer_size
+    cdef long long _max_body
+    cdef unsigned char* _buf
+    cdef Py_ssize_t _len
+    cdef Py_ssize_t _cap
+    cdef int _state
+    cdef object _error
+    cdef list _methods
+    cdef Py_ssize_t _received
+    cdef Py_ssize_t _mark          # start of the element being parsed (an error's data)
+    # the head being parsed; offsets are relative to the start of the head
+    cdef Py_ssize_t _line_start
+    cdef ResponseHead _head
+    cdef Field* _fields
+    cdef Py_ssize_t _nfields
+    cdef Py_ssize_t _fcap
+    cdef Py_ssize_t _header_bytes
+    cdef unsigned long long _remaining
+    cdef unsigned long long _total
+    cdef ChunkedDecoder _chunked
+    cdef bytes _src
+
+    def __init__(self, *, Py_ssize_t max_status_line=8190, Py_ssize_t max_header_size=65536,
+                 Py_ssize_t max_header_count=128, max_body_size=None,
+                 Py_ssize_t max_chunk_line=4096, Py_ssize_t max_trailer_size=8192):
+        self.max_status_line = max_status_line
+        self.max_header_size = max_header_size
+        self.max_header_count = max_header_count
+        self._max_body = -1 if max_body_size is None else max_body_size
+        self.max_chunk_line = max_chunk_line
+        self.max_trailer_size = max_trailer_size
+        self._state = ST_HEAD
+        self._error = None
+        self._methods = []
+        self._received = 0
+        self._reset_head()
+
+    def __dealloc__(self):
+        PyMem_Free(self._buf)
+        PyMem_Free(self._fields)
+
+    @property
+    def max_body_size(self):
+        return None if self._max_body < 0 else self._max_body
+
+    @max_body_size.setter
+    def max_body_size(self, value):
+        self._max_body = -1 if value is None else value
+
+    cdef void _reset_head(self):
+        self._line_start = 0
+        self._head = None
+        self._nfields = 0
+        self._header_bytes = 0
+        self._remaining = 0
+        self._total = 0
+        self._chunked = None
+
+    # -- public interface ------------------------------------------------------------------
+
+    def request(self, str method):
+        """Record that a request with *method* was sent; its response is parsed in turn."""
+        self._methods.append(method)
+
+    @property
+    def pending(self):
+        """Requests recorded whose final response has not started yet."""
+        return len(self._methods)
+
+    @property
+    def paused(self):
+        """True after a 101 or a 2xx to CONNECT; the rest is :meth:`take_unparsed`'s."""
+        return self._state == ST_PAUSED
+
+    @property
+    def closed(self):
+        """True once a response ended the connection (no keep-alive, or read until close)."""
+        return self._state == ST_CLOSED
+
+    @property
+    def idle(self):
+        """Between responses, with nothing buffered and no request outstanding: reusable."""
+        return self._state == ST_HEAD and not self._methods and self._len == 0 and self._head is None
+
+    @property
+    def buffered(self):
+        """Bytes received but not yet turned into events."""
+        return self._len
+
+    def feed(self, data):
+        cdef Py_buffer view
+        cdef list events = []
+        cdef Py_ssize_t pos
+        if self._state == ST_FAILED:
+            self._error.events = []
+            raise self._error
+        if self._state == ST_CLOSED:
+            return events
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        try:
+            if self._state == ST_PAUSED:
+                self._append(<const unsigned char*>view.buf, view.len)
+                return events
+            if self._len == 0:
+                # PERF: parse in place from the caller's buffer; keep only the incomplete tail.
+                if type(data) is bytes and view.len <= SHARE_LIMIT:
+                    self._src = <bytes>data
+                try:
+                    pos = self._guarded_run(<const unsigned char*>view.buf, view.len, events)
+                finally:
+                    self._src = None
+                if self._state != ST_CLOSED and pos < view.len:
+                    self._append(<const unsigned char*>view.buf + pos, view.len - pos)
+                return events
+            self._append(<const unsigned char*>view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        self._run_buffered(events)
+        return events
+
+    def feed_eof(self):
+        """The server closed the connection: end a body read until close; anything else
+        unfinished is an IncompleteResponseError (pure twin)."""
+        cdef Py_ssize_t received
+        if self._state == ST_FAILED:
+            self._error.events = []
+            raise self._error
+        if self._state == ST_UNTIL_CLOSE:
+            self._state = ST_CLOSED
+            self._reset_head()
+            return [_EOM]
+        if self._state == ST_CLOSED or self._state == ST_PAUSED:
+            self._state = ST_CLOSED
+            return []
+        if self._state == ST_HEAD and not self._methods and self._len == 0 and self._head is None:
+            self._state = ST_CLOSED
+            return []
+        received = self._received + self._len
+        exc = IncompleteResponseError("connection closed before the response ended",
+                                      PyBytes_FromStringAndSize(<const char*>self._buf, self._len), received)
+        self._state = ST_FAILED
+        self._error = exc
+        self._len = 0
+        exc.events = []
+        raise exc
+
+    def take_unparsed(self):
+        """Hand over every byte after a 101 or a CONNECT's 2xx and stop parsing for good."""
+        cdef bytes data = PyBytes_FromStringAndSize(<const char*>self._buf, self._len)
+        self._len = 0
+        self._state = ST_CLOSED
+        return data
+
+    # -- buffer ---------------------------------------------------------------------------------
+
+    cdef int _append(self, const unsigned char* p, Py_ssize_t n) except -1:
+        cdef Py_ssize_t cap
+        cdef unsigned char* nb
+        if self._len + n > self._cap:
+            cap = max(self._cap * 2, self._len + n, 1024)
+            nb = <unsigned char*>PyMem_Realloc(self._buf, cap)
+            if nb == NULL:
+                raise MemoryError()
+            self._buf = nb
+            self._cap = cap
+        memcpy(self._buf + self._len, p, n)
+        self._len += n
+        return 0
+
+    cdef int _run_buffered(self, list events) except -1:
+        cdef Py_ssize_t pos = self._guarded_run(self._buf, self._len, events)
+        if self._state == ST_CLOSED or self._state == ST_FAILED:
+            self._len = 0
+        elif pos:
+            memmove(self._buf, self._buf + pos, self._len - pos)
+            self._len -= pos
+        return 0
+
+    cdef Py_ssize_t _guarded_run(self, const unsigned char* buf, Py_ssize_t end, list events) except -1:
+        cdef Py_ssize_t n
+        self._mark = 0
+        try:
+            return self._run(buf, end, events)
+        except ResponseProtocolError as exc:
+            n = min(end - self._mark, <Py_ssize_t>DATA_LIMIT)
+            if not exc.data:
+                exc.data = PyBytes_FromStringAndSize(<const char*>buf + self._mark, n)
+            self._fail(exc, events)
+            raise
+        except HttpProtocolError as exc:  # from the chunked decoder or the field-line check
+            n = min(end - self._mark, <Py_ssize_t>DATA_LIMIT)
+            cls = ResponseTooLarge if isinstance(exc, ContentTooLarge) else ResponseProtocolError
+            err = cls(str(exc), PyBytes_FromStringAndSize(<const char*>buf + self._mark, n))
+            self._fail(err, events)
+            raise err from None
+
+    cdef void _fail(self, exc, list events):
+        self._state = ST_FAILED
+        self._error = exc
+        self._len = 0
+        exc.events = events
+
+    # -- the state machine ---------------------------------------------------------------------
+
+    cdef Py_ssize_t _run(self, const unsigned char* buf, Py_ssize_t end, list events) except -1:
+        cdef Py_ssize_t pos = 0, take, start
+        cdef bint done
+        while True:
+            self._mark = pos
+            if self._state == ST_HEAD:
+                done = False
+                pos = self._parse_head(buf, pos, end, events, &done)
+                if not done:
+                    break
+            elif self._state == ST_BODY:
+                if pos >= end:
+                    break
+                take = end - pos
+                if <unsigned long long>take > self._remaining:
+                    take = <Py_ssize_t>self._remaining
+                events.append(PyBytes_FromStringAndSize(<const char*>buf + pos, take))
+                pos += take
+                self._received += take
+                self._remaining -= take
+                if self._remaining == 0:
+                    events.append(_EOM)
+                    self._end_message()
+            elif self._state == ST_CHUNKED:
+                # the decoder appends the EndOfMessage (with the trailers) itself
+                start = pos
+                pos = self._chunked.decode(buf, pos, end, events)
+                self._received += pos - start
+                if self._chunked._state != CHUNK_DONE:
+                    break
+                self._end_message()
+            elif self._state == ST_UNTIL_CLOSE:
+                if pos >= end:
+                    break
+                self._total += end - pos
+                if self._max_body >= 0 and self._total > <unsigned long long>self._max_body:
+                    raise ResponseTooLarge("response content exceeds the limit")
+                events.append(PyBytes_FromStringAndSize(<const char*>buf + pos, end - pos))
+                self._received += end - pos
+                pos = end
+            else:
+                break
+        return pos
+
+    cdef void _end_message(self):
+        cdef ResponseHead head = self._head
+        self._reset_head()
+        self._received = 0
+        if head.upgrade:
+            self._state = ST_PAUSED
+        elif not head.keep_alive:
+            self._state = ST_CLOSED
+        else:
+            self._state = ST_HEAD
+
+    cdef Py_ssize_t _parse_head(self, const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end,
+                                list events, bint* done) except -1:
+        cdef Py_ssize_t start = pos + self._line_start, lf, length
+        cdef Field* f
+        if pos < end and not self._methods:
+            raise ResponseProtocolError("response without a request")
+        while True:
+            lf = _find(buf, start, end, 10)
+            if lf < 0:
+                self._check_partial(buf, start, end)
+                self._line_start = start - pos
+                return pos
+            length = lf - start - 1
+            if self._head is None:
+                if length > self.max_status_line:
+                    raise ResponseProtocolError("status line too long")
+                if lf == start or buf[lf - 1] != 13:
+                    raise ResponseProtocolError("bare LF in status line")
+                self._status_line(buf + start, lf - 1 - start)
+            else:
+                if length > 0 and self._header_bytes + length + 2 > self.max_header_size:
+                    raise ResponseTooLarge("response header section too large")
+                if lf == start or buf[lf - 1] != 13:
+                    raise ResponseProtocolError("bare LF in header section")
+                if length == 0:
+                    self._line_start = 0
+                    self._received += lf + 1 - pos
+                    self._end_of_head(buf, pos, lf + 1, events)
+                    done[0] = True
+                    return lf + 1
+                self._header_bytes += length + 2
+                if self._nfields >= self.max_header_count:
+                    raise ResponseTooLarge("too many response header fields")
+                if _ws(buf[start]):
+                    raise ResponseProtocolError("obsolete line folding")
+                if self._nfields == self._fcap:
+                    self._grow_fields()
+                f = &self._fields[self._nfields]
+                parse_field(buf, start, lf - 1, f)
+                f.name_start -= pos
+                f.value_start -= pos
+                self._nfields += 1
+            start = lf + 1
+
+    cdef int _grow_fields(self) except -1:
+        cdef Py_ssize_t cap = self._fcap * 2 if self._fcap else 32
+        cdef Field* nf = <Field*>PyMem_Realloc(self._fields, cap * sizeof(Field))
+        if nf == NULL:
+            raise MemoryError()
+        self._fields = nf
+        self._fcap = cap
+        return 0
+
+    cdef int _check_partial(self, const unsigned char* buf, Py_ssize_t start, Py_ssize_t end) except -1:
+        # Refuse an over-long line before it completes, as its complete form would be refused.
+        cdef Py_ssize_t partial = end - start - (end > start and buf[end - 1] == 13)
+        if self._head is None:
+            if partial > self.max_status_line:
+                raise ResponseProtocolError("status line too long")
+        elif partial > 0 and self._header_bytes + partial + 2 > self.max_header_size:
+            raise ResponseTooLarge("response header section too large")
+        return 0
+
+    cdef int _status_line(self, const unsigned char* line, Py_ssize_t n) except -1:
+        # status-line = HTTP-version SP status-code SP [ reason-phrase ]  (RFC 9112 §4)
+        cdef Py_ssize_t i
+        cdef unsigned char c
+        cdef ResponseHead head
+        if (n < 12 or memcmp(line, b"HTTP/", 5) != 0 or line[6] != 46 or not _digit(line[5])
+                or not _digit(line[7]) or line[8] != 32):
+            raise ResponseProtocolError("malformed status line")
+        if line[5] != 49:
+            raise ResponseProtocolError("not an HTTP/1.x response")
+        if not (49 <= line[9] <= 53) or not _digit(line[10]) or not _digit(line[11]):
+            raise ResponseProtocolError("invalid status code")
+        if n > 12 and line[12] != 32:
+            raise ResponseProtocolError("malformed status line")
+        for i in range(13, n):
+            c = line[i]
+            if (c < 32 and c != 9) or c == 127:
+                raise ResponseProtocolError("invalid character in reason phrase")
+        head = ResponseHead.__new__(ResponseHead)
+        head.status = (line[9] - 48) * 100 + (line[10] - 48) * 10 + (line[11] - 48)
+        # PERF: the common reason is a shared str, not decoded per response.
+        if n == 15 and line[13] == 79 and line[14] == 75:
+            head.reason = R_OK
+        elif n > 13:
+            head.reason = PyUnicode_DecodeLatin1(<const char*>line + 13, n - 13, NULL)
+        else:
+            head.reason = ""
+        head.version = V10 if line[7] == 48 else V11
+        head.method = <str>self._methods[0]
+        self._head = head
+        return 0
+
+    cdef int _end_of_head(self, const unsigned char* buf, Py_ssize_t head_start, Py_ssize_t head_end,
+                          list events) except -1:
+        cdef ResponseHead head = self._head
+        cdef int status = head.status
+        cdef bint http11 = head.version is V11
+        cdef bytes raw
+        cdef Py_ssize_t base = 0
+        if self._src is not None:
+            raw = self._src  # buf is this object's own storage: index it, copy nothing
+            base = head_start
+        else:
+            raw = PyBytes_FromStringAndSize(<const char*>buf + head_start, head_end - head_start)
+        cdef const unsigned char* r = <const unsigned char*>PyBytes_AS_STRING(raw) + base
+        cdef Headers headers = headers_new(raw, self._fields, self._nfields, base)
+        cdef Field* f
+        cdef Py_ssize_t i, j, k, n_cl = 0, n_te = 0, n_codings = 0, vs = -1, vn = 0, zs
+        cdef bint only_chunked = True
+        cdef bint conn_close = False, conn_keep_alive = False
+        cdef bint chunked = False, upgrade, no_content, until_close, keep_alive
+        cdef unsigned long long cl = 0
+        cdef ListScan scan
+        for i in range(self._nfields):
+            f = &self._fields[i]
+            if f.known == H_CONTENT_LENGTH:
+                n_cl += 1
+            elif f.known == H_TRANSFER_ENCODING:
+                n_te += 1
+            elif f.known == H_CONNECTION:
+                _scan_reset(&scan, r, f.value_start, f.value_len)
+                while _scan_next(&scan):
+                    if _is_token(r + scan.start, scan.n, "close", 5):
+                        conn_close = True
+                    elif _is_token(r + scan.start, scan.n, "keep-alive", 10):
+                        conn_keep_alive = True
+
+        content_length = None
+        if n_te:
+            # RFC 9112 §6.1: a Transfer-Encoding in an HTTP/1.0 message means faulty framing.
+            if not http11:
+                raise ResponseProtocolError("Transfer-Encoding in an HTTP/1.0 response")
+            # RFC 9112 §6.3 (3): both is the sign of response splitting; refuse, do not guess.
+            if n_cl:
+                raise ResponseProtocolError("both Transfer-Encoding and Content-Length")
+            for i in range(self._nfields):
+                f = &self._fields[i]
+                if f.known != H_TRANSFER_ENCODING:
+                    continue
+                _scan_reset(&scan, r, f.value_start, f.value_len)
+                while _scan_next(&scan):
+                    for j in range(scan.start, scan.start + scan.n):
+                        if not fh_tchar[r[j]]:
+                            raise ResponseProtocolError("invalid transfer coding")
+                    n_codings += 1
+                    if not _is_token(r + scan.start, scan.n, "chunked", 7):
+                        only_chunked = False
+            # RFC 9112 §6.3 (4)/(7): we decode chunked alone (pure twin).
+            if n_codings != 1 or not only_chunked:
+                raise ResponseProtocolError("unsupported transfer coding")
+            chunked = True
+        elif n_cl:
+            # RFC 9110 §8.6: a list or repeated field must hold one value, repeated identically.
+            for i in range(self._nfields):
+                f = &self._fields[i]
+                if f.known != H_CONTENT_LENGTH:
+                    continue
+                _scan_reset(&scan, r, f.value_start, f.value_len)
+                while True:
+                    if not _scan_next(&scan):
+                        # an empty element (or an empty value) is not 1*DIGIT
+                        if scan.empty:
+                            raise ResponseProtocolError("invalid Content-Length")
+                        break
+                    if scan.empty:
+                        raise ResponseProtocolError("invalid Content-Length")
+                    for j in range(scan.start, scan.start + scan.n):
+                        if not _digit(r[j]):
+                            raise ResponseProtocolError("invalid Content-Length")
+                    zs = scan.start
+                    while zs < scan.start + scan.n - 1 and r[zs] == 48:
+                        zs += 1
+                    k = scan.start + scan.n - zs
+                    if vs < 0:
+                        vs = zs
+                        vn = k
+                    elif k != vn or memcmp(r + zs, r + vs, k) != 0:
+                        raise ResponseProtocolError("conflicting Content-Length values")
+            if vn > MAX_CL_DIGITS:
+                raise ResponseTooLarge("Content-Length too large")
+            for j in range(vs, vs + vn):
+                cl = cl * 10 + (r[j] - 48)
+            content_length = cl
+
+        # RFC 9110 §8.6, §6.4.1: no content in a 1xx or 204; one announced would desync.
+        if (status < 200 or status == 204) and (chunked or cl):
+            raise ResponseProtocolError("content framing in a response that has none")
+
+        # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
+        if http11:
+            keep_alive = not conn_close
+        else:
+            keep_alive = conn_keep_alive and not conn_close
+
+        upgrade = status == 101 or (head.method == M_CONNECT and 200 <= status < 300)
+        no_content = status < 200 or status == 204 or status == 304 or head.method == M_HEAD or upgrade
+        until_close = not no_content and not chunked and content_length is None
+        if until_close:
+            keep_alive = False  # RFC 9112 §6.3 (8): the close is the end of the content
+        if not no_content and content_length is not None:
+            if self._max_body >= 0 and cl > <unsigned long long>self._max_body:
+                raise ResponseTooLarge("Content-Length exceeds the limit")
+
+        head.headers = headers
+        head.keep_alive = keep_alive
+        head.content_length = content_length
+        head.chunked = chunked and not no_content
+        head.until_close = until_close
+        head.upgrade = upgrade
+        events.append(head)
+        if status < 200 and status != 101:
+            # RFC 9110 §15.2: an interim response; the final one to the same request follows.
+            self._reset_head()
+            return 0
+        del self._methods[0]
+        if no_content:
+            events.append(_EOM)
+            self._end_message()
+        elif chunked:
+            self._chunked = ChunkedDecoder(
+                max_chunk_line=self.max_chunk_line,
+                max_trailer_size=self.max_trailer_size,
+                max_trailer_count=self.max_header_count,
+                max_body_size=self.max_body_size,
+            )
+            self._state = ST_CHUNKED
+        elif until_close:
+            self._state = ST_UNTIL_CLOSE
+        elif cl:
+            self._remaining = cl
+            self._state = ST_BODY
+        else:
+            events.append(_EOM)
+            self._end_message()
+        return 0
