@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._grammar import DAYS, MONTHS, REASONS, TOKEN_BYTES
 from ..errors import InvalidResponseHeader
@@ -225,9 +225,9 @@ def _fields(fields: _Fields, framing: bool, length: int | None) -> bytes:
     return _serialize(fields, framing, length)
 
 
-def _no_framing(fields: tuple[object, ...]) -> bool:
+def _no_framing(fields: Any) -> bool:
     """True when no field of *fields* (already validated) is one the framing rule looks at."""
-    for name, _ in fields:  # type: ignore[misc]
+    for name, _value in fields:
         raw = name.encode("latin-1") if isinstance(name, str) else name
         if raw.lower() in _FRAMING:
             return False
