@@ -19,6 +19,10 @@ go into the sans-IO parser (``fasthttp.parser``); each event it returns is route
   than the request being answered;
 - ``EndOfMessage`` closes that stream and carries the trailers.
 
+The per-request path below is the connection core's (``fasthttp/_core_py/connection.py``,
+compiled into ``fasthttp._core_c.connection`` by default, issue 17): :class:`HttpProtocol` is its
+subclass and implements the rare paths (errors, upgrades, senders, Tasks, timeouts) here.
+
 The hot path (PERF, measured with wrk, see the issue 3 note): parse -> handler -> the writer
 kernel's ``write_response`` -> one ``transport.write`` per ``data_received`` (responses to
 pipelined requests are batched). A handler that is ``def`` runs inline. An ``async def`` handler

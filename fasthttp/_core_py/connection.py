@@ -15,7 +15,8 @@ implements them. So the per-request path is compiled and the rest stays where it
 
 The twins (PERF, issue 17). This file is the pure twin (``fasthttp._core_py.connection``), and
 Cython compiles the *same file*, in its pure-Python mode, into the compiled twin
-(``fasthttp._core_c.connection``; setup.py). ``connection.pxd`` beside it declares the class an
+(``fasthttp._core_c.connection``; setup.py). ``fasthttp/_core_c/connection.pxd`` (Cython finds
+a pure-mode module's declarations under the name it compiles to) declares the class an
 extension type with typed attributes, so the compiled twin reads and writes its state as C
 struct fields rather than through attribute look-ups (compiling this class as an ordinary
 Python class gained nothing over CPython's specializing interpreter: measured). The decision:
@@ -32,7 +33,8 @@ Layering: the core builds requests and calls the application, so it is engine-la
 kernel: the kernels stay sans-IO and know nothing of requests.
 
 Rules for this file: plain Python that Cython compiles unchanged; the attributes are declared in
-``connection.pxd`` (a new one goes in both places); no ``async def``, generators or closures in
+``fasthttp/_core_c/connection.pxd`` too (a new one goes in both places; the pure twin's are the
+``__slots__`` below); no ``async def``, generators or closures in
 the class (they stay in ``fasthttp.protocol``); nothing here may behave differently compiled.
 """
 
