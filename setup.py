@@ -19,6 +19,9 @@ from setuptools.command.build_ext import build_ext
 from setuptools.extension import Extension
 
 KERNELS = ("headers", "chunked", "parser", "responseparser", "ranges", "writer", "wsframe")
+# The engine's compiled modules: fasthttp/_core_py/<name>.py (the pure twin) compiled by Cython's
+# pure-Python mode, with its .pxd, into fasthttp._core_c.<name> (see fasthttp/_core_py/connection.py).
+CORES = ("connection",)
 
 
 def _flag(name):
@@ -113,6 +116,9 @@ def _extensions():
     exts = [
         Extension(f"fasthttp._speedups.{name}", [f"fasthttp/_speedups/{name}.pyx"])
         for name in KERNELS
+    ] + [
+        Extension(f"fasthttp._core_c.{name}", [f"fasthttp/_core_py/{name}.py"])
+        for name in CORES
     ]
     try:
         return cythonize(
@@ -123,6 +129,8 @@ def _extensions():
                 "wraparound": False,
                 "cdivision": True,
                 "embedsignature": True,
+                # Annotations are for mypy: the .pxd files give Cython its types.
+                "annotation_typing": False,
             },
         )
     except Exception:

@@ -37,7 +37,7 @@ import importlib
 import os
 import types
 
-__all__ = ("NO_EXTENSIONS", "KERNELS", "register", "kernel_implementations", "kernel_report", "twins")
+__all__ = ("NO_EXTENSIONS", "KERNELS", "CORES", "compiled_module", "register", "kernel_implementations", "kernel_report", "twins")
 
 
 def _flag(name: str) -> bool:
@@ -51,19 +51,32 @@ NO_EXTENSIONS: bool = _flag("FASTHTTP_NO_EXTENSIONS")
 #: ``_pure.<name>`` (wheels/check.py reads this tuple without importing the tree).
 KERNELS = ("headers", "chunked", "parser", "responseparser", "ranges", "writer", "wsframe")
 
+#: The engine's compiled modules: ``fasthttp._core_c.<name>``, compiled from the pure twin
+#: ``fasthttp._core_py.<name>`` (one source, Cython's pure-Python mode), picked by the engine
+#: module that uses it with the same switch and recorded with :func:`register` like a kernel.
+CORES = ("connection",)
+
+_COMPILED_PACKAGES = ("fasthttp._speedups.", "fasthttp._core_c.")
+
+
+def compiled_module(name: str) -> str:
+    """The compiled module of the kernel or core *name*: ``fasthttp._speedups.parser``,
+    ``fasthttp._core_c.connection``."""
+    return f"fasthttp._core_c.{name}" if name in CORES else f"fasthttp._speedups.{name}"
+
 _IN_USE: dict[str, str] = {}
 
 
 def register(kernel: str, module: types.ModuleType) -> None:
-    """Record which twin the facade for *kernel* is using ("c" or "py")."""
-    _IN_USE[kernel] = "c" if module.__name__.startswith("fasthttp._speedups.") else "py"
+    """Record which twin the facade for *kernel* (a kernel or a core) is using ("c" or "py")."""
+    _IN_USE[kernel] = "c" if module.__name__.startswith(_COMPILED_PACKAGES) else "py"
 
 
 def kernel_implementations() -> dict[str, str]:
-    """Map each kernel name to the twin in use, ``"c"`` or ``"py"``.
+    """Map each kernel and core name to the twin in use, ``"c"`` or ``"py"``.
 
     Complete once ``fasthttp`` is imported (see the module docstring); ``tests/test_compat.py``
-    checks that every name of :data:`KERNELS` is there in a fresh process.
+    checks that every name of :data:`KERNELS` and :data:`CORES` is there in a fresh process.
     """
     return dict(_IN_USE)
 
@@ -81,7 +94,7 @@ def kernel_report() -> tuple[bool, str]:
     reasons = []
     for kernel in pure:
         try:
-            importlib.import_module(f"fasthttp._speedups.{kernel}")
+            importlib.import_module(compiled_module(kernel))
         except ImportError as exc:
             reasons.append(f"{kernel}: {exc}")
     why = "; ".join(reasons) or "not importable"

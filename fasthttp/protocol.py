@@ -19,6 +19,10 @@ go into the sans-IO parser (``fasthttp.parser``); each event it returns is route
   than the request being answered;
 - ``EndOfMessage`` closes that stream and carries the trailers.
 
+The per-request path below is the connection core's (``fasthttp/_core_py/connection.py``,
+compiled into ``fasthttp._core_c.connection`` by default, issue 17): :class:`HttpProtocol` is its
+subclass and implements the rare paths (errors, upgrades, senders, Tasks, timeouts) here.
+
 The hot path (PERF, measured with wrk, see the issue 3 note): parse -> handler -> the writer
 kernel's ``write_response`` -> one ``transport.write`` per ``data_received`` (responses to
 pipelined requests are batched). A handler that is ``def`` runs inline. An ``async def`` handler
@@ -67,7 +71,6 @@ stays one of the manager's connections and writes its own access-log line when i
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextvars
 import functools
 import inspect
@@ -77,41 +80,53 @@ import os
 import ssl
 import types
 from collections.abc import Callable, Coroutine, Generator
-from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._compat import NO_EXTENSIONS, register
 from .application import report_failure
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
-from .config import EAGER, INLINE
+from .config import EAGER
 from .connections import ConnectionManager, ManagedConnection, error_bytes
 from .errors import (
-    ExpectationFailed,
     HttpError,
     HttpProtocolError,
-    LengthRequired,
     RequestTimeout,
 )
 from .files import FileResponse
 from .forwarded import ForwardedConnection, ProxyTrust
-from .listeners import TLS_ON_PLAIN, TLS_UPGRADE_FIELDS, is_tls_record, peer_credentials, tls_on_plain_port, wants_tls_upgrade
+from .listeners import TLS_ON_PLAIN, TLS_UPGRADE_FIELDS, peer_credentials, tls_on_plain_port
 from .parser import RequestHead, RequestParser
 from .requests import PeerCredentials, Request
 from .responses import (
-    JSON_FIELDS,
-    TEXT_FIELDS,
     Response,
     StreamingResponse,
     Upgrade,
     error_response,
-    json_dumps,
     reason,
     render_http_error,
-    to_response,
 )
-from .writer import write_head, write_response
+from .writer import write_head
 
-__all__ = ("HttpProtocol", "TracingHttpProtocol")
+# The connection core (fasthttp/_core_py/connection.py): the per-request path, compiled by
+# default; FASTHTTP_NO_EXTENSIONS=1 selects its pure twin (fasthttp._compat).
+if TYPE_CHECKING:
+    from ._core_py import connection as _core
+else:
+    if not NO_EXTENSIONS:
+        try:
+            from ._core_c import connection as _core
+        except ImportError:  # no compiled build for this platform
+            from ._core_py import connection as _core
+    else:
+        from ._core_py import connection as _core
+    register("connection", _core)
+ConnectionCore = _core.ConnectionCore
+K_NONE, K_IDLE, K_HEAD, K_BODY, K_LINGER = _core.K_NONE, _core.K_IDLE, _core.K_HEAD, _core.K_BODY, _core.K_LINGER
+P_BODY, P_WRITE, P_QUEUE, P_UPGRADE, P_STOP = _core.P_BODY, _core.P_WRITE, _core.P_QUEUE, _core.P_UPGRADE, _core.P_STOP
+INTERNAL_ERROR = _core.INTERNAL_ERROR
+
+__all__ = ("HttpProtocol", "TracingHttpProtocol", "protocol_class", "finish_background_tasks")
 
 error_log = logging.getLogger("fasthttp.error")
 #: Connection-level events: DEBUG for each connection made, refused and lost; INFO for each
@@ -119,32 +134,12 @@ error_log = logging.getLogger("fasthttp.error")
 server_log = logging.getLogger("fasthttp.server")
 
 _INF = float("inf")
-_CORO = types.CoroutineType
-_copy_context = contextvars.copy_context
-
-# What the read deadline (``_deadline``) currently stands for.
-K_NONE = 0  # a handler is running, or a response is being written: no read deadline
-K_IDLE = 1  # between requests: keep-alive idle timeout, then a silent close
-K_HEAD = 2  # bytes of a request head arrived: header deadline, then 408
-K_BODY = 3  # receiving a request body: inactivity deadline and minimum rate, then 408
-K_LINGER = 4  # closing: discarding input until EOF or the linger deadline
-
-# Why reading is paused (a bit mask; reading resumes when it is 0).
-P_BODY = 1  # unconsumed request-body bytes above read_high_water
-P_WRITE = 2  # transport write buffer above write_high_water (the peer is not reading)
-P_QUEUE = 4  # too many pipelined requests waiting
-P_UPGRADE = 8  # the parser paused after an upgrade request
-P_STOP = 16  # the request side is finished (error, timeout, close after this response)
-
-_QUEUE_HIGH = 64  # pipelined requests held before reading pauses
-_DRAIN_LIMIT = 64 * 1024  # unread Content-Length body the server reads and discards to keep a connection
 
 #: What a sender reports once the response is out: ``(status, body bytes sent, keep-alive)``.
 _Sent = tuple[int, int, bool]
 
-_INTERNAL_ERROR = error_response(500)
+_INTERNAL_ERROR = INTERNAL_ERROR
 _INCOMPLETE = error_response(400, "incomplete request body")
-_current_task = asyncio.current_task
 
 
 @types.coroutine
@@ -170,108 +165,19 @@ def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any,
                 return stop.value
 
 
-class HttpProtocol(asyncio.Protocol):
+class HttpProtocol(ConnectionCore, asyncio.Protocol):
     """One HTTP/1.1 connection. See the module docstring for the strategy.
 
     It is what a :class:`~fasthttp.requests.Request` knows as its ``connection`` (the
     :class:`~fasthttp.requests.ConnectionInfo` properties), what its body reader knows as its
     connection (:class:`~fasthttp.body.BodyConnection`), and what the manager sweeps
     (:class:`~fasthttp.connections.ManagedConnection`).
+
+    The per-request path is the connection core's (:class:`ConnectionCore`, compiled by
+    default); the methods here are the rare paths it falls back to.
     """
 
-    __slots__ = (
-        "_manager",
-        "_cfg",
-        "_loop",
-        "_handler",
-        "_parser",
-        "transport",
-        "_client",
-        "_session",
-        "_secure",
-        "_active",
-        "_queue",
-        "_reading",
-        "_body",
-        "_batch",
-        "_batch_size",
-        "_pause_mask",
-        "_write_paused",
-        "_drain_waiter",
-        "_requests",
-        "_max_requests",
-        "_keep",
-        "_stop",
-        "_closed",
-        "_upgraded",
-        "_kind",
-        "_deadline",
-        "_write_deadline",
-        "_rate_since",
-        "_rate_bytes",
-        "_body_buffered",
-        "_read_high",
-        "_read_low",
-        "_max_body",
-        "_server_header",
-        "_log",
-        "_task",
-        "_in_queue",
-        "_pending_error",
-        "_upgrade_req",
-        "_resume_at_eom",
-        "_no_chunked",
-        "_async_mode",
-        "_lost_callbacks",
-        "_proxy_trust",
-    )
-
-    def __init__(self, manager: ConnectionManager) -> None:
-        cfg = manager.config
-        self._manager = manager
-        self._cfg = cfg
-        self._loop = manager.loop
-        self._handler = manager.handler
-        self._parser: Any = None
-        self.transport: Any = None  # the asyncio transport, once connection_made
-        self._client: Any = None
-        self._session: dict[str, Any] | None = None
-        self._secure: bool | None = None
-        self._active: Request | None = None
-        self._queue: collections.deque[Request] | None = None
-        self._reading: Request | None = None  # the request whose body is being received
-        self._body: RequestBody | None = None  # its body reader
-        self._batch: list[bytes] | None = None
-        self._batch_size = 0
-        self._pause_mask = 0
-        self._write_paused = False
-        self._drain_waiter: asyncio.Future[None] | None = None
-        self._requests = 0
-        self._max_requests = cfg.max_requests_per_connection or 0
-        self._keep = True
-        self._stop = False
-        self._closed = False
-        self._upgraded = False
-        self._kind = K_IDLE
-        self._deadline = _INF
-        self._write_deadline = _INF
-        self._rate_since = 0.0
-        self._rate_bytes = 0
-        self._body_buffered = 0
-        self._read_high = cfg.read_high_water
-        self._read_low = cfg.read_high_water // 4
-        self._max_body = cfg.max_body_size
-        self._server_header = cfg.server_header
-        self._log = manager.access_log
-        self._task: asyncio.Task[Any] | None = None
-        self._in_queue = False
-        self._pending_error: HttpProtocolError | None = None
-        self._upgrade_req: Request | None = None
-        self._resume_at_eom = False
-        self._no_chunked = cfg.require_content_length
-        self._async_mode = manager.async_mode
-        self._lost_callbacks: list[Callable[[], None]] | None = None
-        self._proxy_trust = manager.proxy_trust
+    __slots__ = ()
 
     # -- what handlers see through the Request ---------------------------------------------------
 
@@ -298,16 +204,6 @@ class HttpProtocol(asyncio.Protocol):
                 # AF_UNIX (degu): the peer process, for on_connect and every request.
                 session["credentials"] = self.peer_credentials
         return session
-
-    @property
-    def is_secure(self) -> bool:
-        """True on a TLS connection."""
-        secure = self._secure
-        if secure is None:
-            secure = self._secure = (
-                self.transport is not None and self.transport.get_extra_info("sslcontext") is not None
-            )
-        return secure
 
     @property
     def peercert(self) -> dict[str, Any] | None:
@@ -347,19 +243,7 @@ class HttpProtocol(asyncio.Protocol):
         """True once the connection is lost (or handed over to another protocol)."""
         return self._closed
 
-    def body_buffered(self, n: int) -> None:
-        """*n* more bytes of request body wait for the handler: past ``read_high_water`` the
-        connection stops reading until the handler consumes them."""
-        held = self._body_buffered = self._body_buffered + n
-        if held > self._read_high and not self._pause_mask & P_BODY:
-            self._pause_reading(P_BODY)
 
-    def body_consumed(self, n: int) -> None:
-        """*n* bytes of request body were read or dropped: reading resumes under the low-water
-        mark (a quarter of ``read_high_water``)."""
-        held = self._body_buffered = self._body_buffered - n
-        if self._pause_mask & P_BODY and held <= self._read_low:
-            self._resume_reading(P_BODY)
 
     def send_interim(self, data: bytes) -> None:
         """Write an interim response (``100 Continue``) after everything written before it."""
@@ -454,30 +338,6 @@ class HttpProtocol(asyncio.Protocol):
                 self._stop = True
                 transport.close()
 
-    def data_received(self, data: bytes) -> None:
-        if self._stop:
-            return  # discarding: nothing after a refused or final request is parsed
-        if self._kind == K_IDLE:
-            if self._requests == 0 and is_tls_record(data):
-                # A TLS ClientHello on this plain port. PERF: checked once per connection's
-                # first read (the K_IDLE branch, first request), never per request after.
-                self._wrong_protocol()
-                return
-            self._kind = K_HEAD
-            self._deadline = self._manager.head_deadline
-        try:
-            events = self._parser.feed(data)
-        except HttpProtocolError as exc:
-            self._parse_failed(exc)
-            return
-        if events:
-            self._on_events(events)
-            if self._kind == K_IDLE and self._parser.buffered:
-                # The read ended inside the next request's head: it is on the header-read
-                # deadline (408), not the silent keep-alive one. One check per read, not per
-                # request (the per-response fast path in _respond stays as it is).
-                self._kind = K_HEAD
-                self._deadline = self._manager.head_deadline
 
     def eof_received(self) -> bool | None:
         if self._kind == K_LINGER or self._stop and self._active is None and not self._queue:
@@ -554,101 +414,13 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def _pause_reading(self, reason: int) -> None:
-        if not self._pause_mask and not self._closed:
-            self.transport.pause_reading()
-            if self._kind == K_BODY:
-                self._deadline = _INF  # not the peer's fault: the handler is not consuming
-        self._pause_mask |= reason
 
-    def _resume_reading(self, reason: int) -> None:
-        if not self._pause_mask & reason:
-            return
-        self._pause_mask &= ~reason
-        if not self._pause_mask and not self._closed:
-            self.transport.resume_reading()
-            if self._kind == K_BODY:
-                now = self._manager.now
-                self._deadline = now + self._cfg.body_timeout
-                self._rate_since = now
-                self._rate_bytes = 0
 
-    def _on_events(self, events: list[Any]) -> None:
-        # PERF: a lone request ([head, end]) is written straight to the transport; pipelined
-        # requests are answered into one batch, written once (one syscall for 16 responses).
-        batch: list[bytes] | None = None
-        if len(events) > 2:
-            self._batch = batch = []
-        try:
-            for ev in events:
-                t = type(ev)
-                if t is RequestHead:
-                    if self._stop:
-                        break
-                    self._on_head(ev)
-                elif t is bytes:
-                    body = self._body
-                    if body is not None:
-                        body.feed(ev)
-                        self._rate_bytes += len(ev)
-                        if self._kind == K_BODY and not self._pause_mask:
-                            self._deadline = self._manager.body_deadline
-                elif self._reading is not None or self._upgrade_req is not None or self._resume_at_eom:
-                    self._on_eom(ev)
-                if self._upgraded:
-                    return
-        finally:
-            if batch is not None:
-                self._batch = None
-                if batch and not self._upgraded:
-                    self._batch_size = 0
-                    self.transport.write(batch[0] if len(batch) == 1 else b"".join(batch))
 
-    def _on_head(self, head: RequestHead) -> None:
-        trust = self._proxy_trust
-        req = Request(head, self if trust is None else self._forwarded(trust, head), self._max_body)
-        if self._log is not None:
-            # The access log's durations: perf_counter, not the loop's clock (milliseconds on
-            # uvloop).
-            req.received_at = perf_counter()
-        self._requests += 1
-        if self._requests == self._max_requests:
-            self._keep = False
-        if head.content_length or head.chunked:
-            if head.chunked and self._no_chunked:
-                self._fail(LengthRequired())
-                return
-            if not head.expect_continue and head.version == "1.1" and head.headers.get_bytes("expect") is not None:
-                # RFC 9110 §10.1.1: an expectation other than 100-continue may be refused with
-                # 417. NOTE: only requests with content are checked; an expectation is about
-                # the content, and the check stays off the bodyless fast path.
-                self._fail(ExpectationFailed())
-                return
-            req.body_reader = self._body = RequestBody(self, head, self._max_body)
-            self._reading = req
-            m = self._manager
-            self._kind = K_BODY
-            self._deadline = m.body_deadline if not self._pause_mask else _INF
-            self._rate_since = m.now
-            self._rate_bytes = 0
-        else:
-            self._kind = K_NONE
-            self._deadline = _INF
-        if head.upgrade:
-            self._upgrade_req = req
-            tls = self._manager.tls_upgrade
-            if tls is not None and req.body_reader is None and self._active is None and not self._queue and wants_tls_upgrade(head.headers.get("upgrade")) and not self.is_secure:
-                self._upgrade_to_tls(req, tls)
-                return
-        if self._active is not None or self._queue or self._write_paused:
-            queue = self._queue
-            if queue is None:
-                queue = self._queue = collections.deque()
-            queue.append(req)
-            if len(queue) >= _QUEUE_HIGH:
-                self._pause_reading(P_QUEUE)
-            return
-        self._dispatch(req)
+
+
+
+
 
     def _forwarded(self, trust: ProxyTrust, head: RequestHead) -> Any:
         """The connection as *head*'s request sees it: with what a trusted proxy forwarded
@@ -656,33 +428,7 @@ class HttpProtocol(asyncio.Protocol):
         forwarded = trust.resolve(self.client, head.headers)
         return self if forwarded is None else ForwardedConnection(self, forwarded)
 
-    def _on_eom(self, eom: Any) -> None:
-        body = self._body
-        if body is not None:
-            self._reading = self._body = None
-            body.end(eom.trailers)
-            if self._active is None and not self._queue and not self._stop:
-                self._to_idle()
-            else:
-                self._kind = K_NONE
-                self._deadline = _INF
-        if self._upgrade_req is not None:
-            # The parser paused after this upgrade request (RFC 9110 §7.8): hold the bytes that
-            # follow in the socket until the handler takes the connection over or declines.
-            self._pause_reading(P_UPGRADE)
-        elif self._resume_at_eom:
-            self._resume_at_eom = False
-            self._loop.call_soon(self._resume_parser)
 
-    def _to_idle(self) -> None:
-        if self._parser.buffered:
-            # The next request's head began in the same read as the end of the last one: that
-            # head is now on the header-read deadline (408), not the silent keep-alive one.
-            self._kind = K_HEAD
-            self._deadline = self._manager.head_deadline
-        else:
-            self._kind = K_IDLE
-            self._deadline = self._manager.idle_deadline
 
     def _resume_parser(self) -> None:
         """Continue HTTP after a declined upgrade: parse what arrived after that request."""
@@ -702,44 +448,23 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- dispatching -----------------------------------------------------------------------------
 
-    def _dispatch(self, req: Request) -> None:
-        """Run the handler for *req*, the request at the head of the pipeline, and answer it.
 
-        The handler runs in a copy of the connection's context, so context variables it sets
-        never leak into later requests; a Task it needs inherits that copy.
-        """
-        ctx = req.context = _copy_context()
-        try:
-            result = ctx.run(self._handler, req)
-            if type(result) is _CORO:
-                mode = self._async_mode
-                if mode == INLINE:
-                    # PERF: drive the first step here; most handlers finish without waiting.
-                    # NOTE: until it suspends there is no current task (asyncio.timeout() and,
-                    # on 3.12+, asyncio.wait_for() need one): see Config.async_handlers.
-                    try:
-                        yielded = ctx.run(result.send, None)
-                    except StopIteration as stop:
-                        result = stop.value
-                    else:
-                        self._active = req
-                        self._task = ctx.run(self._loop.create_task, self._finish_async(req, _resume(result, yielded)))
-                        return
-                else:
-                    if mode == EAGER:
-                        # eager_start is Python 3.12+, where async_mode() alone allows EAGER.
-                        task = asyncio.Task(self._finish_async(req, result), loop=self._loop, context=ctx, eager_start=True)  # type: ignore[call-arg]
-                    else:
-                        task = ctx.run(self._loop.create_task, self._finish_async(req, result))
-                    if not task.done():
-                        self._active = req
-                        self._task = task
-                    return
-        except HttpError as exc:
-            result = render_http_error(exc, req)
-        except Exception as exc:
-            result = self._handler_failed(req, exc)
-        self._respond(req, result)
+    def _suspended(self, req: Request, ctx: contextvars.Context, coro: Any, yielded: Any) -> None:
+        """An ``async def`` handler driven inline waits on *yielded*: a Task finishes it, and
+        the requests behind it wait in the queue."""
+        self._active = req
+        self._task = ctx.run(self._loop.create_task, self._finish_async(req, _resume(coro, yielded)))
+
+    def _start_async(self, req: Request, ctx: contextvars.Context, coro: Any) -> None:
+        """Run an ``async def`` handler in a Task from its first step (``task``/``eager``)."""
+        if self._async_mode == EAGER:
+            # eager_start is Python 3.12+, where async_mode() alone allows EAGER.
+            task = asyncio.Task(self._finish_async(req, coro), loop=self._loop, context=ctx, eager_start=True)  # type: ignore[call-arg]
+        else:
+            task = ctx.run(self._loop.create_task, self._finish_async(req, coro))
+        if not task.done():
+            self._active = req
+            self._task = task
 
     async def _finish_async(self, req: Request, awaitable: Any) -> None:
         try:
@@ -768,145 +493,13 @@ class HttpProtocol(asyncio.Protocol):
         report_failure(exc)
         return _INTERNAL_ERROR
 
-    def _keep_alive(self, req: Request) -> bool:
-        """May the connection carry another request after *req*'s response?"""
-        head = req.head
-        if not (head.keep_alive and self._keep):
-            return False
-        # The engine made this reader: a RequestBody (the Request knows it as a BodyReader).
-        body: RequestBody | None = req.body_reader  # type: ignore[assignment]
-        if body is None or body.complete:
-            return True
-        # The response goes out before the whole body arrived: keep the connection only if the
-        # body reader can read and discard the rest (small, announced, not awaiting a 100).
-        return body.drain(_DRAIN_LIMIT)
 
-    def _respond(self, req: Request, result: Any) -> None:
-        """Write the response for *req* (the request at the head of the pipeline)."""
-        t = type(result)
-        if t is str:
-            status, fields, body = 200, TEXT_FIELDS, result.encode()
-        elif t is Response:
-            status, fields, body = result.status, result.fields, result.body
-        elif t is dict or t is list:
-            status, fields, body = 200, JSON_FIELDS, json_dumps(result)
-        else:
-            try:
-                result = to_response(result)
-            except Exception as exc:
-                result = self._handler_failed(req, exc)
-            t = type(result)
-            if t is not Response and not isinstance(result, Response):
-                if t is Upgrade:
-                    self._take_over(req, result)
-                else:
-                    self._start_sender(req, result)
-                return
-            status, fields, body = result.status, result.fields, result.body
-        head = req.head
-        keep = head.keep_alive and self._keep and (req.body_reader is None or self._keep_alive(req))
-        try:
-            data = write_response(
-                status,
-                fields,
-                body,
-                keep_alive=keep,
-                http_1_0=head.version == "1.0",
-                head=head.method == "HEAD",
-                server=self._server_header,
-            )
-        except Exception as exc:  # an invalid header or status from the application
-            self._handler_failed(req, exc)
-            status = 500
-            data = error_bytes(500, keep, self._server_header)
-        batch = self._batch
-        if batch is not None:
-            batch.append(data)
-            self._batch_size += len(data)
-            if self._batch_size > self._read_high:
-                self._flush()
-        else:
-            self.transport.write(data)
-        if self._log is not None:
-            self._log(req, status, len(body) if head.method != "HEAD" and status >= 200 else 0, self)
-        if req.form_data is not None:
-            req.close()  # the form's spooled files go as soon as the response is out
-        if req.background is not None:  # PERF: one slot read when there are none
-            self._after_response(req)
-        if keep and self._active is None and self._reading is None and not self._queue and self._upgrade_req is None and self._pending_error is None:
-            # PERF: _finished's common case, inlined: idle until the next request.
-            self._kind = K_IDLE
-            self._deadline = self._manager.idle_deadline
-        else:
-            self._finished(req, keep)
 
-    def _finished(self, req: Request, keep: bool) -> None:
-        """*req*'s response is written: close, or move on to the next request."""
-        if self._active is req:
-            self._active = None
-        if req.form_data is not None:
-            req.close()
-        if not keep:
-            self._close_after(req)
-            return
-        if req is self._upgrade_req:
-            # A declined upgrade: HTTP goes on with what followed the request.
-            self._upgrade_req = None
-            if self._parser.paused:
-                self._loop.call_soon(self._resume_parser)
-            else:
-                self._resume_at_eom = True
-        if self._queue:
-            if not self._in_queue:
-                if _current_task() is None:
-                    self._run_queue()
-                else:
-                    # Called from the Task of the request just answered: the next handler must
-                    # not run inside that Task (it would see the wrong current_task()).
-                    self._loop.call_soon(self._run_queue)
-        elif self._active is None:
-            if self._pending_error is not None:
-                self._send_error(self._pending_error)
-            elif self._reading is None and not self._stop:
-                self._to_idle()
 
-    def _run_queue(self) -> None:
-        queue = self._queue
-        if self._in_queue or queue is None:
-            return
-        self._in_queue = True
-        try:
-            while queue and self._active is None and not self._write_paused and not self._closed:
-                req = queue.popleft()
-                if self._pause_mask & P_QUEUE and len(queue) < _QUEUE_HIGH // 2:
-                    self._resume_reading(P_QUEUE)
-                self._dispatch(req)
-        finally:
-            self._in_queue = False
-        if not queue and self._active is None and not self._closed:
-            if self._pending_error is not None:
-                self._send_error(self._pending_error)
-            elif self._reading is None and not self._stop:
-                self._to_idle()
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def _send(self, data: bytes) -> None:
-        """Write *data* after everything written before it (the batch, if one is open)."""
-        batch = self._batch
-        if batch is not None:
-            batch.append(data)
-            self._batch_size += len(data)
-        elif not self._closed:
-            self.transport.write(data)
 
-    def _flush(self) -> None:
-        batch = self._batch
-        if batch:
-            data = b"".join(batch)
-            batch.clear()
-            self._batch_size = 0
-            self.transport.write(data)
 
     async def _drain(self) -> None:
         """Wait until the transport's buffer is under its low-water mark."""
@@ -1515,3 +1108,14 @@ class TracingHttpProtocol(HttpProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._trace("closed%s", f" ({exc})" if exc else "")
         super().connection_lost(exc)
+
+
+def protocol_class(core: type[Any]) -> type[HttpProtocol]:
+    """:class:`HttpProtocol` on another twin of the connection core (*core*: the
+    ``ConnectionCore`` of ``fasthttp._core_py.connection`` or ``fasthttp._core_c.connection``),
+    for the tests and benchmarks that run both twins in one process."""
+    if core is ConnectionCore:
+        return HttpProtocol
+    namespace = {k: v for k, v in vars(HttpProtocol).items() if k not in ("__dict__", "__weakref__")}
+    cls: type[HttpProtocol] = type(HttpProtocol.__name__, (core, asyncio.Protocol), namespace)
+    return cls

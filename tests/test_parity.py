@@ -37,6 +37,24 @@ SEEDS = [
     b"GET / HTTP/1.1\r\nHost: x\r\n" + b"A: 1\r\n" * 12 + b"\r\n",
     b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+    # The pure twin takes a head that arrives whole in one piece (_whole_head) and falls back
+    # to its line-by-line path on anything unusual: the limits exactly met and just passed, a
+    # field line that is not a token and a colon, a CR or LF out of place, leading empty lines.
+    b"GET / HTTP/1.1\r\nHost: x\r\n" + b"A: 1\r\n" * 9 + b"\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\n" + b"A: 1\r\n" * 10 + b"\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"v" * 113 + b"\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"v" * 114 + b"\r\n\r\n",
+    b"GET /" + b"a" * 49 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /" + b"a" * 50 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\n\tX: y\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX:\t y \t\r\nY:\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX y: z\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\n: z\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX: a\nb\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX: \x7f\r\n\r\n",
+    b"GET /a\rb HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"\r\n\r\nGET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a%41b:8\r\nConnection: keep-alive, Upgrade\r\nUpgrade: x\r\n\r\n",
 ]
 LIMITS = dict(max_request_line=64, max_header_size=128, max_header_count=10, max_body_size=100)
 

@@ -87,17 +87,18 @@ class Check:
 # Artifacts and their contents
 
 
-def kernels(source: Path) -> tuple[str, ...]:
-    """The kernel names, read from fasthttp/_compat.py without importing the source tree."""
+def kernels(source: Path, name: str = "KERNELS") -> tuple[str, ...]:
+    """The kernel names (or, with *name* ``"CORES"``, the engine's compiled cores), read from
+    fasthttp/_compat.py without importing the source tree."""
     import ast
 
     tree = ast.parse((source / "fasthttp" / "_compat.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "KERNELS" for t in node.targets
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
         ):
             return tuple(ast.literal_eval(node.value))
-    raise RuntimeError("fasthttp/_compat.py defines no KERNELS")
+    raise RuntimeError(f"fasthttp/_compat.py defines no {name}")
 
 
 def tree_package_files(source: Path) -> list[PurePosixPath]:
@@ -174,6 +175,14 @@ def wheel_problems(wheel: Path, source: Path, compiled: bool) -> list[str]:
             ]
             if len(found) != 1:
                 problems.append(f"expected one extension module for kernel {k!r}, found {found}")
+        for k in kernels(source, "CORES"):
+            found = [
+                m
+                for m in extensions
+                if m.parent == PurePosixPath(DIST, "_core_c") and m.name.split(".")[0] == k
+            ]
+            if len(found) != 1:
+                problems.append(f"expected one extension module for core {k!r}, found {found}")
     else:
         if not purelib:
             problems.append("WHEEL says Root-Is-Purelib: false for the pure wheel")

@@ -79,14 +79,17 @@ def check_compiled(fasthttp) -> None:
     impls = fasthttp.kernel_implementations()
     check(fasthttp.speedups_enabled() is True, "speedups_enabled() is True")
     check(set(impls.values()) == {"c"}, f"every kernel runs its compiled twin: {impls}")
-    for kernel in impls:
-        module = importlib.import_module(f"fasthttp._speedups.{kernel}")
+    from fasthttp._compat import compiled_module
+
+    for kernel in impls:  # the kernels and the engine's connection core
+        name = compiled_module(kernel)
+        module = importlib.import_module(name)
         suffix = next(
             (s for s in importlib.machinery.EXTENSION_SUFFIXES if module.__file__.endswith(s)), None
         )
         check(
             suffix is not None,
-            f"fasthttp._speedups.{kernel} is an extension ({Path(module.__file__).name})",
+            f"{name} is an extension ({Path(module.__file__).name})",
         )
     switched = subprocess.run(
         [sys.executable, "-c", "import fasthttp; print(fasthttp.speedups_enabled())"],
@@ -106,7 +109,9 @@ def check_pure(fasthttp) -> None:
     impls = fasthttp.kernel_implementations()
     check(fasthttp.speedups_enabled() is False, "speedups_enabled() is False")
     check(set(impls.values()) == {"py"}, f"every kernel falls back to its pure twin: {impls}")
-    present = [k for k in impls if importlib.util.find_spec(f"fasthttp._speedups.{k}") is not None]
+    from fasthttp._compat import compiled_module
+
+    present = [k for k in impls if importlib.util.find_spec(compiled_module(k)) is not None]
     check(not present, f"no compiled kernel is installed (found: {present or 'none'})")
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._grammar import DAYS, MONTHS, REASONS, TOKEN_BYTES
 from ..errors import InvalidResponseHeader
@@ -202,7 +202,39 @@ def _check_framing(kind: int, name: bytes, value: bytes, length: int | None) -> 
     )
 
 
+# PERF: the serialized lines of a tuple of fields (TEXT_FIELDS, JSON_FIELDS, a route's constant
+# headers) with no framing field among them, keyed by the tuple itself: what they serialize to
+# depends on nothing else. Bounded; a list (which may change) is never cached.
+_FIELD_CACHE: dict[tuple[object, ...], bytes] = {}
+_FIELD_CACHE_MAX = 256
+
+
 def _fields(fields: _Fields, framing: bool, length: int | None) -> bytes:
+    if type(fields) is tuple and framing:
+        try:
+            cached = _FIELD_CACHE.get(fields)
+        except TypeError:  # an unhashable element: serialized below, and refused there if bad
+            cached = None
+        else:
+            if cached is None:
+                cached = _serialize(fields, True, length)
+                if len(_FIELD_CACHE) < _FIELD_CACHE_MAX and _no_framing(fields):
+                    _FIELD_CACHE[fields] = cached
+        if cached is not None:
+            return cached
+    return _serialize(fields, framing, length)
+
+
+def _no_framing(fields: Any) -> bool:
+    """True when no field of *fields* (already validated) is one the framing rule looks at."""
+    for name, _value in fields:
+        raw = name.encode("latin-1") if isinstance(name, str) else name
+        if raw.lower() in _FRAMING:
+            return False
+    return True
+
+
+def _serialize(fields: _Fields, framing: bool, length: int | None) -> bytes:
     if not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
         fields = fields.items()
     out: list[bytes] = []
@@ -317,6 +349,21 @@ def write_response(
     would have sent and drops the body. 1xx, 204 and 304 carry neither (RFC 9110 §6.4.1: they
     have no content).
     """
+    if type(body) is bytes and type(status) is int and 200 <= status and status != 204 and status != 304 and status <= 999:
+        # PERF: the common case (a bytes body with content) in one join, the same bytes as below.
+        length = len(body)
+        parts = [status_line(status), _date_field() if date else b""]
+        if server is not None:
+            parts += (b"Server: ", _field_value(server, "server"), b"\r\n")
+        parts += (_fields(fields, True, length), b"Content-Length: %d\r\n" % length)
+        if not keep_alive:
+            parts.append(b"Connection: close\r\n")
+        elif http_1_0:
+            parts.append(b"Connection: keep-alive\r\n")
+        parts.append(b"\r\n")
+        if not head and length:
+            parts.append(body)
+        return b"".join(parts)
     code = _check_status(status)
     if type(body) is bytes:
         length = len(body)

@@ -1,0 +1,71 @@
+# The compiled twin of connection.py as an extension type (Cython's pure-Python mode: this file
+# augments the .py of the same name). Every attribute of ConnectionCore is declared here with
+# its type; `public`, as the rest of the connection (fasthttp.protocol) reads and writes them.
+# The per-request methods are cpdef: C calls between them, Python-callable from the protocol.
+
+cdef class ConnectionCore:
+    cdef public object _manager
+    cdef public object _cfg
+    cdef public object _loop
+    cdef public object _handler
+    cdef public object _parser
+    cdef public object transport
+    cdef public object _client
+    cdef public object _session
+    cdef public object _secure
+    cdef public object _active
+    cdef public object _queue
+    cdef public object _reading
+    cdef public object _body
+    cdef public object _batch
+    cdef public Py_ssize_t _batch_size
+    cdef public int _pause_mask
+    cdef public bint _write_paused
+    cdef public object _drain_waiter
+    cdef public long long _requests
+    cdef public long long _max_requests
+    cdef public bint _keep
+    cdef public bint _stop
+    cdef public bint _closed
+    cdef public bint _upgraded
+    cdef public int _kind
+    cdef public double _deadline
+    cdef public double _write_deadline
+    cdef public double _rate_since
+    cdef public long long _rate_bytes
+    cdef public long long _body_buffered
+    cdef public long long _read_high
+    cdef public long long _read_low
+    cdef public object _max_body
+    cdef public object _server_header
+    cdef public object _log
+    cdef public object _task
+    cdef public bint _in_queue
+    cdef public object _pending_error
+    cdef public object _upgrade_req
+    cdef public bint _resume_at_eom
+    cdef public bint _no_chunked
+    cdef public object _async_mode
+    cdef public object _lost_callbacks
+    cdef public object _proxy_trust
+
+    cpdef body_buffered(self, n)
+    cpdef body_consumed(self, n)
+    cpdef data_received(self, data)
+    cpdef _pause_reading(self, reason)
+    cpdef _resume_reading(self, reason)
+    cpdef _on_events(self, events)
+    cpdef _on_head_with_body(self, head, events, i)
+    cpdef _on_body(self, data)
+    cpdef _on_head(self, head)
+    cpdef _open(self, head)
+    cpdef _schedule(self, req)
+    cpdef _on_eom(self, eom)
+    cpdef _to_idle(self)
+    cpdef _dispatch(self, req)
+    cpdef _keep_alive(self, req)
+    cpdef _respond(self, req, result)
+    cpdef _finished(self, req, keep)
+    cpdef _run_queue(self)
+    cpdef _send(self, data)
+    cpdef _flush(self)

@@ -1,0 +1,679 @@
+"""The connection core: the per-request path of an HTTP/1.1 connection, from the bytes a read
+brings to the one write of the responses, for the common cases. One source, two twins.
+
+Strategy
+--------
+:class:`ConnectionCore` holds the state of a connection and runs what every request runs:
+``data_received`` -> the parser -> the :class:`~fasthttp.requests.Request` and its body reader ->
+the handler (``def`` inline, ``async def`` driven inline until it really waits) -> the response
+serialized by the writer kernel -> one ``transport.write`` per read (pipelined responses
+batched). Everything rare is a method of the subclass, :class:`fasthttp.protocol.HttpProtocol`,
+in plain Python: protocol errors and lingering close, upgrades and take-over, streamed and file
+responses, handler Tasks and failures, trusted proxies, timeouts, shutdown. The core names those
+methods below (they raise :class:`NotImplementedError` here) and calls them; the protocol
+implements them. So the per-request path is compiled and the rest stays where it was.
+
+The twins (PERF, issue 17). This file is the pure twin (``fasthttp._core_py.connection``), and
+Cython compiles the *same file*, in its pure-Python mode, into the compiled twin
+(``fasthttp._core_c.connection``; setup.py). ``fasthttp/_core_c/connection.pxd`` (Cython finds
+a pure-mode module's declarations under the name it compiles to) declares the class an
+extension type with typed attributes, so the compiled twin reads and writes its state as C
+struct fields rather than through attribute look-ups (compiling this class as an ordinary
+Python class gained nothing over CPython's specializing interpreter: measured). The decision:
+one source rather than a hand-written ``.pyx`` beside a ``.py``, because this code is glue
+between Python objects (requests, handlers, the transport), where a separate C version would
+buy little more speed and could drift from the Python one in behaviour; with one source, both
+twins run the same statements and the suite, the parity tests and the corpus check both. The
+kernels it calls are the facades' (``fasthttp.parser``, ``fasthttp.writer``): the twin in use
+for them is the process's choice (``fasthttp._compat``), and :mod:`fasthttp.protocol` picks this
+module's twin by the same switch (``FASTHTTP_NO_EXTENSIONS=1``: the pure twin).
+
+Layering: the core builds requests and calls the application, so it is engine-layer code
+(``fasthttp._core_py`` and ``fasthttp._core_c`` are engine packages in the import contract), not a
+kernel: the kernels stay sans-IO and know nothing of requests.
+
+Rules for this file: plain Python that Cython compiles unchanged; the attributes are declared in
+``fasthttp/_core_c/connection.pxd`` too (a new one goes in both places; the pure twin's are the
+``__slots__`` below); no ``async def``, generators or closures in
+the class (they stay in ``fasthttp.protocol``); nothing here may behave differently compiled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import types
+from collections.abc import Callable
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from ..body import RequestBody
+from ..config import INLINE
+from ..connections import ConnectionManager, error_bytes
+from ..errors import ExpectationFailed, HttpError, HttpProtocolError, LengthRequired
+from ..listeners import is_tls_record, wants_tls_upgrade
+from ..parser import RequestHead
+from ..requests import Request
+from ..responses import (
+    JSON_FIELDS,
+    TEXT_FIELDS,
+    Response,
+    Upgrade,
+    error_response,
+    json_dumps,
+    render_http_error,
+    to_response,
+)
+from ..writer import write_response
+
+if TYPE_CHECKING:
+    from ..forwarded import ProxyTrust
+
+__all__ = (
+    "ConnectionCore",
+    "COMPILED",
+    "K_NONE",
+    "K_IDLE",
+    "K_HEAD",
+    "K_BODY",
+    "K_LINGER",
+    "P_BODY",
+    "P_WRITE",
+    "P_QUEUE",
+    "P_UPGRADE",
+    "P_STOP",
+    "QUEUE_HIGH",
+    "DRAIN_LIMIT",
+    "INTERNAL_ERROR",
+)
+
+#: True in the compiled twin: it is this source compiled under the package ``fasthttp._core_c``.
+COMPILED: bool = __name__.startswith("fasthttp._core_c.")
+
+_INF = float("inf")
+_CORO = types.CoroutineType
+_copy_context = contextvars.copy_context
+_current_task = asyncio.current_task
+
+# What the read deadline (``_deadline``) currently stands for.
+K_NONE = 0  # a handler is running, or a response is being written: no read deadline
+K_IDLE = 1  # between requests: keep-alive idle timeout, then a silent close
+K_HEAD = 2  # bytes of a request head arrived: header deadline, then 408
+K_BODY = 3  # receiving a request body: inactivity deadline and minimum rate, then 408
+K_LINGER = 4  # closing: discarding input until EOF or the linger deadline
+
+# Why reading is paused (a bit mask; reading resumes when it is 0).
+P_BODY = 1  # unconsumed request-body bytes above read_high_water
+P_WRITE = 2  # transport write buffer above write_high_water (the peer is not reading)
+P_QUEUE = 4  # too many pipelined requests waiting
+P_UPGRADE = 8  # the parser paused after an upgrade request
+P_STOP = 16  # the request side is finished (error, timeout, close after this response)
+
+QUEUE_HIGH = 64  # pipelined requests held before reading pauses
+DRAIN_LIMIT = 64 * 1024  # unread Content-Length body the server reads and discards to keep a connection
+
+#: The bare 500 a failed handler gets.
+INTERNAL_ERROR = error_response(500)
+
+
+class ConnectionCore:
+    """The per-request path of one HTTP/1.1 connection (module docstring); the base class of
+    :class:`fasthttp.protocol.HttpProtocol`, which implements the rare paths it names."""
+
+    # The pure twin's attributes; the compiled twin's are the struct fields of connection.pxd
+    # (an extension type cannot also have __slots__).
+    if not COMPILED:
+            __slots__ = (
+                "_manager",
+                "_cfg",
+                "_loop",
+                "_handler",
+                "_parser",
+                "transport",
+                "_client",
+                "_session",
+                "_secure",
+                "_active",
+                "_queue",
+                "_reading",
+                "_body",
+                "_batch",
+                "_batch_size",
+                "_pause_mask",
+                "_write_paused",
+                "_drain_waiter",
+                "_requests",
+                "_max_requests",
+                "_keep",
+                "_stop",
+                "_closed",
+                "_upgraded",
+                "_kind",
+                "_deadline",
+                "_write_deadline",
+                "_rate_since",
+                "_rate_bytes",
+                "_body_buffered",
+                "_read_high",
+                "_read_low",
+                "_max_body",
+                "_server_header",
+                "_log",
+                "_task",
+                "_in_queue",
+                "_pending_error",
+                "_upgrade_req",
+                "_resume_at_eom",
+                "_no_chunked",
+                "_async_mode",
+                "_lost_callbacks",
+                "_proxy_trust",
+            )
+
+    def __init__(self, manager: ConnectionManager) -> None:
+        cfg = manager.config
+        self._manager = manager
+        self._cfg = cfg
+        self._loop = manager.loop
+        self._handler = manager.handler
+        self._parser: Any = None
+        self.transport: Any = None  # the asyncio transport, once connection_made
+        self._client: Any = None
+        self._session: dict[str, Any] | None = None
+        self._secure: bool | None = None
+        self._active: Request | None = None
+        self._queue: collections.deque[Request] | None = None
+        self._reading: Request | None = None  # the request whose body is being received
+        self._body: RequestBody | None = None  # its body reader
+        self._batch: list[bytes] | None = None
+        self._batch_size = 0
+        self._pause_mask = 0
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._requests = 0
+        self._max_requests = cfg.max_requests_per_connection or 0
+        self._keep = True
+        self._stop = False
+        self._closed = False
+        self._upgraded = False
+        self._kind = K_IDLE
+        self._deadline = _INF
+        self._write_deadline = _INF
+        self._rate_since = 0.0
+        self._rate_bytes = 0
+        self._body_buffered = 0
+        self._read_high = cfg.read_high_water
+        self._read_low = cfg.read_high_water // 4
+        self._max_body = cfg.max_body_size
+        self._server_header = cfg.server_header
+        self._log = manager.access_log
+        self._task: asyncio.Task[Any] | None = None
+        self._in_queue = False
+        self._pending_error: HttpProtocolError | None = None
+        self._upgrade_req: Request | None = None
+        self._resume_at_eom = False
+        self._no_chunked = cfg.require_content_length
+        self._async_mode = manager.async_mode
+        self._lost_callbacks: list[Callable[[], None]] | None = None
+        self._proxy_trust = manager.proxy_trust
+
+    def body_buffered(self, n: int) -> None:
+        """*n* more bytes of request body wait for the handler: past ``read_high_water`` the
+        connection stops reading until the handler consumes them."""
+        held = self._body_buffered = self._body_buffered + n
+        if held > self._read_high and not self._pause_mask & P_BODY:
+            self._pause_reading(P_BODY)
+
+    def body_consumed(self, n: int) -> None:
+        """*n* bytes of request body were read or dropped: reading resumes under the low-water
+        mark (a quarter of ``read_high_water``)."""
+        held = self._body_buffered = self._body_buffered - n
+        if self._pause_mask & P_BODY and held <= self._read_low:
+            self._resume_reading(P_BODY)
+
+    @property
+    def is_secure(self) -> bool:
+        """True on a TLS connection."""
+        secure = self._secure
+        if secure is None:
+            secure = self._secure = (
+                self.transport is not None and self.transport.get_extra_info("sslcontext") is not None
+            )
+        return secure
+
+    def data_received(self, data: bytes) -> None:
+        if self._stop:
+            return  # discarding: nothing after a refused or final request is parsed
+        if self._kind == K_IDLE:
+            if self._requests == 0 and is_tls_record(data):
+                # A TLS ClientHello on this plain port. PERF: checked once per connection's
+                # first read (the K_IDLE branch, first request), never per request after.
+                self._wrong_protocol()
+                return
+            self._kind = K_HEAD
+            self._deadline = self._manager.head_deadline
+        try:
+            events = self._parser.feed(data)
+        except HttpProtocolError as exc:
+            self._parse_failed(exc)
+            return
+        if events:
+            self._on_events(events)
+            if self._kind == K_IDLE and self._parser.buffered:
+                # The read ended inside the next request's head: it is on the header-read
+                # deadline (408), not the silent keep-alive one. One check per read, not per
+                # request (the per-response fast path in _respond stays as it is).
+                self._kind = K_HEAD
+                self._deadline = self._manager.head_deadline
+
+    def _pause_reading(self, reason: int) -> None:
+        if not self._pause_mask and not self._closed:
+            self.transport.pause_reading()
+            if self._kind == K_BODY:
+                self._deadline = _INF  # not the peer's fault: the handler is not consuming
+        self._pause_mask |= reason
+
+    def _resume_reading(self, reason: int) -> None:
+        if not self._pause_mask & reason:
+            return
+        self._pause_mask &= ~reason
+        if not self._pause_mask and not self._closed:
+            self.transport.resume_reading()
+            if self._kind == K_BODY:
+                now = self._manager.now
+                self._deadline = now + self._cfg.body_timeout
+                self._rate_since = now
+                self._rate_bytes = 0
+
+    def _on_events(self, events: list[Any]) -> None:
+        # PERF: a lone request ([head, end]) is written straight to the transport; pipelined
+        # requests are answered into one batch, written once (one syscall for 16 responses).
+        batch: list[bytes] | None = None
+        if len(events) > 2:
+            self._batch = batch = []
+        skip = 0
+        try:
+            for i, ev in enumerate(events):
+                if skip:
+                    skip -= 1  # body events already delivered with their head (_on_head_with_body)
+                    continue
+                t = type(ev)
+                if t is RequestHead:
+                    if self._stop:
+                        break
+                    if (ev.content_length or ev.chunked) and i + 1 < len(events):
+                        skip = self._on_head_with_body(ev, events, i)
+                    else:
+                        self._on_head(ev)
+                elif t is bytes:
+                    self._on_body(ev)
+                elif self._reading is not None or self._upgrade_req is not None or self._resume_at_eom:
+                    self._on_eom(ev)
+                if self._upgraded:
+                    return
+        finally:
+            if batch is not None:
+                self._batch = None
+                if batch and not self._upgraded:
+                    self._batch_size = 0
+                    self.transport.write(batch[0] if len(batch) == 1 else b"".join(batch))
+
+    def _on_head_with_body(self, head: RequestHead, events: list[Any], i: int) -> int:
+        """*head* (``events[i]``) has content. When the whole of it is in *events* too, deliver
+        it to the body reader before the handler runs, so reading it never waits (no Task, no
+        wake-up per piece: PERF, the POST echo scenario); return how many events that took.
+
+        Not for an upgrade (the parser pauses after it), nor when the client waits for
+        ``100 Continue`` (the handler's first read sends it, however the bytes were split), nor
+        past the server's body limit (a route may raise it before reading; the reader checks
+        each piece against the limit it has when the piece arrives). Otherwise 0: the usual
+        order, the handler first."""
+        n = len(events)
+        j = i + 1
+        size = 0
+        while j < n and type(events[j]) is bytes:
+            size += len(events[j])
+            j += 1
+        if j == n or type(events[j]) is RequestHead or head.upgrade or head.expect_continue:
+            self._on_head(head)
+            return 0
+        limit = self._max_body
+        if limit is not None and size > limit:
+            self._on_head(head)
+            return 0
+        req = self._open(head)
+        if req is None:
+            return 0  # refused (411, 417): the events that follow go the usual way
+        for k in range(i + 1, j):
+            self._on_body(events[k])
+        self._on_eom(events[j])
+        if not self._stop and self._active is None and not self._queue and not self._write_paused:
+            # Dispatched now: while the handler runs there is no read deadline (as for a
+            # request without content).
+            self._kind = K_NONE
+            self._deadline = _INF
+        self._schedule(req)
+        return j - i
+
+    def _on_body(self, data: bytes) -> None:
+        body = self._body
+        if body is not None:
+            body.feed(data)
+            self._rate_bytes += len(data)
+            if self._kind == K_BODY and not self._pause_mask:
+                self._deadline = self._manager.body_deadline
+
+    def _on_head(self, head: RequestHead) -> None:
+        req = self._open(head)
+        if req is not None:
+            if head.upgrade:
+                tls = self._manager.tls_upgrade
+                if tls is not None and req.body_reader is None and self._active is None and not self._queue and wants_tls_upgrade(head.headers.get("upgrade")) and not self.is_secure:
+                    self._upgrade_to_tls(req, tls)  # RFC 2817 §3.2 (fasthttp.protocol)
+                    return
+            self._schedule(req)
+
+    def _open(self, head: RequestHead) -> Request | None:
+        """The request for *head*, with its body reader if it has content; None if refused."""
+        trust = self._proxy_trust
+        # The connection a request and its body reader see is the whole protocol (this core
+        # and the properties of fasthttp.protocol.HttpProtocol): ConnectionInfo, BodyConnection.
+        conn: Any = self
+        req = Request(head, conn if trust is None else self._forwarded(trust, head), self._max_body)
+        if self._log is not None:
+            # The access log's durations: perf_counter, not the loop's clock (milliseconds on
+            # uvloop).
+            req.received_at = perf_counter()
+        self._requests += 1
+        if self._requests == self._max_requests:
+            self._keep = False
+        if head.content_length or head.chunked:
+            if head.chunked and self._no_chunked:
+                self._fail(LengthRequired())
+                return None
+            if not head.expect_continue and head.version == "1.1" and head.headers.get_bytes("expect") is not None:
+                # RFC 9110 §10.1.1: an expectation other than 100-continue may be refused with
+                # 417. NOTE: only requests with content are checked; an expectation is about
+                # the content, and the check stays off the bodyless fast path.
+                self._fail(ExpectationFailed())
+                return None
+            req.body_reader = self._body = RequestBody(conn, head, self._max_body)
+            self._reading = req
+            m = self._manager
+            self._kind = K_BODY
+            self._deadline = m.body_deadline if not self._pause_mask else _INF
+            self._rate_since = m.now
+            self._rate_bytes = 0
+        else:
+            self._kind = K_NONE
+            self._deadline = _INF
+        if head.upgrade:
+            self._upgrade_req = req
+        return req
+
+    def _schedule(self, req: Request) -> None:
+        """Dispatch *req* now, or queue it behind the responses still owed (RFC 9112 §9.3.2)."""
+        if self._active is not None or self._queue or self._write_paused:
+            queue = self._queue
+            if queue is None:
+                queue = self._queue = collections.deque()
+            queue.append(req)
+            if len(queue) >= QUEUE_HIGH:
+                self._pause_reading(P_QUEUE)
+            return
+        self._dispatch(req)
+
+    def _on_eom(self, eom: Any) -> None:
+        body = self._body
+        if body is not None:
+            self._reading = self._body = None
+            body.end(eom.trailers)
+            if self._active is None and not self._queue and not self._stop:
+                self._to_idle()
+            else:
+                self._kind = K_NONE
+                self._deadline = _INF
+        if self._upgrade_req is not None:
+            # The parser paused after this upgrade request (RFC 9110 §7.8): hold the bytes that
+            # follow in the socket until the handler takes the connection over or declines.
+            self._pause_reading(P_UPGRADE)
+        elif self._resume_at_eom:
+            self._resume_at_eom = False
+            self._loop.call_soon(self._resume_parser)
+
+    def _to_idle(self) -> None:
+        if self._parser.buffered:
+            # The next request's head began in the same read as the end of the last one: that
+            # head is now on the header-read deadline (408), not the silent keep-alive one.
+            self._kind = K_HEAD
+            self._deadline = self._manager.head_deadline
+        else:
+            self._kind = K_IDLE
+            self._deadline = self._manager.idle_deadline
+
+    def _dispatch(self, req: Request) -> None:
+        """Run the handler for *req*, the request at the head of the pipeline, and answer it.
+
+        The handler runs in a copy of the connection's context, so context variables it sets
+        never leak into later requests; a Task it needs inherits that copy.
+        """
+        ctx = req.context = _copy_context()
+        try:
+            result = ctx.run(self._handler, req)
+            if type(result) is _CORO:
+                if self._async_mode == INLINE:
+                    # PERF: drive the first step here; most handlers finish without waiting.
+                    # NOTE: until it suspends there is no current task (asyncio.timeout() and,
+                    # on 3.12+, asyncio.wait_for() need one): see Config.async_handlers.
+                    try:
+                        yielded = ctx.run(result.send, None)
+                    except StopIteration as stop:
+                        result = stop.value
+                    else:
+                        self._suspended(req, ctx, result, yielded)
+                        return
+                else:
+                    self._start_async(req, ctx, result)
+                    return
+        except HttpError as exc:
+            result = render_http_error(exc, req)
+        except Exception as exc:
+            result = self._handler_failed(req, exc)
+        self._respond(req, result)
+
+    def _keep_alive(self, req: Request) -> bool:
+        """May the connection carry another request after *req*'s response?"""
+        head = req.head
+        if not (head.keep_alive and self._keep):
+            return False
+        # The engine made this reader: a RequestBody (the Request knows it as a BodyReader).
+        body: RequestBody | None = req.body_reader  # type: ignore[assignment]
+        if body is None or body.complete:
+            return True
+        # The response goes out before the whole body arrived: keep the connection only if the
+        # body reader can read and discard the rest (small, announced, not awaiting a 100).
+        return body.drain(DRAIN_LIMIT)
+
+    def _respond(self, req: Request, result: Any) -> None:
+        """Write the response for *req* (the request at the head of the pipeline)."""
+        t = type(result)
+        if t is str:
+            status, fields, body = 200, TEXT_FIELDS, result.encode()
+        elif t is Response:
+            status, fields, body = result.status, result.fields, result.body
+        elif t is dict or t is list:
+            status, fields, body = 200, JSON_FIELDS, json_dumps(result)
+        else:
+            try:
+                result = to_response(result)
+            except Exception as exc:
+                result = self._handler_failed(req, exc)
+            t = type(result)
+            if t is not Response and not isinstance(result, Response):
+                if t is Upgrade:
+                    self._take_over(req, result)
+                else:
+                    self._start_sender(req, result)
+                return
+            status, fields, body = result.status, result.fields, result.body
+        head = req.head
+        keep = head.keep_alive and self._keep and (req.body_reader is None or self._keep_alive(req))
+        try:
+            data = write_response(
+                status,
+                fields,
+                body,
+                keep_alive=keep,
+                http_1_0=head.version == "1.0",
+                head=head.method == "HEAD",
+                server=self._server_header,
+            )
+        except Exception as exc:  # an invalid header or status from the application
+            self._handler_failed(req, exc)
+            status = 500
+            data = error_bytes(500, keep, self._server_header)
+        batch = self._batch
+        if batch is not None:
+            batch.append(data)
+            self._batch_size += len(data)
+            if self._batch_size > self._read_high:
+                self._flush()
+        else:
+            self.transport.write(data)
+        if self._log is not None:
+            self._log(req, status, len(body) if head.method != "HEAD" and status >= 200 else 0, self)
+        if req.form_data is not None:
+            req.close()  # the form's spooled files go as soon as the response is out
+        if req.background is not None:  # PERF: one slot read when there are none
+            self._after_response(req)
+        if keep and self._active is None and self._reading is None and not self._queue and self._upgrade_req is None and self._pending_error is None:
+            # PERF: _finished's common case, inlined: idle until the next request.
+            self._kind = K_IDLE
+            self._deadline = self._manager.idle_deadline
+        else:
+            self._finished(req, keep)
+
+    def _finished(self, req: Request, keep: bool) -> None:
+        """*req*'s response is written: close, or move on to the next request."""
+        if self._active is req:
+            self._active = None
+        if req.form_data is not None:
+            req.close()
+        if not keep:
+            self._close_after(req)
+            return
+        if req is self._upgrade_req:
+            # A declined upgrade: HTTP goes on with what followed the request.
+            self._upgrade_req = None
+            if self._parser.paused:
+                self._loop.call_soon(self._resume_parser)
+            else:
+                self._resume_at_eom = True
+        if self._queue:
+            if not self._in_queue:
+                if _current_task() is None:
+                    self._run_queue()
+                else:
+                    # Called from the Task of the request just answered: the next handler must
+                    # not run inside that Task (it would see the wrong current_task()).
+                    self._loop.call_soon(self._run_queue)
+        elif self._active is None:
+            if self._pending_error is not None:
+                self._send_error(self._pending_error)
+            elif self._reading is None and not self._stop:
+                self._to_idle()
+
+    def _run_queue(self) -> None:
+        queue = self._queue
+        if self._in_queue or queue is None:
+            return
+        self._in_queue = True
+        try:
+            while queue and self._active is None and not self._write_paused and not self._closed:
+                req = queue.popleft()
+                if self._pause_mask & P_QUEUE and len(queue) < QUEUE_HIGH // 2:
+                    self._resume_reading(P_QUEUE)
+                self._dispatch(req)
+        finally:
+            self._in_queue = False
+        if not queue and self._active is None and not self._closed:
+            if self._pending_error is not None:
+                self._send_error(self._pending_error)
+            elif self._reading is None and not self._stop:
+                self._to_idle()
+
+    def _send(self, data: bytes) -> None:
+        """Write *data* after everything written before it (the batch, if one is open)."""
+        batch = self._batch
+        if batch is not None:
+            batch.append(data)
+            self._batch_size += len(data)
+        elif not self._closed:
+            self.transport.write(data)
+
+    def _flush(self) -> None:
+        batch = self._batch
+        if batch:
+            data = b"".join(batch)
+            batch.clear()
+            self._batch_size = 0
+            self.transport.write(data)
+
+    # -- the rare paths: implemented by fasthttp.protocol.HttpProtocol --------------------------
+
+    def _parse_failed(self, exc: HttpProtocolError) -> None:
+        """The parser refused the input."""
+        raise NotImplementedError
+
+    def _fail(self, exc: HttpProtocolError) -> None:
+        """A protocol error: answer it after the responses already owed, then close."""
+        raise NotImplementedError
+
+    def _forwarded(self, trust: ProxyTrust, head: RequestHead) -> Any:
+        """The connection as *head*'s request sees it through a trusted proxy."""
+        raise NotImplementedError
+
+    def _handler_failed(self, req: Request, exc: BaseException) -> Response:
+        """Log a handler's exception; the response to send instead."""
+        raise NotImplementedError
+
+    def _suspended(self, req: Request, ctx: contextvars.Context, coro: Any, yielded: Any) -> None:
+        """An ``async def`` handler driven inline waits on *yielded*: a Task finishes it."""
+        raise NotImplementedError
+
+    def _start_async(self, req: Request, ctx: contextvars.Context, coro: Any) -> None:
+        """Run an ``async def`` handler in a Task (the ``task`` and ``eager`` modes)."""
+        raise NotImplementedError
+
+    def _take_over(self, req: Request, up: Upgrade) -> None:
+        """Hand the connection over to another protocol (or decline the switch)."""
+        raise NotImplementedError
+
+    def _start_sender(self, req: Request, resp: Any) -> None:
+        """Send a streamed or file response from a Task."""
+        raise NotImplementedError
+
+    def _close_after(self, req: Request | None) -> None:
+        """The last response is written: close, or linger."""
+        raise NotImplementedError
+
+    def _send_error(self, exc: HttpProtocolError) -> None:
+        """Answer a protocol error after the responses owed before it."""
+        raise NotImplementedError
+
+    def _resume_parser(self) -> None:
+        """Continue HTTP after a declined upgrade."""
+        raise NotImplementedError
+
+    def _wrong_protocol(self) -> None:
+        """A TLS handshake on this plain port: an explanatory 400, then close."""
+        raise NotImplementedError
+
+    def _upgrade_to_tls(self, req: Request, context: Any) -> None:
+        """RFC 2817: 101, the TLS handshake on this connection, then *req* over TLS."""
+        raise NotImplementedError
+
+    def _after_response(self, req: Request) -> None:
+        """Start the background tasks of *req*, whose response has been written."""
+        raise NotImplementedError

@@ -1,0 +1,173 @@
+"""The connection core's twins (``fasthttp._core_c.connection`` compiled from
+``fasthttp._core_py.connection``): one behaviour, checked as the parser twins are.
+
+Parity: every case of the request corpus (tests/data), and a few pipelined and body-carrying
+exchanges, goes through a real :class:`~fasthttp.protocol.HttpProtocol` on each twin of the
+core, fed whole and split in two at every byte; the bytes the connection writes (and whether it
+half-closes or closes) must be the same for every split and for both twins. The application
+answers each request with what it saw (method, target, body, trailers), reading bodies with
+``await``, so a body split over reads also exercises the Task the handler then needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import re
+from typing import Any
+
+import pytest
+
+from fasthttp import Response
+from fasthttp._compat import NO_EXTENSIONS
+from fasthttp.config import Config
+from fasthttp.connections import ConnectionManager
+from fasthttp.protocol import HttpProtocol, protocol_class
+
+from test_corpus import INVALID, VALID
+
+_DATE = re.compile(rb"\r\nDate: [^\r]*\r\n")
+_END = re.compile(rb"(?:<eof>|<close>)+")
+_TWINS = ["py"] if NO_EXTENSIONS else ["py", "c"]
+
+EXCHANGES = [
+    b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b?q=1 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /c HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /after HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"
+    b"PUT /d HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok",
+    b"POST /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+    b"GET /1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n\r\nGET /never HTTP/1.1\r\n\r\n",
+    b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /bad HTTP/1.1\r\nHost x\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: y\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 300\r\n\r\n" + b"z" * 300,
+]
+
+
+_MANAGERS: dict[Any, ConnectionManager] = {}
+
+
+class Transport:
+    """Records what the connection does to the peer, in order."""
+
+    def __init__(self) -> None:
+        self.out: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.out.append(bytes(data))
+
+    def write_eof(self) -> None:
+        self.out.append(b"<eof>")
+
+    def close(self) -> None:
+        self.out.append(b"<close>")
+
+    def abort(self) -> None:
+        self.out.append(b"<abort>")
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("127.0.0.1", 50000) if name == "peername" else default
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return False
+
+    def set_protocol(self, protocol: Any) -> None:
+        pass
+
+
+async def echo(request: Any) -> Response:
+    body = await request.body() if request.body_reader is not None else b""
+    trailers = request.trailers.raw() if request.trailers is not None else None
+    return Response(b"%s %s %d %r %r" % (request.method.encode(), request.target, len(body), body[:8], trailers))
+
+
+@pytest.fixture(scope="module")
+def loop():
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def core_class(twin: str) -> type[HttpProtocol]:
+    core = importlib.import_module(f"fasthttp.{'_core_c' if twin == 'c' else '_core_py'}.connection")
+    return protocol_class(core.ConnectionCore)
+
+
+def exchange(loop: Any, cls: type[HttpProtocol], pieces: list[bytes], options: dict[str, Any]) -> bytes:
+    """What the connection writes for *pieces* (Date values blanked)."""
+    key = (id(loop), tuple(sorted(options.items())))
+    manager = _MANAGERS.get(key)
+    if manager is None:
+        manager = _MANAGERS[key] = ConnectionManager(loop, echo, Config(**options))
+    proto = cls(manager)
+    transport = Transport()
+    proto.connection_made(transport)
+    for piece in pieces:
+        proto.data_received(piece)
+        # Let a handler that waits for the rest of its body (a Task) and a declined upgrade's
+        # resumption run before the next read.
+        for _ in range(16):
+            if proto._task is None and not (proto._parser is not None and proto._parser.paused):
+                break
+            loop.run_until_complete(asyncio.sleep(0))
+    proto.connection_lost(None)
+    out = _DATE.sub(b"\r\nDate: -\r\n", b"".join(transport.out))
+    # Closing now or after a lingering half-close depends on whether the client had sent all
+    # of its request when the last response went out (RFC 9112 §9.6): a matter of timing, the
+    # same bytes precede it either way.
+    return _END.sub(b"<end>", out)
+
+
+def _parity(loop: Any, data: bytes, options: dict[str, Any]) -> None:
+    classes = {twin: core_class(twin) for twin in _TWINS}
+    expected = exchange(loop, classes["py"], [data], options)
+    for twin, cls in classes.items():
+        assert exchange(loop, cls, [data], options) == expected, twin
+        for cut in range(1, len(data)):
+            got = exchange(loop, cls, [data[:cut], data[cut:]], options)
+            assert got == expected, (twin, cut)
+
+
+def _options(case: Any) -> dict[str, Any]:
+    # The corpus limits are the parser's options; the server's Config has the same names.
+    return {k: v for k, v in case.options.items()}
+
+
+@pytest.mark.parametrize("data", EXCHANGES, ids=range(len(EXCHANGES)))
+def test_both_twins_write_the_same_bytes_at_every_split(loop, data):
+    _parity(loop, data, {})
+
+
+@pytest.mark.parametrize("case", VALID + INVALID, ids=[c.name for c in VALID + INVALID])
+def test_both_twins_answer_the_corpus_alike_at_every_split(loop, case):
+    _parity(loop, case.raw, _options(case))
+
+
+def test_the_core_in_use_is_compiled_unless_extensions_are_off():
+    from fasthttp.protocol import ConnectionCore
+
+    assert ConnectionCore.__module__ == ("fasthttp._core_py.connection" if NO_EXTENSIONS else "fasthttp._core_c.connection")
+
+
+def test_rare_paths_are_the_protocols():
+    # The core names the rare paths; the protocol implements every one of them.
+    from fasthttp._core_py.connection import ConnectionCore
+
+    rare = [name for name, f in vars(ConnectionCore).items() if callable(f) and f.__code__.co_names == ("NotImplementedError",)]
+    assert "_fail" in rare and "_take_over" in rare
+    for name in rare:
+        assert name in vars(HttpProtocol), name
