@@ -247,9 +247,12 @@ TLS_ON_PLAIN = b"This port speaks plain HTTP: a TLS handshake was sent to it. Us
 
 
 def is_tls_record(data: bytes) -> bool:
-    """Does *data* start with a TLS handshake record (RFC 8446 §5.1: content type 22, then a 3.x
-    legacy record version)?"""
-    return data[:1] == b"\x16" and data[1:2] == b"\x03"
+    """Does *data*, a connection's first read, start a TLS handshake record (RFC 8446 §5.1:
+    content type 22)? The first byte decides alone: byte 22 cannot begin an HTTP request (a
+    method is a token, and only CR/LF may precede it, RFC 9112 §2.2, §3), and a read may bring
+    a single byte, so waiting for the record version would make the answer depend on how the
+    client's bytes were split."""
+    return data[:1] == b"\x16"
 
 
 def sniff_tls(first: bytes) -> bool | None:
