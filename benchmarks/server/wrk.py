@@ -1,9 +1,11 @@
 """One bounded wrk run, pinned to the client CPU, and its parsed summary.
 
-wrk is started as ``taskset -c CPU wrk -t1 -cN -dDs --timeout Ts -s SCRIPT [-H ...] URL``. Its
-summary comes from the ``WRKJSON`` line the scenario script's ``done()`` prints (see
-``scenarios.DONE_LUA``); if that line is missing, the human-readable output is parsed instead, so
-a wrk built without Lua ``done()`` support still reports requests and the "Non-2xx" count.
+wrk is started as ``taskset -c CPU wrk -t1 -cN -dDs --timeout Ts --latency -s SCRIPT [-H ...] URL``.
+Its summary comes from the ``WRKJSON`` line the scenario script's ``done()`` prints (see
+``scenarios.DONE_LUA``): counters and the latency percentiles p50, p99, p99.9 from wrk's
+histogram; if that line is missing, the human-readable output is parsed instead (``--latency``'s
+"Latency Distribution" gives p50 and p99 there), so a wrk built without Lua ``done()`` support
+still reports requests, the "Non-2xx" count and the latency.
 The process is killed if it outlives its duration by more than ``GRACE_S``.
 """
 
@@ -29,6 +31,7 @@ class WrkResult:
     errors: dict[str, int] = field(default_factory=dict)  # connect/read/write/status/timeout
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
+    latency_p999_ms: float | None = None
     latency_max_ms: float | None = None
     returncode: int | None = None
     output: str = ""
@@ -55,7 +58,7 @@ def command(
     script: str,
     headers: tuple[str, ...] = (),
     timeout_s: int = 4,
-    cpu: int | None = None,
+    cpu: int | str | None = None,  # a CPU or a taskset CPU list ("0,1")
     threads: int = 1,
 ) -> list[str]:
     cmd = [] if cpu is None else ["taskset", "-c", str(cpu)]
@@ -65,6 +68,7 @@ def command(
         f"-c{connections}",
         f"-d{int(duration_s)}s",
         f"--timeout={timeout_s}s",
+        "--latency",
         "-s",
         script,
     ]
@@ -115,6 +119,8 @@ def parse_output(output: str) -> WrkResult:
         if data["requests"]:
             result.latency_p50_ms = data["lat_p50_us"] / 1e3
             result.latency_p99_ms = data["lat_p99_us"] / 1e3
+            if "lat_p999_us" in data:
+                result.latency_p999_ms = data["lat_p999_us"] / 1e3
             result.latency_max_ms = data["lat_max_us"] / 1e3
         return result
     # Fallback: "N requests in 5.00s, 12.34MB read", "Non-2xx or 3xx responses: N",
@@ -134,4 +140,9 @@ def parse_output(output: str) -> WrkResult:
     if match:
         errors["status"] = int(match.group(1))
     result.errors = errors
+    # --latency: "  Latency Distribution\n     50%  635.91us\n ... 99%    1.99ms"
+    for percent, attr in (("50", "latency_p50_ms"), ("99", "latency_p99_ms")):
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+(?:us|ms|s|m))\s*$", output, re.M)
+        if match:
+            setattr(result, attr, _duration_ms(match.group(1)))
     return result
