@@ -300,8 +300,8 @@ class Harness:
             "rps": result.rps,
             "bytes": result.bytes,
             "errors": result.errors,
-            # Latency percentiles from wrk's histogram. Pipelined, wrk times each response from
-            # the write of its batch, so they are the latency of a batch, not of one request.
+            # Latency percentiles from wrk's histogram. Pipelined, wrk records one latency per
+            # batch of requests (write to last response): a batch's latency, not a request's.
             "p50_ms": result.latency_p50_ms,
             "p99_ms": result.latency_p99_ms,
             "p999_ms": result.latency_p999_ms,

@@ -551,6 +551,14 @@ def test_wrk_reports_p50_p99_and_p999_from_the_done_callback():
     assert all("latency:percentile(99.9)" in scenarios.lua_script(s) for s in scenarios.SCENARIOS)
 
 
+def test_a_percentile_wrk_cannot_place_is_no_figure_rather_than_zero():
+    line = ('WRKJSON {"requests":500,"duration_us":2000000,"bytes":75000,"connect":0,"read":0,'
+            '"write":0,"status":0,"timeout":0,"lat_mean_us":900.0,"lat_p50_us":39851,'
+            '"lat_p99_us":0,"lat_p999_us":0,"lat_max_us":90000}')
+    result = wrk.parse_output(line + "\n")
+    assert result.latency_p50_ms == 39.851 and result.latency_p99_ms is None and result.latency_p999_ms is None
+
+
 def test_wrk_latency_distribution_is_parsed_from_text_output():
     text = WRK_TEXT.replace("  20000 requests", "  Latency Distribution\n     50%  635.91us\n     75%  712.85us\n"
                             "     90%    1.04ms\n     99%    1.99s\n  20000 requests")

@@ -117,10 +117,12 @@ def parse_output(output: str) -> WrkResult:
         result.bytes = data["bytes"]
         result.errors = {k: data[k] for k in ("connect", "read", "write", "status", "timeout")}
         if data["requests"]:
-            result.latency_p50_ms = data["lat_p50_us"] / 1e3
-            result.latency_p99_ms = data["lat_p99_us"] / 1e3
-            if "lat_p999_us" in data:
-                result.latency_p999_ms = data["lat_p999_us"] / 1e3
+            # NOTE: wrk's percentile() answers 0 when its histogram cannot place the rank (seen
+            # for the pipelined scenario, where wrk records one latency per batch, on slower
+            # servers): 0 means "no figure", never "0 µs".
+            result.latency_p50_ms = data["lat_p50_us"] / 1e3 or None
+            result.latency_p99_ms = data["lat_p99_us"] / 1e3 or None
+            result.latency_p999_ms = data.get("lat_p999_us", 0) / 1e3 or None
             result.latency_max_ms = data["lat_max_us"] / 1e3
         return result
     # Fallback: "N requests in 5.00s, 12.34MB read", "Non-2xx or 3xx responses: N",
