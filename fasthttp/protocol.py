@@ -90,7 +90,7 @@ from .errors import (
 )
 from .files import FileResponse
 from .forwarded import ForwardedConnection, ProxyTrust
-from .parser import RequestHead, RequestParser
+from .parser import RequestHead
 from .requests import Request
 from .responses import (
     JSON_FIELDS,
@@ -425,7 +425,7 @@ class HttpProtocol(asyncio.Protocol):
             server_log.debug("connection from %s", self.client)
         # PERF: positional (a keyword costs uvloop's Cython method a third more, per connection).
         transport.set_write_buffer_limits(cfg.write_high_water)
-        self._parser = RequestParser(**m.parser_options)
+        self._parser = m.new_parser()
         self._kind = K_IDLE
         self._deadline = m.now + cfg.header_timeout
         on_connect = m.on_connect
