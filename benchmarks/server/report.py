@@ -63,6 +63,7 @@ class Row:
     p99_ms: float | None = None
     p50_ms: float | None = None
     p999_ms: float | None = None
+    client_cpu_us: float | None = None  # wrk's CPU µs per response, median
     runs: int = 0
     note: str = ""
     rps_ratio: float | None = None  # median / baseline median (higher is better)
@@ -99,6 +100,8 @@ def summarize(
                     for key in ("p50_ms", "p99_ms", "p999_ms"):
                         values = [r[key] for r in mine if r.get(key)]
                         setattr(row, key, statistics.median(values) if values else None)
+                    clients = [r["client_cpu_us_per_req"] for r in mine if r.get("client_cpu_us_per_req") is not None]
+                    row.client_cpu_us = statistics.median(clients) if clients else None
             table[scenario][server] = row
         base = table[scenario].get(BASELINE)
         if base is not None and base.status == "ok":
@@ -196,19 +199,20 @@ def markdown(
         out.append(f"{notes}.\n")
         out.append(
             f"| server | req/s median [min–max] | req/s ÷ {BASELINE} | CPU µs/req median [min–max] "
-            f"| CPU ÷ {BASELINE} | latency p50 / p99 / p99.9 | status |"
+            f"| CPU ÷ {BASELINE} | latency p50 / p99 / p99.9 | wrk CPU µs/resp | status |"
         )
-        out.append("|---|---:|---:|---:|---:|---:|---|")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---|")
         for server, row in rows.items():
             if row.status == "ok":
                 note = f"; {row.note}" if row.note else ""
                 out.append(
                     f"| {server} | {_cell_spread(row.rps)} | {_ratio(row.rps_ratio)} | "
-                    f"{_cell_spread(row.cpu_us)} | {_ratio(row.cpu_ratio)} | {latency_cell(row)} | ok ({row.runs} run{'s' if row.runs > 1 else ''}){note} |"
+                    f"{_cell_spread(row.cpu_us)} | {_ratio(row.cpu_ratio)} | {latency_cell(row)} | "
+                    f"{'n/a' if row.client_cpu_us is None else _num(row.client_cpu_us)} | ok ({row.runs} run{'s' if row.runs > 1 else ''}){note} |"
                 )
             else:
                 reason = row.reason.replace("|", "/")
-                out.append(f"| {server} | — | — | — | — | — | **{row.status}**: {reason} |")
+                out.append(f"| {server} | — | — | — | — | — | — | **{row.status}**: {reason} |")
         out.append("")
 
     out.extend(tail_section(table))

@@ -308,6 +308,11 @@ class Harness:
             # A tree that lost a process mid-run has no meaningful CPU delta.
             "cpu_s": cpu_after - cpu_before if alive else None,
             "cpu_us_per_req": (cpu_after - cpu_before) / result.requests * 1e6 if result.requests and alive else None,
+            # The load generator's CPU per response: on loopback the kernel delivers data in the
+            # sender's system call, so some of the receiver's work is counted on the server's side
+            # or on wrk's depending on how the server sends (see the README, 1 MiB file).
+            "client_cpu_us_per_req": (result.client_cpu_s / result.requests * 1e6
+                                      if result.requests and result.client_cpu_s is not None else None),
             "failure": result.failure or (None if alive else f"server exited during the run: {server.log_tail(1)}"),
             "command": " ".join(self._shown(cmd)),
         }

@@ -567,6 +567,22 @@ def test_wrk_latency_distribution_is_parsed_from_text_output():
     assert result.latency_p999_ms is None and result.requests == 20000
 
 
+def test_wrk_cpu_is_measured_from_the_finished_child():
+    import sys
+
+    result = wrk.run([sys.executable, "-c", "sum(range(3_000_000)); print('no summary')"], 5)
+    assert result.client_cpu_s is not None and result.client_cpu_s > 0
+    assert result.failure  # no wrk summary in that output
+
+
+def test_rows_carry_wrk_cpu_per_response():
+    records = [dict(_latency_records("uvicorn-raw", "file", 1.0, 2.0, 3.0), client_cpu_us_per_req=v) for v in (500.0, 700.0)]
+    table = report.summarize(records, ["file"], ["uvicorn-raw"], {})
+    assert table["file"]["uvicorn-raw"].client_cpu_us == 600.0
+    text = report.markdown(table, {"file": ("File", "GET /file")}, {}, _meta())
+    assert "wrk CPU µs/resp" in text and "| 600 | ok (2 runs) |" in text
+
+
 def test_wrk_runs_with_latency_statistics():
     assert "--latency" in wrk.command("http://127.0.0.1:1/", duration_s=1, connections=1, script="s.lua")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import subprocess
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ class WrkResult:
     latency_p99_ms: float | None = None
     latency_p999_ms: float | None = None
     latency_max_ms: float | None = None
+    client_cpu_s: float | None = None  # wrk's own user + system CPU time over the run
     returncode: int | None = None
     output: str = ""
     failure: str | None = None  # why the run produced no usable summary
@@ -78,7 +80,15 @@ def command(
     return cmd
 
 
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(cmd: list[str], duration_s: float) -> WrkResult:
+    # wrk's CPU time: what the waited-for children used (the servers are waited for only when
+    # they are stopped, so during a run the only child that ends is this wrk and its taskset).
+    before = _children_cpu_s()
     try:
         proc = subprocess.run(
             cmd,
@@ -92,6 +102,7 @@ def run(cmd: list[str], duration_s: float) -> WrkResult:
         out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout
         return WrkResult(output=out or "", failure=f"wrk did not finish within {duration_s + GRACE_S:g}s")
     result = parse_output(proc.stdout)
+    result.client_cpu_s = _children_cpu_s() - before
     result.returncode = proc.returncode
     if proc.returncode != 0 and result.failure is None:
         result.failure = f"wrk exited with status {proc.returncode}"
