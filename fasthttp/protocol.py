@@ -71,7 +71,6 @@ import collections
 import contextvars
 import logging
 import os
-import socket
 import types
 from collections.abc import Callable, Coroutine, Generator
 from time import perf_counter
@@ -1050,32 +1049,25 @@ class HttpProtocol(asyncio.Protocol):
             except Exception as exc:
                 self._handler_failed(req, exc)
                 return _INTERNAL_ERROR
+            self._send(data)
             sent = 0
             if head.method != "HEAD" and length and status >= 200 and status not in (204, 304):
                 zero_copy = not self.is_secure and self._manager.sendfile
-                corked = zero_copy and _cork(self.transport, 1)
-                try:
-                    self._send(data)
-                    for part in parts:
-                        if type(part) is bytes:
-                            # multipart/byteranges framing between the file spans
-                            if self._closed:
-                                raise ClientDisconnected("the client closed the connection")
-                            self.transport.write(part)
-                            sent += len(part)
-                            continue
-                        offset, count = part
-                        if not count:
-                            continue
-                        if zero_copy:
-                            sent += await self._sendfile(f, count, offset)
-                        else:
-                            sent += await self._copy_file(f, count, resp.chunk_size, offset)
-                finally:
-                    if corked and not self._closed and not self.transport.is_closing():
-                        _cork(self.transport, 0)
-            else:
-                self._send(data)
+                for part in parts:
+                    if type(part) is bytes:
+                        # multipart/byteranges framing between the file spans
+                        if self._closed:
+                            raise ClientDisconnected("the client closed the connection")
+                        self.transport.write(part)
+                        sent += len(part)
+                        continue
+                    offset, count = part
+                    if not count:
+                        continue
+                    if zero_copy:
+                        sent += await self._sendfile(f, count, offset)
+                    else:
+                        sent += await self._copy_file(f, count, resp.chunk_size, offset)
         return status, sent, keep
 
     async def _copy_file(self, f: Any, size: int, chunk_size: int, offset: int = 0) -> int:
@@ -1339,24 +1331,6 @@ class HttpProtocol(asyncio.Protocol):
             self._stop = True
             self._flush()
             self.transport.close()
-
-
-def _cork(transport: Any, on: int) -> bool:
-    """Set TCP_CORK on *transport*'s socket (Linux): with it on, the head written before a
-    sendfile leaves in the same segments as the file's first bytes instead of alone (NODELAY
-    is on), as nginx's ``tcp_nopush`` does; turning it off sends what is left at once.
-    False where there is no such option (not Linux, not TCP)."""
-    sock = transport.get_extra_info("socket")
-    if sock is None or _TCP_CORK is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return False
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, _TCP_CORK, on)
-    except OSError:
-        return False
-    return True
-
-
-_TCP_CORK: int | None = getattr(socket, "TCP_CORK", None)
 
 
 def _set_done(fut: asyncio.Future[None]) -> None:

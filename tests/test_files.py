@@ -457,37 +457,3 @@ def test_a_client_leaving_in_the_middle_of_a_file_gets_no_other_connections_byte
     assert head.startswith(b"HTTP/1.1 200 ")
     assert all(a.status == 200 and a.body == DATA for a in answers)
     assert whole.status == 200 and whole.body == big
-
-
-def test_the_head_and_the_file_leave_corked_and_the_cork_is_off_after_the_response(loop, tmp_path):
-    # TCP_CORK (Linux) holds the head until the file's first bytes join it, like nginx's
-    # tcp_nopush; it must be off again once the response is out, or the next small response on
-    # the connection would wait for the kernel's cork timeout.
-    import socket
-
-    if not hasattr(socket, "TCP_CORK"):
-        pytest.skip("no TCP_CORK on this platform")
-    data = os.urandom(300_000)
-    path = make_file(tmp_path, "c.bin", data)
-    app = App()
-    app.get("/f")(lambda request: FileResponse(path))
-    app.get("/t")(lambda request: "small")
-
-    async def scenario():
-        async with serving(app, sendfile=True) as server:
-            client = await Client.connect(server)
-            try:
-                first = await client.request("GET", "/f")
-                corks = [c.transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK)
-                         for c in server.manager.connections]
-                second = await client.request("GET", "/t")
-                head = await client.request("HEAD", "/f")
-            finally:
-                await client.close()
-            return first, corks, second, head
-
-    first, corks, second, head = run(loop, scenario())
-    assert first.status == 200 and first.body == data
-    assert corks == [0]
-    assert second.status == 200 and second.body == b"small"
-    assert head.status == 200 and head.header("content-length") == str(len(data))
