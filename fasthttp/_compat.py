@@ -37,7 +37,7 @@ import importlib
 import os
 import types
 
-__all__ = ("NO_EXTENSIONS", "KERNELS", "CORES", "compiled_module", "register", "kernel_implementations", "kernel_report", "twins")
+__all__ = ("NO_EXTENSIONS", "NO_ORJSON", "KERNELS", "CORES", "compiled_module", "register", "kernel_implementations", "kernel_report", "twins")
 
 
 def _flag(name: str) -> bool:
@@ -46,6 +46,10 @@ def _flag(name: str) -> bool:
 
 
 NO_EXTENSIONS: bool = _flag("FASTHTTP_NO_EXTENSIONS")
+
+#: ``FASTHTTP_NO_ORJSON=1``: serialise JSON with the standard library even where orjson is
+#: installed (``fasthttp.responses.json_dumps``), to run or test the path of platforms without it.
+NO_ORJSON: bool = _flag("FASTHTTP_NO_ORJSON")
 
 #: The byte-level kernels, each a facade ``fasthttp.<name>`` over ``_speedups.<name>`` and
 #: ``_pure.<name>`` (wheels/check.py reads this tuple without importing the tree).

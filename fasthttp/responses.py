@@ -40,19 +40,18 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses as _dataclasses
 import datetime as _dt
+import enum as _enum
 import html as _html
 import json as _json
 import re
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Union, cast
 from urllib.parse import quote as _quote
+from uuid import UUID as _UUID
 
-try:  # PERF: orjson serialises several times faster than json; optional.
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - depends on the environment
-    _orjson = None  # type: ignore[assignment]
-
+from ._compat import NO_ORJSON
 from ._grammar import TOKEN
 from .cookies import format_delete_cookie, format_set_cookie
 from .errors import HttpError
@@ -88,6 +87,8 @@ __all__ = (
     "reason",
     "json_dumps",
     "json_loads",
+    "stdlib_json_dumps",
+    "JSON_BACKEND",
     "security_headers",
     "with_fields",
     "NOSNIFF",
@@ -129,20 +130,63 @@ HeadersLike = Union[Mapping[Any, Any], Fields, None]
 AnyResponse = Union["FieldMethods", "Upgrade"]
 
 
+# -- JSON: the one encoder of every response body (handlers' dict/list, JSONResponse, errors,
+# websocket send_json, the test client) -----------------------------------------------------------
+#
+# orjson where it is installed (a default dependency on the platforms with its wheels, see
+# pyproject.toml), the standard library elsewhere or with FASTHTTP_NO_ORJSON=1. Both give the same
+# bytes: compact separators, UTF-8 (no \u escapes for non-ASCII), RFC 8259 §8.1. What orjson
+# encodes natively (datetime/date/time, UUID, Enum, dataclasses) the stdlib path encodes the same
+# way through _json_default; what orjson refuses (non-str dict keys, integers beyond 64 bits) goes
+# to the stdlib encoder, which accepts them, so the accepted values and the TypeError for the
+# rest are the same on both paths. One difference is left: NaN and infinities are `null` with
+# orjson and the non-JSON `NaN`/`Infinity` tokens with the stdlib.
+
+
+def _json_default(value: Any) -> Any:
+    """Encode, for the stdlib encoder, the types orjson encodes natively, as orjson does."""
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()  # RFC 3339 (orjson's format for the same values)
+    if isinstance(value, _UUID):
+        return str(value)
+    if isinstance(value, _enum.Enum):
+        return value.value
+    if _dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in _dataclasses.fields(value)}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_encoder = _json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def stdlib_json_dumps(value: Any) -> bytes:
+    """Serialise *value* to compact UTF-8 JSON bytes with the standard library's encoder."""
+    return _encoder.encode(value).encode()
+
+
+_orjson: Any = None
+if not NO_ORJSON:
+    try:  # PERF: orjson serialises several times faster than json (benchmarks/server "JSON").
+        import orjson as _orjson
+    except ImportError:  # pragma: no cover - depends on the environment
+        pass
+
+#: Which encoder :func:`json_dumps` uses: ``"orjson"`` or ``"json"`` (the standard library).
+JSON_BACKEND = "json" if _orjson is None else "orjson"
+
 if _orjson is not None:
+    _orjson_dumps = _orjson.dumps
 
     def json_dumps(value: Any) -> bytes:
-        """Serialise *value* to compact UTF-8 JSON bytes (orjson)."""
-        return _orjson.dumps(value)
+        """Serialise *value* to compact UTF-8 JSON bytes (orjson; the stdlib for what it refuses)."""
+        try:
+            return _orjson_dumps(value)  # type: ignore[no-any-return]
+        except TypeError:  # orjson.JSONEncodeError: non-str keys, big integers, unknown types
+            return stdlib_json_dumps(value)
 
-    json_loads = _orjson.loads
+    json_loads: Callable[[str | bytes], Any] = _orjson.loads
 else:  # pragma: no cover - depends on the environment
-    _encoder = _json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-    def json_dumps(value: Any) -> bytes:
-        """Serialise *value* to compact UTF-8 JSON bytes (stdlib json)."""
-        return _encoder.encode(value).encode()
-
+    json_dumps = stdlib_json_dumps
     json_loads = _json.loads
 
 

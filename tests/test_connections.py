@@ -125,3 +125,22 @@ def test_a_managed_successor_takes_the_place_of_the_connection_it_replaces(loop)
 def test_the_sweep_interval_follows_the_websocket_timers(loop):
     assert ConnectionManager(loop, handler, Config(ws_ping_interval=0.2)).interval == 0.05
     assert ConnectionManager(loop, handler, Config(ws_close_timeout=0.4)).interval == pytest.approx(0.1)
+
+
+def test_each_connection_gets_a_fresh_parser_with_the_configured_limits(loop):
+    from fasthttp.errors import HttpProtocolError
+    from fasthttp.parser import RequestParser
+
+    default = ConnectionManager(loop, handler, Config())
+    assert default.new_parser is RequestParser  # the default limits need no keywords
+    a, b = default.new_parser(), default.new_parser()
+    assert a is not b and type(a) is RequestParser
+    assert (a.max_request_line, a.max_header_count, a.max_body_size) == (8190, 100, None)
+
+    strict = ConnectionManager(loop, handler, Config(max_request_line=64, max_header_count=3, max_header_size=1024))
+    parser = strict.new_parser()
+    assert (parser.max_request_line, parser.max_header_count, parser.max_header_size) == (64, 3, 1024)
+    assert parser.max_body_size is None  # bodies are bounded by the body reader (fasthttp.body)
+    with pytest.raises(HttpProtocolError):
+        parser.feed(b"GET /" + b"a" * 100 + b" HTTP/1.1\r\n\r\n")
+    assert strict.new_parser() is not parser

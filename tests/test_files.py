@@ -4,6 +4,7 @@ event loops: whole, by ranges (RFC 9110 §14), conditionally (RFC 9110 §13), ov
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import pytest
@@ -411,3 +412,48 @@ def test_ranges_over_tls_are_read_from_the_file(loop, tls, tmp_path):
     single, several = run(loop, scenario())
     assert single.status == 206 and single.body == DATA[100:350]
     assert [p[1] for p in parse_byteranges(several.header("content-type"), several.body)] == [DATA[:1], DATA[1000:]]
+
+
+def test_a_client_leaving_in_the_middle_of_a_file_gets_no_other_connections_bytes(loop, tmp_path):
+    # The zero-copy path writes to the socket's own descriptor until the socket's buffer is full,
+    # then waits on (and writes to) a duplicate. Here the first client stops reading so the
+    # server has to wait, then leaves; new connections that may reuse its descriptor number must
+    # get exactly their own answers, and the server goes on serving the file whole.
+    import socket
+
+    big = os.urandom(64 * 1024) * 256  # 16 MiB: more than loopback's socket buffers hold
+    path = make_file(tmp_path, "big.bin", big)
+    small = make_file(tmp_path, "small.txt", DATA)
+    app = App()
+    app.get("/big")(lambda request: FileResponse(path))
+    app.get("/small")(lambda request: FileResponse(small))
+
+    async def scenario():
+        async with serving(app, sendfile=True) as server:
+            host, port = server.addresses[0][:2]
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            writer.write(f"GET /big HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(1000)
+            await asyncio.sleep(0.2)  # the server fills the socket and waits on it
+            writer.transport.abort()
+            answers = []
+            for _ in range(4):
+                client = await Client.connect(server)
+                try:
+                    answers.append(await client.request("GET", "/small"))
+                finally:
+                    await client.close()
+            client = await Client.connect(server)
+            try:
+                whole = await client.request("GET", "/big")
+            finally:
+                await client.close()
+            return head, answers, whole
+
+    head, answers, whole = run(loop, scenario())
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert all(a.status == 200 and a.body == DATA for a in answers)
+    assert whole.status == 200 and whole.body == big

@@ -6,10 +6,19 @@ in ``test_cookies.py``, files (ranges, conditional requests) in ``test_files.py`
 from __future__ import annotations
 
 import asyncio
+import dataclasses as _dc
+import datetime as _dt
+import enum as _enum
+import json as _stdjson
+import os as _os
+import subprocess as _subprocess
+import sys as _sys
+import uuid as _uuid
 
 import pytest
 
 from fasthttp import App
+from fasthttp import responses as _responses
 from fasthttp.errors import HttpError
 from fasthttp.files import FileResponse
 from fasthttp.responses import (
@@ -705,3 +714,83 @@ def test_with_fields_copies_and_never_mutates():
     upgrade = Upgrade.__new__(Upgrade)
     assert with_fields(upgrade, [("X-D", "4")]) is upgrade
     assert with_fields(to_response(None), [("X-E", "5")]).fields != to_response(None).fields  # the shared 204 is safe
+
+
+# -- JSON: one encoder, orjson or the standard library, the same bytes ------------------------------
+
+
+class _Colour(_enum.Enum):
+    RED = "red"
+
+
+@_dc.dataclass
+class _Point:
+    x: int
+    label: str
+
+
+#: Values whose JSON both encoders must write byte for byte alike.
+JSON_VALUES = [
+    {"message": "Hello, World!"},
+    [1, 2.5, None, True, False, "é", "a\u2028b\x00\"\\"],
+    {1: "int key", "s": {"nested": [[]]}},
+    2**70,
+    -(2**63),
+    _dt.datetime(2020, 1, 2, 3, 4, 5, 6),
+    _dt.datetime(2020, 1, 2, tzinfo=_dt.timezone.utc),
+    _dt.date(2020, 1, 2),
+    _dt.time(1, 2, 3),
+    _uuid.UUID(int=5),
+    _Colour.RED,
+    _Point(1, "z"),
+    {"points": [_Point(2, "q")], "when": _dt.date(1999, 12, 31)},
+    (1, "tuple"),
+    "",
+    0.1,
+]
+
+
+@pytest.mark.parametrize("value", JSON_VALUES, ids=lambda v: type(v).__name__)
+def test_json_dumps_writes_the_same_bytes_as_the_stdlib_path(value):
+    assert _responses.json_dumps(value) == _responses.stdlib_json_dumps(value)
+    assert b": " not in _responses.json_dumps({"a": 1}) and b", " not in _responses.json_dumps([1, 2])
+
+
+@pytest.mark.parametrize("dumps", [_responses.json_dumps, _responses.stdlib_json_dumps], ids=["default", "stdlib"])
+def test_both_json_paths_refuse_what_json_cannot_carry_with_a_type_error(dumps):
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        dumps({"x": object()})
+    with pytest.raises(TypeError):
+        dumps({b"bytes key": 1})
+
+
+def test_orjson_is_the_backend_where_it_is_installed():
+    pytest.importorskip("orjson")
+    if _os.environ.get("FASTHTTP_NO_ORJSON", "").strip().lower() not in ("", "0", "false", "no", "off"):
+        pytest.skip("FASTHTTP_NO_ORJSON is set for this run")
+    assert _responses.JSON_BACKEND == "orjson"
+
+
+_NO_ORJSON_PROBE = r"""
+import asyncio, json
+from fasthttp import App, responses
+from fasthttp.testing import TestClient
+assert responses.JSON_BACKEND == "json", responses.JSON_BACKEND
+assert responses.json_dumps is responses.stdlib_json_dumps
+app = App()
+app.get("/j")(lambda request: {"message": "Hello, World!", "n": [1, 2], "é": None})
+with TestClient(app) as client:
+    r = client.get("/j")
+print(json.dumps([r.status, r.headers.get("content-type"), r.body.decode()]))
+"""
+
+
+def test_fasthttp_no_orjson_serves_json_through_the_stdlib_with_the_same_bytes():
+    # A fresh interpreter: the switch is read once, at import (fasthttp._compat.NO_ORJSON).
+    env = dict(_os.environ, FASTHTTP_NO_ORJSON="1")
+    out = _subprocess.run([_sys.executable, "-c", _NO_ORJSON_PROBE], env=env, capture_output=True, text=True,
+                          timeout=60, check=True)
+    status, ctype, body = _stdjson.loads(out.stdout.strip().splitlines()[-1])
+    assert (status, ctype) == (200, "application/json")
+    assert body.encode() == _responses.json_dumps({"message": "Hello, World!", "n": [1, 2], "é": None})
+    assert body == '{"message":"Hello, World!","n":[1,2],"é":null}'

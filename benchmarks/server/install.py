@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 
-__all__ = ("missing_modules", "pip_install", "ensure_wrk", "ensure_matplotlib", "version_of")
+__all__ = ("missing_modules", "missing_programs", "pip_install", "ensure_program", "ensure_wrk", "ensure_matplotlib", "version_of", "program_version")
 
 PIP_TIMEOUT_S = 600
 APT_TIMEOUT_S = 600
@@ -58,17 +58,26 @@ def _apt(args: list[str], log) -> bool:
     return proc.returncode == 0
 
 
-def ensure_wrk(allow_install: bool, log=print) -> str | None:
-    """Path to wrk, installing the Debian package (``apt-get install -y wrk``) when missing."""
-    path = shutil.which("wrk")
-    if path or not allow_install:
+def ensure_program(program: str, packages: tuple[str, ...], allow_install: bool, log=print) -> str | None:
+    """Path to *program*, installing the Debian *packages* (``apt-get install -y ...``) when missing."""
+    path = shutil.which(program)
+    if path or not allow_install or not packages:
         return path
-    log("wrk not found: installing the Debian package")
-    if not _apt(["install", "-y", "wrk"], log):
+    log(f"{program} not found: installing the Debian package{'s' if len(packages) > 1 else ''} {' '.join(packages)}")
+    if not _apt(["install", "-y", *packages], log):
         # The package lists may be missing or stale: refresh them once and retry.
         _apt(["update"], log)
-        _apt(["install", "-y", "wrk"], log)
-    return shutil.which("wrk")
+        _apt(["install", "-y", *packages], log)
+    return shutil.which(program)
+
+
+def missing_programs(programs: tuple[str, ...]) -> list[str]:
+    return [p for p in programs if shutil.which(p) is None]
+
+
+def ensure_wrk(allow_install: bool, log=print) -> str | None:
+    """Path to wrk, installing the Debian package (``apt-get install -y wrk``) when missing."""
+    return ensure_program("wrk", ("wrk",), allow_install, log)
 
 
 def ensure_matplotlib(allow_install: bool, log=print) -> bool:
@@ -81,6 +90,19 @@ def ensure_matplotlib(allow_install: bool, log=print) -> bool:
     if problem:
         log(f"  {problem}")
     return importlib.util.find_spec("matplotlib") is not None
+
+
+def program_version(program: str) -> str:
+    """The first line ``PROGRAM -v`` prints (nginx and wrk print their version there)."""
+    path = shutil.which(program)
+    if path is None:
+        return "not installed"
+    try:
+        proc = subprocess.run([path, "-v"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    lines = (proc.stderr + proc.stdout).strip().splitlines()
+    return lines[0].strip() if lines else "unknown"
 
 
 def version_of(distribution: str) -> str:

@@ -19,7 +19,8 @@ import time
 import warnings
 from dataclasses import dataclass
 
-__all__ = ("Row", "summarize", "markdown", "chart", "machine", "BASELINE", "validate")
+__all__ = ("Row", "summarize", "markdown", "chart", "machine", "BASELINE", "validate", "latency_cell",
+           "tail_spread", "tail_check")
 
 BASELINE = "uvicorn-raw"
 MAX_SOCKET_ERROR_RATE = 0.01
@@ -60,6 +61,9 @@ class Row:
     rps: tuple[float, float, float] | None = None  # median, min, max
     cpu_us: tuple[float, float, float] | None = None
     p99_ms: float | None = None
+    p50_ms: float | None = None
+    p999_ms: float | None = None
+    client_cpu_us: float | None = None  # wrk's CPU µs per response, median
     runs: int = 0
     note: str = ""
     rps_ratio: float | None = None  # median / baseline median (higher is better)
@@ -93,8 +97,11 @@ def summarize(
                     row.rps = _spread([r["rps"] for r in mine])
                     cpus = [r["cpu_us_per_req"] for r in mine if r.get("cpu_us_per_req") is not None]
                     row.cpu_us = _spread(cpus) if cpus else None
-                    p99s = [r["p99_ms"] for r in mine if r.get("p99_ms")]
-                    row.p99_ms = statistics.median(p99s) if p99s else None
+                    for key in ("p50_ms", "p99_ms", "p999_ms"):
+                        values = [r[key] for r in mine if r.get(key)]
+                        setattr(row, key, statistics.median(values) if values else None)
+                    clients = [r["client_cpu_us_per_req"] for r in mine if r.get("client_cpu_us_per_req") is not None]
+                    row.client_cpu_us = statistics.median(clients) if clients else None
             table[scenario][server] = row
         base = table[scenario].get(BASELINE)
         if base is not None and base.status == "ok":
@@ -192,21 +199,23 @@ def markdown(
         out.append(f"{notes}.\n")
         out.append(
             f"| server | req/s median [min–max] | req/s ÷ {BASELINE} | CPU µs/req median [min–max] "
-            f"| CPU ÷ {BASELINE} | p99 latency | status |"
+            f"| CPU ÷ {BASELINE} | latency p50 / p99 / p99.9 | wrk CPU µs/resp | status |"
         )
-        out.append("|---|---:|---:|---:|---:|---:|---|")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---|")
         for server, row in rows.items():
             if row.status == "ok":
-                p99 = "n/a" if row.p99_ms is None else f"{row.p99_ms:,.1f} ms"
                 note = f"; {row.note}" if row.note else ""
                 out.append(
                     f"| {server} | {_cell_spread(row.rps)} | {_ratio(row.rps_ratio)} | "
-                    f"{_cell_spread(row.cpu_us)} | {_ratio(row.cpu_ratio)} | {p99} | ok ({row.runs} run{'s' if row.runs > 1 else ''}){note} |"
+                    f"{_cell_spread(row.cpu_us)} | {_ratio(row.cpu_ratio)} | {latency_cell(row)} | "
+                    f"{'n/a' if row.client_cpu_us is None else _num(row.client_cpu_us)} | ok ({row.runs} run{'s' if row.runs > 1 else ''}){note} |"
                 )
             else:
                 reason = row.reason.replace("|", "/")
-                out.append(f"| {server} | — | — | — | — | — | **{row.status}**: {reason} |")
+                out.append(f"| {server} | — | — | — | — | — | — | **{row.status}**: {reason} |")
         out.append("")
+
+    out.extend(tail_section(table))
 
     if memory:
         n = max((m.get("connections") or 0) for m in memory.values())
@@ -238,6 +247,101 @@ def markdown(
     if meta.get("chart"):
         out.append(f"![chart]({meta['chart']})\n")
     return "\n".join(out)
+
+
+# --- latency -----------------------------------------------------------------------------------
+
+#: The load generator's own tail is read from this server's rows (nginx adds almost no latency of
+#: its own); without it, from the server whose tail grows least.
+TAIL_REFERENCE = "nginx"
+#: The scenarios that raise the pipelining depth (1 -> 16) and the connection count (64 -> 1,000)
+#: from the plaintext scenario, the same request otherwise.
+TAIL_SCENARIOS = ("pipeline", "c1000")
+TAIL_BASE = "plaintext"
+#: A server's tail growth may exceed the reference's by this factor before it counts as growing.
+TAIL_TOLERANCE = 1.5
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value * 1000:,.0f} µs" if value < 1 else f"{value:,.2f} ms"
+
+
+def latency_cell(row: Row) -> str:
+    """``p50 / p99 / p99.9`` of a row, in µs below a millisecond."""
+    return " / ".join(_ms(v) for v in (row.p50_ms, row.p99_ms, row.p999_ms))
+
+
+def tail_spread(row: Row | None) -> float | None:
+    """How far a row's tail reaches past its median: p99.9 (else p99) ÷ p50.
+
+    Ratios, not milliseconds: with more connections (or deeper pipelines) every request waits
+    longer in proportion to the work ahead of it (Little's law), for every server alike; the tail
+    *growing* means some requests wait far longer than the rest (unfair scheduling, accept bursts,
+    a stalled loop)."""
+    if row is None or row.status != "ok" or not row.p50_ms:
+        return None
+    top = row.p999_ms or row.p99_ms
+    return top / row.p50_ms if top else None
+
+
+def tail_check(table: dict[str, dict[str, Row]]) -> list[dict]:
+    """For each server and each of :data:`TAIL_SCENARIOS`: its tail spread there and in
+    :data:`TAIL_BASE`, the growth (the ratio of the two), the reference growth (the load
+    generator's own: :data:`TAIL_REFERENCE`'s, else the least of any server) and the verdict:
+    ``ok`` when the growth is at most ``TAIL_TOLERANCE`` × max(1, reference growth), else
+    ``grows``. Scenarios or servers without latency figures are left out."""
+    base = table.get(TAIL_BASE)
+    if not base:
+        return []
+    out = []
+    for scenario in TAIL_SCENARIOS:
+        rows = table.get(scenario)
+        if not rows:
+            continue
+        growth = {}
+        for server, row in rows.items():
+            before, after = tail_spread(base.get(server)), tail_spread(row)
+            if before and after:
+                growth[server] = (before, after, after / before)
+        if not growth:
+            continue
+        if TAIL_REFERENCE in growth:
+            ref_name, ref = TAIL_REFERENCE, growth[TAIL_REFERENCE][2]
+        else:
+            ref_name, ref = min(growth.items(), key=lambda item: item[1][2])
+            ref = ref[2]
+        for server, (before, after, g) in growth.items():
+            out.append({
+                "scenario": scenario, "server": server, "base_spread": before, "spread": after,
+                "growth": g, "reference": ref_name, "reference_growth": ref,
+                "verdict": "ok" if g <= TAIL_TOLERANCE * max(1.0, ref) else "grows",
+            })
+    return out
+
+
+def tail_section(table: dict[str, dict[str, Row]]) -> list[str]:
+    checks = tail_check(table)
+    if not checks:
+        return []
+    out = ["## Latency tail: does it grow with pipelining depth or connection count?\n"]
+    out.append(
+        f"Tail spread = p99.9 ÷ p50 (p99 where wrk gave no p99.9) in each scenario; growth = the "
+        f"spread in the scenario ÷ the spread in `{TAIL_BASE}` (depth 1, 64 connections). The load "
+        f"generator's own growth is read from `{TAIL_REFERENCE}` (else the least-growing server). "
+        f"*ok*: growth at most {TAIL_TOLERANCE:g}× max(1, the reference's). Pipelined latency is per "
+        "batch of 16. A report, not a pass/fail test: one short run on a shared machine is noisy.\n"
+    )
+    out.append("| scenario | server | spread in plaintext | spread here | growth | reference growth | verdict |")
+    out.append("|---|---|---:|---:|---:|---:|---|")
+    for c in checks:
+        out.append(
+            f"| {c['scenario']} | {c['server']} | {c['base_spread']:.1f} | {c['spread']:.1f} | "
+            f"{c['growth']:.2f}× | {c['reference_growth']:.2f}× ({c['reference']}) | {c['verdict']} |"
+        )
+    out.append("")
+    return out
 
 
 # --- chart --------------------------------------------------------------------------------------

@@ -45,8 +45,8 @@ RESULTS = os.path.join(REPO, "benchmarks", "results")
 LOOPBACK = servers.HOST  # the only address any traffic goes to
 
 # NOTE: wrk takes whole seconds only (-d1s, not -d0.5s).
-FULL = {"duration": 4, "reps": 3, "warmup": 1, "memory_connections": 5000, "budget_s": 15 * 60}
-QUICK = {"duration": 2, "reps": 1, "warmup": 0, "memory_connections": 1000, "budget_s": 3 * 60}
+FULL = {"duration": 4, "reps": 3, "warmup": 1, "memory_connections": 5000, "budget_s": 20 * 60}
+QUICK = {"duration": 2, "reps": 1, "warmup": 0, "memory_connections": 1000, "budget_s": 4 * 60}
 RUN_OVERHEAD_S = 0.6  # wrk start-up and connection set-up, /proc reads, the pause between runs
 PAUSE_S = 0.2
 
@@ -76,7 +76,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         "and a PNG chart to benchmarks/results/.",
     )
     p.add_argument("--quick", action="store_true",
-                   help=f"short run (under 3 minutes): {QUICK['reps']} repetition of {QUICK['duration']:g} s, "
+                   help=f"short run (under 4 minutes): {QUICK['reps']} repetition of {QUICK['duration']:g} s, "
                    f"{QUICK['memory_connections']} idle connections")
     p.add_argument("--duration", type=int, help=f"seconds per wrk run (default {FULL['duration']:g}, quick {QUICK['duration']:g})")
     p.add_argument("--reps", type=int, help=f"repetitions per scenario and server (default {FULL['reps']}, quick {QUICK['reps']})")
@@ -145,6 +145,8 @@ class Harness:
         self.file_bytes = random.Random(20240101).randbytes(scenarios.FILE_SIZE)
         with open(self.file_path, "wb") as f:
             f.write(self.file_bytes)
+        # Servers configured by the harness itself (nginx) read the file's path from here too.
+        os.environ[scenarios.common.FILE_ENV] = self.file_path
         for scenario in self.scenarios:
             with open(self.lua_path(scenario), "w") as f:
                 f.write(scenarios.lua_script(scenario))
@@ -176,7 +178,8 @@ class Harness:
         env["PYTHONUNBUFFERED"] = "1"
         env[procstat.HARNESS_MARK] = str(os.getpid())
         for spec in self.specs:
-            versions = ", ".join(f"{p} {install.version_of(p)}" for p in spec.packages)
+            versions = ", ".join([f"{p} {install.version_of(p)}" for p in spec.packages]
+                                 + [install.program_version(p) for p in spec.executables])
             self.server_info[spec.name] = f"{spec.description} ({versions})"
             missing = install.missing_modules(spec.modules)
             if missing and spec.requirements and not self.args.no_install:
@@ -190,8 +193,15 @@ class Harness:
             if missing:
                 self.skip_server(spec.name, f"not importable: {', '.join(missing)}")
                 continue
+            for program in install.missing_programs(spec.executables):
+                if install.ensure_program(program, spec.apt_packages, not self.args.no_install, self.log):
+                    self.server_info[spec.name] = f"{spec.description} ({install.program_version(program)})"
+            absent = install.missing_programs(spec.executables)
+            if absent:
+                self.skip_server(spec.name, f"not installed: {', '.join(absent)}")
+                continue
             server = servers.ServerProcess(
-                spec, cpu=self.server_cpu, log_path=os.path.join(self.raw_dir, "logs", f"{spec.name}.log"),
+                spec, cpu=self.cpus_of(spec), log_path=os.path.join(self.raw_dir, "logs", f"{spec.name}.log"),
                 env=env, cwd=REPO,
             )
             if server.start():
@@ -200,6 +210,19 @@ class Harness:
                 self.log(f"  {spec.name}: ready on port {server.port}, pids/CPUs {' '.join(server.affinity())}")
             else:
                 self.skip_server(spec.name, f"failed to start: {server.failure}")
+
+    def cpus_of(self, spec: servers.ServerSpec) -> str | None:
+        """The CPU list *spec*'s server is pinned to: the server CPU, or both CPUs when shared."""
+        if self.server_cpu is None:
+            return None
+        return f"{self.server_cpu},{self.client_cpu}" if spec.shared_cpus else str(self.server_cpu)
+
+    def wrk_placement(self, spec: servers.ServerSpec) -> tuple[str | None, int]:
+        """(CPU list, threads) of wrk for *spec*: the client CPU and one thread, or, for a server
+        sharing both CPUs, both CPUs and one thread per CPU."""
+        if spec.shared_cpus:
+            return self.cpus_of(spec), 2
+        return (None if self.client_cpu is None else str(self.client_cpu)), 1
 
     def _shown(self, argv: list[str]) -> list[str]:
         shown = [("python" if a == sys.executable else a) for a in argv]
@@ -237,6 +260,9 @@ class Harness:
             return
         self.log(f"Memory: idle RSS, then {self.args.memory_connections} idle keep-alive connections")
         for name, server in list(self.running.items()):
+            if server.spec.no_memory:
+                self.memory[name] = {"skipped": server.spec.no_memory}
+                continue
             if not server.alive() and not self.restart(server, "exited before the memory test"):
                 self.memory[name] = {"skipped": f"server exited: {server.failure}"}
                 continue
@@ -253,9 +279,10 @@ class Harness:
     def run_one(self, server: servers.ServerProcess, scenario: scenarios.Scenario, duration: float,
                 rep: int | None, position: int = 0) -> dict:
         url = f"http://{LOOPBACK}:{server.port}{scenario.path}"
+        cpus, threads = self.wrk_placement(server.spec)
         cmd = wrk.command(url, duration_s=duration, connections=scenario.connections,
                           script=self.lua_path(scenario), headers=scenario.headers,
-                          timeout_s=scenario.timeout_s, cpu=self.client_cpu)
+                          timeout_s=scenario.timeout_s, cpu=cpus, threads=threads)
         cpu_before = server.cpu_seconds()
         result = wrk.run(cmd, duration)
         cpu_after = server.cpu_seconds()
@@ -273,11 +300,19 @@ class Harness:
             "rps": result.rps,
             "bytes": result.bytes,
             "errors": result.errors,
+            # Latency percentiles from wrk's histogram. Pipelined, wrk records one latency per
+            # batch of requests (write to last response): a batch's latency, not a request's.
             "p50_ms": result.latency_p50_ms,
-            "p99_ms": None if scenario.name == "pipeline" else result.latency_p99_ms,
+            "p99_ms": result.latency_p99_ms,
+            "p999_ms": result.latency_p999_ms,
             # A tree that lost a process mid-run has no meaningful CPU delta.
             "cpu_s": cpu_after - cpu_before if alive else None,
             "cpu_us_per_req": (cpu_after - cpu_before) / result.requests * 1e6 if result.requests and alive else None,
+            # The load generator's CPU per response: on loopback the kernel delivers data in the
+            # sender's system call, so some of the receiver's work is counted on the server's side
+            # or on wrk's depending on how the server sends (see the README, 1 MiB file).
+            "client_cpu_us_per_req": (result.client_cpu_s / result.requests * 1e6
+                                      if result.requests and result.client_cpu_s is not None else None),
             "failure": result.failure or (None if alive else f"server exited during the run: {server.log_tail(1)}"),
             "command": " ".join(self._shown(cmd)),
         }
@@ -359,6 +394,7 @@ class Harness:
             "meta": meta,
             "rows": {s: {n: vars(r) for n, r in rows.items()} for s, rows in table.items()},
             "memory": self.memory,
+            "latency_tail": report.tail_check(table),
         }
         with open(base + ".json", "w") as f:
             json.dump(summary, f, indent=1, default=str)

@@ -36,9 +36,10 @@ done = function(summary, latency, requests)
   io.write(string.format(
     'WRKJSON {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,' ..
     '"write":%d,"status":%d,"timeout":%d,"lat_mean_us":%.1f,"lat_p50_us":%d,' ..
-    '"lat_p99_us":%d,"lat_max_us":%d}\n',
+    '"lat_p99_us":%d,"lat_p999_us":%d,"lat_max_us":%d}\n',
     summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
-    e.timeout, latency.mean, latency:percentile(50), latency:percentile(99), latency.max))
+    e.timeout, latency.mean, latency:percentile(50), latency:percentile(99),
+    latency:percentile(99.9), latency.max))
 end
 """
 

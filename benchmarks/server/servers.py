@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import httpcheck, procstat
+from . import httpcheck, nginx, procstat
 
 __all__ = ("ServerSpec", "SERVERS", "WS_SERVERS", "HOSTING_SERVERS", "GROUPS", "by_name", "ServerProcess", "stop_all", "reap_orphans", "free_port")
 
@@ -37,6 +37,12 @@ class ServerSpec:
     modules: tuple[str, ...] = ()  # importable when the requirements are present
     packages: tuple[str, ...] = ()  # distributions whose versions are reported
     known_gaps: dict[str, str] = field(default_factory=dict)  # scenario -> why it may fail
+    executables: tuple[str, ...] = ()  # programs that must be on PATH (installed with apt_packages)
+    apt_packages: tuple[str, ...] = ()  # Debian packages installed (apt-get install -y) when missing
+    # True: the server is pinned to the server and the client CPUs, and wrk runs there too with one
+    # thread per CPU (the --workers 2 row: every process shares both cores). False: one server CPU.
+    shared_cpus: bool = False
+    no_memory: str = ""  # why the memory test does not apply to this server ("" = it does)
 
 
 def _uvicorn(app: str) -> Callable[[int], list[str]]:
@@ -114,6 +120,16 @@ def _fasthttp_baseline(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _fasthttp_workers(workers: int) -> Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "fasthttp", f"{APPS}.fasthttp_app:app",
+            "--bind", f"{HOST}:{port}", "--workers", str(workers),
+        ]  # fmt: skip
+
+    return command
+
+
 SERVERS: tuple[ServerSpec, ...] = (
     ServerSpec(
         "uvicorn-raw",
@@ -168,6 +184,23 @@ SERVERS: tuple[ServerSpec, ...] = (
         modules=("fasthttp",),
         packages=("fasthttp", "uvloop"),
         known_gaps={s: "the bare handler serves GET /plaintext, /json and /routeN/:id only" for s in ("post", "file", "gzip-json")},
+    ),
+    ServerSpec(
+        "nginx",
+        "nginx, one worker, `return 200` with the same bodies, access log off: the kernel's floor",
+        nginx.command,
+        executables=(nginx.EXECUTABLE,),
+        apt_packages=(nginx.APT_PACKAGE,),
+        known_gaps={"post": "a stock nginx cannot echo a request body (that needs the echo or njs module)"},
+    ),
+    ServerSpec(
+        "fasthttp-w2",
+        "fasthttp, --workers 2 (SO_REUSEPORT), server and wrk (-t2) sharing both CPUs",
+        _fasthttp_workers(2),
+        modules=("fasthttp",),
+        packages=("fasthttp", "uvloop"),
+        shared_cpus=True,
+        no_memory="two workers share the connections (see the fasthttp row for one worker's figures)",
     ),
 )
 
@@ -334,7 +367,7 @@ _RUNNING: list["ServerProcess"] = []
 class ServerProcess:
     """One running server: its Popen, port, log file and process tree."""
 
-    def __init__(self, spec: ServerSpec, *, cpu: int | None, log_path: str, env: dict[str, str], cwd: str):
+    def __init__(self, spec: ServerSpec, *, cpu: int | str | None, log_path: str, env: dict[str, str], cwd: str):
         self.spec = spec
         self.cpu = cpu
         self.log_path = log_path

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from . import httpcheck, procstat, report, scenarios, servers, wrk
+from . import httpcheck, nginx, procstat, report, run, scenarios, servers, wrk
 from .apps import common, uvicorn_raw
 
 WRK_TEXT = """Running 2s test @ http://127.0.0.1:8000/plaintext
@@ -297,8 +297,12 @@ def test_proc_readers_see_this_process():
 
 def test_every_server_listens_on_loopback_only():
     for spec in servers.SERVERS + servers.HOSTING_SERVERS:
-        argv = " ".join(spec.command(8000))
-        assert "127.0.0.1" in argv and "0.0.0.0" not in argv
+        argv = spec.command(8000)
+        text = " ".join(argv)
+        if "-c" in argv and argv[argv.index("-c") + 1].endswith(".conf"):  # nginx: its generated file
+            with open(argv[argv.index("-c") + 1]) as f:
+                text = f.read()
+        assert "127.0.0.1" in text and "0.0.0.0" not in text
 
 
 # --- soak -----------------------------------------------------------------------------------------
@@ -473,3 +477,179 @@ def test_ws_peers_listen_on_loopback_only():
     for spec in servers.WS_SERVERS:
         argv = " ".join(spec.command(8000))
         assert "127.0.0.1" in argv and "0.0.0.0" not in argv and "--ws websockets" in argv
+
+
+# --- nginx: the floor row -------------------------------------------------------------------------
+
+
+def test_nginx_config_serves_the_same_bodies_on_loopback_with_one_worker_and_no_access_log(tmp_path):
+    text = nginx.config(8123, "/data/file-1MiB.bin", str(tmp_path))
+    assert "listen 127.0.0.1:8123 backlog=4096;" in text and text.count("listen ") == 1
+    assert "worker_processes 1;" in text and "access_log off;" in text and "daemon off;" in text
+    assert f"return 200 '{common.PLAINTEXT.decode()}';" in text
+    assert f"return 200 '{common.json_body().decode()}';" in text
+    assert 'alias "/data/file-1MiB.bin";' in text and "default_type application/octet-stream;" in text
+    # Every state file nginx writes is inside the temporary directory.
+    for line in text.splitlines():
+        if "_temp_path" in line or line.startswith("pid "):
+            assert str(tmp_path) in line
+
+
+def test_nginx_route_expression_matches_exactly_the_hundred_routes(tmp_path):
+    import re
+
+    text = nginx.config(8123, "/f", str(tmp_path))
+    expression = re.search(r'location ~ "([^"]+)"', text).group(1).replace("(?<id>", "(?P<id>")
+    for path in scenarios.ROUTE_PATHS:
+        match = re.match(expression, path)
+        assert match and match.group("id") == path.rsplit("/", 1)[1]
+    for path in ("/route100/1", "/route07/1", "/route5/1/2", "/route5/", "/other/1"):
+        assert re.match(expression, path) is None
+
+
+def test_nginx_command_writes_its_config_into_a_fresh_temporary_directory(monkeypatch, tmp_path):
+    monkeypatch.setenv(common.FILE_ENV, str(tmp_path / "f.bin"))
+    argv = nginx.command(8124)
+    conf = argv[argv.index("-c") + 1]
+    prefix = argv[argv.index("-p") + 1]
+    assert os.path.dirname(conf) + os.sep == prefix and os.path.basename(prefix.rstrip(os.sep)).startswith("bench-nginx-")
+    assert argv[-2:] == ["-e", "stderr"]
+    with open(conf) as f:
+        assert str(tmp_path / "f.bin") in f.read()
+
+
+def test_nginx_accepts_the_generated_config_when_installed(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("nginx") is None:
+        pytest.skip("nginx is not installed (the harness installs it with apt-get install -y nginx)")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(nginx.config(servers.free_port(), str(tmp_path / "f"), str(tmp_path)))
+    # -t parses and checks the file; nothing listens.
+    proc = subprocess.run(["nginx", "-t", "-p", str(tmp_path) + "/", "-c", str(conf), "-e", "stderr"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_nginx_row_is_installed_with_apt_and_skips_only_the_echo():
+    spec = servers.by_name("nginx")
+    assert spec.executables == ("nginx",) and spec.apt_packages == ("nginx",)
+    assert set(spec.known_gaps) == {"post"}
+    assert "nginx" in [s.name for s in servers.SERVERS]
+
+
+# --- latency --------------------------------------------------------------------------------------
+
+
+def test_wrk_reports_p50_p99_and_p999_from_the_done_callback():
+    line = ('WRKJSON {"requests":500,"duration_us":2000000,"bytes":75000,"connect":0,"read":0,'
+            '"write":0,"status":0,"timeout":0,"lat_mean_us":900.0,"lat_p50_us":800,'
+            '"lat_p99_us":4000,"lat_p999_us":12500,"lat_max_us":19000}')
+    result = wrk.parse_output(line + "\n")
+    assert (result.latency_p50_ms, result.latency_p99_ms, result.latency_p999_ms) == (0.8, 4.0, 12.5)
+    assert all("latency:percentile(99.9)" in scenarios.lua_script(s) for s in scenarios.SCENARIOS)
+
+
+def test_a_percentile_wrk_cannot_place_is_no_figure_rather_than_zero():
+    line = ('WRKJSON {"requests":500,"duration_us":2000000,"bytes":75000,"connect":0,"read":0,'
+            '"write":0,"status":0,"timeout":0,"lat_mean_us":900.0,"lat_p50_us":39851,'
+            '"lat_p99_us":0,"lat_p999_us":0,"lat_max_us":90000}')
+    result = wrk.parse_output(line + "\n")
+    assert result.latency_p50_ms == 39.851 and result.latency_p99_ms is None and result.latency_p999_ms is None
+
+
+def test_wrk_latency_distribution_is_parsed_from_text_output():
+    text = WRK_TEXT.replace("  20000 requests", "  Latency Distribution\n     50%  635.91us\n     75%  712.85us\n"
+                            "     90%    1.04ms\n     99%    1.99s\n  20000 requests")
+    result = wrk.parse_output(text)
+    assert result.latency_p50_ms == pytest.approx(0.63591) and result.latency_p99_ms == pytest.approx(1990)
+    assert result.latency_p999_ms is None and result.requests == 20000
+
+
+def test_wrk_cpu_is_measured_from_the_finished_child():
+    import sys
+
+    result = wrk.run([sys.executable, "-c", "sum(range(3_000_000)); print('no summary')"], 5)
+    assert result.client_cpu_s is not None and result.client_cpu_s > 0
+    assert result.failure  # no wrk summary in that output
+
+
+def test_rows_carry_wrk_cpu_per_response():
+    records = [dict(_latency_records("uvicorn-raw", "file", 1.0, 2.0, 3.0), client_cpu_us_per_req=v) for v in (500.0, 700.0)]
+    table = report.summarize(records, ["file"], ["uvicorn-raw"], {})
+    assert table["file"]["uvicorn-raw"].client_cpu_us == 600.0
+    text = report.markdown(table, {"file": ("File", "GET /file")}, {}, _meta())
+    assert "wrk CPU µs/resp" in text and "| 600 | ok (2 runs) |" in text
+
+
+def test_wrk_runs_with_latency_statistics():
+    assert "--latency" in wrk.command("http://127.0.0.1:1/", duration_s=1, connections=1, script="s.lua")
+
+
+def _latency_records(server, scenario, p50, p99, p999, rps=1000.0):
+    return {"scenario": scenario, "server": server, "rps": rps, "cpu_us_per_req": 10.0, "invalid": None,
+            "p50_ms": p50, "p99_ms": p99, "p999_ms": p999}
+
+
+def test_rows_carry_p50_p99_p999_and_the_markdown_shows_them():
+    records = [_latency_records("uvicorn-raw", "plaintext", 0.5, 2.0, 12.0),
+               _latency_records("uvicorn-raw", "plaintext", 0.7, 3.0, 14.0)]
+    table = report.summarize(records, ["plaintext"], ["uvicorn-raw"], {})
+    row = table["plaintext"]["uvicorn-raw"]
+    assert (row.p50_ms, row.p99_ms, row.p999_ms) == (0.6, 2.5, 13.0)
+    text = report.markdown(table, {"plaintext": ("Plaintext", "GET /plaintext")}, {}, _meta())
+    assert "latency p50 / p99 / p99.9" in text and "| 600 µs / 2.50 ms / 13.00 ms |" in text
+
+
+def test_tail_check_measures_growth_against_the_load_generators_own():
+    records = []
+    for server, spreads in (("nginx", (4, 6, 8)), ("steady", (5, 8, 9)), ("bursty", (5, 30, 40))):
+        for scenario, spread in zip(("plaintext", "pipeline", "c1000"), spreads):
+            records.append(_latency_records(server, scenario, 1.0, spread / 2, float(spread)))
+    table = report.summarize(records, ["plaintext", "pipeline", "c1000"], ["nginx", "steady", "bursty"], {})
+    checks = {(c["scenario"], c["server"]): c for c in report.tail_check(table)}
+    assert checks[("pipeline", "nginx")]["growth"] == pytest.approx(1.5)
+    assert checks[("pipeline", "steady")]["verdict"] == "ok" and checks[("c1000", "steady")]["verdict"] == "ok"
+    assert checks[("pipeline", "bursty")]["verdict"] == "grows"
+    assert checks[("c1000", "bursty")]["reference"] == "nginx"
+    text = report.markdown(table, {s: (s, s) for s in table}, {}, _meta())
+    assert "## Latency tail" in text and "| c1000 | bursty |" in text
+
+
+def test_tail_check_without_nginx_takes_the_least_growing_server_as_reference():
+    records = [_latency_records(n, s, 1.0, 2.0, v) for n, vals in (("a", (4, 4)), ("b", (4, 8)))
+               for s, v in zip(("plaintext", "c1000"), vals)]
+    table = report.summarize(records, ["plaintext", "c1000"], ["a", "b"], {})
+    checks = {c["server"]: c for c in report.tail_check(table)}
+    assert checks["b"]["reference"] == "a" and checks["b"]["verdict"] == "grows"
+
+
+# --- --workers 2 ----------------------------------------------------------------------------------
+
+
+def _harness(tmp_path, **overrides):
+    import argparse
+
+    args = argparse.Namespace(results_dir=str(tmp_path), quick=True, server_cpu=0, client_cpu=1)
+    vars(args).update(overrides)
+    return run.Harness(args, "test")
+
+
+def test_the_two_worker_row_shares_both_cpus_with_a_two_thread_wrk(tmp_path):
+    spec = servers.by_name("fasthttp-w2")
+    argv = spec.command(8000)
+    assert argv[argv.index("--workers") + 1] == "2" and spec.shared_cpus and spec.no_memory
+    assert "fasthttp-w2" in [s.name for s in servers.SERVERS]
+    harness = _harness(tmp_path)
+    assert harness.cpus_of(spec) == "0,1" and harness.wrk_placement(spec) == ("0,1", 2)
+    one = servers.by_name("fasthttp")
+    assert harness.cpus_of(one) == "0" and harness.wrk_placement(one) == ("1", 1)
+    cmd = wrk.command("http://127.0.0.1:1/", duration_s=1, connections=16, script="s", cpu="0,1", threads=2)
+    assert cmd[:3] == ["taskset", "-c", "0,1"] and "-t2" in cmd
+
+
+def test_unpinned_runs_pin_nothing_for_either_row(tmp_path):
+    harness = _harness(tmp_path, server_cpu=None, client_cpu=None)
+    assert harness.cpus_of(servers.by_name("fasthttp-w2")) is None
+    assert harness.wrk_placement(servers.by_name("fasthttp")) == (None, 1)

@@ -1,9 +1,11 @@
 """One bounded wrk run, pinned to the client CPU, and its parsed summary.
 
-wrk is started as ``taskset -c CPU wrk -t1 -cN -dDs --timeout Ts -s SCRIPT [-H ...] URL``. Its
-summary comes from the ``WRKJSON`` line the scenario script's ``done()`` prints (see
-``scenarios.DONE_LUA``); if that line is missing, the human-readable output is parsed instead, so
-a wrk built without Lua ``done()`` support still reports requests and the "Non-2xx" count.
+wrk is started as ``taskset -c CPU wrk -t1 -cN -dDs --timeout Ts --latency -s SCRIPT [-H ...] URL``.
+Its summary comes from the ``WRKJSON`` line the scenario script's ``done()`` prints (see
+``scenarios.DONE_LUA``): counters and the latency percentiles p50, p99, p99.9 from wrk's
+histogram; if that line is missing, the human-readable output is parsed instead (``--latency``'s
+"Latency Distribution" gives p50 and p99 there), so a wrk built without Lua ``done()`` support
+still reports requests, the "Non-2xx" count and the latency.
 The process is killed if it outlives its duration by more than ``GRACE_S``.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import subprocess
 from dataclasses import dataclass, field
 
@@ -29,7 +32,9 @@ class WrkResult:
     errors: dict[str, int] = field(default_factory=dict)  # connect/read/write/status/timeout
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
+    latency_p999_ms: float | None = None
     latency_max_ms: float | None = None
+    client_cpu_s: float | None = None  # wrk's own user + system CPU time over the run
     returncode: int | None = None
     output: str = ""
     failure: str | None = None  # why the run produced no usable summary
@@ -55,7 +60,7 @@ def command(
     script: str,
     headers: tuple[str, ...] = (),
     timeout_s: int = 4,
-    cpu: int | None = None,
+    cpu: int | str | None = None,  # a CPU or a taskset CPU list ("0,1")
     threads: int = 1,
 ) -> list[str]:
     cmd = [] if cpu is None else ["taskset", "-c", str(cpu)]
@@ -65,6 +70,7 @@ def command(
         f"-c{connections}",
         f"-d{int(duration_s)}s",
         f"--timeout={timeout_s}s",
+        "--latency",
         "-s",
         script,
     ]
@@ -74,7 +80,15 @@ def command(
     return cmd
 
 
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(cmd: list[str], duration_s: float) -> WrkResult:
+    # wrk's CPU time: what the waited-for children used (the servers are waited for only when
+    # they are stopped, so during a run the only child that ends is this wrk and its taskset).
+    before = _children_cpu_s()
     try:
         proc = subprocess.run(
             cmd,
@@ -88,6 +102,7 @@ def run(cmd: list[str], duration_s: float) -> WrkResult:
         out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout
         return WrkResult(output=out or "", failure=f"wrk did not finish within {duration_s + GRACE_S:g}s")
     result = parse_output(proc.stdout)
+    result.client_cpu_s = _children_cpu_s() - before
     result.returncode = proc.returncode
     if proc.returncode != 0 and result.failure is None:
         result.failure = f"wrk exited with status {proc.returncode}"
@@ -113,8 +128,12 @@ def parse_output(output: str) -> WrkResult:
         result.bytes = data["bytes"]
         result.errors = {k: data[k] for k in ("connect", "read", "write", "status", "timeout")}
         if data["requests"]:
-            result.latency_p50_ms = data["lat_p50_us"] / 1e3
-            result.latency_p99_ms = data["lat_p99_us"] / 1e3
+            # NOTE: wrk's percentile() answers 0 when its histogram cannot place the rank (seen
+            # for the pipelined scenario, where wrk records one latency per batch, on slower
+            # servers): 0 means "no figure", never "0 µs".
+            result.latency_p50_ms = data["lat_p50_us"] / 1e3 or None
+            result.latency_p99_ms = data["lat_p99_us"] / 1e3 or None
+            result.latency_p999_ms = data.get("lat_p999_us", 0) / 1e3 or None
             result.latency_max_ms = data["lat_max_us"] / 1e3
         return result
     # Fallback: "N requests in 5.00s, 12.34MB read", "Non-2xx or 3xx responses: N",
@@ -134,4 +153,9 @@ def parse_output(output: str) -> WrkResult:
     if match:
         errors["status"] = int(match.group(1))
     result.errors = errors
+    # --latency: "  Latency Distribution\n     50%  635.91us\n ... 99%    1.99ms"
+    for percent, attr in (("50", "latency_p50_ms"), ("99", "latency_p99_ms")):
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+(?:us|ms|s|m))\s*$", output, re.M)
+        if match:
+            setattr(result, attr, _duration_ms(match.group(1)))
     return result
