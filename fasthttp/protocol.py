@@ -76,7 +76,7 @@ from collections.abc import Callable, Coroutine, Generator
 from time import perf_counter
 from typing import Any
 
-from .application import report_failure
+from .application import Deferred, report_failure
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
 from .config import EAGER, INLINE
@@ -258,7 +258,7 @@ class HttpProtocol(asyncio.Protocol):
         self._max_body = cfg.max_body_size
         self._server_header = cfg.server_header
         self._log = manager.access_log
-        self._task: asyncio.Task[Any] | None = None
+        self._task: asyncio.Task[Any] | Deferred | None = None
         self._in_queue = False
         self._pending_error: HttpProtocolError | None = None
         self._upgrade_req: Request | None = None
@@ -766,6 +766,9 @@ class HttpProtocol(asyncio.Protocol):
         elif t is dict or t is list:
             status, fields, body = 200, JSON_FIELDS, json_dumps(result)
         else:
+            if isinstance(result, Deferred):
+                self._defer(req, result)
+                return
             try:
                 result = to_response(result)
             except Exception as exc:
@@ -812,6 +815,19 @@ class HttpProtocol(asyncio.Protocol):
             self._deadline = self._manager.idle_deadline
         else:
             self._finished(req, keep)
+
+    def _defer(self, req: Request, pending: Deferred) -> None:
+        """*req*'s handler answers later, from a task of its own (the adapters' hook, see
+        :class:`~fasthttp.application.Deferred`): the request is in flight until it does."""
+        self._active = req
+        self._task = pending
+        pending.attach(self._deferred, req)
+
+    def _deferred(self, req: Request, result: Any) -> None:
+        self._task = None
+        if self._closed:
+            return
+        self._respond(req, result)
 
     def _finished(self, req: Request, keep: bool) -> None:
         """*req*'s response is written: close, or move on to the next request."""
