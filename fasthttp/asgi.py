@@ -99,9 +99,19 @@ _FORBIDDEN = error_response(403)
 
 
 _get_running_loop = asyncio.get_running_loop
-# The connection's server address, in its session dict (AsgiApplication.scope).
-_SERVER_KEY = "fasthttp.asgi.server"
-_UNKNOWN = object()
+_new_response = object.__new__
+# The connection's (server, client, scheme), in its session dict (AsgiApplication.scope).
+_PEER_KEY = "fasthttp.asgi.peer"
+
+
+def _peer(conn: Any) -> tuple[Any, Any, str]:
+    """The ASGI ``server``, ``client`` and ``scheme`` of a connection."""
+    return _server_address(conn), _client_address(conn.client), "https" if conn.is_secure else "http"
+
+
+def _client_address(client: Any) -> tuple[Any, ...] | None:
+    """The ASGI ``client``: ``(host, port)``, None if not an IP address."""
+    return client[:2] if type(client) is tuple else None
 
 
 def _server_address(conn: Any) -> tuple[str, int | None] | None:
@@ -141,20 +151,42 @@ def _app_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None]:
     ``Content-Length`` it announced (None if none)."""
     fields = []
     length = None
+    kinds = _FIELD_KINDS
     for name, value in headers:
-        key = name.lower() if type(name) is bytes else bytes(name).lower()
-        if key in _ENGINE_FIELDS:
-            if key == b"content-length":
-                text = bytes(value).strip()
-                if not text.isdigit():
-                    raise ValueError(f"invalid Content-Length from the application: {value!r}")
-                length = int(text)
+        kind = kinds.get(name) if type(name) is bytes else None
+        if kind is None:
+            kind = _field_kind(name)
+        if kind is _KEEP:
+            fields.append((name, value))
             continue
-        fields.append((name, value))
+        if kind is _LENGTH:
+            text = bytes(value).strip()
+            if not text.isdigit():
+                raise ValueError(f"invalid Content-Length from the application: {value!r}")
+            length = int(text)
     return fields, length
 
 
-if sys.version_info >= (3, 12):
+# PERF: what each response field name an application sent is (_KEEP, _LENGTH or _DROP, an
+# engine field), looked up by the name as sent: applications send the same name objects over
+# and over (their hash is cached), so no lower-casing per field. Bounded: past _MAX_KINDS names,
+# new ones are classified each time.
+_KEEP, _LENGTH, _DROP = "keep", "length", "drop"
+_FIELD_KINDS: dict[bytes, str] = {}
+_MAX_KINDS = 1024
+
+
+def _field_kind(name: Any) -> str:
+    raw = bytes(name)
+    key = raw.lower()
+    kind = _KEEP if key not in _ENGINE_FIELDS else _LENGTH if key == b"content-length" else _DROP
+    if type(name) is bytes and len(_FIELD_KINDS) < _MAX_KINDS:
+        _FIELD_KINDS[name] = kind
+    return kind
+
+
+_EAGER = sys.version_info >= (3, 12)
+if _EAGER:
 
     def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
         # PERF: an eager Task runs the application at once, up to its first suspension; most
@@ -165,6 +197,14 @@ else:  # pragma: no cover - Python 3.10 and 3.11
 
     def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
         return loop.create_task(coro)
+
+
+def _heads_due(heads: list[_HttpCycle]) -> None:
+    """Stream the responses whose application suspended after its head (see _HttpCycle.send)."""
+    due = heads[:]
+    heads.clear()
+    for cycle in due:
+        cycle.head_due()
 
 
 def _ready_future(loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
@@ -267,10 +307,11 @@ class _HttpCycle(Deferred):
     watching = False
     streamed = 0  # body bytes taken from the application
 
-    def __init__(self, req: Request, loop: asyncio.AbstractEventLoop, ready: asyncio.Future[None]) -> None:
+    def __init__(self, req: Request, loop: asyncio.AbstractEventLoop, ready: asyncio.Future[None], heads: list[Any]) -> None:
         self.req = req
         self.loop = loop
         self.ready = ready  # a done future (_ready_future): send() that need not wait
+        self.heads = heads  # the exchanges whose head is due (_heads_due), of this loop
 
     # -- receive ---------------------------------------------------------------------------------
 
@@ -386,8 +427,12 @@ class _HttpCycle(Deferred):
             if self.result is None:
                 # If the application suspends before the body is decided, the head goes out
                 # at once (an event stream, a long poll): checked on the next loop iteration,
-                # after every step of the application that runs without waiting.
-                self.loop.call_soon(self.head_due)
+                # after every step of the application that runs without waiting. PERF: one
+                # callback checks every exchange that sent its head in an iteration.
+                heads = self.heads
+                if not heads:
+                    self.loop.call_soon(_heads_due, heads)
+                heads.append(self)
             return self.ready
         if self.disconnected:
             raise ClientDisconnected("the client closed the connection")
@@ -535,8 +580,11 @@ class _HttpCycle(Deferred):
             stream = StreamingResponse((), self.status, content_length=self.length)
             stream.fields = self.fields
             return stream
-        resp = Response(body, self.status)
+        # PERF: the three slots set directly (Response.__init__ would guess a content type).
+        resp = _new_response(Response)
+        resp.status = self.status
         resp.fields = self.fields
+        resp.body = body
         return resp
 
     def start_streaming(self) -> None:
@@ -644,7 +692,7 @@ class _DenialCycle(_HttpCycle):
     __slots__ = ("ws",)
 
     def __init__(self, ws: WebSocket, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(ws.request, loop, _ready_future(loop))
+        super().__init__(ws.request, loop, _ready_future(loop), [])
         self.ws = ws
 
     def resolve(self, result: Any) -> None:
@@ -765,7 +813,9 @@ class AsgiApplication:
         self._lifespan_reply: asyncio.Future[Message] | None = None
         self._started = False
         self._lifespan_messages = 0
-        self._ready: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready: asyncio.Future[None] = None  # type: ignore[assignment] - set with _loop
+        self._heads: list[_HttpCycle] = []
 
     def engine_handler(self) -> Handler:
         return self.handle
@@ -787,30 +837,35 @@ class AsgiApplication:
         if "%" in path:
             path = unquote(path)  # RFC 3986 §2.1, as UTF-8 (ASGI: "path" is decoded)
         conn = req.connection
-        # PERF: the server address is the connection's (a getsockname per lookup): looked up
-        # once, kept in the connection's session dict (the application never sees it).
+        # PERF: server, client and scheme are the connection's (a getsockname per server
+        # lookup): made once, kept in the connection's session dict (the application never
+        # sees it); a trusted proxy's client and scheme replace them per request.
         session = conn.session
-        server = session.get(_SERVER_KEY, _UNKNOWN)
-        if server is _UNKNOWN:
-            server = session[_SERVER_KEY] = _server_address(conn)
+        peer = session.get(_PEER_KEY)
+        if peer is None:
+            peer = session[_PEER_KEY] = _peer(conn.connection if type(conn) is ForwardedConnection else conn)
+        server, client, scheme = peer
+        forwarded = type(conn) is ForwardedConnection
+        if forwarded:
+            client = _client_address(conn.client)
+            scheme = "https" if conn.is_secure else "http"
         # ASGI: header names lower-cased, values as received (one list, made by the index).
         headers = head.headers.raw_lower()
-        if target[:1] != b"/" or type(conn) is ForwardedConnection and conn.forwarded_host is not None:
+        if target[:1] != b"/" or forwarded and conn.forwarded_host is not None:
             # The application sees the host the router would (Request.host): an absolute-form
             # target's authority (RFC 9112 §3.2.2) or a trusted proxy's X-Forwarded-Host.
             host = req.host
             if host is not None:
                 headers = [(n, v) for n, v in headers if n != b"host"]
                 headers.append((b"host", host.encode("latin-1")))
-        client = conn.client
         root = self.root_path
         return {
             "type": "http",
             "asgi": ASGI_INFO,
             "http_version": head.version,
             "server": server,
-            "client": client[:2] if type(client) is tuple else None,
-            "scheme": "https" if conn.is_secure else "http",
+            "client": client,
+            "scheme": scheme,
             "method": head.method,
             "root_path": root,
             "path": root + path if root else path,
@@ -836,11 +891,13 @@ class AsgiApplication:
         if req.body_reader is not None:
             req.check_body_size()  # 413 on the announced length, before the application runs
         loop = _get_running_loop()
-        ready = self._ready
-        if ready is None or ready.get_loop() is not loop:
-            ready = self._ready = _ready_future(loop)
-        cycle = _HttpCycle(req, loop, ready)
-        task = _start_task(loop, cycle.run(self.app(self.scope(req), cycle.receive, cycle.send)))
+        if loop is not self._loop:
+            self._loop = loop
+            self._ready = _ready_future(loop)
+            self._heads = []
+        cycle = _HttpCycle(req, loop, self._ready, self._heads)
+        coro = cycle.run(self.app(self.scope(req), cycle.receive, cycle.send))
+        task = _start_task(loop, coro) if _EAGER else loop.create_task(coro)
         if cycle.settled:
             return cycle.result
         cycle.task = task
