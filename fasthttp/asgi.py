@@ -4,19 +4,22 @@ scopes) served by the engine as an :class:`~fasthttp.application.Application`.
 Strategy
 --------
 The engine calls one handler per request (``fasthttp.application``); here that handler builds the
-ASGI ``http`` scope from the :class:`~fasthttp.requests.Request` and runs the application with a
-``receive``/``send`` pair bound to one :class:`_HttpCycle`. What the handler returns to the engine
-is decided by what the application sends:
+ASGI ``http`` scope from the :class:`~fasthttp.requests.Request` and starts the application, in
+one Task of its own (anyio and sniffio, under Starlette and FastAPI, need a current task), with a
+``receive``/``send`` pair bound to one :class:`_HttpCycle`. PERF: that Task is the only one of
+the request: the handler is a plain function answering with the cycle, a
+:class:`~fasthttp.application.Deferred`, and the application's ``send()`` delivers the response
+to the engine, which writes it from there (no engine Task, no future, no second loop iteration);
+``send()`` itself is a plain function returning a done future when it need not wait. On Python
+3.12+ the Task is eager: it runs up to its first suspension at once, and the handler answers
+with the response itself when it is decided by then. The response is decided by what the
+application sends:
 
-- the whole response before the application first suspends (the common case: ``start`` then one
-  ``body`` without ``more_body``): a plain :class:`~fasthttp.responses.Response`, written by the
-  engine's fast path. The application always runs in a Task of its own (anyio and sniffio, under
-  Starlette and FastAPI, need a current task); PERF: on Python 3.12+ an eager Task, which runs
-  up to the first suspension at once, so such a response needs no loop iteration;
-- otherwise the handler waits, and answers as soon as the
-  response is decided: a :class:`~fasthttp.responses.StreamingResponse` once a body message says
-  ``more_body``, once the application suspends after ``http.response.start`` (so the head of a
-  long poll or an event stream goes out at once), or when trailers were announced; a
+- the whole response (the common case: ``start`` then one ``body`` without ``more_body``): a
+  plain :class:`~fasthttp.responses.Response`, written by the engine's fast path in one write;
+- a :class:`~fasthttp.responses.StreamingResponse` once a body message says ``more_body``, once
+  the application suspends after ``http.response.start`` (so the head of a long poll or an event
+  stream goes out at once; checked once per loop iteration), or when trailers were announced; a
   :class:`~fasthttp.files.FileResponse` for ``http.response.pathsend``, and a span of the file for
   an ``http.response.zerocopysend`` that is the whole body (the engine's ``sendfile`` path on
   plain TCP; a zerocopysend piece of a longer body is read and streamed).
@@ -122,7 +125,7 @@ def _server_address(conn: Any) -> tuple[str, int | None] | None:
         return None
     sock = transport.get_extra_info("sockname")
     if type(sock) is tuple:
-        return sock[:2]  # type: ignore[no-any-return]
+        return sock[:2]
     if sock:
         return (sock if isinstance(sock, str) else sock.decode("latin-1", "replace"), None)
     return None
@@ -814,7 +817,7 @@ class AsgiApplication:
         self._started = False
         self._lifespan_messages = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready: asyncio.Future[None] = None  # type: ignore[assignment] - set with _loop
+        self._ready: asyncio.Future[None] = None  # type: ignore[assignment]  # set with _loop
         self._heads: list[_HttpCycle] = []
 
     def engine_handler(self) -> Handler:
@@ -846,12 +849,15 @@ class AsgiApplication:
             peer = session[_PEER_KEY] = _peer(conn.connection if type(conn) is ForwardedConnection else conn)
         server, client, scheme = peer
         forwarded = type(conn) is ForwardedConnection
+        forwarded_host = None
         if forwarded:
-            client = _client_address(conn.client)
-            scheme = "https" if conn.is_secure else "http"
+            proxied: ForwardedConnection = conn  # type: ignore[assignment]
+            client = _client_address(proxied.client)
+            scheme = "https" if proxied.is_secure else "http"
+            forwarded_host = proxied.forwarded_host
         # ASGI: header names lower-cased, values as received (one list, made by the index).
         headers = head.headers.raw_lower()
-        if target[:1] != b"/" or forwarded and conn.forwarded_host is not None:
+        if target[:1] != b"/" or forwarded_host is not None:
             # The application sees the host the router would (Request.host): an absolute-form
             # target's authority (RFC 9112 §3.2.2) or a trusted proxy's X-Forwarded-Host.
             host = req.host
