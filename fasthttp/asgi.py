@@ -470,6 +470,15 @@ class _HttpCycle(Deferred):
             self.body_done = True
             if self.expect_trailers:
                 self.start_streaming()
+            elif self.body_error is None and (length is None or self.parts is not None or self.req.head.method != "HEAD"):
+                # PERF: the common case, whole_response() and resolve() inlined.
+                parts = self.parts
+                resp = _new_response(Response)
+                resp.status = self.status
+                resp.fields = self.fields
+                resp.body = b"" if parts is None else parts[0] if len(parts) == 1 else b"".join(parts)
+                self.result = resp
+                self.deliver(resp)
             else:
                 self.resolve(self.whole_response())
             return self.ready
@@ -646,6 +655,8 @@ class _HttpCycle(Deferred):
             if not isinstance(exc, Exception):
                 raise  # cancellation, KeyboardInterrupt, SystemExit
             return
+        if self.body_done and self.result is not None and not (self.expect_trailers or self.watching):
+            return  # PERF: finished(None)'s common case: a whole response, nothing to undo
         self.finished(None)
 
     def cancel(self) -> bool:
