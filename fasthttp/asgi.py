@@ -501,9 +501,9 @@ class _HttpCycle(Deferred):
             self.body_done = True
             if self.discard:
                 return self.ready
-            resp = FileResponse(message["path"], self.status, etag=False, last_modified=False, accept_ranges=False)
-            resp.fields = self.fields  # the application's own, without a guessed type
-            self.resolve(resp)
+            file = FileResponse(message["path"], self.status, etag=False, last_modified=False, accept_ranges=False)
+            file.fields = self.fields  # the application's own, without a guessed type
+            self.resolve(file)
             return self.ready
         if kind == "http.response.zerocopysend":
             return self.zerocopysend(message)
