@@ -32,6 +32,7 @@ __all__ = (
     "Application",
     "HandlerApplication",
     "as_application",
+    "Deferred",
     "FAILURE_OBSERVER",
     "report_failure",
 )
@@ -96,6 +97,55 @@ def as_application(app: Application | Handler) -> Application:
     if callable(app):
         return HandlerApplication(app)
     raise TypeError(f"{app!r} is neither an application (fasthttp.App, an adapter) nor a handler callable")
+
+
+class Deferred:
+    """A response the handler gives later, from a task of its own: the engine's hook for
+    adapters (PERF: the ASGI adapter runs the application in one Task and answers from it, so
+    the engine needs no Task, and no future, of its own for the request).
+
+    The handler returns it instead of a result; the engine calls :meth:`attach` once, and the
+    adapter calls :meth:`deliver` once with the result (any kind the module docstring lists).
+    The engine holds it as the request's task: :meth:`cancel` when it drops the connection first
+    (a subclass stops its work there), :meth:`done` once delivered.
+    """
+
+    # PERF: no __slots__, and the initial state is the class's: a subclass instance made per
+    # request sets only what it changes.
+    _respond: Callable[[Request, Any], None] | None = None
+    _request: Request | None = None
+    _result: Any = None
+    #: The result was delivered.
+    settled = False
+
+    def attach(self, respond: Callable[[Request, Any], None], request: Request) -> None:
+        """(the engine) Call ``respond(request, result)`` on delivery (now, if delivered)."""
+        if self.settled:
+            respond(request, self._result)
+            return
+        self._respond = respond
+        self._request = request
+
+    def deliver(self, result: Any) -> None:
+        """(the adapter) Hand *result* to the engine; only the first delivery counts."""
+        if self.settled:
+            return
+        self.settled = True
+        self._result = result
+        respond = self._respond
+        if respond is not None:
+            self._respond = None
+            request = self._request
+            self._request = None
+            respond(request, result)  # type: ignore[arg-type]
+
+    def done(self) -> bool:
+        return self.settled
+
+    def cancel(self) -> bool:
+        """(the engine) The connection is gone before the delivery."""
+        self._respond = self._request = None
+        return True
 
 
 #: Who wants to see the exceptions answered with a bare 500 (an unhandled handler exception, a

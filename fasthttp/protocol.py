@@ -83,7 +83,7 @@ from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 from ._compat import NO_EXTENSIONS, register
-from .application import report_failure
+from .application import Deferred, report_failure
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
 from .config import EAGER
@@ -770,6 +770,19 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         return offset - start
 
     # -- take-over -------------------------------------------------------------------------------
+
+    def _defer(self, req: Request, pending: Deferred) -> None:
+        """*req*'s handler answers later, from a task of its own (the adapters' hook, see
+        :class:`~fasthttp.application.Deferred`): the request is in flight until it does."""
+        self._active = req
+        self._task = pending
+        pending.attach(self._deferred, req)
+
+    def _deferred(self, req: Request, result: Any) -> None:
+        self._task = None
+        if self._closed:
+            return
+        self._respond(req, result)
 
     def _after_response(self, req: Request) -> None:
         """Start the background tasks of *req*, whose response has been written."""

@@ -3,10 +3,12 @@
 Strategy
 --------
 The engine calls one handler per request (``fasthttp.application``); here that handler builds
-the WSGI ``environ`` and hands the call to a :class:`~concurrent.futures.ThreadPoolExecutor` of
-at most *threads* threads (requests beyond that wait for a thread; the event loop never blocks).
-The thread runs the application and iterates its result; the loop and the thread meet through
-one :class:`_WsgiCycle` per request:
+the WSGI ``environ`` and hands the call to a pool (:class:`_Pool`) of at most *threads* threads,
+started as needed (requests beyond that wait for a thread; the event loop never blocks). The
+thread runs the application and iterates its result; the loop and the thread meet through one
+:class:`_WsgiCycle` per request. PERF: the hand-off is one queue put (no future, no engine
+Task: the handler answers with the cycle, a :class:`~fasthttp.application.Deferred`), and what
+the threads hand back goes through one :class:`_Inbox`, which wakes the loop once per batch:
 
 - ``wsgi.input`` reads the engine's body reader from the thread, one piece at a time
   (``run_coroutine_threadsafe``): the body is streamed from the socket, never read whole first,
@@ -36,10 +38,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import concurrent.futures
 import io
 import logging
 import os
+import queue
 import stat
 import sys
 import threading
@@ -47,9 +49,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from .application import Handler, OnConnect
+from .application import Deferred, Handler, OnConnect
 from .body import ClientDisconnected
 from .files import FileResponse
+from .forwarded import ForwardedConnection
 from .requests import Request
 from .responses import Response, StreamingResponse, error_response
 
@@ -62,6 +65,42 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _WHOLE = 256 * 1024  # an announced body up to this size is collected and sent in one write
 _ENGINE_FIELDS = frozenset(("content-length", "transfer-encoding", "connection", "keep-alive", "date"))
 _INTERNAL_ERROR = error_response(500)
+
+
+_get_running_loop = asyncio.get_running_loop
+# The connection's (SERVER_NAME, SERVER_PORT), in its session dict (WsgiApplication.environ).
+_SERVER_KEY = "fasthttp.wsgi.server"
+
+
+def _server_name_port(conn: Any) -> tuple[str, str]:
+    transport = getattr(conn, "transport", None)
+    sock = transport.get_extra_info("sockname") if transport is not None else None
+    if type(sock) is tuple:
+        return str(sock[0]), str(sock[1])
+    return "localhost", "0"
+
+
+# The environ key of each request header name seen (PERF: one dict look-up per field after the
+# first time), None for a name left out; bounded: past _MAX_KEYS names, new ones are not kept.
+_ENVIRON_KEYS: dict[bytes, str | None] = {}
+_MAX_KEYS = 512
+
+
+def _environ_key(name: bytes) -> str | None:
+    """The environ key of the request header *name* (PEP 3333: ``HTTP_`` + upper case, ``-`` as
+    ``_``; ``CONTENT_TYPE`` as is), None for one left out: Content-Length (the engine's) and,
+    APPSEC, names holding ``_`` (see the module docstring)."""
+    if b"_" in name:
+        key = None
+    else:
+        key = name.decode("latin-1").upper().replace("-", "_")
+        if key == "CONTENT_LENGTH":
+            key = None
+        elif key != "CONTENT_TYPE":
+            key = "HTTP_" + key
+    if len(_ENVIRON_KEYS) < _MAX_KEYS:
+        _ENVIRON_KEYS[name] = key
+    return key
 
 
 def is_wsgi_application(app: Any) -> bool:
@@ -101,6 +140,100 @@ class FileWrapper:
         if data:
             return bytes(data)
         raise StopIteration
+
+
+class _Inbox:
+    """What the pool's threads hand to the loop, in order, in batches: one loop wake-up
+    (``call_soon_threadsafe``, a write to the loop's wake-up fd) for all that arrived since the
+    last one, instead of one per message (PERF)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.items: collections.deque[tuple[Callable[[Any], None], Any]] = collections.deque()
+        self.scheduled = False
+
+    def call(self, fn: Callable[[Any], None], arg: Any) -> None:
+        """(any thread) Run ``fn(arg)`` in the loop."""
+        self.items.append((fn, arg))
+        if not self.scheduled:
+            self.scheduled = True
+            try:
+                self.loop.call_soon_threadsafe(self.drain)
+            except RuntimeError:  # pragma: no cover - the loop is closed: nobody to tell
+                pass
+
+    def drain(self) -> None:
+        # NOTE: reset before taking: a message added after this point schedules another drain.
+        self.scheduled = False
+        items = self.items
+        while items:
+            fn, arg = items.popleft()
+            try:
+                fn(arg)
+            except Exception:  # pragma: no cover - a delivery failed; the others go on
+                error_log.exception("error handing a WSGI result to the engine")
+
+
+class _Pool:
+    """At most *size* threads calling the WSGI application, started as work needs them; jobs
+    beyond wait in a queue. PERF: one queue put per request, no future (the cycle is the job's
+    only record), instead of :class:`concurrent.futures.ThreadPoolExecutor`'s future, work item
+    and semaphores. The threads are daemons: an application stuck in one does not hold the
+    process's exit."""
+
+    def __init__(self, app: WsgiApp, size: int) -> None:
+        self.app = app
+        self.size = size
+        self.jobs: queue.SimpleQueue[tuple[_WsgiCycle, dict[str, Any]] | None] = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.idle = 0
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def submit(self, cycle: _WsgiCycle, environ: dict[str, Any]) -> None:
+        if self.closed:
+            raise RuntimeError("the WSGI thread pool is shut down")
+        jobs = self.jobs
+        jobs.put((cycle, environ))
+        # A thread more if the waiting jobs outnumber the idle threads (a thread just started
+        # counts as idle: it takes one of them).
+        if len(self.threads) < self.size and jobs.qsize() > self.idle:
+            with self.lock:
+                if len(self.threads) < self.size and jobs.qsize() > self.idle:
+                    thread = threading.Thread(target=self.work, name=f"fasthttp-wsgi_{len(self.threads)}", daemon=True)
+                    self.threads.append(thread)
+                    self.idle += 1  # counted idle until it takes its first job
+                    thread.start()
+
+    def work(self) -> None:
+        jobs, lock, app = self.jobs, self.lock, self.app
+        while True:
+            job = jobs.get()
+            with lock:
+                self.idle -= 1
+            if job is None:
+                return
+            cycle, environ = job
+            try:
+                cycle.run(app, environ)  # the application's failures go to the cycle
+            except BaseException:  # pragma: no cover - a bug of the adapter's own
+                error_log.exception("error in a WSGI pool thread")
+            del job, cycle, environ
+            with lock:
+                self.idle += 1
+
+    def shutdown(self) -> None:
+        """Drop the jobs no thread has taken, and let every thread end after its current one."""
+        self.closed = True
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[0].lost()
+        for _ in self.threads:
+            self.jobs.put(None)
 
 
 class _Input(io.RawIOBase):
@@ -152,26 +285,30 @@ class _Input(io.RawIOBase):
         return data
 
 
-class _WsgiCycle:
-    """One request between the loop (the engine) and the thread running the application."""
+class _WsgiCycle(Deferred):
+    """One request between the loop (the engine) and the thread running the application; the
+    engine holds it as the request's :class:`~fasthttp.application.Deferred` until the thread
+    hands the response over."""
 
-    def __init__(self, req: Request, loop: asyncio.AbstractEventLoop) -> None:
+    # PERF: the state every exchange starts in is the class's (see Deferred).
+    status: int | None = None
+    fields: list[tuple[str, str]] = []  # noqa: RUF012 - replaced, never mutated
+    length: int | None = None
+    sent = False  # the head was handed to the engine
+    # the streamed body, loop side
+    chunks: collections.deque[bytes] | None = None
+    ended = False  # the thread handed over the last piece
+    failure: BaseException | None = None
+    waiter: asyncio.Future[None] | None = None
+    owed = False  # the thread waits for the engine to ask for the next piece
+    ack: threading.Semaphore | None = None  # the engine asks for the next piece
+    disconnected = False
+    streamed = 0  # body bytes taken from the application
+
+    def __init__(self, req: Request, loop: asyncio.AbstractEventLoop, inbox: _Inbox) -> None:
         self.req = req
         self.loop = loop
-        self.status: int | None = None
-        self.fields: list[tuple[str, str]] = []
-        self.length: int | None = None
-        self.sent = False  # the head was handed to the engine
-        self.head: asyncio.Future[Any] = loop.create_future()
-        # the streamed body, loop side
-        self.chunks: collections.deque[bytes] = collections.deque()
-        self.done = False
-        self.failure: BaseException | None = None
-        self.waiter: asyncio.Future[None] | None = None
-        self.owed = False  # the thread waits for the engine to ask for the next piece
-        self.ack = threading.Semaphore(0)
-        self.disconnected = False
-        self.streamed = 0  # body bytes taken from the application
+        self.inbox = inbox
 
     # -- thread side ---------------------------------------------------------------------------
 
@@ -211,26 +348,29 @@ class _WsgiCycle:
             raise RuntimeError("write() before start_response()")
         if not self.sent:
             self.hand_over(self.stream_response())
-        self.deliver(bytes(data))
+        self.hand_piece(bytes(data))
 
     def hand_over(self, result: Any) -> None:
         self.sent = True
-        self.loop.call_soon_threadsafe(self.resolve, result)
+        self.inbox.call(self.resolve, result)
 
     def stream_response(self) -> StreamingResponse:
         assert self.status is not None
+        self.chunks = collections.deque()
+        self.ack = threading.Semaphore(0)
         resp = StreamingResponse(_ThreadBody(self), self.status, content_length=self.length)
         resp.fields = self.fields
         return resp
 
-    def deliver(self, data: bytes) -> None:
+    def hand_piece(self, data: bytes) -> None:
         """Hand *data* to the engine and wait until it asks for more (backpressure)."""
         if self.disconnected:
             raise ClientDisconnected("the client closed the connection")
         if not data:
             return
         self.check_length(len(data), False)
-        self.loop.call_soon_threadsafe(self.put, data)
+        self.inbox.call(self.put, data)
+        assert self.ack is not None
         self.ack.acquire()
         if self.disconnected:
             raise ClientDisconnected("the client closed the connection")
@@ -281,7 +421,7 @@ class _WsgiCycle:
             self.check_length(len(body), True)
             if not body and self.length and self.req.head.method == "HEAD":
                 self.hand_over(self.stream_response())  # RFC 9110 §9.3.2, as below
-                self.loop.call_soon_threadsafe(self.end)
+                self.inbox.call(self.end, None)
                 return
             resp = Response(body, self.status)
             resp.fields = self.fields
@@ -293,7 +433,7 @@ class _WsgiCycle:
                     if self.status is None:
                         raise RuntimeError("the WSGI application yielded before calling start_response()")
                     self.hand_over(self.stream_response())
-                self.deliver(bytes(piece))
+                self.hand_piece(bytes(piece))
         if self.status is None:
             raise RuntimeError("the WSGI application returned without calling start_response()")
         if not self.sent:
@@ -304,7 +444,7 @@ class _WsgiCycle:
                 self.hand_over(self.stream_response())
             else:
                 self.hand_over(resp)
-        self.loop.call_soon_threadsafe(self.end)
+        self.inbox.call(self.end, None)
 
     def file_response(self, filelike: Any) -> FileResponse | None:
         """A FileResponse for a regular file read from its start, else None (iterate it)."""
@@ -330,7 +470,7 @@ class _WsgiCycle:
             pass  # the client left
         else:
             # The head is out: the engine aborts the connection and logs this with its traceback.
-            self.loop.call_soon_threadsafe(self.fail, exc)
+            self.inbox.call(self.fail, exc)
 
     def describe(self) -> str:
         return f"{self.req.method} {self.req.target.decode('latin-1')}"
@@ -342,15 +482,15 @@ class _WsgiCycle:
             add = getattr(self.req.connection, "add_lost_callback", None)
             if add is not None:
                 add(self.lost)
-        if not self.head.done():
-            self.head.set_result(result)
+        self.deliver(result)
 
     def put(self, data: bytes) -> None:
+        assert self.chunks is not None
         self.chunks.append(data)
         self.wake()
 
-    def end(self) -> None:
-        self.done = True
+    def end(self, _: Any = None) -> None:
+        self.ended = True
         self.wake()
 
     def fail(self, exc: BaseException) -> None:
@@ -367,7 +507,8 @@ class _WsgiCycle:
     def lost(self) -> None:
         if not self.disconnected:
             self.disconnected = True
-            self.ack.release()  # a thread waiting to hand a piece over gives up
+            if self.ack is not None:
+                self.ack.release()  # a thread waiting to hand a piece over gives up
             self.wake()
 
     def finished(self) -> None:
@@ -390,6 +531,7 @@ class _ThreadBody:
         if cycle.owed:
             # The engine asks for more: the piece before is written (and drained).
             cycle.owed = False
+            assert cycle.ack is not None
             cycle.ack.release()
         while True:
             if cycle.chunks:
@@ -400,7 +542,7 @@ class _ThreadBody:
                 raise cycle.failure
             if cycle.disconnected:
                 raise ClientDisconnected("the client closed the connection")
-            if cycle.done:
+            if cycle.ended:
                 cycle.finished()
                 raise StopAsyncIteration
             waiter = cycle.waiter = cycle.loop.create_future()
@@ -425,22 +567,39 @@ class WsgiApplication:
         self.threads = threads
         self.root_path = root_path
         self.on_connect = on_connect
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool: _Pool | None = None
+        self._inbox: _Inbox | None = None
+        # PERF: the environ keys that are the same for every request (a copy per request).
+        self._base: dict[str, Any] = {
+            "SCRIPT_NAME": root_path,
+            "wsgi.version": (1, 0),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "wsgi.file_wrapper": FileWrapper,
+            "wsgi.input_terminated": True,  # a chunked body reads to its end
+        }
 
     def engine_handler(self) -> Handler:
         return self.handle
 
     async def startup(self) -> None:
-        if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="fasthttp-wsgi")
+        self._start()
+
+    def _start(self) -> _Pool:
+        pool = self._pool
+        if pool is None:
+            pool = self._pool = _Pool(self.app, self.threads)
+        return pool
 
     async def shutdown(self) -> None:
-        executor = self._executor
-        if executor is not None:
-            self._executor = None
+        pool = self._pool
+        if pool is not None:
+            self._pool = None
             # The engine drained the connections; threads still streaming to a closed one stop
             # at their next piece. An application stuck in a thread does not hold shutdown.
-            executor.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown()
 
     def environ(self, req: Request, cycle: _WsgiCycle) -> dict[str, Any]:
         """The PEP 3333 environ of *req*."""
@@ -449,53 +608,41 @@ class WsgiApplication:
         if "%" in path:
             # PEP 3333: PATH_INFO is the decoded bytes, as latin-1 "bytes in str".
             path = unquote_to_bytes(path).decode("latin-1")
-        transport = getattr(req.connection, "transport", None)
-        sock = transport.get_extra_info("sockname") if transport is not None else None
-        if type(sock) is tuple:
-            server_name, server_port = str(sock[0]), str(sock[1])
-        else:
-            server_name, server_port = "localhost", "0"
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": head.method,
-            "SCRIPT_NAME": self.root_path,
-            "PATH_INFO": path,
-            "QUERY_STRING": head.query,
-            "SERVER_NAME": server_name,
-            "SERVER_PORT": server_port,
-            "SERVER_PROTOCOL": "HTTP/" + head.version,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": req.scheme,
-            "wsgi.input": _Input(cycle),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            "wsgi.file_wrapper": FileWrapper,
-            "wsgi.input_terminated": True,  # a chunked body reads to its end
-        }
-        client = req.client
+        conn = req.connection
+        # PERF: the server address is the connection's (a getsockname per lookup): looked up
+        # once, kept in the connection's session dict (the application never sees it).
+        session = conn.session
+        server = session.get(_SERVER_KEY)
+        if server is None:
+            server = session[_SERVER_KEY] = _server_name_port(conn)
+        environ = self._base.copy()
+        environ["REQUEST_METHOD"] = head.method
+        environ["PATH_INFO"] = path
+        environ["QUERY_STRING"] = head.query
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = server
+        environ["SERVER_PROTOCOL"] = "HTTP/1.1" if head.version == "1.1" else "HTTP/" + head.version
+        environ["wsgi.url_scheme"] = "https" if conn.is_secure else "http"
+        environ["wsgi.input"] = _Input(cycle)
+        client = conn.client
         if type(client) is tuple:
             environ["REMOTE_ADDR"] = str(client[0])
             environ["REMOTE_PORT"] = str(client[1])
         if head.content_length is not None:
             environ["CONTENT_LENGTH"] = str(head.content_length)
+        keys = _ENVIRON_KEYS
         for name, value in head.headers.raw():
-            if b"_" in name:
-                continue  # APPSEC: see the module docstring
-            key = name.decode("latin-1").upper().replace("-", "_")
+            key = keys.get(name)
+            if key is None:
+                key = _environ_key(name)
+                if key is None:
+                    continue  # APPSEC: see the module docstring; or Content-Length, set above
             text = value.decode("latin-1")
-            if key == "CONTENT_TYPE":
-                environ[key] = text
-                continue
-            if key == "CONTENT_LENGTH":
-                continue
-            key = "HTTP_" + key
-            if key in environ:
+            if key in environ and key != "CONTENT_TYPE":
                 # RFC 9110 §5.3: repeated fields combine with commas (cookies with "; ").
                 environ[key] += ("; " if key == "HTTP_COOKIE" else ",") + text
             else:
                 environ[key] = text
-        if head.target[:1] != b"/" or getattr(req.connection, "forwarded_host", None) is not None:
+        if head.target[:1] != b"/" or type(conn) is ForwardedConnection and conn.forwarded_host is not None:
             # The host the router would see (Request.host): absolute-form authority (RFC 9112
             # §3.2.2) or a trusted proxy's forwarded host.
             host = req.host
@@ -503,16 +650,20 @@ class WsgiApplication:
                 environ["HTTP_HOST"] = host
         return environ
 
-    async def handle(self, req: Request) -> Any:
-        """The engine's handler: run the application in the pool for *req*."""
-        req.check_body_size()  # 413 on the announced length, before the application runs
-        loop = asyncio.get_running_loop()
-        if self._executor is None:
-            await self.startup()
-        assert self._executor is not None
-        cycle = _WsgiCycle(req, loop)
-        self._executor.submit(cycle.run, self.app, self.environ(req, cycle))
-        return await cycle.head
+    def handle(self, req: Request) -> Any:
+        """The engine's handler: run the application in the pool for *req*. PERF: a plain
+        function answering with the exchange, a :class:`~fasthttp.application.Deferred` the
+        thread delivers: no Task and no future of the engine's."""
+        if req.body_reader is not None:
+            req.check_body_size()  # 413 on the announced length, before the application runs
+        loop = _get_running_loop()
+        pool = self._pool or self._start()
+        inbox = self._inbox
+        if inbox is None or inbox.loop is not loop:
+            inbox = self._inbox = _Inbox(loop)
+        cycle = _WsgiCycle(req, loop, inbox)
+        pool.submit(cycle, self.environ(req, cycle))
+        return cycle
 
     def __repr__(self) -> str:
         return f"WsgiApplication({self.app!r}, threads={self.threads})"

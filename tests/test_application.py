@@ -111,3 +111,82 @@ def test_the_server_runs_an_applications_life_cycle_and_asks_for_its_handler_onc
 
     run(loop, scenario())
     assert events == ["handler", "startup", "shutdown"]
+
+
+# -- Deferred: a handler answering later, from a task of its own --------------------------------
+
+
+def test_a_deferred_delivers_to_the_engine_once_and_late_attachment_sees_the_result():
+    from fasthttp.application import Deferred
+
+    seen = []
+    early = Deferred()
+    early.attach(lambda req, result: seen.append((req, result)), "req")
+    assert not early.done()
+    early.deliver("first")
+    early.deliver("second")  # only the first delivery counts
+    assert early.done() and seen == [("req", "first")]
+
+    late = Deferred()
+    late.deliver(None)  # None is a result (204), not "nothing yet"
+    late.attach(lambda req, result: seen.append((req, result)), "req2")
+    assert seen[-1] == ("req2", None)
+
+    cancelled = Deferred()
+    cancelled.attach(lambda req, result: seen.append(result), "req3")
+    assert cancelled.cancel()
+    cancelled.deliver("too late")  # the engine dropped the connection: nobody is told
+    assert seen[-1] == ("req2", None)
+
+
+def test_the_engine_answers_a_deferred_when_it_is_delivered_and_keeps_the_pipeline_order(loop):
+    from fasthttp.application import Deferred
+
+    def handler(request):
+        if request.path == "/now":
+            return "now"
+        pending = Deferred()
+        # Delivered from another callback (an adapter's Task or thread hand-off in real life).
+        asyncio.get_running_loop().call_later(0.01, pending.deliver, f"late {request.path}")
+        return pending
+
+    async def scenario():
+        async with serving(handler) as server:
+            client = await Client.connect(server)
+            # Pipelined: the second request waits for the first's late answer.
+            await client.send(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /now HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = await client.read_response()
+            second = await client.read_response()
+            third = await client.request("GET", "/b")
+            await client.close()
+            return first, second, third
+
+    first, second, third = run(loop, scenario())
+    assert (first.status, first.body) == (200, b"late /a")
+    assert (second.status, second.body) == (200, b"now")
+    assert (third.status, third.body) == (200, b"late /b")
+
+
+def test_a_deferred_is_cancelled_when_the_engine_drops_the_connection(loop):
+    from fasthttp.application import Deferred
+
+    cancelled = asyncio.Event()
+
+    class Pending(Deferred):
+        def cancel(self) -> bool:
+            cancelled.set()
+            return super().cancel()
+
+    async def scenario():
+        # A write timeout aborts the connection (HttpProtocol.abort): its pending answer is
+        # cancelled like a handler Task would be.
+        async with serving(lambda request: Pending()) as server:
+            client = await Client.connect(server)
+            await client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await asyncio.sleep(0.05)
+            for conn in list(server.manager.connections):
+                conn.abort()
+            await asyncio.wait_for(cancelled.wait(), 5)
+            await client.close()
+
+    run(loop, scenario())

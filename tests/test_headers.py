@@ -212,3 +212,16 @@ class TestRepeatedValues:
         heads = [e for e in impl.parser.RequestParser().feed(data) if isinstance(e, impl.parser.RequestHead)]
         assert [h.headers.get("host") for h in heads] == [f"h{i % 3}" for i in range(9)]
         assert [h.headers.raw()[0][1] for h in heads] == [b"h%d" % (i % 3) for i in range(9)]
+
+
+def test_raw_lower_gives_lowercase_names_and_the_received_values(headers, impl):
+    # ASGI's scope["headers"]: names lower-cased (well-known and other names), values as received.
+    assert headers.raw_lower() == [
+        (b"host", b"example.com"),
+        (b"content-type", b"text/plain"),
+        (b"x-multi", b"one"),
+        (b"x-multi", b"two"),
+        (b"cookie", b"a=1"),
+    ]
+    assert impl.headers.Headers([("X-MiXeD-Name", "V a L")]).raw_lower() == [(b"x-mixed-name", b"V a L")]
+    assert impl.headers.Headers([]).raw_lower() == []

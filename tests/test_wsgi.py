@@ -440,3 +440,62 @@ def test_a_body_longer_than_its_content_length_is_refused(loop, caplog, size):
         assert data.startswith(b"HTTP/1.1 500")
     else:  # the head was out: the connection is cut after the announced bytes at most
         assert data.startswith(b"HTTP/1.1 200") and len(data.partition(b"\r\n\r\n")[2]) <= size
+
+
+def test_thread_messages_reach_the_loop_in_order_with_one_wake_up_per_batch(loop):
+    # PERF contract of the hand-off: what threads send while the loop is busy arrives in one
+    # batch (one call_soon_threadsafe), in the order sent.
+    from fasthttp.wsgi import _Inbox
+
+    async def main():
+        inbox = _Inbox(asyncio.get_running_loop())
+        got = []
+        wakeups = []
+        drain = inbox.drain
+
+        def counting_drain():
+            wakeups.append(len(inbox.items))
+            drain()
+
+        inbox.drain = counting_drain  # type: ignore[method-assign]
+
+        def send(n):
+            for i in range(n):
+                inbox.call(got.append, i)
+
+        thread = threading.Thread(target=send, args=(50,))
+        thread.start()
+        thread.join()  # the loop was not running: everything waits for one drain
+        await asyncio.sleep(0.05)
+        assert got == list(range(50)) and wakeups == [50]
+        inbox.call(got.append, "again")  # a later message schedules a new drain
+        await asyncio.sleep(0.05)
+        assert got[-1] == "again" and wakeups == [50, 1]
+
+    run(loop, main())
+
+
+def test_pool_threads_start_as_needed_and_end_at_shutdown(loop):
+    started = threading.Event()
+
+    def app(environ, start_response):
+        started.set()
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    async def main():
+        adapter = WsgiApplication(app, threads=4)
+        async with serving(adapter) as server:
+            client = await Client.connect(server)
+            for _ in range(3):
+                resp = await client.request("GET", "/")
+                assert resp.status == 200 and resp.body == b"ok"
+            await client.close()
+            pool = adapter._pool
+            assert pool is not None and 1 <= len(pool.threads) <= 4
+        return pool
+
+    pool = run(loop, main())
+    for thread in pool.threads:
+        thread.join(5)
+        assert not thread.is_alive()

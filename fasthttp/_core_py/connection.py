@@ -48,6 +48,7 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
+from ..application import Deferred
 from ..body import RequestBody
 from ..config import INLINE
 from ..connections import ConnectionManager, error_bytes
@@ -208,7 +209,7 @@ class ConnectionCore:
         self._max_body = cfg.max_body_size
         self._server_header = cfg.server_header
         self._log = manager.access_log
-        self._task: asyncio.Task[Any] | None = None
+        self._task: asyncio.Task[Any] | Deferred | None = None
         self._in_queue = False
         self._pending_error: HttpProtocolError | None = None
         self._upgrade_req: Request | None = None
@@ -505,6 +506,9 @@ class ConnectionCore:
         elif t is dict or t is list:
             status, fields, body = 200, JSON_FIELDS, json_dumps(result)
         else:
+            if isinstance(result, Deferred):
+                self._defer(req, result)  # an adapter answers later (fasthttp.application)
+                return
             try:
                 result = to_response(result)
             except Exception as exc:
@@ -676,4 +680,8 @@ class ConnectionCore:
 
     def _after_response(self, req: Request) -> None:
         """Start the background tasks of *req*, whose response has been written."""
+        raise NotImplementedError
+
+    def _defer(self, req: Request, pending: Deferred) -> None:
+        """*req*'s handler answers later (``fasthttp.application.Deferred``)."""
         raise NotImplementedError

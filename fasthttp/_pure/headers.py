@@ -197,6 +197,11 @@ class Headers:
         """``(name, value)`` byte pairs in received order, names in their received case."""
         return list(self._fields)
 
+    def raw_lower(self) -> list[tuple[bytes, bytes]]:
+        """``(name, value)`` byte pairs in received order, names lower-cased (ASGI's
+        ``headers``: one list built by the index, no per-field work in the caller)."""
+        return [(key, value) for key, (_, value) in zip(self._keys, self._fields)]
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Headers) or type(other).__name__ == "Headers":
             return self.items() == other.items()  # type: ignore[attr-defined, no-any-return]

@@ -194,6 +194,16 @@ cdef tuple _canonical = (None,) + WELL_KNOWN
 cdef list _seen_names = [None] * (len(WELL_KNOWN) + 1)
 
 
+# PERF: the lower-case bytes of each well-known name, shared (raw_lower()).
+cdef tuple _canonical_bytes = (None,) + tuple(name.encode("ascii") for name in WELL_KNOWN)
+
+
+cdef inline bytes _name_lower(bytes raw, const Field* f):
+    if f.known:
+        return <bytes>_canonical_bytes[f.known]
+    return _slice(raw, f.name_start, f.name_len).lower()
+
+
 cdef inline str _name_str(bytes raw, const Field* f):
     if f.known:
         return <str>_canonical[f.known]
@@ -400,6 +410,20 @@ cdef class Headers:
         for i in range(self._count):
             f = &self._fields[i]
             pair = (_name_bytes(self._raw, f), _value_bytes(self._raw, f))
+            Py_INCREF(pair)
+            PyList_SET_ITEM(out, i, pair)
+        return out
+
+    def raw_lower(self):
+        """``(name, value)`` byte pairs in received order, names lower-cased (ASGI's
+        ``headers``: one list built by the index, no per-field work in the caller)."""
+        cdef Py_ssize_t i
+        cdef list out = PyList_New(self._count)
+        cdef tuple pair
+        cdef Field* f
+        for i in range(self._count):
+            f = &self._fields[i]
+            pair = (_name_lower(self._raw, f), _value_bytes(self._raw, f))
             Py_INCREF(pair)
             PyList_SET_ITEM(out, i, pair)
         return out
