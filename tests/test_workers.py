@@ -179,7 +179,9 @@ def test_sighup_and_recycling_refuse_no_connection(tmp_path):
         deadline = time.monotonic() + 90
         hups = 0
         rounds = 0
-        while rounds < 400 and time.monotonic() < deadline:
+        # At least 400 rounds, and on until workers of several generations have answered (a
+        # loaded machine starts the new generations late; the deadline still bounds the test).
+        while (rounds < 400 or len(client.pids) < 4) and time.monotonic() < deadline:
             client.round()
             rounds += 1
             if rounds in (100, 250):
@@ -187,7 +189,7 @@ def test_sighup_and_recycling_refuse_no_connection(tmp_path):
                 hups += 1
         if client.kept is not None:
             client.kept.close()
-        assert rounds == 400 and hups == 2
+        assert rounds >= 400 and hups == 2
         assert client.statuses and set(client.statuses) == {200}
         log = log_path.read_text()
         assert log.count("SIGHUP: starting a new generation") == 2
