@@ -41,7 +41,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from .client import Client, Limits, Prepared, Timeouts
+from .client import Client, ConnectionPool, Limits, Prepared, Timeouts
 from .client import Response as ClientResponse
 from .errors import ClientError, ClientTimeout, HttpError
 from .requests import Request
@@ -314,6 +314,11 @@ class ReverseProxy:
         self.timeout = timeout
         self.via = via
         self._via_request = (f"1.0 {via}", f"1.1 {via}")
+
+    @property
+    def pool(self) -> ConnectionPool:
+        """The upstream connections (``stats()``: open and idle)."""
+        return self.client.pool
 
     async def close(self) -> None:
         await self.client.aclose()
