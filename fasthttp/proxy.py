@@ -14,19 +14,23 @@ its own idle timeout, reset by any byte either way: the engine's keep-alive time
 tunnel while data flows. Graceful shutdown aborts it with the other upgraded connections.
 
 **Reverse proxy** (degu's ``Proxy``). :class:`ReverseProxy` is a handler: each request goes to one
-upstream HTTP/1.1 server over a pooled connection, the request body streamed to it as it
-arrives (chunked when its length is unknown), the response body streamed back as the upstream
-sends it, with backpressure both ways. Hop-by-hop fields (RFC 9110 §7.6.1: ``Connection`` and the
-fields it names, ``Keep-Alive``, ``TE``, ``Trailer``, ``Transfer-Encoding``, ``Upgrade``,
-``Proxy-*``) are removed in both directions; ``Forwarded`` (RFC 7239) gets this hop appended and
-``Via`` (RFC 9110 §7.6.3) names it. Upstream failures: refused, reset or malformed is 502, no
-connection or no response head within the timeouts is 504 (RFC 9110 §15.6.3, §15.6.5); once the
-response has started, a failure can only abort the client's connection.
-
-NOTE: the upstream connection here is deliberately minimal and bounded (:class:`UpstreamPool`:
-at most ``max_connections`` open, ``max_idle`` kept, one stale-connection retry for requests
-without a body); ``fasthttp.client`` is meant to replace it. Response heads are read with the
-strict reader of ``fasthttp._wire``, chunked bodies with the chunked kernel.
+upstream HTTP/1.1 server through ``fasthttp.client`` (:meth:`Client.send
+<fasthttp.client.Client.send>` over its :class:`~fasthttp.client.ConnectionPool`: one home for
+talking to an upstream, framing included, on the response-parser kernel). The request body is
+streamed to it as it arrives (with its Content-Length, or chunked when its length is unknown),
+the response body streamed back as the upstream sends it, with backpressure both ways; a body
+that arrived with the response head goes back in one write. Field names keep their case and
+order both ways. Hop-by-hop fields (RFC 9110 §7.6.1: ``Connection`` and the fields it names,
+``Keep-Alive``, ``TE``, ``Trailer``, ``Transfer-Encoding``, ``Upgrade``, ``Proxy-*``) are
+removed in both directions (``Trailer`` stays on a chunked response, whose trailers are
+relayed); ``Forwarded`` (RFC 7239) gets this hop appended and ``Via`` (RFC 9110 §7.6.3) names
+it. A response keeps the upstream's framing semantics: none for HEAD (its Content-Length
+announced), 204 and 304 (and no Content-Type invented for them). Upstream failures: refused,
+reset or malformed is 502, no connection or no response head within the timeouts is 504 (RFC
+9110 §15.6.3, §15.6.5), no free pooled connection in time 503; once the response has started,
+a failure can only abort the client's connection. The client retries a request once on a
+fresh connection when a pooled one turns out closed, for idempotent requests without a
+streamed body only (RFC 9112 §9.3.1).
 """
 
 from __future__ import annotations
@@ -34,17 +38,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._wire import IncompleteResponse, ResponseReader
-from .chunked import ChunkedDecoder, EndOfMessage, encode_chunk, encode_last_chunk
-from .errors import HttpError
+from .client import Client, ConnectionPool, Limits, Prepared, Timeouts
+from .client import Response as ClientResponse
+from .errors import ClientError, ClientTimeout, HttpError
 from .requests import Request
 from .responses import Response, StreamingResponse, Upgrade, error_response
 
-__all__ = ("open_tunnel", "Tunnel", "ReverseProxy", "UpstreamPool", "HOP_BY_HOP", "parse_authority")
+__all__ = ("open_tunnel", "Tunnel", "ReverseProxy", "HOP_BY_HOP", "parse_authority")
 
 log = logging.getLogger("fasthttp.server")
 
@@ -52,7 +55,6 @@ log = logging.getLogger("fasthttp.server")
 HOP_BY_HOP = frozenset(
     ("connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization")
 )
-_READ = 64 * 1024
 
 
 def parse_authority(target: bytes | str) -> tuple[str, int]:
@@ -213,109 +215,23 @@ async def open_tunnel(
 # -- the reverse proxy ----------------------------------------------------------------------------------
 
 
-class _Upstream:
-    """One connection to the upstream server (asyncio streams) and its response reader."""
-
-    __slots__ = ("reader", "writer", "reused")
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.reused = False
-
-    def close(self) -> None:
-        if not self.writer.is_closing():
-            self.writer.close()
-
-
-class UpstreamPool:
-    """A minimal, bounded pool of connections to one upstream (see the module docstring's NOTE):
-    at most *max_connections* open at once (callers wait for one), at most *max_idle* kept."""
-
-    def __init__(self, host: str | None, port: int | None, path: str | None = None, *, max_connections: int = 64, max_idle: int = 16, connect_timeout: float = 5.0) -> None:
-        self.host = host
-        self.port = port
-        self.path = path
-        self.max_idle = max_idle
-        self.connect_timeout = connect_timeout
-        self.opened = 0  # connections made since the start (the tests count reuse with it)
-        self._idle: list[_Upstream] = []
-        self._slots = asyncio.Semaphore(max_connections)
-
-    async def acquire(self) -> _Upstream:
-        await self._slots.acquire()
-        try:
-            while self._idle:
-                conn = self._idle.pop()
-                if not conn.writer.is_closing() and not conn.reader.at_eof():
-                    conn.reused = True
-                    return conn
-                conn.close()
-            return await self.connect()
-        except BaseException:
-            self._slots.release()
-            raise
-
-    async def connect(self) -> _Upstream:
-        """A new connection (within ``connect_timeout``); the caller already holds a slot."""
-        if self.path is not None:
-            opening = asyncio.open_unix_connection(self.path, limit=_READ)
-        else:
-            opening = asyncio.open_connection(self.host, self.port, limit=_READ)
-        reader, writer = await asyncio.wait_for(opening, self.connect_timeout)
-        self.opened += 1
-        return _Upstream(reader, writer)
-
-    def release(self, conn: _Upstream, reusable: bool) -> None:
-        if reusable and len(self._idle) < self.max_idle and not conn.writer.is_closing():
-            self._idle.append(conn)
-        else:
-            conn.close()
-        self._slots.release()
-
-    def close(self) -> None:
-        while self._idle:
-            self._idle.pop().close()
-
-
-class _Body:
-    """The response body iterator given to the engine: it returns the upstream connection to the
-    pool even when the engine closes it before the first piece (an unstarted async generator
-    runs no ``finally``)."""
-
-    def __init__(self, pieces: AsyncIterator[bytes], release: Any) -> None:
-        self._pieces = pieces
-        self._release = release
-        self._started = False
-
-    def __aiter__(self) -> _Body:
-        return self
-
-    async def __anext__(self) -> bytes:
-        self._started = True
-        return await self._pieces.__anext__()
-
-    async def aclose(self) -> None:
-        if not self._started:
-            self._started = True
-            self._release()
-        await self._pieces.aclose()  # type: ignore[attr-defined]
-
-
-class _UpstreamFailed(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-
-def _hop_names(fields: list[tuple[str, str]]) -> set[str]:
-    """The hop-by-hop names of a header section: the fixed ones and those ``Connection`` lists."""
-    names = set(HOP_BY_HOP)
+def _hop_names(fields: list[tuple[bytes, bytes]]) -> set[bytes]:
+    """The hop-by-hop names of a header section (lower-case bytes): the fixed ones and those
+    ``Connection`` lists (RFC 9110 §7.6.1)."""
+    names = set(_HOP_BYTES)
     for name, value in fields:
-        if name.lower() == "connection":
-            names.update(token.strip().lower() for token in value.split(",") if token.strip())
+        if len(name) == 10 and name.lower() == b"connection":
+            names.update(token.strip(b" \t").lower() for token in value.split(b",") if token.strip(b" \t"))
     return names
+
+
+_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
+# The engine frames and dates its own response (RFC 9112 §6, RFC 9110 §6.6.1).
+_OWN_RESPONSE_FIELDS = frozenset((b"content-length", b"date"))
+# The proxy writes these itself on the request: Host, the framing, this hop's Forwarded.
+_OWN_REQUEST_FIELDS = frozenset((b"host", b"content-length", b"forwarded"))
+# RFC 9110 §6.5.1: framing, routing and authentication never come from trailers.
+_TRAILER_DENIED = _HOP_BYTES | {b"content-length", b"host", b"authorization", b"set-cookie", b"content-type"}
 
 
 def _forwarded_node(client: Any) -> str:
@@ -326,11 +242,46 @@ def _forwarded_node(client: Any) -> str:
     return "unknown"
 
 
+class _Relay:
+    """The response body given to the engine: the upstream response's pieces as they arrive.
+    Closing it (the engine does when the client goes away, even before the first piece) gives
+    the upstream connection back to the pool, closed unless the content was read to its end."""
+
+    __slots__ = ("_upstream", "_pieces")
+
+    def __init__(self, upstream: ClientResponse) -> None:
+        self._upstream = upstream
+        self._pieces = upstream.stream()
+
+    def __aiter__(self) -> _Relay:
+        return self
+
+    async def __anext__(self) -> bytes:
+        return await self._pieces.__anext__()
+
+    async def aclose(self) -> None:
+        await self._pieces.aclose()  # type: ignore[attr-defined]
+        await self._upstream.aclose()
+
+    def trailers(self) -> list[tuple[bytes, bytes]] | None:
+        return _trailer_fields(self._upstream)
+
+
+def _trailer_fields(upstream: ClientResponse) -> list[tuple[bytes, bytes]] | None:
+    """The upstream's trailer fields to relay, once its content is read (RFC 9112 §7.1.2)."""
+    trailers = upstream.trailers
+    if not trailers:
+        return None
+    return [(n, v) for n, v in trailers.raw() if n.lower() not in _TRAILER_DENIED] or None
+
+
 class ReverseProxy:
     """A handler that forwards every request to *upstream* (``http://host:port`` or
-    ``unix:/path``) and streams the answer back (see the module docstring). *timeout* bounds the
-    wait for the response head (504); *connect_timeout* the connection (504). ``await
-    proxy.close()`` (or an app shutdown hook) drops the idle upstream connections.
+    ``unix:/path``) and streams the answer back (see the module docstring). *timeout* bounds
+    each wait for the upstream (the response head, then each piece of its content: 504 before
+    the head); *connect_timeout* the connection (504); at most *max_connections* are open (a
+    request waits up to *timeout* for one, then 503) and *max_idle* kept between requests.
+    ``await proxy.close()`` (or an app shutdown hook) drops the idle upstream connections.
 
     ``app.route("/:path*", methods=[...])(ReverseProxy("http://127.0.0.1:8080"))``
     """
@@ -346,160 +297,108 @@ class ReverseProxy:
         via: str = "fasthttp",
     ) -> None:
         if upstream.startswith("unix:"):
-            path: str | None = upstream[5:]
-            host, port, self.authority = None, None, "localhost"
+            unix: str | None = upstream[5:]
+            host, port, self.authority = "localhost", 80, "localhost"
         else:
             parts = urlsplit(upstream)
             if parts.scheme != "http" or not parts.hostname:
                 raise ValueError(f"upstream is http://HOST:PORT or unix:PATH, not {upstream!r}")
-            path, host, port = None, parts.hostname, parts.port or 80
+            unix, host, port = None, parts.hostname, parts.port or 80
             self.authority = parts.netloc
-        self.pool = UpstreamPool(host, port, path, max_connections=max_connections, max_idle=max_idle, connect_timeout=connect_timeout)
+        self.origin = ("http", host, port)
+        self.url = f"http://{self.authority}"
+        limits = Limits(max_connections=max_connections, max_per_host=max_connections, max_idle_per_host=max_idle)
+        timeouts = Timeouts(connect=connect_timeout, read=timeout, write=timeout, pool=timeout)
+        #: The client every request goes through; ``client.pool`` holds the upstream connections.
+        self.client = Client(limits=limits, timeout=timeouts, unix_socket=unix, cookies=None, follow_redirects=False)
         self.timeout = timeout
         self.via = via
+        self._via_request = (f"1.0 {via}", f"1.1 {via}")
+
+    @property
+    def pool(self) -> ConnectionPool:
+        """The upstream connections (``stats()``: open and idle)."""
+        return self.client.pool
 
     async def close(self) -> None:
-        self.pool.close()
+        await self.client.aclose()
 
     async def __call__(self, request: Request) -> Response | StreamingResponse:
-        head = self._request_head(request)
+        if request.method == "CONNECT":
+            # a tunnel is open_tunnel's; a 2xx to CONNECT would end HTTP on the upstream connection
+            return error_response(405, "CONNECT is not forwarded by a reverse proxy")
         try:
-            conn, response, reader = await self._exchange(request, head)
-        except _UpstreamFailed as exc:
-            log.info("upstream failed for %s %s: %s", request.method, request.target.decode("latin-1"), exc.detail)
-            return error_response(exc.status, exc.detail)
-        hop = _hop_names(response.headers.items())
-        hop.update(("content-length", "date"))  # the engine frames and dates its own response
-        fields = [(n, v) for n, v in response.headers.items() if n.lower() not in hop]
-        fields.append(("Via", f"1.1 {self.via}"))
-        length_text = response.headers.get("content-length")
-        length = int(length_text) if length_text is not None and length_text.isdigit() else None
-        status = response.status
-        keep = (response.headers.get("connection") or "").lower() != "close"
-        if request.method == "HEAD" or status < 200 or status in (204, 304):
-            self.pool.release(conn, keep and not reader.buffered)
-            return StreamingResponse((), status, fields, content_length=length)
-        if length is not None and reader.buffered >= length:
-            # PERF: the whole body came with the head (small responses): one Response, written
-            # with the head in one write, and no sender Task (the proxy figures, issue 16).
-            data = reader.take_buffered()
-            self.pool.release(conn, keep and len(data) == length)
-            return Response(data[:length], status, fields)
-        body = _Body(self._body(conn, reader, response, keep, length), lambda: self.pool.release(conn, False))
-        return StreamingResponse(body, status, fields, content_length=length)
+            upstream = await self.client.send(self._prepare(request))
+        except HttpError:
+            raise  # the client's own body failed (413, 400): its status, not the upstream's
+        except ClientTimeout as exc:
+            return self._failed(request, 503 if exc.phase == "pool" else 504, f"no {exc.phase} from the upstream within {exc.timeout} s" if exc.phase != "pool" else "no upstream connection free in time")
+        except (ClientError, ValueError) as exc:
+            return self._failed(request, 502, f"bad response from the upstream: {exc}")
+        head_fields = upstream.headers.raw()
+        status = upstream.status
+        if status == 101:
+            # RFC 9110 §7.8: Upgrade is hop-by-hop and was not forwarded; a 101 cannot be relayed
+            await upstream.aclose()
+            return self._failed(request, 502, "the upstream switched protocols unasked")
+        hop = _hop_names(head_fields)
+        hop |= _OWN_RESPONSE_FIELDS
+        chunked = upstream.chunked
+        if chunked:
+            hop.discard(b"trailer")  # its trailers are relayed (RFC 9110 §6.6.2)
+        fields: list[tuple[Any, Any]] = [(n, v) for n, v in head_fields if n.lower() not in hop]
+        fields.append((b"Via", b"1.0 " + self.via.encode() if upstream.version == "1.0" else b"1.1 " + self.via.encode()))
+        length = upstream.content_length
+        if status == 204 or status == 304:
+            # no content (RFC 9110 §15.3.5, §15.4.5): the fields as they came, no Content-Type added
+            upstream.read_ready()
+            return _exact(Response(b"", status), fields)
+        if request.method == "HEAD":
+            # RFC 9110 §9.3.2: the length the GET would have had, announced, nothing sent
+            upstream.read_ready()
+            return _exact(StreamingResponse((), status, content_length=length), fields)
+        data = upstream.read_ready()
+        if data is not None:
+            trailers = _trailer_fields(upstream)
+            if trailers is None:
+                # PERF: the whole body came with the head (small responses): one Response,
+                # written with the head in one write, and no sender Task (the proxy figures,
+                # issue 16).
+                return _exact(Response(data, status), fields)
+            return _exact(StreamingResponse((data,), status, trailers=trailers), fields)
+        body = _Relay(upstream)
+        return _exact(StreamingResponse(body, status, content_length=length, trailers=body.trailers if chunked else None), fields)
 
-    def _request_head(self, request: Request) -> bytes:
-        fields = request.headers.items()
-        hop = _hop_names(fields)
-        hop.update(("host", "content-length", "forwarded"))
-        out = [f"{request.method} {request.target.decode('latin-1')} HTTP/1.1\r\n"]
-        host = request.headers.get("host") or self.authority
-        out.append(f"Host: {host}\r\n")
-        for name, value in fields:
-            if name.lower() not in hop:
-                out.append(f"{name}: {value}\r\n")
-        # RFC 7239 §4: this hop appended to what came before it.
+    def _failed(self, request: Request, status: int, detail: str) -> Response:
+        log.info("upstream failed for %s %s: %s", request.method, request.target.decode("latin-1"), detail)
+        return error_response(status, detail)
+
+    def _prepare(self, request: Request) -> Prepared:
+        """The request for the upstream: the client's fields in their case and order, less the
+        hop-by-hop ones, with this hop in ``Forwarded`` (RFC 7239 §4) and ``Via`` (RFC 9110
+        §7.6.3); the content streamed with the client's framing (its length, or chunked)."""
+        raw = request.headers.raw()
+        hop = _hop_names(raw)
+        hop |= _OWN_REQUEST_FIELDS
+        fields = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw if n.lower() not in hop]
+        host = request.headers.get("host")
         node = f"for={_forwarded_node(request.client)};proto={request.scheme}"
-        if request.headers.get("host"):
-            node += f';host="{request.headers.get("host")}"'
+        if host:
+            node += f';host="{host}"'
         earlier = request.headers.getall("forwarded")
-        out.append("Forwarded: " + ", ".join([*earlier, node]) + "\r\n")
-        out.append(f"Via: 1.{1 if request.version == '1.1' else 0} {self.via}\r\n")
+        fields.append(("Forwarded", ", ".join([*earlier, node]) if earlier else node))
+        fields.append(("Via", self._via_request[request.version == "1.1"]))
+        target = request.target.decode("latin-1")
+        body: Any = None
+        length = None
         if request.body_reader is not None:
+            body = request.stream()
             length = request.content_length
-            out.append(f"Content-Length: {length}\r\n" if length is not None else "Transfer-Encoding: chunked\r\n")
-        out.append("\r\n")
-        return "".join(out).encode("latin-1")
+        return Prepared(request.method, self.url + target, "http", self.origin[1], self.origin[2], target, fields, body, host_header=host or self.authority, content_length=length)
 
-    async def _exchange(self, request: Request, head: bytes) -> tuple[_Upstream, Any, ResponseReader]:
-        """Send the request (streaming its body) and read the response head; one retry on a
-        reused connection the upstream closed meanwhile, for a request without a body."""
-        for attempt in (1, 2):
-            try:
-                conn = await self.pool.acquire()
-            except asyncio.TimeoutError:
-                raise _UpstreamFailed(504, "no connection to the upstream in time") from None
-            except OSError as exc:
-                raise _UpstreamFailed(502, f"cannot connect to the upstream: {exc.strerror or exc}") from None
-            reader = ResponseReader()
-            reader.expect(request.method)
-            try:
-                conn.writer.write(head)
-                if request.body_reader is not None:
-                    chunked = request.content_length is None
-                    async for piece in request.stream():
-                        conn.writer.write(encode_chunk(piece) if chunked else piece)
-                        await conn.writer.drain()  # backpressure: the upstream reads as we send
-                    if chunked:
-                        conn.writer.write(encode_last_chunk())
-                await conn.writer.drain()
-                response = await asyncio.wait_for(self._read_head(conn, reader), self.timeout)
-                return conn, response, reader
-            except asyncio.TimeoutError:
-                self.pool.release(conn, False)
-                raise _UpstreamFailed(504, f"no response from the upstream within {self.timeout} s") from None
-            except HttpError:
-                self.pool.release(conn, False)
-                raise  # the client's own body failed (413, 400): its status, not the upstream's
-            except (OSError, IncompleteResponse, ValueError) as exc:
-                self.pool.release(conn, False)
-                if attempt == 1 and conn.reused and request.body_reader is None and not reader.buffered:
-                    continue  # a pooled connection the upstream had closed: once more, fresh
-                raise _UpstreamFailed(502, f"bad response from the upstream: {exc}") from None
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _read_head(self, conn: _Upstream, reader: ResponseReader) -> Any:
-        while True:
-            head = reader.next_head()
-            if head is not None:
-                if 100 <= head.status < 200 and head.status != 101:
-                    continue  # interim responses stay between us and the upstream
-                return head
-            data = await conn.reader.read(_READ)
-            if not data:
-                reader.feed_eof()
-                reader.next_head()
-                raise IncompleteResponse("the upstream closed the connection before a response")
-            reader.feed(data)
-
-    async def _body(self, conn: _Upstream, reader: ResponseReader, response: Any, keep: bool, length: int | None) -> AsyncIterator[bytes]:
-        """The upstream's response body as it arrives; the connection goes back to the pool only
-        after a complete body on a persistent connection."""
-        reusable = False
-        try:
-            rest = reader.take_buffered()
-            if (response.headers.get("transfer-encoding") or "").lower().endswith("chunked"):
-                decoder = ChunkedDecoder()
-                data = rest
-                while True:
-                    for event in decoder.feed(data) if data else []:
-                        if type(event) is EndOfMessage or isinstance(event, EndOfMessage):
-                            reusable = keep and not decoder.unused
-                            return
-                        yield bytes(event)
-                    data = await conn.reader.read(_READ)
-                    if not data:
-                        raise IncompleteResponse("the upstream closed inside a chunked body")
-            elif length is not None:
-                left = length
-                if rest:
-                    piece = rest[:left]
-                    left -= len(piece)
-                    yield piece
-                while left > 0:
-                    data = await conn.reader.read(min(_READ, left))
-                    if not data:
-                        raise IncompleteResponse("the upstream closed before the announced length")
-                    left -= len(data)
-                    yield data
-                reusable = keep
-            else:  # RFC 9112 §6.3 (8): the body runs to the upstream's close
-                if rest:
-                    yield rest
-                while True:
-                    data = await conn.reader.read(_READ)
-                    if not data:
-                        break
-                    yield data
-        finally:
-            self.pool.release(conn, reusable)
+def _exact(response: Any, fields: list[tuple[Any, Any]]) -> Any:
+    """*response* with exactly *fields* (the constructors add a Content-Type to a response
+    without one; a proxy relays what the upstream said, RFC 9110 §8.3)."""
+    response.fields = fields
+    return response

@@ -9,6 +9,7 @@ import http.server
 import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from helpers_client import connect_proxy, make_app, raw_server, read_head
@@ -24,6 +25,7 @@ from fasthttp.client import (
     DigestAuth,
     IncompleteResponseError,
     Limits,
+    Prepared,
     ResponseProtocolError,
     ResponseTooLarge,
     SyncClient,
@@ -264,6 +266,84 @@ class TestConnections:
                     assert client.pool.stats() == {"connections": 1, "idle": 1}
 
         run(loop, main())
+
+
+class TestSend:
+    """``Client.send``: one prepared request as it is, for intermediaries (fasthttp.proxy)."""
+
+    @staticmethod
+    def prepared(base, method, target, headers=(), body=None, **options):
+        parts = urlsplit(base)
+        return Prepared(method, base + target, parts.scheme, parts.hostname, parts.port, target, list(headers), body, **options)
+
+    def test_host_field_and_a_counted_streamed_body(self, loop):
+        async def body(client, base):
+            async def pieces():
+                yield b"hel"
+                yield b"lo"
+
+            req = self.prepared(base, "POST", "/echo", [("X-Case", "1")], pieces(), host_header="site.test", content_length=5)
+            r = await client.send(req)
+            got = await r.json()
+            assert got["body"] == "hello" and got["headers"]["host"] == "site.test"
+            assert got["headers"]["content-length"] == "5" and "transfer-encoding" not in got["headers"]
+            assert "user-agent" not in got["headers"]  # nothing added: the fields are the caller's
+            assert client.pool.stats() == {"connections": 1, "idle": 1}
+
+        on_server(loop, body)
+
+    def test_a_content_of_the_wrong_length_or_failing_never_reaches_the_pool(self, loop):
+        async def body(client, base):
+            async def short():
+                yield b"abc"
+
+            async def failing():
+                yield b"a"
+                raise ConnectionResetError("the proxied client went away")
+
+            with pytest.raises(ValueError):
+                await client.send(self.prepared(base, "POST", "/echo", body=short(), content_length=5))
+            assert client.pool.stats()["connections"] == 0
+            # the content's own error comes out as it is, not as a connection error
+            with pytest.raises(ConnectionResetError, match="went away"):
+                await client.send(self.prepared(base, "PUT", "/echo", body=failing()))
+            assert client.pool.stats()["connections"] == 0
+
+        on_server(loop, body)
+
+    def test_read_ready_takes_a_content_that_came_with_the_head(self, loop):
+        def handler(conn):
+            read_head(conn)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            read_head(conn)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc")
+            time.sleep(0.2)
+            conn.sendall(b"def")
+            time.sleep(0.2)
+
+        with raw_server(handler) as url:
+            async def main():
+                async with Client() as client:
+                    r = await client.send(self.prepared(url, "GET", "/a"))
+                    assert r.read_ready() == b"ok" and await r.read() == b"ok"
+                    assert client.pool.stats() == {"connections": 1, "idle": 1}
+                    r = await client.send(self.prepared(url, "GET", "/b"))
+                    assert r.read_ready() is None and r.content_length == 6 and not r.chunked
+                    assert await r.read() == b"abcdef"
+
+            run(loop, main())
+
+    def test_max_idle_per_host(self, loop):
+        async def main():
+            async with serving(make_app()) as server:
+                host, port = server.addresses[0][:2]
+                async with Client(f"http://{host}:{port}", limits=Limits(max_idle_per_host=1)) as client:
+                    responses = await asyncio.gather(*(client.get("/hello", stream=True) for _ in range(3)))
+                    for r in responses:
+                        await r.read()
+                    return client.pool.stats()
+
+        assert run(loop, main()) == {"connections": 1, "idle": 1}
 
 
 class TestHostileServers:

@@ -16,6 +16,7 @@ from helpers_server import run, serving
 from helpers_tls import connect, read_all, read_head, read_response
 
 from fasthttp import App, StreamingResponse
+from fasthttp.client import Client
 from fasthttp.proxy import ReverseProxy, open_tunnel, parse_authority
 from fasthttp.testing import TempServer
 
@@ -31,7 +32,7 @@ def upstream_app() -> App:
             "target": request.target.decode(),
             "headers": dict(request.headers.items()),
             "size": len(body),
-            "client_port": request.client[1],
+            "client_port": request.client[1] if isinstance(request.client, tuple) else None,
             "secure": request.is_secure,
         }
 
@@ -273,3 +274,213 @@ def test_reverse_proxy_strips_hop_by_hop_fields_of_the_response(loop):
         upstream.close()
     assert body == b"ok" and b"x-other: 2" in head.lower()
     assert b"x-up" not in head.lower() and b"keep-alive" not in head.lower()
+
+
+# -- the reverse proxy on fasthttp.client: framing, field case, trailers, AF_UNIX ----------------------
+
+
+def _scripted_upstream(replies):
+    """A raw upstream on one port: each accepted connection reads request heads and answers each
+    with ``replies[path]`` (bytes, or a list of bytes sent with a pause between: a streamed
+    body). Returns (url, heads seen, close)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(5)
+    seen = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=one, args=(conn,), daemon=True).start()
+
+    def one(conn):
+        with conn:
+            buf = b""
+            conn.settimeout(5)
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    try:
+                        data = conn.recv(65536)
+                    except OSError:
+                        return
+                    if not data:
+                        return
+                    buf += data
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                seen.append(head)
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.lower() == b"content-length":
+                        length = int(value)
+                while len(buf) < length:
+                    buf += conn.recv(65536)
+                seen.append(buf[:length])
+                buf = buf[length:]
+                path = head.split(b" ")[1].decode()
+                reply = replies[path]
+                for n, piece in enumerate(reply if isinstance(reply, list) else [reply]):
+                    if n:
+                        time.sleep(0.1)
+                    conn.sendall(piece)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", seen, listener.close
+
+
+def _through(loop, replies, requests):
+    """Send the raw *requests* on one client connection through a proxy to a scripted upstream;
+    return (responses, what the upstream saw)."""
+    url, seen, close = _scripted_upstream(replies)
+
+    async def scenario():
+        async with serving(proxy_app(url)) as proxy:
+            def client():
+                out = []
+                with connect(proxy.addresses[0]) as raw:
+                    for data in requests:
+                        raw.sendall(data)
+                        out.append(read_response(raw, data.split(b" ", 1)[0].decode()))
+                return out
+
+            return await asyncio.get_running_loop().run_in_executor(None, client)
+
+    try:
+        return run(loop, scenario()), seen
+    finally:
+        close()
+
+
+def test_reverse_proxy_keeps_field_name_case_and_the_request_framing(loop):
+    replies = {"/x": b"HTTP/1.1 200 OK\r\nX-Mixed-Case: 1\r\nETag: \"v1\"\r\nContent-Length: 2\r\n\r\nok"}
+    req = b"POST /x HTTP/1.1\r\nHost: t\r\nX-Kept-Case: 2\r\nContent-Length: 5\r\n\r\nhello"
+    ((head, body),), seen = _through(loop, replies, [req])
+    assert body == b"ok" and b"\r\nX-Mixed-Case: 1\r\n" in head and b'\r\nETag: "v1"\r\n' in head
+    upstream_head, upstream_body = seen
+    # the client's names in their case; its length, not chunked coding (RFC 9112 §6.2)
+    assert b"\r\nX-Kept-Case: 2\r\n" in upstream_head and b"\r\nContent-Length: 5" in upstream_head
+    assert b"transfer-encoding" not in upstream_head.lower() and upstream_body == b"hello"
+    assert upstream_head.startswith(b"POST /x HTTP/1.1\r\nHost: t\r\n")
+
+
+def test_reverse_proxy_relays_bodyless_responses_without_inventing_fields(loop):
+    replies = {
+        "/204": b"HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n",
+        "/304": b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 1234\r\n\r\n',
+        "/head": b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1234\r\n\r\n",
+        "/after": b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext",
+    }
+    requests = [
+        b"GET /204 HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET /304 HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"v1\"\r\n\r\n",
+        b"HEAD /head HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET /after HTTP/1.1\r\nHost: t\r\n\r\n",
+    ]
+    (r204, r304, rhead, rafter), _ = _through(loop, replies, requests)
+    # a 304 updates a cache's stored fields (RFC 9111 §4.3.4): a Content-Type added here would
+    # overwrite the stored one; 204 and 304 never carry framing (RFC 9110 §8.6, §6.4.1)
+    for head, _ in (r204, r304):
+        assert b"content-type" not in head.lower() and b"transfer-encoding" not in head.lower()
+    assert r204[0].startswith(b"HTTP/1.1 204") and b"x-a: 1" in r204[0].lower() and b"content-length" not in r204[0].lower()
+    assert r304[0].startswith(b"HTTP/1.1 304") and b'etag: "v1"' in r304[0].lower()
+    # HEAD: the length the GET would have had (RFC 9110 §9.3.2), and no content sent
+    assert b"content-length: 1234" in rhead[0].lower() and rhead[1] == b""
+    assert rafter[1] == b"next"  # the client connection is still in step
+
+
+def test_reverse_proxy_relays_chunked_content_with_its_trailers(loop):
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+    replies = {
+        "/whole": head + b"3\r\nabc\r\n0\r\nX-Sum: 42\r\n\r\n",  # arrives with the head
+        "/streamed": [head + b"3\r\nabc\r\n", b"2\r\nde\r\n0\r\nX-Sum: 43\r\nContent-Length: 9\r\n\r\n"],
+        "/close": [b"HTTP/1.0 200 OK\r\n\r\nuntil", b" close"],
+    }
+    url, seen, close = _scripted_upstream(replies)
+
+    async def scenario():
+        async with serving(proxy_app(url)) as proxy:
+            host, port = proxy.addresses[0][:2]
+            async with Client(base_url=f"http://{host}:{port}") as client:
+                out = []
+                for path in ("/whole", "/streamed", "/close"):
+                    r = await client.get(path)
+                    out.append((r.headers, await r.read(), r.trailers))
+                return out
+
+    try:
+        (h1, b1, t1), (h2, b2, t2), (h3, b3, t3) = run(loop, scenario())
+    finally:
+        close()
+    assert (b1, t1.get("x-sum"), h1.get("trailer")) == (b"abc", "42", "X-Sum")
+    # a framing field never comes from trailers (RFC 9110 §6.5.1)
+    assert (b2, t2.get("x-sum"), "content-length" in t2) == (b"abcde", "43", False)
+    assert b3 == b"until close" and h3.get("via") == "1.0 fasthttp"
+
+
+def test_reverse_proxy_refuses_responses_it_cannot_relay(loop):
+    replies = {
+        "/both": b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        "/switch": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n",
+        "/ok": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    }
+    requests = [
+        b"GET /both HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET /switch HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        b"GET /ok HTTP/1.1\r\nHost: t\r\n\r\n",
+    ]
+
+    def proxy_only(url):
+        app = App()
+        proxy = ReverseProxy(url)
+        app.route("/:path*", methods=["GET"])(proxy)
+        app.route("/", methods=["CONNECT"])(proxy)
+        app.on_shutdown(proxy.close)
+        return app
+
+    url, seen, close = _scripted_upstream(replies)
+
+    async def scenario():
+        async with serving(proxy_only(url)) as proxy:
+            def client():
+                with connect(proxy.addresses[0]) as raw:
+                    out = []
+                    for data in requests:
+                        raw.sendall(data)
+                        out.append(read_response(raw)[0])
+                    return out
+
+            return await asyncio.get_running_loop().run_in_executor(None, client)
+
+    try:
+        both, switch, tunnel, ok = run(loop, scenario())
+    finally:
+        close()
+    assert both.startswith(b"HTTP/1.1 502") and switch.startswith(b"HTTP/1.1 502")
+    assert tunnel.startswith(b"HTTP/1.1 405") and ok.startswith(b"HTTP/1.1 200")
+
+
+def test_reverse_proxy_to_an_af_unix_upstream(loop, tmp_path):
+    path = str(tmp_path / "up.sock")
+
+    async def scenario():
+        async with serving(upstream_app(), bind=f"unix:{path}"):
+            async with serving(proxy_app(f"unix:{path}")) as proxy:
+                def client():
+                    with connect(proxy.addresses[0]) as raw:
+                        out = []
+                        for _ in range(2):
+                            raw.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
+                            out.append(json.loads(read_response(raw)[1]))
+                        return out
+
+                return await asyncio.get_running_loop().run_in_executor(None, client)
+
+    first, second = run(loop, scenario())
+    assert first["size"] == 3 and first["headers"]["host"] == "t"
+    assert first["headers"]["forwarded"] == 'for=127.0.0.1;proto=http;host="t"'
+    assert second["size"] == 3

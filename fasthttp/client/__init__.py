@@ -32,7 +32,7 @@ from ..errors import (
 from ._async import Batch, BatchResult, Client, Connection, ConnectionPool, Response
 from ._auth import Auth, BasicAuth, DigestAuth
 from ._cookies import Cookie, CookieJar
-from ._flow import Limits, Timeouts
+from ._flow import Limits, Prepared, Timeouts
 from ._sync import SyncClient, SyncPool, SyncResponse
 
 __all__ = (
@@ -47,6 +47,7 @@ __all__ = (
     "Connection",
     "Timeouts",
     "Limits",
+    "Prepared",
     "Auth",
     "BasicAuth",
     "DigestAuth",

@@ -17,7 +17,7 @@ import json as _json
 import socket
 import ssl
 import time
-from collections.abc import Callable, AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 from ..chunked import encode_chunk, encode_last_chunk
@@ -171,13 +171,30 @@ class Connection(asyncio.Protocol):
                 self._waiter = None
                 if timer is not None:
                     timer.cancel()
-        event = events.popleft()
+        return self._take()
+
+    def _take(self) -> Any:
+        event = self.events.popleft()
         if type(event) is bytes:
             self._buffered -= len(event)
             if self._paused and self._buffered < _HIGH_WATER // 2:
                 self._paused = False
                 self.transport.resume_reading()  # type: ignore[union-attr]
         return event
+
+    def ready_content(self) -> tuple[list[bytes], EndOfMessage] | None:
+        """The rest of the current response's content if all of it has arrived already (its
+        pieces and the end of message, taken off the queue), else None and nothing taken."""
+        n = 0
+        for event in self.events:
+            if type(event) is bytes:
+                n += 1
+            elif isinstance(event, EndOfMessage):
+                pieces = [self._take() for _ in range(n)]
+                return pieces, self._take()
+            else:
+                return None
+        return None
 
     def note_buffered(self) -> None:
         # flow control for a streamed body: stop reading while the caller has not caught up
@@ -289,8 +306,13 @@ class ConnectionPool:
 
     def release(self, conn: Connection, reusable: bool = True) -> None:
         if reusable and conn.reusable and not self._closed:
-            conn.idle_since = time.monotonic()
-            self._idle.setdefault(conn.origin, []).append(conn)
+            idle = self._idle.setdefault(conn.origin, [])
+            keep = self.limits.max_idle_per_host
+            if keep is not None and len(idle) >= keep:
+                self._discard(conn)
+            else:
+                conn.idle_since = time.monotonic()
+                idle.append(conn)
         else:
             self._discard(conn)
         self._wake_one()
@@ -401,6 +423,16 @@ class Response:
         return self.status < 400
 
     @property
+    def content_length(self) -> int | None:
+        """The Content-Length the server announced (also on a response to HEAD or a 304), or None."""
+        return self._head.content_length
+
+    @property
+    def chunked(self) -> bool:
+        """The content comes in chunks (RFC 9112 §7.1): it may end with trailers."""
+        return self._head.chunked
+
+    @property
     def content_type(self) -> str | None:
         return self.headers.get("content-type")
 
@@ -433,6 +465,27 @@ class Response:
             raise
         self._body = b""
         self._finish(True)
+
+    def read_ready(self) -> bytes | None:
+        """The whole content if it has all arrived already (it is then kept, as after
+        :meth:`read`, and the connection released), else None: no waiting. A reverse proxy
+        answers with one write when the content came with the head (``fasthttp.proxy``)."""
+        if self._body is not None:
+            return self._body
+        conn = self._conn
+        if conn is None:
+            self._body = b""
+            return self._body
+        if self._pieces:
+            return None
+        ready = conn.ready_content()
+        if ready is None:
+            return None
+        pieces, end = ready
+        self.trailers = end.trailers
+        self._body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self._finish(True)
+        return self._body
 
     async def read(self) -> bytes:
         """The whole content (read once, then kept)."""
@@ -575,6 +628,17 @@ class Client:
                 raise
             raise ClientTimeout("total", timeouts.total) from None
 
+    async def send(self, req: Prepared, *, timeout: Timeouts | float | None = None) -> Response:
+        """Send one prepared request as it is, and return the response with its content unread
+        (``stream()``, ``read()``, ``read_ready()``): no redirects, auth, cookies or base
+        headers, which are :meth:`request`'s. For intermediaries (``fasthttp.proxy``), whose
+        requests are built from another request: *req* names its fields
+        (``Prepared.headers``), its Host (``host_header``) and its content, which may be an
+        async iterator with a known ``content_length``. A reused connection found closed is
+        retried once for an idempotent request without a streamed body (RFC 9112 §9.3.1)."""
+        timeouts = self.timeouts if timeout is None else Timeouts.of(timeout)
+        return await self._send(req, timeouts)
+
     async def _run(self, flow: Flow, timeouts: Timeouts, stream: bool) -> Response:
         req = flow.first()
         while True:
@@ -594,6 +658,9 @@ class Client:
         conn, reused = await self.pool.acquire(req.origin, timeouts.pool)
         try:
             return await self._exchange(conn, req, timeouts)
+        except _ContentFailed as exc:
+            self.pool.release(conn, False)
+            raise exc.error from None  # the caller's content failed, not the connection
         except (IncompleteResponseError, ConnectionError) as exc:
             self.pool.release(conn, False)
             if not (reused and req.idempotent and _nothing_received(exc) and not _is_stream(req.body)):
@@ -606,6 +673,8 @@ class Client:
             return await self._exchange(conn, req, timeouts)
         except BaseException as exc:
             self.pool.release(conn, False)
+            if isinstance(exc, _ContentFailed):
+                raise exc.error from None
             if isinstance(exc, ConnectionError):
                 raise _as_client_error(exc) from exc
             raise
@@ -627,12 +696,16 @@ class Client:
                 conn.write(head + bytes(body) if body else head)
             await conn.drain(timeouts.write)
         else:
-            conn.write(encode_head(req, None, True))
+            length = req.content_length
+            conn.write(encode_head(req, length, length is None))
             if req.expect_continue:
                 first = await self._await_continue(conn, timeouts)
                 if first is not None:
                     return Response(first, req, conn, self.pool, timeouts)
-            await self._send_stream(conn, body, timeouts)
+            if length is None:
+                await self._send_stream(conn, body, timeouts)
+            else:
+                await self._send_counted(conn, body, length, timeouts)
         while True:
             event = await conn.next_event(timeouts.read)
             if isinstance(event, ResponseHead) and not event.informational:
@@ -656,18 +729,33 @@ class Client:
 
     async def _send_stream(self, conn: Connection, body: Any, timeouts: Timeouts) -> None:
         # RFC 9112 §7.1: each piece a chunk, then the last chunk
-        if hasattr(body, "__aiter__"):
-            async for piece in body:
+        pieces = _content(body)
+        try:
+            async for piece in pieces:
                 if piece:
                     conn.write(encode_chunk(piece))
                     await conn.drain(timeouts.write)
-        else:
-            for piece in body:
-                if piece:
-                    conn.write(encode_chunk(piece))
-                    await conn.drain(timeouts.write)
+        finally:
+            await pieces.aclose()
         conn.write(encode_last_chunk())
         await conn.drain(timeouts.write)
+
+    async def _send_counted(self, conn: Connection, body: Any, length: int, timeouts: Timeouts) -> None:
+        # RFC 9112 §6.2: the pieces as they are, exactly the announced length (a shorter or
+        # longer content would desynchronise the connection, which is then never reused)
+        sent = 0
+        pieces = _content(body)
+        try:
+            async for piece in pieces:
+                sent += len(piece)
+                if sent > length:
+                    raise ValueError(f"the content passed its Content-Length ({length})")
+                conn.write(piece)
+                await conn.drain(timeouts.write)
+        finally:
+            await pieces.aclose()
+        if sent != length:
+            raise ValueError(f"the content ended at {sent} bytes, before its Content-Length ({length})")
 
     # -- the verbs ----------------------------------------------------------------------------
     async def get(self, url: str, **kwargs: Any) -> Response:
@@ -781,6 +869,29 @@ class Batch:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._collected = self._started
+
+
+class _ContentFailed(Exception):
+    """An exception raised by a request's own content iterator (``error``): the caller's
+    (a proxied client that went away, a body too large), never taken for the connection's."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def _content(body: Any) -> AsyncGenerator[bytes, None]:
+    """The pieces of a streamed request content, sync or async; what the content itself raises
+    comes out as :class:`_ContentFailed`."""
+    try:
+        if hasattr(body, "__aiter__"):
+            async for piece in body:
+                yield piece
+        else:
+            for piece in body:
+                yield piece
+    except Exception as exc:
+        raise _ContentFailed(exc) from exc
 
 
 def _nothing_received(exc: BaseException) -> bool:

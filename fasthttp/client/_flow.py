@@ -75,13 +75,15 @@ class Timeouts:
 class Limits:
     """Pool and size limits: ``max_connections`` (total), ``max_per_host`` (per origin),
     ``idle_expiry`` (seconds an idle connection is kept), ``max_response_size`` (content bytes,
-    None: no limit), ``max_header_size`` (response head bytes)."""
+    None: no limit), ``max_header_size`` (response head bytes), ``max_idle_per_host`` (idle
+    connections kept per origin, None: as many as ``max_per_host``; more are closed on release)."""
 
     max_connections: int = 100
     max_per_host: int = 20
     idle_expiry: float = 60.0
     max_response_size: int | None = None
     max_header_size: int = 65536
+    max_idle_per_host: int | None = None
 
 
 #: An origin: (scheme, host, port) (RFC 6454 §4).
@@ -102,6 +104,12 @@ class Prepared:
     body: bytes | Iterable[bytes] | AsyncIterable[bytes] | None = None
     expect_continue: bool = False
     sent_auth: bool = False
+    #: The Host field to send instead of the URL's authority (RFC 9110 §7.2): a reverse proxy
+    #: forwards its client's (``fasthttp.proxy``).
+    host_header: str | None = None
+    #: The length of a streamed (iterator) body, sent with Content-Length instead of chunked
+    #: coding (RFC 9112 §6.2); the pieces must add up to it exactly.
+    content_length: int | None = None
 
     @property
     def origin(self) -> Origin:
@@ -172,9 +180,11 @@ def _without(headers: list[tuple[str, str]], *names: str) -> list[tuple[str, str
 def encode_head(req: Prepared, length: int | None, chunked: bool) -> bytes:
     """The request head (RFC 9112 §3): request-line, Host first (RFC 9110 §7.2), the fields,
     then the framing of the content (Content-Length or chunked, §6)."""
-    host = req.host if ":" not in req.host else f"[{req.host}]"
-    if req.port != _DEFAULT_PORTS.get(req.scheme):
-        host = f"{host}:{req.port}"
+    host = req.host_header
+    if host is None:
+        host = req.host if ":" not in req.host else f"[{req.host}]"
+        if req.port != _DEFAULT_PORTS.get(req.scheme):
+            host = f"{host}:{req.port}"
     parts = [f"{req.method} {req.target} HTTP/1.1\r\nHost: {host}\r\n"]
     for name, value in req.headers:
         parts.append(f"{name}: {value}\r\n")
