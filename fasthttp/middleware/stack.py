@@ -54,6 +54,7 @@ Middleware = Callable[["Request", CallNext], Any]
 
 _CORO = types.CoroutineType
 _MISSING: Any = object()
+_CLASH: Any = object()  # AppendFields that cannot be joined (see _fused)
 _JOINS = 1024  # outer AppendFields remembered per AppendFields (CORS keeps 256 origins)
 
 #: What ``before(request)`` answers to have the middleware's own ``__call__`` run the request.
@@ -158,7 +159,10 @@ class MiddlewareStack:
         if others:
             rest = _guarded(rest, error, guard)
         if _splits(first[0]):
-            return _guarded(_run_layer(first, rest, error, guard), error, guard)
+            full = rest
+            for middleware in reversed(first):
+                full = _layer(middleware, full, error, guard)
+            return _fused(first, rest, _guarded(full, error, guard), error, guard, outermost=True)
         full = _guarded(_layer(first[0], rest, error, guard, skippable=False), error, guard)
         applies = getattr(first[0], "applies", None)
         if applies is None:
@@ -268,103 +272,120 @@ def _fused(
     full: Handler,
     error: Callable[[Request, Exception], Any],
     guard: Callable[[Request, Awaitable[Any]], Awaitable[Any]],
+    outermost: bool = False,
 ) -> Handler:
     """The split middleware of *run* (outermost first) around *inner* in one function; *full*
     is the same run composed by :func:`_layer`, for a request one of them wants whole
     (``before`` answered :data:`FULL`). The result is what the composed chain would give:
-    fields in the same order, errors below answered by *error* before the ``after`` see them."""
+    fields in the same order, errors below answered by *error* before the ``after`` see them.
+    *outermost*: the run is the stack's first, and answers its own errors as :func:`_guarded`
+    would (PERF: one frame less per request)."""
     befores = tuple(m.before for m in run)
     afters = tuple(m.after for m in reversed(run))  # inner to outer
     count = len(run)
 
     def finish(request: Request, response: Any, states: list[Any], start: int = 0, own: Any = None) -> Any:
-        pending: list[AppendFields] = []
-        owners: list[Any] = []
+        # *states*: inner to outer, as *afters*. *plan*: the AppendFields met since *since*,
+        # joined (_CLASH when they cannot be: each then merges its own, in _append).
+        plan: Any = None
+        since = start
+        last = count - 1
         for index in range(start, count):
-            state = states[count - 1 - index]
+            state = states[index]
             if state is None:
                 continue
-            after = afters[index]
             if type(state) is AppendFields:
-                pending.append(state)
-                owners.append(after)
+                if plan is None:
+                    plan = state
+                    since = index
+                elif plan is not _CLASH:
+                    plan = plan.join(state) or _CLASH
                 continue
             try:
-                if pending:
-                    response = _append(request, response, pending, owners, own)
-                    pending = []
-                    owners = []
-                response = after(request, response, state)
+                if plan is not None:
+                    response = _append(request, response, plan, afters, states, since, index, own)
+                    plan = None
+                response = afters[index](request, response, state)
             except Exception as exc:
-                if index == count - 1:
+                if index == last:
                     raise  # the outermost's own error: the layer above answers it
                 # As call_next would: the error is answered, and the middleware above see
                 # that answer (the fields appended below it are gone with the response).
-                pending = []
-                owners = []
+                plan = None
                 result = error(request, exc)
                 if type(result) is _CORO:
-                    return finish_async(request, guard(request, result), states, index + 1)
+                    answer = finish_async(request, guard(request, result), states, index + 1)
+                    return guard(request, answer) if outermost else answer
                 response = to_response(result)
-        if pending:
-            response = _append(request, response, pending, owners, own)
+        if plan is not None:
+            response = _append(request, response, plan, afters, states, since, count, own)
         return response
 
     async def finish_async(request: Request, result: Awaitable[Any], states: list[Any], start: int = 0) -> Any:
         return finish(request, to_response(await result), states, start)
 
     def fused(request: Request) -> Any:
-        states: list[Any] = []
         try:
-            for before in befores:
-                state = before(request)
-                if state is FULL:
-                    return full(request)
-                states.append(state)
-            result = inner(request)
+            try:
+                states = [before(request) for before in befores]
+            except Exception:
+                # PERF: no bookkeeping of which before ran: the composed chain runs the request
+                # instead and answers the error exactly where it arose (befores change nothing).
+                return full(request)
+            if FULL in states:
+                return full(request)
+            states.reverse()  # inner to outer, as afters
+            try:
+                result = inner(request)
+            except Exception as exc:
+                result = error(request, exc)
+            if type(result) is _CORO:
+                answer = finish_async(request, guard(request, result), states)
+                return guard(request, answer) if outermost else answer
+            if type(result) is str:
+                # PERF: a handler's text becomes a Response of the stack's own, which _append
+                # may extend in place (no one else holds it); benchmarks/bench_middleware.py.
+                response = Response.__new__(Response)
+                response.status = 200
+                response.body = result.encode()
+                response.fields = [(CONTENT_TYPE, TEXT_TYPE)]
+                return finish(request, response, states, 0, response)
+            return finish(request, to_response(result), states)
         except Exception as exc:
-            if not states:
-                raise  # the outermost's before: the layer above answers it
-            # Raised below the middleware of *states*: answered, and they see the answer.
-            states += [None] * (count - len(states))
-            result = error(request, exc)
-        if type(result) is _CORO:
-            return finish_async(request, guard(request, result), states)
-        if type(result) is str:
-            # PERF: a handler's text becomes a Response of the stack's own, which _append may
-            # extend in place (no copy: no one else holds it); benchmarks/bench_middleware.py.
-            response = Response.__new__(Response)
-            response.status = 200
-            response.body = result.encode()
-            response.fields = [(CONTENT_TYPE, TEXT_TYPE)]
-            return finish(request, response, states, 0, response)
-        return finish(request, to_response(result), states)
+            if not outermost:
+                raise
+            return error(request, exc)
 
     return fused
 
 
-def _append(request: Request, response: Any, pending: list[AppendFields], owners: list[Any], own: Any) -> Any:
-    """*response* with the fields of *pending* (inner to outer; *owners*: their ``after``);
-    *own*: a Response the stack made itself, extended in place when it is *response*."""
-    plan: AppendFields | None = pending[0]
-    for outer in pending[1:]:
-        plan = plan.join(outer) if plan is not None else None
-    if response is own and plan is not None:
-        fields = response.fields
-        if len(fields) == 1 and plan.text_fields is not None:  # still only its Content-Type
-            response.fields = list(plan.text_fields)
-            return response
-        if not plan.clashes(fields):
-            fields += plan.fields
-            return response
-    if type(response) is not Response and not isinstance(response, FieldMethods):
-        return response  # an Upgrade: the new protocol's business
-    if plan is not None and not plan.clashes(response.fields):
-        return with_fields(response, plan.fields)
+def _append(
+    request: Request, response: Any, plan: Any, afters: tuple[Any, ...], states: list[Any], since: int, until: int, own: Any
+) -> Any:
+    """*response* with the fields of *plan* (the AppendFields of ``states[since:until]``
+    joined, or _CLASH); *own*: a Response the stack made itself, extended in place."""
+    if plan is not _CLASH:
+        if response is own:
+            fields = response.fields
+            if len(fields) == 1 and plan.text_fields is not None:  # still only its Content-Type
+                response.fields = list(plan.text_fields)
+                return response
+            if not plan.clashes(fields):
+                fields += plan.fields
+                return response
+        if type(response) is not Response and not isinstance(response, FieldMethods):
+            return response  # an Upgrade: the new protocol's business
+        if not plan.clashes(response.fields):
+            return with_fields(response, plan.fields)
+    elif type(response) is not Response and not isinstance(response, FieldMethods):
+        return response
     # One of them meets a field it must merge itself: each in turn, as the chain would.
-    for after, each in zip(owners, pending):
+    for index in range(since, until):
+        each = states[index]
+        if type(each) is not AppendFields:
+            continue
         if each.clashes(response.fields):
-            response = after(request, response, each)
+            response = afters[index](request, response, each)
         else:
             response = with_fields(response, each.fields)
     return response
