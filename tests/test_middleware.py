@@ -320,3 +320,28 @@ def test_append_fields_join_once_and_refuse_a_clash():
     assert a.join(b) is a.join(b) and a.join(b).fields == (("X-A", "1"), ("Vary", "Origin"))
     assert b.join(AppendFields([(b"VARY", b"Accept")])) is None
     assert a.clashes([("x-a", "2")]) and not a.clashes([("Content-Type", "text/plain")])
+
+
+def test_an_after_that_changes_the_text_response_keeps_its_change_under_appended_fields():
+    from fasthttp import App
+    from fasthttp.middleware import SecurityHeaders
+    from fasthttp.testing import TestClient
+
+    class Html:
+        def before(self, request):
+            return "state"
+
+        def after(self, request, response, state):
+            response.fields[0] = ("Content-Type", "text/html; charset=utf-8")
+            return response
+
+        def __call__(self, request, call_next):
+            return self.after(request, call_next(request), "state")
+
+    app = App()
+    app.add_middleware(SecurityHeaders())
+    app.add_middleware(Html())
+    app.get("/")(lambda request: "<p>hi</p>")
+    response = TestClient(app).get("/")
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["x-frame-options"] == "DENY" and len(response.headers.getall("content-type")) == 1

@@ -55,6 +55,7 @@ Middleware = Callable[["Request", CallNext], Any]
 _CORO = types.CoroutineType
 _MISSING: Any = object()
 _CLASH: Any = object()  # AppendFields that cannot be joined (see _fused)
+_TEXT_FIELD = (CONTENT_TYPE, TEXT_TYPE)  # the field of a handler's str answer (see _fused)
 _JOINS = 1024  # outer AppendFields remembered per AppendFields (CORS keeps 256 origins)
 
 #: What ``before(request)`` answers to have the middleware's own ``__call__`` run the request.
@@ -78,7 +79,7 @@ class AppendFields:
         self.sizes = frozenset(len(n) for n in self.names)
         self.detail = detail
         #: The fields of a handler's ``str`` answer with these (None: they name Content-Type).
-        self.text_fields = None if b"content-type" in self.names else ((CONTENT_TYPE, TEXT_TYPE), *self.fields)
+        self.text_fields = None if b"content-type" in self.names else (_TEXT_FIELD, *self.fields)
         #: The outer AppendFields met after these -> both as one (None: they clash), see _fused.
         self.joins: dict[AppendFields, AppendFields | None] = {}
 
@@ -299,7 +300,8 @@ def _fused(
                     plan = state
                     since = index
                 elif plan is not _CLASH:
-                    plan = plan.join(state) or _CLASH
+                    # PERF: the cached join first, without a call (benchmarks/bench_middleware.py).
+                    plan = plan.joins.get(state) or plan.join(state) or _CLASH
                 continue
             try:
                 if plan is not None:
@@ -318,6 +320,13 @@ def _fused(
                     return guard(request, answer) if outermost else answer
                 response = to_response(result)
         if plan is not None:
+            if response is own and plan is not _CLASH and plan.text_fields is not None:
+                fields = own.fields
+                if len(fields) == 1 and fields[0] is _TEXT_FIELD:
+                    # PERF: _append's common case inlined: the stack's own text Response, still
+                    # with only its Content-Type, gets all the fields at once.
+                    own.fields = list(plan.text_fields)
+                    return own
             response = _append(request, response, plan, afters, states, since, count, own)
         return response
 
@@ -348,7 +357,7 @@ def _fused(
                 response = Response.__new__(Response)
                 response.status = 200
                 response.body = result.encode()
-                response.fields = [(CONTENT_TYPE, TEXT_TYPE)]
+                response.fields = [_TEXT_FIELD]
                 return finish(request, response, states, 0, response)
             return finish(request, to_response(result), states)
         except Exception as exc:
@@ -359,6 +368,11 @@ def _fused(
     return fused
 
 
+def _only_text(fields: list[Any]) -> bool:
+    """Whether the stack's own text Response still has only the Content-Type it was made with."""
+    return len(fields) == 1 and fields[0] is _TEXT_FIELD
+
+
 def _append(
     request: Request, response: Any, plan: Any, afters: tuple[Any, ...], states: list[Any], since: int, until: int, own: Any
 ) -> Any:
@@ -367,7 +381,7 @@ def _append(
     if plan is not _CLASH:
         if response is own:
             fields = response.fields
-            if len(fields) == 1 and plan.text_fields is not None:  # still only its Content-Type
+            if plan.text_fields is not None and _only_text(fields):
                 response.fields = list(plan.text_fields)
                 return response
             if not plan.clashes(fields):
