@@ -183,3 +183,165 @@ def test_call_next_answers_an_error_raised_by_an_inner_middleware():
     response = TestClient(app).get("/")
     assert response.status == 429 and response.headers["retry-after"] == "3"
     assert response.headers["x-outer"] == "seen"
+
+
+# -- the split form (before/after), fused by the stack -------------------------------------------
+
+
+def _hidden(middleware):
+    """*middleware* without its before/after: the stack composes it as any other (call_next)."""
+    return lambda request, call_next: middleware(request, call_next)
+
+
+def _secured_app(split: bool, route):
+    from fasthttp import App
+    from fasthttp.middleware import CORS, SecurityHeaders, Sessions
+
+    app = App()
+    for middleware in (
+        CORS(allow_origins=["https://app.example.com"], allow_credentials=True, expose_headers=["X-Total"]),
+        SecurityHeaders(csp="default-src 'self'"),
+        Sessions(secret_keys=["a-test-secret-of-at-least-32-bytes!!"], secure=False),
+    ):
+        app.add_middleware(middleware if split else _hidden(middleware))
+    app.get("/")(route)
+    return app
+
+
+def _answer(split: bool, route, base_url: str, **request):
+    from fasthttp.testing import TestClient
+
+    client = TestClient(_secured_app(split, route), base_url, raise_server_exceptions=False)
+    response = client.get("/", **request)
+    fields = [(n.lower(), v) for n, v in response.headers.items() if n.lower() not in ("date", "set-cookie")]
+    return response.status, fields, response.body, "set-cookie" in response.headers
+
+
+def _raises(request):
+    raise ValueError("handler failed")
+
+
+async def _async_text(request):
+    request.cookie_session["user"] = "ann"
+    return "async"
+
+
+def _own_fields(request):
+    from fasthttp.responses import Response
+
+    return Response("own", 200, [("Vary", "Accept"), ("X-Frame-Options", "SAMEORIGIN")])
+
+
+def _login(request):
+    request.cookie_session["user"] = "ann"
+    return {"ok": True}
+
+
+@pytest.mark.parametrize("route", [lambda request: "text", _login, _own_fields, _raises, _async_text, lambda request: None])
+@pytest.mark.parametrize("origin", [None, "https://app.example.com", "https://evil.example"])
+@pytest.mark.parametrize("base_url", ["http://testserver", "https://testserver"])
+def test_split_middleware_fused_answer_as_the_composed_chain_does(route, origin, base_url):
+    # CORS, SecurityHeaders and Sessions run fused (one function, fields appended once) and
+    # composed (call_next): the same status, fields in the same order, body and cookie.
+    headers = {"Origin": origin} if origin else {}
+    assert _answer(True, route, base_url, headers=headers) == _answer(False, route, base_url, headers=headers)
+
+
+def test_split_middleware_fall_back_to_call_for_a_preflight_and_a_before_that_raises():
+    from fasthttp import App
+    from fasthttp.middleware import CORS, SecurityHeaders
+    from fasthttp.middleware.stack import FULL, AppendFields
+    from fasthttp.testing import TestClient
+
+    calls = []
+
+    class Picky:
+        """Split; its before raises for /boom, answers FULL for /full."""
+
+        plan = AppendFields([("X-Picky", "1")])
+
+        def before(self, request):
+            if request.path == "/boom":
+                raise ValueError("before failed")
+            return FULL if request.path == "/full" else self.plan
+
+        def after(self, request, response, plan):
+            raise AssertionError("no clash here")
+
+        def __call__(self, request, call_next):
+            calls.append(request.path)
+            if request.path == "/boom":
+                raise ValueError("call failed")
+            response = call_next(request)
+            response.headers["X-Picky"] = "called"
+            return response
+
+    app = App()
+    app.add_middleware(SecurityHeaders())
+    app.add_middleware(Picky())
+    app.add_middleware(CORS(allow_origins=["https://app.example.com"], allow_methods=["PUT"]))
+    for path in ("/", "/full", "/boom"):
+        app.get(path)(lambda request: "x")
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/").headers["x-picky"] == "1" and calls == []
+    assert client.get("/full").headers["x-picky"] == "called" and calls == ["/full"]
+    boom = client.get("/boom")
+    # The error of an inner middleware is answered, and the one above still adds its fields.
+    assert boom.status == 500 and boom.headers["x-frame-options"] == "DENY" and calls[-1] == "/boom"
+    pre = client.options("/", headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "PUT"})
+    assert pre.status == 204 and pre.headers["access-control-allow-methods"] == "PUT"
+    assert pre.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_error_raised_by_an_inner_after_is_answered_and_the_outer_ones_still_add_fields():
+    from fasthttp import App
+    from fasthttp.middleware import SecurityHeaders, Sessions
+    from fasthttp.testing import TestClient
+
+    app = App()
+    app.add_middleware(SecurityHeaders())
+    app.add_middleware(Sessions(secret_keys=["a-test-secret-of-at-least-32-bytes!!"], max_size=100))
+
+    @app.get("/")
+    def big(request):
+        request.cookie_session["blob"] = "x" * 500  # SessionTooLarge when the answer is sent
+        return "never sent"
+
+    response = TestClient(app, raise_server_exceptions=False).get("/")
+    assert response.status == 500 and "set-cookie" not in response.headers
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_append_fields_join_once_and_refuse_a_clash():
+    from fasthttp.middleware.stack import AppendFields
+
+    a = AppendFields([("X-A", "1")])
+    b = AppendFields([("Vary", "Origin")])
+    assert a.join(b) is a.join(b) and a.join(b).fields == (("X-A", "1"), ("Vary", "Origin"))
+    assert b.join(AppendFields([(b"VARY", b"Accept")])) is None
+    assert a.clashes([("x-a", "2")]) and not a.clashes([("Content-Type", "text/plain")])
+
+
+def test_an_after_that_changes_the_text_response_keeps_its_change_under_appended_fields():
+    from fasthttp import App
+    from fasthttp.middleware import SecurityHeaders
+    from fasthttp.testing import TestClient
+
+    class Html:
+        def before(self, request):
+            return "state"
+
+        def after(self, request, response, state):
+            response.fields[0] = ("Content-Type", "text/html; charset=utf-8")
+            return response
+
+        def __call__(self, request, call_next):
+            return self.after(request, call_next(request), "state")
+
+    app = App()
+    app.add_middleware(SecurityHeaders())
+    app.add_middleware(Html())
+    app.get("/")(lambda request: "<p>hi</p>")
+    response = TestClient(app).get("/")
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["x-frame-options"] == "DENY" and len(response.headers.getall("content-type")) == 1

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from .._grammar import TOKEN
 from ..errors import HttpError
 from ..responses import FieldMethods, Response, has_field, with_fields
-from .stack import CallNext
+from .stack import FULL, AppendFields, CallNext
 
 if TYPE_CHECKING:
     from ..requests import Request
@@ -167,6 +167,10 @@ class CORS:
         self._vary = not self.any_origin
         # Allowed origin -> the fields of its responses (see __call__).
         self._allowed_fields: dict[str, list[tuple[str, str]]] = {}
+        # PERF: what before() answers, built once (benchmarks/bench_middleware.py): for a
+        # request from no origin or a refused one, and per allowed origin (bounded as above).
+        self._plain_plan = AppendFields([_VARY_ORIGIN] if self._vary else [], ())
+        self._origin_plans: dict[str, AppendFields] = {}
 
     def allows(self, origin: str) -> bool:
         """Whether *origin* (an ``Origin`` field value) may read responses."""
@@ -204,6 +208,32 @@ class CORS:
                 # callable may allow many origins; benchmarks/bench_middleware.py).
                 self._allowed_fields[origin] = fields
         return self._finish(call_next(request), fields)
+
+    def before(self, request: Request) -> Any:
+        """The stack's split form (``fasthttp.middleware.stack``): the fields of the answer to a
+        request that is not a preflight, appended by the stack (a preflight runs
+        :meth:`__call__`, which answers it)."""
+        origins = request.headers.getall("origin")
+        if not origins:
+            return self._plain_plan if self._vary else None
+        origin = origins[0] if len(origins) == 1 else ","
+        plan = self._origin_plans.get(origin)
+        if plan is not None and request.method != "OPTIONS":
+            return plan
+        if request.method == "OPTIONS" and request.headers.get("access-control-request-method") is not None:
+            return FULL
+        if not self.allows(origin):
+            log.debug("CORS: %s %s from origin %r, not allowed: answered without CORS fields", request.method, request.path, origin)
+            return self._plain_plan if self._vary else None
+        fields = [*self._origin_fields(origin), *self._exposed]
+        plan = AppendFields([*fields, _VARY_ORIGIN] if self._vary else fields, fields)
+        if len(self._origin_plans) < _CACHED_ORIGINS:
+            self._origin_plans[origin] = plan
+        return plan
+
+    def after(self, request: Request, response: Any, plan: AppendFields) -> Any:
+        """The response, when it has a ``Vary`` (merged) or a CORS field of its own."""
+        return self._finish(response, plan.detail)
 
     def _finish(self, result: Any, fields: list[tuple[str, str]] | tuple[()]) -> Any:
         if type(result) is _CORO:

@@ -60,7 +60,7 @@ from ..cookies import format_delete_cookie, format_set_cookie
 from ..errors import HttpError
 from ..requests import COOKIE_SESSION, CookieSession
 from ..responses import json_dumps, json_loads, with_fields
-from .stack import CallNext
+from .stack import FULL, CallNext
 from .stores import SessionStore, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -240,6 +240,22 @@ class Sessions:
         if type(session) is not CookieSession:
             return result  # never looked at: nothing to write
         return self._finish_cookie(result, session)
+
+    def before(self, request: Request) -> Any:
+        """The stack's split form (``fasthttp.middleware.stack``): the loader is published, and
+        :meth:`after` writes the session back if a handler changed it. With a store, the
+        ``async`` :meth:`__call__` runs instead."""
+        if self.store is not None:
+            return FULL
+        extras = request.extras
+        extras[COOKIE_SESSION] = self._loader
+        return extras
+
+    def after(self, request: Request, response: Any, extras: dict[str, Any]) -> Any:
+        session = extras.get(COOKIE_SESSION)
+        if type(session) is not CookieSession:
+            return response  # never looked at: nothing to write
+        return self._finish_cookie(response, session)
 
     def _load_cookie(self, request: Request) -> CookieSession:
         payload = self._payload(request)

@@ -12,10 +12,22 @@ route, or an awaitable of it below an ``async def`` one (return it as is). Middl
 skipped (the chain below is called directly), which is how a middleware costs next to nothing
 for the requests it leaves alone.
 
+A ``def`` middleware class may also split itself in two, for speed: ``before(request)`` and
+``after(request, response, state)``. ``before`` answers, per request, :data:`FULL` (run my
+``__call__`` for this one), None (nothing to do: skipped), an :class:`AppendFields` (only
+append these fields to the response, when it has none of their names; otherwise my ``after``
+is called with them) or any other state (my ``after`` gets it with the response). ``before``
+must leave the request as ``__call__`` would find it (it may run again, inside ``__call__``,
+when a middleware of the same run answers :data:`FULL`).
+
 Strategy: :class:`MiddlewareStack` keeps the list and composes it once, when the App builds its
 engine handler; after that the stack refuses additions (the chain is already built). With none
 installed, composing returns the dispatcher itself: middleware costs nothing when there is none
-(PERF: ``benchmarks/server`` plaintext). An exception raised by a middleware itself goes through
+(PERF: ``benchmarks/server`` plaintext). Consecutive middleware with ``before``/``after`` are
+run by one function (:func:`_fused`): their ``before`` outer to inner, the chain below once,
+one ``to_response``, their ``after`` inner to outer, and the fields they append copied onto the
+response once (PERF: ``benchmarks/bench_middleware.py``, CORS + SecurityHeaders + Sessions;
+no closure, no ``call_next`` frame and no response copy per middleware). An exception raised by a middleware itself goes through
 the App's error handling like a handler's (the ``error``/``guard`` pair given to
 :meth:`MiddlewareStack.compose`).
 """
@@ -24,16 +36,16 @@ from __future__ import annotations
 
 import inspect
 import types
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..responses import to_response
+from ..responses import CONTENT_TYPE, TEXT_TYPE, FieldMethods, Response, lower_name, to_response, with_fields
 
 if TYPE_CHECKING:
     from ..application import Handler
     from ..requests import Request
 
-__all__ = ("Middleware", "CallNext", "MiddlewareStack", "is_async_callable")
+__all__ = ("Middleware", "CallNext", "MiddlewareStack", "is_async_callable", "AppendFields", "FULL")
 
 #: What runs everything below a middleware: ``call_next(request) -> response`` (or an awaitable).
 CallNext = Callable[["Request"], Any]
@@ -41,6 +53,56 @@ CallNext = Callable[["Request"], Any]
 Middleware = Callable[["Request", CallNext], Any]
 
 _CORO = types.CoroutineType
+_MISSING: Any = object()
+_CLASH: Any = object()  # AppendFields that cannot be joined (see _fused)
+_TEXT_FIELD = (CONTENT_TYPE, TEXT_TYPE)  # the field of a handler's str answer (see _fused)
+_JOINS = 1024  # outer AppendFields remembered per AppendFields (CORS keeps 256 origins)
+
+#: What ``before(request)`` answers to have the middleware's own ``__call__`` run the request.
+FULL: Any = object()
+
+
+class AppendFields:
+    """What a split middleware's ``before`` answers when all it does to a request's response is
+    appending *fields*: the stack appends those of every middleware of the run with one copy of
+    the response, unless the response already has a field of one of their names (compared
+    case-insensitively, RFC 9110 §5.1), in which case the middleware's ``after(request,
+    response, this)`` decides. Built once (at start-up or per cached value), never per request;
+    *detail* is the middleware's own (what its ``after`` needs)."""
+
+    __slots__ = ("fields", "names", "sizes", "detail", "text_fields", "joins")
+
+    def __init__(self, fields: Iterable[tuple[str | bytes, str | bytes]], detail: Any = None) -> None:
+        self.fields: tuple[tuple[str | bytes, str | bytes], ...] = tuple(fields)
+        self.names = frozenset(lower_name(n) for n, _ in self.fields)
+        # PERF: the lengths first (field names are ASCII), so most fields are never lower-cased.
+        self.sizes = frozenset(len(n) for n in self.names)
+        self.detail = detail
+        #: The fields of a handler's ``str`` answer with these (None: they name Content-Type).
+        self.text_fields = None if b"content-type" in self.names else (_TEXT_FIELD, *self.fields)
+        #: The outer AppendFields met after these -> both as one (None: they clash), see _fused.
+        self.joins: dict[AppendFields, AppendFields | None] = {}
+
+    def join(self, outer: AppendFields) -> AppendFields | None:
+        """These fields then *outer*'s as one AppendFields (cached), or None when *outer* names
+        one of these (then each middleware's ``after`` merges its own, in turn)."""
+        both = self.joins.get(outer, _MISSING)
+        if both is _MISSING:
+            both = None if outer.clashes(self.fields) else AppendFields((*self.fields, *outer.fields))
+            if len(self.joins) < _JOINS:
+                self.joins[outer] = both
+        return both
+
+    def clashes(self, fields: Iterable[tuple[Any, Any]]) -> bool:
+        """Whether *fields* (a response's) hold one of these names."""
+        sizes = self.sizes
+        for name, _ in fields:
+            if len(name) in sizes and lower_name(name) in self.names:
+                return True
+        return False
+
+    def __repr__(self) -> str:
+        return f"<AppendFields {[n for n, _ in self.fields]}>"
 
 
 def is_async_callable(obj: object) -> bool:
@@ -84,14 +146,26 @@ class MiddlewareStack:
         self._composed = True
         if not self._items:
             return inner
-        first, *others = self._items
+        # Runs of split middleware (before/after) become one layer each; the others one each.
+        runs: list[list[Any]] = []
+        for middleware in self._items:
+            if _splits(middleware) and runs and _splits(runs[-1][0]):
+                runs[-1].append(middleware)
+            else:
+                runs.append([middleware])
+        first, *others = runs
         rest = inner
-        for middleware in reversed(others):
-            rest = _layer(middleware, rest, error, guard)
+        for run in reversed(others):
+            rest = _run_layer(run, rest, error, guard)
         if others:
             rest = _guarded(rest, error, guard)
-        full = _guarded(_layer(first, rest, error, guard, skippable=False), error, guard)
-        applies = getattr(first, "applies", None)
+        if _splits(first[0]):
+            full = rest
+            for middleware in reversed(first):
+                full = _layer(middleware, full, error, guard)
+            return _fused(first, rest, _guarded(full, error, guard), error, guard, outermost=True)
+        full = _guarded(_layer(first[0], rest, error, guard, skippable=False), error, guard)
+        applies = getattr(first[0], "applies", None)
         if applies is None:
             return full
 
@@ -166,6 +240,169 @@ def _layer(
         return middleware(request, call_next)
 
     return layer
+
+
+def _splits(middleware: Any) -> bool:
+    """Whether *middleware* is split in ``before``/``after`` (a ``def`` one only)."""
+    return (
+        callable(getattr(middleware, "before", None))
+        and callable(getattr(middleware, "after", None))
+        and not is_async_callable(middleware)
+    )
+
+
+def _run_layer(
+    run: list[Any],
+    inner: Handler,
+    error: Callable[[Request, Exception], Any],
+    guard: Callable[[Request, Awaitable[Any]], Awaitable[Any]],
+) -> Handler:
+    """One run of consecutive middleware around *inner*: a lone one (or one not split) as
+    :func:`_layer` makes it; split ones through :func:`_fused`."""
+    if len(run) == 1 and not _splits(run[0]):
+        return _layer(run[0], inner, error, guard)
+    full = inner
+    for middleware in reversed(run):
+        full = _layer(middleware, full, error, guard)
+    return _fused(run, inner, full, error, guard)
+
+
+def _fused(
+    run: list[Any],
+    inner: Handler,
+    full: Handler,
+    error: Callable[[Request, Exception], Any],
+    guard: Callable[[Request, Awaitable[Any]], Awaitable[Any]],
+    outermost: bool = False,
+) -> Handler:
+    """The split middleware of *run* (outermost first) around *inner* in one function; *full*
+    is the same run composed by :func:`_layer`, for a request one of them wants whole
+    (``before`` answered :data:`FULL`). The result is what the composed chain would give:
+    fields in the same order, errors below answered by *error* before the ``after`` see them.
+    *outermost*: the run is the stack's first, and answers its own errors as :func:`_guarded`
+    would (PERF: one frame less per request)."""
+    befores = tuple(m.before for m in run)
+    afters = tuple(m.after for m in reversed(run))  # inner to outer
+    count = len(run)
+
+    def finish(request: Request, response: Any, states: list[Any], start: int = 0, own: Any = None) -> Any:
+        # *states*: inner to outer, as *afters*. *plan*: the AppendFields met since *since*,
+        # joined (_CLASH when they cannot be: each then merges its own, in _append).
+        plan: Any = None
+        since = start
+        last = count - 1
+        for index in range(start, count):
+            state = states[index]
+            if state is None:
+                continue
+            if type(state) is AppendFields:
+                if plan is None:
+                    plan = state
+                    since = index
+                elif plan is not _CLASH:
+                    # PERF: the cached join first, without a call (benchmarks/bench_middleware.py).
+                    plan = plan.joins.get(state) or plan.join(state) or _CLASH
+                continue
+            try:
+                if plan is not None:
+                    response = _append(request, response, plan, afters, states, since, index, own)
+                    plan = None
+                response = afters[index](request, response, state)
+            except Exception as exc:
+                if index == last:
+                    raise  # the outermost's own error: the layer above answers it
+                # As call_next would: the error is answered, and the middleware above see
+                # that answer (the fields appended below it are gone with the response).
+                plan = None
+                result = error(request, exc)
+                if type(result) is _CORO:
+                    answer = finish_async(request, guard(request, result), states, index + 1)
+                    return guard(request, answer) if outermost else answer
+                response = to_response(result)
+        if plan is not None:
+            if response is own and plan is not _CLASH and plan.text_fields is not None:
+                fields = own.fields
+                if len(fields) == 1 and fields[0] is _TEXT_FIELD:
+                    # PERF: _append's common case inlined: the stack's own text Response, still
+                    # with only its Content-Type, gets all the fields at once.
+                    own.fields = list(plan.text_fields)
+                    return own
+            response = _append(request, response, plan, afters, states, since, count, own)
+        return response
+
+    async def finish_async(request: Request, result: Awaitable[Any], states: list[Any], start: int = 0) -> Any:
+        return finish(request, to_response(await result), states, start)
+
+    def fused(request: Request) -> Any:
+        try:
+            try:
+                states = [before(request) for before in befores]
+            except Exception:
+                # PERF: no bookkeeping of which before ran: the composed chain runs the request
+                # instead and answers the error exactly where it arose (befores change nothing).
+                return full(request)
+            if FULL in states:
+                return full(request)
+            states.reverse()  # inner to outer, as afters
+            try:
+                result = inner(request)
+            except Exception as exc:
+                result = error(request, exc)
+            if type(result) is _CORO:
+                answer = finish_async(request, guard(request, result), states)
+                return guard(request, answer) if outermost else answer
+            if type(result) is str:
+                # PERF: a handler's text becomes a Response of the stack's own, which _append
+                # may extend in place (no one else holds it); benchmarks/bench_middleware.py.
+                response = Response.__new__(Response)
+                response.status = 200
+                response.body = result.encode()
+                response.fields = [_TEXT_FIELD]
+                return finish(request, response, states, 0, response)
+            return finish(request, to_response(result), states)
+        except Exception as exc:
+            if not outermost:
+                raise
+            return error(request, exc)
+
+    return fused
+
+
+def _only_text(fields: list[Any]) -> bool:
+    """Whether the stack's own text Response still has only the Content-Type it was made with."""
+    return len(fields) == 1 and fields[0] is _TEXT_FIELD
+
+
+def _append(
+    request: Request, response: Any, plan: Any, afters: tuple[Any, ...], states: list[Any], since: int, until: int, own: Any
+) -> Any:
+    """*response* with the fields of *plan* (the AppendFields of ``states[since:until]``
+    joined, or _CLASH); *own*: a Response the stack made itself, extended in place."""
+    if plan is not _CLASH:
+        if response is own:
+            fields = response.fields
+            if plan.text_fields is not None and _only_text(fields):
+                response.fields = list(plan.text_fields)
+                return response
+            if not plan.clashes(fields):
+                fields += plan.fields
+                return response
+        if type(response) is not Response and not isinstance(response, FieldMethods):
+            return response  # an Upgrade: the new protocol's business
+        if not plan.clashes(response.fields):
+            return with_fields(response, plan.fields)
+    elif type(response) is not Response and not isinstance(response, FieldMethods):
+        return response
+    # One of them meets a field it must merge itself: each in turn, as the chain would.
+    for index in range(since, until):
+        each = states[index]
+        if type(each) is not AppendFields:
+            continue
+        if each.clashes(response.fields):
+            response = afters[index](request, response, each)
+        else:
+            response = with_fields(response, each.fields)
+    return response
 
 
 def _guarded(
