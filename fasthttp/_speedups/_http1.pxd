@@ -7,7 +7,7 @@
 # (a request gets a 4xx, a response a ResponseProtocolError).
 
 from cpython.mem cimport PyMem_Realloc
-from libc.string cimport memchr
+from libc.string cimport memchr, memcpy
 
 from fasthttp._speedups.headers cimport Field, fh_tchar_caseeq, parse_field
 
@@ -39,6 +39,24 @@ cdef inline Py_ssize_t find_byte(const unsigned char* buf, Py_ssize_t pos, Py_ss
 
 cdef inline bint is_ws(unsigned char c) noexcept nogil:
     return c == 32 or c == 9
+
+
+cdef inline int buffer_append(unsigned char** buf, Py_ssize_t* length, Py_ssize_t* cap,
+                              const unsigned char* p, Py_ssize_t n) except -1:
+    # Append p[0:n] to a parser's own buffer (the unparsed tail of the stream), growing it
+    # geometrically from 1 KiB.
+    cdef Py_ssize_t c
+    cdef unsigned char* nb
+    if length[0] + n > cap[0]:
+        c = max(cap[0] * 2, length[0] + n, 1024)
+        nb = <unsigned char*>PyMem_Realloc(buf[0], c)
+        if nb == NULL:
+            raise MemoryError()
+        buf[0] = nb
+        cap[0] = c
+    memcpy(buf[0] + length[0], p, n)
+    length[0] += n
+    return 0
 
 
 cdef inline bint section_overflows(Py_ssize_t size, Py_ssize_t length, Py_ssize_t max_size) noexcept nogil:

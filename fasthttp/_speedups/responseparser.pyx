@@ -17,9 +17,9 @@ What differs is how the bytes are walked, as in the request parser (parser.pyx):
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
-from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.mem cimport PyMem_Free
 from cpython.unicode cimport PyUnicode_DecodeLatin1
-from libc.string cimport memcmp, memcpy, memmove
+from libc.string cimport memcmp, memmove
 
 from fasthttp._speedups._http1 cimport (
     LINE_BARE_LF,
@@ -28,6 +28,7 @@ from fasthttp._speedups._http1 cimport (
     LINE_TOO_LARGE,
     LINE_TOO_MANY,
     FieldIndex,
+    buffer_append,
     ListScan,
     field_line,
     find_byte,
@@ -296,18 +297,7 @@ cdef class ResponseParser:
     # -- buffer ---------------------------------------------------------------------------------
 
     cdef int _append(self, const unsigned char* p, Py_ssize_t n) except -1:
-        cdef Py_ssize_t cap
-        cdef unsigned char* nb
-        if self._len + n > self._cap:
-            cap = max(self._cap * 2, self._len + n, 1024)
-            nb = <unsigned char*>PyMem_Realloc(self._buf, cap)
-            if nb == NULL:
-                raise MemoryError()
-            self._buf = nb
-            self._cap = cap
-        memcpy(self._buf + self._len, p, n)
-        self._len += n
-        return 0
+        return buffer_append(&self._buf, &self._len, &self._cap, p, n)
 
     cdef int _run_buffered(self, list events) except -1:
         cdef Py_ssize_t pos = self._guarded_run(self._buf, self._len, events)
