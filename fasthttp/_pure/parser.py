@@ -51,7 +51,18 @@ from ..errors import (
 )
 from .._grammar import TCHAR, TCHARS  # RFC 9110 §5.6.2
 from .chunked import ChunkedDecoder, EndOfMessage
-from .headers import Headers, parse_field_line
+from ._http1 import (
+    LINE_BARE_LF,
+    LINE_END,
+    LINE_OBS_FOLD,
+    LINE_TOO_LARGE,
+    LINE_TOO_MANY,
+    field_line,
+    partial_length,
+    section_overflows,
+    tokens,
+)
+from .headers import Headers
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -66,7 +77,13 @@ _HEAD, _BODY, _CHUNKED, _PAUSED, _CLOSED, _FAILED = range(6)
 
 _MAX_LEADING_CRLF = 16  # RFC 9112 §2.2: ignore at least one empty line before a request-line
 _MAX_CL_DIGITS = 18  # fits a signed 64-bit integer
-_WS = (0x20, 0x09)
+# How this parser reports each header-section rule a line breaks (_http1.field_line): a 4xx.
+_LINE_ERRORS: dict[int, tuple[type[HttpProtocolError], str]] = {
+    LINE_TOO_LARGE: (HeaderFieldsTooLarge, "header section too large"),
+    LINE_BARE_LF: (BadRequest, "bare LF in header section"),
+    LINE_TOO_MANY: (HeaderFieldsTooLarge, "too many header fields"),
+    LINE_OBS_FOLD: (BadRequest, "obsolete line folding"),
+}
 # Request-target bytes: visible ASCII and obs-text; never SP, CTL or DEL (RFC 9112 §3.2).
 # "#" is refused too: a fragment is not part of any request-target form (RFC 9112 §3.2).
 _TARGET_OK = frozenset(set(range(0x21, 0x7F)) - {0x23} | set(range(0x80, 0x100)))
@@ -189,17 +206,6 @@ def _authority_ok(value: bytes, need_port: bool) -> bool:
     if need_port and not port:
         return False
     return all(0x30 <= c <= 0x39 for c in port)
-
-
-def _tokens(values: list[bytes]) -> list[bytes]:
-    """Split comma-separated list fields (RFC 9110 §5.6.1) into lower-cased, trimmed elements."""
-    out = []
-    for v in values:
-        for item in v.split(b","):
-            item = item.strip(b" \t")
-            if item:
-                out.append(item.lower())
-    return out
 
 
 class RequestParser:
@@ -385,21 +391,15 @@ class RequestParser:
                     raise BadRequest("bare LF in request line")
                 self._request_line(bytes(buf[start : lf - 1]))
             else:
-                if length > 0 and self._header_bytes + length + 2 > self.max_header_size:
-                    raise HeaderFieldsTooLarge("header section too large")
-                if lf == start or buf[lf - 1] != 0x0D:
-                    raise BadRequest("bare LF in header section")
-                if length == 0:
-                    self._line_start = lf + 1
-                    self._end_of_head(events)
-                    return lf + 1
-                self._header_bytes += length + 2
-                if len(self._fields) >= self.max_header_count:
-                    raise HeaderFieldsTooLarge("too many header fields")
-                line = bytes(buf[start : lf - 1])
-                if line[0] in _WS:
-                    raise BadRequest("obsolete line folding")
-                self._fields.append(parse_field_line(line))
+                size = field_line(buf, start, lf, self._fields, self._header_bytes, self.max_header_size, self.max_header_count)
+                if size < 0:
+                    if size == LINE_END:
+                        self._line_start = lf + 1
+                        self._end_of_head(events)
+                        return lf + 1
+                    cls, message = _LINE_ERRORS[size]
+                    raise cls(message)
+                self._header_bytes = size
             start = lf + 1
 
     def _whole_head(self, buf: bytearray, pos: int, events: list[Event]) -> int:
@@ -432,12 +432,13 @@ class RequestParser:
 
     def _check_partial(self, buf: bytearray, start: int, end: int) -> None:
         # Refuse an over-long line before it completes, as its complete form would be refused.
-        partial = end - start - (end > start and buf[end - 1] == 0x0D)
+        partial = partial_length(buf, start, end)
         if self._head is None:
             if partial > self.max_request_line:
                 raise UriTooLong("request line too long")
-        elif partial > 0 and self._header_bytes + partial + 2 > self.max_header_size:
-            raise HeaderFieldsTooLarge("header section too large")
+        elif section_overflows(self._header_bytes, partial, self.max_header_size):
+            cls, message = _LINE_ERRORS[LINE_TOO_LARGE]
+            raise cls(message)
 
     def _request_line(self, line: bytes) -> None:
         sp1 = line.find(b" ")
@@ -526,7 +527,7 @@ class RequestParser:
                     connection_values.append(value)
                 else:
                     te_values.append(value)
-        connection = _tokens(connection_values) if connection_values else []
+        connection = tokens(connection_values) if connection_values else []
 
         # RFC 9112 §3.2: exactly one Host in HTTP/1.1; at most one, well-formed, in any version.
         if len(hosts) > 1:
@@ -546,7 +547,7 @@ class RequestParser:
             # RFC 9112 §6.3 (3): TE with CL is a smuggling attempt; refuse rather than guess.
             if cl_values:
                 raise BadRequest("both Transfer-Encoding and Content-Length")
-            codings = _tokens(te_values)
+            codings = tokens(te_values)
             for coding in codings:
                 for c in coding:
                     if c not in TCHAR:

@@ -57,7 +57,18 @@ from ..errors import (
     ResponseTooLarge,
 )
 from .chunked import ChunkedDecoder, EndOfMessage
-from .headers import Headers, parse_field_line
+from ._http1 import (
+    LINE_BARE_LF,
+    LINE_END,
+    LINE_OBS_FOLD,
+    LINE_TOO_LARGE,
+    LINE_TOO_MANY,
+    field_line,
+    partial_length,
+    section_overflows,
+    tokens,
+)
+from .headers import Headers
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -71,7 +82,13 @@ __all__ = ("ResponseParser", "ResponseHead", "EndOfMessage")
 _HEAD, _BODY, _CHUNKED, _UNTIL_CLOSE, _PAUSED, _CLOSED, _FAILED = range(7)
 
 _MAX_CL_DIGITS = 18  # fits a signed 64-bit integer
-_WS = (0x20, 0x09)
+# How this parser reports each header-section rule a line breaks (_http1.field_line).
+_LINE_ERRORS: dict[int, tuple[type[ResponseProtocolError], str]] = {
+    LINE_TOO_LARGE: (ResponseTooLarge, "response header section too large"),
+    LINE_BARE_LF: (ResponseProtocolError, "bare LF in header section"),
+    LINE_TOO_MANY: (ResponseTooLarge, "too many response header fields"),
+    LINE_OBS_FOLD: (ResponseProtocolError, "obsolete line folding"),
+}
 # RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
 _REASON_BAD = frozenset(set(range(0x00, 0x20)) - {0x09} | {0x7F})
 _END_OF_MESSAGE = EndOfMessage()
@@ -126,17 +143,6 @@ class ResponseHead:
             f"<ResponseHead {self.status} {self.reason!r} HTTP/{self.version} "
             f"keep_alive={self.keep_alive} content_length={self.content_length} chunked={self.chunked}>"
         )
-
-
-def _tokens(values: list[bytes]) -> list[bytes]:
-    """Split comma-separated list fields (RFC 9110 §5.6.1) into lower-cased, trimmed elements."""
-    out = []
-    for v in values:
-        for item in v.split(b","):
-            item = item.strip(b" \t")
-            if item:
-                out.append(item.lower())
-    return out
 
 
 class ResponseParser:
@@ -356,32 +362,27 @@ class ResponseParser:
                     raise ResponseProtocolError("bare LF in status line")
                 self._status_line(bytes(buf[start : lf - 1]))
             else:
-                if length > 0 and self._header_bytes + length + 2 > self.max_header_size:
-                    raise ResponseTooLarge("response header section too large")
-                if lf == start or buf[lf - 1] != 0x0D:
-                    raise ResponseProtocolError("bare LF in header section")
-                if length == 0:
-                    self._line_start = lf + 1
-                    self._received += lf + 1 - pos
-                    self._end_of_head(events)
-                    return lf + 1
-                self._header_bytes += length + 2
-                if len(self._fields) >= self.max_header_count:
-                    raise ResponseTooLarge("too many response header fields")
-                line = bytes(buf[start : lf - 1])
-                if line[0] in _WS:
-                    raise ResponseProtocolError("obsolete line folding")
-                self._fields.append(parse_field_line(line))
+                size = field_line(buf, start, lf, self._fields, self._header_bytes, self.max_header_size, self.max_header_count)
+                if size < 0:
+                    if size == LINE_END:
+                        self._line_start = lf + 1
+                        self._received += lf + 1 - pos
+                        self._end_of_head(events)
+                        return lf + 1
+                    cls, message = _LINE_ERRORS[size]
+                    raise cls(message)
+                self._header_bytes = size
             start = lf + 1
 
     def _check_partial(self, buf: bytearray, start: int, end: int) -> None:
         # Refuse an over-long line before it completes, as its complete form would be refused.
-        partial = end - start - (end > start and buf[end - 1] == 0x0D)
+        partial = partial_length(buf, start, end)
         if self._head is None:
             if partial > self.max_status_line:
                 raise ResponseProtocolError("status line too long")
-        elif partial > 0 and self._header_bytes + partial + 2 > self.max_header_size:
-            raise ResponseTooLarge("response header section too large")
+        elif section_overflows(self._header_bytes, partial, self.max_header_size):
+            cls, message = _LINE_ERRORS[LINE_TOO_LARGE]
+            raise cls(message)
 
     def _status_line(self, line: bytes) -> None:
         # status-line = HTTP-version SP status-code SP [ reason-phrase ]  (RFC 9112 §4)
@@ -422,7 +423,7 @@ class ResponseParser:
         keys = headers._keys
         cl_values = [raw[i][1] for i, k in enumerate(keys) if k == b"content-length"]
         te_values = [raw[i][1] for i, k in enumerate(keys) if k == b"transfer-encoding"]
-        connection = _tokens([raw[i][1] for i, k in enumerate(keys) if k == b"connection"])
+        connection = tokens([raw[i][1] for i, k in enumerate(keys) if k == b"connection"])
 
         content_length = None
         chunked = False
@@ -433,7 +434,7 @@ class ResponseParser:
             # RFC 9112 §6.3 (3): both is the sign of response splitting; refuse, do not guess.
             if cl_values:
                 raise ResponseProtocolError("both Transfer-Encoding and Content-Length")
-            codings = _tokens(te_values)
+            codings = tokens(te_values)
             for coding in codings:
                 for c in coding:
                     if c not in TCHAR:

@@ -18,10 +18,27 @@ What differs is how the bytes are walked:
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1
-from libc.string cimport memchr, memcmp, memcpy, memmove
+from libc.string cimport memchr, memcmp, memmove
 
+from fasthttp._speedups._http1 cimport (
+    LINE_BARE_LF,
+    LINE_END,
+    LINE_OBS_FOLD,
+    LINE_TOO_LARGE,
+    LINE_TOO_MANY,
+    FieldIndex,
+    buffer_append,
+    ListScan,
+    field_line,
+    find_byte,
+    is_token,
+    partial_length,
+    scan_next,
+    scan_reset,
+    section_overflows,
+)
 from fasthttp._speedups.chunked cimport ChunkedDecoder, EndOfMessage
 from fasthttp._speedups.headers cimport (
     H_CONNECTION,
@@ -33,9 +50,7 @@ from fasthttp._speedups.headers cimport (
     Field,
     Headers,
     fh_tchar,
-    fh_tchar_caseeq,
     headers_new,
-    parse_field,
 )
 
 from fasthttp.errors import (
@@ -237,58 +252,15 @@ cdef int _install_members() except -1:
 _install_members()
 
 
-cdef inline Py_ssize_t _find(const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end, int c) noexcept nogil:
-    cdef const unsigned char* p
-    if pos >= end:
-        return -1
-    p = <const unsigned char*>memchr(buf + pos, c, end - pos)
-    return -1 if p == NULL else p - buf
-
-
-cdef inline bint _ws(unsigned char c) noexcept nogil:
-    return c == 32 or c == 9
-
-
-cdef inline bint _is_token(const unsigned char* p, Py_ssize_t n, const char* lower_word, Py_ssize_t wn) noexcept nogil:
-    # Field-value bytes are validated (no CTL but HTAB), so the OR-0x20 fold of
-    # fh_tchar_caseeq is exact against words made of [a-z0-9-].
-    return n == wn and fh_tchar_caseeq(p, <const unsigned char*>lower_word, n)
-
-
-cdef struct ListScan:
-    # Comma-list elements (RFC 9110 §5.6.1) of one field value: trimmed, empties skipped.
-    # PERF: a C struct on the stack, not an object per parser.
-    const unsigned char* p
-    Py_ssize_t pos
-    Py_ssize_t end
-    Py_ssize_t start
-    Py_ssize_t n
-
-
-cdef inline void _scan_reset(ListScan* sc, const unsigned char* p, Py_ssize_t start, Py_ssize_t n) noexcept nogil:
-    sc.p = p
-    sc.pos = start
-    sc.end = start + n
-
-
-cdef inline bint _scan_next(ListScan* sc) noexcept nogil:
-    cdef Py_ssize_t s, e, comma
-    while sc.pos <= sc.end:
-        comma = _find(sc.p, sc.pos, sc.end, 44)
-        if comma < 0:
-            comma = sc.end
-        s = sc.pos
-        e = comma
-        sc.pos = comma + 1
-        while s < e and _ws(sc.p[s]):
-            s += 1
-        while e > s and _ws(sc.p[e - 1]):
-            e -= 1
-        if e > s:
-            sc.start = s
-            sc.n = e - s
-            return True
-    return False
+cdef int _raise_line_error(int r) except -1:
+    # how this parser reports each header-section rule a line breaks (_http1.field_line): a 4xx
+    if r == LINE_TOO_LARGE:
+        raise HeaderFieldsTooLarge("header section too large")
+    if r == LINE_BARE_LF:
+        raise BadRequest("bare LF in header section")
+    if r == LINE_TOO_MANY:
+        raise HeaderFieldsTooLarge("too many header fields")
+    raise BadRequest("obsolete line folding")
 
 
 @cython.final  # PERF: direct calls to the cdef methods, no vtable (benchmarks/bench_parser.py)
@@ -309,10 +281,7 @@ cdef class RequestParser:
     # the head being parsed; offsets are relative to the start of the head
     cdef Py_ssize_t _line_start
     cdef RequestHead _head
-    cdef Field* _fields
-    cdef Py_ssize_t _nfields
-    cdef Py_ssize_t _fcap
-    cdef Py_ssize_t _header_bytes
+    cdef FieldIndex _index       # the field lines so far (_http1.pxd)
     cdef int _leading
     # the body being delivered
     cdef unsigned long long _remaining
@@ -338,7 +307,7 @@ cdef class RequestParser:
 
     def __dealloc__(self):
         PyMem_Free(self._buf)
-        PyMem_Free(self._fields)
+        PyMem_Free(self._index.fields)
 
     @property
     def max_body_size(self):
@@ -351,8 +320,8 @@ cdef class RequestParser:
     cdef void _reset_head(self):
         self._line_start = 0
         self._head = None
-        self._nfields = 0
-        self._header_bytes = 0
+        self._index.count = 0
+        self._index.size = 0
         self._leading = 0
         self._remaining = 0
         self._chunked = None
@@ -431,18 +400,7 @@ cdef class RequestParser:
     # -- buffer ---------------------------------------------------------------------------------
 
     cdef int _append(self, const unsigned char* p, Py_ssize_t n) except -1:
-        cdef Py_ssize_t cap
-        cdef unsigned char* nb
-        if self._len + n > self._cap:
-            cap = max(self._cap * 2, self._len + n, 1024)
-            nb = <unsigned char*>PyMem_Realloc(self._buf, cap)
-            if nb == NULL:
-                raise MemoryError()
-            self._buf = nb
-            self._cap = cap
-        memcpy(self._buf + self._len, p, n)
-        self._len += n
-        return 0
+        return buffer_append(&self._buf, &self._len, &self._cap, p, n)
 
     cdef int _run_buffered(self, list events) except -1:
         cdef Py_ssize_t pos = self._guarded_run(self._buf, self._len, events)
@@ -499,9 +457,9 @@ cdef class RequestParser:
     cdef Py_ssize_t _parse_head(self, const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end,
                                 list events, bint* done) except -1:
         cdef Py_ssize_t start = pos + self._line_start, lf, length
-        cdef Field* f
+        cdef int r
         while True:
-            lf = _find(buf, start, end, 10)
+            lf = find_byte(buf, start, end, 10)
             if lf < 0:
                 self._check_partial(buf, start, end)
                 self._line_start = start - pos
@@ -520,54 +478,32 @@ cdef class RequestParser:
                     raise BadRequest("bare LF in request line")
                 self._request_line(buf, start, lf - 1)
             else:
-                if length > 0 and self._header_bytes + length + 2 > self.max_header_size:
-                    raise HeaderFieldsTooLarge("header section too large")
-                if lf == start or buf[lf - 1] != 13:
-                    raise BadRequest("bare LF in header section")
-                if length == 0:
-                    self._line_start = 0
-                    self._end_of_head(buf, pos, lf + 1, events)
-                    done[0] = True
-                    return lf + 1
-                self._header_bytes += length + 2
-                if self._nfields >= self.max_header_count:
-                    raise HeaderFieldsTooLarge("too many header fields")
-                if _ws(buf[start]):
-                    raise BadRequest("obsolete line folding")
-                if self._nfields == self._fcap:
-                    self._grow_fields()
-                f = &self._fields[self._nfields]
-                parse_field(buf, start, lf - 1, f)
-                f.name_start -= pos
-                f.value_start -= pos
-                self._nfields += 1
+                r = field_line(&self._index, buf, start, lf, pos, self.max_header_size, self.max_header_count)
+                if r:
+                    if r == LINE_END:
+                        self._line_start = 0
+                        self._end_of_head(buf, pos, lf + 1, events)
+                        done[0] = True
+                        return lf + 1
+                    _raise_line_error(r)
             start = lf + 1
-
-    cdef int _grow_fields(self) except -1:
-        cdef Py_ssize_t cap = self._fcap * 2 if self._fcap else 32
-        cdef Field* nf = <Field*>PyMem_Realloc(self._fields, cap * sizeof(Field))
-        if nf == NULL:
-            raise MemoryError()
-        self._fields = nf
-        self._fcap = cap
-        return 0
 
     cdef int _check_partial(self, const unsigned char* buf, Py_ssize_t start, Py_ssize_t end) except -1:
         # Refuse an over-long line before it completes, as its complete form would be refused.
-        cdef Py_ssize_t partial = end - start - (end > start and buf[end - 1] == 13)
+        cdef Py_ssize_t partial = partial_length(buf, start, end)
         if self._head is None:
             if partial > self.max_request_line:
                 raise UriTooLong("request line too long")
-        elif partial > 0 and self._header_bytes + partial + 2 > self.max_header_size:
-            raise HeaderFieldsTooLarge("header section too large")
+        elif section_overflows(self._index.size, partial, self.max_header_size):
+            _raise_line_error(LINE_TOO_LARGE)
         return 0
 
     cdef int _request_line(self, const unsigned char* buf, Py_ssize_t s, Py_ssize_t e) except -1:
-        cdef Py_ssize_t sp1 = _find(buf, s, e, 32), sp2 = -1, i, n
+        cdef Py_ssize_t sp1 = find_byte(buf, s, e, 32), sp2 = -1, i, n
         cdef const unsigned char* v
         cdef RequestHead head
         if sp1 > s:
-            sp2 = _find(buf, sp1 + 1, e, 32)
+            sp2 = find_byte(buf, sp1 + 1, e, 32)
         if sp1 <= s or sp2 < 0:
             raise BadRequest("malformed request line")
         for i in range(s, sp1):
@@ -605,7 +541,7 @@ cdef class RequestParser:
         else:
             raw = PyBytes_FromStringAndSize(<const char*>buf + head_start, head_end - head_start)
         cdef const unsigned char* r = <const unsigned char*>PyBytes_AS_STRING(raw) + base
-        cdef Headers headers = headers_new(raw, self._fields, self._nfields, base)
+        cdef Headers headers = headers_new(raw, self._index.fields, self._index.count, base)
         cdef Field* f
         cdef Py_ssize_t i, j, n_host = 0, n_cl = 0, n_te = 0, host_i = -1, cl_i = -1, expect_i = -1
         cdef Py_ssize_t n_codings = 0, n_chunked = 0
@@ -613,8 +549,8 @@ cdef class RequestParser:
         cdef bint conn_close = False, conn_keep_alive = False, conn_upgrade = False
         cdef unsigned long long cl = 0
         cdef ListScan scan
-        for i in range(self._nfields):
-            f = &self._fields[i]
+        for i in range(self._index.count):
+            f = &self._index.fields[i]
             if f.known == H_HOST:
                 n_host += 1
                 host_i = i
@@ -624,13 +560,13 @@ cdef class RequestParser:
             elif f.known == H_TRANSFER_ENCODING:
                 n_te += 1
             elif f.known == H_CONNECTION:
-                _scan_reset(&scan, r, f.value_start, f.value_len)
-                while _scan_next(&scan):
-                    if _is_token(r + scan.start, scan.n, "close", 5):
+                scan_reset(&scan, r, f.value_start, f.value_len)
+                while scan_next(&scan):
+                    if is_token(r + scan.start, scan.n, "close", 5):
                         conn_close = True
-                    elif _is_token(r + scan.start, scan.n, "keep-alive", 10):
+                    elif is_token(r + scan.start, scan.n, "keep-alive", 10):
                         conn_keep_alive = True
-                    elif _is_token(r + scan.start, scan.n, "upgrade", 7):
+                    elif is_token(r + scan.start, scan.n, "upgrade", 7):
                         conn_upgrade = True
             elif f.known == H_EXPECT:
                 if expect_i < 0:
@@ -645,7 +581,7 @@ cdef class RequestParser:
             raise BadRequest("HTTP/1.1 request without Host")
         # An empty Host is allowed (RFC 9112 §3.2); anything else must be uri-host [":" port].
         if n_host:
-            f = &self._fields[host_i]
+            f = &self._index.fields[host_i]
             if f.value_len and not _authority_ok(r + f.value_start, f.value_len, False):
                 raise BadRequest("invalid Host field value")
 
@@ -657,17 +593,17 @@ cdef class RequestParser:
             # RFC 9112 §6.3 (3): TE with CL is a smuggling attempt; refuse rather than guess.
             if n_cl:
                 raise BadRequest("both Transfer-Encoding and Content-Length")
-            for i in range(self._nfields):
-                f = &self._fields[i]
+            for i in range(self._index.count):
+                f = &self._index.fields[i]
                 if f.known != H_TRANSFER_ENCODING:
                     continue
-                _scan_reset(&scan, r, f.value_start, f.value_len)
-                while _scan_next(&scan):
+                scan_reset(&scan, r, f.value_start, f.value_len)
+                while scan_next(&scan):
                     for j in range(scan.start, scan.start + scan.n):
                         if not fh_tchar[r[j]]:
                             raise BadRequest("invalid transfer coding")
                     n_codings += 1
-                    last_chunked = _is_token(r + scan.start, scan.n, "chunked", 7)
+                    last_chunked = is_token(r + scan.start, scan.n, "chunked", 7)
                     n_chunked += last_chunked
             # RFC 9112 §6.3 (4): chunked must be the final coding, and applied once (§7).
             if n_codings == 0 or not last_chunked or n_chunked > 1:
@@ -678,7 +614,7 @@ cdef class RequestParser:
             # RFC 9112 §6.3 (5): one Content-Length of 1*DIGIT, even if repeated values agree.
             if n_cl > 1:
                 raise BadRequest("more than one Content-Length field")
-            f = &self._fields[cl_i]
+            f = &self._index.fields[cl_i]
             if f.value_len == 0:
                 raise BadRequest("invalid Content-Length")
             for j in range(f.value_start, f.value_start + f.value_len):
@@ -713,8 +649,8 @@ cdef class RequestParser:
         head.expect_continue = False
         # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
         if http11 and expect_i >= 0:
-            f = &self._fields[expect_i]
-            head.expect_continue = bool(_is_token(r + f.value_start, f.value_len, "100-continue", 12))
+            f = &self._index.fields[expect_i]
+            head.expect_continue = bool(is_token(r + f.value_start, f.value_len, "100-continue", 12))
         # RFC 9110 §7.8: Upgrade in an HTTP/1.0 request is ignored.
         head.upgrade = bool(head.method is M_CONNECT or (http11 and conn_upgrade and has_upgrade))
         events.append(head)
@@ -815,7 +751,7 @@ cdef int _split_target(RequestHead head, const unsigned char* t) except -1:
     cdef Py_ssize_t n = head._target_len, start, q, colon, sep, slash, qmark
     cdef bytes target
     if t[0] == 47 and head.method is not M_CONNECT:  # origin-form, the hot path
-        q = _find(t, 0, n, 63)
+        q = find_byte(t, 0, n, 63)
         head._path_start = 0
         head._path_end = q if q >= 0 else n
         return 0
@@ -848,7 +784,7 @@ cdef int _split_target(RequestHead head, const unsigned char* t) except -1:
         # RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid.
         if not _authority_ok(t + sep + 3, start - sep - 3, False):
             raise BadRequest("invalid authority in request target")
-    q = _find(t, start, n, 63)
+    q = find_byte(t, start, n, 63)
     head._path_start = start
     head._path_end = q if q >= 0 else n
     return 0

@@ -17,10 +17,27 @@ What differs is how the bytes are walked, as in the request parser (parser.pyx):
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
-from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.mem cimport PyMem_Free
 from cpython.unicode cimport PyUnicode_DecodeLatin1
-from libc.string cimport memchr, memcmp, memcpy, memmove
+from libc.string cimport memcmp, memmove
 
+from fasthttp._speedups._http1 cimport (
+    LINE_BARE_LF,
+    LINE_END,
+    LINE_OBS_FOLD,
+    LINE_TOO_LARGE,
+    LINE_TOO_MANY,
+    FieldIndex,
+    buffer_append,
+    ListScan,
+    field_line,
+    find_byte,
+    is_token,
+    partial_length,
+    scan_next,
+    scan_reset,
+    section_overflows,
+)
 from fasthttp._speedups.chunked cimport ChunkedDecoder, EndOfMessage
 from fasthttp._speedups.headers cimport (
     H_CONNECTION,
@@ -29,9 +46,7 @@ from fasthttp._speedups.headers cimport (
     Field,
     Headers,
     fh_tchar,
-    fh_tchar_caseeq,
     headers_new,
-    parse_field,
 )
 
 from fasthttp.errors import (
@@ -106,63 +121,19 @@ cdef class ResponseHead:
         )
 
 
-cdef inline Py_ssize_t _find(const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end, int c) noexcept nogil:
-    cdef const unsigned char* p
-    if pos >= end:
-        return -1
-    p = <const unsigned char*>memchr(buf + pos, c, end - pos)
-    return -1 if p == NULL else p - buf
-
-
-cdef inline bint _ws(unsigned char c) noexcept nogil:
-    return c == 32 or c == 9
-
-
 cdef inline bint _digit(unsigned char c) noexcept nogil:
     return 48 <= c <= 57
 
 
-cdef inline bint _is_token(const unsigned char* p, Py_ssize_t n, const char* lower_word, Py_ssize_t wn) noexcept nogil:
-    # validated field-value bytes: the OR-0x20 fold of fh_tchar_caseeq is exact (parser.pyx)
-    return n == wn and fh_tchar_caseeq(p, <const unsigned char*>lower_word, n)
-
-
-cdef struct ListScan:
-    # Comma-list elements (RFC 9110 §5.6.1) of one field value: trimmed, empties skipped.
-    const unsigned char* p
-    Py_ssize_t pos
-    Py_ssize_t end
-    Py_ssize_t start
-    Py_ssize_t n
-    bint empty          # an empty element was skipped (Content-Length refuses those)
-
-
-cdef inline void _scan_reset(ListScan* sc, const unsigned char* p, Py_ssize_t start, Py_ssize_t n) noexcept nogil:
-    sc.p = p
-    sc.pos = start
-    sc.end = start + n
-    sc.empty = False
-
-
-cdef inline bint _scan_next(ListScan* sc) noexcept nogil:
-    cdef Py_ssize_t s, e, comma
-    while sc.pos <= sc.end:
-        comma = _find(sc.p, sc.pos, sc.end, 44)
-        if comma < 0:
-            comma = sc.end
-        s = sc.pos
-        e = comma
-        sc.pos = comma + 1
-        while s < e and _ws(sc.p[s]):
-            s += 1
-        while e > s and _ws(sc.p[e - 1]):
-            e -= 1
-        if e > s:
-            sc.start = s
-            sc.n = e - s
-            return True
-        sc.empty = True
-    return False
+cdef int _raise_line_error(int r) except -1:
+    # how this parser reports each header-section rule a line breaks (_http1.field_line)
+    if r == LINE_TOO_LARGE:
+        raise ResponseTooLarge("response header section too large")
+    if r == LINE_BARE_LF:
+        raise ResponseProtocolError("bare LF in header section")
+    if r == LINE_TOO_MANY:
+        raise ResponseTooLarge("too many response header fields")
+    raise ResponseProtocolError("obsolete line folding")
 
 
 @cython.final
@@ -186,10 +157,7 @@ cdef class ResponseParser:
     # the head being parsed; offsets are relative to the start of the head
     cdef Py_ssize_t _line_start
     cdef ResponseHead _head
-    cdef Field* _fields
-    cdef Py_ssize_t _nfields
-    cdef Py_ssize_t _fcap
-    cdef Py_ssize_t _header_bytes
+    cdef FieldIndex _index       # the field lines so far (_http1.pxd)
     cdef unsigned long long _remaining
     cdef unsigned long long _total
     cdef ChunkedDecoder _chunked
@@ -212,7 +180,7 @@ cdef class ResponseParser:
 
     def __dealloc__(self):
         PyMem_Free(self._buf)
-        PyMem_Free(self._fields)
+        PyMem_Free(self._index.fields)
 
     @property
     def max_body_size(self):
@@ -225,8 +193,8 @@ cdef class ResponseParser:
     cdef void _reset_head(self):
         self._line_start = 0
         self._head = None
-        self._nfields = 0
-        self._header_bytes = 0
+        self._index.count = 0
+        self._index.size = 0
         self._remaining = 0
         self._total = 0
         self._chunked = None
@@ -329,18 +297,7 @@ cdef class ResponseParser:
     # -- buffer ---------------------------------------------------------------------------------
 
     cdef int _append(self, const unsigned char* p, Py_ssize_t n) except -1:
-        cdef Py_ssize_t cap
-        cdef unsigned char* nb
-        if self._len + n > self._cap:
-            cap = max(self._cap * 2, self._len + n, 1024)
-            nb = <unsigned char*>PyMem_Realloc(self._buf, cap)
-            if nb == NULL:
-                raise MemoryError()
-            self._buf = nb
-            self._cap = cap
-        memcpy(self._buf + self._len, p, n)
-        self._len += n
-        return 0
+        return buffer_append(&self._buf, &self._len, &self._cap, p, n)
 
     cdef int _run_buffered(self, list events) except -1:
         cdef Py_ssize_t pos = self._guarded_run(self._buf, self._len, events)
@@ -435,11 +392,11 @@ cdef class ResponseParser:
     cdef Py_ssize_t _parse_head(self, const unsigned char* buf, Py_ssize_t pos, Py_ssize_t end,
                                 list events, bint* done) except -1:
         cdef Py_ssize_t start = pos + self._line_start, lf, length
-        cdef Field* f
+        cdef int r
         if pos < end and not self._methods:
             raise ResponseProtocolError("response without a request")
         while True:
-            lf = _find(buf, start, end, 10)
+            lf = find_byte(buf, start, end, 10)
             if lf < 0:
                 self._check_partial(buf, start, end)
                 self._line_start = start - pos
@@ -452,47 +409,25 @@ cdef class ResponseParser:
                     raise ResponseProtocolError("bare LF in status line")
                 self._status_line(buf + start, lf - 1 - start)
             else:
-                if length > 0 and self._header_bytes + length + 2 > self.max_header_size:
-                    raise ResponseTooLarge("response header section too large")
-                if lf == start or buf[lf - 1] != 13:
-                    raise ResponseProtocolError("bare LF in header section")
-                if length == 0:
-                    self._line_start = 0
-                    self._received += lf + 1 - pos
-                    self._end_of_head(buf, pos, lf + 1, events)
-                    done[0] = True
-                    return lf + 1
-                self._header_bytes += length + 2
-                if self._nfields >= self.max_header_count:
-                    raise ResponseTooLarge("too many response header fields")
-                if _ws(buf[start]):
-                    raise ResponseProtocolError("obsolete line folding")
-                if self._nfields == self._fcap:
-                    self._grow_fields()
-                f = &self._fields[self._nfields]
-                parse_field(buf, start, lf - 1, f)
-                f.name_start -= pos
-                f.value_start -= pos
-                self._nfields += 1
+                r = field_line(&self._index, buf, start, lf, pos, self.max_header_size, self.max_header_count)
+                if r:
+                    if r == LINE_END:
+                        self._line_start = 0
+                        self._received += lf + 1 - pos
+                        self._end_of_head(buf, pos, lf + 1, events)
+                        done[0] = True
+                        return lf + 1
+                    _raise_line_error(r)
             start = lf + 1
-
-    cdef int _grow_fields(self) except -1:
-        cdef Py_ssize_t cap = self._fcap * 2 if self._fcap else 32
-        cdef Field* nf = <Field*>PyMem_Realloc(self._fields, cap * sizeof(Field))
-        if nf == NULL:
-            raise MemoryError()
-        self._fields = nf
-        self._fcap = cap
-        return 0
 
     cdef int _check_partial(self, const unsigned char* buf, Py_ssize_t start, Py_ssize_t end) except -1:
         # Refuse an over-long line before it completes, as its complete form would be refused.
-        cdef Py_ssize_t partial = end - start - (end > start and buf[end - 1] == 13)
+        cdef Py_ssize_t partial = partial_length(buf, start, end)
         if self._head is None:
             if partial > self.max_status_line:
                 raise ResponseProtocolError("status line too long")
-        elif partial > 0 and self._header_bytes + partial + 2 > self.max_header_size:
-            raise ResponseTooLarge("response header section too large")
+        elif section_overflows(self._index.size, partial, self.max_header_size):
+            _raise_line_error(LINE_TOO_LARGE)
         return 0
 
     cdef int _status_line(self, const unsigned char* line, Py_ssize_t n) except -1:
@@ -540,7 +475,7 @@ cdef class ResponseParser:
         else:
             raw = PyBytes_FromStringAndSize(<const char*>buf + head_start, head_end - head_start)
         cdef const unsigned char* r = <const unsigned char*>PyBytes_AS_STRING(raw) + base
-        cdef Headers headers = headers_new(raw, self._fields, self._nfields, base)
+        cdef Headers headers = headers_new(raw, self._index.fields, self._index.count, base)
         cdef Field* f
         cdef Py_ssize_t i, j, k, n_cl = 0, n_te = 0, n_codings = 0, vs = -1, vn = 0, zs
         cdef bint only_chunked = True
@@ -548,18 +483,18 @@ cdef class ResponseParser:
         cdef bint chunked = False, upgrade, no_content, until_close, keep_alive
         cdef unsigned long long cl = 0
         cdef ListScan scan
-        for i in range(self._nfields):
-            f = &self._fields[i]
+        for i in range(self._index.count):
+            f = &self._index.fields[i]
             if f.known == H_CONTENT_LENGTH:
                 n_cl += 1
             elif f.known == H_TRANSFER_ENCODING:
                 n_te += 1
             elif f.known == H_CONNECTION:
-                _scan_reset(&scan, r, f.value_start, f.value_len)
-                while _scan_next(&scan):
-                    if _is_token(r + scan.start, scan.n, "close", 5):
+                scan_reset(&scan, r, f.value_start, f.value_len)
+                while scan_next(&scan):
+                    if is_token(r + scan.start, scan.n, "close", 5):
                         conn_close = True
-                    elif _is_token(r + scan.start, scan.n, "keep-alive", 10):
+                    elif is_token(r + scan.start, scan.n, "keep-alive", 10):
                         conn_keep_alive = True
 
         content_length = None
@@ -570,17 +505,17 @@ cdef class ResponseParser:
             # RFC 9112 §6.3 (3): both is the sign of response splitting; refuse, do not guess.
             if n_cl:
                 raise ResponseProtocolError("both Transfer-Encoding and Content-Length")
-            for i in range(self._nfields):
-                f = &self._fields[i]
+            for i in range(self._index.count):
+                f = &self._index.fields[i]
                 if f.known != H_TRANSFER_ENCODING:
                     continue
-                _scan_reset(&scan, r, f.value_start, f.value_len)
-                while _scan_next(&scan):
+                scan_reset(&scan, r, f.value_start, f.value_len)
+                while scan_next(&scan):
                     for j in range(scan.start, scan.start + scan.n):
                         if not fh_tchar[r[j]]:
                             raise ResponseProtocolError("invalid transfer coding")
                     n_codings += 1
-                    if not _is_token(r + scan.start, scan.n, "chunked", 7):
+                    if not is_token(r + scan.start, scan.n, "chunked", 7):
                         only_chunked = False
             # RFC 9112 §6.3 (4)/(7): we decode chunked alone (pure twin).
             if n_codings != 1 or not only_chunked:
@@ -588,13 +523,13 @@ cdef class ResponseParser:
             chunked = True
         elif n_cl:
             # RFC 9110 §8.6: a list or repeated field must hold one value, repeated identically.
-            for i in range(self._nfields):
-                f = &self._fields[i]
+            for i in range(self._index.count):
+                f = &self._index.fields[i]
                 if f.known != H_CONTENT_LENGTH:
                     continue
-                _scan_reset(&scan, r, f.value_start, f.value_len)
+                scan_reset(&scan, r, f.value_start, f.value_len)
                 while True:
-                    if not _scan_next(&scan):
+                    if not scan_next(&scan):
                         # an empty element (or an empty value) is not 1*DIGIT
                         if scan.empty:
                             raise ResponseProtocolError("invalid Content-Length")
