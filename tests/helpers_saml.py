@@ -2,8 +2,9 @@
 same library as the SP) served as a fasthttp App, a minimal cookie-session stand-in, and a small
 browser that follows redirects and submits auto-posting forms.
 
-NOTE: the session stand-in exists because the Sessions middleware (issue 18, item 2) is built in
-parallel; the SAML SP only needs ``request.extras["cookie_session"]`` (a dict-like) from it.
+The session stand-in is a dict-backed session for the one test that reads what the SP stored;
+the other tests run on the real Sessions middleware. The SP only needs
+``request.extras["cookie_session"]`` (a dict-like) from either.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ responses: unsigned, expired, for another audience or recipient, unsolicited, re
 by another key, tampered, XML signature wrapping (three placements), and garbage (each a 403 or
 a 400, never a 500, and never a login).
 
-NOTE: the cookie session is ``helpers_saml.session_stand_in`` until the Sessions middleware
-(issue 18, item 2) is on main.
+The cookie session is the real Sessions middleware (signed cookies; ``secure=False`` because the
+tests speak plain HTTP on loopback), except in the POST-binding test, which reads what was stored
+and so uses ``helpers_saml.session_stand_in``, a dict-backed session.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from helpers_saml import Browser, IdentityProvider, bound_socket, keypair, query
 from helpers_server import LOOPS
 
 from fasthttp import App
-from fasthttp.middleware import Authorize, in_group, is_authenticated
+from fasthttp.middleware import Authorize, Sessions, in_group, is_authenticated
 from fasthttp.middleware.saml import SamlServiceProvider, safe_next
 from fasthttp.runners import ServerThread
 from fasthttp.testing import TestClient
@@ -55,7 +56,7 @@ def make_sp(keys, idp, base_url=SP_URL, **options):
 
 def sp_app(sp, sessions=None):
     app = App()
-    app.add_middleware(sessions or session_stand_in())
+    app.add_middleware(sessions or Sessions(secret_keys=["saml-tests-" + "k" * 32], secure=False))
     app.add_middleware(sp)
 
     @app.get("/")
@@ -285,8 +286,7 @@ def wrapped(xml, how):
 
 @pytest.fixture
 def hostile(sp, idp):
-    sessions = session_stand_in()
-    with TestClient(sp_app(sp, sessions), raise_server_exceptions=True) as client:
+    with TestClient(sp_app(sp), raise_server_exceptions=True) as client:
         request_id, acs = start_login(client, idp)
         yield client, request_id, acs
         assert client.get("/").json()["user"] is None, "a hostile response logged someone in"
