@@ -34,6 +34,7 @@ from ..responseparser import EndOfMessage, ResponseHead, ResponseParser
 from ._auth import Auth
 from ._cookies import CookieJar
 from ._flow import (
+    ClientSettings,
     Flow,
     HeadersArg,
     Limits,
@@ -44,7 +45,6 @@ from ._flow import (
     charset_of,
     connect_head,
     encode_head,
-    field_pairs,
     proxy_authorization,
     split_url,
     ssl_context,
@@ -552,7 +552,7 @@ class Response:
 
 
 
-class Client:
+class Client(ClientSettings):
     """An async HTTP/1.1 client with a connection pool (see the package docstring)."""
 
     def __init__(
@@ -573,14 +573,7 @@ class Client:
         on_connect: Callable[[Any], bool | None] | None = None,
         pool: ConnectionPool | None = None,
     ) -> None:
-        self.base_url = base_url
-        self.headers = field_pairs(headers)
-        self.timeouts = Timeouts() if timeout is None else Timeouts.of(timeout)
-        self.limits = limits or Limits()
-        self.auth = auth
-        self.cookies = cookies if isinstance(cookies, CookieJar) or cookies is None else CookieJar(cookies)
-        self.follow_redirects = follow_redirects
-        self.max_redirects = max_redirects
+        super().__init__(base_url, headers, timeout, limits, auth, cookies, follow_redirects, max_redirects)
         self.pool = pool or ConnectionPool(limits=self.limits, timeouts=self.timeouts, verify=verify, cert=cert, unix_socket=unix_socket, proxy=proxy, on_connect=on_connect)
 
     async def __aenter__(self) -> Client:
@@ -613,11 +606,9 @@ class Client:
         With *stream*, the content is left to ``response.stream()`` / ``read()``; otherwise it
         is read before this returns."""
         timeouts = self.timeouts if timeout is None else Timeouts.of(timeout)
-        flow = Flow(
-            method, url, base_url=self.base_url, base_headers=self.headers, headers=headers, params=params,
-            content=content, data=data, json=json, cookies=self.cookies, auth=auth or self.auth,
-            follow_redirects=self.follow_redirects if follow_redirects is None else follow_redirects,
-            max_redirects=self.max_redirects, expect_continue=expect_continue, byte_range=byte_range,
+        flow = self.flow(
+            method, url, headers=headers, params=params, content=content, data=data, json=json, auth=auth,
+            follow_redirects=follow_redirects, expect_continue=expect_continue, byte_range=byte_range,
         )
         if timeouts.total is None:
             return await self._run(flow, timeouts, stream)

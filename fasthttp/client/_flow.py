@@ -29,6 +29,7 @@ __all__ = (
     "Limits",
     "Prepared",
     "Flow",
+    "ClientSettings",
     "encode_head",
     "ssl_context",
     "HeadersArg",
@@ -242,6 +243,56 @@ def _split_url(url: str) -> tuple[str, str, int, str]:
         if c <= " " or c == "\x7f":
             raise ValueError(f"invalid character in the URL's path or query: {url!r}")
     return scheme, host, port, target
+
+
+class ClientSettings:
+    """What :class:`~fasthttp.client.Client` and :class:`~fasthttp.client.SyncClient` share: the
+    per-client defaults of every call (base URL and headers, timeouts, limits, auth, cookies,
+    redirects) and the :class:`Flow` of one call built from them. Each client adds its own pool
+    and its own I/O (asyncio or blocking sockets)."""
+
+    def __init__(
+        self,
+        base_url: str | None,
+        headers: HeadersArg,
+        timeout: Timeouts | float | None,
+        limits: Limits | None,
+        auth: Auth | tuple[str, str] | None,
+        cookies: CookieJar | str | None,
+        follow_redirects: bool,
+        max_redirects: int,
+    ) -> None:
+        self.base_url = base_url
+        self.headers = field_pairs(headers)
+        self.timeouts = Timeouts() if timeout is None else Timeouts.of(timeout)
+        self.limits = limits or Limits()
+        self.auth = auth
+        self.cookies = cookies if isinstance(cookies, CookieJar) or cookies is None else CookieJar(cookies)
+        self.follow_redirects = follow_redirects
+        self.max_redirects = max_redirects
+
+    def flow(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: HeadersArg,
+        params: ParamsArg,
+        content: bytes | str | Iterable[bytes] | AsyncIterable[bytes] | None,
+        data: Mapping[str, Any] | None,
+        json: Any,
+        auth: Auth | tuple[str, str] | None,
+        follow_redirects: bool | None,
+        expect_continue: bool,
+        byte_range: tuple[int, int | None] | None,
+    ) -> Flow:
+        """The :class:`Flow` of one call: its arguments over this client's defaults."""
+        return Flow(
+            method, url, base_url=self.base_url, base_headers=self.headers, headers=headers, params=params,
+            content=content, data=data, json=json, cookies=self.cookies, auth=auth or self.auth,
+            follow_redirects=self.follow_redirects if follow_redirects is None else follow_redirects,
+            max_redirects=self.max_redirects, expect_continue=expect_continue, byte_range=byte_range,
+        )
 
 
 class Flow:

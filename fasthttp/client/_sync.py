@@ -32,7 +32,7 @@ from ..responseparser import EndOfMessage, ResponseHead, ResponseParser
 from ._auth import Auth
 from ._cookies import CookieJar
 from ._flow import (
-    Flow,
+    ClientSettings,
     HeadersArg,
     Limits,
     Origin,
@@ -42,7 +42,6 @@ from ._flow import (
     charset_of,
     connect_head,
     encode_head,
-    field_pairs,
     proxy_authorization,
     split_url,
     ssl_context,
@@ -355,7 +354,7 @@ class SyncResponse:
         self.close()
 
 
-class SyncClient:
+class SyncClient(ClientSettings):
     """A blocking HTTP/1.1 client with a connection pool; the API of :class:`Client`."""
 
     def __init__(
@@ -376,14 +375,7 @@ class SyncClient:
         on_connect: Callable[[Any], bool | None] | None = None,
         pool: SyncPool | None = None,
     ) -> None:
-        self.base_url = base_url
-        self.headers = field_pairs(headers)
-        self.timeouts = Timeouts() if timeout is None else Timeouts.of(timeout)
-        self.limits = limits or Limits()
-        self.auth = auth
-        self.cookies = cookies if isinstance(cookies, CookieJar) or cookies is None else CookieJar(cookies)
-        self.follow_redirects = follow_redirects
-        self.max_redirects = max_redirects
+        super().__init__(base_url, headers, timeout, limits, auth, cookies, follow_redirects, max_redirects)
         self.pool = pool or SyncPool(limits=self.limits, timeouts=self.timeouts, verify=verify, cert=cert, unix_socket=unix_socket, proxy=proxy, on_connect=on_connect)
 
     def __enter__(self) -> SyncClient:
@@ -414,11 +406,9 @@ class SyncClient:
     ) -> SyncResponse:
         timeouts = self.timeouts if timeout is None else Timeouts.of(timeout)
         deadline = None if timeouts.total is None else time.monotonic() + timeouts.total
-        flow = Flow(
-            method, url, base_url=self.base_url, base_headers=self.headers, headers=headers, params=params,
-            content=content, data=data, json=json, cookies=self.cookies, auth=auth or self.auth,
-            follow_redirects=self.follow_redirects if follow_redirects is None else follow_redirects,
-            max_redirects=self.max_redirects, expect_continue=expect_continue, byte_range=byte_range,
+        flow = self.flow(
+            method, url, headers=headers, params=params, content=content, data=data, json=json, auth=auth,
+            follow_redirects=follow_redirects, expect_continue=expect_continue, byte_range=byte_range,
         )
         req = flow.first()
         while True:
