@@ -157,3 +157,14 @@ def test_chunked_decoders_agree(py_impl, c_impl, data, step):
         return body, end, dec.done, dec.unused
 
     assert run(py_impl) == run(c_impl)
+
+
+def test_a_line_one_past_the_limit_ending_in_a_bare_lf_is_too_long_at_every_split(py_impl, c_impl):
+    # Found by test_twins_agree_on_mutated_requests: the complete line was measured as if it
+    # ended in CRLF (400, bare LF) while the same bytes fed one at a time were measured as
+    # they are (414). The length comes first, whichever way the bytes arrive.
+    line = b"GET /" + b"a" * 50 + b" HTTP/1.1 "  # 65 bytes, then a bare LF
+    assert len(line) == LIMITS["max_request_line"] + 1
+    data = line + b"\nHost: x\r\n\r\n"
+    assert_parity(py_impl, c_impl, data)
+    assert normalize(py_impl, data, [])[0][1] == "UriTooLong"

@@ -377,7 +377,9 @@ class RequestParser:
                 self._check_partial(buf, start, end)
                 self._line_start = start
                 return pos
-            length = lf - start - 1  # line length without its CRLF
+            # The line's length without its line end: CRLF, or a bare LF (refused below, but only
+            # after the length, as an incomplete line is measured: the same error at every split).
+            length = lf - start - (lf > start and buf[lf - 1] == 0x0D)
             if self._head is None:
                 if length == 0 and buf[start] == 0x0D:  # an empty line before the request-line
                     self._leading += 1

@@ -464,7 +464,9 @@ cdef class RequestParser:
                 self._check_partial(buf, start, end)
                 self._line_start = start - pos
                 return pos
-            length = lf - start - 1
+            # Without its line end, CRLF or a bare LF (refused below, after the length, as an
+            # incomplete line is measured: the same error at every split).
+            length = lf - start - (1 if lf > start and buf[lf - 1] == 13 else 0)
             if self._head is None:
                 if length == 0 and buf[start] == 13:  # an empty line before the request-line
                     self._leading += 1
