@@ -81,6 +81,7 @@ class Server:
         metrics: BindSpec | None = None,
         metrics_store: MetricsStore | None = None,
         tls_upgrade: ssl.SSLContext | None = None,
+        shared_listeners: bool = False,
         **options: Any,
     ) -> None:
         self.app: Application = as_application(app)
@@ -129,6 +130,10 @@ class Server:
         #: RFC 2817: plain connections that ask (``Upgrade: TLS/1.x``) switch to TLS with this
         #: context, then get their answer over TLS (``fasthttp.protocol``). None: not offered.
         self.tls_upgrade = tls_upgrade
+        #: The given *sockets* are held open by a supervisor that gives them to this worker's
+        #: successor (fasthttp.workers): shutdown lets go of them and leaves what the kernel
+        #: queued to the successor, rather than accepting connections only to close them.
+        self.shared_listeners = shared_listeners
 
     @property
     def urls(self) -> list[str]:
@@ -273,7 +278,9 @@ class Server:
         kept = [
             sock.dup()
             for sock in self.sockets
-            if sock.family != socket.AF_UNIX and sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+            if not self.shared_listeners
+            and sock.family != socket.AF_UNIX
+            and sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
         ]
         for srv in self._servers:
             srv.close()

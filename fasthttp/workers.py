@@ -1,10 +1,13 @@
 """Worker processes: a master that forks N workers on SO_REUSEPORT sockets and keeps them alive.
 
-The master binds each TCP address once with SO_REUSEPORT (resolving port 0 and holding the
-port), forks N workers, and each worker binds its own SO_REUSEPORT socket to the same address,
-so the kernel spreads connections across workers. AF_UNIX listeners are shared by inheritance.
-A worker that dies is replaced; SIGTERM/SIGINT are forwarded and the master exits 0 once every
-worker has drained.
+The master binds each TCP address N times with SO_REUSEPORT, one listening socket per worker
+*slot* (the first resolves port 0), so the kernel spreads connections across the slots. Each
+worker inherits its slot's sockets and closes the others'. The master holds every slot open for
+its lifetime: a worker that stops or dies only lets go of its copy, and the connections the
+kernel queued on that slot wait for the slot's next worker instead of being reset (closing the
+last copy of an SO_REUSEPORT listener resets its accept queue unless net.ipv4.tcp_migrate_req
+is on). AF_UNIX listeners are one socket shared by every worker. A worker that dies is
+replaced; SIGTERM/SIGINT are forwarded and the master exits 0 once every worker has drained.
 
 Replacements never refuse a connection: on SIGHUP (a new generation of every worker) and when a
 worker reaches its request limit (it asks, instead of stopping), the master forks the new worker
@@ -27,7 +30,7 @@ from typing import Any
 
 from .application import Application, Handler
 from .config import Config, split_options
-from .listeners import DEFAULT_BIND, Address, BindSpec, check_port_free, format_address, make_socket, parse_bind
+from .listeners import DEFAULT_BIND, BindSpec, check_port_free, format_address, make_socket, parse_bind
 from .loops import new_event_loop
 from .metrics import MetricsStore
 from .process import PidFile, ProcessIdentity
@@ -70,7 +73,8 @@ class Supervisor:
         self.children: dict[int, float] = {}  # pid -> monotonic start time
         self.stopping = False
         self.stop_deadline = 0.0
-        self.worker_binds: list[Address] = []  # TCP: each worker binds its own SO_REUSEPORT socket
+        self.slots: list[list[socket.socket]] = [[] for _ in range(workers)]  # TCP, per worker slot
+        self.slot_of: dict[int, int] = {}  # worker pid -> its slot
         self.shared: list[socket.socket] = []  # AF_UNIX: inherited by every worker
         self.metrics_store: MetricsStore | None = None
         self.replacing: dict[int, int] = {}  # new worker's pid -> the pid it replaces once listening
@@ -82,8 +86,10 @@ class Supervisor:
 
     def run(self) -> None:
         """Bind, fork the workers, keep them alive, and return once they have drained."""
-        # Bind once here: resolves port 0, fails early on a taken port, and holds the address.
+        # Bind here, before any fork: resolves port 0, fails early on a taken port, and the
+        # master's copies keep every slot's queue alive across its workers (module docstring).
         held: list[socket.socket] = []
+        announced: list[socket.socket] = []  # a socket per address
         try:
             for spec in self.binds:
                 family, _ = parse_bind(spec)
@@ -94,28 +100,33 @@ class Supervisor:
                     # A second worker group on a served port must fail, not share it: the
                     # SO_REUSEPORT bind below would succeed next to another group's sockets.
                     check_port_free(spec)
-                    sock = make_socket(spec, reuse_port=True)
-                    self.worker_binds.append(sock.getsockname())
+                    sock = make_socket(spec, reuse_port=True, backlog=self.config.backlog)
+                    self.slots[0].append(sock)
+                    for slot in self.slots[1:]:
+                        slot.append(make_socket(sock.getsockname(), reuse_port=True, backlog=self.config.backlog))
+                        held.append(slot[-1])
                 held.append(sock)
+                announced.append(sock)
             if self.options.get("metrics") is not None:
                 # One metrics address for every worker (port 0 resolved here), and one store
                 # they all write to (fasthttp.metrics).
                 sock = make_socket(self.options["metrics"], reuse_port=True)
                 held.append(sock)
+                announced.append(sock)
                 self.metrics_store = MetricsStore(rows=max(64, self.workers * 4))
                 self.options = dict(self.options, metrics=sock.getsockname(), metrics_store=self.metrics_store)
             if self.pid_file is not None:
                 self.pid_file.write()
             tls = bool(self.options.get("ssl") or self.options.get("certfile"))
             if self.announce:
-                announce_listening([format_address(s.getsockname(), tls) for s in held])
+                announce_listening([format_address(s.getsockname(), tls) for s in announced])
             self.events_r, self.events_w = os.pipe()
             os.set_blocking(self.events_r, False)
             previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
             previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_reload)
             try:
-                for _ in range(self.workers):
-                    self._spawn()
+                for slot in range(self.workers):
+                    self._spawn(slot)
                 self._supervise()
             finally:
                 for sig, handler in previous.items():
@@ -165,7 +176,7 @@ class Supervisor:
             return
         if self.metrics_store is not None:
             self.metrics_store.add_restart()
-        self.replacing[self._spawn()] = old
+        self.replacing[self._spawn(self.slot_of[old])] = old
 
     def _read_events(self) -> None:
         try:
@@ -193,7 +204,8 @@ class Supervisor:
         except ProcessLookupError:
             pass
 
-    def _spawn(self) -> int:
+    def _spawn(self, slot: int) -> int:
+        """Fork a worker on *slot*'s listeners (see the module docstring)."""
         pid = os.fork()
         if pid == 0:  # the worker
             code = 1
@@ -202,15 +214,19 @@ class Supervisor:
                     signal.signal(sig, signal.SIG_DFL)
                 signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the master's to act on
                 os.close(self.events_r)
-                sockets = list(self.shared)
-                for address in self.worker_binds:
-                    sockets.append(make_socket(address, reuse_port=True))
+                for other, socks in enumerate(self.slots):
+                    if other != slot:
+                        for sock in socks:
+                            sock.close()
+                sockets = self.shared + self.slots[slot]
                 if self.identity is not None:
                     self.identity.drop()
                 loop = new_event_loop(self.use_uvloop)
                 asyncio.set_event_loop(loop)
                 loop.run_until_complete(
-                    serve_with_signals(self.app, None, False, dict(self.options, sockets=sockets), on_ready=self._on_ready)
+                    serve_with_signals(
+                        self.app, None, False, dict(self.options, sockets=sockets, shared_listeners=True), on_ready=self._on_ready
+                    )
                 )
                 code = 0
             except BaseException:
@@ -220,6 +236,7 @@ class Supervisor:
                 sys.stderr.flush()
                 os._exit(code)
         self.children[pid] = time.monotonic()
+        self.slot_of[pid] = slot
         return pid
 
     def _supervise(self) -> None:
@@ -245,6 +262,7 @@ class Supervisor:
                 time.sleep(0.05)
                 continue
             started = self.children.pop(pid, None)
+            slot = self.slot_of.pop(pid, 0)
             if pid in self.retiring:  # replaced: its successor already listens
                 self.retiring.discard(pid)
                 continue
@@ -261,6 +279,6 @@ class Supervisor:
             if not self.stopping:
                 if self.metrics_store is not None and replaced is None:
                     self.metrics_store.add_restart()
-                new = self._spawn()
+                new = self._spawn(slot)
                 if replaced is not None:
                     self.replacing[new] = replaced

@@ -230,3 +230,44 @@ def test_resident_bytes_is_this_process():
     from fasthttp.server import resident_bytes
 
     assert 1 << 20 < resident_bytes() < 1 << 40
+
+
+def test_connections_queued_for_a_dead_worker_are_served_by_its_successor(tmp_path):
+    """The master holds every worker slot's listening socket: connections the kernel queued for
+    a worker that then dies wait for the slot's next worker instead of being reset. One of two
+    workers is frozen (SIGSTOP) so that the connections hashed to its slot queue, then killed."""
+    import socket
+
+    proc, address, log_path = _start_master(tmp_path, "--workers", "2", "--shutdown-timeout", "2")
+    clients = []
+    try:
+        pids = set()
+        deadline = time.monotonic() + 10
+        while len(pids) < 2 and time.monotonic() < deadline:
+            pids.add(int(http_get(address, "/pid")[1]))
+        assert len(pids) == 2 and proc.pid not in pids
+        victim = min(pids)
+        os.kill(victim, signal.SIGSTOP)
+        for _ in range(16):  # each lands on the frozen slot with odds 1/2
+            conn = socket.create_connection(address, timeout=15)
+            conn.sendall(b"GET /pid HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            clients.append(conn)
+        os.kill(victim, signal.SIGKILL)
+        served_by = set()
+        for conn in clients:
+            answer = b""
+            while chunk := conn.recv(4096):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 "), answer
+            served_by.add(int(answer.rpartition(b"\r\n\r\n")[2]))
+        assert victim not in served_by
+        assert len(served_by - pids) == 1  # the frozen slot's queue went to its new worker
+        assert f"worker {victim} exited with -9" in log_path.read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        for conn in clients:
+            conn.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
