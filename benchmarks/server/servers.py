@@ -120,6 +120,15 @@ def _fasthttp_baseline(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _fasthttp_pure(port: int) -> list[str]:
+    # Issue 17's pure-path target: the pure-Python twins of every kernel and the connection core,
+    # on the standard asyncio loop, as a platform with no compiled wheel and no uvloop runs us.
+    return [
+        "env", "FASTHTTP_NO_EXTENSIONS=1", sys.executable, "-m", "fasthttp", f"{APPS}.fasthttp_app:app",
+        "--bind", f"{HOST}:{port}", "--workers", "1", "--no-uvloop",
+    ]  # fmt: skip
+
+
 def _fasthttp_workers(workers: int) -> Callable[[int], list[str]]:
     def command(port: int) -> list[str]:
         return [
@@ -184,6 +193,13 @@ SERVERS: tuple[ServerSpec, ...] = (
         modules=("fasthttp",),
         packages=("fasthttp", "uvloop"),
         known_gaps={s: "the bare handler serves GET /plaintext, /json and /routeN/:id only" for s in ("post", "file", "gzip-json")},
+    ),
+    ServerSpec(
+        "fasthttp-pure",
+        "fasthttp on its pure-Python twins and the asyncio loop (FASTHTTP_NO_EXTENSIONS=1, --no-uvloop)",
+        _fasthttp_pure,
+        modules=("fasthttp",),
+        packages=("fasthttp",),
     ),
     ServerSpec(
         "nginx",
