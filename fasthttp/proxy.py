@@ -31,6 +31,17 @@ reset or malformed is 502, no connection or no response head within the timeouts
 a failure can only abort the client's connection. The client retries a request once on a
 fresh connection when a pooled one turns out closed, for idempotent requests without a
 streamed body only (RFC 9112 §9.3.1).
+
+**Upgrades through the reverse proxy** (RFC 9110 §7.8, RFC 6455 §4). ``Upgrade`` is hop-by-hop,
+so a proxy passes an upgrade on only by choice: a bodiless HTTP/1.1 request asking for one of
+the proxy's *upgrades* (``websocket`` by default; never ``h2c``, whose upgrade would let the
+client speak past the proxy's routing) gets a connection of its own to the upstream, not a
+pooled one, carrying ``Connection: Upgrade`` and the ``Upgrade`` field. A 101 from the upstream
+that names a protocol the client asked for is relayed (its end-to-end fields, such as
+``Sec-WebSocket-Accept``, as they came), and both connections become a :class:`Tunnel`, the
+bytes the upstream sent after its 101 included. Any other final answer is relayed as an
+ordinary response (its content bounded by *max_upgrade_reply*) and the upstream connection
+closed; a 101 naming a protocol nobody asked for is a 502.
 """
 
 from __future__ import annotations
@@ -43,8 +54,9 @@ from urllib.parse import urlsplit
 
 from .client import Client, ConnectionPool, Limits, Prepared, Timeouts
 from .client import Response as ClientResponse
-from .errors import ClientError, ClientTimeout, HttpError
+from .errors import ClientError, ClientTimeout, HttpError, ResponseProtocolError
 from .requests import Request
+from .responseparser import EndOfMessage, ResponseHead, ResponseParser
 from .responses import Response, StreamingResponse, Upgrade, error_response
 
 __all__ = ("open_tunnel", "Tunnel", "ReverseProxy", "HOP_BY_HOP", "parse_authority")
@@ -147,6 +159,9 @@ class Tunnel:
 
     def side_ready(self, side: _Side) -> None:
         side.transport.set_write_buffer_limits(high=self.write_high_water)
+        if self.idle_timeout and self._timer is None:
+            # From the first side on: a side whose peer never comes is closed too.
+            self._timer = asyncio.get_running_loop().call_later(self.idle_timeout, self._check_idle)
         peer = side.peer
         assert peer is not None
         if peer.transport is None:
@@ -157,8 +172,6 @@ class Tunnel:
                 data, s.pending = b"".join(s.pending), []
                 s.peer.transport.write(data)  # type: ignore[union-attr]
                 s.transport.resume_reading()
-        if self.idle_timeout and self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.idle_timeout, self._check_idle)
 
     def _check_idle(self) -> None:
         self._timer = None
@@ -282,6 +295,9 @@ class ReverseProxy:
     the head); *connect_timeout* the connection (504); at most *max_connections* are open (a
     request waits up to *timeout* for one, then 503) and *max_idle* kept between requests.
     ``await proxy.close()`` (or an app shutdown hook) drops the idle upstream connections.
+    *upgrades* are the ``Upgrade`` protocols passed on to the upstream (case-insensitive; empty:
+    none), each upgraded connection a :class:`Tunnel` closed after *upgrade_idle_timeout*
+    seconds without a byte either way.
 
     ``app.route("/:path*", methods=[...])(ReverseProxy("http://127.0.0.1:8080"))``
     """
@@ -295,6 +311,9 @@ class ReverseProxy:
         connect_timeout: float = 5.0,
         timeout: float = 30.0,
         via: str = "fasthttp",
+        upgrades: tuple[str, ...] | list[str] = ("websocket",),
+        upgrade_idle_timeout: float | None = 300.0,
+        max_upgrade_reply: int = 1 << 20,
     ) -> None:
         if upstream.startswith("unix:"):
             unix: str | None = upstream[5:]
@@ -306,7 +325,14 @@ class ReverseProxy:
             unix, host, port = None, parts.hostname, parts.port or 80
             self.authority = parts.netloc
         self.origin = ("http", host, port)
+        self.unix = unix
         self.url = f"http://{self.authority}"
+        self.connect_timeout = connect_timeout
+        self.upgrades = frozenset(token.lower() for token in upgrades)
+        if "h2c" in self.upgrades:
+            raise ValueError("h2c is not passed on: it would let a client speak past the proxy (RFC 9113 §3.1)")
+        self.upgrade_idle_timeout = upgrade_idle_timeout
+        self.max_upgrade_reply = max_upgrade_reply
         limits = Limits(max_connections=max_connections, max_per_host=max_connections, max_idle_per_host=max_idle)
         timeouts = Timeouts(connect=connect_timeout, read=timeout, write=timeout, pool=timeout)
         #: The client every request goes through; ``client.pool`` holds the upstream connections.
@@ -323,10 +349,12 @@ class ReverseProxy:
     async def close(self) -> None:
         await self.client.aclose()
 
-    async def __call__(self, request: Request) -> Response | StreamingResponse:
+    async def __call__(self, request: Request) -> Response | StreamingResponse | Upgrade:
         if request.method == "CONNECT":
             # a tunnel is open_tunnel's; a 2xx to CONNECT would end HTTP on the upstream connection
             return error_response(405, "CONNECT is not forwarded by a reverse proxy")
+        if self.upgrades and request.head.upgrade and request.body_reader is None and self._asked(request):
+            return await self._upgrade(request)
         try:
             upstream = await self.client.send(self._prepare(request))
         except HttpError:
@@ -373,13 +401,15 @@ class ReverseProxy:
         log.info("upstream failed for %s %s: %s", request.method, request.target.decode("latin-1"), detail)
         return error_response(status, detail)
 
-    def _prepare(self, request: Request) -> Prepared:
-        """The request for the upstream: the client's fields in their case and order, less the
-        hop-by-hop ones, with this hop in ``Forwarded`` (RFC 7239 §4) and ``Via`` (RFC 9110
-        §7.6.3); the content streamed with the client's framing (its length, or chunked)."""
+    def _asked(self, request: Request) -> frozenset[str]:
+        """The protocols of the request's ``Upgrade`` field that this proxy passes on."""
+        offered = ",".join(request.headers.getall("upgrade"))
+        return frozenset(t.strip(" \t").lower() for t in offered.split(",")) & self.upgrades
+
+    def _forwarding_fields(self, request: Request, hop: set[bytes]) -> list[tuple[str, str]]:
+        """The client's fields for the upstream, less *hop*, plus this hop's ``Forwarded``
+        (RFC 7239 §4) and ``Via`` (RFC 9110 §7.6.3)."""
         raw = request.headers.raw()
-        hop = _hop_names(raw)
-        hop |= _OWN_REQUEST_FIELDS
         fields = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw if n.lower() not in hop]
         host = request.headers.get("host")
         node = f"for={_forwarded_node(request.client)};proto={request.scheme}"
@@ -388,6 +418,63 @@ class ReverseProxy:
         earlier = request.headers.getall("forwarded")
         fields.append(("Forwarded", ", ".join([*earlier, node]) if earlier else node))
         fields.append(("Via", self._via_request[request.version == "1.1"]))
+        return fields
+
+    async def _upgrade(self, request: Request) -> Upgrade | Response:
+        """Pass an upgrade on (see the module docstring): its own upstream connection, then a
+        :class:`Tunnel` after the upstream's 101, or the upstream's refusal relayed."""
+        asked = self._asked(request)
+        hop = _hop_names(request.headers.raw()) | _OWN_REQUEST_FIELDS
+        fields = self._forwarding_fields(request, hop)
+        fields += [("Connection", "Upgrade"), ("Upgrade", ", ".join(request.headers.getall("upgrade")))]
+        host = request.headers.get("host") or self.authority
+        head = [f"GET {request.target.decode('latin-1')} HTTP/1.1", f"Host: {host}"]
+        head += [f"{n}: {v}" for n, v in fields]
+        tunnel = Tunnel(self.upgrade_idle_timeout)
+        reply = _UpgradeReply(tunnel, request.method, self.max_upgrade_reply)
+        loop = asyncio.get_running_loop()
+        try:
+            if self.unix is not None:
+                connecting = loop.create_unix_connection(lambda: reply, self.unix)
+            else:
+                connecting = loop.create_connection(lambda: reply, self.origin[1], self.origin[2])
+            await asyncio.wait_for(connecting, self.connect_timeout)
+        except asyncio.TimeoutError:
+            return self._failed(request, 504, f"no connection to the upstream within {self.connect_timeout} s")
+        except OSError as exc:
+            return self._failed(request, 502, f"cannot connect to the upstream: {exc.strerror or exc}")
+        reply.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        try:
+            answer, content = await asyncio.wait_for(asyncio.shield(reply.done), self.timeout)
+        except asyncio.TimeoutError:
+            reply.transport.close()
+            return self._failed(request, 504, f"no response head from the upstream within {self.timeout} s")
+        except (ResponseProtocolError, ConnectionError) as exc:
+            reply.transport.close()
+            return self._failed(request, 502, f"bad response from the upstream: {exc}")
+        upstream_fields = answer.headers.raw()
+        if answer.status != 101:
+            # Refused (a 4xx for a bad handshake, say): relayed as it came, framed by the engine.
+            reply.transport.close()
+            out = [(n, v) for n, v in upstream_fields if n.lower() not in _hop_names(upstream_fields) | _OWN_RESPONSE_FIELDS]
+            out.append((b"Via", b"1.1 " + self.via.encode()))
+            return _exact(Response(content, answer.status), out)
+        switched = {t.strip(b" \t").lower().decode("latin-1") for n, v in upstream_fields if n.lower() == b"upgrade" for t in v.split(b",")}
+        if not switched or not switched <= asked:
+            # RFC 9110 §15.2.2: a 101 names the protocol switched to, one the client asked for.
+            reply.transport.close()
+            return self._failed(request, 502, "the upstream switched to a protocol not asked for")
+        out = [(n, v) for n, v in upstream_fields if n.lower() not in _hop_names(upstream_fields) | _OWN_RESPONSE_FIELDS]
+        out += [(b"Connection", b"Upgrade"), (b"Upgrade", b", ".join(sorted(t.encode() for t in switched))), (b"Via", b"1.1 " + self.via.encode())]
+        reply.hand_over()
+        return Upgrade(lambda: tunnel.client, 101, out)
+
+    def _prepare(self, request: Request) -> Prepared:
+        """The request for the upstream: the client's fields in their case and order, less the
+        hop-by-hop ones, with this hop in ``Forwarded`` (RFC 7239 §4) and ``Via`` (RFC 9110
+        §7.6.3); the content streamed with the client's framing (its length, or chunked)."""
+        fields = self._forwarding_fields(request, _hop_names(request.headers.raw()) | _OWN_REQUEST_FIELDS)
+        host = request.headers.get("host")
         target = request.target.decode("latin-1")
         body: Any = None
         length = None
@@ -395,6 +482,78 @@ class ReverseProxy:
             body = request.stream()
             length = request.content_length
         return Prepared(request.method, self.url + target, "http", self.origin[1], self.origin[2], target, fields, body, host_header=host or self.authority, content_length=length)
+
+
+class _UpgradeReply(asyncio.Protocol):
+    """The upstream connection of an upgrade until its answer is known: parses the response
+    head (and a refusal's content, up to *limit* bytes); after a 101 it becomes the
+    :class:`Tunnel`'s upstream side, the bytes that followed the 101 first (:meth:`hand_over`)."""
+
+    def __init__(self, tunnel: Tunnel, method: str, limit: int) -> None:
+        self.tunnel = tunnel
+        self.transport: Any = None
+        self.parser = ResponseParser(max_body_size=limit)
+        self.parser.request(method)
+        self.done: asyncio.Future[tuple[ResponseHead, bytes]] = asyncio.get_running_loop().create_future()
+        self.head: ResponseHead | None = None
+        self.content: list[bytes] = []
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.done.done():
+            if self.parser.paused:
+                self.parser.feed(data)  # after the 101: kept for the tunnel (hand_over)
+            return
+        try:
+            self._on(self.parser.feed(data))
+        except ResponseProtocolError as exc:
+            self.done.set_exception(exc)
+
+    def _on(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, ResponseHead):
+                if event.informational:
+                    continue  # RFC 9110 §15.2: an interim answer; the final one follows
+                self.head = event
+                if event.status == 101:
+                    self.transport.pause_reading()
+                    self.done.set_result((event, b""))
+                    return
+            elif isinstance(event, EndOfMessage):
+                assert self.head is not None
+                self.done.set_result((self.head, b"".join(self.content)))
+                return
+            else:
+                self.content.append(bytes(event))
+
+    def eof_received(self) -> bool | None:
+        if not self.done.done():
+            try:
+                self._on(self.parser.feed_eof())
+            except ResponseProtocolError as exc:
+                self.done.set_exception(exc)
+        if not self.done.done():
+            self.done.set_exception(ConnectionResetError("the upstream closed the connection before answering"))
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_exception(ConnectionResetError("the upstream closed the connection before answering"))
+        elif self.transport is not None and self.transport.get_protocol() is self:
+            self.tunnel.close()
+
+    def hand_over(self) -> None:
+        """After a 101: the tunnel's upstream side takes the connection, with what followed."""
+        side = self.tunnel.upstream
+        rest = self.parser.take_unparsed()
+        self.transport.set_protocol(side)
+        side.connection_made(self.transport)
+        if rest:
+            side.data_received(rest)
+        else:
+            self.transport.resume_reading()
 
 
 def _exact(response: Any, fields: list[tuple[Any, Any]]) -> Any:

@@ -102,9 +102,9 @@ class Supervisor:
                     check_port_free(spec)
                     sock = make_socket(spec, reuse_port=True, backlog=self.config.backlog)
                     self.slots[0].append(sock)
-                    for slot in self.slots[1:]:
-                        slot.append(make_socket(sock.getsockname(), reuse_port=True, backlog=self.config.backlog))
-                        held.append(slot[-1])
+                    for others in self.slots[1:]:
+                        others.append(make_socket(sock.getsockname(), reuse_port=True, backlog=self.config.backlog))
+                        held.append(others[-1])
                 held.append(sock)
                 announced.append(sock)
             if self.options.get("metrics") is not None:

@@ -484,3 +484,171 @@ def test_reverse_proxy_to_an_af_unix_upstream(loop, tmp_path):
     assert first["size"] == 3 and first["headers"]["host"] == "t"
     assert first["headers"]["forwarded"] == 'for=127.0.0.1;proto=http;host="t"'
     assert second["size"] == 3
+
+
+# -- upgrades through the reverse proxy (RFC 9110 §7.8, RFC 6455) ---------------------------------------
+
+
+def websocket_upstream() -> App:
+    app = App()
+
+    @app.websocket("/ws")
+    async def echo(ws):
+        await ws.accept(subprotocol="chat" if "chat" in ws.subprotocols else None)
+        await ws.send("via " + (ws.request.headers.get("via") or "") + "; " + (ws.request.headers.get("forwarded") or ""))
+        async for message in ws:
+            await ws.send(message)
+
+    @app.get("/plain")
+    def plain(request):
+        return "not a websocket"
+
+    return app
+
+
+def test_a_websocket_client_talks_to_the_upstream_through_the_proxy(loop):
+    """The `websockets` library as the client: the handshake (with its subprotocol) and every
+    message go through the proxy to a real upstream websocket, and back."""
+    import websockets
+
+    async def scenario():
+        async with serving(websocket_upstream()) as upstream:
+            url = "http://%s:%d" % upstream.addresses[0][:2]
+            async with serving(proxy_app(url)) as proxy:
+                host, port = proxy.addresses[0][:2]
+                async with websockets.connect(f"ws://{host}:{port}/ws", subprotocols=["chat"], open_timeout=5) as ws:
+                    assert ws.subprotocol == "chat"
+                    greeting = await asyncio.wait_for(ws.recv(), 5)
+                    assert greeting.startswith("via 1.1 fasthttp; for=127.0.0.1;proto=http")
+                    for message in ("hello", b"\x00\x01binary", "x" * 200_000):
+                        await ws.send(message)
+                        assert await asyncio.wait_for(ws.recv(), 5) == message
+
+    run(loop, scenario())
+
+
+def test_an_upgrade_the_upstream_refuses_is_relayed_as_its_answer(loop):
+    async def scenario():
+        async with serving(websocket_upstream()) as upstream:
+            url = "http://%s:%d" % upstream.addresses[0][:2]
+            async with serving(proxy_app(url)) as proxy:
+                def client():
+                    with connect(proxy.addresses[0]) as raw:
+                        raw.sendall(
+                            b"GET /plain HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+                        )
+                        head, body = read_response(raw)
+                        # the connection stays HTTP: a second request on it is answered
+                        raw.sendall(b"GET /plain HTTP/1.1\r\nHost: t\r\n\r\n")
+                        return head, body, read_response(raw)
+
+                return await asyncio.get_running_loop().run_in_executor(None, client)
+
+    head, body, again = run(loop, scenario())
+    assert head.startswith(b"HTTP/1.1 200 ") and body == b"not a websocket"
+    assert b"\r\nupgrade:" not in head.lower()
+    assert again[0].startswith(b"HTTP/1.1 200 ") and again[1] == b"not a websocket"
+
+
+def _upgrade_through(loop, reply, request, then=b""):
+    """A raw client's upgrade *request* through the proxy to a scripted upstream answering
+    *reply*; after the head, *then* is sent and whatever comes back within a second is read.
+    Returns (what the client read, what the upstream read)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(10)
+    seen = []
+
+    def upstream():
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            seen.append(data)
+            conn.sendall(reply)
+            try:
+                while chunk := conn.recv(65536):  # the tunnel: echo in upper case
+                    seen.append(chunk)
+                    conn.sendall(chunk.upper())
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=upstream, daemon=True)
+    thread.start()
+
+    async def scenario():
+        async with serving(proxy_app("http://127.0.0.1:%d" % listener.getsockname()[1])) as proxy:
+            def client():
+                with connect(proxy.addresses[0]) as raw:
+                    raw.sendall(request)
+                    got = read_head(raw)
+                    if then:
+                        raw.sendall(then)
+                    raw.settimeout(1)
+                    try:
+                        while chunk := raw.recv(65536):
+                            got += chunk
+                    except OSError:
+                        pass
+                    return got
+
+            return await asyncio.get_running_loop().run_in_executor(None, client)
+
+    try:
+        return run(loop, scenario()), seen
+    finally:
+        listener.close()
+
+
+WS_REQUEST = b"GET /chat HTTP/1.1\r\nHost: t\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\nX-App: 1\r\n\r\n"
+
+
+def test_the_bytes_after_the_upstreams_101_reach_the_client_first(loop):
+    reply = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Up: 2\r\n\r\nhello-after"
+    got, seen = _upgrade_through(loop, reply, WS_REQUEST, then=b"ping")
+    head, _, rest = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101 ")
+    lower = head.lower()
+    assert b"\r\nupgrade: websocket" in lower and b"\r\nconnection: upgrade" in lower and b"\r\nx-up: 2" in lower
+    assert rest == b"hello-afterPING"
+    sent = seen[0].lower()
+    # what the upstream was asked: the upgrade, the end-to-end fields, this hop; not keep-alive
+    assert b"\r\nupgrade: websocket" in sent and b"\r\nconnection: upgrade" in sent and b"\r\nx-app: 1" in sent
+    assert b"keep-alive" not in sent and b"\r\nforwarded: for=127.0.0.1" in sent
+    assert seen[1:] == [b"ping"]
+
+
+def test_a_101_to_a_protocol_nobody_asked_for_is_a_502(loop):
+    reply = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"
+    got, _ = _upgrade_through(loop, reply, WS_REQUEST)
+    assert got.startswith(b"HTTP/1.1 502 ")
+
+
+def test_an_upgrade_the_proxy_does_not_pass_on_is_forwarded_without_it(loop):
+    """h2c (and any protocol not in *upgrades*) is not passed on: the request goes upstream as
+    an ordinary one, its Upgrade field dropped as hop-by-hop (RFC 9110 §7.6.1)."""
+    replies = {"/x": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}
+    req = b"GET /x HTTP/1.1\r\nHost: t\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"
+    (resp,), seen = _through(loop, replies, [req])
+    assert resp[0].startswith(b"HTTP/1.1 200 ") and resp[1] == b"ok"
+    assert b"upgrade" not in seen[0].lower() and b"http2-settings" not in seen[0].lower()
+    with pytest.raises(ValueError, match="h2c"):
+        ReverseProxy("http://127.0.0.1:1", upgrades=["websocket", "h2c"])
+
+
+def test_an_upgrade_to_a_dead_upstream_is_a_502(loop):
+    async def scenario():
+        async with serving(proxy_app("http://127.0.0.1:1")) as proxy:
+            def client():
+                with connect(proxy.addresses[0]) as raw:
+                    raw.sendall(WS_REQUEST)
+                    return read_response(raw)
+
+            return await asyncio.get_running_loop().run_in_executor(None, client)
+
+    head, _ = run(loop, scenario())
+    assert head.startswith(b"HTTP/1.1 502 ")
