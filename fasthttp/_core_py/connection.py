@@ -301,12 +301,13 @@ class ConnectionCore:
                     continue
                 t = type(ev)
                 if t is RequestHead:
+                    head = ev  # the compiled twin: a C-typed head (connection.pxd)
                     if self._stop:
                         break
-                    if (ev.content_length or ev.chunked) and i + 1 < len(events):
-                        skip = self._on_head_with_body(ev, events, i)
+                    if (head.content_length or head.chunked) and i + 1 < len(events):
+                        skip = self._on_head_with_body(head, events, i)
                     else:
-                        self._on_head(ev)
+                        self._on_head(head)
                 elif t is bytes:
                     self._on_body(ev)
                 elif self._reading is not None or self._upgrade_req is not None or self._resume_at_eom:
