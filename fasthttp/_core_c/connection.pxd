@@ -12,6 +12,13 @@ cimport cython
 from fasthttp._speedups.parser cimport RequestHead as CRequestHead, RequestParser as CRequestParser
 
 
+# The module's constants as C numbers (connection.py publishes them as module attributes too).
+cdef double _INF
+cdef int K_NONE, K_IDLE, K_HEAD, K_BODY, K_LINGER
+cdef int P_BODY, P_WRITE, P_QUEUE, P_UPGRADE, P_STOP
+cdef Py_ssize_t QUEUE_HIGH, DRAIN_LIMIT
+
+
 cdef class ConnectionCore:
     cdef public object _manager
     cdef public object _cfg
@@ -75,7 +82,7 @@ cdef class ConnectionCore:
     cpdef _dispatch(self, req)
     @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, req)
-    @cython.locals(head=CRequestHead)
+    @cython.locals(head=CRequestHead, text=str)
     cpdef _respond(self, req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)

@@ -114,6 +114,15 @@ P_STOP = 16  # the request side is finished (error, timeout, close after this re
 QUEUE_HIGH = 64  # pipelined requests held before reading pauses
 DRAIN_LIMIT = 64 * 1024  # unread Content-Length body the server reads and discards to keep a connection
 
+# PERF: the compiled twin holds the constants above as C numbers (connection.pxd: no module
+# global look-up, no int boxing, no rich comparison per use), and a C global is not a module
+# attribute: publish them for fasthttp.protocol and the tests (a no-op in the pure twin).
+globals().update(
+    K_NONE=K_NONE, K_IDLE=K_IDLE, K_HEAD=K_HEAD, K_BODY=K_BODY, K_LINGER=K_LINGER,
+    P_BODY=P_BODY, P_WRITE=P_WRITE, P_QUEUE=P_QUEUE, P_UPGRADE=P_UPGRADE, P_STOP=P_STOP,
+    QUEUE_HIGH=QUEUE_HIGH, DRAIN_LIMIT=DRAIN_LIMIT,
+)  # fmt: skip
+
 #: The bare 500 a failed handler gets.
 INTERNAL_ERROR = error_response(500)
 
@@ -501,7 +510,8 @@ class ConnectionCore:
         """Write the response for *req* (the request at the head of the pipeline)."""
         t = type(result)
         if t is str:
-            status, fields, body = 200, TEXT_FIELDS, result.encode()
+            text = result  # the compiled twin: a str local, so encode() is a C call (connection.pxd)
+            status, fields, body = 200, TEXT_FIELDS, text.encode()
         elif t is Response:
             status, fields, body = result.status, result.fields, result.body
         elif t is dict or t is list:
