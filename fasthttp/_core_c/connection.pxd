@@ -2,13 +2,29 @@
 # augments the .py of the same name). Every attribute of ConnectionCore is declared here with
 # its type; `public`, as the rest of the connection (fasthttp.protocol) reads and writes them.
 # The per-request methods are cpdef: C calls between them, Python-callable from the protocol.
+#
+# PERF (issue 17): the compiled core runs on the compiled parser (one switch picks both,
+# fasthttp._compat), so it cimports the parser's types: the parser's feed() is a C call and a
+# head's fields are struct reads, not attribute look-ups (typed locals: @cython.locals below).
+
+cimport cython
+
+from fasthttp._speedups.parser cimport RequestHead as CRequestHead, RequestParser as CRequestParser
+
+
+# The module's constants as C numbers (connection.py publishes them as module attributes too).
+cdef double _INF
+cdef int K_NONE, K_IDLE, K_HEAD, K_BODY, K_LINGER
+cdef int P_BODY, P_WRITE, P_QUEUE, P_UPGRADE, P_STOP
+cdef Py_ssize_t QUEUE_HIGH, DRAIN_LIMIT
+
 
 cdef class ConnectionCore:
     cdef public object _manager
     cdef public object _cfg
     cdef public object _loop
     cdef public object _handler
-    cdef public object _parser
+    cdef public CRequestParser _parser
     cdef public object transport
     cdef public object _client
     cdef public object _session
@@ -54,16 +70,19 @@ cdef class ConnectionCore:
     cpdef data_received(self, data)
     cpdef _pause_reading(self, reason)
     cpdef _resume_reading(self, reason)
-    cpdef _on_events(self, events)
-    cpdef _on_head_with_body(self, head, events, i)
+    @cython.locals(head=CRequestHead, i=Py_ssize_t, skip=Py_ssize_t)
+    cpdef _on_events(self, list events)
+    cpdef _on_head_with_body(self, CRequestHead head, events, i)
     cpdef _on_body(self, data)
-    cpdef _on_head(self, head)
-    cpdef _open(self, head)
+    cpdef _on_head(self, CRequestHead head)
+    cpdef _open(self, CRequestHead head)
     cpdef _schedule(self, req)
     cpdef _on_eom(self, eom)
     cpdef _to_idle(self)
     cpdef _dispatch(self, req)
+    @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, req)
+    @cython.locals(head=CRequestHead, text=str)
     cpdef _respond(self, req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)

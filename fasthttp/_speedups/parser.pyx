@@ -177,26 +177,10 @@ cdef class RequestHead:
     ``chunked``, ``expect_continue`` and ``upgrade``.
     """
 
-    # NOTE: these eight, and target, become read-only slot (member) descriptors at import, see
-    # _install_members; the flags are stored as the objects True/False for that reason.
-    cdef readonly str method
-    cdef readonly str version
-    cdef readonly Headers headers
-    cdef readonly object keep_alive
-    cdef readonly object content_length
-    cdef readonly object chunked
-    cdef readonly object expect_continue
-    cdef readonly object upgrade
-    # the target's bytes (a slot attribute, see _install_members) and its offsets into the
-    # head's bytes (headers._raw), from which path and query are decoded
-    cdef readonly bytes target
-    cdef Py_ssize_t _target_start
-    cdef Py_ssize_t _target_len
-    cdef Py_ssize_t _path_start   # relative to the target
-    cdef Py_ssize_t _path_end
-
-    cdef inline const char* _t(self):
-        return PyBytes_AS_STRING(self.headers._raw) + self._target_start
+    # The fields (parser.pxd). NOTE: method ... upgrade, and target, become read-only slot
+    # (member) descriptors at import, see _install_members; the flags are stored as the
+    # objects True/False for that reason. _target_start/_target_len: the target's offsets into
+    # the head's bytes (headers._raw), from which path and query are decoded.
 
     @property
     def path(self):
@@ -204,14 +188,14 @@ cdef class RequestHead:
         # CONNECT's authority-form has no path at all.
         if self._path_start == self._path_end and self.method is not M_CONNECT:
             return "/"
-        return PyUnicode_DecodeLatin1(self._t() + self._path_start, self._path_end - self._path_start, NULL)
+        return PyUnicode_DecodeLatin1(_target_ptr(self) + self._path_start, self._path_end - self._path_start, NULL)
 
     @property
     def query(self):
         cdef Py_ssize_t q = self._path_end + 1
         if q > self._target_len:
             return ""
-        return PyUnicode_DecodeLatin1(self._t() + q, self._target_len - q, NULL)
+        return PyUnicode_DecodeLatin1(_target_ptr(self) + q, self._target_len - q, NULL)
 
     @property
     def has_body(self):
@@ -222,6 +206,10 @@ cdef class RequestHead:
             f"<RequestHead {self.method} {self.target!r} HTTP/{self.version} "
             f"keep_alive={self.keep_alive} content_length={self.content_length} chunked={self.chunked}>"
         )
+
+
+cdef inline const char* _target_ptr(RequestHead head):
+    return PyBytes_AS_STRING(head.headers._raw) + head._target_start
 
 
 # PERF: Cython exposes cdef attributes as getset properties, which CPython's attribute cache
@@ -267,30 +255,10 @@ cdef int _raise_line_error(int r) except -1:
 cdef class RequestParser:
     """Incremental, strict HTTP/1.1 request parser. See ``fasthttp/_pure/parser.py``."""
 
-    cdef public Py_ssize_t max_request_line
-    cdef public Py_ssize_t max_header_size
-    cdef public Py_ssize_t max_header_count
-    cdef public Py_ssize_t max_chunk_line
-    cdef public Py_ssize_t max_trailer_size
-    cdef long long _max_body
-    cdef unsigned char* _buf
-    cdef Py_ssize_t _len
-    cdef Py_ssize_t _cap
-    cdef int _state
-    cdef object _error
-    # the head being parsed; offsets are relative to the start of the head
-    cdef Py_ssize_t _line_start
-    cdef RequestHead _head
-    cdef FieldIndex _index       # the field lines so far (_http1.pxd)
-    cdef int _leading
-    # the body being delivered
-    cdef unsigned long long _remaining
-    cdef ChunkedDecoder _chunked
-    cdef RequestHead _current
-    # PERF: while feed() parses in place from a caller's immutable bytes (of at most SHARE_LIMIT),
-    # heads index into that object instead of a copy (None otherwise): 16 pipelined heads share
-    # one buffer and no head is copied (benchmarks/bench_parser.py).
-    cdef bytes _src
+    # The fields are declared in parser.pxd. PERF: while feed() parses in place from a
+    # caller's immutable bytes (of at most SHARE_LIMIT), heads index into that object (_src)
+    # instead of a copy (None otherwise): 16 pipelined heads share one buffer and no head is
+    # copied (benchmarks/bench_parser.py).
 
     def __init__(self, *, Py_ssize_t max_request_line=8190, Py_ssize_t max_header_size=32768,
                  Py_ssize_t max_header_count=100, max_body_size=None,
@@ -344,7 +312,7 @@ cdef class RequestParser:
         """Bytes received but not yet turned into events (see the pure twin)."""
         return self._len
 
-    def feed(self, data):
+    cpdef list feed(self, data):
         cdef Py_buffer view
         cdef list events = []
         cdef Py_ssize_t pos
