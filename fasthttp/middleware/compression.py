@@ -69,6 +69,10 @@ COMPRESSIBLE_TYPES: tuple[str, ...] = (
 _CORO = types.CoroutineType
 _VARY = ("Vary", "Accept-Encoding")
 _NOT_CODED = frozenset((204, 206, 304))
+# The response fields encode_response looks at, and the lengths of their names.
+_REWORKED = frozenset((b"vary", b"etag", b"content-length"))
+_SIZES = frozenset(len(n) for n in (b"content-encoding", b"cache-control", b"content-type", *_REWORKED))
+_CACHED = 256  # Accept-Encoding values and Content-Type values remembered per middleware
 
 
 class Compression:
@@ -84,7 +88,7 @@ class Compression:
     decode request content (gzip, deflate, br, zstd).
     """
 
-    __slots__ = ("minimum_size", "codings", "levels", "media_types", "streaming", "decompress_requests", "_offered", "_accept_encoding")
+    __slots__ = ("minimum_size", "codings", "levels", "media_types", "streaming", "decompress_requests", "_offered", "_accept_encoding", "_choices", "_types")
 
     def __init__(
         self,
@@ -120,6 +124,8 @@ class Compression:
         self.decompress_requests = decompress_requests
         self._offered = (*chosen, "identity")
         self._accept_encoding = ", ".join(AVAILABLE)
+        self._choices: dict[str, tuple[str, bool]] = {}
+        self._types: dict[Any, bool] = {}
 
     def applies(self, request: Request) -> bool:
         """Whether this request has anything for the middleware: content (to decode) or an
@@ -163,47 +169,81 @@ class Compression:
 
     def encode_response(self, method: str, accept: str, response: Any) -> Any:
         """*response* in the coding *accept* (an ``Accept-Encoding`` value) prefers."""
-        streamed = isinstance(response, StreamingResponse)
-        if not (streamed and self.streaming or isinstance(response, Response)):
+        exact = type(response) is Response
+        streamed = not exact and isinstance(response, StreamingResponse)
+        if not (exact or streamed and self.streaming or isinstance(response, Response)):
             return response
         status = response.status
         if status < 200 or status in _NOT_CODED:
             return response
-        ctype = None
+        ctype: Any = None
+        rework = False  # a Vary, an ETag or a Content-Length: the fields are rewritten below
+        sizes = _SIZES
         for name, value in response.fields:
+            # PERF: the length first (names are ASCII): most fields are never lower-cased.
+            if len(name) not in sizes:
+                continue
             key = lower_name(name)
             if key == b"content-encoding":
                 return response  # already coded (RFC 9110 §8.4)
             if key == b"cache-control" and "no-transform" in field_text(value).lower():
                 return response
-            if key == b"content-type" and ctype is None:
-                ctype = field_text(value).partition(";")[0].strip(" \t").lower()
-        if ctype is None or first_match(ctype, self.media_types) is None:
+            if key == b"content-type":
+                if ctype is None:
+                    ctype = value
+            elif key in _REWORKED:
+                rework = True
+        if ctype is None or not self._compressible(ctype):
             return response
-        coding = negotiate_encoding(accept, self._offered)
-        if coding is None:
-            coding = "identity"  # nothing acceptable: RFC 9110 §12.5.3 lets identity go
-        elif (
-            coding != "identity"
-            and not streamed
-            and len(response.body) < self.minimum_size
-            and negotiate_encoding(accept, ("identity",)) is not None
-        ):
+        coding, small_ok = self._choice(accept)
+        if coding != "identity" and not streamed and small_ok and len(response.body) < self.minimum_size:
             coding = "identity"  # small, and the client takes identity
-        fields = _with_vary(response.fields)
+        fields = _with_vary(response.fields) if rework else [*response.fields, _VARY]
         if coding == "identity":
             return _copy(response, fields)
-        fields = [_weak(n, v) for n, v in fields if lower_name(n) != b"content-length"]
+        if rework:
+            fields = [_weak(n, v) for n, v in fields if lower_name(n) != b"content-length"]
         fields.append(("Content-Encoding", coding))
         level = self.levels[coding]
         if not streamed:
-            return Response(encode(coding, bytes(response.body), level), status, fields)
+            # PERF: no copy of a bytes body, and the new Response without its constructor's
+            # checks (the fields are the checked ones plus ours; benchmarks/server gzip-json).
+            body = response.body
+            coded = Response.__new__(Response)
+            coded.status = status
+            coded.body = encode(coding, body if type(body) is bytes else bytes(body), level)
+            coded.fields = fields
+            return coded
         clone = copy.copy(response)
         clone.fields = fields
         if method != "HEAD":
             clone.content = _encoded_stream(response.content, encoder(coding, level))
         clone.content_length = None
         return clone
+
+    def _choice(self, accept: str) -> tuple[str, bool]:
+        """``(coding, identity acceptable)`` for an ``Accept-Encoding`` value, remembered per
+        value (PERF: clients send a handful of distinct values; bounded)."""
+        choice = self._choices.get(accept)
+        if choice is None:
+            coding = negotiate_encoding(accept, self._offered)
+            if coding is None:
+                coding = "identity"  # nothing acceptable: RFC 9110 §12.5.3 lets identity go
+            choice = (coding, negotiate_encoding(accept, ("identity",)) is not None)
+            if len(self._choices) < _CACHED:
+                self._choices[accept] = choice
+        return choice
+
+    def _compressible(self, ctype: Any) -> bool:
+        """Whether a ``Content-Type`` value names a media type of *media_types* (remembered per
+        value, bounded)."""
+        known = self._types.get(ctype)
+        if known is None:
+            mtype = field_text(ctype).partition(";")[0].strip(" \t").lower()
+            known = first_match(mtype, self.media_types) is not None
+            if len(self._types) < _CACHED:
+                self._types[ctype] = known
+        return known
 
 
 def _with_vary(fields: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
