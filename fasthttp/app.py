@@ -664,7 +664,7 @@ class App:
         contract): the dispatcher, wrapped in the middleware (composed here, once)."""
         if self._handler is None:
             self._rebuild()
-            handler = self._middleware.compose(self._dispatcher(), self._error, self._guard)
+            handler = self._middleware.compose(self._dispatcher(), self._error, self._guard, engine=True)
             self._handler = handler
             log.info("route table (%d):\n%s", len(self.router.routes()), self.describe().rstrip())
         return self._handler

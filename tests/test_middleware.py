@@ -345,3 +345,94 @@ def test_an_after_that_changes_the_text_response_keeps_its_change_under_appended
     response = TestClient(app).get("/")
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.headers["x-frame-options"] == "DENY" and len(response.headers.getall("content-type")) == 1
+
+
+# -- the quiet form (quiet/triggers) and the engine's field blocks -------------------------------
+
+
+class _Quiet:
+    """Split, quiet: adds X-Quiet (and X-Tls over HTTPS); its before must not run for a
+    request without X-Trigger, and answers X-Loud when it does."""
+
+    triggers = ("x-trigger",)
+
+    def __init__(self):
+        from fasthttp.middleware.stack import AppendFields
+
+        self.plain = AppendFields([("X-Quiet", "1")])
+        self.secure = AppendFields([("X-Quiet", "1"), ("X-Tls", "1")])
+        self.loud = AppendFields([("X-Loud", "1")])
+        self.befores = 0
+
+    def quiet(self, secure):
+        return self.secure if secure else self.plain
+
+    def before(self, request):
+        self.befores += 1
+        return self.loud if "x-trigger" in request.head.headers else self.quiet(request.is_secure)
+
+    def after(self, request, response, plan):
+        from fasthttp.responses import with_fields
+
+        present = {n.lower() if isinstance(n, str) else n.decode().lower() for n, _ in response.fields}
+        return with_fields(response, [(n, v) for n, v in plan.fields if n.lower() not in present])
+
+    def __call__(self, request, call_next):
+        return self.after(request, call_next(request), self.before(request))
+
+
+@pytest.mark.parametrize("base_url", ["http://testserver", "https://testserver"])
+def test_quiet_middleware_give_their_fields_without_a_before_per_request(base_url):
+    from fasthttp.middleware import Sessions
+
+    quiet = _Quiet()
+    app = App()
+    app.add_middleware(quiet)
+    app.add_middleware(Sessions(secret_keys=["a-test-secret-of-at-least-32-bytes!!"], secure=False))
+    app.get("/")(lambda request: "text")
+    app.get("/own")(lambda request: Response("own", 200, [("X-Quiet", "mine")]))
+    with TestClient(app, base_url) as client:
+        plain = client.get("/")
+        own = client.get("/own")
+        loud = client.get("/", headers={"X-Trigger": "1"})
+    assert quiet.befores == 1  # the triggered request only
+    assert plain.headers["x-quiet"] == "1" and ("x-tls" in plain.headers) is base_url.startswith("https")
+    assert own.headers["x-quiet"] == "mine"  # the response's own field: the after decided
+    assert loud.headers["x-loud"] == "1" and "x-quiet" not in loud.headers
+
+
+def test_the_engine_gets_the_quiet_fields_of_a_text_answer_as_one_field_block():
+    from helpers_requests import make_request
+
+    from fasthttp.middleware import CORS, SecurityHeaders
+    from fasthttp.writer import FieldBlock, write_fields
+
+    app = App()
+    app.add_middleware(CORS(allow_origins=["https://app.example.com"]))
+    app.add_middleware(SecurityHeaders())
+    app.get("/")(lambda request: "text")
+    handler = app.engine_handler()
+    first = handler(make_request(method="GET"))
+    second = handler(make_request(method="GET"))
+    assert type(first.fields) is FieldBlock and first.fields is second.fields  # made once
+    assert write_fields(first.fields) == b"".join(
+        b"%s: %s\r\n" % (n if isinstance(n, bytes) else n.encode(), v if isinstance(v, bytes) else v.encode())
+        for n, v in [(b"Content-Type", b"text/plain; charset=utf-8"), *SecurityHeaders().http_fields, ("Vary", "Origin")]
+    )
+    # A CORS request gets its own fields (a list), and a route's stack never gives a block.
+    cors = handler(make_request([("Origin", "https://app.example.com")], method="GET"))
+    assert ("Access-Control-Allow-Origin", "https://app.example.com") in list(cors.fields)
+    routed = App()
+    routed.get("/", middleware=[SecurityHeaders()])(lambda request: "text")
+    assert type(routed.engine_handler()(make_request(method="GET")).fields) is list
+
+
+def test_a_response_with_a_field_block_can_still_be_given_fields():
+    from fasthttp.writer import FieldBlock
+
+    response = Response("x")
+    response.fields = FieldBlock([("X-A", "1")])
+    response.set_cookie("a", "b")
+    response.headers["X-B"] = "2"
+    response.add_vary("Origin")
+    assert [n for n, _ in response.fields] == ["X-A", "Set-Cookie", "X-B", "Vary"]
