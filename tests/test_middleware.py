@@ -436,3 +436,64 @@ def test_a_response_with_a_field_block_can_still_be_given_fields():
     response.headers["X-B"] = "2"
     response.add_vary("Origin")
     assert [n for n, _ in response.fields] == ["X-A", "Set-Cookie", "X-B", "Vary"]
+
+
+class _Triggered:
+    """applies exactly to requests with content or an X-Want field (it says so: triggers)."""
+
+    triggers = ("X-Want",)
+
+    def __init__(self):
+        self.asked = 0
+
+    def applies(self, request):
+        self.asked += 1
+        return request.body_reader is not None or "x-want" in request.head.headers
+
+    async def __call__(self, request, call_next):
+        response = await call_next(request)
+        response.fields.append(("X-Done", "1"))
+        return response
+
+
+def test_the_app_skips_a_stack_of_triggered_middleware_for_requests_without_their_fields():
+    first, second = _Triggered(), _Triggered()
+    app = App()
+    app.add_middleware(first)
+    app.add_middleware(second)
+    app.get("/")(lambda request: {"a": 1})
+    app.get("/users/:id")(lambda request: {"id": request.params["id"]})
+
+    @app.post("/echo")
+    async def echo(request):
+        return await request.body()
+
+    assert app._middleware.bypass() == ("x-want",)
+    with TestClient(app) as client:
+        plain = client.get("/")
+        assert "x-done" not in plain.headers and plain.json() == {"a": 1}
+        assert first.asked == 0  # decided by the App, before the stack: no applies() call
+        wanted = client.get("/", headers={"X-Want": "1"})
+        assert wanted.headers.getall("x-done") == ["1", "1"]
+        routed = client.get("/users/7")  # not the fast table: through the stack, which skips
+        assert routed.json() == {"id": "7"} and "x-done" not in routed.headers and first.asked == 2
+        posted = client.post("/echo", data=b"body")  # content: the middleware applies
+        assert posted.body == b"body" and posted.headers.getall("x-done") == ["1", "1"]
+        missing = client.get("/nowhere")
+        assert missing.status == 404 and "x-done" not in missing.headers
+
+
+def test_one_middleware_without_triggers_keeps_every_request_in_the_stack():
+    app = App()
+    app.add_middleware(_Triggered())
+    app.add_middleware(lambda request, call_next: call_next(request))
+    assert app._middleware.bypass() is None
+    from fasthttp.middleware import Compression, SecurityHeaders
+
+    compressing = App()
+    compressing.add_middleware(Compression())
+    assert compressing._middleware.bypass() == ("accept-encoding",)
+    secured = App()
+    secured.add_middleware(Compression())
+    secured.add_middleware(SecurityHeaders())  # triggers, but no applies: acts on every request
+    assert secured._middleware.bypass() is None

@@ -127,6 +127,10 @@ class Compression:
         self._choices: dict[str, tuple[str, bool]] = {}
         self._types: dict[Any, bool] = {}
 
+    #: The request field that makes :meth:`applies` true besides content: the App checks it
+    #: itself, before entering the middleware stack (``MiddlewareStack.bypass``).
+    triggers = ("accept-encoding",)
+
     def applies(self, request: Request) -> bool:
         """Whether this request has anything for the middleware: content (to decode) or an
         ``Accept-Encoding`` (the stack skips the middleware otherwise)."""

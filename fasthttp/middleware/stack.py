@@ -10,7 +10,10 @@ route, or an awaitable of it below an ``async def`` one (return it as is). Middl
 (issues 14 and 18) are instances with that ``__call__``; one may also define
 ``applies(request) -> bool``, and for a request where it answers False the middleware is
 skipped (the chain below is called directly), which is how a middleware costs next to nothing
-for the requests it leaves alone.
+for the requests it leaves alone. With ``applies``, ``triggers`` (request header names) says
+that ``applies`` is exactly "the request has content or one of these fields": when every
+installed middleware says so, the App checks those fields itself before its fast route table
+and never enters the stack for other requests (:meth:`MiddlewareStack.bypass`).
 
 A ``def`` middleware class may also split itself in two, for speed: ``before(request)`` and
 ``after(request, response, state)``. ``before`` answers, per request, :data:`FULL` (run my
@@ -152,6 +155,22 @@ class MiddlewareStack:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def bypass(self) -> tuple[str, ...] | None:
+        """The request header names that decide whether this stack has anything to do: a
+        request without content and without any of these fields is left alone by every
+        installed middleware, so the App may run its route without entering the stack; None
+        when some middleware may act on any request (or none is installed).
+
+        It is so when each middleware declares ``applies`` and ``triggers`` (``Compression``:
+        ``applies`` is exactly "content, or an ``Accept-Encoding`` field")."""
+        names: dict[str, None] = {}
+        for middleware in self._items:
+            triggers = getattr(middleware, "triggers", None)
+            if getattr(middleware, "applies", None) is None or triggers is None:
+                return None
+            names.update(dict.fromkeys(str(name).lower() for name in triggers))
+        return tuple(names) if self._items else None
 
     def compose(
         self,
