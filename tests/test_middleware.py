@@ -497,3 +497,27 @@ def test_one_middleware_without_triggers_keeps_every_request_in_the_stack():
     secured.add_middleware(Compression())
     secured.add_middleware(SecurityHeaders())  # triggers, but no applies: acts on every request
     assert secured._middleware.bypass() is None
+
+
+def test_the_joined_plans_of_triggered_requests_stay_bounded_and_right():
+    # A regex allows every subdomain: 3,000 distinct origins (past CORS's own cache of 256)
+    # each get their own Access-Control-Allow-Origin, and the stack's joins stay bounded.
+    import re
+
+    from helpers_requests import make_request
+
+    from fasthttp.middleware import CORS, SecurityHeaders
+    from fasthttp.middleware import stack as stack_module
+
+    app = App()
+    app.add_middleware(CORS(allow_origins=[re.compile(r"https://[a-z0-9]+\.example\.com")]))
+    app.add_middleware(SecurityHeaders())
+    app.get("/")(lambda request: "text")
+    handler = app.engine_handler()
+    for i in range(3000):
+        origin = f"https://site{i}.example.com"
+        response = handler(make_request([("Origin", origin)], method="GET"))
+        fields = list(response.fields)
+        assert ("Access-Control-Allow-Origin", origin) in fields and ("X-Frame-Options", "DENY") in fields
+    joined = [cell.cell_contents for cell in handler.__closure__ if isinstance(cell.cell_contents, dict) and cell.cell_contents and isinstance(next(iter(cell.cell_contents)), tuple)]
+    assert joined and all(len(d) <= stack_module._JOINS for d in joined)

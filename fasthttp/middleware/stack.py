@@ -354,9 +354,23 @@ def _fused(
     quiet = _quiet_run(run)
     if quiet is None:
         return fused
-    triggers, loud_befores, plans, quiet_after = quiet
+
+    def fused_with(request: Request, quiet_states: tuple[Any, ...]) -> Any:
+        # fused, with the quiet members' states already known (their before ran once).
+        try:
+            states = [*quiet_states, *(before(request) for before in befores[len(quiet_states) :])]
+        except Exception:
+            return full(request)
+        if FULL in states:
+            return full(request)
+        states.reverse()
+        return _run_inner(request, inner, states, finish, finish_async, error, guard, outermost)
+    triggers, quiet_befores, quiet_afters, loud_befores, plans = quiet
     loud_afters = afters[: len(loud_befores)]
-    qfinish, qfinish_async = _finisher((*loud_afters, quiet_after), error, guard, outermost, engine)
+    qfinish, qfinish_async = _finisher((*loud_afters, _quiet_after), error, guard, outermost, engine)
+    # The quiet members' states of a request with a trigger (CORS: per allowed Origin) ->
+    # their joined plan, as the quiet plans (bounded: states made per request miss, and join).
+    joined: dict[tuple[Any, ...], tuple[Any, Any]] = {}
     trigger = triggers[0] if len(triggers) == 1 else None
     plain_plan, secure_plan = plans
     loud_one = loud_befores[0] if len(loud_befores) == 1 else None
@@ -371,14 +385,40 @@ def _fused(
         # HTTPS only): no call of their before, no join per request (bench_middleware.py).
         headers = request.head.headers
         if trigger is not None:
-            if trigger in headers:
-                return fused(request)
+            triggered = trigger in headers
         else:
+            triggered = False
             for name in triggers:
                 if name in headers:
-                    return fused(request)
+                    triggered = True
+                    break
         try:
-            plan = secure_plan if request.is_secure else plain_plan
+            if not triggered:
+                plan = secure_plan if request.is_secure else plain_plan
+                block = secure_block if plan is secure_plan else plain_block
+            else:
+                # A trigger: the quiet members' before decide, and their states are joined
+                # once per distinct answer (PERF: a browser's CORS request, bench_middleware.py).
+                # A member without triggers of its own answers its quiet state (no call).
+                secure = request.is_secure
+                answers = []
+                try:
+                    for before, constant in quiet_befores:
+                        answers.append(before(request) if before is not None else constant[secure])
+                except Exception:
+                    return full(request)
+                quiet_states = tuple(answers)
+                known = joined.get(quiet_states)
+                if known is None:
+                    if FULL in quiet_states:
+                        return full(request)  # a CORS preflight
+                    plan = _join_quiet(reversed(quiet_states), quiet_afters)
+                    if plan is _MISSING:
+                        return fused_with(request, quiet_states)
+                    known = (plan, plan.text_block() if engine and plan is not None else None)
+                    if len(joined) < _JOINS:
+                        joined[quiet_states] = known
+                plan, block = known
             if loud_one is not None:
                 try:
                     state = loud_one(request)
@@ -428,7 +468,6 @@ def _fused(
                 elif loud_befores:
                     return qfinish(request, own, states, 0, own)
                 if response is own:
-                    block = secure_block if plan is secure_plan else plain_block
                     fields = own.fields
                     if block is not None and len(fields) == 1 and fields[0] is _TEXT_FIELD:
                         own.fields = block
@@ -539,11 +578,12 @@ def _finisher(
     return finish, finish_async
 
 
-def _quiet_run(run: list[Any]) -> tuple[tuple[str, ...], tuple[Any, ...], tuple[Any, Any], Any] | None:
-    """The quiet form of a fused run: ``(triggers, the other members' before (outer to
-    inner), the quiet members' joined plan for plain HTTP and for HTTPS, the after of that
-    plan)``, or None when the run's outermost member has no ``quiet`` or the quiet members'
-    fields clash with one another (then every ``before`` runs per request).
+def _quiet_run(run: list[Any]) -> tuple[tuple[str, ...], tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], tuple[Any, Any]] | None:
+    """The quiet form of a fused run: ``(triggers, the quiet members' ``(before or None,
+    (plain state, secure state))`` (outer to inner) and after (inner to outer), the other members' before (outer to inner), the quiet
+    members' joined plan for plain HTTP and for HTTPS)``, or None when the run's outermost
+    member has no ``quiet`` or the quiet members' fields clash with one another (then every
+    ``before`` runs per request).
 
     The quiet members are the outer run of members with ``quiet(secure)`` and ``triggers``:
     for a request without any of the ``triggers`` header fields, their ``before`` would answer
@@ -557,22 +597,42 @@ def _quiet_run(run: list[Any]) -> tuple[tuple[str, ...], tuple[Any, ...], tuple[
         return None
     quiet, loud = run[:count], run[count:]
     triggers = tuple(dict.fromkeys(str(name).lower() for m in quiet for name in getattr(m, "triggers", ())))
+    quiet_afters = tuple(m.after for m in reversed(quiet))  # inner to outer
     plans = []
     for secure in (False, True):
-        members = []
-        joined: Any = None
-        for member in reversed(quiet):  # inner to outer, as the afters
-            state = member.quiet(secure)
-            if state is None:
-                continue
-            if type(state) is not AppendFields:
+        states = [m.quiet(secure) for m in reversed(quiet)]
+        for member, state in zip(reversed(quiet), states):
+            if state is not None and type(state) is not AppendFields:
                 raise TypeError(f"{member!r}.quiet() answers an AppendFields or None, not {state!r}")
-            members.append((state, member.after))
-            joined = state if joined is None else joined.join(state)
-            if joined is None:
-                return None  # they name the same field: each merges its own, per request
-        plans.append(None if joined is None else AppendFields(joined.fields, tuple(members)))
-    return triggers, tuple(m.before for m in loud), (plans[0], plans[1]), _quiet_after
+        joined = _join_quiet(states, quiet_afters)
+        if joined is _MISSING:
+            return None  # they name the same field: each merges its own, per request
+        plans.append(joined)
+    # Per quiet member: its before, or None when no request field changes its answer (no
+    # triggers of its own: its quiet state for the scheme is the answer), and those states.
+    befores = tuple(
+        (m.before if getattr(m, "triggers", ()) else None, (m.quiet(False), m.quiet(True))) for m in quiet
+    )
+    return triggers, befores, quiet_afters, tuple(m.before for m in loud), (plans[0], plans[1])
+
+
+def _join_quiet(states: Iterable[Any], afters: tuple[Any, ...]) -> Any:
+    """The states of a run's quiet members (inner to outer, their *afters* beside) as one
+    AppendFields whose ``detail`` pairs each state with its after (see :func:`_quiet_after`);
+    None when none has fields; _MISSING when they cannot be one (a state other than an
+    AppendFields or None, or two that name the same field)."""
+    members = []
+    joined: Any = None
+    for state, after in zip(states, afters):
+        if state is None:
+            continue
+        if type(state) is not AppendFields:
+            return _MISSING
+        members.append((state, after))
+        joined = state if joined is None else joined.join(state)
+        if joined is None:
+            return _MISSING
+    return None if joined is None else AppendFields(joined.fields, tuple(members))
 
 
 def _quiet_after(request: Request, response: Any, plan: AppendFields) -> Any:
