@@ -297,7 +297,9 @@ class FieldMethods:
         engine as one block; neither ever changes) is first replaced by a list of its pairs."""
         fields = self.fields
         if type(fields) is not list:
-            fields = self.fields = list(fields)
+            fields = list(fields)
+            owner: Any = self  # every concrete response type has a ``fields`` slot
+            owner.fields = fields
         return fields
 
     @property

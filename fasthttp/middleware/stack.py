@@ -374,7 +374,7 @@ def _fused(
     trigger = triggers[0] if len(triggers) == 1 else None
     plain_plan, secure_plan = plans
     loud_one = loud_befores[0] if len(loud_befores) == 1 else None
-    loud_after = loud_afters[0] if loud_afters else None
+    loud_after: Any = loud_afters[0] if loud_afters else None
     # The stack's own text Response with the quiet plan, as the block the writer takes (engine).
     plain_block = plain_plan.text_block() if engine and plain_plan is not None else None
     secure_block = secure_plan.text_block() if engine and secure_plan is not None else None
