@@ -378,6 +378,7 @@ def _fused(
     # The stack's own text Response with the quiet plan, as the block the writer takes (engine).
     plain_block = plain_plan.text_block() if engine and plain_plan is not None else None
     secure_block = secure_plan.text_block() if engine and secure_plan is not None else None
+    scheme_matters = plain_plan is not secure_plan
 
     def quiet_fused(request: Request) -> Any:
         # PERF: a request without the quiet members' triggers (CORS: no Origin) gets their
@@ -394,8 +395,12 @@ def _fused(
                     break
         try:
             if not triggered:
-                plan = secure_plan if request.is_secure else plain_plan
-                block = secure_block if plan is secure_plan else plain_block
+                if scheme_matters:
+                    plan = secure_plan if request.is_secure else plain_plan
+                    block = secure_block if plan is secure_plan else plain_block
+                else:
+                    plan = plain_plan
+                    block = plain_block
             else:
                 # A trigger: the quiet members' before decide, and their states are joined
                 # once per distinct answer (PERF: a browser's CORS request, bench_middleware.py).
@@ -467,6 +472,8 @@ def _fused(
                     start = 1
                 elif loud_befores:
                     return qfinish(request, own, states, 0, own)
+                if plan is None:
+                    return response
                 if response is own:
                     fields = own.fields
                     if block is not None and len(fields) == 1 and fields[0] is _TEXT_FIELD:
@@ -582,8 +589,9 @@ def _quiet_run(run: list[Any]) -> tuple[tuple[str, ...], tuple[Any, ...], tuple[
     """The quiet form of a fused run: ``(triggers, the quiet members' ``(before or None,
     (plain state, secure state))`` (outer to inner) and after (inner to outer), the other members' before (outer to inner), the quiet
     members' joined plan for plain HTTP and for HTTPS)``, or None when the run's outermost
-    member has no ``quiet`` or the quiet members' fields clash with one another (then every
-    ``before`` runs per request).
+    member has no ``quiet`` (unless it is the run's only member: the quiet form without quiet
+    members still saves the generic path's frames) or the quiet members' fields clash with
+    one another (then every ``before`` runs per request).
 
     The quiet members are the outer run of members with ``quiet(secure)`` and ``triggers``:
     for a request without any of the ``triggers`` header fields, their ``before`` would answer
@@ -593,9 +601,9 @@ def _quiet_run(run: list[Any]) -> tuple[tuple[str, ...], tuple[Any, ...], tuple[
         if not callable(getattr(member, "quiet", None)):
             break
         count += 1
-    if not count:
-        return None
     quiet, loud = run[:count], run[count:]
+    if not count and len(loud) != 1:
+        return None  # PERF: one loud member alone (Sessions) takes the quiet form's inlined path
     triggers = tuple(dict.fromkeys(str(name).lower() for m in quiet for name in getattr(m, "triggers", ())))
     quiet_afters = tuple(m.after for m in reversed(quiet))  # inner to outer
     plans = []
