@@ -20,12 +20,15 @@ Strategy: one middleware, both directions, the codings themselves being ``fastht
   ``Vary: Accept-Encoding`` (RFC 9110 §12.5.5), and a strong ``ETag`` becomes weak on an
   encoded body (RFC 9110 §8.8.3: the bytes differ from the identity representation's).
 
-PERF: a request without ``Accept-Encoding`` and without content costs one header look-up
-(:meth:`Compression.applies`: the stack then skips the middleware, ``benchmarks/server``
-``fasthttp-compression`` plaintext: 15.6 against 15.7 server CPU µs per request without it, one
-``--reps 1`` run on a loaded 2-CPU machine; in process, the engine fed GET /plaintext through a
-memory transport, about +0.15 µs on 2.6 µs); the response is returned untouched: identity is acceptable to every client, so a cache that stores it may serve it to
-anyone.
+PERF: a request without ``Accept-Encoding`` and without content costs one header look-up,
+made by the App itself before its route table (:attr:`Compression.triggers`,
+``MiddlewareStack.bypass``; elsewhere :meth:`Compression.applies` lets the stack skip the
+middleware): ``benchmarks/server`` ``fasthttp-compression`` plaintext, 13.8 against 14.3 server
+CPU µs per request without it (6 repetitions on a loaded 2-CPU machine,
+``benchmarks/results/mw-middleware.md``); in process, the engine fed GET /plaintext through a
+memory transport, +0.06 to +0.10 µs on 2.4 µs. The response is returned untouched: identity is
+acceptable to every client, so a cache that stores it may serve it to anyone. An encoded body
+costs the encoder (zlib-ng when installed, ``fasthttp.codings``) and about 2 µs besides.
 """
 
 from __future__ import annotations
