@@ -272,7 +272,7 @@ class FieldMethods:
             samesite=samesite,
             partitioned=partitioned,
         )
-        self.fields.append(("Set-Cookie", cookie))
+        self.mutable_fields().append(("Set-Cookie", cookie))
 
     def delete_cookie(
         self,
@@ -289,7 +289,18 @@ class FieldMethods:
         cookie = format_delete_cookie(
             name, path=path, domain=domain, secure=secure, httponly=httponly, samesite=samesite
         )
-        self.fields.append(("Set-Cookie", cookie))
+        self.mutable_fields().append(("Set-Cookie", cookie))
+
+    def mutable_fields(self) -> list[tuple[Any, Any]]:
+        """``fields`` as a list this response may change: a tuple or a writer
+        :class:`~fasthttp.writer.FieldBlock` (constant fields the middleware stack hands the
+        engine as one block; neither ever changes) is first replaced by a list of its pairs."""
+        fields = self.fields
+        if type(fields) is not list:
+            fields = list(fields)
+            owner: Any = self  # every concrete response type has a ``fields`` slot
+            owner.fields = fields
+        return fields
 
     @property
     def headers(self) -> HeaderFields:
@@ -300,7 +311,7 @@ class FieldMethods:
     def add_vary(self, *names: str) -> None:
         """Add *names* to the ``Vary`` field (RFC 9110 §12.5.5), merging with one already there
         and keeping each name once (compared case-insensitively)."""
-        fields = self.fields
+        fields = self.mutable_fields()
         for i, (n, v) in enumerate(fields):
             if lower_name(n) == b"vary":
                 present = [p.strip() for p in field_text(v).split(",") if p.strip()]
@@ -339,9 +350,7 @@ class HeaderFields(MutableMapping[str, str]):
 
     def _list(self) -> list[tuple[Any, Any]]:
         owner: Any = self._owner  # every concrete response type has a ``fields`` slot
-        fields = owner.fields
-        if type(fields) is not list:  # a shared tuple (TEXT_FIELDS, ...): copy before writing
-            fields = owner.fields = list(fields)
+        fields: list[tuple[Any, Any]] = owner.mutable_fields()  # a shared tuple or FieldBlock: copied first
         return fields
 
     def __getitem__(self, name: str) -> str:

@@ -18,10 +18,12 @@ __all__ = (
     "write_fields",
     "write_head",
     "write_response",
+    "FieldBlock",
 )
 
 if TYPE_CHECKING:
     from ._pure.writer import (
+        FieldBlock,
         http_date,
         status_line,
         write_fields,
@@ -44,3 +46,4 @@ else:
     write_fields = _impl.write_fields
     write_head = _impl.write_head
     write_response = _impl.write_response
+    FieldBlock = _impl.FieldBlock

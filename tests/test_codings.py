@@ -8,12 +8,34 @@ import zlib
 
 import pytest
 
+from fasthttp import codings
 from fasthttp.codings import AVAILABLE, DecodedBody, Decoder, encode, encoder, parse_codings, raw_limit
 from fasthttp.errors import BadRequest, ContentTooLarge
 
 
 def test_the_optional_codings_are_installed_for_the_tests():
     assert set(AVAILABLE) == {"zstd", "br", "gzip", "deflate"}
+    assert codings.DEFLATE_BACKEND == "zlib-ng"  # the compression extra's faster encoder
+
+
+@pytest.mark.parametrize("backend", ["zlib-ng", "zlib"])
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_gzip_and_deflate_are_the_same_format_from_either_encoder(monkeypatch, backend, coding):
+    # zlib-ng writes the DEFLATE format (RFC 1951, in gzip RFC 1952 or zlib RFC 1950 framing):
+    # the standard library decodes it; without zlib-ng the standard library encodes.
+    if backend == "zlib":
+        monkeypatch.setattr(codings, "_deflate", zlib)
+    data = b'{"id": 1, "name": "user-0001", "bio": "Lorem ipsum dolor sit amet"}' * 200
+    for level in (1, 6, 9):
+        coded = encode(coding, data, level)
+        assert (gzip.decompress(coded) if coding == "gzip" else zlib.decompress(coded)) == data
+    enc = encoder(coding, 6)
+    stream = enc.chunk(data) + enc.chunk(b"tail") + enc.finish()
+    assert (gzip.decompress(stream) if coding == "gzip" else zlib.decompress(stream)) == data + b"tail"
+    if backend == "zlib":  # and the compressobj path of Pythons whose zlib.compress has no wbits
+        monkeypatch.setattr(codings, "_ZLIB_WBITS", False)
+        coded = encode(coding, data)
+        assert (gzip.decompress(coded) if coding == "gzip" else zlib.decompress(coded)) == data
 
 
 @pytest.mark.parametrize("coding", AVAILABLE)

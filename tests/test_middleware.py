@@ -345,3 +345,179 @@ def test_an_after_that_changes_the_text_response_keeps_its_change_under_appended
     response = TestClient(app).get("/")
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.headers["x-frame-options"] == "DENY" and len(response.headers.getall("content-type")) == 1
+
+
+# -- the quiet form (quiet/triggers) and the engine's field blocks -------------------------------
+
+
+class _Quiet:
+    """Split, quiet: adds X-Quiet (and X-Tls over HTTPS); its before must not run for a
+    request without X-Trigger, and answers X-Loud when it does."""
+
+    triggers = ("x-trigger",)
+
+    def __init__(self):
+        from fasthttp.middleware.stack import AppendFields
+
+        self.plain = AppendFields([("X-Quiet", "1")])
+        self.secure = AppendFields([("X-Quiet", "1"), ("X-Tls", "1")])
+        self.loud = AppendFields([("X-Loud", "1")])
+        self.befores = 0
+
+    def quiet(self, secure):
+        return self.secure if secure else self.plain
+
+    def before(self, request):
+        self.befores += 1
+        return self.loud if "x-trigger" in request.head.headers else self.quiet(request.is_secure)
+
+    def after(self, request, response, plan):
+        from fasthttp.responses import with_fields
+
+        present = {n.lower() if isinstance(n, str) else n.decode().lower() for n, _ in response.fields}
+        return with_fields(response, [(n, v) for n, v in plan.fields if n.lower() not in present])
+
+    def __call__(self, request, call_next):
+        return self.after(request, call_next(request), self.before(request))
+
+
+@pytest.mark.parametrize("base_url", ["http://testserver", "https://testserver"])
+def test_quiet_middleware_give_their_fields_without_a_before_per_request(base_url):
+    from fasthttp.middleware import Sessions
+
+    quiet = _Quiet()
+    app = App()
+    app.add_middleware(quiet)
+    app.add_middleware(Sessions(secret_keys=["a-test-secret-of-at-least-32-bytes!!"], secure=False))
+    app.get("/")(lambda request: "text")
+    app.get("/own")(lambda request: Response("own", 200, [("X-Quiet", "mine")]))
+    with TestClient(app, base_url) as client:
+        plain = client.get("/")
+        own = client.get("/own")
+        loud = client.get("/", headers={"X-Trigger": "1"})
+    assert quiet.befores == 1  # the triggered request only
+    assert plain.headers["x-quiet"] == "1" and ("x-tls" in plain.headers) is base_url.startswith("https")
+    assert own.headers["x-quiet"] == "mine"  # the response's own field: the after decided
+    assert loud.headers["x-loud"] == "1" and "x-quiet" not in loud.headers
+
+
+def test_the_engine_gets_the_quiet_fields_of_a_text_answer_as_one_field_block():
+    from helpers_requests import make_request
+
+    from fasthttp.middleware import CORS, SecurityHeaders
+    from fasthttp.writer import FieldBlock, write_fields
+
+    app = App()
+    app.add_middleware(CORS(allow_origins=["https://app.example.com"]))
+    app.add_middleware(SecurityHeaders())
+    app.get("/")(lambda request: "text")
+    handler = app.engine_handler()
+    first = handler(make_request(method="GET"))
+    second = handler(make_request(method="GET"))
+    assert type(first.fields) is FieldBlock and first.fields is second.fields  # made once
+    assert write_fields(first.fields) == b"".join(
+        b"%s: %s\r\n" % (n if isinstance(n, bytes) else n.encode(), v if isinstance(v, bytes) else v.encode())
+        for n, v in [(b"Content-Type", b"text/plain; charset=utf-8"), *SecurityHeaders().http_fields, ("Vary", "Origin")]
+    )
+    # A CORS request gets its own fields (a list), and a route's stack never gives a block.
+    cors = handler(make_request([("Origin", "https://app.example.com")], method="GET"))
+    assert ("Access-Control-Allow-Origin", "https://app.example.com") in list(cors.fields)
+    routed = App()
+    routed.get("/", middleware=[SecurityHeaders()])(lambda request: "text")
+    assert type(routed.engine_handler()(make_request(method="GET")).fields) is list
+
+
+def test_a_response_with_a_field_block_can_still_be_given_fields():
+    from fasthttp.writer import FieldBlock
+
+    response = Response("x")
+    response.fields = FieldBlock([("X-A", "1")])
+    response.set_cookie("a", "b")
+    response.headers["X-B"] = "2"
+    response.add_vary("Origin")
+    assert [n for n, _ in response.fields] == ["X-A", "Set-Cookie", "X-B", "Vary"]
+
+
+class _Triggered:
+    """applies exactly to requests with content or an X-Want field (it says so: triggers)."""
+
+    triggers = ("X-Want",)
+
+    def __init__(self):
+        self.asked = 0
+
+    def applies(self, request):
+        self.asked += 1
+        return request.body_reader is not None or "x-want" in request.head.headers
+
+    async def __call__(self, request, call_next):
+        response = await call_next(request)
+        response.fields.append(("X-Done", "1"))
+        return response
+
+
+def test_the_app_skips_a_stack_of_triggered_middleware_for_requests_without_their_fields():
+    first, second = _Triggered(), _Triggered()
+    app = App()
+    app.add_middleware(first)
+    app.add_middleware(second)
+    app.get("/")(lambda request: {"a": 1})
+    app.get("/users/:id")(lambda request: {"id": request.params["id"]})
+
+    @app.post("/echo")
+    async def echo(request):
+        return await request.body()
+
+    assert app._middleware.bypass() == ("x-want",)
+    with TestClient(app) as client:
+        plain = client.get("/")
+        assert "x-done" not in plain.headers and plain.json() == {"a": 1}
+        assert first.asked == 0  # decided by the App, before the stack: no applies() call
+        wanted = client.get("/", headers={"X-Want": "1"})
+        assert wanted.headers.getall("x-done") == ["1", "1"]
+        routed = client.get("/users/7")  # not the fast table: through the stack, which skips
+        assert routed.json() == {"id": "7"} and "x-done" not in routed.headers and first.asked == 2
+        posted = client.post("/echo", data=b"body")  # content: the middleware applies
+        assert posted.body == b"body" and posted.headers.getall("x-done") == ["1", "1"]
+        missing = client.get("/nowhere")
+        assert missing.status == 404 and "x-done" not in missing.headers
+
+
+def test_one_middleware_without_triggers_keeps_every_request_in_the_stack():
+    app = App()
+    app.add_middleware(_Triggered())
+    app.add_middleware(lambda request, call_next: call_next(request))
+    assert app._middleware.bypass() is None
+    from fasthttp.middleware import Compression, SecurityHeaders
+
+    compressing = App()
+    compressing.add_middleware(Compression())
+    assert compressing._middleware.bypass() == ("accept-encoding",)
+    secured = App()
+    secured.add_middleware(Compression())
+    secured.add_middleware(SecurityHeaders())  # triggers, but no applies: acts on every request
+    assert secured._middleware.bypass() is None
+
+
+def test_the_joined_plans_of_triggered_requests_stay_bounded_and_right():
+    # A regex allows every subdomain: 3,000 distinct origins (past CORS's own cache of 256)
+    # each get their own Access-Control-Allow-Origin, and the stack's joins stay bounded.
+    import re
+
+    from helpers_requests import make_request
+
+    from fasthttp.middleware import CORS, SecurityHeaders
+    from fasthttp.middleware import stack as stack_module
+
+    app = App()
+    app.add_middleware(CORS(allow_origins=[re.compile(r"https://[a-z0-9]+\.example\.com")]))
+    app.add_middleware(SecurityHeaders())
+    app.get("/")(lambda request: "text")
+    handler = app.engine_handler()
+    for i in range(3000):
+        origin = f"https://site{i}.example.com"
+        response = handler(make_request([("Origin", origin)], method="GET"))
+        fields = list(response.fields)
+        assert ("Access-Control-Allow-Origin", origin) in fields and ("X-Frame-Options", "DENY") in fields
+    joined = [cell.cell_contents for cell in handler.__closure__ if isinstance(cell.cell_contents, dict) and cell.cell_contents and isinstance(next(iter(cell.cell_contents)), tuple)]
+    assert joined and all(len(d) <= stack_module._JOINS for d in joined)

@@ -442,10 +442,25 @@ def test_a_compressed_event_stream_arrives_live_over_a_socket():
 def test_every_coding_is_bounded_by_the_decoded_limit(client, coding):
     from fasthttp.codings import encode
 
-    bomb = encode(coding, bytes(32 << 20), 1)  # 32 MiB of zeros; the route takes 1 MiB
+    bomb = encode(coding, bytes(32 << 20), 9)  # 32 MiB of zeros; the route takes 1 MiB
     assert len(bomb) < 200_000
     r = client.post("/json", data=bomb, headers={"Content-Encoding": coding, "Content-Type": "application/json"})
     assert r.status == 413
     fits = encode(coding, b'"' + b"a" * 1000 + b'"')
     r = client.post("/json", data=fits, headers={"Content-Encoding": coding, "Content-Type": "application/json"})
     assert r.json() == {"got": "a" * 1000}
+
+
+def test_the_choices_remembered_per_header_value_are_bounded_and_right():
+    # PERF caches (Accept-Encoding value -> coding, Content-Type value -> compressible): a client
+    # spraying distinct values grows neither past its bound, and each answer is still its own.
+    mw = Compression(minimum_size=0, codings=["gzip", "deflate"])
+    body = b'{"a": "' + b"x" * 2000 + b'"}'
+    for i in range(1000):
+        accept = f"deflate;q=0.{i % 9 + 1}, gzip;q=0.5, x-{i}"
+        response = mw.encode_response("GET", accept, Response(body, headers=[("Content-Type", f"application/json; v={i}")]))
+        coding = dict(response.fields)["Content-Encoding"]
+        assert coding == ("deflate" if i % 9 + 1 > 5 else "gzip")
+    assert len(mw._choices) <= 256 and len(mw._types) <= 256
+    plain = mw.encode_response("GET", "gzip", Response(body, headers=[("Content-Type", "image/png")]))
+    assert not any(n == "Content-Encoding" for n, _ in plain.fields)

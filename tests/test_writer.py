@@ -825,9 +825,13 @@ def test_the_wire_carries_exactly_one_message_with_the_applications_body(impl, k
 def test_twins_have_the_same_public_api(py_impl, c_impl):
     assert py_impl.writer.__all__ == c_impl.writer.__all__
     assert set(py_impl.writer.__all__) == {
-        "status_line", "http_date", "write_fields", "write_head", "write_response",
+        "status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock",
     }  # fmt: skip
     for name in py_impl.writer.__all__:
+        if name == "FieldBlock":  # a class: its API is compared with the stub (tests/test_typing.py)
+            assert set(dir(py_impl.writer.FieldBlock)) >= {"fields", "encoded", "__iter__", "__len__", "__getitem__"}
+            assert set(dir(c_impl.writer.FieldBlock)) >= {"fields", "encoded", "__iter__", "__len__", "__getitem__"}
+            continue
         py_sig = inspect.signature(getattr(py_impl.writer, name))
         c_sig = inspect.signature(getattr(c_impl.writer, name))
         assert [(p.name, p.kind, p.default) for p in py_sig.parameters.values()] == [
@@ -962,3 +966,75 @@ def test_twins_agree_on_write_response(
         server=server,
     )
     assert py == c
+
+
+# --- FieldBlock: constant fields checked and serialized once ----------------------------------------
+
+SECURITY = [
+    (b"Content-Type", b"text/plain; charset=utf-8"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Vary", "Origin"),
+    ("X-Count", 3),
+]
+
+
+def test_a_field_block_writes_what_its_pairs_write(impl):
+    block = impl.writer.FieldBlock(SECURITY)
+    assert block.encoded == impl.writer.write_fields(SECURITY)
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND):
+        for kwargs in ({}, {"keep_alive": False}, {"http_1_0": True}, {"head": True}, {"server": "fasthttp"}):
+            assert impl.writer.write_response(200, block, b"hello", **kwargs) == impl.writer.write_response(200, SECURITY, b"hello", **kwargs)
+        assert impl.writer.write_response(304, block, b"") == impl.writer.write_response(304, SECURITY, b"")
+        assert impl.writer.write_head(200, block, chunked=True) == impl.writer.write_head(200, SECURITY, chunked=True)
+        assert impl.writer.write_head(200, block, content_length=9) == impl.writer.write_head(200, SECURITY, content_length=9)
+    assert impl.writer.write_fields(block) == block.encoded
+
+
+def test_a_field_block_reads_as_its_pairs_and_never_changes(impl):
+    block = impl.writer.FieldBlock(dict(SECURITY[1:3]))
+    assert list(block) == [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY")]
+    assert len(block) == 2 and block[1] == ("X-Frame-Options", "DENY") and block.fields == tuple(block)
+    assert [*block, ("Set-Cookie", "a=b")][-1] == ("Set-Cookie", "a=b")
+    with pytest.raises(AttributeError):
+        block.append(("X", "y"))  # type: ignore[attr-defined]
+    with pytest.raises((AttributeError, TypeError)):
+        block.encoded = b"X: forged\r\n"  # type: ignore[misc]
+    assert "X-Frame-Options" in repr(block)
+
+
+@pytest.mark.parametrize(("name", "value"), [*REFUSED_FIELDS, ("Content-Length", "0")])
+def test_a_field_block_refuses_framing_fields(impl, name, value):
+    # APPSEC: a block goes out with any body, so no framing field can be right in it.
+    with pytest.raises(InvalidResponseHeader, match="server"):
+        impl.writer.FieldBlock([("X-Ok", "1"), (name, value)])
+
+
+@pytest.mark.parametrize(
+    "field",
+    [("X", "a\r\nSet-Cookie: forged"), ("Bad Name", "v"), ("X", "\x00"), ("X", "caf\u00e9\u20ac")],
+)
+def test_a_field_block_refuses_what_the_writer_refuses(impl, field):
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.FieldBlock([field])
+    with pytest.raises(TypeError):
+        impl.writer.FieldBlock([("X", 1.5)])
+
+
+def test_a_field_block_of_the_other_twin_is_written_as_pairs(py_impl, c_impl):
+    for made, writing in ((py_impl, c_impl), (c_impl, py_impl)):
+        block = made.writer.FieldBlock(SECURITY)
+        with frozen(writing.writer, RFC_EXAMPLE_SECOND):
+            assert writing.writer.write_response(200, block, b"x") == writing.writer.write_response(200, SECURITY, b"x")
+
+
+@settings(max_examples=200)
+@given(fields=any_fields, body=any_body)
+def test_twins_agree_on_field_blocks(py_impl, c_impl, fields, body):
+    (py_kind, py), (c_kind, c) = _both(py_impl, c_impl, "FieldBlock", fields)
+    assert py_kind == c_kind
+    if py_kind == "error":
+        assert py is c
+        return
+    assert py.encoded == c.encoded and py.fields == c.fields
+    assert _both(py_impl, c_impl, "write_response", 200, py, body)[0] == _both(py_impl, c_impl, "write_response", 200, c, body)[1]

@@ -354,7 +354,7 @@ class Harness:
         table = report.summarize(self.records, names, args.server_names, self.skipped)
         info = {s.name: (s.title, s.notes) for s in self.scenarios}
         packages = {p: install.version_of(p) for p in
-                    ("uvicorn", "httptools", "uvloop", "starlette", "granian", "socketify", "fasthttp")}
+                    ("uvicorn", "httptools", "uvloop", "starlette", "granian", "socketify", "fasthttp", "zlib-ng")}
         elapsed = time.monotonic() - self.started
         os.makedirs(args.results_dir, exist_ok=True)
         base = os.path.join(args.results_dir, args.name)

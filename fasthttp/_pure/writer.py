@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._grammar import DAYS, MONTHS, REASONS, TOKEN_BYTES
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
         "Iterable[tuple[_Text, _Text | int]] | Mapping[str, _Text | int] | Mapping[bytes, _Text | int]"
     )
 
-__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response")
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock")
 
 #: The clock behind ``http_date``. NOTE: a seam for tests, which patch ``writer._clock`` of
 #: either twin to move time; both twins call it by its module-global name on every use.
@@ -210,6 +210,8 @@ _FIELD_CACHE_MAX = 256
 
 
 def _fields(fields: _Fields, framing: bool, length: int | None) -> bytes:
+    if type(fields) is FieldBlock:
+        return fields.encoded  # checked and serialized once (see FieldBlock)
     if type(fields) is tuple and framing:
         try:
             cached = _FIELD_CACHE.get(fields)
@@ -248,6 +250,53 @@ def _serialize(fields: _Fields, framing: bool, length: int | None) -> bytes:
                 continue
         out += (raw_name, b": ", raw_value, b"\r\n")
     return b"".join(out)
+
+
+class FieldBlock:
+    """Header fields that do not change from one response to the next (a middleware's security
+    headers, ``Vary: Origin``, a route's constant fields), checked and serialized once: where a
+    response's *fields* is a FieldBlock, :func:`write_response` and :func:`write_head` copy
+    :attr:`encoded` as one block instead of checking and serializing each field again
+    (PERF: ``benchmarks/bench_writer.py``, ``benchmarks/bench_middleware.py``).
+
+    It reads as the tuple of its ``(name, value)`` pairs (:attr:`fields`: iteration, ``len``,
+    indexing), so code that inspects a response's fields sees them as usual; it never changes
+    (a response that needs more fields takes a list of them: ``[*block, extra]``). The fields
+    pass the same checks as every response's, framing rule included (module docstring), with
+    no Content-Length to agree with: a block never holds a framing field (a ``Connection`` field
+    with options other than ``close`` and ``keep-alive`` aside). The compiled twin's
+    ``FieldBlock`` writes the same bytes; each twin's writer takes the other's as plain pairs.
+    """
+
+    __slots__ = ("fields", "encoded")
+
+    def __init__(self, fields: _Fields) -> None:
+        if not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
+            fields = fields.items()
+        pairs = tuple((name, value) for name, value in fields)
+        # Read-only once made (as the compiled twin's): the bytes are what was checked.
+        object.__setattr__(self, "encoded", _serialize(pairs, True, None))
+        object.__setattr__(self, "fields", pairs)
+
+    #: The serialized lines, ``name: value\r\n`` each, as the writer copies them.
+    encoded: bytes
+    #: The ``(name, value)`` pairs, as given.
+    fields: tuple[tuple[Any, Any], ...]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a FieldBlock does not change (its {name} was checked when it was made)")
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        return iter(self.fields)
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        return self.fields[index]
+
+    def __repr__(self) -> str:
+        return f"FieldBlock({list(self.fields)!r})"
 
 
 def write_fields(fields: _Fields) -> bytes:

@@ -1,9 +1,10 @@
 """Type stubs for the compiled response-head writer (twin of ``fasthttp._pure.writer``)."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 from typing import TypeAlias
 
-__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response")
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock")
 
 _Text: TypeAlias = bytes | str
 _Fields: TypeAlias = (
@@ -21,6 +22,19 @@ def status_line(status: int) -> bytes:
 
 def http_date() -> bytes:
     """The current time as an IMF-fixdate (RFC 9110 §5.6.7), recomputed at most once a second."""
+
+class FieldBlock:
+    """Header fields that do not change from one response to the next, checked and serialized
+    once: the writer copies :attr:`encoded` as one block where a response's fields is one.
+    Reads as the tuple of its pairs. Raises as :func:`write_head` does for a bad field, and for
+    any framing field (there is no Content-Length for it to agree with)."""
+
+    encoded: bytes
+    fields: tuple[tuple[Any, Any], ...]
+    def __init__(self, fields: _Fields) -> None: ...
+    def __iter__(self) -> Iterator[tuple[Any, Any]]: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int) -> tuple[Any, Any]: ...
 
 def write_fields(fields: _Fields) -> bytes:
     """``name: value\\r\\n`` for each ``(name, value)`` pair, in order, validated.

@@ -57,7 +57,7 @@ cdef extern from *:
     int FH_UNICODE_READY(object) except -1
     object PyBytes_FromStringAndSize(const char *v, Py_ssize_t n)
 
-__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response")
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock")
 
 #: The clock behind ``http_date``. NOTE: a seam for tests, which patch ``writer._clock`` of
 #: either twin; it is looked up as a module global on every use, so the patch takes effect.
@@ -335,9 +335,12 @@ cdef int _drop_framing(Pieces* p) except -1:
 
 
 cdef int _collect(Pieces* p, object fields) except -1:
-    # Same dispatch as the pure twin: a list or tuple is iterated as pairs, any other Mapping
-    # through items(), anything else as an iterable of pairs.
+    # Same dispatch as the pure twin: a FieldBlock is one piece (checked when it was made), a
+    # list or tuple is iterated as pairs, any other Mapping through items(), anything else as
+    # an iterable of pairs.
     cdef Piece* piece
+    if type(fields) is FieldBlock:
+        return _add_block(p, (<FieldBlock>fields).encoded)
     if not (PyList_CheckExact(fields) or PyTuple_CheckExact(fields)):
         if PyDict_CheckExact(fields):
             fields = fields.items()
@@ -360,6 +363,60 @@ cdef int _collect(Pieces* p, object fields) except -1:
     return 0
 
 
+cdef int _add_block(Pieces* p, bytes encoded) except -1:
+    """A FieldBlock's serialized lines as one piece: ``value_len`` -1 marks it (copied as is)."""
+    cdef Piece* piece
+    if p.count == p.capacity:
+        _pieces_grow(p)
+    piece = &p.items[p.count]
+    Py_XINCREF(<PyObject*>encoded)
+    piece.name_ref = <PyObject*>encoded
+    piece.value_ref = NULL
+    piece.name = PyBytes_AS_STRING(encoded)
+    piece.name_len = PyBytes_GET_SIZE(encoded)
+    piece.value = NULL
+    piece.value_len = -1
+    p.count += 1
+    p.size += piece.name_len
+    return 0
+
+
+cdef class FieldBlock:
+    """Header fields that do not change from one response to the next, checked and serialized
+    once (the pure twin's ``FieldBlock`` is the specification: same bytes, same errors)."""
+
+    cdef readonly tuple fields
+    cdef readonly bytes encoded
+
+    def __init__(self, fields):
+        cdef Pieces p
+        if not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
+            fields = fields.items()
+        pairs = tuple([(name, value) for name, value in fields])
+        _pieces_init(&p)
+        p.framing = True   # no Content-Length to agree with: p.length stays -1
+        try:
+            _collect(&p, pairs)
+            out = PyBytes_FromStringAndSize(NULL, p.size)
+            _put_fields(PyBytes_AS_STRING(out), &p)
+        finally:
+            _pieces_release(&p)
+        self.encoded = out
+        self.fields = pairs
+
+    def __iter__(self):
+        return iter(self.fields)
+
+    def __len__(self):
+        return len(self.fields)
+
+    def __getitem__(self, index):
+        return self.fields[index]
+
+    def __repr__(self):
+        return f"FieldBlock({list(self.fields)!r})"
+
+
 # --- assembly -------------------------------------------------------------------------------------
 
 cdef inline char* _put(char* dst, const char* src, Py_ssize_t n) noexcept nogil:
@@ -372,6 +429,9 @@ cdef inline char* _put_fields(char* dst, Pieces* p) noexcept nogil:
     cdef Piece* piece
     for i in range(p.count):
         piece = &p.items[i]
+        if piece.value_len < 0:   # a FieldBlock's lines (_add_block)
+            dst = _put(dst, piece.name, piece.name_len)
+            continue
         dst = _put(dst, piece.name, piece.name_len)
         dst[0] = b':'
         dst[1] = b' '

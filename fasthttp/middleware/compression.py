@@ -20,12 +20,15 @@ Strategy: one middleware, both directions, the codings themselves being ``fastht
   ``Vary: Accept-Encoding`` (RFC 9110 §12.5.5), and a strong ``ETag`` becomes weak on an
   encoded body (RFC 9110 §8.8.3: the bytes differ from the identity representation's).
 
-PERF: a request without ``Accept-Encoding`` and without content costs one header look-up
-(:meth:`Compression.applies`: the stack then skips the middleware, ``benchmarks/server``
-``fasthttp-compression`` plaintext: 15.6 against 15.7 server CPU µs per request without it, one
-``--reps 1`` run on a loaded 2-CPU machine; in process, the engine fed GET /plaintext through a
-memory transport, about +0.15 µs on 2.6 µs); the response is returned untouched: identity is acceptable to every client, so a cache that stores it may serve it to
-anyone.
+PERF: a request without ``Accept-Encoding`` and without content costs one header look-up,
+made by the App itself before its route table (:attr:`Compression.triggers`,
+``MiddlewareStack.bypass``; elsewhere :meth:`Compression.applies` lets the stack skip the
+middleware): ``benchmarks/server`` ``fasthttp-compression`` plaintext, 13.8 against 14.3 server
+CPU µs per request without it (6 repetitions on a loaded 2-CPU machine,
+``benchmarks/results/mw-middleware.md``); in process, the engine fed GET /plaintext through a
+memory transport, +0.06 to +0.10 µs on 2.4 µs. The response is returned untouched: identity is
+acceptable to every client, so a cache that stores it may serve it to anyone. An encoded body
+costs the encoder (zlib-ng when installed, ``fasthttp.codings``) and about 2 µs besides.
 """
 
 from __future__ import annotations
@@ -69,6 +72,10 @@ COMPRESSIBLE_TYPES: tuple[str, ...] = (
 _CORO = types.CoroutineType
 _VARY = ("Vary", "Accept-Encoding")
 _NOT_CODED = frozenset((204, 206, 304))
+# The response fields encode_response looks at, and the lengths of their names.
+_REWORKED = frozenset((b"vary", b"etag", b"content-length"))
+_SIZES = frozenset(len(n) for n in (b"content-encoding", b"cache-control", b"content-type", *_REWORKED))
+_CACHED = 256  # Accept-Encoding values and Content-Type values remembered per middleware
 
 
 class Compression:
@@ -84,7 +91,7 @@ class Compression:
     decode request content (gzip, deflate, br, zstd).
     """
 
-    __slots__ = ("minimum_size", "codings", "levels", "media_types", "streaming", "decompress_requests", "_offered", "_accept_encoding")
+    __slots__ = ("minimum_size", "codings", "levels", "media_types", "streaming", "decompress_requests", "_offered", "_accept_encoding", "_choices", "_types")
 
     def __init__(
         self,
@@ -120,6 +127,12 @@ class Compression:
         self.decompress_requests = decompress_requests
         self._offered = (*chosen, "identity")
         self._accept_encoding = ", ".join(AVAILABLE)
+        self._choices: dict[str, tuple[str, bool]] = {}
+        self._types: dict[Any, bool] = {}
+
+    #: The request field that makes :meth:`applies` true besides content: the App checks it
+    #: itself, before entering the middleware stack (``MiddlewareStack.bypass``).
+    triggers = ("accept-encoding",)
 
     def applies(self, request: Request) -> bool:
         """Whether this request has anything for the middleware: content (to decode) or an
@@ -163,47 +176,81 @@ class Compression:
 
     def encode_response(self, method: str, accept: str, response: Any) -> Any:
         """*response* in the coding *accept* (an ``Accept-Encoding`` value) prefers."""
-        streamed = isinstance(response, StreamingResponse)
-        if not (streamed and self.streaming or isinstance(response, Response)):
+        exact = type(response) is Response
+        streamed = not exact and isinstance(response, StreamingResponse)
+        if not (exact or streamed and self.streaming or isinstance(response, Response)):
             return response
         status = response.status
         if status < 200 or status in _NOT_CODED:
             return response
-        ctype = None
+        ctype: Any = None
+        rework = False  # a Vary, an ETag or a Content-Length: the fields are rewritten below
+        sizes = _SIZES
         for name, value in response.fields:
+            # PERF: the length first (names are ASCII): most fields are never lower-cased.
+            if len(name) not in sizes:
+                continue
             key = lower_name(name)
             if key == b"content-encoding":
                 return response  # already coded (RFC 9110 §8.4)
             if key == b"cache-control" and "no-transform" in field_text(value).lower():
                 return response
-            if key == b"content-type" and ctype is None:
-                ctype = field_text(value).partition(";")[0].strip(" \t").lower()
-        if ctype is None or first_match(ctype, self.media_types) is None:
+            if key == b"content-type":
+                if ctype is None:
+                    ctype = value
+            elif key in _REWORKED:
+                rework = True
+        if ctype is None or not self._compressible(ctype):
             return response
-        coding = negotiate_encoding(accept, self._offered)
-        if coding is None:
-            coding = "identity"  # nothing acceptable: RFC 9110 §12.5.3 lets identity go
-        elif (
-            coding != "identity"
-            and not streamed
-            and len(response.body) < self.minimum_size
-            and negotiate_encoding(accept, ("identity",)) is not None
-        ):
+        coding, small_ok = self._choice(accept)
+        if coding != "identity" and not streamed and small_ok and len(response.body) < self.minimum_size:
             coding = "identity"  # small, and the client takes identity
-        fields = _with_vary(response.fields)
+        fields = _with_vary(response.fields) if rework else [*response.fields, _VARY]
         if coding == "identity":
             return _copy(response, fields)
-        fields = [_weak(n, v) for n, v in fields if lower_name(n) != b"content-length"]
+        if rework:
+            fields = [_weak(n, v) for n, v in fields if lower_name(n) != b"content-length"]
         fields.append(("Content-Encoding", coding))
         level = self.levels[coding]
         if not streamed:
-            return Response(encode(coding, bytes(response.body), level), status, fields)
+            # PERF: no copy of a bytes body, and the new Response without its constructor's
+            # checks (the fields are the checked ones plus ours; benchmarks/server gzip-json).
+            body = response.body
+            coded = Response.__new__(Response)
+            coded.status = status
+            coded.body = encode(coding, body if type(body) is bytes else bytes(body), level)
+            coded.fields = fields
+            return coded
         clone = copy.copy(response)
         clone.fields = fields
         if method != "HEAD":
             clone.content = _encoded_stream(response.content, encoder(coding, level))
         clone.content_length = None
         return clone
+
+    def _choice(self, accept: str) -> tuple[str, bool]:
+        """``(coding, identity acceptable)`` for an ``Accept-Encoding`` value, remembered per
+        value (PERF: clients send a handful of distinct values; bounded)."""
+        choice = self._choices.get(accept)
+        if choice is None:
+            coding = negotiate_encoding(accept, self._offered)
+            if coding is None:
+                coding = "identity"  # nothing acceptable: RFC 9110 §12.5.3 lets identity go
+            choice = (coding, negotiate_encoding(accept, ("identity",)) is not None)
+            if len(self._choices) < _CACHED:
+                self._choices[accept] = choice
+        return choice
+
+    def _compressible(self, ctype: Any) -> bool:
+        """Whether a ``Content-Type`` value names a media type of *media_types* (remembered per
+        value, bounded)."""
+        known = self._types.get(ctype)
+        if known is None:
+            mtype = field_text(ctype).partition(";")[0].strip(" \t").lower()
+            known = first_match(mtype, self.media_types) is not None
+            if len(self._types) < _CACHED:
+                self._types[ctype] = known
+        return known
 
 
 def _with_vary(fields: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Any]]:

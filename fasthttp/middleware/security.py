@@ -70,6 +70,16 @@ class SecurityHeaders:
         self._http_plan = AppendFields(self.http_fields)
         self._https_plan = AppendFields(self.https_fields)
 
+    #: No request field changes what this middleware does (the scheme does: see :meth:`quiet`).
+    triggers = ()
+
+    def quiet(self, secure: bool) -> AppendFields:
+        """What :meth:`before` answers for every request on an HTTPS (*secure*) or plain HTTP
+        connection: the stack asks once, at start-up, and appends the fields of the scheme's
+        plan, joined with the other quiet middleware's, as one block the writer serialized
+        once (``fasthttp.middleware.stack``; PERF: ``benchmarks/bench_middleware.py``)."""
+        return self._https_plan if secure else self._http_plan
+
     def before(self, request: Request) -> AppendFields:
         """The stack's split form (``fasthttp.middleware.stack``): these fields, appended by the
         stack itself when the response sets none of them."""

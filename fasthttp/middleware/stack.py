@@ -10,7 +10,10 @@ route, or an awaitable of it below an ``async def`` one (return it as is). Middl
 (issues 14 and 18) are instances with that ``__call__``; one may also define
 ``applies(request) -> bool``, and for a request where it answers False the middleware is
 skipped (the chain below is called directly), which is how a middleware costs next to nothing
-for the requests it leaves alone.
+for the requests it leaves alone. With ``applies``, ``triggers`` (request header names) says
+that ``applies`` is exactly "the request has content or one of these fields": when every
+installed middleware says so, the App checks those fields itself before its fast route table
+and never enters the stack for other requests (:meth:`MiddlewareStack.bypass`).
 
 A ``def`` middleware class may also split itself in two, for speed: ``before(request)`` and
 ``after(request, response, state)``. ``before`` answers, per request, :data:`FULL` (run my
@@ -27,7 +30,19 @@ installed, composing returns the dispatcher itself: middleware costs nothing whe
 run by one function (:func:`_fused`): their ``before`` outer to inner, the chain below once,
 one ``to_response``, their ``after`` inner to outer, and the fields they append copied onto the
 response once (PERF: ``benchmarks/bench_middleware.py``, CORS + SecurityHeaders + Sessions;
-no closure, no ``call_next`` frame and no response copy per middleware). An exception raised by a middleware itself goes through
+no closure, no ``call_next`` frame and no response copy per middleware).
+
+A split middleware may also be *quiet*: ``triggers`` (request header names) and
+``quiet(secure) -> AppendFields | None``, what its ``before`` answers for a request that carries
+none of those fields, on an HTTPS connection or not (CORS without ``Origin``: ``Vary:
+Origin``; SecurityHeaders always: HSTS on HTTPS only). The outer quiet members of a run are
+joined once per scheme at start-up, and a request without their triggers costs a header look-up
+and ``request.is_secure``, not their ``before`` (with a trigger, their answers are joined once per
+distinct answer). For the App's own stack (``compose(..., engine=True)``) the stack's text
+Response then carries the joined fields as a writer :class:`~fasthttp.writer.FieldBlock`, checked
+and serialized once and copied by the writer as one block (PERF: ``benchmarks/bench_middleware.py``,
+``benchmarks/results/mw-middleware.md``: CORS + SecurityHeaders + Sessions +2.8 -> +1.2 µs per
+plaintext request in process). An exception raised by a middleware itself goes through
 the App's error handling like a handler's (the ``error``/``guard`` pair given to
 :meth:`MiddlewareStack.compose`).
 """
@@ -39,7 +54,9 @@ import types
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..errors import InvalidResponseHeader
 from ..responses import CONTENT_TYPE, TEXT_TYPE, FieldMethods, Response, lower_name, to_response, with_fields
+from ..writer import FieldBlock
 
 if TYPE_CHECKING:
     from ..application import Handler
@@ -70,7 +87,7 @@ class AppendFields:
     response, this)`` decides. Built once (at start-up or per cached value), never per request;
     *detail* is the middleware's own (what its ``after`` needs)."""
 
-    __slots__ = ("fields", "names", "sizes", "detail", "text_fields", "joins")
+    __slots__ = ("fields", "names", "sizes", "detail", "text_fields", "joins", "_block")
 
     def __init__(self, fields: Iterable[tuple[str | bytes, str | bytes]], detail: Any = None) -> None:
         self.fields: tuple[tuple[str | bytes, str | bytes], ...] = tuple(fields)
@@ -82,6 +99,23 @@ class AppendFields:
         self.text_fields = None if b"content-type" in self.names else (_TEXT_FIELD, *self.fields)
         #: The outer AppendFields met after these -> both as one (None: they clash), see _fused.
         self.joins: dict[AppendFields, AppendFields | None] = {}
+        self._block: Any = _MISSING
+
+    def text_block(self) -> Any:
+        """:attr:`text_fields` as a writer :class:`~fasthttp.writer.FieldBlock` (checked and
+        serialized once, then copied by the writer as one block), made on first use; None when
+        there are none or they cannot be one (a bad field: the writer then refuses it per
+        response, as it would without a block)."""
+        block = self._block
+        if block is _MISSING:
+            block = None
+            if self.text_fields is not None:
+                try:
+                    block = FieldBlock(self.text_fields)
+                except (InvalidResponseHeader, TypeError, ValueError):
+                    block = None
+            self._block = block
+        return block
 
     def join(self, outer: AppendFields) -> AppendFields | None:
         """These fields then *outer*'s as one AppendFields (cached), or None when *outer* names
@@ -134,15 +168,35 @@ class MiddlewareStack:
     def __len__(self) -> int:
         return len(self._items)
 
+    def bypass(self) -> tuple[str, ...] | None:
+        """The request header names that decide whether this stack has anything to do: a
+        request without content and without any of these fields is left alone by every
+        installed middleware, so the App may run its route without entering the stack; None
+        when some middleware may act on any request (or none is installed).
+
+        It is so when each middleware declares ``applies`` and ``triggers`` (``Compression``:
+        ``applies`` is exactly "content, or an ``Accept-Encoding`` field")."""
+        names: dict[str, None] = {}
+        for middleware in self._items:
+            triggers = getattr(middleware, "triggers", None)
+            if getattr(middleware, "applies", None) is None or triggers is None:
+                return None
+            names.update(dict.fromkeys(str(name).lower() for name in triggers))
+        return tuple(names) if self._items else None
+
     def compose(
         self,
         inner: Handler,
         error: Callable[[Request, Exception], Any],
         guard: Callable[[Request, Awaitable[Any]], Awaitable[Any]],
+        *,
+        engine: bool = False,
     ) -> Handler:
         """The handler that runs the middleware around *inner*, once; afterwards :meth:`add`
         refuses. *error* ``(request, exc)`` answers an exception a middleware raises; *guard*
-        ``(request, awaitable)`` awaits a result and answers its exception the same way."""
+        ``(request, awaitable)`` awaits a result and answers its exception the same way.
+        *engine*: what the handler returns goes to the engine itself (the App's own stack,
+        not a route's), which lets the stack hand the writer constant fields as one block."""
         self._composed = True
         if not self._items:
             return inner
@@ -163,7 +217,7 @@ class MiddlewareStack:
             full = rest
             for middleware in reversed(first):
                 full = _layer(middleware, full, error, guard)
-            return _fused(first, rest, _guarded(full, error, guard), error, guard, outermost=True)
+            return _fused(first, rest, _guarded(full, error, guard), error, guard, outermost=True, engine=engine)
         full = _guarded(_layer(first[0], rest, error, guard, skippable=False), error, guard)
         applies = getattr(first[0], "applies", None)
         if applies is None:
@@ -274,16 +328,221 @@ def _fused(
     error: Callable[[Request, Exception], Any],
     guard: Callable[[Request, Awaitable[Any]], Awaitable[Any]],
     outermost: bool = False,
+    engine: bool = False,
 ) -> Handler:
     """The split middleware of *run* (outermost first) around *inner* in one function; *full*
     is the same run composed by :func:`_layer`, for a request one of them wants whole
     (``before`` answered :data:`FULL`). The result is what the composed chain would give:
     fields in the same order, errors below answered by *error* before the ``after`` see them.
     *outermost*: the run is the stack's first, and answers its own errors as :func:`_guarded`
-    would (PERF: one frame less per request)."""
+    would (PERF: one frame less per request). *engine*: what it returns goes to the engine
+    itself (the App's stack), so the stack's own text Response may carry a writer
+    :class:`~fasthttp.writer.FieldBlock` (no one else sees it).
+
+    Quiet members (see :func:`_quiet_run`): when the run's outer members all have ``quiet``,
+    a request that carries none of their ``triggers`` fields is run with their states known
+    in advance (per scheme, already joined): their ``before`` is not called."""
     befores = tuple(m.before for m in run)
     afters = tuple(m.after for m in reversed(run))  # inner to outer
-    count = len(run)
+    finish, finish_async = _finisher(afters, error, guard, outermost, engine)
+
+    def fused(request: Request) -> Any:
+        try:
+            try:
+                states = [before(request) for before in befores]
+            except Exception:
+                # PERF: no bookkeeping of which before ran: the composed chain runs the request
+                # instead and answers the error exactly where it arose (befores change nothing).
+                return full(request)
+            if FULL in states:
+                return full(request)
+            states.reverse()  # inner to outer, as afters
+            return _run_inner(request, inner, states, finish, finish_async, error, guard, outermost)
+        except Exception as exc:
+            if not outermost:
+                raise
+            return error(request, exc)
+
+    quiet = _quiet_run(run)
+    if quiet is None:
+        return fused
+
+    def fused_with(request: Request, quiet_states: tuple[Any, ...]) -> Any:
+        # fused, with the quiet members' states already known (their before ran once).
+        try:
+            states = [*quiet_states, *(before(request) for before in befores[len(quiet_states) :])]
+        except Exception:
+            return full(request)
+        if FULL in states:
+            return full(request)
+        states.reverse()
+        return _run_inner(request, inner, states, finish, finish_async, error, guard, outermost)
+    triggers, quiet_befores, quiet_afters, loud_befores, plans = quiet
+    loud_afters = afters[: len(loud_befores)]
+    qfinish, qfinish_async = _finisher((*loud_afters, _quiet_after), error, guard, outermost, engine)
+    # The quiet members' states of a request with a trigger (CORS: per allowed Origin) ->
+    # their joined plan, as the quiet plans (bounded: states made per request miss, and join).
+    joined: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+    trigger = triggers[0] if len(triggers) == 1 else None
+    plain_plan, secure_plan = plans
+    loud_one = loud_befores[0] if len(loud_befores) == 1 else None
+    loud_after: Any = loud_afters[0] if loud_afters else None
+    # The stack's own text Response with the quiet plan, as the block the writer takes (engine).
+    plain_block = plain_plan.text_block() if engine and plain_plan is not None else None
+    secure_block = secure_plan.text_block() if engine and secure_plan is not None else None
+    scheme_matters = plain_plan is not secure_plan
+
+    def quiet_fused(request: Request) -> Any:
+        # PERF: a request without the quiet members' triggers (CORS: no Origin) gets their
+        # fields from a plan made at start-up, joined per scheme (SecurityHeaders: HSTS over
+        # HTTPS only): no call of their before, no join per request (bench_middleware.py).
+        headers = request.head.headers
+        if trigger is not None:
+            triggered = trigger in headers
+        else:
+            triggered = False
+            for name in triggers:
+                if name in headers:
+                    triggered = True
+                    break
+        try:
+            if not triggered:
+                if scheme_matters:
+                    plan = secure_plan if request.is_secure else plain_plan
+                    block = secure_block if plan is secure_plan else plain_block
+                else:
+                    plan = plain_plan
+                    block = plain_block
+            else:
+                # A trigger: the quiet members' before decide, and their states are joined
+                # once per distinct answer (PERF: a browser's CORS request, bench_middleware.py).
+                # A member without triggers of its own answers its quiet state (no call).
+                secure = request.is_secure
+                answers = []
+                try:
+                    for before, constant in quiet_befores:
+                        answers.append(before(request) if before is not None else constant[secure])
+                except Exception:
+                    return full(request)
+                quiet_states = tuple(answers)
+                known = joined.get(quiet_states)
+                if known is None:
+                    if FULL in quiet_states:
+                        return full(request)  # a CORS preflight
+                    plan = _join_quiet(reversed(quiet_states), quiet_afters)
+                    if plan is _MISSING:
+                        return fused_with(request, quiet_states)
+                    known = (plan, plan.text_block() if engine and plan is not None else None)
+                    if len(joined) < _JOINS:
+                        joined[quiet_states] = known
+                plan, block = known
+            if loud_one is not None:
+                try:
+                    state = loud_one(request)
+                except Exception:
+                    return full(request)
+                if state is FULL:
+                    return full(request)
+                states = [state, plan]
+            elif loud_befores:
+                try:
+                    states = [before(request) for before in loud_befores]
+                except Exception:
+                    return full(request)
+                if FULL in states:
+                    return full(request)
+                states.reverse()
+                states.append(plan)
+            else:
+                states = [plan]
+            # _run_inner, inlined (PERF: one frame less per request).
+            try:
+                result = inner(request)
+            except Exception as exc:
+                result = error(request, exc)
+            if type(result) is str:
+                response = own = Response.__new__(Response)
+                own.status = 200
+                own.body = result.encode()
+                own.fields = [_TEXT_FIELD]
+                start = 0
+                if loud_one is not None:
+                    state = states[0]
+                    if state is not None:
+                        if type(state) is AppendFields:
+                            return qfinish(request, own, states, 0, own)
+                        # PERF: qfinish's common case inlined (Sessions' after, then the plan).
+                        try:
+                            response = loud_after(request, own, state)
+                        except Exception as exc:
+                            # As qfinish: the error answered, and the quiet members see it.
+                            answer = error(request, exc)
+                            if type(answer) is _CORO:
+                                answer = qfinish_async(request, guard(request, answer), states, 1)
+                                return guard(request, answer) if outermost else answer
+                            return qfinish(request, to_response(answer), states, 1)
+                    start = 1
+                elif loud_befores:
+                    return qfinish(request, own, states, 0, own)
+                if plan is None:
+                    return response
+                if response is own:
+                    fields = own.fields
+                    if block is not None and len(fields) == 1 and fields[0] is _TEXT_FIELD:
+                        own.fields = block
+                        return own
+                return qfinish(request, response, states, start, own)
+            if type(result) is _CORO:
+                answer = qfinish_async(request, guard(request, result), states)
+                return guard(request, answer) if outermost else answer
+            return qfinish(request, to_response(result), states)
+        except Exception as exc:
+            if not outermost:
+                raise
+            return error(request, exc)
+
+    return quiet_fused
+
+
+def _run_inner(
+    request: Request,
+    inner: Handler,
+    states: list[Any],
+    finish: Callable[..., Any],
+    finish_async: Callable[..., Any],
+    error: Callable[[Request, Exception], Any],
+    guard: Callable[[Request, Awaitable[Any]], Awaitable[Any]],
+    outermost: bool,
+) -> Any:
+    """The chain below a fused run, then its ``after`` (*finish*) with *states* (inner to outer)."""
+    try:
+        result = inner(request)
+    except Exception as exc:
+        result = error(request, exc)
+    if type(result) is _CORO:
+        answer = finish_async(request, guard(request, result), states)
+        return guard(request, answer) if outermost else answer
+    if type(result) is str:
+        # PERF: a handler's text becomes a Response of the stack's own, which _append may
+        # extend in place (no one else holds it); benchmarks/bench_middleware.py.
+        response = Response.__new__(Response)
+        response.status = 200
+        response.body = result.encode()
+        response.fields = [_TEXT_FIELD]
+        return finish(request, response, states, 0, response)
+    return finish(request, to_response(result), states)
+
+
+def _finisher(
+    afters: tuple[Any, ...],
+    error: Callable[[Request, Exception], Any],
+    guard: Callable[[Request, Awaitable[Any]], Awaitable[Any]],
+    outermost: bool,
+    engine: bool,
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """``(finish, finish_async)``: the ``after`` half of a fused run, whose ``after`` are
+    *afters* (inner to outer), for a response and the states of the run's ``before``."""
+    count = len(afters)
 
     def finish(request: Request, response: Any, states: list[Any], start: int = 0, own: Any = None) -> Any:
         # *states*: inner to outer, as *afters*. *plan*: the AppendFields met since *since*,
@@ -324,8 +583,10 @@ def _fused(
                 fields = own.fields
                 if len(fields) == 1 and fields[0] is _TEXT_FIELD:
                     # PERF: _append's common case inlined: the stack's own text Response, still
-                    # with only its Content-Type, gets all the fields at once.
-                    own.fields = list(plan.text_fields)
+                    # with only its Content-Type, gets all the fields at once; going to the
+                    # engine, as one block the writer checked once (benchmarks/bench_middleware.py).
+                    block = plan.text_block() if engine else None
+                    own.fields = block if block is not None else list(plan.text_fields)
                     return own
             response = _append(request, response, plan, afters, states, since, count, own)
         return response
@@ -333,39 +594,76 @@ def _fused(
     async def finish_async(request: Request, result: Awaitable[Any], states: list[Any], start: int = 0) -> Any:
         return finish(request, to_response(await result), states, start)
 
-    def fused(request: Request) -> Any:
-        try:
-            try:
-                states = [before(request) for before in befores]
-            except Exception:
-                # PERF: no bookkeeping of which before ran: the composed chain runs the request
-                # instead and answers the error exactly where it arose (befores change nothing).
-                return full(request)
-            if FULL in states:
-                return full(request)
-            states.reverse()  # inner to outer, as afters
-            try:
-                result = inner(request)
-            except Exception as exc:
-                result = error(request, exc)
-            if type(result) is _CORO:
-                answer = finish_async(request, guard(request, result), states)
-                return guard(request, answer) if outermost else answer
-            if type(result) is str:
-                # PERF: a handler's text becomes a Response of the stack's own, which _append
-                # may extend in place (no one else holds it); benchmarks/bench_middleware.py.
-                response = Response.__new__(Response)
-                response.status = 200
-                response.body = result.encode()
-                response.fields = [_TEXT_FIELD]
-                return finish(request, response, states, 0, response)
-            return finish(request, to_response(result), states)
-        except Exception as exc:
-            if not outermost:
-                raise
-            return error(request, exc)
+    return finish, finish_async
 
-    return fused
+
+def _quiet_run(run: list[Any]) -> tuple[tuple[str, ...], tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], tuple[Any, Any]] | None:
+    """The quiet form of a fused run: ``(triggers, the quiet members' ``(before or None,
+    (plain state, secure state))`` (outer to inner) and after (inner to outer), the other members' before (outer to inner), the quiet
+    members' joined plan for plain HTTP and for HTTPS)``, or None when the run's outermost
+    member has no ``quiet`` (unless it is the run's only member: the quiet form without quiet
+    members still saves the generic path's frames) or the quiet members' fields clash with
+    one another (then every ``before`` runs per request).
+
+    The quiet members are the outer run of members with ``quiet(secure)`` and ``triggers``:
+    for a request without any of the ``triggers`` header fields, their ``before`` would answer
+    ``quiet(request.is_secure)``, an :class:`AppendFields` or None, and change nothing."""
+    count = 0
+    for member in run:
+        if not callable(getattr(member, "quiet", None)):
+            break
+        count += 1
+    quiet, loud = run[:count], run[count:]
+    if not count and len(loud) != 1:
+        return None  # PERF: one loud member alone (Sessions) takes the quiet form's inlined path
+    triggers = tuple(dict.fromkeys(str(name).lower() for m in quiet for name in getattr(m, "triggers", ())))
+    quiet_afters = tuple(m.after for m in reversed(quiet))  # inner to outer
+    plans = []
+    for secure in (False, True):
+        states = [m.quiet(secure) for m in reversed(quiet)]
+        for member, state in zip(reversed(quiet), states):
+            if state is not None and type(state) is not AppendFields:
+                raise TypeError(f"{member!r}.quiet() answers an AppendFields or None, not {state!r}")
+        joined = _join_quiet(states, quiet_afters)
+        if joined is _MISSING:
+            return None  # they name the same field: each merges its own, per request
+        plans.append(joined)
+    # Per quiet member: its before, or None when no request field changes its answer (no
+    # triggers of its own: its quiet state for the scheme is the answer), and those states.
+    befores = tuple(
+        (m.before if getattr(m, "triggers", ()) else None, (m.quiet(False), m.quiet(True))) for m in quiet
+    )
+    return triggers, befores, quiet_afters, tuple(m.before for m in loud), (plans[0], plans[1])
+
+
+def _join_quiet(states: Iterable[Any], afters: tuple[Any, ...]) -> Any:
+    """The states of a run's quiet members (inner to outer, their *afters* beside) as one
+    AppendFields whose ``detail`` pairs each state with its after (see :func:`_quiet_after`);
+    None when none has fields; _MISSING when they cannot be one (a state other than an
+    AppendFields or None, or two that name the same field)."""
+    members = []
+    joined: Any = None
+    for state, after in zip(states, afters):
+        if state is None:
+            continue
+        if type(state) is not AppendFields:
+            return _MISSING
+        members.append((state, after))
+        joined = state if joined is None else joined.join(state)
+        if joined is None:
+            return _MISSING
+    return None if joined is None else AppendFields(joined.fields, tuple(members))
+
+
+def _quiet_after(request: Request, response: Any, plan: AppendFields) -> Any:
+    """The after of a quiet run's joined plan, for a response that has a field of one of its
+    names: each quiet member in turn (inner to outer), as the composed chain would."""
+    for state, after in plan.detail:
+        if state.clashes(response.fields):
+            response = after(request, response, state)
+        elif type(response) is Response or isinstance(response, FieldMethods):
+            response = with_fields(response, state.fields)
+    return response
 
 
 def _only_text(fields: list[Any]) -> bool:
