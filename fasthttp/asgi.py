@@ -61,10 +61,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import logging
 import os
 import stat
 import sys
+import types
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
@@ -191,14 +193,99 @@ def _field_kind(name: Any) -> str:
 _EAGER = sys.version_info >= (3, 12)
 if _EAGER:
 
-    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None] | None:
         # PERF: an eager Task runs the application at once, up to its first suspension; most
         # answer without one, and the engine then writes the response with no loop iteration.
         return asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg]
 
-else:  # pragma: no cover - Python 3.10 and 3.11
+elif sys.version_info >= (3, 11) and asyncio.Task.__module__ == "_asyncio":
+    from asyncio.tasks import _enter_task, _leave_task
 
-    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
+    class _AppTask(asyncio.Task):  # type: ignore[type-arg]
+        """The application's Task, made before it runs (see :func:`_start_task`): until its
+        first suspension a bare C Task object, current for the application (``current_task()``,
+        anyio and sniffio see it) but not initialized; initialized, with the same identity, only
+        if the application suspends."""
+
+        __slots__ = ("app_coro",)
+
+        def get_coro(self) -> Any:
+            # The C Task's own would read its coroutine, unset before the initialization.
+            return self.app_coro
+
+    _new_task = _AppTask.__new__
+    _init_task = asyncio.Task.__init__
+    _copy_context = contextvars.copy_context
+
+    @types.coroutine
+    def _resume(coro: Any, yielded: Any) -> Any:
+        """Carry on with *coro*, which yielded *yielded* to its Task before there was one: what
+        ``await coro`` does from there (the Task gets what *coro* yields, *coro* what the Task
+        sends or throws). Primed before the Task steps it, so that a cancellation the Task
+        throws in at once reaches *coro* (an unstarted generator would end without it)."""
+        try:
+            yield
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        while True:
+            try:
+                sent = yield yielded
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:
+                try:
+                    yielded = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    yielded = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None] | None:
+        """Run *coro* up to its first suspension at once, as Python 3.12's eager Task does; None
+        if it finished by then, else its Task, which carries on from there.
+
+        PERF: most applications answer without suspending: then no Task is initialized
+        (registered and scheduled), and the engine writes the response with no loop iteration.
+        The step runs as a Task would run it: with the Task current (``current_task()``) and in
+        a context of its own, the one the Task keeps if the application suspends."""
+        task = _new_task(_AppTask)
+        task.app_coro = coro
+        try:
+            _enter_task(loop, task)
+        except RuntimeError:  # a Task is running (not the engine's callback): one of its own
+            return loop.create_task(coro)
+        context = _copy_context()
+        try:
+            yielded = context.run(coro.send, None)
+        except StopIteration:
+            return None
+        except asyncio.CancelledError:
+            return None  # the application cancelled itself; its exchange is settled (run())
+        finally:
+            _leave_task(loop, task)
+        # A cancel() during the step marked the bare Task: the initialized one gets it again.
+        cancels = task.cancelling()
+        message = task._cancel_message
+        resume = _resume(coro, yielded)
+        resume.send(None)
+        _init_task(task, resume, loop=loop, context=context)
+        for _ in range(cancels):
+            task.cancel(message)
+        return task
+
+else:  # pragma: no cover - Python 3.10, or asyncio's pure-Python Task
+
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None] | None:
         return loop.create_task(coro)
 
 
@@ -914,7 +1001,7 @@ class AsgiApplication:
             self._heads = []
         cycle = _HttpCycle(req, loop, self._ready, self._heads)
         coro = cycle.run(self.app(self.scope(req), cycle.receive, cycle.send))
-        task = _start_task(loop, coro) if _EAGER else loop.create_task(coro)
+        task = _start_task(loop, coro)
         if cycle.settled:
             return cycle.result
         cycle.task = task
