@@ -5,9 +5,10 @@ Each round feeds one GET to each of 64 connections (``HttpProtocol.data_received
 until every connection wrote its answer (the application's Task runs in that turn on Python
 3.11), as a server under ``wrk -c64`` does. Figures are process CPU µs per request, the best of
 several runs; ``--profile`` prints a cProfile of one run instead. The applications are the
-benchmark server's: the raw ASGI callable (``uvicorn_raw``) and the Starlette app. Issue 13.
+benchmark server's: the raw ASGI callable (``uvicorn_raw``) and the Starlette app; ``native`` is
+fasthttp's own App answering /plaintext (the reference: what the engine costs). Issue 13.
 
-    python -m benchmarks.asgi_inprocess [--profile] [--requests N] [raw|starlette ...] [PATH ...]
+    python -m benchmarks.asgi_inprocess [--profile] [--requests N] [native|raw|starlette ...] [PATH ...]
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import importlib
 import time
 from typing import Any
 
+import fasthttp
 from fasthttp.asgi import AsgiApplication
 from fasthttp.config import Config
 from fasthttp.connections import ConnectionManager
 from fasthttp.protocol import HttpProtocol
 
 from .bench_connection import RecordingTransport
+from .bench_connection import app as native_app
 
 APPS = {"raw": "benchmarks.server.apps.uvicorn_raw", "starlette": "benchmarks.server.apps.starlette_app"}
 CONNECTIONS = 64
@@ -34,9 +37,11 @@ def request(path: str) -> bytes:
 
 
 async def run(app: Any, path: str, requests: int) -> float:
-    """CPU µs per request for *requests* GETs of *path* on *app* (rounds of 64 connections)."""
+    """CPU µs per request for *requests* GETs of *path* on *app* (rounds of 64 connections); *app*
+    is an ASGI callable, or a fasthttp App (the native reference)."""
     loop = asyncio.get_running_loop()
-    manager = ConnectionManager(loop, AsgiApplication(app, lifespan="off").engine_handler(), Config(max_requests_per_connection=None))
+    application = app if isinstance(app, fasthttp.App) else AsgiApplication(app, lifespan="off")
+    manager = ConnectionManager(loop, application.engine_handler(), Config(max_requests_per_connection=None))
     conns = []
     for _ in range(CONNECTIONS):
         proto = HttpProtocol(manager)
@@ -75,14 +80,29 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=64 * 400)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="under valgrind --tool=callgrind: zero this process's counters after a warm-up run and dump them after one measured run",
+    )
     args = parser.parse_args()
-    names = [t for t in args.targets if t in APPS] or list(APPS)
+    names = [t for t in args.targets if t in APPS or t == "native"] or list(APPS)
     paths = [t for t in args.targets if t.startswith("/")] or ["/plaintext", "/json"]
     import uvloop
 
     for name in names:
-        app = importlib.import_module(APPS[name]).app
-        for path in paths:
+        app = native_app() if name == "native" else importlib.import_module(APPS[name]).app
+        for path in paths if name != "native" else ["/plaintext"]:
+            if args.callgrind:
+                import os
+                import subprocess
+
+                uvloop.run(run(app, path, args.requests // 4))  # warm up
+                subprocess.run(["callgrind_control", "-z", str(os.getpid())], check=True, capture_output=True)
+                uvloop.run(run(app, path, args.requests))
+                subprocess.run(["callgrind_control", "-d", str(os.getpid())], check=True, capture_output=True)
+                print(f"== {name} {path}: {args.requests} requests, dumped")
+                continue
             if args.profile:
                 import cProfile
                 import pstats

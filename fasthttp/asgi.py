@@ -193,10 +193,10 @@ def _field_kind(name: Any) -> str:
 _EAGER = sys.version_info >= (3, 12)
 if _EAGER:
 
-    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None] | None:
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any, cycle: _HttpCycle) -> asyncio.Task[None] | None:
         # PERF: an eager Task runs the application at once, up to its first suspension; most
         # answer without one, and the engine then writes the response with no loop iteration.
-        return asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg]
+        return asyncio.Task(cycle.run(coro), loop=loop, eager_start=True)  # type: ignore[call-arg]
 
 elif sys.version_info >= (3, 11) and asyncio.Task.__module__ == "_asyncio":
     from asyncio.tasks import _enter_task, _leave_task
@@ -218,75 +218,84 @@ elif sys.version_info >= (3, 11) and asyncio.Task.__module__ == "_asyncio":
     _copy_context = contextvars.copy_context
 
     @types.coroutine
-    def _resume(coro: Any, yielded: Any) -> Any:
-        """Carry on with *coro*, which yielded *yielded* to its Task before there was one: what
-        ``await coro`` does from there (the Task gets what *coro* yields, *coro* what the Task
-        sends or throws). Primed before the Task steps it, so that a cancellation the Task
-        throws in at once reaches *coro* (an unstarted generator would end without it)."""
+    def _resume(coro: Any, yielded: Any, cycle: _HttpCycle) -> Any:
+        """Carry on with the application's *coro*, which yielded *yielded* to its Task before
+        there was one: what ``await coro`` does from there (the Task gets what *coro* yields,
+        *coro* what the Task sends or throws), then settle *cycle* as :meth:`_HttpCycle.run`
+        does. Primed before the Task steps it, so that a cancellation the Task throws in at
+        once reaches *coro* (an unstarted generator would end without it)."""
         try:
-            yield
-        except GeneratorExit:
-            coro.close()
-            raise
-        except BaseException as exc:
             try:
-                yielded = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-        while True:
-            try:
-                sent = yield yielded
+                yield
             except GeneratorExit:
                 coro.close()
                 raise
             except BaseException as exc:
+                yielded = coro.throw(exc)
+            while True:
                 try:
+                    sent = yield yielded
+                except GeneratorExit:
+                    coro.close()
+                    raise
+                except BaseException as exc:
                     yielded = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
+                else:
                     yielded = coro.send(sent)
-                except StopIteration as stop:
-                    return stop.value
+        except StopIteration:
+            cycle.returned()
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            cycle.raised(exc)
+            if not isinstance(exc, Exception):
+                raise  # cancellation, KeyboardInterrupt, SystemExit
 
-    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None] | None:
-        """Run *coro* up to its first suspension at once, as Python 3.12's eager Task does; None
-        if it finished by then, else its Task, which carries on from there.
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any, cycle: _HttpCycle) -> asyncio.Task[None] | None:
+        """Run the application's *coro* up to its first suspension at once, as Python 3.12's
+        eager Task does; None if it finished by then (*cycle* is settled as
+        :meth:`_HttpCycle.run` settles it), else its Task, which carries on from there.
 
         PERF: most applications answer without suspending: then no Task is initialized
-        (registered and scheduled), and the engine writes the response with no loop iteration.
-        The step runs as a Task would run it: with the Task current (``current_task()``) and in
-        a context of its own, the one the Task keeps if the application suspends."""
+        (registered and scheduled), and the engine writes the response with no loop iteration;
+        no wrapper coroutine either. The step runs as a Task would run it: with the Task current
+        (``current_task()``) and in a context of its own: the engine runs every handler in a
+        fresh copy of the connection's context (``ConnectionCore._dispatch``), and the Task, if
+        the application suspends, starts from a copy of that one (what a Task made there would
+        copy)."""
         task = _new_task(_AppTask)
         task.app_coro = coro
         try:
             _enter_task(loop, task)
         except RuntimeError:  # a Task is running (not the engine's callback): one of its own
-            return loop.create_task(coro)
-        context = _copy_context()
+            return loop.create_task(cycle.run(coro))
         try:
-            yielded = context.run(coro.send, None)
+            yielded = coro.send(None)
         except StopIteration:
-            return None
-        except asyncio.CancelledError:
-            return None  # the application cancelled itself; its exchange is settled (run())
-        finally:
             _leave_task(loop, task)
+            cycle.returned()
+            return None
+        except BaseException as exc:
+            _leave_task(loop, task)
+            cycle.raised(exc)
+            if not isinstance(exc, (Exception, asyncio.CancelledError)):
+                raise  # KeyboardInterrupt, SystemExit
+            return None
+        _leave_task(loop, task)
         # A cancel() during the step marked the bare Task: the initialized one gets it again.
         cancels = task.cancelling()
         message = task._cancel_message
-        resume = _resume(coro, yielded)
+        resume = _resume(coro, yielded, cycle)
         resume.send(None)
-        _init_task(task, resume, loop=loop, context=context)
+        _init_task(task, resume, loop=loop, context=_copy_context())
         for _ in range(cancels):
             task.cancel(message)
         return task
 
 else:  # pragma: no cover - Python 3.10, or asyncio's pure-Python Task
 
-    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None] | None:
-        return loop.create_task(coro)
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any, cycle: _HttpCycle) -> asyncio.Task[None] | None:
+        return loop.create_task(cycle.run(coro))
 
 
 def _heads_due(heads: list[_HttpCycle]) -> None:
@@ -374,6 +383,7 @@ class _HttpCycle(Deferred):
     # PERF: no __slots__: the state every exchange starts in is the class's; an instance holds
     # only what it changed (most exchanges set a handful of attributes, not thirty).
     task: asyncio.Task[None] | None = None  # the Task running the application
+    in_task = False  # past the first step, which the handler runs (see _start_task)
     aborted = False  # the engine dropped the connection before the answer
     status: int | None = None
     fields: list[tuple[bytes, bytes]] = []  # noqa: RUF012 - replaced, never mutated
@@ -514,11 +524,12 @@ class _HttpCycle(Deferred):
             self.fields, self.length = _app_fields(message.get("headers", ()))
             self.expect_trailers = bool(message.get("trailers", False))
             self.status = status
-            if self.result is None:
+            if self.result is None and self.in_task:
                 # If the application suspends before the body is decided, the head goes out
                 # at once (an event stream, a long poll): checked on the next loop iteration,
                 # after every step of the application that runs without waiting. PERF: one
-                # callback checks every exchange that sent its head in an iteration.
+                # callback checks every exchange that sent its head in an iteration; the first
+                # step (no task yet) is checked by handle() when it returns.
                 heads = self.heads
                 if not heads:
                     self.loop.call_soon(_heads_due, heads)
@@ -731,20 +742,28 @@ class _HttpCycle(Deferred):
             self.start_streaming()
 
     async def run(self, coro: Awaitable[None]) -> None:
-        """The application's Task: run *coro*, then settle the exchange (:meth:`finished`)."""
+        """The application's Task: run *coro*, then settle the exchange."""
         try:
             await coro
         except BaseException as exc:
-            if self.aborted:
-                self.unwatch()
-            else:
-                self.finished(None if isinstance(exc, asyncio.CancelledError) else exc)
+            self.raised(exc)
             if not isinstance(exc, Exception):
                 raise  # cancellation, KeyboardInterrupt, SystemExit
             return
+        self.returned()
+
+    def returned(self) -> None:
+        """The application returned."""
         if self.body_done and self.result is not None and not (self.expect_trailers or self.watching):
             return  # PERF: finished(None)'s common case: a whole response, nothing to undo
         self.finished(None)
+
+    def raised(self, exc: BaseException) -> None:
+        """The application raised *exc* (or was cancelled)."""
+        if self.aborted:
+            self.unwatch()
+        else:
+            self.finished(None if isinstance(exc, asyncio.CancelledError) else exc)
 
     def cancel(self) -> bool:
         """The engine dropped the connection before the answer: stop the application."""
@@ -791,6 +810,7 @@ class _DenialCycle(_HttpCycle):
     response cycle whose answer refuses the upgrade instead of being the handler's result."""
 
     __slots__ = ("ws",)
+    in_task = True  # created by the session's send(), in its Task
 
     def __init__(self, ws: WebSocket, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(ws.request, loop, _ready_future(loop), [])
@@ -1000,12 +1020,14 @@ class AsgiApplication:
             self._ready = _ready_future(loop)
             self._heads = []
         cycle = _HttpCycle(req, loop, self._ready, self._heads)
-        coro = cycle.run(self.app(self.scope(req), cycle.receive, cycle.send))
-        task = _start_task(loop, coro)
-        if cycle.settled:
-            return cycle.result
-        cycle.task = task
-        return cycle
+        task = _start_task(loop, self.app(self.scope(req), cycle.receive, cycle.send), cycle)
+        if not cycle.settled:
+            cycle.task = task
+            cycle.in_task = True
+            if cycle.status is None:
+                return cycle
+            cycle.head_due()  # suspended after its head: the head goes out now (see send())
+        return cycle.result
 
     # -- websocket -------------------------------------------------------------------------------
 
