@@ -273,7 +273,8 @@ elif sys.version_info >= (3, 11) and asyncio.Task.__module__ == "_asyncio":
             yielded = coro.send(None)
         except StopIteration:
             _leave_task(loop, task)
-            cycle.returned()
+            if not (cycle.body_done and cycle.result is not None and not (cycle.expect_trailers or cycle.watching)):
+                cycle.returned()  # PERF: its common case (a whole response) needs nothing
             return None
         except BaseException as exc:
             _leave_task(loop, task)
@@ -406,6 +407,11 @@ class _HttpCycle(Deferred):
     trailers_done = False
     watching = False
     streamed = 0  # body bytes taken from the application
+
+    # What the exchanges of one loop share: _cycle_class() makes a subclass holding them.
+    loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
+    ready: asyncio.Future[None] = None  # type: ignore[assignment]
+    heads: list[Any] = []  # noqa: RUF012 - replaced, never mutated
 
     def __init__(self, req: Request, loop: asyncio.AbstractEventLoop, ready: asyncio.Future[None], heads: list[Any]) -> None:
         self.req = req
@@ -576,7 +582,9 @@ class _HttpCycle(Deferred):
                 resp.fields = self.fields
                 resp.body = b"" if parts is None else parts[0] if len(parts) == 1 else b"".join(parts)
                 self.result = resp
-                self.deliver(resp)
+                if self.in_task:
+                    self.deliver(resp)
+                # else: the first step (_start_task): handle() answers with self.result
             else:
                 self.resolve(self.whole_response())
             return self.ready
@@ -805,6 +813,16 @@ class _HttpCycle(Deferred):
         self.wake_reader()
 
 
+_new_cycle = object.__new__
+
+
+def _cycle_class(loop: asyncio.AbstractEventLoop) -> type[_HttpCycle]:
+    """A subclass of :class:`_HttpCycle` for the exchanges on *loop*, with what they share (the
+    loop, a done future for ``send()``, the list of heads due) as class attributes. PERF: an
+    exchange is then made with one attribute, its request, and no ``__init__`` call."""
+    return type("_HttpCycle", (_HttpCycle,), {"loop": loop, "ready": _ready_future(loop), "heads": []})
+
+
 class _DenialCycle(_HttpCycle):
     """A websocket denial response (the ``websocket.http.response`` extension): an ``http``
     response cycle whose answer refuses the upgrade instead of being the handler's result."""
@@ -934,9 +952,7 @@ class AsgiApplication:
         self._lifespan_reply: asyncio.Future[Message] | None = None
         self._started = False
         self._lifespan_messages = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready: asyncio.Future[None] = None  # type: ignore[assignment]  # set with _loop
-        self._heads: list[_HttpCycle] = []
+        self._cycle_class: type[_HttpCycle] = _HttpCycle  # of the running loop (_cycle_class())
 
     def engine_handler(self) -> Handler:
         return self.handle
@@ -947,7 +963,8 @@ class AsgiApplication:
         """The ASGI ``http`` scope of *req*."""
         head = req.head
         target = head.target
-        if target[:1] == b"/":
+        origin = target[:1] == b"/"
+        if origin:
             # PERF: origin-form (RFC 9112 §3.2.1), the usual target: split once, as bytes.
             raw_path, _, query = target.partition(b"?")
             path = raw_path.decode("latin-1")
@@ -975,7 +992,7 @@ class AsgiApplication:
             forwarded_host = proxied.forwarded_host
         # ASGI: header names lower-cased, values as received (one list, made by the index).
         headers = head.headers.raw_lower()
-        if target[:1] != b"/" or forwarded_host is not None:
+        if not origin or forwarded_host is not None:
             # The application sees the host the router would (Request.host): an absolute-form
             # target's authority (RFC 9112 §3.2.2) or a trusted proxy's X-Forwarded-Host.
             host = req.host
@@ -1015,13 +1032,13 @@ class AsgiApplication:
         if req.body_reader is not None:
             req.check_body_size()  # 413 on the announced length, before the application runs
         loop = _get_running_loop()
-        if loop is not self._loop:
-            self._loop = loop
-            self._ready = _ready_future(loop)
-            self._heads = []
-        cycle = _HttpCycle(req, loop, self._ready, self._heads)
+        cycle_class = self._cycle_class
+        if cycle_class.loop is not loop:
+            cycle_class = self._cycle_class = _cycle_class(loop)
+        cycle = _new_cycle(cycle_class)  # PERF: what __init__ sets, the class has (_cycle_class)
+        cycle.req = req
         task = _start_task(loop, self.app(self.scope(req), cycle.receive, cycle.send), cycle)
-        if not cycle.settled:
+        if cycle.result is None:  # not settled (a settled exchange has its result)
             cycle.task = task
             cycle.in_task = True
             if cycle.status is None:
