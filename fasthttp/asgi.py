@@ -10,10 +10,12 @@ one Task of its own (anyio and sniffio, under Starlette and FastAPI, need a curr
 the request: the handler is a plain function answering with the cycle, a
 :class:`~fasthttp.application.Deferred`, and the application's ``send()`` delivers the response
 to the engine, which writes it from there (no engine Task, no future, no second loop iteration);
-``send()`` itself is a plain function returning a done future when it need not wait. On Python
-3.12+ the Task is eager: it runs up to its first suspension at once, and the handler answers
-with the response itself when it is decided by then. The response is decided by what the
-application sends:
+``send()`` itself is a plain function returning a done future when it need not wait. The
+application runs up to its first suspension at once, inside the handler, and the handler answers
+with the response itself when it is decided by then: on Python 3.12+ an eager Task; on 3.11 the
+adapter's own first step (:func:`_start_task`), with the application's Task current but
+initialized (registered, scheduled) only if the application suspends, so most requests make no
+Task at all. The response is decided by what the application sends:
 
 - the whole response (the common case: ``start`` then one ``body`` without ``more_body``): a
   plain :class:`~fasthttp.responses.Response`, written by the engine's fast path in one write;
