@@ -4,12 +4,15 @@ both loops, and the request corpus of tests/data/ through an ASGI app."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
 import socket
 
+import anyio
 import pytest
+import sniffio
 import websockets
 from helpers_server import Client, build_request, run, serving
 from test_corpus import INVALID, VALID, _ids
@@ -434,6 +437,111 @@ def test_head_goes_out_when_the_app_waits(loop):
     head, rest = run(loop, main())
     assert head.status == 200 and head.header("content-type") == "text/event-stream"
     assert b"data: 1" in rest
+
+
+# --- the application's task ---------------------------------------------------------------------
+# The application runs up to its first suspension at once (an eager Task on Python 3.12+, the
+# adapter's own first step on 3.11): it must see what a Task gives it either way.
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+async def task_app(scope, receive, send):
+    """Answers what the application saw of its task and its context, before and after a
+    suspension (``?suspend``), with the path as a context variable it sets."""
+    task = asyncio.current_task()
+    seen = {"before": REQUEST_ID.get(), "library": sniffio.current_async_library()}
+    REQUEST_ID.set(scope["path"])
+    info = anyio.get_current_task()  # anyio reads the task's coroutine
+    seen["coro"] = info.coro is not None
+    if scope["query_string"] == b"suspend":
+        with anyio.CancelScope():  # entered before the suspension, left after: the same task
+            await asyncio.sleep(0)
+            await anyio.sleep(0)
+    seen["same_task"] = asyncio.current_task() is task
+    seen["after"] = REQUEST_ID.get()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": json.dumps(seen).encode()})
+
+
+def test_the_app_sees_one_task_and_a_context_of_its_own(loop):
+    async def main():
+        async with serving(AsgiApplication(task_app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            answers = [await c.request("GET", path) for path in ("/a", "/b?suspend", "/c", "/d?suspend")]
+            await c.close()
+            return [json.loads(r.body) for r in answers]
+
+    answers = run(loop, main())
+    for answer, path in zip(answers, ("/a", "/b", "/c", "/d")):
+        # No request sees the context variable an earlier one set, on the same connection.
+        assert answer == {"before": "unset", "library": "asyncio", "coro": True, "same_task": True, "after": path}
+
+
+def test_a_task_group_and_a_timeout_across_suspensions(loop):
+    """anyio's task group and asyncio's timeout hold the task they were entered in, and cancel it."""
+
+    async def app(scope, receive, send):
+        results = []
+
+        async def child(n):
+            await anyio.sleep(0)
+            results.append(n)
+
+        async with anyio.create_task_group() as tg:
+            for n in range(3):
+                tg.start_soon(child, n)
+        try:
+            with anyio.fail_after(0.05):
+                await asyncio.sleep(60)  # cancelled by the scope, through the task
+        except TimeoutError:
+            results.append("anyio timeout")
+        waiter = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(waiter, 0.05)
+        except asyncio.TimeoutError:
+            results.append("asyncio timeout")
+        body = json.dumps(sorted(map(str, results))).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            r = await c.request("GET", "/")
+            await c.close()
+            return r
+
+    r = run(loop, main())
+    assert r.status == 200 and json.loads(r.body) == ["0", "1", "2", "anyio timeout", "asyncio timeout"]
+
+
+def test_a_cancel_before_the_first_suspension_arrives_there(loop):
+    """``current_task().cancel()`` before the first await: the CancelledError comes at that await,
+    as with any Task, and the application can still answer."""
+
+    async def app(scope, receive, send):
+        task = asyncio.current_task()
+        task.cancel("stop")
+        try:
+            await asyncio.sleep(0)
+            outcome = b"not cancelled"
+        except asyncio.CancelledError as exc:
+            outcome = f"cancelled: {exc.args[0] if exc.args else ''}".encode()
+            task.uncancel()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": outcome})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            r = await c.request("GET", "/")
+            r2 = await c.request("GET", "/")
+            await c.close()
+            return r, r2
+
+    r, r2 = run(loop, main())
+    assert r.body == r2.body == b"cancelled: stop"
 
 
 # --- disconnect -----------------------------------------------------------------------------------
