@@ -215,6 +215,20 @@ elif sys.version_info >= (3, 11) and asyncio.Task.__module__ == "_asyncio":
             # The C Task's own would read its coroutine, unset before the initialization.
             return self.app_coro
 
+        # Before the initialization the C Future's own raise RuntimeError ("not initialized"):
+        # what an application may reasonably ask of its current task answers as a Task would.
+        def get_loop(self) -> asyncio.AbstractEventLoop:
+            try:
+                return super().get_loop()
+            except RuntimeError:
+                return asyncio.get_running_loop()
+
+        def __repr__(self) -> str:
+            try:
+                return super().__repr__()
+            except RuntimeError:
+                return f"<Task running (first step) coro={self.app_coro!r}>"
+
     _new_task = _AppTask.__new__
     _init_task = asyncio.Task.__init__
     _copy_context = contextvars.copy_context

@@ -478,6 +478,26 @@ def test_the_app_sees_one_task_and_a_context_of_its_own(loop):
         assert answer == {"before": "unset", "library": "asyncio", "coro": True, "same_task": True, "after": path}
 
 
+def test_the_current_task_of_a_first_step_answers_its_loop_and_repr(loop):
+    """What an application (a logger, a timeout helper) asks of its current task before its
+    first suspension answers as a Task would, though on 3.11 no Task is initialized yet."""
+
+    async def app(scope, receive, send):
+        task = asyncio.current_task()
+        seen = {"loop": task.get_loop() is asyncio.get_running_loop(), "repr": repr(task).startswith("<Task ")}
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": json.dumps(seen).encode()})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            r = await c.request("GET", "/")
+            await c.close()
+            return json.loads(r.body)
+
+    assert run(loop, main()) == {"loop": True, "repr": True}
+
+
 def test_a_task_group_and_a_timeout_across_suspensions(loop):
     """anyio's task group and asyncio's timeout hold the task they were entered in, and cancel it."""
 
