@@ -21,6 +21,13 @@ def pid(request):
     return str(os.getpid())
 
 
+@app.get("/frozen")
+def frozen(request):
+    import gc
+
+    return str(gc.get_freeze_count())
+
+
 @app.get("/whoami")
 def whoami(request):
     """The process's uid, gid, supplementary groups and umask (the --user/--group/--umask tests)."""

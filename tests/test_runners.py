@@ -47,6 +47,21 @@ def test_start_server_runs_in_its_own_process_and_drains_on_sigterm():
             process.join()
 
 
+def test_a_serving_process_freezes_what_the_app_made_while_loading():
+    """After start-up the serving process moves the objects alive then (modules, routes, what
+    the startup hooks made) out of the collector's generations (gc.freeze)."""
+    process, addresses = start_server("helpers_apps:app", "127.0.0.1:0")
+    try:
+        status, body = http_get(addresses[0], "/frozen")
+        assert status == 200 and int(body) > 10_000
+    finally:
+        process.terminate()
+        process.join(10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
 def test_an_apps_startup_and_shutdown_hooks_run_in_the_server_process(tmp_path, monkeypatch):
     # The server itself runs the hooks, so they run however the app is served (here: in its own
     # process, as with the CLI and each worker).
