@@ -97,6 +97,13 @@ def _fasthttp_compression(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _fasthttp_security(port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "fasthttp", f"{APPS}.fasthttp_security_app:app",
+        "--bind", f"{HOST}:{port}", "--workers", "1",
+    ]  # fmt: skip
+
+
 def _fasthttp_bare(port: int) -> list[str]:
     return [
         sys.executable, "-m", "fasthttp", f"{APPS}.fasthttp_bare:handler",
@@ -183,6 +190,13 @@ SERVERS: tuple[ServerSpec, ...] = (
         "fasthttp-compression",
         "fasthttp with the Compression middleware installed app-wide: its cost when not asked for",
         _fasthttp_compression,
+        modules=("fasthttp",),
+        packages=("fasthttp", "uvloop"),
+    ),
+    ServerSpec(
+        "fasthttp-security",
+        "fasthttp with CORS, SecurityHeaders and Sessions installed app-wide: their cost on a plain request",
+        _fasthttp_security,
         modules=("fasthttp",),
         packages=("fasthttp", "uvloop"),
     ),
