@@ -462,3 +462,13 @@ def test_generated_responses_agree_with_httptools_at_any_split(impl, status, fie
     assert events[0].status == ref[0] and body_of(events) == body
     assert [(n.lower(), v) for n, v in events[0].headers.raw()] == ref[1]
     assert len(ends(events, impl)) == 1 and p.idle
+
+
+def test_a_method_must_be_a_str(impl):
+    p = impl.responseparser.ResponseParser()
+    with pytest.raises(TypeError):
+        p.request(None)
+    assert p.pending == 0
+    p.request("GET")
+    p.request("HEAD")
+    assert p.pending == 2

@@ -191,6 +191,8 @@ class ResponseParser:
 
     def request(self, method: str) -> None:
         """Record that a request with *method* was sent; its response is parsed in turn."""
+        if type(method) is not str:  # as the compiled twin's typed argument
+            raise TypeError(f"method must be str, not {type(method).__name__}")
         self._methods.append(method)
 
     @property

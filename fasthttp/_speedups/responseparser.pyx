@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, binding=False
 """The HTTP/1.1 response parser, compiled twin of ``fasthttp/_pure/responseparser.py``.
 
 The pure twin is the specification: its module docstring states the framing and strictness
@@ -16,7 +16,7 @@ What differs is how the bytes are walked, as in the request parser (parser.pyx):
 
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free
 from cpython.unicode cimport PyUnicode_DecodeLatin1
 from libc.string cimport memcmp, memmove
@@ -121,6 +121,12 @@ cdef class ResponseHead:
         )
 
 
+cdef inline bint _is_method(str m, str word):
+    # PERF: Cython's str == calls PyUnicode_Compare; an identity or length test settles the
+    # usual case ("GET" is neither word) before any comparison (bench_responseparser.py).
+    return m is word or (len(m) == len(word) and m == word)
+
+
 cdef inline bint _digit(unsigned char c) noexcept nogil:
     return 48 <= c <= 57
 
@@ -151,7 +157,10 @@ cdef class ResponseParser:
     cdef Py_ssize_t _cap
     cdef int _state
     cdef object _error
-    cdef list _methods
+    # the methods of the requests whose final response has not started: the oldest in a slot,
+    # the rest (pipelining) in a list made on demand. PERF: no list per parser or response.
+    cdef str _method
+    cdef list _more
     cdef Py_ssize_t _received
     cdef Py_ssize_t _mark          # start of the element being parsed (an error's data)
     # the head being parsed; offsets are relative to the start of the head
@@ -174,7 +183,8 @@ cdef class ResponseParser:
         self.max_trailer_size = max_trailer_size
         self._state = ST_HEAD
         self._error = None
-        self._methods = []
+        self._method = None
+        self._more = None
         self._received = 0
         self._reset_head()
 
@@ -201,14 +211,22 @@ cdef class ResponseParser:
 
     # -- public interface ------------------------------------------------------------------
 
-    def request(self, str method):
+    @cython.always_allow_keywords(False)
+    def request(self, str method not None):
         """Record that a request with *method* was sent; its response is parsed in turn."""
-        self._methods.append(method)
+        if self._method is None:
+            self._method = method
+        else:
+            if self._more is None:
+                self._more = []
+            self._more.append(method)
 
     @property
     def pending(self):
         """Requests recorded whose final response has not started yet."""
-        return len(self._methods)
+        if self._method is None:
+            return 0
+        return 1 + (len(self._more) if self._more is not None else 0)
 
     @property
     def paused(self):
@@ -223,7 +241,7 @@ cdef class ResponseParser:
     @property
     def idle(self):
         """Between responses, with nothing buffered and no request outstanding: reusable."""
-        return self._state == ST_HEAD and not self._methods and self._len == 0 and self._head is None
+        return self._state == ST_HEAD and self._method is None and self._len == 0 and self._head is None
 
     @property
     def buffered(self):
@@ -239,6 +257,9 @@ cdef class ResponseParser:
             raise self._error
         if self._state == ST_CLOSED:
             return events
+        if type(data) is bytes and self._state != ST_PAUSED:
+            # PERF: a read from a transport is bytes: no buffer protocol round trip.
+            return self._feed_bytes(<bytes>data, events)
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
             if self._state == ST_PAUSED:
@@ -261,6 +282,24 @@ cdef class ResponseParser:
         self._run_buffered(events)
         return events
 
+    cdef list _feed_bytes(self, bytes data, list events):
+        # feed() for bytes, the same steps without a Py_buffer
+        cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(data)
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(data), pos
+        if self._len == 0:
+            if n <= SHARE_LIMIT:
+                self._src = data
+            try:
+                pos = self._guarded_run(p, n, events)
+            finally:
+                self._src = None
+            if self._state != ST_CLOSED and pos < n:
+                self._append(p + pos, n - pos)
+            return events
+        self._append(p, n)
+        self._run_buffered(events)
+        return events
+
     def feed_eof(self):
         """The server closed the connection: end a body read until close; anything else
         unfinished is an IncompleteResponseError (pure twin)."""
@@ -275,7 +314,7 @@ cdef class ResponseParser:
         if self._state == ST_CLOSED or self._state == ST_PAUSED:
             self._state = ST_CLOSED
             return []
-        if self._state == ST_HEAD and not self._methods and self._len == 0 and self._head is None:
+        if self._state == ST_HEAD and self._method is None and self._len == 0 and self._head is None:
             self._state = ST_CLOSED
             return []
         received = self._received + self._len
@@ -393,7 +432,7 @@ cdef class ResponseParser:
                                 list events, bint* done) except -1:
         cdef Py_ssize_t start = pos + self._line_start, lf, length
         cdef int r
-        if pos < end and not self._methods:
+        if pos < end and self._method is None:
             raise ResponseProtocolError("response without a request")
         while True:
             lf = find_byte(buf, start, end, 10)
@@ -458,7 +497,7 @@ cdef class ResponseParser:
         else:
             head.reason = ""
         head.version = V10 if line[7] == 48 else V11
-        head.method = <str>self._methods[0]
+        head.method = self._method
         self._head = head
         return 0
 
@@ -564,8 +603,8 @@ cdef class ResponseParser:
         else:
             keep_alive = conn_keep_alive and not conn_close
 
-        upgrade = status == 101 or (head.method == M_CONNECT and 200 <= status < 300)
-        no_content = status < 200 or status == 204 or status == 304 or head.method == M_HEAD or upgrade
+        upgrade = status == 101 or (200 <= status < 300 and _is_method(head.method, M_CONNECT))
+        no_content = status < 200 or status == 204 or status == 304 or upgrade or _is_method(head.method, M_HEAD)
         until_close = not no_content and not chunked and content_length is None
         if until_close:
             keep_alive = False  # RFC 9112 §6.3 (8): the close is the end of the content
@@ -584,7 +623,10 @@ cdef class ResponseParser:
             # RFC 9110 §15.2: an interim response; the final one to the same request follows.
             self._reset_head()
             return 0
-        del self._methods[0]
+        if self._more:
+            self._method = self._more.pop(0)
+        else:
+            self._method = None
         if no_content:
             events.append(_EOM)
             self._end_message()
