@@ -379,6 +379,19 @@ class TestLimits:
         with pytest.raises(HeaderFieldsTooLarge):
             p.feed(b"GET / HTTP/1.1\r\nX-Big: " + b"v" * 200)
 
+    def test_a_field_line_ending_in_a_bare_lf_is_measured_without_its_line_end(self, impl):
+        # Found by the twins' hypothesis parity test: the line's bare LF is its last byte inside
+        # the limit, and its complete form was measured as if it ended in CRLF (one byte short),
+        # so one read said 400 (bare LF) and a byte at a time 431. Now 431 at every split.
+        data = b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"b" * 110 + b"\nbbbbbbbbb\r\n\r\n"
+        with pytest.raises(HeaderFieldsTooLarge):
+            impl.parser.RequestParser(max_header_size=128).feed(data)
+        with pytest.raises(HeaderFieldsTooLarge):
+            feed_bytewise(impl.parser.RequestParser(max_header_size=128), data)
+        # within the limit, the bare LF is still refused (RFC 9112 §2.2)
+        with pytest.raises(BadRequest):
+            impl.parser.RequestParser(max_header_size=130).feed(data)
+
     def test_header_count_limit_is_431(self, impl):
         p = impl.parser.RequestParser(max_header_count=5)
         fields = b"".join(b"X-%d: v\r\n" % i for i in range(6))

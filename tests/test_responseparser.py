@@ -247,6 +247,16 @@ class TestLimits:
         with pytest.raises(ResponseProtocolError, match="status line too long"):
             parse(impl, b"HTTP/1.1 200 " + b"x" * 100, max_status_line=64)
 
+    def test_a_field_line_ending_in_a_bare_lf_is_measured_without_its_line_end(self, impl):
+        # the shared field-line rule (_http1): too large in one read and a byte at a time
+        data = b"HTTP/1.1 200 OK\r\nHost: x\r\nX-Long: " + b"b" * 110 + b"\nbbbbbbbbb\r\n\r\n"
+        for pieces in ([data], [data[i : i + 1] for i in range(len(data))]):
+            p = impl.responseparser.ResponseParser(max_header_size=128)
+            p.request("GET")
+            with pytest.raises(ResponseTooLarge):
+                for piece in pieces:
+                    p.feed(piece)
+
     def test_header_section_limits(self, impl):
         with pytest.raises(ResponseTooLarge, match="header section too large"):
             parse(impl, b"HTTP/1.1 200 OK\r\nX: " + b"y" * 200, max_header_size=128)

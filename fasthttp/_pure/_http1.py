@@ -62,7 +62,9 @@ def field_line(
     otherwise a ``LINE_*`` code: the end of the section, or the rule the line breaks, checked in
     this order (the twins and every split of the input agree on the first error).
     """
-    length = lf - start - 1  # line length without its CRLF
+    # The line's length without its line end, CRLF or a bare LF (refused below, but only after
+    # the size check, as an incomplete line is measured: the same error at every split).
+    length = lf - start - (lf > start and buf[lf - 1] == 0x0D)
     if length > 0 and size + length + 2 > max_size:
         return LINE_TOO_LARGE
     if lf == start or buf[lf - 1] != 0x0D:

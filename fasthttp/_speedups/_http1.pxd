@@ -75,7 +75,9 @@ cdef inline int field_line(FieldIndex* ix, const unsigned char* buf, Py_ssize_t 
     # Take the header-section line buf[start:lf+1] (ending in the LF at lf): a field line
     # (RFC 9112 §5) is validated and indexed (offsets made relative to base), returning 0;
     # otherwise a LINE_* code, the rules checked in the pure twin's order.
-    cdef Py_ssize_t length = lf - start - 1
+    # the line's length without its line end, CRLF or a bare LF (refused below, but only after
+    # the size check, as an incomplete line is measured: the same error at every split)
+    cdef Py_ssize_t length = lf - start - (1 if lf > start and buf[lf - 1] == 13 else 0)
     cdef Py_ssize_t cap
     cdef Field* f
     if length > 0 and ix.size + length + 2 > max_size:
