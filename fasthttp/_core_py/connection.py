@@ -47,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import logging
 import types
 from collections.abc import Callable
 from time import perf_counter
@@ -129,6 +130,11 @@ globals().update(
 
 #: The bare 500 a failed handler gets.
 INTERNAL_ERROR = error_response(500)
+
+# The logger of connection-level events (the same object as ``fasthttp.protocol.server_log``:
+# loggers are one per name): at DEBUG a connection's opening and end take the protocol's path.
+_debug_enabled = logging.getLogger("fasthttp.server").isEnabledFor
+_DEBUG = logging.DEBUG
 
 
 class ConnectionCore:
@@ -231,6 +237,72 @@ class ConnectionCore:
         self._async_mode = manager.async_mode
         self._lost_callbacks: list[Callable[[], None]] | None = None
         self._proxy_trust = manager.proxy_trust
+
+    # -- asyncio.Protocol: a connection's start and end, common cases ---------------------------
+
+    def connection_made(self, transport: Any) -> None:  # an asyncio.Transport
+        """The connection is open: admission, the write limit, the parser, the header deadline.
+
+        PERF (benchmarks/server "New connection per request"): the common case runs here, in
+        the compiled twin, not as interpreted Python per connection; a connection that may be
+        refused (the server closing, ``max_connections`` reached), an ``on_connect`` hook, or
+        logging at DEBUG take the protocol's full path (``_open_connection``).
+        """
+        self.transport = transport
+        m = self._manager
+        limit = m.max_connections
+        if m.closing or (limit and len(m.connections) >= limit) or m.on_connect is not None or _debug_enabled(_DEBUG):
+            self._open_connection(transport)
+            return
+        conn: Any = self  # the manager's ManagedConnection is the whole protocol (fasthttp.protocol)
+        m.admit(conn)
+        # PERF: positional (a keyword costs uvloop's Cython method a third more, per connection).
+        transport.set_write_buffer_limits(self._cfg.write_high_water)
+        self._parser = m.new_parser()
+        self._kind = K_IDLE
+        self._deadline = m.head_deadline  # the coarse clock's now + header_timeout
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The connection is closed: it no longer counts; whoever waits on it is told.
+
+        PERF: a connection closed between requests (the common case: nothing read, running,
+        queued, drained or watched) ends here; anything else takes the protocol's path
+        (``_lost_connection``), as does logging at DEBUG.
+        """
+        self._closed = True
+        self._stop = True
+        conn: Any = self
+        self._manager.release(conn)
+        self._kind = K_NONE
+        self._deadline = self._write_deadline = _INF
+        if (
+            self._reading is not None
+            or self._active is not None
+            or self._queue
+            or self._drain_waiter is not None
+            or self._lost_callbacks
+            or _debug_enabled(_DEBUG)
+        ):
+            self._lost_connection(exc)
+
+    def _close_after(self, req: Request | None) -> None:
+        """The last response is written: close now, or linger if the client may still send
+        (RFC 9112 §9.6: the rest of a request body unread; ``_linger``)."""
+        self._stop = True
+        self._pending_error = None
+        if self._queue:
+            self._queue.clear()
+        body: RequestBody | None = None if req is None else req.body_reader  # type: ignore[assignment]
+        if body is not None and not body.complete or self._reading is not None:
+            self._linger()
+        else:
+            # The whole request was read: closing now loses nothing (no unread input for the
+            # kernel to answer with a reset), so no half-close and no linger deadline.
+            self._flush()
+            if not self._closed:
+                self.transport.close()
+            self._kind = K_NONE
+            self._deadline = _INF
 
     def body_buffered(self, n: int) -> None:
         """*n* more bytes of request body wait for the handler: past ``read_high_water`` the
@@ -673,8 +745,17 @@ class ConnectionCore:
         """Send a streamed or file response from a Task."""
         raise NotImplementedError
 
-    def _close_after(self, req: Request | None) -> None:
-        """The last response is written: close, or linger."""
+    def _open_connection(self, transport: Any) -> None:
+        """``connection_made``'s full path: refusal (503), DEBUG logging, the on_connect hook."""
+        raise NotImplementedError
+
+    def _lost_connection(self, exc: Exception | None) -> None:
+        """``connection_lost``'s rest: fail the body being read, the running request, a drain
+        waiter; run the lost callbacks; log at DEBUG."""
+        raise NotImplementedError
+
+    def _linger(self) -> None:
+        """Half-close and discard input for a moment, so the response is not lost to a reset."""
         raise NotImplementedError
 
     def _send_error(self, exc: HttpProtocolError) -> None:
