@@ -192,11 +192,23 @@ class ConnectionCore:
             )
 
     def __init__(self, manager: ConnectionManager) -> None:
-        cfg = manager.config
         self._manager = manager
+        # PERF: the manager's and config's settings in one tuple (ConnectionManager.connection_settings).
+        (
+            cfg,
+            loop,
+            self._handler,
+            self._max_requests,
+            read_high,
+            self._max_body,
+            self._server_header,
+            self._log,
+            self._no_chunked,
+            self._async_mode,
+            self._proxy_trust,
+        ) = manager.connection_settings
         self._cfg = cfg
-        self._loop = manager.loop
-        self._handler = manager.handler
+        self._loop: asyncio.AbstractEventLoop = loop
         self._parser: Any = None
         self.transport: Any = None  # the asyncio transport, once connection_made
         self._client: Any = None
@@ -212,7 +224,6 @@ class ConnectionCore:
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._requests = 0
-        self._max_requests = cfg.max_requests_per_connection or 0
         self._keep = True
         self._stop = False
         self._closed = False
@@ -223,20 +234,14 @@ class ConnectionCore:
         self._rate_since = 0.0
         self._rate_bytes = 0
         self._body_buffered = 0
-        self._read_high = cfg.read_high_water
-        self._read_low = cfg.read_high_water // 4
-        self._max_body = cfg.max_body_size
-        self._server_header = cfg.server_header
-        self._log = manager.access_log
+        self._read_high = read_high
+        self._read_low = read_high // 4
         self._task: asyncio.Task[Any] | Deferred | None = None
         self._in_queue = False
         self._pending_error: HttpProtocolError | None = None
         self._upgrade_req: Request | None = None
         self._resume_at_eom = False
-        self._no_chunked = cfg.require_content_length
-        self._async_mode = manager.async_mode
         self._lost_callbacks: list[Callable[[], None]] | None = None
-        self._proxy_trust = manager.proxy_trust
 
     # -- asyncio.Protocol: a connection's start and end, common cases ---------------------------
 
