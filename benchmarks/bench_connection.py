@@ -124,3 +124,28 @@ def test_pipelined(benchmark, impl, loop):
 def test_post_echo(benchmark, impl, loop):
     out = feed(benchmark, impl, loop, POST, 1)
     assert out.startswith(b"HTTP/1.1 200 OK\r\n") and out.endswith(b"\r\n\r\n" + b"x" * 4096)
+
+
+CLOSE = GET[:-2] + b"Connection: close\r\n\r\n"
+
+
+@pytest.mark.benchmark(group="connection: new connection per request (open, GET close, lost)")
+def test_new_connection(benchmark, impl, loop):
+    # The "New connection per request" scenario of benchmarks/server without the sockets: the
+    # protocol made by the server's factory, connection_made, one request asking to close, the
+    # response and the close, connection_lost (issue 17).
+    core = importlib.import_module(f"fasthttp.{'_core_c' if impl.name == 'c' else '_core_py'}.connection")
+    manager = ConnectionManager(loop, app().engine_handler(), Config())
+    cls = protocol_class(core.ConnectionCore)
+    transport = RecordingTransport()
+
+    def one() -> None:
+        proto = cls(manager)
+        proto.connection_made(transport)
+        proto.data_received(CLOSE)
+        proto.connection_lost(None)
+
+    benchmark.extra_info["requests"] = 1
+    benchmark(one)
+    assert transport.last.startswith(b"HTTP/1.1 200 OK\r\n") and b"close" in transport.last.lower()
+    assert not manager.connections

@@ -306,8 +306,8 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
-    def connection_made(self, transport: Any) -> None:  # an asyncio.Transport
-        self.transport = transport
+    def _open_connection(self, transport: Any) -> None:  # an asyncio.Transport
+        # connection_made's full path (the common case is the core's, compiled).
         m = self._manager
         cfg = self._cfg
         # PERF: one cached level check per connection, nothing per request
@@ -357,14 +357,11 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         # Half-closed: answer what is in flight, then close (not possible under TLS).
         return not self.is_secure
 
-    def connection_lost(self, exc: Exception | None) -> None:
+    def _lost_connection(self, exc: Exception | None) -> None:
+        # connection_lost's rest, when something waits on the connection or DEBUG logs it (the
+        # core has marked it closed and released it).
         if server_log.isEnabledFor(logging.DEBUG):
             server_log.debug("connection from %s closed%s", self.client, f" ({exc})" if exc else "")
-        self._closed = True
-        self._stop = True
-        self._manager.release(self)
-        self._kind = K_NONE
-        self._deadline = self._write_deadline = _INF
         # PERF: the exception is made only when someone waits to be told (a body being read, a
         # drain): a connection closed between requests, the common case, makes none
         # (benchmarks/server "New connection per request").
@@ -944,22 +941,6 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         if self._log is not None:
             self._log(None, exc.status, len(reason(exc.status)), self)
         self._linger()
-
-    def _close_after(self, req: Request | None) -> None:
-        """The last response is written: close now, or linger if the client may still send."""
-        self._stop = True
-        self._pending_error = None
-        if self._queue:
-            self._queue.clear()
-        body = None if req is None else req.body_reader
-        if body is not None and not body.complete or self._reading is not None:
-            self._linger()
-        else:
-            self._flush()
-            if not self._closed:
-                self.transport.close()
-            self._kind = K_NONE
-            self._deadline = _INF
 
     def _linger(self) -> None:
         """Half-close and discard input for a moment, so our response is not lost to a reset."""

@@ -65,6 +65,7 @@ cdef class ConnectionCore:
     cdef public object _lost_callbacks
     cdef public object _proxy_trust
 
+    cpdef _close_after(self, req)
     cpdef body_buffered(self, n)
     cpdef body_consumed(self, n)
     cpdef data_received(self, data)

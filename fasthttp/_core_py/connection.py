@@ -47,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import logging
 import types
 from collections.abc import Callable
 from time import perf_counter
@@ -130,6 +131,11 @@ globals().update(
 #: The bare 500 a failed handler gets.
 INTERNAL_ERROR = error_response(500)
 
+# The logger of connection-level events (the same object as ``fasthttp.protocol.server_log``:
+# loggers are one per name): at DEBUG a connection's opening and end take the protocol's path.
+_debug_enabled = logging.getLogger("fasthttp.server").isEnabledFor
+_DEBUG = logging.DEBUG
+
 
 class ConnectionCore:
     """The per-request path of one HTTP/1.1 connection (module docstring); the base class of
@@ -186,11 +192,23 @@ class ConnectionCore:
             )
 
     def __init__(self, manager: ConnectionManager) -> None:
-        cfg = manager.config
         self._manager = manager
+        # PERF: the manager's and config's settings in one tuple (ConnectionManager.connection_settings).
+        (
+            cfg,
+            loop,
+            self._handler,
+            self._max_requests,
+            read_high,
+            self._max_body,
+            self._server_header,
+            self._log,
+            self._no_chunked,
+            self._async_mode,
+            self._proxy_trust,
+        ) = manager.connection_settings
         self._cfg = cfg
-        self._loop = manager.loop
-        self._handler = manager.handler
+        self._loop: asyncio.AbstractEventLoop = loop
         self._parser: Any = None
         self.transport: Any = None  # the asyncio transport, once connection_made
         self._client: Any = None
@@ -206,7 +224,6 @@ class ConnectionCore:
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._requests = 0
-        self._max_requests = cfg.max_requests_per_connection or 0
         self._keep = True
         self._stop = False
         self._closed = False
@@ -217,20 +234,80 @@ class ConnectionCore:
         self._rate_since = 0.0
         self._rate_bytes = 0
         self._body_buffered = 0
-        self._read_high = cfg.read_high_water
-        self._read_low = cfg.read_high_water // 4
-        self._max_body = cfg.max_body_size
-        self._server_header = cfg.server_header
-        self._log = manager.access_log
+        self._read_high = read_high
+        self._read_low = read_high // 4
         self._task: asyncio.Task[Any] | Deferred | None = None
         self._in_queue = False
         self._pending_error: HttpProtocolError | None = None
         self._upgrade_req: Request | None = None
         self._resume_at_eom = False
-        self._no_chunked = cfg.require_content_length
-        self._async_mode = manager.async_mode
         self._lost_callbacks: list[Callable[[], None]] | None = None
-        self._proxy_trust = manager.proxy_trust
+
+    # -- asyncio.Protocol: a connection's start and end, common cases ---------------------------
+
+    def connection_made(self, transport: Any) -> None:  # an asyncio.Transport
+        """The connection is open: admission, the write limit, the parser, the header deadline.
+
+        PERF (benchmarks/server "New connection per request"): the common case runs here, in
+        the compiled twin, not as interpreted Python per connection; a connection that may be
+        refused (the server closing, ``max_connections`` reached), an ``on_connect`` hook, or
+        logging at DEBUG take the protocol's full path (``_open_connection``).
+        """
+        self.transport = transport
+        m = self._manager
+        limit = m.max_connections
+        if m.closing or (limit and len(m.connections) >= limit) or m.on_connect is not None or _debug_enabled(_DEBUG):
+            self._open_connection(transport)
+            return
+        conn: Any = self  # the manager's ManagedConnection is the whole protocol (fasthttp.protocol)
+        m.admit(conn)
+        # PERF: positional (a keyword costs uvloop's Cython method a third more, per connection).
+        transport.set_write_buffer_limits(self._cfg.write_high_water)
+        self._parser = m.new_parser()
+        self._kind = K_IDLE
+        self._deadline = m.head_deadline  # the coarse clock's now + header_timeout
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The connection is closed: it no longer counts; whoever waits on it is told.
+
+        PERF: a connection closed between requests (the common case: nothing read, running,
+        queued, drained or watched) ends here; anything else takes the protocol's path
+        (``_lost_connection``), as does logging at DEBUG.
+        """
+        self._closed = True
+        self._stop = True
+        conn: Any = self
+        self._manager.release(conn)
+        self._kind = K_NONE
+        self._deadline = self._write_deadline = _INF
+        if (
+            self._reading is not None
+            or self._active is not None
+            or self._queue
+            or self._drain_waiter is not None
+            or self._lost_callbacks
+            or _debug_enabled(_DEBUG)
+        ):
+            self._lost_connection(exc)
+
+    def _close_after(self, req: Request | None) -> None:
+        """The last response is written: close now, or linger if the client may still send
+        (RFC 9112 §9.6: the rest of a request body unread; ``_linger``)."""
+        self._stop = True
+        self._pending_error = None
+        if self._queue:
+            self._queue.clear()
+        body: RequestBody | None = None if req is None else req.body_reader  # type: ignore[assignment]
+        if body is not None and not body.complete or self._reading is not None:
+            self._linger()
+        else:
+            # The whole request was read: closing now loses nothing (no unread input for the
+            # kernel to answer with a reset), so no half-close and no linger deadline.
+            self._flush()
+            if not self._closed:
+                self.transport.close()
+            self._kind = K_NONE
+            self._deadline = _INF
 
     def body_buffered(self, n: int) -> None:
         """*n* more bytes of request body wait for the handler: past ``read_high_water`` the
@@ -673,8 +750,17 @@ class ConnectionCore:
         """Send a streamed or file response from a Task."""
         raise NotImplementedError
 
-    def _close_after(self, req: Request | None) -> None:
-        """The last response is written: close, or linger."""
+    def _open_connection(self, transport: Any) -> None:
+        """``connection_made``'s full path: refusal (503), DEBUG logging, the on_connect hook."""
+        raise NotImplementedError
+
+    def _lost_connection(self, exc: Exception | None) -> None:
+        """``connection_lost``'s rest: fail the body being read, the running request, a drain
+        waiter; run the lost callbacks; log at DEBUG."""
+        raise NotImplementedError
+
+    def _linger(self) -> None:
+        """Half-close and discard input for a moment, so the response is not lost to a reset."""
         raise NotImplementedError
 
     def _send_error(self, exc: HttpProtocolError) -> None:
