@@ -102,7 +102,10 @@ class ConnectionManager:
         self.websockets = 0
         self.websockets_total = 0
         self.max_connections = config.max_connections or 0
+        #: ``closing``: a graceful shutdown has begun (the listeners are closed; what is in flight
+        #: finishes). ``closed``: every connection was aborted (:meth:`close`).
         self.closing = False
+        self.closed = False
         self.now = 0.0
         self.head_deadline = self.body_deadline = self.idle_deadline = 0.0
         self._tick(loop.time())
@@ -169,9 +172,16 @@ class ConnectionManager:
     # -- admission -------------------------------------------------------------------------------
 
     def admit(self, conn: ManagedConnection) -> bool:
-        """Count *conn* in, unless the server is closing or full (then the caller refuses it
-        with :attr:`busy_response`: RFC 9110 §15.6.4, 503 says the refusal is temporary)."""
-        if self.closing or (self.max_connections and len(self.connections) >= self.max_connections):
+        """Count *conn* in, unless the server has closed or is full (then the caller refuses it
+        with :attr:`busy_response`: RFC 9110 §15.6.4, 503 says the refusal is temporary).
+
+        While a graceful shutdown drains (:attr:`closing`), a connection still comes in: one
+        the loop accepted just before the listener closed, whose connection_made comes a few
+        callbacks later. Its client has sent, or is sending, its first request: refusing it
+        would close a socket with that request unread, which resets the connection (RFC 9112
+        §9.6) and loses even the 503. It is served once instead, then closed (the caller
+        starts its shutdown), within the shutdown deadline like the others."""
+        if self.closed or (self.max_connections and len(self.connections) >= self.max_connections):
             return False
         self.connections.add(conn)
         return True
@@ -251,7 +261,7 @@ class ConnectionManager:
 
     def close(self) -> None:
         """Abort every connection and stop the sweep."""
-        self.closing = True
+        self.closing = self.closed = True
         for conn in tuple(self.connections):
             conn.abort()
         for transport in tuple(self.upgraded):

@@ -39,7 +39,7 @@ class ProxyPrefaceProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self._transport = transport
-        if self._manager.closing:
+        if self._manager.closed:
             transport.close()
             return
         self._timer = self._manager.loop.call_later(self._manager.config.header_timeout, self._expired)

@@ -338,6 +338,9 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
             if not accepted:
                 self._stop = True
                 transport.close()
+                return
+        if m.closing:
+            self.start_shutdown()  # admitted while draining: served once, then closed (admit)
 
 
     def eof_received(self) -> bool | None:

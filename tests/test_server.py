@@ -104,6 +104,39 @@ def test_graceful_shutdown_finishes_in_flight_requests_and_closes_idle_ones(loop
     run(loop, scenario())
 
 
+def test_a_connection_accepted_as_the_shutdown_begins_is_served_once_then_closed(loop):
+    """The loop may accept a connection just before the listener closes and make its protocol a
+    few callbacks later, once the drain has begun: its request is answered (then the connection
+    closes), not refused with a socket closed on unread input, which resets it (RFC 9112 §9.6).
+    After close() (the drain's deadline) a connection is refused."""
+    import functools
+    import socket
+
+    from fasthttp.protocol import HttpProtocol
+
+    async def scenario():
+        async with serving(hello_app()) as server:
+            manager = server.manager
+            manager.closing = True  # what shutdown() sets once the listeners are closed
+            ours, theirs = socket.socketpair()
+            theirs.sendall(build_request())
+            loop_ = asyncio.get_running_loop()
+            await loop_.connect_accepted_socket(functools.partial(HttpProtocol, manager), ours)
+            theirs.setblocking(False)
+            answer = b""
+            while True:
+                chunk = await loop_.sock_recv(theirs, 65536)
+                if not chunk:
+                    break
+                answer += chunk
+            theirs.close()
+            manager.closing = False  # the server's own shutdown then runs as usual
+            return answer
+
+    answer = run(loop, scenario())
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"\r\nConnection: close\r\n" in answer
+
+
 def test_shutdown_deadline_aborts_requests_that_do_not_finish(loop):
     app = App()
 
