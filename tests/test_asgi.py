@@ -480,7 +480,7 @@ def test_the_app_sees_one_task_and_a_context_of_its_own(loop):
 
 def test_the_current_task_of_a_first_step_answers_its_loop_and_repr(loop):
     """What an application (a logger, a timeout helper) asks of its current task before its
-    first suspension answers as a Task would, though on 3.11 no Task is initialized yet."""
+    first suspension answers as a Task's would."""
 
     async def app(scope, receive, send):
         task = asyncio.current_task()
