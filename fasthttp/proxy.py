@@ -353,8 +353,10 @@ class ReverseProxy:
         if request.method == "CONNECT":
             # a tunnel is open_tunnel's; a 2xx to CONNECT would end HTTP on the upstream connection
             return error_response(405, "CONNECT is not forwarded by a reverse proxy")
-        if self.upgrades and request.head.upgrade and request.body_reader is None and self._asked(request):
-            return await self._upgrade(request)
+        if self.upgrades and request.head.upgrade and request.body_reader is None:
+            asked = self._asked(request)
+            if asked:
+                return await self._upgrade(request, asked)
         try:
             upstream = await self.client.send(self._prepare(request))
         except HttpError:
@@ -420,10 +422,10 @@ class ReverseProxy:
         fields.append(("Via", self._via_request[request.version == "1.1"]))
         return fields
 
-    async def _upgrade(self, request: Request) -> Upgrade | Response:
+    async def _upgrade(self, request: Request, asked: frozenset[str]) -> Upgrade | Response:
         """Pass an upgrade on (see the module docstring): its own upstream connection, then a
-        :class:`Tunnel` after the upstream's 101, or the upstream's refusal relayed."""
-        asked = self._asked(request)
+        :class:`Tunnel` after the upstream's 101, or the upstream's refusal relayed; *asked*
+        are the request's protocols this proxy passes on."""
         hop = _hop_names(request.headers.raw()) | _OWN_REQUEST_FIELDS
         fields = self._forwarding_fields(request, hop)
         fields += [("Connection", "Upgrade"), ("Upgrade", ", ".join(request.headers.getall("upgrade")))]
@@ -453,10 +455,11 @@ class ReverseProxy:
             reply.transport.close()
             return self._failed(request, 502, f"bad response from the upstream: {exc}")
         upstream_fields = answer.headers.raw()
+        dropped = _hop_names(upstream_fields) | _OWN_RESPONSE_FIELDS
         if answer.status != 101:
             # Refused (a 4xx for a bad handshake, say): relayed as it came, framed by the engine.
             reply.transport.close()
-            out = [(n, v) for n, v in upstream_fields if n.lower() not in _hop_names(upstream_fields) | _OWN_RESPONSE_FIELDS]
+            out = [(n, v) for n, v in upstream_fields if n.lower() not in dropped]
             out.append((b"Via", b"1.1 " + self.via.encode()))
             return _exact(Response(content, answer.status), out)
         switched = {t.strip(b" \t").lower().decode("latin-1") for n, v in upstream_fields if n.lower() == b"upgrade" for t in v.split(b",")}
@@ -464,7 +467,7 @@ class ReverseProxy:
             # RFC 9110 §15.2.2: a 101 names the protocol switched to, one the client asked for.
             reply.transport.close()
             return self._failed(request, 502, "the upstream switched to a protocol not asked for")
-        out = [(n, v) for n, v in upstream_fields if n.lower() not in _hop_names(upstream_fields) | _OWN_RESPONSE_FIELDS]
+        out = [(n, v) for n, v in upstream_fields if n.lower() not in dropped]
         out += [(b"Connection", b"Upgrade"), (b"Upgrade", b", ".join(sorted(t.encode() for t in switched))), (b"Via", b"1.1 " + self.via.encode())]
         reply.hand_over()
         return Upgrade(lambda: tunnel.client, 101, out)
