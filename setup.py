@@ -22,6 +22,9 @@ KERNELS = ("headers", "chunked", "parser", "responseparser", "ranges", "writer",
 # The engine's compiled modules: fasthttp/_core_py/<name>.py (the pure twin) compiled by Cython's
 # pure-Python mode, with its .pxd, into fasthttp._core_c.<name> (see fasthttp/_core_py/connection.py).
 CORES = ("connection",)
+# The message model's compiled modules, the same way: fasthttp/_model_py/<name>.py with its .pxd
+# into fasthttp._model_c.<name> (fasthttp/_model_py/request.py).
+MODELS = ("request",)
 
 
 def _flag(name):
@@ -119,6 +122,9 @@ def _extensions():
     ] + [
         Extension(f"fasthttp._core_c.{name}", [f"fasthttp/_core_py/{name}.py"])
         for name in CORES
+    ] + [
+        Extension(f"fasthttp._model_c.{name}", [f"fasthttp/_model_py/{name}.py"])
+        for name in MODELS
     ]
     try:
         return cythonize(

@@ -37,7 +37,7 @@ import importlib
 import os
 import types
 
-__all__ = ("NO_EXTENSIONS", "NO_ORJSON", "KERNELS", "CORES", "compiled_module", "register", "kernel_implementations", "kernel_report", "twins")
+__all__ = ("NO_EXTENSIONS", "NO_ORJSON", "KERNELS", "CORES", "MODELS", "compiled_module", "register", "kernel_implementations", "kernel_report", "twins")
 
 
 def _flag(name: str) -> bool:
@@ -60,13 +60,21 @@ KERNELS = ("headers", "chunked", "parser", "responseparser", "ranges", "writer",
 #: module that uses it with the same switch and recorded with :func:`register` like a kernel.
 CORES = ("connection",)
 
-_COMPILED_PACKAGES = ("fasthttp._speedups.", "fasthttp._core_c.")
+#: The message model's compiled modules: ``fasthttp._model_c.<name>``, compiled from the pure
+#: twin ``fasthttp._model_py.<name>`` the same way (``request``: the storage of a Request).
+MODELS = ("request",)
+
+_COMPILED_PACKAGES = ("fasthttp._speedups.", "fasthttp._core_c.", "fasthttp._model_c.")
 
 
 def compiled_module(name: str) -> str:
     """The compiled module of the kernel or core *name*: ``fasthttp._speedups.parser``,
-    ``fasthttp._core_c.connection``."""
-    return f"fasthttp._core_c.{name}" if name in CORES else f"fasthttp._speedups.{name}"
+    ``fasthttp._core_c.connection``, ``fasthttp._model_c.request``."""
+    if name in CORES:
+        return f"fasthttp._core_c.{name}"
+    if name in MODELS:
+        return f"fasthttp._model_c.{name}"
+    return f"fasthttp._speedups.{name}"
 
 _IN_USE: dict[str, str] = {}
 
@@ -80,7 +88,7 @@ def kernel_implementations() -> dict[str, str]:
     """Map each kernel and core name to the twin in use, ``"c"`` or ``"py"``.
 
     Complete once ``fasthttp`` is imported (see the module docstring); ``tests/test_compat.py``
-    checks that every name of :data:`KERNELS` and :data:`CORES` is there in a fresh process.
+    checks that every name of :data:`KERNELS`, :data:`CORES` and :data:`MODELS` is there in a fresh process.
     """
     return dict(_IN_USE)
 

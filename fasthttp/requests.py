@@ -43,6 +43,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import parse_qsl
 
+from ._compat import NO_EXTENSIONS, register
 from ._multidict import MultiDict
 from .codings import DecodedBody
 from .cookies import parse_cookie_headers
@@ -69,9 +70,22 @@ from .responses import json_loads
 from .validation import validate
 
 if TYPE_CHECKING:
+    from ._model_py.request import RequestBase
     from .headers import Headers
     from .identity import Identity
     from .parser import RequestHead
+else:
+    # The storage of a request, compiled unless extensions are off (fasthttp._compat: the one
+    # switch), like the connection core that builds requests.
+    if not NO_EXTENSIONS:
+        try:
+            from ._model_c import request as _base
+        except ImportError:  # no compiled wheel for this platform
+            from ._model_py import request as _base
+    else:
+        from ._model_py import request as _base
+    register("request", _base)
+    RequestBase = _base.RequestBase
 
 __all__ = (
     "Request",
@@ -89,8 +103,6 @@ __all__ = (
 #: What :meth:`Request.validated` decodes by default: JSON and both form encodings.
 VALIDATION_TYPES: tuple[str, ...] = JSON_TYPES + FORM_TYPES
 
-#: The ``params`` of a request no pattern route matched: shared, read-only (as the router's).
-_NO_PARAMS: Mapping[str, Any] = types.MappingProxyType({})
 #: The parsed Content-Type of a request without one.
 _ABSENT: tuple[None, Mapping[str, str]] = (None, types.MappingProxyType({}))
 
@@ -219,7 +231,7 @@ class BodyReader(Protocol):
         ...
 
 
-class Request:
+class Request(RequestBase):
     """One HTTP request as the handler sees it (built by the connection, never by users).
 
     Head: ``method``, ``path`` and ``query`` (raw, not percent-decoded), ``target`` (bytes, as
@@ -241,50 +253,19 @@ class Request:
     return.
     """
 
-    __slots__ = (
-        "head",
-        "connection",
-        "body_reader",
-        "_max_body_size",
-        "_query_params",
-        "received_at",
-        "context",
-        "params",
-        "_cookies",
-        "_media",
-        "form_data",
-        "_extras",
-        "background",
-    )
+    # The fields (head, connection, body_reader, received_at, context, params, form_data,
+    # background and the caches) are RequestBase's: compiled with the connection core's path
+    # (fasthttp/_model_py/request.py, PERF issue 17), as is ``__init__(head, connection,
+    # max_body_size)``. Their types, for type checkers:
+    __slots__ = ()
 
-    def __init__(self, head: RequestHead, connection: ConnectionInfo, max_body_size: int | None) -> None:
-        #: The parsed request head (``fasthttp.parser.RequestHead``), as the kernel returned it.
-        self.head = head
-        #: The connection the request came on: ``client``, ``session``, ``peercert``,
-        #: ``is_secure`` (the engine's connection object).
-        self.connection = connection
-        #: The engine's reader of the request content; None for a request without content.
-        #: Set by the engine, with the same limit, before the request is dispatched.
-        self.body_reader: BodyReader | None = None
-        #: ``time.perf_counter()`` when the head arrived (set by the engine when an access log
-        #: wants it).
-        self.received_at = 0.0
-        #: The ``contextvars`` context the handler runs in (set by the engine at dispatch).
-        self.context: Any = None
-        # The limit of a request without content (one with content: its reader's).
-        self._max_body_size = max_body_size
-        self._query_params: QueryParams | None = None
-        #: The route's path parameters, set by the application (read-only and empty until then).
-        self.params: Mapping[str, Any] = _NO_PARAMS
-        self._cookies: dict[str, str] | None = None
-        self._media: tuple[str | None, Mapping[str, str]] | None = None
-        #: The parsed form once :meth:`form` has run (its files are released by :meth:`close`).
-        self.form_data: FormData | None = None
-        # Per-request values set by middleware (the cookie session, the authenticated user),
-        # created on first use so a plain request pays one None store: see :attr:`extras`.
-        self._extras: dict[str, Any] | None = None
-        #: Callables to run once the response is sent (:meth:`add_background_task`); None if none.
-        self.background: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = None
+    head: RequestHead
+    connection: ConnectionInfo
+    body_reader: BodyReader | None
+    context: Any
+    received_at: float
+    _query_params: QueryParams | None
+    form_data: FormData | None
 
     @property
     def extras(self) -> dict[str, Any]:

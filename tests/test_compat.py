@@ -13,13 +13,14 @@ import sys
 
 import pytest
 
-from fasthttp._compat import CORES, KERNELS, NO_EXTENSIONS
+from fasthttp._compat import CORES, KERNELS, MODELS, NO_EXTENSIONS
 
 PROBE = (
     "import json, fasthttp; from fasthttp import _compat;"
     "print(json.dumps([fasthttp.speedups_enabled(), _compat.kernel_implementations(),"
     " {k: __import__('fasthttp.' + k, fromlist=['_impl'])._impl.__name__ for k in _compat.KERNELS},"
-    " __import__('fasthttp.protocol', fromlist=['_core'])._core.__name__]))"
+    " __import__('fasthttp.protocol', fromlist=['_core'])._core.__name__,"
+    " __import__('fasthttp.requests', fromlist=['RequestBase']).RequestBase.__module__]))"
 )
 
 
@@ -38,30 +39,33 @@ def probe(**env_changes: str | None) -> list:
 def test_compiled_kernels_are_used_by_default(request):
     if request.config.getoption("--no-extensions"):
         pytest.skip("--no-extensions")
-    enabled, impls, modules, core = probe(FASTHTTP_NO_EXTENSIONS=None)
-    assert impls == {k: "c" for k in KERNELS + CORES}
+    enabled, impls, modules, core, request_base = probe(FASTHTTP_NO_EXTENSIONS=None)
+    assert impls == {k: "c" for k in KERNELS + CORES + MODELS}
     assert all(name.startswith("fasthttp._speedups.") for name in modules.values())
     # The connection core too (issue 17): its compiled twin is an extension type.
     assert core == "fasthttp._core_c.connection"
     from fasthttp._core_c import connection
 
     assert type(vars(connection.ConnectionCore)["_kind"]).__name__ == "getset_descriptor"
+    # And the storage of a Request (issue 17): the compiled connection core reads its fields.
+    assert request_base == "fasthttp._model_c.request"
     assert enabled is True
 
 
 @pytest.mark.parametrize("value", ["1", "yes", "true"])
 def test_no_extensions_switches_every_facade_to_the_pure_twin(value):
-    enabled, impls, modules, core = probe(FASTHTTP_NO_EXTENSIONS=value)
-    assert impls == {k: "py" for k in KERNELS + CORES}
+    enabled, impls, modules, core, request_base = probe(FASTHTTP_NO_EXTENSIONS=value)
+    assert impls == {k: "py" for k in KERNELS + CORES + MODELS}
     assert all(name.startswith("fasthttp._pure.") for name in modules.values())
     assert core == "fasthttp._core_py.connection"
+    assert request_base == "fasthttp._model_py.request"
     assert enabled is False
 
 
 @pytest.mark.skipif(NO_EXTENSIONS, reason="extensions disabled on purpose for this run")
 @pytest.mark.parametrize("value", ["0", "", "false"])
 def test_a_false_value_keeps_the_compiled_kernels(value):
-    enabled, impls, _, _ = probe(FASTHTTP_NO_EXTENSIONS=value)
+    enabled, impls, _, _, _ = probe(FASTHTTP_NO_EXTENSIONS=value)
     assert enabled is True
 
 

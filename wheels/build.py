@@ -155,7 +155,7 @@ def _is_leftover(rel: Path) -> bool:
         or any(part.endswith(".egg-info") for part in parts)
         or parts[:2] == ("wheels", "out")
         or rel.suffix in LEFTOVER_SUFFIXES
-        or (parts[:2] in (("fasthttp", "_speedups"), ("fasthttp", "_core_py")) and rel.suffix in {".c", ".html"})
+        or (parts[:2] in (("fasthttp", "_speedups"), ("fasthttp", "_core_py"), ("fasthttp", "_model_py")) and rel.suffix in {".c", ".html"})
     )
 
 

@@ -88,7 +88,8 @@ class Check:
 
 
 def kernels(source: Path, name: str = "KERNELS") -> tuple[str, ...]:
-    """The kernel names (or, with *name* ``"CORES"``, the engine's compiled cores), read from
+    """The kernel names (or, with *name* ``"CORES"`` or ``"MODELS"``, the engine's and the message
+    model's compiled modules), read from
     fasthttp/_compat.py without importing the source tree."""
     import ast
 
@@ -183,6 +184,14 @@ def wheel_problems(wheel: Path, source: Path, compiled: bool) -> list[str]:
             ]
             if len(found) != 1:
                 problems.append(f"expected one extension module for core {k!r}, found {found}")
+        for k in kernels(source, "MODELS"):
+            found = [
+                m
+                for m in extensions
+                if m.parent == PurePosixPath(DIST, "_model_c") and m.name.split(".")[0] == k
+            ]
+            if len(found) != 1:
+                problems.append(f"expected one extension module for model {k!r}, found {found}")
     else:
         if not purelib:
             problems.append("WHEEL says Root-Is-Purelib: false for the pure wheel")

@@ -10,6 +10,9 @@
 cimport cython
 
 from fasthttp._speedups.parser cimport RequestHead as CRequestHead, RequestParser as CRequestParser
+# The compiled Request's fields as struct members (fasthttp/_model_py/request.py): the core sets
+# and reads them for every request (PERF, issue 17).
+from fasthttp._model_c.request cimport RequestBase as CRequest
 
 
 # The module's constants as C numbers (connection.py publishes them as module attributes too).
@@ -76,15 +79,16 @@ cdef class ConnectionCore:
     cpdef _on_head_with_body(self, CRequestHead head, events, i)
     cpdef _on_body(self, data)
     cpdef _on_head(self, CRequestHead head)
+    @cython.locals(req=CRequest)
     cpdef _open(self, CRequestHead head)
     cpdef _schedule(self, req)
     cpdef _on_eom(self, eom)
     cpdef _to_idle(self)
-    cpdef _dispatch(self, req)
+    cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
-    cpdef _keep_alive(self, req)
+    cpdef _keep_alive(self, CRequest req)
     @cython.locals(head=CRequestHead, text=str)
-    cpdef _respond(self, req, result)
+    cpdef _respond(self, CRequest req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)
     cpdef _send(self, data)

@@ -1,0 +1,24 @@
+# The compiled twin of fasthttp/_model_py/request.py as an extension type (Cython's pure-Python
+# mode: this file augments the .py of the same name). Every field of RequestBase is declared
+# here; `public`, as fasthttp.requests.Request (a Python subclass) and the application read and
+# write them. The compiled connection core cimports this type (fasthttp/_core_c/connection.pxd)
+# and reaches the fields as struct members (PERF, issue 17).
+
+cimport cython
+
+
+@cython.auto_pickle(False)
+cdef class RequestBase:
+    cdef public object head
+    cdef public object connection
+    cdef public object body_reader
+    cdef public object _max_body_size
+    cdef public object _query_params
+    cdef public object received_at
+    cdef public object context
+    cdef public object params
+    cdef public object _cookies
+    cdef public object _media
+    cdef public object form_data
+    cdef public object _extras
+    cdef public object background
