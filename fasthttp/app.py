@@ -688,10 +688,13 @@ class App:
             calls = fast_get(path)
             if calls is not None:
                 call = calls.get(head.method)
-                # PERF: a static route without options, for a request without a body: no
-                # router call, no runner (benchmarks/server plaintext).
-                if call is not None and request.body_reader is None:
+                # PERF: a static route without options: no router call, no runner
+                # (benchmarks/server plaintext; and POST echo: a request with content runs
+                # what the route's runner, run_plain, would: the server's body-size check).
+                if call is not None:
                     try:
+                        if request.body_reader is not None:
+                            request.check_body_size()  # ContentTooLarge past the server's limit
                         result = call(request)
                     except Exception as exc:
                         return error(request, exc)

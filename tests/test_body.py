@@ -179,6 +179,43 @@ def test_read_all_is_cached():
     assert call(loop, scenario()) == (b"ok", b"ok")
 
 
+def test_read_all_of_a_received_body_takes_it_whole_and_releases_it():
+    # The whole body is here before the first read (the connection delivered it before the
+    # handler ran): one join, the same bytes and flow-control accounting as piece by piece.
+    body, conn, loop = reader([("Content-Length", "9")])
+    for piece in (b"abc", b"def", b"ghi"):
+        body.feed(piece)
+    body.end(None)
+
+    async def scenario():
+        return await body.read_all(), await body.read(), await body.read_all()
+
+    assert call(loop, scenario()) == (b"abcdefghi", b"", b"abcdefghi")
+    assert conn.buffered == 0 and body.cached == b"abcdefghi"
+
+
+def test_read_all_of_a_received_one_piece_body_is_that_piece():
+    body, conn, loop = reader([("Content-Length", "2")])
+    piece = b"ok"
+    body.feed(piece)
+    body.end(None)
+    assert call(loop, body.read_all()) is piece and conn.buffered == 0
+
+
+def test_read_all_of_a_received_empty_chunked_body_is_empty():
+    body, conn, loop = reader([("Transfer-Encoding", "chunked")])
+    body.end(None)
+    assert call(loop, body.read_all()) == b"" and conn.buffered == 0
+
+
+def test_read_all_of_a_received_body_still_refuses_past_the_limit():
+    body, conn, loop = reader([("Content-Length", "5")], limit=4)
+    body.feed(b"hello")
+    body.end(None)
+    with pytest.raises(ContentTooLarge):
+        call(loop, body.read_all())
+
+
 def test_a_closed_connection_is_client_disconnected():
     body, conn, loop = reader([("Content-Length", "2")])
     conn.closed = True
