@@ -528,6 +528,18 @@ def test_write_response_includes_date_and_server(impl):
     )
 
 
+@pytest.mark.parametrize("keep_alive,http_1_0,head", [(True, False, False), (False, True, False), (True, True, True)])
+def test_write_response_takes_its_options_by_position_too(impl, keep_alive, http_1_0, head):
+    # The connection core passes them positionally (PERF, issue 17): the same bytes.
+    fields = [(b"content-type", b"text/plain")]
+    with frozen(impl.writer, RFC_EXAMPLE_SECOND):
+        by_name = impl.writer.write_response(
+            200, fields, b"hi", keep_alive=keep_alive, http_1_0=http_1_0, head=head, date=True, server="s"
+        )
+        by_position = impl.writer.write_response(200, fields, b"hi", keep_alive, http_1_0, head, True, "s")
+    assert by_position == by_name
+
+
 def test_write_response_with_an_empty_body_says_content_length_0(impl):
     assert impl.writer.write_response(200, [], b"", date=False) == (
         b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"

@@ -385,7 +385,6 @@ def write_response(
     status: int,
     fields: _Fields,
     body: bytes | bytearray | memoryview,
-    *,
     keep_alive: bool = True,
     http_1_0: bool = False,
     head: bool = False,

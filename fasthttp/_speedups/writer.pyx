@@ -601,7 +601,7 @@ def write_head(status, fields=(), *, content_length=None, bint chunked=False,
         _pieces_release(&p)
 
 
-def write_response(status, fields, body, *, bint keep_alive=True, bint http_1_0=False,
+def write_response(status, fields, body, bint keep_alive=True, bint http_1_0=False,
                    bint head=False, bint date=True, server=None):
     """A whole response in one bytes object: the head with ``Content-Length`` and *body*."""
     cdef Head h
