@@ -149,3 +149,23 @@ def test_new_connection(benchmark, impl, loop):
     benchmark(one)
     assert transport.last.startswith(b"HTTP/1.1 200 OK\r\n") and b"close" in transport.last.lower()
     assert not manager.connections
+
+
+@pytest.mark.benchmark(group="message model: a Request built and read (the core's part)")
+def test_request_storage(benchmark, impl):
+    # The storage of a Request (fasthttp._model_c.request compiled from fasthttp/_model_py/
+    # request.py; PERF, issue 17): built from a head, then the fields the connection core sets
+    # and reads per request. ``c``: the compiled twin, ``py``: the pure one (same kernels).
+    model = importlib.import_module(f"fasthttp.{'_model_c' if impl.name == 'c' else '_model_py'}.request")
+    from fasthttp.parser import RequestParser
+
+    head = RequestParser().feed(GET)[0]
+    base = model.RequestBase
+
+    def one() -> Any:
+        req = base(head, None, 1024)
+        req.context = None
+        return req.head, req.body_reader, req.form_data, req.background
+
+    benchmark(one)
+    assert one() == (head, None, None, None)
