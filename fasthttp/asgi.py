@@ -451,7 +451,7 @@ class _HttpCycle(Deferred):
     parts: list[bytes] | None = None  # the body, until the response is decided
     chunks: collections.deque[bytes] | None = None  # streamed pieces the engine has not taken
     body_done = False
-    result: Any = None  # what the handler answers the engine, once decided
+    result: Any = None  # the response the engine gets, once decided
     reader_waiter: asyncio.Future[None] | None = None
     writer_waiter: asyncio.Future[None] | None = None
     request_complete = False
@@ -643,7 +643,7 @@ class _HttpCycle(Deferred):
                 self.result = resp
                 if self.in_task:
                     self.deliver(resp)
-                # else: the first step (_start_task): handle() answers with self.result
+                # else: the first step (_start_task): handle() hands self.result over (_answers_due)
             else:
                 self.resolve(self.whole_response())
             return self.ready
@@ -1098,10 +1098,10 @@ class AsgiApplication:
 
         PERF: a plain function. The application runs in one Task of its own (anyio and sniffio,
         under Starlette and FastAPI, need a current task; a streamed response outlives this
-        call); the handler answers the engine with the response if it is already decided (an
-        eager Task, Python 3.12+), else with the exchange itself, a
-        :class:`~fasthttp.application.Deferred` the application's ``send()`` delivers, so the
-        engine needs no Task of its own."""
+        call), its first step here; the handler answers the engine with the exchange, a
+        :class:`~fasthttp.application.Deferred` delivered at the end of the loop iteration if
+        the response is decided by then (:func:`_answers_due`), else by the application's
+        ``send()``, so the engine needs no Task of its own."""
         head = req.head
         if head.upgrade and _is_websocket_upgrade(req):
             return self.handle_websocket(req)
