@@ -230,7 +230,7 @@ if _EAGER:
 
     def _start_task(loop: asyncio.AbstractEventLoop, coro: Any, cycle: _HttpCycle) -> asyncio.Task[None] | None:
         # PERF: an eager Task runs the application at once, up to its first suspension; most
-        # answer without one, and the engine then writes the response with no loop iteration.
+        # answer without one, and the engine gets the response at the end of this iteration.
         return asyncio.Task(cycle.run(coro), loop=loop, eager_start=True)  # type: ignore[call-arg]
 
 elif sys.version_info >= (3, 11) and asyncio.Task.__module__ == "_asyncio":
@@ -306,8 +306,8 @@ elif sys.version_info >= (3, 11) and asyncio.Task.__module__ == "_asyncio":
         :meth:`_HttpCycle.run` settles it), else its Task, which carries on from there.
 
         PERF: most applications answer without suspending: then no Task is initialized
-        (registered and scheduled), and the engine writes the response with no loop iteration;
-        no wrapper coroutine either. The step runs as a Task would run it: with the Task current
+        (registered and scheduled), and the engine gets the response at the end of this loop
+        iteration (:meth:`AsgiApplication.handle`); no wrapper coroutine either. The step runs as a Task would run it: with the Task current
         (``current_task()``) and in a context of its own: the engine runs every handler in a
         fresh copy of the connection's context (``ConnectionCore._dispatch``), and the Task, if
         the application suspends, starts from a copy of that one (what a Task made there would
@@ -620,9 +620,21 @@ class _HttpCycle(Deferred):
                 return self.ready
             if self.result is not None:
                 return self.push(bytes(body), more)
+            parts = self.parts
+            if not more and parts is None and not self.expect_trailers and self.body_error is None and type(body) is bytes and (body or length is None or self.req.head.method != "HEAD"):
+                # PERF: the common case, a whole body in one message: the response at once.
+                self.body_done = True
+                resp = _new_response(Response)
+                resp.status = self.status
+                resp.fields = self.fields
+                resp.body = body
+                self.result = resp
+                if self.in_task:
+                    self.deliver(resp)
+                # else: the first step (_start_task): handle() hands self.result over (_answers_due)
+                return self.ready
             if body:
                 body = body if type(body) is bytes else bytes(body)
-                parts = self.parts
                 if parts is None:
                     self.parts = [body]
                 else:
