@@ -156,6 +156,7 @@ def is_asgi_application(app: Any) -> bool:
 def _app_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None]:
     """The application's response headers without the engine's framing fields, and the
     ``Content-Length`` it announced (None if none)."""
+    key: tuple[Any, ...] | None
     try:
         key = tuple(headers)
         known = _FIELD_SETS.get(key)
@@ -1051,14 +1052,14 @@ class AsgiApplication:
         # application never sees it), with every key already in place: a scope is its copy with
         # the request's values set, no insertion (a dict display of 14 keys costs ~40% more).
         session = conn.session
-        scope = session.get(_SCOPE_KEY)
-        if scope is None:
-            scope = session[_SCOPE_KEY] = self.scope_template(conn.connection if type(conn) is ForwardedConnection else conn)
-        scope = scope.copy()
+        template: dict[str, Any] | None = session.get(_SCOPE_KEY)
+        if template is None:
+            template = session[_SCOPE_KEY] = self.scope_template(conn.connection if type(conn) is ForwardedConnection else conn)
+        scope = template.copy()
         forwarded_host = None
         if type(conn) is ForwardedConnection:
             # A trusted proxy's client and scheme replace the connection's, per request.
-            proxied: ForwardedConnection = conn  # type: ignore[assignment]
+            proxied: ForwardedConnection = conn
             scope["client"] = _client_address(proxied.client)
             scope["scheme"] = "https" if proxied.is_secure else "http"
             forwarded_host = proxied.forwarded_host
@@ -1084,7 +1085,7 @@ class AsgiApplication:
         scope["extensions"] = _EXTENSIONS.copy()
         return scope
 
-    def scope_template(self, conn: Any) -> Scope:
+    def scope_template(self, conn: Any) -> dict[str, Any]:
         """What the ``http`` scopes of the connection *conn* share; the keys of each request
         (None here) are set by :meth:`scope`, in the order of the spec's table."""
         server, client, scheme = _peer(conn)
