@@ -142,6 +142,25 @@ class TestEvents:
         buf[:] = b"x" * len(buf)
         assert head.headers.get("content-type") == "text/plain"
 
+    def test_chunked_content_in_one_feed_is_one_body_event(self, impl):
+        # PERF contract (bench_responseparser.py, chunked_64k): the chunk data of one feed is
+        # handed on as one bytes, before the EndOfMessage; a later feed gets its own.
+        data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"3\r\nabc\r\n" * 5 + b"0\r\nX-T: 1\r\n\r\n"
+        _, events = parse(impl, data)
+        assert events[1:-1] == [b"abc" * 5] and ends(events, impl)[0].trailers.get("x-t") == "1"
+        p, events = parse(impl, data[:70])
+        rest = p.feed(data[70:])
+        assert [e for e in events if type(e) is bytes] != [] and len([e for e in rest if type(e) is bytes]) == 1
+        assert body_of(events + rest) == b"abc" * 5
+
+    def test_chunk_data_decoded_before_an_error_is_kept(self, impl):
+        data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\nzz\r\n"
+        p = impl.responseparser.ResponseParser()
+        p.request("GET")
+        with pytest.raises(ResponseProtocolError, match="invalid chunk size") as info:
+            p.feed(data)
+        assert body_of(info.value.events) == b"abcde" and [e for e in info.value.events if type(e) is bytes] == [b"abcde"]
+
     def test_eof_between_responses_is_clean(self, impl):
         p, _ = parse(impl, OK)
         assert p.feed_eof() == [] and p.closed

@@ -504,6 +504,7 @@ class ResponseParser:
                 max_trailer_count=self.max_header_count,
                 max_body_size=self.max_body_size,
             )
+            self._chunked.coalesce = True  # one body event per feed, not one per chunk
             self._state = _CHUNKED
         elif until_close:
             self._state = _UNTIL_CLOSE
