@@ -239,6 +239,58 @@ class TestErrors:
         assert info.value.received == 0
 
 
+class TestModes:
+    """``pause_after_head`` and ``wait_for_request``: what the test tools' reader
+    (``fasthttp/_wire.py``) needs of the kernel."""
+
+    def test_pause_after_head_emits_the_final_head_alone_and_resume_hands_over_the_rest(self, impl):
+        p = impl.responseparser.ResponseParser(pause_after_head=True)
+        p.request("GET")
+        p.request("GET")
+        events = p.feed(b"HTTP/1.1 100 Continue\r\n\r\n" + OK + OK)
+        assert [(type(e).__name__, getattr(e, "status", None)) for e in events] == [("ResponseHead", 100), ("ResponseHead", 200)]
+        assert p.feed(b"!") == [] and p.pending == 1 and not p.idle
+        assert p.resume() == b"hello" + OK + b"!"
+        p.pause_after_head = False
+        events = p.feed(OK)
+        assert [h.status for h in heads(events, impl)] == [200] and body_of(events) == b"hello" and p.idle
+
+    def test_resume_after_a_closing_head_closes(self, impl):
+        p = impl.responseparser.ResponseParser(pause_after_head=True)
+        p.request("GET")
+        assert p.feed(b"HTTP/1.1 200 OK\r\n\r\nuntil close")[0].until_close
+        assert p.resume() == b"until close" and p.closed
+
+    def test_resume_only_after_a_paused_head(self, impl):
+        p = impl.responseparser.ResponseParser(pause_after_head=True)
+        with pytest.raises(RuntimeError):
+            p.resume()
+        p.request("GET")
+        events = p.feed(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nraw")
+        assert events[0].upgrade and p.paused  # an upgrade pauses as always: take_unparsed()
+        with pytest.raises(RuntimeError):
+            p.resume()
+        assert p.take_unparsed() == b"raw"
+
+    def test_wait_for_request_holds_bytes_until_their_request_is_recorded(self, impl):
+        p = impl.responseparser.ResponseParser(wait_for_request=True)
+        p.request("GET")
+        events = p.feed(OK + OK)
+        assert body_of(events) == b"hello" and p.buffered == len(OK) and not p.idle
+        p.request("HEAD")
+        events = p.feed(b"")
+        assert heads(events, impl)[0].method == "HEAD" and body_of(events) == b"" and p.buffered == 5
+
+    def test_bytes_held_for_no_request_are_refused_at_the_close(self, impl):
+        p = impl.responseparser.ResponseParser(wait_for_request=True)
+        assert p.feed(OK) == []
+        with pytest.raises(ResponseProtocolError, match="response without a request") as info:
+            p.feed_eof()
+        assert info.value.data == OK[:256] and type(info.value) is ResponseProtocolError
+        with pytest.raises(ResponseProtocolError):
+            p.feed(b"x")
+
+
 class TestLimits:
     def test_content_length_over_the_limit_is_refused_on_the_head(self, impl):
         with pytest.raises(ResponseTooLarge) as info:

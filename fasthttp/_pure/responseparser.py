@@ -31,7 +31,15 @@ one response read as the start of the next):
 - a 1xx or 204 with Transfer-Encoding or a non-zero Content-Length is refused (RFC 9110 §8.6,
   §6.4.1: a server must not send content there, and one that does would desync the next
   response); HEAD and 304 may announce the length they did not send;
-- bytes when no request is outstanding are refused (an unsolicited response).
+- bytes when no request is outstanding are refused (an unsolicited response); with
+  ``wait_for_request`` they wait, unparsed, for the next :meth:`ResponseParser.request` (a reader
+  told of each request only when it asks for its response, as the test tools' reader is:
+  ``fasthttp/_wire.py``), and are refused only if the server closes with them unclaimed.
+
+Pausing after a head: with ``pause_after_head`` set, the parser stops after each final head
+(interim ones do not pause it): it emits the head alone, no content and no EndOfMessage, and
+keeps what follows unparsed; :meth:`ResponseParser.resume` hands those bytes over and goes on
+with the next response, for a caller that reads the content (or a stream it cannot frame) itself.
 
 Limits: ``max_status_line``, ``max_header_size`` and ``max_header_count``
 (:class:`~fasthttp.errors.ResponseProtocolError`), ``max_body_size``
@@ -79,7 +87,7 @@ if TYPE_CHECKING:
 __all__ = ("ResponseParser", "ResponseHead", "EndOfMessage")
 
 # Parser states.
-_HEAD, _BODY, _CHUNKED, _UNTIL_CLOSE, _PAUSED, _CLOSED, _FAILED = range(7)
+_HEAD, _BODY, _CHUNKED, _UNTIL_CLOSE, _PAUSED, _CLOSED, _FAILED, _HEAD_PAUSED = range(8)
 
 _MAX_CL_DIGITS = 18  # fits a signed 64-bit integer
 # How this parser reports each header-section rule a line breaks (_http1.field_line).
@@ -154,6 +162,10 @@ class ResponseParser:
     max_body_size: int | None
     max_chunk_line: int
     max_trailer_size: int
+    #: Stop after each final head; :meth:`resume` goes on (see the module docstring).
+    pause_after_head: bool
+    #: Keep bytes that arrive before their request is recorded, rather than refuse them.
+    wait_for_request: bool
 
     def __init__(
         self,
@@ -164,7 +176,12 @@ class ResponseParser:
         max_body_size: int | None = None,
         max_chunk_line: int = 4096,
         max_trailer_size: int = 8192,
+        pause_after_head: bool = False,
+        wait_for_request: bool = False,
     ) -> None:
+        self.pause_after_head = pause_after_head
+        self.wait_for_request = wait_for_request
+        self._reopen = False  # after resume(): another response may follow
         self.max_status_line = max_status_line
         self.max_header_size = max_header_size
         self.max_header_count = max_header_count
@@ -229,7 +246,7 @@ class ResponseParser:
         if state == _CLOSED:
             return []
         self._buf += data
-        if state == _PAUSED:
+        if state == _PAUSED or state == _HEAD_PAUSED:
             return []
         return self._run()
 
@@ -245,16 +262,31 @@ class ResponseParser:
             self._state = _CLOSED
             self._reset_head()
             return [_END_OF_MESSAGE]
-        if state == _CLOSED or state == _PAUSED:
+        if state == _CLOSED or state == _PAUSED or state == _HEAD_PAUSED:
             self._state = _CLOSED
             return []
-        if state == _HEAD and not self._methods and not self._buf and self._head is None:
+        if state == _HEAD and not self._methods and self._head is None:
+            if self._buf:  # bytes held for a request never recorded (wait_for_request)
+                exc = ResponseProtocolError("response without a request", bytes(self._buf))
+                self._fail(exc, [])
+                raise exc
             self._state = _CLOSED
             return []
         received = self._received + len(self._buf)
         exc = IncompleteResponseError("connection closed before the response ended", bytes(self._buf), received)
         self._fail(exc, [])
         raise exc
+
+    def resume(self) -> bytes:
+        """After a head that ``pause_after_head`` paused on: hand over the bytes received after it
+        (the caller reads the content itself) and go on with the next response, or close if the
+        head ended the connection."""
+        if self._state != _HEAD_PAUSED:
+            raise RuntimeError("resume() follows a head paused by pause_after_head")
+        data = bytes(self._buf)
+        self._buf = bytearray()
+        self._state = _HEAD if self._reopen else _CLOSED
+        return data
 
     def take_unparsed(self) -> bytes:
         """Hand over every byte after a 101 or a CONNECT's 2xx and stop parsing for good."""
@@ -348,6 +380,8 @@ class ResponseParser:
         """Process complete lines from ``_line_start``; return the consumed position."""
         end = len(buf)
         if pos < end and not self._methods:
+            if self.wait_for_request:
+                return pos  # held until request() and the next feed()
             raise ResponseProtocolError("response without a request")
         start = max(self._line_start, pos)
         while True:
@@ -494,6 +528,13 @@ class ResponseParser:
             self._reset_head()
             return
         del self._methods[0]
+        if self.pause_after_head and not upgrade:
+            # the caller reads the content itself; resume() goes on (module docstring)
+            self._reopen = keep_alive
+            self._reset_head()
+            self._received = 0
+            self._state = _HEAD_PAUSED
+            return
         if no_content:
             events.append(_END_OF_MESSAGE)
             self._end_message()

@@ -37,6 +37,8 @@ class ResponseParser:
     max_body_size: int | None
     max_chunk_line: int
     max_trailer_size: int
+    pause_after_head: bool
+    wait_for_request: bool
     def __init__(
         self,
         *,
@@ -46,6 +48,8 @@ class ResponseParser:
         max_body_size: int | None = None,
         max_chunk_line: int = 4096,
         max_trailer_size: int = 8192,
+        pause_after_head: bool = False,
+        wait_for_request: bool = False,
     ) -> None: ...
     def request(self, method: str) -> None:
         """Record that a request with *method* was sent; its response is parsed in turn."""
@@ -63,4 +67,5 @@ class ResponseParser:
         """Parse *data*; return the events it completes. Raises ResponseProtocolError, whose
         ``events`` attribute holds the events completed before the bad bytes."""
     def feed_eof(self) -> list[Event]: ...
+    def resume(self) -> bytes: ...
     def take_unparsed(self) -> bytes: ...

@@ -69,6 +69,7 @@ cdef enum:
     ST_PAUSED = 4
     ST_CLOSED = 5
     ST_FAILED = 6
+    ST_HEAD_PAUSED = 7   # pause_after_head: a final head emitted, its content the caller's
     MAX_CL_DIGITS = 18
     CHUNK_DONE = 4  # chunked.pyx S_DONE
     DATA_LIMIT = 256  # errors.ERROR_DATA_LIMIT
@@ -171,10 +172,17 @@ cdef class ResponseParser:
     cdef unsigned long long _total
     cdef ChunkedDecoder _chunked
     cdef bytes _src
+    cdef public bint pause_after_head
+    cdef public bint wait_for_request
+    cdef bint _reopen
 
     def __init__(self, *, Py_ssize_t max_status_line=8190, Py_ssize_t max_header_size=65536,
                  Py_ssize_t max_header_count=128, max_body_size=None,
-                 Py_ssize_t max_chunk_line=4096, Py_ssize_t max_trailer_size=8192):
+                 Py_ssize_t max_chunk_line=4096, Py_ssize_t max_trailer_size=8192,
+                 bint pause_after_head=False, bint wait_for_request=False):
+        self.pause_after_head = pause_after_head
+        self.wait_for_request = wait_for_request
+        self._reopen = False
         self.max_status_line = max_status_line
         self.max_header_size = max_header_size
         self.max_header_count = max_header_count
@@ -257,12 +265,12 @@ cdef class ResponseParser:
             raise self._error
         if self._state == ST_CLOSED:
             return events
-        if type(data) is bytes and self._state != ST_PAUSED:
+        if type(data) is bytes and self._state != ST_PAUSED and self._state != ST_HEAD_PAUSED:
             # PERF: a read from a transport is bytes: no buffer protocol round trip.
             return self._feed_bytes(<bytes>data, events)
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
-            if self._state == ST_PAUSED:
+            if self._state == ST_PAUSED or self._state == ST_HEAD_PAUSED:
                 self._append(<const unsigned char*>view.buf, view.len)
                 return events
             if self._len == 0:
@@ -311,10 +319,18 @@ cdef class ResponseParser:
             self._state = ST_CLOSED
             self._reset_head()
             return [_EOM]
-        if self._state == ST_CLOSED or self._state == ST_PAUSED:
+        if self._state == ST_CLOSED or self._state == ST_PAUSED or self._state == ST_HEAD_PAUSED:
             self._state = ST_CLOSED
             return []
-        if self._state == ST_HEAD and self._method is None and self._len == 0 and self._head is None:
+        if self._state == ST_HEAD and self._method is None and self._head is None:
+            if self._len:  # bytes held for a request never recorded (wait_for_request)
+                exc = ResponseProtocolError("response without a request",
+                                            PyBytes_FromStringAndSize(<const char*>self._buf, self._len))
+                self._state = ST_FAILED
+                self._error = exc
+                self._len = 0
+                exc.events = []
+                raise exc
             self._state = ST_CLOSED
             return []
         received = self._received + self._len
@@ -325,6 +341,16 @@ cdef class ResponseParser:
         self._len = 0
         exc.events = []
         raise exc
+
+    def resume(self):
+        """After a head that ``pause_after_head`` paused on: hand over the bytes received after
+        it and go on with the next response, or close if the head ended the connection."""
+        if self._state != ST_HEAD_PAUSED:
+            raise RuntimeError("resume() follows a head paused by pause_after_head")
+        cdef bytes data = PyBytes_FromStringAndSize(<const char*>self._buf, self._len)
+        self._len = 0
+        self._state = ST_HEAD if self._reopen else ST_CLOSED
+        return data
 
     def take_unparsed(self):
         """Hand over every byte after a 101 or a CONNECT's 2xx and stop parsing for good."""
@@ -433,6 +459,8 @@ cdef class ResponseParser:
         cdef Py_ssize_t start = pos + self._line_start, lf, length
         cdef int r
         if pos < end and self._method is None:
+            if self.wait_for_request:
+                return pos  # held until request() and the next feed()
             raise ResponseProtocolError("response without a request")
         while True:
             lf = find_byte(buf, start, end, 10)
@@ -627,6 +655,13 @@ cdef class ResponseParser:
             self._method = self._more.pop(0)
         else:
             self._method = None
+        if self.pause_after_head and not upgrade:
+            # the caller reads the content itself; resume() goes on (pure twin)
+            self._reopen = keep_alive
+            self._reset_head()
+            self._received = 0
+            self._state = ST_HEAD_PAUSED
+            return 0
         if no_content:
             events.append(_EOM)
             self._end_message()
