@@ -291,6 +291,36 @@ class TestModes:
             p.feed(b"x")
 
 
+class TestBodyOnHead:
+    def test_a_response_complete_with_its_head_is_one_event(self, impl):
+        p = impl.responseparser.ResponseParser(body_on_head=True)
+        for m in ("GET", "HEAD", "GET"):
+            p.request(m)
+        events = p.feed(OK + b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n" + OK)
+        assert [(type(e).__name__, e.body) for e in events] == [("ResponseHead", b"hello"), ("ResponseHead", b""), ("ResponseHead", b"hello")]
+        assert p.idle
+
+    def test_a_content_that_did_not_come_with_its_head_is_body_events(self, impl):
+        p = impl.responseparser.ResponseParser(body_on_head=True)
+        p.request("GET")
+        events = p.feed(OK[:-2])
+        assert events[0].body is None and events[1:] == [b"hel"]
+        rest = p.feed(OK[-2:])
+        assert rest[0] == b"lo" and len(ends(rest, impl)) == 1
+
+    def test_chunked_interim_and_until_close_are_unchanged(self, impl):
+        p = impl.responseparser.ResponseParser(body_on_head=True)
+        p.request("GET")
+        p.request("GET")
+        events = p.feed(b"HTTP/1.1 100 Continue\r\n\r\n" + CHUNKED + b"HTTP/1.1 200 OK\r\n\r\nall")
+        assert [e if type(e) is bytes else getattr(e, "body", "end") for e in events] == [None, None, b"abcde", "end", None, b"all"]
+        assert ends(p.feed_eof(), impl)
+
+    def test_off_by_default(self, impl):
+        _, events = parse(impl, OK)
+        assert events[0].body is None and len(events) == 3
+
+
 class TestLimits:
     def test_content_length_over_the_limit_is_refused_on_the_head(self, impl):
         with pytest.raises(ResponseTooLarge) as info:
@@ -403,6 +433,59 @@ def check_parity(py_impl, c_impl, data: bytes) -> None:
 @pytest.mark.parametrize("data", SEEDS, ids=range(len(SEEDS)))
 def test_parity_at_every_split(py_impl, c_impl, data):
     check_parity(py_impl, c_impl, data)
+
+
+def record_exact(impl, data: bytes, cuts: list[int], **mode) -> list:
+    """As record(), in a parser *mode*, each event as it came (bytes not merged) and, with
+    body_on_head, a head's body as the body event and EndOfMessage it stands for."""
+    p = impl.responseparser.ResponseParser(**LIMITS, **mode)
+    for m in METHODS:
+        p.request(m)
+    events: list = []
+    error = None
+    try:
+        for a, b in zip([0, *cuts], [*cuts, len(data)]):
+            events += p.feed(data[a:b])
+        events += p.feed_eof()
+    except ResponseProtocolError as exc:
+        events += exc.events
+        error = (type(exc).__name__, exc.message)
+    exact = [e if isinstance(e, bytes) else (describe(e), getattr(e, "body", None)) for e in events]
+    expanded: list = []
+    for e in events:
+        if isinstance(e, bytes):
+            expanded.append(e)
+        else:
+            expanded.append(describe(e))
+            if getattr(e, "body", None) is not None:
+                expanded += ([e.body] if e.body else []) + [("end", None)]
+    return [exact, expanded, error, p.paused, p.closed]
+
+
+@pytest.mark.parametrize("data", SEEDS, ids=range(len(SEEDS)))
+def test_body_on_head_parity_at_every_split(py_impl, c_impl, data):
+    plain = record_exact(py_impl, data, [])[1]
+    for cuts in ([], *([i] for i in range(1, len(data)))):
+        py = record_exact(py_impl, data, cuts, body_on_head=True)
+        assert record_exact(c_impl, data, cuts, body_on_head=True) == py, cuts
+        # the same response, told in fewer events: expanded, the plain parser's events
+        merged: list = []
+        for e in py[1]:
+            if isinstance(e, bytes) and merged and isinstance(merged[-1], bytes):
+                merged[-1] += e
+            else:
+                merged.append(e)
+        assert merged == [e for e in _merged(plain)], cuts
+
+
+def _merged(events: list) -> list:
+    out: list = []
+    for e in events:
+        if isinstance(e, bytes) and out and isinstance(out[-1], bytes):
+            out[-1] += e
+        else:
+            out.append(e)
+    return out
 
 
 _MUTANTS = st.sampled_from(list(b"\r\n :;,0a\x00\x7f\t-") + [ord("H"), ord("1")])

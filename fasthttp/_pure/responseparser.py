@@ -36,6 +36,13 @@ one response read as the start of the next):
   told of each request only when it asks for its response, as the test tools' reader is:
   ``fasthttp/_wire.py``), and are refused only if the server closes with them unclaimed.
 
+The body on the head: with ``body_on_head`` set, a final response whose content is complete in
+the feed that completes its head (a Content-Length one, or one without content) is one event:
+its head, with :attr:`ResponseHead.body` the content (``b""`` when there is none), and no body
+event or EndOfMessage after it. Otherwise ``body`` is None and the events follow as above (a
+chunked content always does, coalesced: one bytes per feed). PERF: a client's common response,
+whole in one read, costs its consumer one event (bench_responseparser.py, client view).
+
 Pausing after a head: with ``pause_after_head`` set, the parser stops after each final head
 (interim ones do not pause it): it emits the head alone, no content and no EndOfMessage, and
 keeps what follows unparsed; :meth:`ResponseParser.resume` hands those bytes over and goes on
@@ -124,6 +131,7 @@ class ResponseHead:
         "chunked",
         "until_close",
         "upgrade",
+        "body",
     )
 
     status: int
@@ -136,6 +144,11 @@ class ResponseHead:
     chunked: bool
     until_close: bool
     upgrade: bool
+    #: The whole content, when ``body_on_head`` found it with the head; else None.
+    body: bytes | None
+
+    def __init__(self) -> None:
+        self.body = None
 
     @property
     def informational(self) -> bool:
@@ -166,6 +179,8 @@ class ResponseParser:
     pause_after_head: bool
     #: Keep bytes that arrive before their request is recorded, rather than refuse them.
     wait_for_request: bool
+    #: A response complete with its head is one event, its content on the head.
+    body_on_head: bool
 
     def __init__(
         self,
@@ -178,7 +193,9 @@ class ResponseParser:
         max_trailer_size: int = 8192,
         pause_after_head: bool = False,
         wait_for_request: bool = False,
+        body_on_head: bool = False,
     ) -> None:
+        self.body_on_head = body_on_head
         self.pause_after_head = pause_after_head
         self.wait_for_request = wait_for_request
         self._reopen = False  # after resume(): another response may follow
@@ -315,6 +332,12 @@ class ResponseParser:
                     pos = self._parse_head(buf, pos, events)
                     if len(events) == n:  # the head is not complete yet
                         break
+                    if self._state == _BODY and self.body_on_head and len(buf) - pos >= self._remaining:
+                        take = self._remaining  # the whole content came with the head
+                        self._head.body = bytes(buf[pos : pos + take])  # type: ignore[union-attr]
+                        pos += take
+                        self._remaining = 0
+                        self._end_message()
                 elif state == _BODY:
                     end = len(buf)
                     if pos >= end:
@@ -536,8 +559,7 @@ class ResponseParser:
             self._state = _HEAD_PAUSED
             return
         if no_content:
-            events.append(_END_OF_MESSAGE)
-            self._end_message()
+            self._no_content(head, events)  # type: ignore[arg-type]
         elif chunked:
             self._chunked = ChunkedDecoder(
                 max_chunk_line=self.max_chunk_line,
@@ -553,5 +575,12 @@ class ResponseParser:
             self._remaining = content_length
             self._state = _BODY
         else:
+            self._no_content(head, events)  # type: ignore[arg-type]
+
+    def _no_content(self, head: ResponseHead, events: list[Event]) -> None:
+        # the response ends with its head
+        if self.body_on_head:
+            head.body = b""
+        else:
             events.append(_END_OF_MESSAGE)
-            self._end_message()
+        self._end_message()

@@ -20,6 +20,8 @@ class ResponseHead:
     chunked: bool
     until_close: bool
     upgrade: bool
+    body: bytes | None
+    def __init__(self) -> None: ...
     @property
     def informational(self) -> bool: ...
     @property
@@ -39,6 +41,7 @@ class ResponseParser:
     max_trailer_size: int
     pause_after_head: bool
     wait_for_request: bool
+    body_on_head: bool
     def __init__(
         self,
         *,
@@ -50,6 +53,7 @@ class ResponseParser:
         max_trailer_size: int = 8192,
         pause_after_head: bool = False,
         wait_for_request: bool = False,
+        body_on_head: bool = False,
     ) -> None: ...
     def request(self, method: str) -> None:
         """Record that a request with *method* was sent; its response is parsed in turn."""

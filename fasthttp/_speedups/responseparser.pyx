@@ -75,8 +75,12 @@ cdef enum:
     DATA_LIMIT = 256  # errors.ERROR_DATA_LIMIT
     # heads index into the caller's bytes only for reads at most this large (see parser.pyx)
     SHARE_LIMIT = 16384
+    FIELDS_CAP = 32  # _http1.field_line's first allocation
 
 cdef EndOfMessage _EOM = EndOfMessage()
+# one field array set aside by a parser's __dealloc__ for the next parser (_http1.field_line
+# allocates FIELDS_CAP fields first)
+cdef Field* _spare_fields = NULL
 cdef str V10 = "1.0"
 cdef str V11 = "1.1"
 cdef str M_HEAD = "HEAD"
@@ -105,6 +109,7 @@ cdef class ResponseHead:
     cdef readonly bint chunked
     cdef readonly bint until_close
     cdef readonly bint upgrade
+    cdef readonly object body     # the whole content when body_on_head found it; else None
 
     @property
     def informational(self):
@@ -144,6 +149,7 @@ cdef int _raise_line_error(int r) except -1:
 
 
 @cython.final
+@cython.freelist(8)  # PERF: a parser per connection; a pool's churn reuses them
 cdef class ResponseParser:
     """Incremental, strict HTTP/1.1 response parser. See ``fasthttp/_pure/responseparser.py``."""
 
@@ -174,12 +180,14 @@ cdef class ResponseParser:
     cdef bytes _src
     cdef public bint pause_after_head
     cdef public bint wait_for_request
+    cdef public bint body_on_head
     cdef bint _reopen
 
     def __init__(self, *, Py_ssize_t max_status_line=8190, Py_ssize_t max_header_size=65536,
                  Py_ssize_t max_header_count=128, max_body_size=None,
                  Py_ssize_t max_chunk_line=4096, Py_ssize_t max_trailer_size=8192,
-                 bint pause_after_head=False, bint wait_for_request=False):
+                 bint pause_after_head=False, bint wait_for_request=False, bint body_on_head=False):
+        self.body_on_head = body_on_head
         self.pause_after_head = pause_after_head
         self.wait_for_request = wait_for_request
         self._reopen = False
@@ -195,10 +203,21 @@ cdef class ResponseParser:
         self._more = None
         self._received = 0
         self._reset_head()
+        global _spare_fields
+        if _spare_fields != NULL and self._index.fields == NULL:
+            self._index.fields = _spare_fields
+            self._index.cap = FIELDS_CAP
+            _spare_fields = NULL
 
     def __dealloc__(self):
+        global _spare_fields
         PyMem_Free(self._buf)
-        PyMem_Free(self._index.fields)
+        if _spare_fields == NULL and self._index.cap == FIELDS_CAP:
+            # PERF: kept for the next parser (one per connection or per benchmark round): no
+            # malloc/free pair per parser (bench_responseparser.py, small)
+            _spare_fields = self._index.fields
+        else:
+            PyMem_Free(self._index.fields)
 
     @property
     def max_body_size(self):
@@ -277,10 +296,8 @@ cdef class ResponseParser:
                 # PERF: parse in place from the caller's buffer; keep only the incomplete tail.
                 if type(data) is bytes and view.len <= SHARE_LIMIT:
                     self._src = <bytes>data
-                try:
-                    pos = self._guarded_run(<const unsigned char*>view.buf, view.len, events)
-                finally:
-                    self._src = None
+                pos = self._guarded_run(<const unsigned char*>view.buf, view.len, events)
+                self._src = None  # (and _fail() on an error)
                 if self._state != ST_CLOSED and pos < view.len:
                     self._append(<const unsigned char*>view.buf + pos, view.len - pos)
                 return events
@@ -297,10 +314,9 @@ cdef class ResponseParser:
         if self._len == 0:
             if n <= SHARE_LIMIT:
                 self._src = data
-            try:
-                pos = self._guarded_run(p, n, events)
-            finally:
-                self._src = None
+            # PERF: no try/finally (an exception-state save per feed): _fail() drops _src
+            pos = self._guarded_run(p, n, events)
+            self._src = None
             if self._state != ST_CLOSED and pos < n:
                 self._append(p + pos, n - pos)
             return events
@@ -392,6 +408,7 @@ cdef class ResponseParser:
             raise err from None
 
     cdef void _fail(self, exc, list events):
+        self._src = None
         self._state = ST_FAILED
         self._error = exc
         self._len = 0
@@ -409,6 +426,14 @@ cdef class ResponseParser:
                 pos = self._parse_head(buf, pos, end, events, &done)
                 if not done:
                     break
+                if (self._state == ST_BODY and self.body_on_head
+                        and <unsigned long long>(end - pos) >= self._remaining):
+                    # the whole content came with the head: on the head, one event (pure twin)
+                    take = <Py_ssize_t>self._remaining
+                    self._head.body = PyBytes_FromStringAndSize(<const char*>buf + pos, take)
+                    pos += take
+                    self._remaining = 0
+                    self._end_message()
             elif self._state == ST_BODY:
                 if pos >= end:
                     break
@@ -663,8 +688,7 @@ cdef class ResponseParser:
             self._state = ST_HEAD_PAUSED
             return 0
         if no_content:
-            events.append(_EOM)
-            self._end_message()
+            self._no_content(head, events)
         elif chunked:
             self._chunked = ChunkedDecoder(
                 max_chunk_line=self.max_chunk_line,
@@ -680,6 +704,14 @@ cdef class ResponseParser:
             self._remaining = cl
             self._state = ST_BODY
         else:
+            self._no_content(head, events)
+        return 0
+
+    cdef int _no_content(self, ResponseHead head, list events) except -1:
+        # the response ends with its head
+        if self.body_on_head:
+            head.body = b""
+        else:
             events.append(_EOM)
-            self._end_message()
+        self._end_message()
         return 0
