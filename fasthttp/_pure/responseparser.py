@@ -328,6 +328,8 @@ class ResponseParser:
             while True:
                 state = self._state
                 if state == _HEAD:
+                    if pos >= len(buf):
+                        break  # nothing to parse (the compiled twin's PERF note)
                     n = len(events)
                     pos = self._parse_head(buf, pos, events)
                     if len(events) == n:  # the head is not complete yet

@@ -422,6 +422,8 @@ cdef class ResponseParser:
         while True:
             self._mark = pos
             if self._state == ST_HEAD:
+                if pos >= end:
+                    break  # PERF: nothing to parse (a whole response was just read)
                 done = False
                 pos = self._parse_head(buf, pos, end, events, &done)
                 if not done:
