@@ -207,11 +207,19 @@ def _check_framing(kind: int, name: bytes, value: bytes, length: int | None) -> 
 # depends on nothing else. Bounded; a list (which may change) is never cached.
 _FIELD_CACHE: dict[tuple[object, ...], bytes] = {}
 _FIELD_CACHE_MAX = 256
+_TEXT_TYPES = (str, bytes)
 
 
 def _fields(fields: _Fields, framing: bool, length: int | None) -> bytes:
     if type(fields) is FieldBlock:
         return fields.encoded  # checked and serialized once (see FieldBlock)
+    if type(fields) is list and framing and len(fields) == 1:
+        # PERF (issue 17, the pure path): a Response's usual fields, [("Content-Type", value)],
+        # are a new list each time: cached under the tuple of their one pair when its name and
+        # value are exactly str or bytes (equal keys then serialize to equal bytes).
+        pair = fields[0]
+        if type(pair) is tuple and len(pair) == 2 and type(pair[0]) in _TEXT_TYPES and type(pair[1]) in _TEXT_TYPES:
+            fields = (pair,)
     if type(fields) is tuple and framing:
         try:
             cached = _FIELD_CACHE.get(fields)
