@@ -605,30 +605,24 @@ class RequestParser:
         connection: Sequence[bytes] = ()
         expect: bytes | None = None
         has_upgrade = False
-        # PERF: most heads have no framing field but Host; the loop runs only when they do.
+        # PERF: most heads have no framing field but Host; the others are gathered by name, each
+        # with a C-speed scan of the keys, rather than by a loop over every field.
         if not _FRAMING_KEYS.isdisjoint(keys):
-            cl_list: list[bytes] = []
-            te_list: list[bytes] = []
-            connection_values: list[bytes] = []
-            framing = _FRAMING_KEYS
-            for i, k in enumerate(keys):
-                if k in framing:
-                    value = raw[i][1]
-                    if k == b"content-length":
-                        cl_list.append(value)
-                    elif k == b"connection":
-                        connection_values.append(value)
-                    elif k == b"transfer-encoding":
-                        te_list.append(value)
-                    elif k == b"expect":
-                        if expect is None:
-                            expect = value
-                    else:
-                        has_upgrade = True
-            cl_values = cl_list
-            te_values = te_list
-            if connection_values:
-                connection = tokens(connection_values)
+            for k in _FRAMING_KEYS.intersection(keys):
+                if keys.count(k) == 1:
+                    values = [raw[keys.index(k)][1]]
+                else:
+                    values = [raw[i][1] for i, key in enumerate(keys) if key == k]
+                if k == b"content-length":
+                    cl_values = values
+                elif k == b"connection":
+                    connection = tokens(values)
+                elif k == b"transfer-encoding":
+                    te_values = values
+                elif k == b"expect":
+                    expect = values[0]
+                else:
+                    has_upgrade = True
 
         # RFC 9112 §3.2: exactly one Host in HTTP/1.1; at most one, well-formed, in any version.
         hosts = keys.count(b"host")

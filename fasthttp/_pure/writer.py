@@ -211,16 +211,21 @@ _TEXT_TYPES = (str, bytes)
 
 
 def _fields(fields: _Fields, framing: bool, length: int | None) -> bytes:
-    if type(fields) is FieldBlock:
-        return fields.encoded  # checked and serialized once (see FieldBlock)
-    if type(fields) is list and framing and len(fields) == 1:
+    t = type(fields)
+    if t is list and framing and len(fields) == 1:
         # PERF (issue 17, the pure path): a Response's usual fields, [("Content-Type", value)],
         # are a new list each time: cached under the tuple of their one pair when its name and
         # value are exactly str or bytes (equal keys then serialize to equal bytes).
         pair = fields[0]
         if type(pair) is tuple and len(pair) == 2 and type(pair[0]) in _TEXT_TYPES and type(pair[1]) in _TEXT_TYPES:
+            cached = _FIELD_CACHE.get((pair,))
+            if cached is not None:
+                return cached
             fields = (pair,)
-    if type(fields) is tuple and framing:
+            t = tuple
+    elif t is FieldBlock:
+        return fields.encoded  # type: ignore[union-attr]  # checked and serialized once (see FieldBlock)
+    if t is tuple and framing:
         try:
             cached = _FIELD_CACHE.get(fields)
         except TypeError:  # an unhashable element: serialized below, and refused there if bad
@@ -409,7 +414,8 @@ def write_response(
     if type(body) is bytes and type(status) is int and 200 <= status and status != 204 and status != 304 and status <= 999:
         # PERF: the common case (a bytes body with content) in one join, the same bytes as below.
         length = len(body)
-        parts = [status_line(status), _date_field() if date else b""]
+        # PERF: the status line from its cache, the status being checked above.
+        parts = [_STATUS_LINES.get(status) or status_line(status), _date_field() if date else b""]
         if server is not None:
             parts += (b"Server: ", _field_value(server, "server"), b"\r\n")
         parts += (_fields(fields, True, length), b"Content-Length: %d\r\n" % length)
