@@ -71,6 +71,12 @@ SEEDS = [
     b"GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n",
     b"GET /a#f HTTP/1.1\r\nHost: x\r\n\r\n",
     b"CONNECT /a HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"\r\n" * 10 + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + b"\r\n" * 10 + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: 007\r\n\r\nabcdefg",
+    b"POST / HTTP/1.1\r\nHost: \r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab",
+    b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET / HTTP/1.5\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nhost: y\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n\r\n",
 ]
 LIMITS = dict(max_request_line=64, max_header_size=128, max_header_count=10, max_body_size=100)
 

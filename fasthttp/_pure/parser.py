@@ -118,6 +118,7 @@ _PLAIN_HEAD = re.compile(
 _FIELD_LINE_LSTRIP = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*)\r\n")
 # A Host value in its plainest form, reg-name [":" port]: a subset of what _authority_ok accepts.
 _PLAIN_HOST = re.compile(rb"[A-Za-z0-9\-._~!$&'()*+,;=]+(?::[0-9]*)?")
+_CL_KEY = frozenset((b"content-length",))
 _FRAMING_KEYS = frozenset((b"content-length", b"transfer-encoding", b"connection", b"expect", b"upgrade"))
 _METHODS = {m: m.decode() for m in (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE")}
 _END_OF_MESSAGE = EndOfMessage()
@@ -326,13 +327,63 @@ class RequestParser:
                 if method == "CONNECT":
                     break  # authority-form only (RFC 9112 §3.2.3): the general path refuses it
                 head.target = target
-                head.version = "1.0" if minor == b"0" else "1.1"
                 head._path_start = 0
                 q = target.find(b"?")
                 head._path_end = q if q >= 0 else len(target)
+                pos = m.end()
+                if minor != b"0":
+                    head.version = "1.1"
+                    # The plainest HTTP/1.1 head: one Host of the plainest form, no framing field
+                    # but at most one Content-Length of at most 18 digits within the limit. Its
+                    # framing is what _end_of_head would find (keep-alive, no chunked, no Expect,
+                    # no Upgrade), taken here without it; any other head goes there.
+                    headers = Headers._from_raw(fields)
+                    keys = headers._keys
+                    length = None
+                    if keys.count(b"host") != 1:
+                        plain = False
+                    elif _FRAMING_KEYS.isdisjoint(keys):
+                        plain = True
+                    elif b"content-length" in keys and keys.count(b"content-length") == 1 and _CL_KEY.issuperset(_FRAMING_KEYS.intersection(keys)):
+                        value = fields[keys.index(b"content-length")][1]
+                        plain = 0 < len(value) <= _MAX_CL_DIGITS and value.isdigit() and value.isascii()
+                        if plain:
+                            length = int(value)
+                            plain = self.max_body_size is None or length <= self.max_body_size
+                    else:
+                        plain = False
+                    if plain:
+                        host = fields[keys.index(b"host")][1]
+                        plain = not host or _PLAIN_HOST.fullmatch(host) is not None
+                    if plain:
+                        if self._leading:
+                            self._leading = 0  # as the end of this message would (_reset_head)
+                        head.headers = headers
+                        head.keep_alive = True
+                        head.content_length = length
+                        head.chunked = head.expect_continue = head.upgrade = False
+                        events.append(head)
+                        if not length:
+                            events.append(_END_OF_MESSAGE)
+                        elif n - pos >= length:
+                            events.append(data[pos : pos + length])
+                            events.append(_END_OF_MESSAGE)
+                            pos += length
+                        else:
+                            if pos < n:
+                                events.append(data[pos:])
+                                length -= n - pos
+                            self._current = head
+                            self._remaining = length
+                            self._state = _BODY
+                            return events
+                        if pos == n:
+                            break
+                        continue
+                else:
+                    head.version = "1.0"
                 self._head = head
                 self._fields = fields
-                pos = m.end()
                 self._end_of_head(events)
                 state = self._state
                 if state == _BODY:

@@ -208,6 +208,9 @@ def _check_framing(kind: int, name: bytes, value: bytes, length: int | None) -> 
 _FIELD_CACHE: dict[tuple[object, ...], bytes] = {}
 _FIELD_CACHE_MAX = 256
 _TEXT_TYPES = (str, bytes)
+# The statuses whose response has content (RFC 9110 §6.4.1: not 1xx, 204 or 304), as
+# _check_status accepts them: write_response's common case.
+_CONTENT_STATUSES = frozenset(range(200, 1000)) - {204, 304}
 
 
 def _fields(fields: _Fields, framing: bool, length: int | None) -> bytes:
@@ -411,7 +414,7 @@ def write_response(
     would have sent and drops the body. 1xx, 204 and 304 carry neither (RFC 9110 §6.4.1: they
     have no content).
     """
-    if type(body) is bytes and type(status) is int and 200 <= status and status != 204 and status != 304 and status <= 999:
+    if type(body) is bytes and type(status) is int and status in _CONTENT_STATUSES:
         # PERF: the common case (a bytes body with content) in one join, the same bytes as below.
         length = len(body)
         # PERF: the status line from its cache, the status being checked above.
