@@ -696,7 +696,7 @@ class RequestParser:
             # RFC 9112 §6.3 (3): TE with CL is a smuggling attempt; refuse rather than guess.
             if cl_values:
                 raise BadRequest("both Transfer-Encoding and Content-Length")
-            codings = tokens(te_values)
+            codings = tokens(list(te_values))
             for coding in codings:
                 for c in coding:
                     if c not in TCHAR:

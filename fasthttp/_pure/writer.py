@@ -214,21 +214,20 @@ _CONTENT_STATUSES = frozenset(range(200, 1000)) - {204, 304}
 
 
 def _fields(fields: _Fields, framing: bool, length: int | None) -> bytes:
-    t = type(fields)
-    if t is list and framing and len(fields) == 1:
+    if type(fields) is list and framing and len(fields) == 1:
         # PERF (issue 17, the pure path): a Response's usual fields, [("Content-Type", value)],
         # are a new list each time: cached under the tuple of their one pair when its name and
         # value are exactly str or bytes (equal keys then serialize to equal bytes).
         pair = fields[0]
         if type(pair) is tuple and len(pair) == 2 and type(pair[0]) in _TEXT_TYPES and type(pair[1]) in _TEXT_TYPES:
-            cached = _FIELD_CACHE.get((pair,))
-            if cached is not None:
-                return cached
-            fields = (pair,)
-            t = tuple
-    elif t is FieldBlock:
-        return fields.encoded  # type: ignore[union-attr]  # checked and serialized once (see FieldBlock)
-    if t is tuple and framing:
+            key = (pair,)
+            hit = _FIELD_CACHE.get(key)
+            if hit is not None:
+                return hit
+            fields = key
+    elif type(fields) is FieldBlock:
+        return fields.encoded  # checked and serialized once (see FieldBlock)
+    if type(fields) is tuple and framing:
         try:
             cached = _FIELD_CACHE.get(fields)
         except TypeError:  # an unhashable element: serialized below, and refused there if bad
