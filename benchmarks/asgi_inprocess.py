@@ -2,9 +2,13 @@
 
 Each round feeds one GET to each of 64 connections (``HttpProtocol.data_received``, a real
 ``ConnectionManager`` and :class:`fasthttp.asgi.AsgiApplication`), then turns the event loop
-until every connection wrote its answer (the application's Task runs in that turn on Python
-3.11), as a server under ``wrk -c64`` does. Figures are process CPU µs per request, the best of
-several runs; ``--profile`` prints a cProfile of one run instead. The applications are the
+until every connection wrote its answer (the application runs its first step in
+``data_received``; the answers decided there reach the engine in that turn, by one callback),
+as a server under ``wrk -c64`` does. Figures are process CPU µs per request, the best of
+several runs; ``--profile`` prints a cProfile of one run instead. NOTE: a guide, not the judge:
+no syscalls and no client here, so what changes how the reads and writes of a loop iteration
+interleave shows only over sockets (answering from ``data_received`` was less CPU here and
+15-25% more under ``wrk``); confirm every change with an alternated A/B over sockets. The applications are the
 benchmark server's: the raw ASGI callable (``uvicorn_raw``) and the Starlette app; ``native`` is
 fasthttp's own App answering /plaintext (the reference: what the engine costs). Issue 13.
 

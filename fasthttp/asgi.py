@@ -10,10 +10,12 @@ one Task of its own (anyio and sniffio, under Starlette and FastAPI, need a curr
 the request: the handler is a plain function answering with the cycle, a
 :class:`~fasthttp.application.Deferred`, and the application's ``send()`` delivers the response
 to the engine, which writes it from there (no engine Task, no future, no second loop iteration);
-``send()`` itself is a plain function returning a done future when it need not wait. On Python
-3.12+ the Task is eager: it runs up to its first suspension at once, and the handler answers
-with the response itself when it is decided by then. The response is decided by what the
-application sends:
+``send()`` itself is a plain function returning a done future when it need not wait. The
+application runs up to its first suspension at once, inside the handler, and the handler answers
+with the response itself when it is decided by then: on Python 3.12+ an eager Task; on 3.11 the
+adapter's own first step (:func:`_start_task`), with the application's Task current but
+initialized (registered, scheduled) only if the application suspends, so most requests make no
+Task at all. The response is decided by what the application sends:
 
 - the whole response (the common case: ``start`` then one ``body`` without ``more_body``): a
   plain :class:`~fasthttp.responses.Response`, written by the engine's fast path in one write;
@@ -61,10 +63,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import logging
 import os
 import stat
 import sys
+import types
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
@@ -103,8 +107,8 @@ _FORBIDDEN = error_response(403)
 
 _get_running_loop = asyncio.get_running_loop
 _new_response = object.__new__
-# The connection's (server, client, scheme), in its session dict (AsgiApplication.scope).
-_PEER_KEY = "fasthttp.asgi.peer"
+# The connection's scope template (AsgiApplication.scope), in its session dict.
+_SCOPE_KEY = "fasthttp.asgi.scope"
 
 
 def _peer(conn: Any) -> tuple[Any, Any, str]:
@@ -152,6 +156,40 @@ def is_asgi_application(app: Any) -> bool:
 def _app_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None]:
     """The application's response headers without the engine's framing fields, and the
     ``Content-Length`` it announced (None if none)."""
+    key: tuple[Any, ...] | None
+    try:
+        key = tuple(headers)
+        known = _FIELD_SETS.get(key)
+    except TypeError:  # pairs that are not hashable (lists, bytearrays): classified each time
+        key = known = None
+    if known is not None:
+        return list(known[0]), known[1]
+    fields, length = _classify_fields(headers)
+    if key is not None and len(key) <= _MAX_SET_FIELDS:
+        size = 0
+        for name, value in key:
+            if type(name) is not bytes or type(value) is not bytes:
+                return fields, length
+            size += len(name) + len(value)
+        if size <= _MAX_SET_BYTES:
+            if len(_FIELD_SETS) >= _MAX_SETS:
+                _FIELD_SETS.clear()  # the sets in use come back at once
+            _FIELD_SETS[key] = (tuple(fields), length)
+    return fields, length
+
+
+# PERF: the response field lists applications send, by content (a tuple of their pairs): most
+# send the same few over and over (a constant list, or one built per response with the same
+# names and values), so each is classified once (~1 us less per response). Only all-bytes
+# pairs; bounded by count (the cache starts over when full), fields and bytes per list.
+_FIELD_SETS: dict[tuple[Any, ...], tuple[tuple[tuple[bytes, bytes], ...], int | None]] = {}
+_MAX_SETS = 256
+_MAX_SET_FIELDS = 16
+_MAX_SET_BYTES = 1024
+
+
+def _classify_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None]:
+    """_app_fields() without the cache: each field looked at."""
     fields = []
     length = None
     kinds = _FIELD_KINDS
@@ -191,15 +229,124 @@ def _field_kind(name: Any) -> str:
 _EAGER = sys.version_info >= (3, 12)
 if _EAGER:
 
-    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any, cycle: _HttpCycle) -> asyncio.Task[None] | None:
         # PERF: an eager Task runs the application at once, up to its first suspension; most
-        # answer without one, and the engine then writes the response with no loop iteration.
-        return asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg]
+        # answer without one, and the engine gets the response at the end of this iteration.
+        return asyncio.Task(cycle.run(coro), loop=loop, eager_start=True)  # type: ignore[call-arg]
 
-else:  # pragma: no cover - Python 3.10 and 3.11
+elif sys.version_info >= (3, 11) and asyncio.Task.__module__ == "_asyncio":
+    from asyncio.tasks import _enter_task, _leave_task
 
-    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
-        return loop.create_task(coro)
+    class _AppTask(asyncio.Task):  # type: ignore[type-arg]
+        """The application's Task, made before it runs (see :func:`_start_task`): until its
+        first suspension a bare C Task object, current for the application (``current_task()``,
+        anyio and sniffio see it) but not initialized; initialized, with the same identity, only
+        if the application suspends."""
+
+        __slots__ = ("app_coro",)
+
+        def get_coro(self) -> Any:
+            # The C Task's own would read its coroutine, unset before the initialization.
+            return self.app_coro
+
+        # Before the initialization the C Future's own raise RuntimeError ("not initialized"):
+        # what an application may reasonably ask of its current task answers as a Task would.
+        def get_loop(self) -> asyncio.AbstractEventLoop:
+            try:
+                return super().get_loop()
+            except RuntimeError:
+                return asyncio.get_running_loop()
+
+        def __repr__(self) -> str:
+            try:
+                return super().__repr__()
+            except RuntimeError:
+                return f"<Task running (first step) coro={self.app_coro!r}>"
+
+    _new_task = _AppTask.__new__
+    _init_task = asyncio.Task.__init__
+    _copy_context = contextvars.copy_context
+
+    @types.coroutine
+    def _resume(coro: Any, yielded: Any, cycle: _HttpCycle) -> Any:
+        """Carry on with the application's *coro*, which yielded *yielded* to its Task before
+        there was one: what ``await coro`` does from there (the Task gets what *coro* yields,
+        *coro* what the Task sends or throws), then settle *cycle* as :meth:`_HttpCycle.run`
+        does. Primed before the Task steps it, so that a cancellation the Task throws in at
+        once reaches *coro* (an unstarted generator would end without it)."""
+        try:
+            try:
+                yield
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:
+                yielded = coro.throw(exc)
+            while True:
+                try:
+                    sent = yield yielded
+                except GeneratorExit:
+                    coro.close()
+                    raise
+                except BaseException as exc:
+                    yielded = coro.throw(exc)
+                else:
+                    yielded = coro.send(sent)
+        except StopIteration:
+            cycle.returned()
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            cycle.raised(exc)
+            if not isinstance(exc, Exception):
+                raise  # cancellation, KeyboardInterrupt, SystemExit
+
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any, cycle: _HttpCycle) -> asyncio.Task[None] | None:
+        """Run the application's *coro* up to its first suspension at once, as Python 3.12's
+        eager Task does; None if it finished by then (*cycle* is settled as
+        :meth:`_HttpCycle.run` settles it), else its Task, which carries on from there.
+
+        PERF: most applications answer without suspending: then no Task is initialized
+        (registered and scheduled), and the engine gets the response at the end of this loop
+        iteration (:meth:`AsgiApplication.handle`); no wrapper coroutine either. The step runs as a Task would run it: with the Task current
+        (``current_task()``) and in a context of its own: the engine runs every handler in a
+        fresh copy of the connection's context (``ConnectionCore._dispatch``), and the Task, if
+        the application suspends, starts from a copy of that one (what a Task made there would
+        copy)."""
+        task = _new_task(_AppTask)
+        task.app_coro = coro
+        try:
+            _enter_task(loop, task)
+        except RuntimeError:  # a Task is running (not the engine's callback): one of its own
+            return loop.create_task(cycle.run(coro))
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            _leave_task(loop, task)
+            if not (cycle.body_done and cycle.result is not None and not (cycle.expect_trailers or cycle.watching)):
+                cycle.returned()  # PERF: its common case (a whole response) needs nothing
+            return None
+        except BaseException as exc:
+            _leave_task(loop, task)
+            cycle.raised(exc)
+            if not isinstance(exc, (Exception, asyncio.CancelledError)):
+                raise  # KeyboardInterrupt, SystemExit
+            return None
+        _leave_task(loop, task)
+        # A cancel() during the step marked the bare Task: the initialized one gets it again.
+        cancels = task.cancelling()
+        message = task._cancel_message
+        resume = _resume(coro, yielded, cycle)
+        resume.send(None)
+        _init_task(task, resume, loop=loop, context=_copy_context())
+        for _ in range(cancels):
+            task.cancel(message)
+        return task
+
+else:  # pragma: no cover - Python 3.10, or asyncio's pure-Python Task
+
+    def _start_task(loop: asyncio.AbstractEventLoop, coro: Any, cycle: _HttpCycle) -> asyncio.Task[None] | None:
+        return loop.create_task(cycle.run(coro))
 
 
 def _heads_due(heads: list[_HttpCycle]) -> None:
@@ -208,6 +355,15 @@ def _heads_due(heads: list[_HttpCycle]) -> None:
     heads.clear()
     for cycle in due:
         cycle.head_due()
+
+
+def _answers_due(due: list[_HttpCycle]) -> None:
+    """Hand the engine the responses decided in the first steps of this loop iteration (see
+    AsgiApplication.handle)."""
+    answers = due[:]
+    due.clear()
+    for cycle in answers:
+        cycle.deliver(cycle.result)
 
 
 def _ready_future(loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
@@ -287,6 +443,7 @@ class _HttpCycle(Deferred):
     # PERF: no __slots__: the state every exchange starts in is the class's; an instance holds
     # only what it changed (most exchanges set a handful of attributes, not thirty).
     task: asyncio.Task[None] | None = None  # the Task running the application
+    in_task = False  # past the first step, which the handler runs (see _start_task)
     aborted = False  # the engine dropped the connection before the answer
     status: int | None = None
     fields: list[tuple[bytes, bytes]] = []  # noqa: RUF012 - replaced, never mutated
@@ -295,7 +452,7 @@ class _HttpCycle(Deferred):
     parts: list[bytes] | None = None  # the body, until the response is decided
     chunks: collections.deque[bytes] | None = None  # streamed pieces the engine has not taken
     body_done = False
-    result: Any = None  # what the handler answers the engine, once decided
+    result: Any = None  # the response the engine gets, once decided
     reader_waiter: asyncio.Future[None] | None = None
     writer_waiter: asyncio.Future[None] | None = None
     request_complete = False
@@ -309,6 +466,12 @@ class _HttpCycle(Deferred):
     trailers_done = False
     watching = False
     streamed = 0  # body bytes taken from the application
+
+    # What the exchanges of one loop share: _cycle_class() makes a subclass holding them.
+    loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
+    ready: asyncio.Future[None] = None  # type: ignore[assignment]
+    heads: list[Any] = []  # noqa: RUF012 - replaced, never mutated
+    answers: list[Any] = []  # noqa: RUF012 - replaced, never mutated (_answers_due)
 
     def __init__(self, req: Request, loop: asyncio.AbstractEventLoop, ready: asyncio.Future[None], heads: list[Any]) -> None:
         self.req = req
@@ -427,11 +590,12 @@ class _HttpCycle(Deferred):
             self.fields, self.length = _app_fields(message.get("headers", ()))
             self.expect_trailers = bool(message.get("trailers", False))
             self.status = status
-            if self.result is None:
+            if self.result is None and self.in_task:
                 # If the application suspends before the body is decided, the head goes out
                 # at once (an event stream, a long poll): checked on the next loop iteration,
                 # after every step of the application that runs without waiting. PERF: one
-                # callback checks every exchange that sent its head in an iteration.
+                # callback checks every exchange that sent its head in an iteration; the first
+                # step (no task yet) is checked by handle() when it returns.
                 heads = self.heads
                 if not heads:
                     self.loop.call_soon(_heads_due, heads)
@@ -457,9 +621,21 @@ class _HttpCycle(Deferred):
                 return self.ready
             if self.result is not None:
                 return self.push(bytes(body), more)
+            parts = self.parts
+            if not more and parts is None and not self.expect_trailers and self.body_error is None and type(body) is bytes and (body or length is None or self.req.head.method != "HEAD"):
+                # PERF: the common case, a whole body in one message: the response at once.
+                self.body_done = True
+                resp = _new_response(Response)
+                resp.status = self.status
+                resp.fields = self.fields
+                resp.body = body
+                self.result = resp
+                if self.in_task:
+                    self.deliver(resp)
+                # else: the first step (_start_task): handle() hands self.result over (_answers_due)
+                return self.ready
             if body:
                 body = body if type(body) is bytes else bytes(body)
-                parts = self.parts
                 if parts is None:
                     self.parts = [body]
                 else:
@@ -478,7 +654,9 @@ class _HttpCycle(Deferred):
                 resp.fields = self.fields
                 resp.body = b"" if parts is None else parts[0] if len(parts) == 1 else b"".join(parts)
                 self.result = resp
-                self.deliver(resp)
+                if self.in_task:
+                    self.deliver(resp)
+                # else: the first step (_start_task): handle() hands self.result over (_answers_due)
             else:
                 self.resolve(self.whole_response())
             return self.ready
@@ -644,20 +822,28 @@ class _HttpCycle(Deferred):
             self.start_streaming()
 
     async def run(self, coro: Awaitable[None]) -> None:
-        """The application's Task: run *coro*, then settle the exchange (:meth:`finished`)."""
+        """The application's Task: run *coro*, then settle the exchange."""
         try:
             await coro
         except BaseException as exc:
-            if self.aborted:
-                self.unwatch()
-            else:
-                self.finished(None if isinstance(exc, asyncio.CancelledError) else exc)
+            self.raised(exc)
             if not isinstance(exc, Exception):
                 raise  # cancellation, KeyboardInterrupt, SystemExit
             return
+        self.returned()
+
+    def returned(self) -> None:
+        """The application returned."""
         if self.body_done and self.result is not None and not (self.expect_trailers or self.watching):
             return  # PERF: finished(None)'s common case: a whole response, nothing to undo
         self.finished(None)
+
+    def raised(self, exc: BaseException) -> None:
+        """The application raised *exc* (or was cancelled)."""
+        if self.aborted:
+            self.unwatch()
+        else:
+            self.finished(None if isinstance(exc, asyncio.CancelledError) else exc)
 
     def cancel(self) -> bool:
         """The engine dropped the connection before the answer: stop the application."""
@@ -699,11 +885,22 @@ class _HttpCycle(Deferred):
         self.wake_reader()
 
 
+_new_cycle = object.__new__
+
+
+def _cycle_class(loop: asyncio.AbstractEventLoop) -> type[_HttpCycle]:
+    """A subclass of :class:`_HttpCycle` for the exchanges on *loop*, with what they share (the
+    loop, a done future for ``send()``, the list of heads due) as class attributes. PERF: an
+    exchange is then made with one attribute, its request, and no ``__init__`` call."""
+    return type("_HttpCycle", (_HttpCycle,), {"loop": loop, "ready": _ready_future(loop), "heads": [], "answers": []})
+
+
 class _DenialCycle(_HttpCycle):
     """A websocket denial response (the ``websocket.http.response`` extension): an ``http``
     response cycle whose answer refuses the upgrade instead of being the handler's result."""
 
     __slots__ = ("ws",)
+    in_task = True  # created by the session's send(), in its Task
 
     def __init__(self, ws: WebSocket, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(ws.request, loop, _ready_future(loop), [])
@@ -827,9 +1024,7 @@ class AsgiApplication:
         self._lifespan_reply: asyncio.Future[Message] | None = None
         self._started = False
         self._lifespan_messages = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready: asyncio.Future[None] = None  # type: ignore[assignment]  # set with _loop
-        self._heads: list[_HttpCycle] = []
+        self._cycle_class: type[_HttpCycle] = _HttpCycle  # of the running loop (_cycle_class())
 
     def engine_handler(self) -> Handler:
         return self.handle
@@ -840,7 +1035,8 @@ class AsgiApplication:
         """The ASGI ``http`` scope of *req*."""
         head = req.head
         target = head.target
-        if target[:1] == b"/":
+        origin = target[:1] == b"/"
+        if origin:
             # PERF: origin-form (RFC 9112 §3.2.1), the usual target: split once, as bytes.
             raw_path, _, query = target.partition(b"?")
             path = raw_path.decode("latin-1")
@@ -851,46 +1047,63 @@ class AsgiApplication:
         if "%" in path:
             path = unquote(path)  # RFC 3986 §2.1, as UTF-8 (ASGI: "path" is decoded)
         conn = req.connection
-        # PERF: server, client and scheme are the connection's (a getsockname per server
-        # lookup): made once, kept in the connection's session dict (the application never
-        # sees it); a trusted proxy's client and scheme replace them per request.
+        # PERF: what the scopes of a connection share (server, client and scheme: a getsockname
+        # per server lookup) is a template made once, kept in the connection's session dict (the
+        # application never sees it), with every key already in place: a scope is its copy with
+        # the request's values set, no insertion (a dict display of 14 keys costs ~40% more).
         session = conn.session
-        peer = session.get(_PEER_KEY)
-        if peer is None:
-            peer = session[_PEER_KEY] = _peer(conn.connection if type(conn) is ForwardedConnection else conn)
-        server, client, scheme = peer
-        forwarded = type(conn) is ForwardedConnection
+        template: dict[str, Any] | None = session.get(_SCOPE_KEY)
+        if template is None:
+            template = session[_SCOPE_KEY] = self.scope_template(conn.connection if type(conn) is ForwardedConnection else conn)
+        scope = template.copy()
         forwarded_host = None
-        if forwarded:
-            proxied: ForwardedConnection = conn  # type: ignore[assignment]
-            client = _client_address(proxied.client)
-            scheme = "https" if proxied.is_secure else "http"
+        if type(conn) is ForwardedConnection:
+            # A trusted proxy's client and scheme replace the connection's, per request.
+            proxied: ForwardedConnection = conn
+            scope["client"] = _client_address(proxied.client)
+            scope["scheme"] = "https" if proxied.is_secure else "http"
             forwarded_host = proxied.forwarded_host
         # ASGI: header names lower-cased, values as received (one list, made by the index).
         headers = head.headers.raw_lower()
-        if target[:1] != b"/" or forwarded_host is not None:
+        if not origin or forwarded_host is not None:
             # The application sees the host the router would (Request.host): an absolute-form
             # target's authority (RFC 9112 §3.2.2) or a trusted proxy's X-Forwarded-Host.
             host = req.host
             if host is not None:
                 headers = [(n, v) for n, v in headers if n != b"host"]
                 headers.append((b"host", host.encode("latin-1")))
-        root = self.root_path
+        if self.root_path:
+            path = self.root_path + path
+            raw_path = self._raw_root + raw_path
+        scope["http_version"] = head.version
+        scope["method"] = head.method
+        scope["path"] = path
+        scope["raw_path"] = raw_path
+        scope["query_string"] = query
+        scope["headers"] = headers
+        scope["state"] = self.state.copy()
+        scope["extensions"] = _EXTENSIONS.copy()
+        return scope
+
+    def scope_template(self, conn: Any) -> dict[str, Any]:
+        """What the ``http`` scopes of the connection *conn* share; the keys of each request
+        (None here) are set by :meth:`scope`, in the order of the spec's table."""
+        server, client, scheme = _peer(conn)
         return {
             "type": "http",
             "asgi": ASGI_INFO,
-            "http_version": head.version,
+            "http_version": None,
             "server": server,
             "client": client,
             "scheme": scheme,
-            "method": head.method,
-            "root_path": root,
-            "path": root + path if root else path,
-            "raw_path": self._raw_root + raw_path if root else raw_path,
-            "query_string": query,
-            "headers": headers,
-            "state": self.state.copy(),
-            "extensions": _EXTENSIONS.copy(),
+            "method": None,
+            "root_path": self.root_path,
+            "path": None,
+            "raw_path": None,
+            "query_string": None,
+            "headers": None,
+            "state": None,
+            "extensions": None,
         }
 
     def handle(self, req: Request) -> Any:
@@ -898,26 +1111,39 @@ class AsgiApplication:
 
         PERF: a plain function. The application runs in one Task of its own (anyio and sniffio,
         under Starlette and FastAPI, need a current task; a streamed response outlives this
-        call); the handler answers the engine with the response if it is already decided (an
-        eager Task, Python 3.12+), else with the exchange itself, a
-        :class:`~fasthttp.application.Deferred` the application's ``send()`` delivers, so the
-        engine needs no Task of its own."""
+        call), its first step here; the handler answers the engine with the exchange, a
+        :class:`~fasthttp.application.Deferred` delivered at the end of the loop iteration if
+        the response is decided by then (:func:`_answers_due`), else by the application's
+        ``send()``, so the engine needs no Task of its own."""
         head = req.head
         if head.upgrade and _is_websocket_upgrade(req):
             return self.handle_websocket(req)
         if req.body_reader is not None:
             req.check_body_size()  # 413 on the announced length, before the application runs
         loop = _get_running_loop()
-        if loop is not self._loop:
-            self._loop = loop
-            self._ready = _ready_future(loop)
-            self._heads = []
-        cycle = _HttpCycle(req, loop, self._ready, self._heads)
-        coro = cycle.run(self.app(self.scope(req), cycle.receive, cycle.send))
-        task = _start_task(loop, coro) if _EAGER else loop.create_task(coro)
-        if cycle.settled:
+        cycle_class = self._cycle_class
+        if cycle_class.loop is not loop:
+            cycle_class = self._cycle_class = _cycle_class(loop)
+        cycle = _new_cycle(cycle_class)  # PERF: what __init__ sets, the class has (_cycle_class)
+        cycle.req = req
+        task = _start_task(loop, self.app(self.scope(req), cycle.receive, cycle.send), cycle)
+        if cycle.result is None:  # not settled (a settled exchange has its result)
+            cycle.task = task
+            cycle.in_task = True
+            if cycle.status is None:
+                return cycle
+            cycle.head_due()  # suspended after its head: the head goes out now (see send())
             return cycle.result
-        cycle.task = task
+        # Decided in the first step: the engine gets the response at the end of this loop
+        # iteration, with the others decided in it (one callback for all), not now. PERF: over
+        # sockets under load (wrk -c64) this costs less CPU per request than writing it from
+        # here, though it is more Python work: the reads of an iteration are all served before
+        # its writes wake the client, so each iteration serves more requests (an A/B in issue
+        # 13: answering from here cost 15-25% more CPU per request).
+        answers = cycle_class.answers
+        if not answers:
+            loop.call_soon(_answers_due, answers)
+        answers.append(cycle)
         return cycle
 
     # -- websocket -------------------------------------------------------------------------------

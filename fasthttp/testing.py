@@ -3,9 +3,9 @@
 Strategy: the client writes HTTP/1.1 request bytes into a real :class:`fasthttp.protocol.
 HttpProtocol` (so the real parser, limits, pipelining rules and writer run) through an in-memory
 transport, and reads the bytes the protocol writes back with the strict response reader of
-``fasthttp._wire`` (:class:`ResponseReader`: status line, fields, then Content-Length, chunked
-with trailers, or close-delimited content, RFC 9112 §6.3), the one every test tool of the project
-reads responses with. Nothing is mocked above the transport: what a test sees is what a socket
+``fasthttp._wire`` (:class:`ResponseReader`, on the client's response-parser kernel: status line,
+fields, then Content-Length, chunked with trailers, or close-delimited content, RFC 9112 §6.3),
+the one every test tool of the project reads responses with. Nothing is mocked above the transport: what a test sees is what a socket
 peer would receive. The engine is driven through its public names only: a
 :class:`~fasthttp.connections.ConnectionManager` and one :class:`~fasthttp.protocol.HttpProtocol`
 per connection, the app through the :class:`~fasthttp.application.Application` contract.

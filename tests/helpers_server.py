@@ -134,6 +134,8 @@ class Client:
         """The next response head, 1xx included, with no content read: what follows the head
         stays on the stream, for the test to read."""
         responses = self.responses
+        if not responses.pending:
+            responses.expect("GET")  # the raw request sent, unless read_response announced it
         # A head ends with a line: reading line by line never reads past it.
         while (head := responses.next_head()) is None:
             responses.feed(await self.reader.readuntil(b"\n"))
@@ -144,7 +146,8 @@ class Client:
         """The next final response (interim 1xx responses are skipped); *head*: it answers a
         HEAD request, so it has no content."""
         responses = self.responses
-        responses.expect("HEAD" if head else "GET")
+        if not responses.pending:  # else read_head announced it (an interim head was read)
+            responses.expect("HEAD" if head else "GET")
         try:
             while (response := responses.next_response()) is None:
                 data = await self.reader.read(_READ)

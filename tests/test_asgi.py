@@ -396,6 +396,82 @@ def test_framing_fields_of_the_app_are_replaced(loop):
     assert h.headers_named("content-length") == ["2"]
 
 
+def test_response_fields_follow_the_content_of_each_list_sent(loop):
+    """The adapter classifies a field list once per content (PERF): a list the application
+    changes, the same names with another Content-Length, pairs that are lists, and more
+    distinct lists than it keeps, each answers with exactly what was sent."""
+    shared = [(b"x-kind", b"shared")]
+
+    async def app(scope, receive, send):
+        path = scope["path"]
+        body = b"hello"
+        if path == "/shared":
+            headers = shared
+        elif path == "/changed":
+            shared.append((b"x-more", b"1"))
+            headers = shared
+        elif path.startswith("/length/"):
+            headers = [(b"content-type", b"text/plain"), (b"content-length", path.rsplit("/", 1)[1].encode())]
+        elif path == "/mutable":
+            headers = [[b"x-list", b"pair"], (b"x-memoryview", memoryview(b"value").tobytes())]
+        else:
+            headers = [(b"x-n", path[1:].encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            answers = [await c.request("GET", path) for path in ("/shared", "/shared", "/changed", "/shared", "/length/5", "/mutable")]
+            bad = await c.request("GET", "/length/4")  # the same names, a length the body breaks
+            await c.close()
+            c2 = await Client.connect(server)
+            many = [await c2.request("GET", f"/{n}") for n in range(300)]  # more than it keeps
+            again = await c2.request("GET", "/length/5")
+            await c2.close()
+            return answers, bad, many, again
+
+    answers, bad, many, again = run(loop, main())
+    assert [r.headers_named("x-kind") for r in answers[:4]] == [["shared"]] * 4
+    assert [r.headers_named("x-more") for r in answers[:4]] == [[], [], ["1"], ["1"]]
+    assert answers[4].status == 200 and answers[4].headers_named("content-length") == ["5"] and answers[4].body == b"hello"
+    assert answers[5].header("x-list") == "pair" and answers[5].header("x-memoryview") == "value"
+    assert bad.status == 500 and bad.body != b"hello"
+    assert [r.header("x-n") for r in many] == [str(n) for n in range(300)]
+    assert again.status == 200 and again.body == b"hello"
+
+
+def test_answers_decided_at_once_keep_their_order_and_their_connection(loop):
+    """Responses decided in the application's first step reach the engine at the end of the
+    loop iteration, together (PERF): pipelined requests are answered in order, mixed with
+    ones that wait, and many connections each get their own answer."""
+
+    async def app(scope, receive, send):
+        if scope["query_string"] == b"wait":
+            await asyncio.sleep(0)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            paths = ["/1", "/2?wait", "/3", "/4", "/5?wait", "/6"]
+            await c.send(b"".join(build_request("GET", p) for p in paths))
+            pipelined = [await c.read_response() for _ in paths]
+            await c.close()
+            clients = [await Client.connect(server) for _ in range(20)]
+            for n, client in enumerate(clients):
+                await client.send(build_request("GET", f"/c{n}"))
+            answers = [await client.read_response() for client in clients]
+            for client in clients:
+                await client.close()
+            return pipelined, answers
+
+    pipelined, answers = run(loop, main())
+    assert [r.body for r in pipelined] == [b"/1", b"/2", b"/3", b"/4", b"/5", b"/6"]
+    assert [r.body for r in answers] == [f"/c{n}".encode() for n in range(20)]
+
+
 def test_head_keeps_the_announced_length(loop):
     async def app(scope, receive, send):
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1234")]})

@@ -29,6 +29,19 @@ def test_decodes_chunks_and_ends_with_end_of_message(impl):
     assert dec.done
 
 
+def test_the_decoder_hands_on_one_piece_per_chunk_unless_told_to_coalesce(impl):
+    # The request parser keeps one event per chunk; the response parser coalesces (one bytes per
+    # decode call, tests/test_responseparser.py).
+    dec = impl.chunked.ChunkedDecoder()
+    assert not dec.coalesce
+    assert dec.feed(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")[:2] == [b"abc", b"de"]
+    dec = impl.chunked.ChunkedDecoder()
+    dec.coalesce = True
+    events = dec.feed(b"3\r\nabc\r\n2\r\nde\r\n" + b"1\r\nx\r\n" * 70 + b"0\r\n\r\n")
+    assert b"".join(events[:-1]) == b"abcde" + b"x" * 70 and type(events[-1]).__name__ == "EndOfMessage"
+    assert [len(e) for e in events[:-1]] == [3 + 2 + 62, 8]  # 72 pieces: joined 64 at a time
+
+
 @pytest.mark.parametrize("step", [1, 2, 3, 7])
 def test_any_split_gives_the_same_body(impl, step):
     data = b"a;ext=1\r\n0123456789\r\n3\r\nabc\r\n0\r\nX-Sum: 9\r\n\r\n"

@@ -239,9 +239,11 @@ class TestConnections:
                     conn.parser.request("GET")
                     conn.write(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
                     events = [await conn.next_event(5)]
-                    while type(events[-1]).__name__ != "EndOfMessage":
+                    # the pool's parsers put a content that came with its head on the head (body_on_head)
+                    while events[0].body is None and type(events[-1]).__name__ != "EndOfMessage":
                         events.append(await conn.next_event(5))
-                    assert events[0].status == 200 and b"".join(e for e in events if type(e) is bytes) == b"hello, world"
+                    body = events[0].body if events[0].body is not None else b"".join(e for e in events if type(e) is bytes)
+                    assert events[0].status == 200 and body == b"hello, world"
                     pool.release(conn)
                 assert pool.stats() == {"connections": 1, "idle": 1}
                 async with Client(pool=pool) as client:  # a client may share it

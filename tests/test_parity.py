@@ -55,6 +55,28 @@ SEEDS = [
     b"GET /a\rb HTTP/1.1\r\nHost: x\r\n\r\n",
     b"\r\n\r\nGET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: a%41b:8\r\nConnection: keep-alive, Upgrade\r\nUpgrade: x\r\n\r\n",
+    # The pure twin's read-at-a-request-boundary path (RequestParser._feed_plain): pipelined
+    # heads with whole and partial Content-Length bodies, a bad head or framing after good
+    # ones (the earlier events still come out), a chunked body, an upgrade and a close after a
+    # plain head, a 1.0 request, values with OWS and obs-text, Expect and Upgrade fields.
+    b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /b?c HTTP/1.1\r\nHost: x\r\n\r\n"
+    b"POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\npart",
+    b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+    b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nX : y\r\n\r\n",
+    b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n",
+    b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: ws\r\n\r\nGET /",
+    b"GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\nabGET /b HTTP/1.1\r\n\r\n",
+    b"GET /a HTTP/1.1\r\nHost: x \r\nX:  \xe9 v\t \r\nY:\r\nExpect: 100-Continue\r\nUpgrade: z\r\n\r\n",
+    b"GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n",
+    b"GET /a#f HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"CONNECT /a HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"\r\n" * 10 + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + b"\r\n" * 10 + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: 007\r\n\r\nabcdefg",
+    b"POST / HTTP/1.1\r\nHost: \r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab",
+    b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET / HTTP/1.5\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nhost: y\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n\r\n",
 ]
 LIMITS = dict(max_request_line=64, max_header_size=128, max_header_count=10, max_body_size=100)
 

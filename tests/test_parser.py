@@ -122,6 +122,40 @@ class TestEvents:
         assert head.method == "PROPFIND"
 
 
+class TestWholeReads:
+    """A read holding whole requests (the common case; the pure twin's fast path) gives the
+    same events as any other split, with bodies as ``bytes``."""
+
+    def test_pipelined_requests_with_bodies_in_one_read(self, impl):
+        data = (
+            b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+            b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhe"
+        )
+        p = impl.parser.RequestParser()
+        events = p.feed(data)
+        assert [h.path for h in heads(events, impl)] == ["/a", "/b", "/c"]
+        assert [e for e in events if type(e) is bytes] == [b"abc", b"he"]
+        events = p.feed(b"llo")
+        assert events[0] == b"llo" and isinstance(events[1], impl.parser.EndOfMessage)
+
+    def test_a_bad_request_after_good_ones_keeps_their_events(self, impl):
+        data = GET + b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"
+        with pytest.raises(BadRequest) as info:
+            impl.parser.RequestParser().feed(data)
+        assert [h.path for h in heads(info.value.events, impl)] == ["/index.html"]
+
+    def test_a_bytearray_read_gives_the_same_events(self, impl):
+        data = b"POST /a HTTP/1.1\r\nHost: x\r\nX:  v \t\r\nContent-Length: 2\r\n\r\nhi"
+        one = impl.parser.RequestParser().feed(data)
+        two = impl.parser.RequestParser().feed(bytearray(data))
+        assert heads(one, impl)[0].headers.raw() == heads(two, impl)[0].headers.raw() == [
+            (b"Host", b"x"), (b"X", b"v"), (b"Content-Length", b"2")
+        ]
+        assert [type(e) for e in one] == [type(e) for e in two]
+        assert body_of(one) == body_of(two) == b"hi"
+
+
 class TestRequestTargetForms:
     # RFC 9112 §3.2
     def test_absolute_form_exposes_the_path(self, impl):

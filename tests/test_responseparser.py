@@ -142,6 +142,25 @@ class TestEvents:
         buf[:] = b"x" * len(buf)
         assert head.headers.get("content-type") == "text/plain"
 
+    def test_chunked_content_in_one_feed_is_one_body_event(self, impl):
+        # PERF contract (bench_responseparser.py, chunked_64k): the chunk data of one feed is
+        # handed on as one bytes, before the EndOfMessage; a later feed gets its own.
+        data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"3\r\nabc\r\n" * 5 + b"0\r\nX-T: 1\r\n\r\n"
+        _, events = parse(impl, data)
+        assert events[1:-1] == [b"abc" * 5] and ends(events, impl)[0].trailers.get("x-t") == "1"
+        p, events = parse(impl, data[:70])
+        rest = p.feed(data[70:])
+        assert [e for e in events if type(e) is bytes] != [] and len([e for e in rest if type(e) is bytes]) == 1
+        assert body_of(events + rest) == b"abc" * 5
+
+    def test_chunk_data_decoded_before_an_error_is_kept(self, impl):
+        data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\nzz\r\n"
+        p = impl.responseparser.ResponseParser()
+        p.request("GET")
+        with pytest.raises(ResponseProtocolError, match="invalid chunk size") as info:
+            p.feed(data)
+        assert body_of(info.value.events) == b"abcde" and [e for e in info.value.events if type(e) is bytes] == [b"abcde"]
+
     def test_eof_between_responses_is_clean(self, impl):
         p, _ = parse(impl, OK)
         assert p.feed_eof() == [] and p.closed
@@ -218,6 +237,88 @@ class TestErrors:
         with pytest.raises(IncompleteResponseError) as info:
             p.feed_eof()
         assert info.value.received == 0
+
+
+class TestModes:
+    """``pause_after_head`` and ``wait_for_request``: what the test tools' reader
+    (``fasthttp/_wire.py``) needs of the kernel."""
+
+    def test_pause_after_head_emits_the_final_head_alone_and_resume_hands_over_the_rest(self, impl):
+        p = impl.responseparser.ResponseParser(pause_after_head=True)
+        p.request("GET")
+        p.request("GET")
+        events = p.feed(b"HTTP/1.1 100 Continue\r\n\r\n" + OK + OK)
+        assert [(type(e).__name__, getattr(e, "status", None)) for e in events] == [("ResponseHead", 100), ("ResponseHead", 200)]
+        assert p.feed(b"!") == [] and p.pending == 1 and not p.idle
+        assert p.resume() == b"hello" + OK + b"!"
+        p.pause_after_head = False
+        events = p.feed(OK)
+        assert [h.status for h in heads(events, impl)] == [200] and body_of(events) == b"hello" and p.idle
+
+    def test_resume_after_a_closing_head_closes(self, impl):
+        p = impl.responseparser.ResponseParser(pause_after_head=True)
+        p.request("GET")
+        assert p.feed(b"HTTP/1.1 200 OK\r\n\r\nuntil close")[0].until_close
+        assert p.resume() == b"until close" and p.closed
+
+    def test_resume_only_after_a_paused_head(self, impl):
+        p = impl.responseparser.ResponseParser(pause_after_head=True)
+        with pytest.raises(RuntimeError):
+            p.resume()
+        p.request("GET")
+        events = p.feed(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nraw")
+        assert events[0].upgrade and p.paused  # an upgrade pauses as always: take_unparsed()
+        with pytest.raises(RuntimeError):
+            p.resume()
+        assert p.take_unparsed() == b"raw"
+
+    def test_wait_for_request_holds_bytes_until_their_request_is_recorded(self, impl):
+        p = impl.responseparser.ResponseParser(wait_for_request=True)
+        p.request("GET")
+        events = p.feed(OK + OK)
+        assert body_of(events) == b"hello" and p.buffered == len(OK) and not p.idle
+        p.request("HEAD")
+        events = p.feed(b"")
+        assert heads(events, impl)[0].method == "HEAD" and body_of(events) == b"" and p.buffered == 5
+
+    def test_bytes_held_for_no_request_are_refused_at_the_close(self, impl):
+        p = impl.responseparser.ResponseParser(wait_for_request=True)
+        assert p.feed(OK) == []
+        with pytest.raises(ResponseProtocolError, match="response without a request") as info:
+            p.feed_eof()
+        assert info.value.data == OK[:256] and type(info.value) is ResponseProtocolError
+        with pytest.raises(ResponseProtocolError):
+            p.feed(b"x")
+
+
+class TestBodyOnHead:
+    def test_a_response_complete_with_its_head_is_one_event(self, impl):
+        p = impl.responseparser.ResponseParser(body_on_head=True)
+        for m in ("GET", "HEAD", "GET"):
+            p.request(m)
+        events = p.feed(OK + b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n" + OK)
+        assert [(type(e).__name__, e.body) for e in events] == [("ResponseHead", b"hello"), ("ResponseHead", b""), ("ResponseHead", b"hello")]
+        assert p.idle
+
+    def test_a_content_that_did_not_come_with_its_head_is_body_events(self, impl):
+        p = impl.responseparser.ResponseParser(body_on_head=True)
+        p.request("GET")
+        events = p.feed(OK[:-2])
+        assert events[0].body is None and events[1:] == [b"hel"]
+        rest = p.feed(OK[-2:])
+        assert rest[0] == b"lo" and len(ends(rest, impl)) == 1
+
+    def test_chunked_interim_and_until_close_are_unchanged(self, impl):
+        p = impl.responseparser.ResponseParser(body_on_head=True)
+        p.request("GET")
+        p.request("GET")
+        events = p.feed(b"HTTP/1.1 100 Continue\r\n\r\n" + CHUNKED + b"HTTP/1.1 200 OK\r\n\r\nall")
+        assert [e if type(e) is bytes else getattr(e, "body", "end") for e in events] == [None, None, b"abcde", "end", None, b"all"]
+        assert ends(p.feed_eof(), impl)
+
+    def test_off_by_default(self, impl):
+        _, events = parse(impl, OK)
+        assert events[0].body is None and len(events) == 3
 
 
 class TestLimits:
@@ -332,6 +433,59 @@ def check_parity(py_impl, c_impl, data: bytes) -> None:
 @pytest.mark.parametrize("data", SEEDS, ids=range(len(SEEDS)))
 def test_parity_at_every_split(py_impl, c_impl, data):
     check_parity(py_impl, c_impl, data)
+
+
+def record_exact(impl, data: bytes, cuts: list[int], **mode) -> list:
+    """As record(), in a parser *mode*, each event as it came (bytes not merged) and, with
+    body_on_head, a head's body as the body event and EndOfMessage it stands for."""
+    p = impl.responseparser.ResponseParser(**LIMITS, **mode)
+    for m in METHODS:
+        p.request(m)
+    events: list = []
+    error = None
+    try:
+        for a, b in zip([0, *cuts], [*cuts, len(data)]):
+            events += p.feed(data[a:b])
+        events += p.feed_eof()
+    except ResponseProtocolError as exc:
+        events += exc.events
+        error = (type(exc).__name__, exc.message)
+    exact = [e if isinstance(e, bytes) else (describe(e), getattr(e, "body", None)) for e in events]
+    expanded: list = []
+    for e in events:
+        if isinstance(e, bytes):
+            expanded.append(e)
+        else:
+            expanded.append(describe(e))
+            if getattr(e, "body", None) is not None:
+                expanded += ([e.body] if e.body else []) + [("end", None)]
+    return [exact, expanded, error, p.paused, p.closed]
+
+
+@pytest.mark.parametrize("data", SEEDS, ids=range(len(SEEDS)))
+def test_body_on_head_parity_at_every_split(py_impl, c_impl, data):
+    plain = record_exact(py_impl, data, [])[1]
+    for cuts in ([], *([i] for i in range(1, len(data)))):
+        py = record_exact(py_impl, data, cuts, body_on_head=True)
+        assert record_exact(c_impl, data, cuts, body_on_head=True) == py, cuts
+        # the same response, told in fewer events: expanded, the plain parser's events
+        merged: list = []
+        for e in py[1]:
+            if isinstance(e, bytes) and merged and isinstance(merged[-1], bytes):
+                merged[-1] += e
+            else:
+                merged.append(e)
+        assert merged == [e for e in _merged(plain)], cuts
+
+
+def _merged(events: list) -> list:
+    out: list = []
+    for e in events:
+        if isinstance(e, bytes) and out and isinstance(out[-1], bytes):
+            out[-1] += e
+        else:
+            out.append(e)
+    return out
 
 
 _MUTANTS = st.sampled_from(list(b"\r\n :;,0a\x00\x7f\t-") + [ord("H"), ord("1")])

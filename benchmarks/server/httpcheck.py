@@ -5,7 +5,8 @@ load-tested on a scenario the harness sends that scenario's exact request bytes 
 every response: status, content type, body, and framing (RFC 9112 §6: Content-Length or chunked).
 The bytes are read by the project's one strict response reader,
 :class:`fasthttp.testing.ResponseReader`; what it refuses, or a connection closed in the middle of
-a response, is an ``HttpCheckError``. Only loopback addresses are ever contacted (see
+a response, is an ``HttpCheckError``; so are bytes no request claims (:meth:`ResponseReader.expect`
+announces the requests sent). Only loopback addresses are ever contacted (see
 ``run.LOOPBACK``).
 """
 
@@ -16,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from fasthttp import testing
+from fasthttp.errors import ResponseProtocolError
 
 __all__ = ("Response", "ResponseReader", "exchange", "HttpCheckError")
 
@@ -42,6 +44,11 @@ class ResponseReader:
         self._reader = testing.ResponseReader()
         self.responses: list[Response] = []
 
+    def expect(self, count: int = 1, method: str = "GET") -> None:
+        """Announce *count* requests sent (the reader parses a response only for a request)."""
+        for _ in range(count):
+            self._reader.expect(method)
+
     def feed(self, data: bytes) -> None:
         self._reader.feed(data)
         self._drain()
@@ -54,7 +61,7 @@ class ResponseReader:
         try:
             while (response := self._reader.next_response()) is not None:
                 self.responses.append(Response(response.status, dict(response.headers.items()), response.body))
-        except (ValueError, testing.IncompleteResponse) as exc:
+        except ResponseProtocolError as exc:
             raise HttpCheckError(str(exc)) from exc
 
 
@@ -68,6 +75,7 @@ def exchange(
     """
     deadline = time.monotonic() + timeout
     reader = ResponseReader()
+    reader.expect(count)  # NOTE: the harness's payloads carry no HEAD or CONNECT request
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(payload)
         eof = False

@@ -61,6 +61,7 @@ def _open_batch(host: str, port: int, count: int, deadline: float) -> tuple[list
             socks.append(sock)
             sock.send(payload)
             readers[sock] = ResponseReader()
+            readers[sock].expect()
             sel.register(sock, selectors.EVENT_READ)
         waiting = set(socks)
         while waiting:

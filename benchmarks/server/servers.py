@@ -136,6 +136,11 @@ def _fasthttp_pure(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _fasthttp_pure_baseline(port: int) -> list[str]:
+    # fasthttp-pure (above) from the tree of BASELINE_ENV, as fasthttp-baseline serves fasthttp.
+    return ["env", "FASTHTTP_NO_EXTENSIONS=1", *_fasthttp_baseline(port), "--no-uvloop"]
+
+
 def _fasthttp_workers(workers: int) -> Callable[[int], list[str]]:
     def command(port: int) -> list[str]:
         return [
@@ -254,6 +259,13 @@ if os.environ.get(BASELINE_ENV):
             _fasthttp_baseline,
             modules=("fasthttp",),
             packages=("fasthttp", "uvloop"),
+        ),
+        ServerSpec(
+            "fasthttp-pure-baseline",
+            f"fasthttp-pure from {os.environ[BASELINE_ENV]} (another revision, for before/after figures)",
+            _fasthttp_pure_baseline,
+            modules=("fasthttp",),
+            packages=("fasthttp",),
         ),
     )
 

@@ -138,6 +138,7 @@ def exchange(conn: _Conn, step: Step, host: str, deadline: float) -> tuple[list[
     conn.sock.sendall(step.payload(host))
     reader = conn.reader
     want = len(step.statuses)
+    reader.expect(want)
     got = 0
     while len(reader.responses) < want:
         conn.sock.settimeout(max(0.01, deadline - time.monotonic()))

@@ -167,6 +167,7 @@ def test_response_reader_reads_pipelined_responses_split_at_every_byte():
             b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
     for split in range(len(wire) + 1):
         reader = httpcheck.ResponseReader()
+        reader.expect(3)
         reader.feed(wire[:split])
         reader.feed(wire[split:])
         assert [(r.status, r.body) for r in reader.responses] == [(200, b"hello"), (200, b"abcde"), (404, b"")]
@@ -174,6 +175,7 @@ def test_response_reader_reads_pipelined_responses_split_at_every_byte():
 
 def test_response_without_framing_ends_at_eof():
     reader = httpcheck.ResponseReader()
+    reader.expect()
     reader.feed(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\npart")
     reader.feed(b"ial")
     assert reader.responses == []
@@ -182,12 +184,23 @@ def test_response_without_framing_ends_at_eof():
 
 
 def test_a_malformed_status_line_is_an_error():
+    reader = httpcheck.ResponseReader()
+    reader.expect()
     with pytest.raises(httpcheck.HttpCheckError):
-        httpcheck.ResponseReader().feed(b"garbage\r\n\r\n")
+        reader.feed(b"garbage\r\n\r\n")
+
+
+def test_a_response_no_request_claims_is_an_error_at_the_close():
+    reader = httpcheck.ResponseReader()
+    reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    assert reader.responses == []
+    with pytest.raises(httpcheck.HttpCheckError):
+        reader.feed_eof()
 
 
 def test_a_response_cut_short_by_the_close_is_an_error():
     reader = httpcheck.ResponseReader()
+    reader.expect()
     reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab")
     with pytest.raises(httpcheck.HttpCheckError):
         reader.feed_eof()

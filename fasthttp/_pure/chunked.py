@@ -45,6 +45,7 @@ _WS = (0x20, 0x09)
 _QDTEXT = frozenset({0x09, 0x20, 0x21} | set(range(0x23, 0x5C)) | set(range(0x5D, 0x7F)) | set(range(0x80, 0x100)))
 # quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
 _QPAIR = frozenset({0x09, 0x20} | set(range(0x21, 0x7F)) | set(range(0x80, 0x100)))
+_MAX_SPANS = 64  # pieces joined at most, as the compiled twin's SpanBuf holds
 _MAX_SIZE_DIGITS = 16  # 2**64 - 1 at most; ContentTooLarge comes first under any sane body limit
 
 
@@ -120,6 +121,31 @@ def _parse_extensions(line: bytes, i: int) -> None:
                     raise BadRequest("invalid chunk extension value")
 
 
+class _Coalesced:
+    """An event sink that joins the body pieces it is given until :meth:`flush` (or an
+    EndOfMessage) hands them on as one ``bytes``: the compiled twin's SpanBuf."""
+
+    __slots__ = ("events", "pieces")
+
+    def __init__(self, events: _EventSink) -> None:
+        self.events = events
+        self.pieces: list[bytes] = []
+
+    def append(self, event: bytes | EndOfMessage, /) -> None:
+        if type(event) is bytes:
+            if len(self.pieces) == _MAX_SPANS:
+                self.flush()
+            self.pieces.append(event)
+        else:
+            self.flush()
+            self.events.append(event)
+
+    def flush(self) -> None:
+        if self.pieces:
+            self.events.append(b"".join(self.pieces))
+            self.pieces = []
+
+
 class ChunkedDecoder:
     """Incremental decoder for one chunked message body."""
 
@@ -135,6 +161,7 @@ class ChunkedDecoder:
         "_trailer_bytes",
         "_buf",
         "unused",
+        "coalesce",
     )
 
     max_chunk_line: int
@@ -143,6 +170,9 @@ class ChunkedDecoder:
     max_body_size: int | None
     #: Bytes received after the end of the body (the next pipelined message).
     unused: bytes
+    #: Hand on the chunk data of one :meth:`_decode` call as one ``bytes`` rather than one per
+    #: chunk (the response parser sets it; the request parser's events stay per chunk).
+    coalesce: bool
 
     def __init__(
         self,
@@ -163,6 +193,7 @@ class ChunkedDecoder:
         self._trailer_bytes = 0
         self._buf = bytearray()
         self.unused = b""
+        self.coalesce = False
 
     @property
     def done(self) -> bool:
@@ -199,8 +230,19 @@ class ChunkedDecoder:
     def _decode(self, buf: bytearray, pos: int, end: int, events: _EventSink) -> int:
         """Consume ``buf[pos:end]`` as far as possible; append events; return the new position.
 
-        Stops early, leaving a partial line unconsumed, when it needs more bytes.
+        Stops early, leaving a partial line unconsumed, when it needs more bytes. With
+        :attr:`coalesce`, the data of this call is one ``bytes`` (before the EndOfMessage),
+        handed on even when an error stops the call.
         """
+        if not self.coalesce:
+            return self._run(buf, pos, end, events)
+        sink = _Coalesced(events)
+        try:
+            return self._run(buf, pos, end, sink)
+        finally:
+            sink.flush()
+
+    def _run(self, buf: bytearray, pos: int, end: int, events: _EventSink) -> int:
         while pos < end:
             state = self._state
             if state == _DATA:

@@ -12,6 +12,7 @@ same bytes (tests/test_parity.py).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -101,7 +102,22 @@ def _check_value(value: bytes) -> None:
             raise BadRequest("invalid character in field value")
 
 
+# PERF (issue 17, the pure path): the look-up keys of the well-known names, as str and as bytes
+# in their usual spellings, so a look-up by such a name is one dict hit.
+_KNOWN_KEYS: dict[str | bytes, bytes] = {}
+for _name in WELL_KNOWN:
+    for _spelling in (_name, "-".join(part.capitalize() for part in _name.split("-"))):
+        _KNOWN_KEYS[_spelling] = _KNOWN_KEYS[_spelling.encode("ascii")] = _name.encode("ascii")
+del _name, _spelling
+_first = operator.itemgetter(0)
+_lower = bytes.lower
+
+
 def _key(name: str | bytes) -> bytes:
+    if type(name) is str or type(name) is bytes:
+        known = _KNOWN_KEYS.get(name)
+        if known is not None:
+            return known
     if isinstance(name, str):
         try:
             return name.encode("latin-1").translate(_LOWER)
@@ -139,7 +155,8 @@ class Headers:
 
     def _set(self, raw: list[tuple[bytes, bytes]]) -> None:
         self._fields = raw
-        self._keys = [name.translate(_LOWER) for name, _ in raw]
+        # PERF: bytes.lower is translate(_LOWER) for a token (ASCII), and map runs at C speed.
+        self._keys = list(map(_lower, map(_first, raw)))
 
     @classmethod
     def _from_raw(cls, raw: list[tuple[bytes, bytes]]) -> Headers:
@@ -150,17 +167,17 @@ class Headers:
 
     def get(self, name: str | bytes, default: str | None = None) -> str | None:
         key = _key(name)
-        for i, k in enumerate(self._keys):
-            if k == key:
-                return self._fields[i][1].decode("latin-1")
+        keys = self._keys
+        if key in keys:
+            return self._fields[keys.index(key)][1].decode("latin-1")
         return default
 
     def get_bytes(self, name: str | bytes, default: bytes | None = None) -> bytes | None:
         """The first value as the bytes received, or *default*."""
         key = _key(name)
-        for i, k in enumerate(self._keys):
-            if k == key:
-                return self._fields[i][1]
+        keys = self._keys
+        if key in keys:
+            return self._fields[keys.index(key)][1]
         return default
 
     def getall(self, name: str | bytes) -> list[str]:

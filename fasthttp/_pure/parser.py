@@ -38,6 +38,7 @@ requests still get their responses); the parser then stays failed.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import (
@@ -103,9 +104,22 @@ _TARGET_OK_BYTES = bytes(sorted(_TARGET_OK))
 _FIELD_LINE_PATTERN = rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):([\t\x20-\x7e\x80-\xff]*)\r\n"
 _FIELD_LINE = re.compile(_FIELD_LINE_PATTERN)
 _FIELD_SECTION = re.compile(b"(?:" + _FIELD_LINE_PATTERN + b")*")
+# PERF (issue 17, the pure path): a whole plain head in one match, for :meth:`RequestParser.feed`'s
+# fast path. request-line = method SP origin-form SP "HTTP/1." DIGIT CRLF (RFC 9112 §3, §2.3;
+# the origin-form's bytes are _TARGET_OK's), then field lines as _FIELD_SECTION, then the empty
+# line. Everything it accepts, the line-by-line path accepts too, with the same result; what it
+# does not accept goes to that path, which names the error.
+_PLAIN_HEAD = re.compile(
+    rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (/[\x21\x22\x24-\x7e\x80-\xff]*) HTTP/1\.([0-9])\r\n"
+    rb"((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*)\r\n"
+)
+# A field line of a section _PLAIN_HEAD accepted, its leading OWS left out of the value (the
+# trailing OWS is stripped only when the section has some: RFC 9112 §5).
+_FIELD_LINE_LSTRIP = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*)\r\n")
 # A Host value in its plainest form, reg-name [":" port]: a subset of what _authority_ok accepts.
 _PLAIN_HOST = re.compile(rb"[A-Za-z0-9\-._~!$&'()*+,;=]+(?::[0-9]*)?")
-_FRAMING_KEYS = frozenset((b"content-length", b"transfer-encoding", b"host", b"connection"))
+_CL_KEY = frozenset((b"content-length",))
+_FRAMING_KEYS = frozenset((b"content-length", b"transfer-encoding", b"connection", b"expect", b"upgrade"))
 _METHODS = {m: m.decode() for m in (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE")}
 _END_OF_MESSAGE = EndOfMessage()
 
@@ -276,10 +290,134 @@ class RequestParser:
             raise err  # type: ignore[misc]
         if state == _CLOSED:
             return []
+        if state == _HEAD and type(data) is bytes and not self._buf:
+            return self._feed_plain(data)
         self._buf += data
         if state == _PAUSED:
             return []
         return self._run()
+
+    def _feed_plain(self, data: bytes) -> list[Event]:
+        """PERF (issue 17, the pure path): a read that starts at a request's first byte, the
+        common case. Each whole head at the front of *data* that :data:`_PLAIN_HEAD` accepts
+        within the limits is taken in one regex match, and its Content-Length body as a slice
+        of *data*, without copying through the buffer; at the first thing it does not take (a
+        partial or unusual head, a chunked body, a pause), the rest goes to the buffer and the
+        general path, which finds the same events and errors there as it would have: the
+        events do not depend on how the input is split (tests/test_parity.py)."""
+        events: list[Event] = []
+        pos = 0
+        n = len(data)
+        match = _PLAIN_HEAD.match
+        try:
+            while True:
+                m = match(data, pos)
+                if m is None:
+                    break
+                method, target, minor, section = m.groups()
+                if m.start(4) - pos - 2 > self.max_request_line or len(section) > self.max_header_size:
+                    break
+                fields = _FIELD_LINE_LSTRIP.findall(section)
+                if len(fields) > self.max_header_count:
+                    break
+                if b" \r" in section or b"\t\r" in section:
+                    fields = [(name, value.rstrip(b" \t")) for name, value in fields]
+                head = RequestHead()
+                head.method = method = _METHODS.get(method) or method.decode("ascii")
+                if method == "CONNECT":
+                    break  # authority-form only (RFC 9112 §3.2.3): the general path refuses it
+                head.target = target
+                head._path_start = 0
+                q = target.find(b"?")
+                head._path_end = q if q >= 0 else len(target)
+                pos = m.end()
+                if minor != b"0":
+                    head.version = "1.1"
+                    # The plainest HTTP/1.1 head: one Host of the plainest form, no framing field
+                    # but at most one Content-Length of at most 18 digits within the limit. Its
+                    # framing is what _end_of_head would find (keep-alive, no chunked, no Expect,
+                    # no Upgrade), taken here without it; any other head goes there.
+                    headers = Headers._from_raw(fields)
+                    keys = headers._keys
+                    length = None
+                    if keys.count(b"host") != 1:
+                        plain = False
+                    elif _FRAMING_KEYS.isdisjoint(keys):
+                        plain = True
+                    elif b"content-length" in keys and keys.count(b"content-length") == 1 and _CL_KEY.issuperset(_FRAMING_KEYS.intersection(keys)):
+                        value = fields[keys.index(b"content-length")][1]
+                        plain = 0 < len(value) <= _MAX_CL_DIGITS and value.isdigit() and value.isascii()
+                        if plain:
+                            length = int(value)
+                            plain = self.max_body_size is None or length <= self.max_body_size
+                    else:
+                        plain = False
+                    if plain:
+                        host = fields[keys.index(b"host")][1]
+                        plain = not host or _PLAIN_HOST.fullmatch(host) is not None
+                    if plain:
+                        if self._leading:
+                            self._leading = 0  # as the end of this message would (_reset_head)
+                        head.headers = headers
+                        head.keep_alive = True
+                        head.content_length = length
+                        head.chunked = head.expect_continue = head.upgrade = False
+                        events.append(head)
+                        if not length:
+                            events.append(_END_OF_MESSAGE)
+                        elif n - pos >= length:
+                            events.append(data[pos : pos + length])
+                            events.append(_END_OF_MESSAGE)
+                            pos += length
+                        else:
+                            if pos < n:
+                                events.append(data[pos:])
+                                length -= n - pos
+                            self._current = head
+                            self._remaining = length
+                            self._state = _BODY
+                            return events
+                        if pos == n:
+                            break
+                        continue
+                else:
+                    head.version = "1.0"
+                self._head = head
+                self._fields = fields
+                self._end_of_head(events)
+                state = self._state
+                if state == _BODY:
+                    remaining = self._remaining
+                    if n - pos < remaining:
+                        if pos < n:
+                            events.append(data[pos:])
+                            self._remaining = remaining - (n - pos)
+                        return events
+                    events.append(data[pos : pos + remaining])
+                    pos += remaining
+                    events.append(_END_OF_MESSAGE)
+                    self._end_message()
+                    state = self._state
+                if state != _HEAD or pos == n:
+                    break
+        except HttpProtocolError as exc:
+            self._state = _FAILED
+            self._error = exc
+            exc.events = events  # type: ignore[attr-defined]
+            raise
+        if pos == n or self._state == _CLOSED:
+            return events
+        self._buf += data[pos:] if pos else data
+        if self._state == _PAUSED:
+            return events
+        try:
+            more = self._run()
+        except HttpProtocolError as exc:
+            exc.events = events + exc.events  # type: ignore[attr-defined]
+            raise
+        if more:
+            events += more
+        return events
 
     def resume(self) -> list[Event]:
         """Continue parsing HTTP after a declined upgrade; return the events already buffered."""
@@ -513,32 +651,41 @@ class RequestParser:
         raw = self._fields
         headers = Headers._from_raw(raw)
         keys = headers._keys
-        cl_values: list[bytes] = []
-        te_values: list[bytes] = []
-        hosts: list[bytes] = []
-        connection_values: list[bytes] = []
-        framing = _FRAMING_KEYS
-        for i, k in enumerate(keys):
-            if k in framing:
-                value = raw[i][1]
-                if k == b"host":
-                    hosts.append(value)
-                elif k == b"content-length":
-                    cl_values.append(value)
-                elif k == b"connection":
-                    connection_values.append(value)
+        cl_values: Sequence[bytes] = ()
+        te_values: Sequence[bytes] = ()
+        connection: Sequence[bytes] = ()
+        expect: bytes | None = None
+        has_upgrade = False
+        # PERF: most heads have no framing field but Host; the others are gathered by name, each
+        # with a C-speed scan of the keys, rather than by a loop over every field.
+        if not _FRAMING_KEYS.isdisjoint(keys):
+            for k in _FRAMING_KEYS.intersection(keys):
+                if keys.count(k) == 1:
+                    values = [raw[keys.index(k)][1]]
                 else:
-                    te_values.append(value)
-        connection = tokens(connection_values) if connection_values else []
+                    values = [raw[i][1] for i, key in enumerate(keys) if key == k]
+                if k == b"content-length":
+                    cl_values = values
+                elif k == b"connection":
+                    connection = tokens(values)
+                elif k == b"transfer-encoding":
+                    te_values = values
+                elif k == b"expect":
+                    expect = values[0]
+                else:
+                    has_upgrade = True
 
         # RFC 9112 §3.2: exactly one Host in HTTP/1.1; at most one, well-formed, in any version.
-        if len(hosts) > 1:
+        hosts = keys.count(b"host")
+        if hosts > 1:
             raise BadRequest("more than one Host field")
         if not hosts and http11:
             raise BadRequest("HTTP/1.1 request without Host")
         # An empty Host is allowed (RFC 9112 §3.2); anything else must be uri-host [":" port].
-        if hosts and hosts[0] and _PLAIN_HOST.fullmatch(hosts[0]) is None and not _authority_ok(hosts[0], False):
-            raise BadRequest("invalid Host field value")
+        if hosts:
+            host = raw[keys.index(b"host")][1]
+            if host and _PLAIN_HOST.fullmatch(host) is None and not _authority_ok(host, False):
+                raise BadRequest("invalid Host field value")
 
         content_length = None
         chunked = False
@@ -549,7 +696,7 @@ class RequestParser:
             # RFC 9112 §6.3 (3): TE with CL is a smuggling attempt; refuse rather than guess.
             if cl_values:
                 raise BadRequest("both Transfer-Encoding and Content-Length")
-            codings = tokens(te_values)
+            codings = tokens(list(te_values))
             for coding in codings:
                 for c in coding:
                     if c not in TCHAR:
@@ -588,7 +735,6 @@ class RequestParser:
         else:
             keep_alive = b"keep-alive" in connection and b"close" not in connection
 
-        expect = headers.get_bytes("expect")
         head.headers = headers  # type: ignore[union-attr]
         head.keep_alive = keep_alive  # type: ignore[union-attr]
         head.content_length = content_length  # type: ignore[union-attr]
@@ -597,7 +743,7 @@ class RequestParser:
         head.expect_continue = http11 and expect is not None and expect.lower() == b"100-continue"  # type: ignore[union-attr]
         # RFC 9110 §7.8: Upgrade in an HTTP/1.0 request is ignored.
         head.upgrade = head.method == "CONNECT" or (  # type: ignore[union-attr]
-            http11 and b"upgrade" in connection and "upgrade" in headers
+            http11 and b"upgrade" in connection and has_upgrade
         )
         events.append(head)  # type: ignore[arg-type]
         self._current = head

@@ -31,7 +31,22 @@ one response read as the start of the next):
 - a 1xx or 204 with Transfer-Encoding or a non-zero Content-Length is refused (RFC 9110 §8.6,
   §6.4.1: a server must not send content there, and one that does would desync the next
   response); HEAD and 304 may announce the length they did not send;
-- bytes when no request is outstanding are refused (an unsolicited response).
+- bytes when no request is outstanding are refused (an unsolicited response); with
+  ``wait_for_request`` they wait, unparsed, for the next :meth:`ResponseParser.request` (a reader
+  told of each request only when it asks for its response, as the test tools' reader is:
+  ``fasthttp/_wire.py``), and are refused only if the server closes with them unclaimed.
+
+The body on the head: with ``body_on_head`` set, a final response whose content is complete in
+the feed that completes its head (a Content-Length one, or one without content) is one event:
+its head, with :attr:`ResponseHead.body` the content (``b""`` when there is none), and no body
+event or EndOfMessage after it. Otherwise ``body`` is None and the events follow as above (a
+chunked content always does, coalesced: one bytes per feed). PERF: a client's common response,
+whole in one read, costs its consumer one event (bench_responseparser.py, client view).
+
+Pausing after a head: with ``pause_after_head`` set, the parser stops after each final head
+(interim ones do not pause it): it emits the head alone, no content and no EndOfMessage, and
+keeps what follows unparsed; :meth:`ResponseParser.resume` hands those bytes over and goes on
+with the next response, for a caller that reads the content (or a stream it cannot frame) itself.
 
 Limits: ``max_status_line``, ``max_header_size`` and ``max_header_count``
 (:class:`~fasthttp.errors.ResponseProtocolError`), ``max_body_size``
@@ -79,7 +94,7 @@ if TYPE_CHECKING:
 __all__ = ("ResponseParser", "ResponseHead", "EndOfMessage")
 
 # Parser states.
-_HEAD, _BODY, _CHUNKED, _UNTIL_CLOSE, _PAUSED, _CLOSED, _FAILED = range(7)
+_HEAD, _BODY, _CHUNKED, _UNTIL_CLOSE, _PAUSED, _CLOSED, _FAILED, _HEAD_PAUSED = range(8)
 
 _MAX_CL_DIGITS = 18  # fits a signed 64-bit integer
 # How this parser reports each header-section rule a line breaks (_http1.field_line).
@@ -116,6 +131,7 @@ class ResponseHead:
         "chunked",
         "until_close",
         "upgrade",
+        "body",
     )
 
     status: int
@@ -128,6 +144,11 @@ class ResponseHead:
     chunked: bool
     until_close: bool
     upgrade: bool
+    #: The whole content, when ``body_on_head`` found it with the head; else None.
+    body: bytes | None
+
+    def __init__(self) -> None:
+        self.body = None
 
     @property
     def informational(self) -> bool:
@@ -154,6 +175,12 @@ class ResponseParser:
     max_body_size: int | None
     max_chunk_line: int
     max_trailer_size: int
+    #: Stop after each final head; :meth:`resume` goes on (see the module docstring).
+    pause_after_head: bool
+    #: Keep bytes that arrive before their request is recorded, rather than refuse them.
+    wait_for_request: bool
+    #: A response complete with its head is one event, its content on the head.
+    body_on_head: bool
 
     def __init__(
         self,
@@ -164,7 +191,14 @@ class ResponseParser:
         max_body_size: int | None = None,
         max_chunk_line: int = 4096,
         max_trailer_size: int = 8192,
+        pause_after_head: bool = False,
+        wait_for_request: bool = False,
+        body_on_head: bool = False,
     ) -> None:
+        self.body_on_head = body_on_head
+        self.pause_after_head = pause_after_head
+        self.wait_for_request = wait_for_request
+        self._reopen = False  # after resume(): another response may follow
         self.max_status_line = max_status_line
         self.max_header_size = max_header_size
         self.max_header_count = max_header_count
@@ -229,7 +263,7 @@ class ResponseParser:
         if state == _CLOSED:
             return []
         self._buf += data
-        if state == _PAUSED:
+        if state == _PAUSED or state == _HEAD_PAUSED:
             return []
         return self._run()
 
@@ -245,16 +279,31 @@ class ResponseParser:
             self._state = _CLOSED
             self._reset_head()
             return [_END_OF_MESSAGE]
-        if state == _CLOSED or state == _PAUSED:
+        if state == _CLOSED or state == _PAUSED or state == _HEAD_PAUSED:
             self._state = _CLOSED
             return []
-        if state == _HEAD and not self._methods and not self._buf and self._head is None:
+        if state == _HEAD and not self._methods and self._head is None:
+            if self._buf:  # bytes held for a request never recorded (wait_for_request)
+                exc = ResponseProtocolError("response without a request", bytes(self._buf))
+                self._fail(exc, [])
+                raise exc
             self._state = _CLOSED
             return []
         received = self._received + len(self._buf)
         exc = IncompleteResponseError("connection closed before the response ended", bytes(self._buf), received)
         self._fail(exc, [])
         raise exc
+
+    def resume(self) -> bytes:
+        """After a head that ``pause_after_head`` paused on: hand over the bytes received after it
+        (the caller reads the content itself) and go on with the next response, or close if the
+        head ended the connection."""
+        if self._state != _HEAD_PAUSED:
+            raise RuntimeError("resume() follows a head paused by pause_after_head")
+        data = bytes(self._buf)
+        self._buf = bytearray()
+        self._state = _HEAD if self._reopen else _CLOSED
+        return data
 
     def take_unparsed(self) -> bytes:
         """Hand over every byte after a 101 or a CONNECT's 2xx and stop parsing for good."""
@@ -279,10 +328,18 @@ class ResponseParser:
             while True:
                 state = self._state
                 if state == _HEAD:
+                    if pos >= len(buf):
+                        break  # nothing to parse (the compiled twin's PERF note)
                     n = len(events)
                     pos = self._parse_head(buf, pos, events)
                     if len(events) == n:  # the head is not complete yet
                         break
+                    if self._state == _BODY and self.body_on_head and len(buf) - pos >= self._remaining:
+                        take = self._remaining  # the whole content came with the head
+                        self._head.body = bytes(buf[pos : pos + take])  # type: ignore[union-attr]
+                        pos += take
+                        self._remaining = 0
+                        self._end_message()
                 elif state == _BODY:
                     end = len(buf)
                     if pos >= end:
@@ -348,6 +405,8 @@ class ResponseParser:
         """Process complete lines from ``_line_start``; return the consumed position."""
         end = len(buf)
         if pos < end and not self._methods:
+            if self.wait_for_request:
+                return pos  # held until request() and the next feed()
             raise ResponseProtocolError("response without a request")
         start = max(self._line_start, pos)
         while True:
@@ -494,9 +553,15 @@ class ResponseParser:
             self._reset_head()
             return
         del self._methods[0]
+        if self.pause_after_head and not upgrade:
+            # the caller reads the content itself; resume() goes on (module docstring)
+            self._reopen = keep_alive
+            self._reset_head()
+            self._received = 0
+            self._state = _HEAD_PAUSED
+            return
         if no_content:
-            events.append(_END_OF_MESSAGE)
-            self._end_message()
+            self._no_content(head, events)  # type: ignore[arg-type]
         elif chunked:
             self._chunked = ChunkedDecoder(
                 max_chunk_line=self.max_chunk_line,
@@ -504,6 +569,7 @@ class ResponseParser:
                 max_trailer_count=self.max_header_count,
                 max_body_size=self.max_body_size,
             )
+            self._chunked.coalesce = True  # one body event per feed, not one per chunk
             self._state = _CHUNKED
         elif until_close:
             self._state = _UNTIL_CLOSE
@@ -511,5 +577,12 @@ class ResponseParser:
             self._remaining = content_length
             self._state = _BODY
         else:
+            self._no_content(head, events)  # type: ignore[arg-type]
+
+    def _no_content(self, head: ResponseHead, events: list[Event]) -> None:
+        # the response ends with its head
+        if self.body_on_head:
+            head.body = b""
+        else:
             events.append(_END_OF_MESSAGE)
-            self._end_message()
+        self._end_message()

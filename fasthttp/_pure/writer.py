@@ -207,10 +207,25 @@ def _check_framing(kind: int, name: bytes, value: bytes, length: int | None) -> 
 # depends on nothing else. Bounded; a list (which may change) is never cached.
 _FIELD_CACHE: dict[tuple[object, ...], bytes] = {}
 _FIELD_CACHE_MAX = 256
+_TEXT_TYPES = (str, bytes)
+# The statuses whose response has content (RFC 9110 §6.4.1: not 1xx, 204 or 304), as
+# _check_status accepts them: write_response's common case.
+_CONTENT_STATUSES = frozenset(range(200, 1000)) - {204, 304}
 
 
 def _fields(fields: _Fields, framing: bool, length: int | None) -> bytes:
-    if type(fields) is FieldBlock:
+    if type(fields) is list and framing and len(fields) == 1:
+        # PERF (issue 17, the pure path): a Response's usual fields, [("Content-Type", value)],
+        # are a new list each time: cached under the tuple of their one pair when its name and
+        # value are exactly str or bytes (equal keys then serialize to equal bytes).
+        pair = fields[0]
+        if type(pair) is tuple and len(pair) == 2 and type(pair[0]) in _TEXT_TYPES and type(pair[1]) in _TEXT_TYPES:
+            key = (pair,)
+            hit = _FIELD_CACHE.get(key)
+            if hit is not None:
+                return hit
+            fields = key
+    elif type(fields) is FieldBlock:
         return fields.encoded  # checked and serialized once (see FieldBlock)
     if type(fields) is tuple and framing:
         try:
@@ -397,10 +412,11 @@ def write_response(
     would have sent and drops the body. 1xx, 204 and 304 carry neither (RFC 9110 §6.4.1: they
     have no content).
     """
-    if type(body) is bytes and type(status) is int and 200 <= status and status != 204 and status != 304 and status <= 999:
+    if type(body) is bytes and type(status) is int and status in _CONTENT_STATUSES:
         # PERF: the common case (a bytes body with content) in one join, the same bytes as below.
         length = len(body)
-        parts = [status_line(status), _date_field() if date else b""]
+        # PERF: the status line from its cache, the status being checked above.
+        parts = [_STATUS_LINES.get(status) or status_line(status), _date_field() if date else b""]
         if server is not None:
             parts += (b"Server: ", _field_value(server, "server"), b"\r\n")
         parts += (_fields(fields, True, length), b"Content-Length: %d\r\n" % length)

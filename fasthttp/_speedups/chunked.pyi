@@ -19,6 +19,7 @@ class ChunkedDecoder:
     max_trailer_count: int
     max_body_size: int | None
     unused: bytes
+    coalesce: bool
     def __init__(
         self,
         *,

@@ -20,6 +20,8 @@ class ResponseHead:
     chunked: bool
     until_close: bool
     upgrade: bool
+    body: bytes | None
+    def __init__(self) -> None: ...
     @property
     def informational(self) -> bool: ...
     @property
@@ -37,6 +39,9 @@ class ResponseParser:
     max_body_size: int | None
     max_chunk_line: int
     max_trailer_size: int
+    pause_after_head: bool
+    wait_for_request: bool
+    body_on_head: bool
     def __init__(
         self,
         *,
@@ -46,6 +51,9 @@ class ResponseParser:
         max_body_size: int | None = None,
         max_chunk_line: int = 4096,
         max_trailer_size: int = 8192,
+        pause_after_head: bool = False,
+        wait_for_request: bool = False,
+        body_on_head: bool = False,
     ) -> None: ...
     def request(self, method: str) -> None:
         """Record that a request with *method* was sent; its response is parsed in turn."""
@@ -63,4 +71,5 @@ class ResponseParser:
         """Parse *data*; return the events it completes. Raises ResponseProtocolError, whose
         ``events`` attribute holds the events completed before the bad bytes."""
     def feed_eof(self) -> list[Event]: ...
+    def resume(self) -> bytes: ...
     def take_unparsed(self) -> bytes: ...

@@ -69,13 +69,18 @@ cdef enum:
     ST_PAUSED = 4
     ST_CLOSED = 5
     ST_FAILED = 6
+    ST_HEAD_PAUSED = 7   # pause_after_head: a final head emitted, its content the caller's
     MAX_CL_DIGITS = 18
     CHUNK_DONE = 4  # chunked.pyx S_DONE
     DATA_LIMIT = 256  # errors.ERROR_DATA_LIMIT
     # heads index into the caller's bytes only for reads at most this large (see parser.pyx)
     SHARE_LIMIT = 16384
+    FIELDS_CAP = 32  # _http1.field_line's first allocation
 
 cdef EndOfMessage _EOM = EndOfMessage()
+# one field array set aside by a parser's __dealloc__ for the next parser (_http1.field_line
+# allocates FIELDS_CAP fields first)
+cdef Field* _spare_fields = NULL
 cdef str V10 = "1.0"
 cdef str V11 = "1.1"
 cdef str M_HEAD = "HEAD"
@@ -104,6 +109,7 @@ cdef class ResponseHead:
     cdef readonly bint chunked
     cdef readonly bint until_close
     cdef readonly bint upgrade
+    cdef readonly object body     # the whole content when body_on_head found it; else None
 
     @property
     def informational(self):
@@ -143,6 +149,7 @@ cdef int _raise_line_error(int r) except -1:
 
 
 @cython.final
+@cython.freelist(8)  # PERF: a parser per connection; a pool's churn reuses them
 cdef class ResponseParser:
     """Incremental, strict HTTP/1.1 response parser. See ``fasthttp/_pure/responseparser.py``."""
 
@@ -171,10 +178,19 @@ cdef class ResponseParser:
     cdef unsigned long long _total
     cdef ChunkedDecoder _chunked
     cdef bytes _src
+    cdef public bint pause_after_head
+    cdef public bint wait_for_request
+    cdef public bint body_on_head
+    cdef bint _reopen
 
     def __init__(self, *, Py_ssize_t max_status_line=8190, Py_ssize_t max_header_size=65536,
                  Py_ssize_t max_header_count=128, max_body_size=None,
-                 Py_ssize_t max_chunk_line=4096, Py_ssize_t max_trailer_size=8192):
+                 Py_ssize_t max_chunk_line=4096, Py_ssize_t max_trailer_size=8192,
+                 bint pause_after_head=False, bint wait_for_request=False, bint body_on_head=False):
+        self.body_on_head = body_on_head
+        self.pause_after_head = pause_after_head
+        self.wait_for_request = wait_for_request
+        self._reopen = False
         self.max_status_line = max_status_line
         self.max_header_size = max_header_size
         self.max_header_count = max_header_count
@@ -187,10 +203,21 @@ cdef class ResponseParser:
         self._more = None
         self._received = 0
         self._reset_head()
+        global _spare_fields
+        if _spare_fields != NULL and self._index.fields == NULL:
+            self._index.fields = _spare_fields
+            self._index.cap = FIELDS_CAP
+            _spare_fields = NULL
 
     def __dealloc__(self):
+        global _spare_fields
         PyMem_Free(self._buf)
-        PyMem_Free(self._index.fields)
+        if _spare_fields == NULL and self._index.cap == FIELDS_CAP:
+            # PERF: kept for the next parser (one per connection or per benchmark round): no
+            # malloc/free pair per parser (bench_responseparser.py, small)
+            _spare_fields = self._index.fields
+        else:
+            PyMem_Free(self._index.fields)
 
     @property
     def max_body_size(self):
@@ -257,22 +284,20 @@ cdef class ResponseParser:
             raise self._error
         if self._state == ST_CLOSED:
             return events
-        if type(data) is bytes and self._state != ST_PAUSED:
+        if type(data) is bytes and self._state != ST_PAUSED and self._state != ST_HEAD_PAUSED:
             # PERF: a read from a transport is bytes: no buffer protocol round trip.
             return self._feed_bytes(<bytes>data, events)
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         try:
-            if self._state == ST_PAUSED:
+            if self._state == ST_PAUSED or self._state == ST_HEAD_PAUSED:
                 self._append(<const unsigned char*>view.buf, view.len)
                 return events
             if self._len == 0:
                 # PERF: parse in place from the caller's buffer; keep only the incomplete tail.
                 if type(data) is bytes and view.len <= SHARE_LIMIT:
                     self._src = <bytes>data
-                try:
-                    pos = self._guarded_run(<const unsigned char*>view.buf, view.len, events)
-                finally:
-                    self._src = None
+                pos = self._guarded_run(<const unsigned char*>view.buf, view.len, events)
+                self._src = None  # (and _fail() on an error)
                 if self._state != ST_CLOSED and pos < view.len:
                     self._append(<const unsigned char*>view.buf + pos, view.len - pos)
                 return events
@@ -289,10 +314,9 @@ cdef class ResponseParser:
         if self._len == 0:
             if n <= SHARE_LIMIT:
                 self._src = data
-            try:
-                pos = self._guarded_run(p, n, events)
-            finally:
-                self._src = None
+            # PERF: no try/finally (an exception-state save per feed): _fail() drops _src
+            pos = self._guarded_run(p, n, events)
+            self._src = None
             if self._state != ST_CLOSED and pos < n:
                 self._append(p + pos, n - pos)
             return events
@@ -311,10 +335,18 @@ cdef class ResponseParser:
             self._state = ST_CLOSED
             self._reset_head()
             return [_EOM]
-        if self._state == ST_CLOSED or self._state == ST_PAUSED:
+        if self._state == ST_CLOSED or self._state == ST_PAUSED or self._state == ST_HEAD_PAUSED:
             self._state = ST_CLOSED
             return []
-        if self._state == ST_HEAD and self._method is None and self._len == 0 and self._head is None:
+        if self._state == ST_HEAD and self._method is None and self._head is None:
+            if self._len:  # bytes held for a request never recorded (wait_for_request)
+                exc = ResponseProtocolError("response without a request",
+                                            PyBytes_FromStringAndSize(<const char*>self._buf, self._len))
+                self._state = ST_FAILED
+                self._error = exc
+                self._len = 0
+                exc.events = []
+                raise exc
             self._state = ST_CLOSED
             return []
         received = self._received + self._len
@@ -325,6 +357,16 @@ cdef class ResponseParser:
         self._len = 0
         exc.events = []
         raise exc
+
+    def resume(self):
+        """After a head that ``pause_after_head`` paused on: hand over the bytes received after
+        it and go on with the next response, or close if the head ended the connection."""
+        if self._state != ST_HEAD_PAUSED:
+            raise RuntimeError("resume() follows a head paused by pause_after_head")
+        cdef bytes data = PyBytes_FromStringAndSize(<const char*>self._buf, self._len)
+        self._len = 0
+        self._state = ST_HEAD if self._reopen else ST_CLOSED
+        return data
 
     def take_unparsed(self):
         """Hand over every byte after a 101 or a CONNECT's 2xx and stop parsing for good."""
@@ -366,6 +408,7 @@ cdef class ResponseParser:
             raise err from None
 
     cdef void _fail(self, exc, list events):
+        self._src = None
         self._state = ST_FAILED
         self._error = exc
         self._len = 0
@@ -379,10 +422,20 @@ cdef class ResponseParser:
         while True:
             self._mark = pos
             if self._state == ST_HEAD:
+                if pos >= end:
+                    break  # PERF: nothing to parse (a whole response was just read)
                 done = False
                 pos = self._parse_head(buf, pos, end, events, &done)
                 if not done:
                     break
+                if (self._state == ST_BODY and self.body_on_head
+                        and <unsigned long long>(end - pos) >= self._remaining):
+                    # the whole content came with the head: on the head, one event (pure twin)
+                    take = <Py_ssize_t>self._remaining
+                    self._head.body = PyBytes_FromStringAndSize(<const char*>buf + pos, take)
+                    pos += take
+                    self._remaining = 0
+                    self._end_message()
             elif self._state == ST_BODY:
                 if pos >= end:
                     break
@@ -433,6 +486,8 @@ cdef class ResponseParser:
         cdef Py_ssize_t start = pos + self._line_start, lf, length
         cdef int r
         if pos < end and self._method is None:
+            if self.wait_for_request:
+                return pos  # held until request() and the next feed()
             raise ResponseProtocolError("response without a request")
         while True:
             lf = find_byte(buf, start, end, 10)
@@ -627,9 +682,15 @@ cdef class ResponseParser:
             self._method = self._more.pop(0)
         else:
             self._method = None
+        if self.pause_after_head and not upgrade:
+            # the caller reads the content itself; resume() goes on (pure twin)
+            self._reopen = keep_alive
+            self._reset_head()
+            self._received = 0
+            self._state = ST_HEAD_PAUSED
+            return 0
         if no_content:
-            events.append(_EOM)
-            self._end_message()
+            self._no_content(head, events)
         elif chunked:
             self._chunked = ChunkedDecoder(
                 max_chunk_line=self.max_chunk_line,
@@ -637,6 +698,7 @@ cdef class ResponseParser:
                 max_trailer_count=self.max_header_count,
                 max_body_size=self.max_body_size,
             )
+            self._chunked.coalesce = True  # one body event per feed, not one per chunk
             self._state = ST_CHUNKED
         elif until_close:
             self._state = ST_UNTIL_CLOSE
@@ -644,6 +706,14 @@ cdef class ResponseParser:
             self._remaining = cl
             self._state = ST_BODY
         else:
+            self._no_content(head, events)
+        return 0
+
+    cdef int _no_content(self, ResponseHead head, list events) except -1:
+        # the response ends with its head
+        if self.body_on_head:
+            head.body = b""
+        else:
             events.append(_EOM)
-            self._end_message()
+        self._end_message()
         return 0

@@ -57,7 +57,12 @@ DRAIN_LIMIT = 65536  # a discarded response's content up to this is read, to kee
 
 
 class Connection(asyncio.Protocol):
-    """One HTTP/1.1 connection: the parser, the queue of its events, flow control."""
+    """One HTTP/1.1 connection: the parser, the queue of its events, flow control.
+
+    The parser puts a content that came whole with its head on the head (``body_on_head``): a
+    :class:`ResponseHead` whose ``body`` is not None is the whole response; otherwise body
+    ``bytes`` and an :class:`EndOfMessage` follow it.
+    """
 
     def __init__(self, origin: Origin, limits: Limits) -> None:
         self.origin = origin
@@ -77,7 +82,9 @@ class Connection(asyncio.Protocol):
         self._paused = False
 
     def _new_parser(self) -> ResponseParser:
-        return ResponseParser(max_header_size=self.limits.max_header_size, max_body_size=self.limits.max_response_size)
+        return ResponseParser(
+            max_header_size=self.limits.max_header_size, max_body_size=self.limits.max_response_size, body_on_head=True
+        )
 
     # -- asyncio.Protocol ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -414,6 +421,11 @@ class Response:
         self._timeouts = timeouts
         self._body: bytes | None = None
         self._pieces: list[bytes] = []
+        if head.body is not None:
+            # PERF: the whole content came with the head (the parser's body_on_head): kept, and
+            # the connection given back at once (benchmarks/bench_responseparser.py, client view)
+            self._body = head.body
+            self._finish(True)
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {self.reason} {self.url}>"

@@ -60,7 +60,9 @@ class SyncConnection:
         self.origin = origin
         self.sock = sock
         self.limits = limits
-        self.parser = ResponseParser(max_header_size=limits.max_header_size, max_body_size=limits.max_response_size)
+        self.parser = ResponseParser(
+            max_header_size=limits.max_header_size, max_body_size=limits.max_response_size, body_on_head=True
+        )
         self.events: collections.deque[Any] = collections.deque()
         self.idle_since = 0.0
         self.closed = False
@@ -280,6 +282,11 @@ class SyncResponse:
         self._deadline = deadline
         self._body: bytes | None = None
         self._streamed = False
+        if head.body is not None:
+            # PERF: the whole content came with the head (the parser's body_on_head), as in
+            # fasthttp.client.Response: kept, and the connection given back at once
+            self._body = head.body
+            self._finish(True)
 
     def __repr__(self) -> str:
         return f"<SyncResponse {self.status} {self.reason} {self.url}>"
