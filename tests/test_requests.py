@@ -654,3 +654,25 @@ def test_cookie_session_loader_runs_once():
     request.extras[COOKIE_SESSION] = lambda req: calls.append(req) or CookieSession({"n": 1})
     assert request.cookie_session == {"n": 1} and request.cookie_session is request.cookie_session
     assert calls == [request]
+
+
+def test_set_extras_publishes_a_whole_dict():
+    # fasthttp.requests.set_extras: what the App's quiet path publishes a middleware's value with.
+    from helpers_requests import make_request
+
+    from fasthttp.requests import COOKIE_SESSION, CookieSession, set_extras
+
+    request = make_request(method="GET")
+    loaded = []
+
+    def loader(req):
+        loaded.append(req)
+        return CookieSession({"user": "ann"}, new=False)
+
+    extras = {COOKIE_SESSION: loader}
+    set_extras(request, extras)
+    assert request.extras is extras and not loaded
+    session = request.cookie_session
+    assert session == {"user": "ann"} and loaded == [request] and extras[COOKIE_SESSION] is session
+    set_extras(request, None)
+    assert request.extras == {}
