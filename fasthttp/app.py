@@ -90,7 +90,7 @@ from .listeners import compose_bind
 from .media import first_match
 from .middleware import Middleware, MiddlewareStack, is_async_callable
 from .negotiation import choose_media_type, quality
-from .requests import set_extras, unsupported_media_type
+from .requests import unsupported_media_type
 from .resources import resource_routes
 from .responses import (
     FieldMethods,
@@ -785,8 +785,7 @@ class App:
         finish = form.finish
         triggers = form.triggers
         one = triggers[0] if len(triggers) == 1 else None
-        publish = form.publish
-        key, value = publish if publish is not None else (None, None)
+        published = form.published
 
         def quieting(request: Request) -> Any:
             head = request.head
@@ -804,19 +803,17 @@ class App:
                                 return stack(request)
                     if request.connection.is_secure:
                         return stack(request)  # HTTPS: HSTS, through the stack
-                    extras: Any = None
-                    if key is not None:
-                        # The request is the engine's, new: nothing published anything yet.
-                        extras = {key: value}
-                        set_extras(request, extras)
+                    # The request is the engine's, new: nothing published anything yet. The
+                    # shared mapping stays its own until a handler uses request.extras.
+                    request.published = published
                     try:
                         result = call(request)
                     except Exception as exc:
-                        return finish(request, error(request, exc), extras)
+                        return finish(request, error(request, exc))
                     t = type(result)
-                    if (t is str or t is dict or t is list) and (key is None or extras.get(key) is value):
+                    if (t is str or t is dict or t is list) and request.published is published:
                         return result
-                    return finish(request, result, extras)
+                    return finish(request, result)
             return stack(request)
 
         quieting.answer_fields = (form.text_fields, form.json_fields)  # type: ignore[attr-defined]

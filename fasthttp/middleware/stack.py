@@ -57,7 +57,8 @@ from __future__ import annotations
 
 import inspect
 import types
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidResponseHeader
@@ -163,35 +164,37 @@ class QuietForm:
     :meth:`MiddlewareStack.quiet_form`), so the App may run its route without entering the stack.
 
     For such a request the quiet members' states are their plain-HTTP ``quiet(False)`` plan,
-    joined, and every other member *publishes* (:attr:`publish`: its ``before`` only sets
+    joined, and the other member, if any, *publishes* (``publish``: its ``before`` only sets
     ``request.extras[key] = value`` and answers ``request.extras``; its ``after`` has nothing to
-    do while that value is still there, as Sessions' loader when no handler looked at the
-    session). So a handler's ``str`` answer is the text Content-Type then the plan's fields
-    (:attr:`text_fields`, a writer :class:`~fasthttp.writer.FieldBlock`), a ``dict`` or ``list``
-    answer the same with the JSON Content-Type (:attr:`json_fields`): the engine writes them for
-    such answers (the handler's ``answer_fields``, ``fasthttp.connections``). Anything else
-    (a Response, a coroutine, an error, or a handler that replaced the published value) goes
-    through :attr:`finish`, which answers exactly as the stack would have."""
+    do while no one used ``request.extras``, as Sessions' loader when no handler looked at the
+    session). So :attr:`published` (that ``{key: value}``, read-only, shared) becomes the
+    request's ``published`` mapping (``fasthttp.requests.Request.published``: the request
+    copies it into a dict of its own on first use); a handler's ``str`` answer is the text
+    Content-Type then the plan's fields (:attr:`text_fields`, a writer
+    :class:`~fasthttp.writer.FieldBlock`), a ``dict`` or ``list`` answer the same with the JSON
+    Content-Type (:attr:`json_fields`): the engine writes them for such answers (the handler's
+    ``answer_fields``, ``fasthttp.connections``). Anything else (a Response, a coroutine, an
+    error, or a request whose extras a handler used) goes through :attr:`finish`, which answers
+    exactly as the stack would have."""
 
-    __slots__ = ("triggers", "publish", "text_fields", "json_fields", "finish")
+    __slots__ = ("triggers", "published", "text_fields", "json_fields", "finish")
 
     def __init__(
         self,
         triggers: tuple[str, ...],
-        publish: tuple[str, Any] | None,
+        published: Mapping[str, Any] | None,
         text_fields: Any,
         json_fields: Any,
-        finish: Callable[[Request, Any, Any], Any],
+        finish: Callable[[Request, Any], Any],
     ) -> None:
         #: The request header names (lower case) that make a request not quiet.
         self.triggers = triggers
-        #: ``(key, value)`` set in ``request.extras`` before the handler runs (None: nothing).
-        self.publish = publish
+        #: What a quiet request's ``published`` is set to before the handler runs (None: nothing).
+        self.published = published
         #: The fields of a handler's ``str`` answer, and of its ``dict``/``list`` answer.
         self.text_fields = text_fields
         self.json_fields = json_fields
-        #: ``finish(request, result, extras)``: the stack's answer for the handler's *result*
-        #: (*extras*: the request's, where :attr:`publish` put its value; None without one).
+        #: ``finish(request, result)``: the stack's answer for the handler's *result*.
         self.finish = finish
 
 
@@ -263,12 +266,12 @@ class MiddlewareStack:
         triggers, _quiet_befores, _quiet_afters, loud_befores, (plan, _secure_plan) = quiet
         if len(loud_befores) > 1:
             return None
-        publish: tuple[str, Any] | None = None
+        published: Mapping[str, Any] | None = None
         if loud_befores:
             publish = getattr(items[-1], "publish", None)
             if publish is None:
                 return None
-            publish = (publish[0], publish[1])
+            published = MappingProxyType({publish[0]: publish[1]})
         if plan is None:
             text_fields: Any = TEXT_FIELDS
             json_fields: Any = JSON_FIELDS
@@ -282,11 +285,11 @@ class MiddlewareStack:
         count = len(loud_befores)
         qfinish, qfinish_async = _finisher((*afters[:count], _quiet_after), error, guard, True, True)
 
-        def finish(request: Request, result: Any, extras: Any) -> Any:
+        def finish(request: Request, result: Any) -> Any:
             # What the stack's quiet path (_fused) does with the chain's result, the members'
             # states known: the publishing member's (request.extras), then the plan.
-            states = [extras, plan] if count else [plan]
             try:
+                states = [request.extras, plan] if count else [plan]
                 if type(result) is _CORO:
                     return guard(request, qfinish_async(request, guard(request, result), states))
                 if type(result) is str:
@@ -299,7 +302,7 @@ class MiddlewareStack:
             except Exception as exc:
                 return error(request, exc)
 
-        return QuietForm(triggers, publish, text_fields, json_fields, finish)
+        return QuietForm(triggers, published, text_fields, json_fields, finish)
 
     def compose(
         self,
