@@ -773,9 +773,11 @@ class App:
         the fast table, runs the route directly, as if no middleware were installed; its
         ``str``, ``dict`` or ``list`` answer goes to the engine as is, and the engine writes the
         stack's constant fields with it (``form.text_fields``, ``form.json_fields``: this
-        handler's ``answer_fields``). Any other answer, or one whose handler looked at what a
-        middleware published (the cookie session), gets ``form.finish``: what the stack would
-        have answered. Every other request goes through *stack*.
+        handler's ``answer_fields``). The request's ``published`` is the form's shared mapping
+        (Sessions' loader), so a handler may use the cookie session as usual. Any other answer,
+        or one whose handler used ``request.extras`` (the cookie session), gets
+        ``form.finish``: what the stack would have answered. Every other request goes through
+        *stack*.
 
         NOTE: a wrapper of this handler must carry its ``answer_fields`` to the engine too.
         PERF: no middleware frame, no Response object and no per-response field check for a
