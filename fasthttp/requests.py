@@ -253,7 +253,7 @@ class Request:
         "_cookies",
         "_media",
         "form_data",
-        "_extras",
+        "published",
         "background",
     )
 
@@ -280,9 +280,13 @@ class Request:
         self._media: tuple[str | None, Mapping[str, str]] | None = None
         #: The parsed form once :meth:`form` has run (its files are released by :meth:`close`).
         self.form_data: FormData | None = None
-        # Per-request values set by middleware (the cookie session, the authenticated user),
-        # created on first use so a plain request pays one None store: see :attr:`extras`.
-        self._extras: dict[str, Any] | None = None
+        #: What middleware published for this request (the cookie session, the authenticated
+        #: user): None until one does (so a plain request pays one None store), then the dict
+        #: that :attr:`extras` is; or a read-only mapping shared by many requests, which
+        #: :attr:`extras` copies into a dict of the request's own on first use (the App's quiet
+        #: path: ``fasthttp.middleware.stack.QuietForm``). Read values through the properties
+        #: (:attr:`extras`, :attr:`user`, :attr:`cookie_session`).
+        self.published: Mapping[str, Any] | None = None
         #: Callables to run once the response is sent (:meth:`add_background_task`); None if none.
         self.background: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = None
 
@@ -290,9 +294,10 @@ class Request:
     def extras(self) -> dict[str, Any]:
         """This request's own values, set by middleware and read by handlers (the home of the
         properties that middleware publishes, such as the cookie session and the user)."""
-        extras = self._extras
-        if extras is None:
-            extras = self._extras = {}
+        extras = self.published
+        if type(extras) is not dict:
+            # None, or a shared read-only mapping: a dict of this request's own, with its values.
+            extras = self.published = {} if extras is None else dict(extras)
         return extras
 
     @property
@@ -300,7 +305,7 @@ class Request:
         """Who the request is authenticated as (a :class:`fasthttp.identity.Identity`), as the
         authentication middleware published it in ``extras["user"]``; None when not
         authenticated (no such middleware, or no valid credentials)."""
-        extras = self._extras
+        extras = self.published
         return None if extras is None else extras.get("user")
 
     # -- the head ----------------------------------------------------------------------------
@@ -411,11 +416,11 @@ class Request:
         loader ``(request) -> CookieSession`` that makes it on first use (PERF: the cookie is then verified only for handlers
         that look, ``benchmarks/bench_middleware.py``). A RuntimeError naming the middleware
         when it is not installed on the app or the route."""
-        extras = self._extras
+        extras = self.published
         published: Any = extras.get(COOKIE_SESSION) if extras is not None else None
         if type(published) is CookieSession:
             return published
-        if published is None or extras is None:
+        if published is None:
             raise RuntimeError(
                 "request.cookie_session needs the Sessions middleware: "
                 "app.add_middleware(fasthttp.middleware.Sessions(secret_keys=[...])) "
@@ -423,7 +428,7 @@ class Request:
                 "per-connection dict, not a user's session"
             )
         session: CookieSession = published(self)
-        extras[COOKIE_SESSION] = session
+        self.extras[COOKIE_SESSION] = session
         return session
 
     @property
@@ -461,20 +466,20 @@ class Request:
     def language(self) -> str | None:
         """The language chosen for the response (a tag such as ``de-AT``) by the ``Languages``
         middleware (``fasthttp.middleware.i18n``) from ``Accept-Language``; None without it."""
-        extras = self._extras
+        extras = self.published
         return None if extras is None else extras.get("language")
 
     def gettext(self, message: str) -> str:
         """*message* translated into :attr:`language` by its gettext catalog (the message
         itself when there is no catalog or no translation)."""
-        extras = self._extras
+        extras = self.published
         catalog = None if extras is None else extras.get("translations")
         return message if catalog is None else str(catalog.gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The singular or plural form of a message for *n*, translated as :meth:`gettext`
         (the catalog's plural rule decides; without a catalog, English's)."""
-        extras = self._extras
+        extras = self.published
         catalog = None if extras is None else extras.get("translations")
         if catalog is None:
             return singular if n == 1 else plural
