@@ -114,6 +114,7 @@ from .websocket import websocket_endpoint
 
 if TYPE_CHECKING:
     from .application import Handler, OnConnect
+    from .middleware.stack import QuietForm
     from .parser import RequestHead
     from .requests import Request
     from .runners import ServerThread
@@ -668,6 +669,10 @@ class App:
             bypass = self._middleware.bypass()
             if bypass:
                 handler = self._bypassing(handler, bypass)
+            else:
+                quiet = self._middleware.quiet_form(self._error, self._guard)
+                if quiet is not None:
+                    handler = self._quieting(handler, quiet)
             self._handler = handler
             log.info("route table (%d):\n%s", len(self.router.routes()), self.describe().rstrip())
         return self._handler
@@ -763,6 +768,61 @@ class App:
             return stack(request)
 
         return bypassing
+
+    def _quieting(self, stack: Handler, form: QuietForm) -> Handler:
+        """The engine's handler when the middleware have a quiet form (``MiddlewareStack.
+        quiet_form``: CORS, SecurityHeaders and Sessions): a request without content, without
+        the fields of ``form.triggers`` (``Origin``), on a plain-HTTP connection, to a route of
+        the fast table, runs the route directly, as if no middleware were installed; its
+        ``str``, ``dict`` or ``list`` answer goes to the engine as is, and the engine writes the
+        stack's constant fields with it (``form.text_fields``, ``form.json_fields``: this
+        handler's ``answer_fields``). The request's ``published`` is the form's shared mapping
+        (Sessions' loader), so a handler may use the cookie session as usual. Any other answer,
+        or one whose handler used ``request.extras`` (the cookie session), gets
+        ``form.finish``: what the stack would have answered. Every other request goes through
+        *stack*.
+
+        NOTE: a wrapper of this handler must carry its ``answer_fields`` to the engine too.
+        PERF: no middleware frame, no Response object and no per-response field check for a
+        quiet request (benchmarks/server fasthttp-security plaintext)."""
+        fast_get = self._fast.get
+        error = self._error
+        finish = form.finish
+        triggers = form.triggers
+        one = triggers[0] if len(triggers) == 1 else None
+        published = form.published
+
+        def quieting(request: Request) -> Any:
+            head = request.head
+            calls = fast_get(head.path)
+            if calls is not None and request.body_reader is None:
+                call = calls.get(head.method)
+                if call is not None:
+                    headers = head.headers
+                    if one is not None:
+                        if one in headers:
+                            return stack(request)
+                    else:
+                        for name in triggers:
+                            if name in headers:
+                                return stack(request)
+                    if request.connection.is_secure:
+                        return stack(request)  # HTTPS: HSTS, through the stack
+                    # The request is the engine's, new: nothing published anything yet. The
+                    # shared mapping stays its own until a handler uses request.extras.
+                    request.published = published
+                    try:
+                        result = call(request)
+                    except Exception as exc:
+                        return finish(request, error(request, exc))
+                    t = type(result)
+                    if (t is str or t is dict or t is list) and request.published is published:
+                        return result
+                    return finish(request, result)
+            return stack(request)
+
+        quieting.answer_fields = (form.text_fields, form.json_fields)  # type: ignore[attr-defined]
+        return quieting
 
     def _rebuild(self) -> None:
         """Refresh the fast table (and the compiled router) after routes changed."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from .config import async_mode
 from .forwarded import ProxyTrust
 from .parser import RequestParser
-from .responses import error_bytes
+from .responses import JSON_FIELDS, TEXT_FIELDS, error_bytes
 
 if TYPE_CHECKING:
     from .config import Config
@@ -90,6 +90,11 @@ class ConnectionManager:
     ) -> None:
         self.loop = loop
         self.handler = handler
+        #: The fields the engine writes with a handler's ``str`` answer, and with its ``dict`` or
+        #: ``list`` answer: the handler's ``answer_fields`` when it has them (the App's, when its
+        #: middleware add constant fields to every such answer of the requests it answers
+        #: directly: ``fasthttp.middleware.stack.QuietForm``), else the Content-Type alone.
+        self.answer_fields: tuple[Any, Any] = getattr(handler, "answer_fields", None) or (TEXT_FIELDS, JSON_FIELDS)
         self.config = config
         self.access_log = access_log
         self.on_connect = on_connect

@@ -271,9 +271,10 @@ class Request(RequestBase):
     def extras(self) -> dict[str, Any]:
         """This request's own values, set by middleware and read by handlers (the home of the
         properties that middleware publishes, such as the cookie session and the user)."""
-        extras = self._extras
-        if extras is None:
-            extras = self._extras = {}
+        extras = self.published
+        if type(extras) is not dict:
+            # None, or a shared read-only mapping: a dict of this request's own, with its values.
+            extras = self.published = {} if extras is None else dict(extras)
         return extras
 
     @property
@@ -281,7 +282,7 @@ class Request(RequestBase):
         """Who the request is authenticated as (a :class:`fasthttp.identity.Identity`), as the
         authentication middleware published it in ``extras["user"]``; None when not
         authenticated (no such middleware, or no valid credentials)."""
-        extras = self._extras
+        extras = self.published
         return None if extras is None else extras.get("user")
 
     # -- the head ----------------------------------------------------------------------------
@@ -392,11 +393,11 @@ class Request(RequestBase):
         loader ``(request) -> CookieSession`` that makes it on first use (PERF: the cookie is then verified only for handlers
         that look, ``benchmarks/bench_middleware.py``). A RuntimeError naming the middleware
         when it is not installed on the app or the route."""
-        extras = self._extras
+        extras = self.published
         published: Any = extras.get(COOKIE_SESSION) if extras is not None else None
         if type(published) is CookieSession:
             return published
-        if published is None or extras is None:
+        if published is None:
             raise RuntimeError(
                 "request.cookie_session needs the Sessions middleware: "
                 "app.add_middleware(fasthttp.middleware.Sessions(secret_keys=[...])) "
@@ -404,7 +405,7 @@ class Request(RequestBase):
                 "per-connection dict, not a user's session"
             )
         session: CookieSession = published(self)
-        extras[COOKIE_SESSION] = session
+        self.extras[COOKIE_SESSION] = session
         return session
 
     @property
@@ -442,20 +443,20 @@ class Request(RequestBase):
     def language(self) -> str | None:
         """The language chosen for the response (a tag such as ``de-AT``) by the ``Languages``
         middleware (``fasthttp.middleware.i18n``) from ``Accept-Language``; None without it."""
-        extras = self._extras
+        extras = self.published
         return None if extras is None else extras.get("language")
 
     def gettext(self, message: str) -> str:
         """*message* translated into :attr:`language` by its gettext catalog (the message
         itself when there is no catalog or no translation)."""
-        extras = self._extras
+        extras = self.published
         catalog = None if extras is None else extras.get("translations")
         return message if catalog is None else str(catalog.gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The singular or plural form of a message for *n*, translated as :meth:`gettext`
         (the catalog's plural rule decides; without a catalog, English's)."""
-        extras = self._extras
+        extras = self.published
         catalog = None if extras is None else extras.get("translations")
         if catalog is None:
             return singular if n == 1 else plural

@@ -171,3 +171,50 @@ def test_rare_paths_are_the_protocols():
     assert "_fail" in rare and "_take_over" in rare
     for name in rare:
         assert name in vars(HttpProtocol), name
+
+
+def _answer(request: Any) -> Any:
+    path = request.path
+    if path == "/text":
+        return "text"
+    if path == "/json":
+        return {"a": 1}
+    return Response(b"own", 200, [("X-Own", "1")])
+
+
+def _answers_with_fields(request: Any) -> Any:
+    return _answer(request)
+
+
+_answers_with_fields.answer_fields = (  # type: ignore[attr-defined]
+    ((b"Content-Type", b"text/plain; charset=utf-8"), (b"X-Quiet", b"text")),
+    ((b"Content-Type", b"application/json"), (b"X-Quiet", b"json")),
+)
+
+
+def _written(loop: Any, cls: type[HttpProtocol], handler: Any, data: bytes) -> bytes:
+    proto = cls(ConnectionManager(loop, handler, Config()))
+    transport = Transport()
+    proto.connection_made(transport)
+    proto.data_received(data)
+    proto.connection_lost(None)
+    return _DATE.sub(b"\r\nDate: -\r\n", b"".join(transport.out))
+
+
+@pytest.mark.parametrize("twin", _TWINS)
+def test_a_handlers_answer_fields_are_written_with_its_text_and_json_answers(loop, twin):
+    # ConnectionManager.answer_fields: a handler that carries answer_fields (the App's quiet
+    # path, fasthttp.middleware.stack.QuietForm) has its str and dict/list answers written with
+    # them instead of the Content-Type alone; a Response keeps its own fields; the engine's own
+    # answers (a malformed request's 400) are as they were.
+    cls = core_class(twin)
+    data = b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % p for p in (b"/text", b"/json", b"/own")) + b"GET /bad HTTP/1.1\r\nHost x\r\n\r\n"
+    quiet = _written(loop, cls, _answers_with_fields, data)
+    plain = _written(loop, cls, _answer, data)
+    assert quiet.count(b"HTTP/1.1 200 OK") == plain.count(b"HTTP/1.1 200 OK") == 3
+    assert b"Content-Type: text/plain; charset=utf-8\r\nX-Quiet: text\r\nContent-Length: 4\r\n\r\ntext" in quiet
+    assert b'Content-Type: application/json\r\nX-Quiet: json\r\nContent-Length: 7\r\n\r\n{"a":1}' in quiet
+    assert quiet.count(b"X-Quiet") == 2 and b"X-Quiet" not in plain
+    assert quiet.replace(b"X-Quiet: text\r\n", b"").replace(b"X-Quiet: json\r\n", b"") == plain
+    assert b"HTTP/1.1 400 Bad Request" in quiet
+    assert _written(loop, core_class("py"), _answers_with_fields, data) == quiet

@@ -412,13 +412,28 @@ def test_the_engine_gets_the_quiet_fields_of_a_text_answer_as_one_field_block():
     app.add_middleware(SecurityHeaders())
     app.get("/")(lambda request: "text")
     handler = app.engine_handler()
-    first = handler(make_request(method="GET"))
-    second = handler(make_request(method="GET"))
+    # A quiet request (no Origin, plain HTTP) to a route of the fast table: the App answers the
+    # handler's text itself, and its handler hands the engine the fields of such an answer as
+    # one block (the engine writes them: test_a_quiet_request_gets_every_field_through_the_engine).
+    assert handler(make_request(method="GET")) == "text"
+    text_fields, json_fields = handler.answer_fields
+    assert type(text_fields) is FieldBlock and type(json_fields) is FieldBlock
+    expected = [*SecurityHeaders().http_fields, ("Vary", "Origin")]
+
+    def lines(fields):
+        return b"".join(
+            b"%s: %s\r\n" % (n if isinstance(n, bytes) else n.encode(), v if isinstance(v, bytes) else v.encode())
+            for n, v in fields
+        )
+
+    assert write_fields(text_fields) == lines([(b"Content-Type", b"text/plain; charset=utf-8"), *expected])
+    assert write_fields(json_fields) == lines([(b"Content-Type", b"application/json"), *expected])
+    # The stack's own path (here: a route outside the fast table) still hands a block too.
+    app.get("/p/:id")(lambda request: "text")
+    first = handler(make_request(method="GET", target="/p/1"))
+    second = handler(make_request(method="GET", target="/p/2"))
     assert type(first.fields) is FieldBlock and first.fields is second.fields  # made once
-    assert write_fields(first.fields) == b"".join(
-        b"%s: %s\r\n" % (n if isinstance(n, bytes) else n.encode(), v if isinstance(v, bytes) else v.encode())
-        for n, v in [(b"Content-Type", b"text/plain; charset=utf-8"), *SecurityHeaders().http_fields, ("Vary", "Origin")]
-    )
+    assert write_fields(first.fields) == write_fields(text_fields)
     # A CORS request gets its own fields (a list), and a route's stack never gives a block.
     cors = handler(make_request([("Origin", "https://app.example.com")], method="GET"))
     assert ("Access-Control-Allow-Origin", "https://app.example.com") in list(cors.fields)
@@ -519,5 +534,257 @@ def test_the_joined_plans_of_triggered_requests_stay_bounded_and_right():
         response = handler(make_request([("Origin", origin)], method="GET"))
         fields = list(response.fields)
         assert ("Access-Control-Allow-Origin", origin) in fields and ("X-Frame-Options", "DENY") in fields
-    joined = [cell.cell_contents for cell in handler.__closure__ if isinstance(cell.cell_contents, dict) and cell.cell_contents and isinstance(next(iter(cell.cell_contents)), tuple)]
+    # The App's quiet wrapper holds the stack's handler (quiet_fused), which holds the joins.
+    stack = next(c.cell_contents for c in handler.__closure__ if getattr(c.cell_contents, "__name__", "") == "quiet_fused")
+    joined = [cell.cell_contents for cell in stack.__closure__ if isinstance(cell.cell_contents, dict) and cell.cell_contents and isinstance(next(iter(cell.cell_contents)), tuple)]
     assert joined and all(len(d) <= stack_module._JOINS for d in joined)
+
+
+# -- the App's quiet path (MiddlewareStack.quiet_form, App._quieting) -----------------------------
+
+QUIET_SECRET = "quiet-path-secret-key-0123456789abcdef"
+
+
+def quiet_app(**options):
+    """CORS, SecurityHeaders and Sessions (the benchmark's fasthttp-security set), and a route of
+    every answer kind in the fast table."""
+    import asyncio
+
+    from fasthttp import FileResponse, StreamingResponse
+    from fasthttp.middleware import CORS, SecurityHeaders, Sessions
+
+    app = App(**options)
+    app.add_middleware(CORS(allow_origins=["https://app.example"], allow_credentials=True))
+    app.add_middleware(SecurityHeaders())
+    app.add_middleware(Sessions(secret_keys=[QUIET_SECRET], secure=False))
+    app.get("/text")(lambda request: "text")
+    app.get("/dict")(lambda request: {"a": 1})
+    app.get("/list")(lambda request: [1, 2])
+    app.get("/bytes")(lambda request: b"raw")
+    app.get("/none")(lambda request: None)
+    app.get("/response")(lambda request: Response(b"r", 201, [("X-Own", "1"), ("Vary", "Accept")]))
+    app.get("/frame")(lambda request: Response(b"f", 200, [("X-Frame-Options", "SAMEORIGIN")]))
+    app.get("/stream")(lambda request: StreamingResponse(iter([b"a", b"b"]), content_type="text/plain"))
+    app.get("/file")(lambda request: FileResponse(__file__, content_type="text/plain"))
+
+    @app.get("/async")
+    async def text_async(request):
+        await asyncio.sleep(0)
+        return "later"
+
+    @app.get("/raise")
+    def raises(request):
+        raise HttpError(409, "taken")
+
+    @app.get("/crash")
+    def crash(request):
+        raise RuntimeError("boom")
+
+    @app.get("/login")
+    def login(request):
+        request.cookie_session["user"] = "ann"
+        return "in"
+
+    @app.get("/login-json")
+    def login_json(request):
+        request.cookie_session["user"] = "bob"
+        return {"ok": True}
+
+    @app.get("/login-async")
+    async def login_async(request):
+        request.cookie_session["user"] = "cy"
+        return "in"
+
+    @app.get("/whoami")
+    def whoami(request):
+        return request.cookie_session.get("user", "nobody")
+
+    @app.get("/logout")
+    def logout(request):
+        request.cookie_session.clear()
+        return "out"
+
+    @app.get("/p/:id")
+    def param(request):
+        return request.params["id"]
+
+    return app
+
+
+def _fields(response):
+    return [(n.lower(), v) for n, v in response.headers.items() if n.lower() != "date"]
+
+
+QUIET_PATHS = ["/text", "/dict", "/list", "/bytes", "/none", "/response", "/frame", "/stream", "/file", "/async",
+               "/raise", "/crash", "/whoami", "/missing", "/p/1"]  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", QUIET_PATHS)
+def test_a_quiet_request_gets_what_the_stack_gives(path, method):
+    # A request without Origin takes the App's quiet path (the route run directly, the fields
+    # written by the engine); one from an origin CORS does not allow goes through the stack, and
+    # gets the same fields (CORS answers it Vary: Origin only). Same status, fields, order, body.
+    app = quiet_app()
+    assert getattr(app.engine_handler(), "answer_fields", None) is not None  # the quiet form is on
+    with TestClient(app, raise_server_exceptions=False) as client:
+        quiet = client.request(method, path)
+        loud = client.request(method, path, headers={"Origin": "https://evil.example"})
+    assert quiet.status == loud.status
+    assert _fields(quiet) == _fields(loud)
+    assert quiet.body == loud.body
+    assert quiet.headers["x-frame-options"] == ("SAMEORIGIN" if path == "/frame" else "DENY")
+    assert quiet.headers["x-content-type-options"] == "nosniff"
+    assert "Origin" in quiet.headers["vary"]
+    assert "strict-transport-security" not in quiet.headers
+    assert "set-cookie" not in quiet.headers
+
+
+def test_quiet_text_and_json_carry_the_fields_in_the_stacks_order():
+    with TestClient(quiet_app()) as client:
+        text = client.get("/text")
+        data = client.get("/dict")
+    expected = [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"),
+                ("referrer-policy", "strict-origin-when-cross-origin"),
+                ("x-permitted-cross-domain-policies", "none"), ("vary", "Origin")]  # fmt: skip
+    assert _fields(text) == [("content-type", "text/plain; charset=utf-8"), *expected, ("content-length", "4")]
+    assert _fields(data) == [("content-type", "application/json"), *expected, ("content-length", "7")]
+    assert text.text == "text" and data.json() == {"a": 1}
+
+
+@pytest.mark.parametrize("path", ["/login", "/login-json", "/login-async"])
+def test_a_handler_writing_the_session_on_a_quiet_request_sets_the_cookie(path):
+    with TestClient(quiet_app()) as client:
+        response = client.get(path)
+        assert response.status == 200
+        assert response.headers["x-frame-options"] == "DENY" and "Origin" in response.headers["vary"]
+        assert response.headers.get("set-cookie", "").startswith("session=")
+        # The cookie then comes back (a Cookie field, still no Origin: the quiet path) and loads.
+        assert client.get("/whoami").text in ("ann", "bob", "cy")
+        out = client.get("/logout")
+        assert "Max-Age=0" in out.headers["set-cookie"] or "expires" in out.headers["set-cookie"].lower()
+        assert client.get("/whoami").text == "nobody"
+
+
+def test_a_session_read_on_a_quiet_request_writes_nothing():
+    with TestClient(quiet_app()) as client:
+        client.get("/login")
+        response = client.get("/whoami")
+    assert response.text == "ann" and "set-cookie" not in response.headers
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_https_and_a_trusted_proxys_https_take_the_stack_and_get_hsts():
+    with TestClient(quiet_app(), "https://testserver") as client:
+        response = client.get("/text")
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+    app = quiet_app(proxy_headers=True, forwarded_allow_ips="*")
+    with TestClient(app) as client:
+        forwarded = client.get("/text", headers={"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"})
+        plain = client.get("/text", headers={"X-Forwarded-For": "198.51.100.7"})
+    assert forwarded.headers["strict-transport-security"].startswith("max-age=")
+    assert "strict-transport-security" not in plain.headers and plain.headers["x-frame-options"] == "DENY"
+
+
+def test_cors_requests_and_quiet_ones_interleaved_on_one_connection():
+    with TestClient(quiet_app()) as client:
+        for _ in range(3):
+            cors = client.get("/text", headers={"Origin": "https://app.example"})
+            quiet = client.get("/text")
+            assert cors.headers["access-control-allow-origin"] == "https://app.example"
+            assert "access-control-allow-origin" not in quiet.headers
+            assert quiet.headers["x-frame-options"] == cors.headers["x-frame-options"] == "DENY"
+        preflight = client.options("/text", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
+    assert preflight.status == 204 and preflight.headers["access-control-allow-origin"] == "https://app.example"
+
+
+def test_errors_outside_the_quiet_path_are_what_they_were():
+    # Content over the limit (413: a request with content never takes the quiet path) gets what
+    # the stack gives; a malformed request gets the engine's own 400, written without the App,
+    # the same bytes as from an App without middleware.
+    import asyncio
+
+    from fasthttp.config import Config
+    from fasthttp.connections import ConnectionManager
+    from fasthttp.protocol import HttpProtocol
+
+    app = quiet_app(max_body_size=10)
+
+    @app.post("/upload")
+    async def upload(request):
+        return str(len(await request.body()))
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        big = client.post("/upload", data=b"x" * 100)
+        loud = client.post("/upload", data=b"x" * 100, headers={"Origin": "https://evil.example"})
+    assert big.status == loud.status == 413 and _fields(big) == _fields(loud)
+    assert big.headers["x-frame-options"] == "DENY"
+
+    class Transport:
+        def __init__(self):
+            self.out = []
+
+        def write(self, data):
+            self.out.append(bytes(data))
+
+        def get_extra_info(self, name, default=None):
+            return ("127.0.0.1", 50000) if name == "peername" else default
+
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: None
+
+    def written(handler):
+        loop = asyncio.new_event_loop()
+        try:
+            proto = HttpProtocol(ConnectionManager(loop, handler, Config()))
+            transport = Transport()
+            proto.connection_made(transport)
+            proto.data_received(b"GET /text HTTP/1.1\r\nHost: x\r\n\r\nGET /text HTTP/1.1\r\nHost x\r\n\r\n")
+            proto.connection_lost(None)
+        finally:
+            loop.close()
+        out = b"".join(transport.out)
+        out = out[out.index(b"HTTP/1.1 400") :]
+        return b"\r\n".join(line for line in out.split(b"\r\n") if not line.startswith(b"Date: "))
+
+    bare = App()
+    bare.get("/text")(lambda request: "text")
+    assert written(quiet_app().engine_handler()) == written(bare.engine_handler())
+
+
+def test_no_quiet_form_without_every_middleware_quiet_or_publishing():
+    from fasthttp.middleware import CORS, SecurityHeaders, Sessions
+    from fasthttp.middleware.stores import MemoryStore
+
+    def handler_of(*middleware):
+        app = App()
+        for m in middleware:
+            app.add_middleware(m)
+        app.get("/")(lambda request: "x")
+        return app.engine_handler()
+
+    assert not hasattr(handler_of(), "answer_fields")  # no middleware: the dispatcher itself
+    sessions = Sessions(secret_keys=[QUIET_SECRET])
+    assert hasattr(handler_of(SecurityHeaders()), "answer_fields")
+    assert hasattr(handler_of(sessions), "answer_fields")
+    assert hasattr(handler_of(CORS(allow_origins=["https://a.example"]), SecurityHeaders(), Sessions(secret_keys=[QUIET_SECRET])), "answer_fields")
+    # A store (async, FULL), a middleware that is not split, or Sessions outside: the stack.
+    assert not hasattr(handler_of(Sessions(secret_keys=[QUIET_SECRET], store=MemoryStore())), "answer_fields")
+    assert not hasattr(handler_of(SecurityHeaders(), lambda request, call_next: call_next(request)), "answer_fields")
+    assert not hasattr(handler_of(Sessions(secret_keys=[QUIET_SECRET]), SecurityHeaders()), "answer_fields")
+
+
+def test_a_user_middleware_keeps_the_stack_path_and_its_answers():
+    from fasthttp.middleware import SecurityHeaders
+
+    app = App()
+    app.add_middleware(SecurityHeaders())
+
+    @app.middleware
+    def mine(request, call_next):
+        return "mine"
+
+    app.get("/")(lambda request: "x")
+    with TestClient(app) as client:
+        response = client.get("/")
+    assert response.text == "mine" and response.headers["x-frame-options"] == "DENY"

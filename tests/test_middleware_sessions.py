@@ -413,3 +413,18 @@ def test_store_data_that_is_not_json_is_no_session(caplog):
     with caplog.at_level(logging.WARNING, logger="fasthttp.sessions"):
         assert client.get("/get", cookies={"session": token}).json() == {}
     assert "not JSON" in caplog.text
+
+
+def test_publish_is_the_loader_without_a_store_and_none_with_one():
+    # What the stack's quiet form reads (fasthttp.middleware.stack.QuietForm): before() sets
+    # exactly this in request.extras and answers request.extras.
+    from helpers_requests import make_request
+
+    from fasthttp.requests import COOKIE_SESSION
+
+    sessions = Sessions(secret_keys=[KEY_A])
+    key, value = sessions.publish
+    assert key == COOKIE_SESSION and sessions.publish[1] is value  # the same object every time
+    request = make_request(method="GET")
+    assert sessions.before(request) is request.extras and request.extras == {key: value}
+    assert Sessions(secret_keys=[KEY_A], store=MemoryStore()).publish is None

@@ -654,3 +654,32 @@ def test_cookie_session_loader_runs_once():
     request.extras[COOKIE_SESSION] = lambda req: calls.append(req) or CookieSession({"n": 1})
     assert request.cookie_session == {"n": 1} and request.cookie_session is request.cookie_session
     assert calls == [request]
+
+
+def test_a_shared_published_mapping_is_copied_on_first_use():
+    # Request.published: what the App's quiet path sets to a read-only mapping shared by many
+    # requests (fasthttp.middleware.stack.QuietForm); the request copies it into a dict of its
+    # own on first use of extras, and never changes the shared one.
+    from types import MappingProxyType
+
+    from helpers_requests import make_request
+
+    from fasthttp.requests import COOKIE_SESSION, CookieSession
+
+    loaded = []
+
+    def loader(req):
+        loaded.append(req)
+        return CookieSession({"user": "ann"}, new=False)
+
+    shared = MappingProxyType({COOKIE_SESSION: loader, "user": None})
+    first, second = make_request(method="GET"), make_request(method="GET")
+    first.published = second.published = shared
+    assert first.user is None and first.published is shared  # reading leaves it shared
+    session = first.cookie_session
+    assert session == {"user": "ann"} and loaded == [first]
+    assert type(first.published) is dict and first.extras is first.published and first.extras[COOKIE_SESSION] is session
+    assert dict(shared) == {COOKIE_SESSION: loader, "user": None} and second.published is shared
+    second.extras["x"] = 1
+    assert second.extras == {COOKIE_SESSION: loader, "user": None, "x": 1} and "x" not in shared
+    assert make_request(method="GET").published is None

@@ -67,6 +67,8 @@ cdef class ConnectionCore:
     cdef public object _async_mode
     cdef public object _lost_callbacks
     cdef public object _proxy_trust
+    cdef public object _text_fields
+    cdef public object _json_fields
 
     cpdef _close_after(self, req)
     cpdef body_buffered(self, n)

@@ -62,8 +62,6 @@ from ..listeners import is_tls_record, wants_tls_upgrade
 from ..parser import RequestHead
 from ..requests import Request
 from ..responses import (
-    JSON_FIELDS,
-    TEXT_FIELDS,
     Response,
     Upgrade,
     error_response,
@@ -189,6 +187,8 @@ class ConnectionCore:
                 "_async_mode",
                 "_lost_callbacks",
                 "_proxy_trust",
+                "_text_fields",
+                "_json_fields",
             )
 
     def __init__(self, manager: ConnectionManager) -> None:
@@ -208,6 +208,8 @@ class ConnectionCore:
             self._proxy_trust,
         ) = manager.connection_settings
         self._cfg = cfg
+        # The fields of a str answer and of a dict or list one (ConnectionManager.answer_fields).
+        self._text_fields, self._json_fields = manager.answer_fields
         self._loop: asyncio.AbstractEventLoop = loop
         self._parser: Any = None
         self.transport: Any = None  # the asyncio transport, once connection_made
@@ -592,11 +594,11 @@ class ConnectionCore:
         t = type(result)
         if t is str:
             text = result  # the compiled twin: a str local, so encode() is a C call (connection.pxd)
-            status, fields, body = 200, TEXT_FIELDS, text.encode()
+            status, fields, body = 200, self._text_fields, text.encode()
         elif t is Response:
             status, fields, body = result.status, result.fields, result.body
         elif t is dict or t is list:
-            status, fields, body = 200, JSON_FIELDS, json_dumps(result)
+            status, fields, body = 200, self._json_fields, json_dumps(result)
         else:
             if isinstance(result, Deferred):
                 self._defer(req, result)  # an adapter answers later (fasthttp.application)

@@ -20,5 +20,5 @@ cdef class RequestBase:
     cdef public object _cookies
     cdef public object _media
     cdef public object form_data
-    cdef public object _extras
+    cdef public object published
     cdef public object background

@@ -56,7 +56,7 @@ class RequestBase:
             "_cookies",
             "_media",
             "form_data",
-            "_extras",
+            "published",
             "background",
         )
 
@@ -83,8 +83,12 @@ class RequestBase:
         self._media: tuple[str | None, Mapping[str, str]] | None = None
         #: The parsed form once ``form()`` has run (its files are released by ``close()``).
         self.form_data: Any = None
-        # Per-request values set by middleware (the cookie session, the authenticated user),
-        # created on first use so a plain request pays one None store: see ``extras``.
-        self._extras: dict[str, Any] | None = None
+        #: What middleware published for this request (the cookie session, the authenticated
+        #: user): None until one does (so a plain request pays one None store), then the dict
+        #: that ``extras`` is; or a read-only mapping shared by many requests, which ``extras``
+        #: copies into a dict of the request's own on first use (the App's quiet path:
+        #: ``fasthttp.middleware.stack.QuietForm``). Read values through the properties
+        #: (``extras``, ``user``, ``cookie_session``).
+        self.published: Mapping[str, Any] | None = None
         #: Callables to run once the response is sent (``add_background_task``); None if none.
         self.background: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = None

@@ -42,7 +42,13 @@ distinct answer). For the App's own stack (``compose(..., engine=True)``) the st
 Response then carries the joined fields as a writer :class:`~fasthttp.writer.FieldBlock`, checked
 and serialized once and copied by the writer as one block (PERF: ``benchmarks/bench_middleware.py``,
 ``benchmarks/results/mw-middleware.md``: CORS + SecurityHeaders + Sessions +2.8 -> +1.2 µs per
-plaintext request in process). An exception raised by a middleware itself goes through
+plaintext request in process). When the whole stack is such a run, quiet members first and at
+most one *publishing* member after them (``publish``: Sessions, whose ``before`` only puts its
+loader in ``request.extras``), :meth:`MiddlewareStack.quiet_form` describes it to the App
+(:class:`QuietForm`): a quiet request on plain HTTP to a route of the App's fast table then runs
+the route directly, and the engine writes the joined fields with a ``str``/``dict``/``list``
+answer (PERF: ``benchmarks/server`` fasthttp-security plaintext, within a few percent of
+fasthttp). An exception raised by a middleware itself goes through
 the App's error handling like a handler's (the ``error``/``guard`` pair given to
 :meth:`MiddlewareStack.compose`).
 """
@@ -51,18 +57,30 @@ from __future__ import annotations
 
 import inspect
 import types
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidResponseHeader
-from ..responses import CONTENT_TYPE, TEXT_TYPE, FieldMethods, Response, lower_name, to_response, with_fields
+from ..responses import (
+    CONTENT_TYPE,
+    JSON_FIELDS,
+    JSON_TYPE,
+    TEXT_FIELDS,
+    TEXT_TYPE,
+    FieldMethods,
+    Response,
+    lower_name,
+    to_response,
+    with_fields,
+)
 from ..writer import FieldBlock
 
 if TYPE_CHECKING:
     from ..application import Handler
     from ..requests import Request
 
-__all__ = ("Middleware", "CallNext", "MiddlewareStack", "is_async_callable", "AppendFields", "FULL")
+__all__ = ("Middleware", "CallNext", "MiddlewareStack", "is_async_callable", "AppendFields", "FULL", "QuietForm")
 
 #: What runs everything below a middleware: ``call_next(request) -> response`` (or an awaitable).
 CallNext = Callable[["Request"], Any]
@@ -73,6 +91,7 @@ _CORO = types.CoroutineType
 _MISSING: Any = object()
 _CLASH: Any = object()  # AppendFields that cannot be joined (see _fused)
 _TEXT_FIELD = (CONTENT_TYPE, TEXT_TYPE)  # the field of a handler's str answer (see _fused)
+_JSON_FIELD = (CONTENT_TYPE, JSON_TYPE)  # the field of a handler's dict or list answer (see QuietForm)
 _JOINS = 1024  # outer AppendFields remembered per AppendFields (CORS keeps 256 origins)
 
 #: What ``before(request)`` answers to have the middleware's own ``__call__`` run the request.
@@ -139,6 +158,46 @@ class AppendFields:
         return f"<AppendFields {[n for n, _ in self.fields]}>"
 
 
+class QuietForm:
+    """What the App's whole stack does to a *quiet* request, known at start-up: a request on a
+    plain-HTTP connection that carries none of :attr:`triggers` (see
+    :meth:`MiddlewareStack.quiet_form`), so the App may run its route without entering the stack.
+
+    For such a request the quiet members' states are their plain-HTTP ``quiet(False)`` plan,
+    joined, and the other member, if any, *publishes* (``publish``: its ``before`` only sets
+    ``request.extras[key] = value`` and answers ``request.extras``; its ``after`` has nothing to
+    do while no one used ``request.extras``, as Sessions' loader when no handler looked at the
+    session). So :attr:`published` (that ``{key: value}``, read-only, shared) becomes the
+    request's ``published`` mapping (``fasthttp.requests.Request.published``: the request
+    copies it into a dict of its own on first use); a handler's ``str`` answer is the text
+    Content-Type then the plan's fields (:attr:`text_fields`, a writer
+    :class:`~fasthttp.writer.FieldBlock`), a ``dict`` or ``list`` answer the same with the JSON
+    Content-Type (:attr:`json_fields`): the engine writes them for such answers (the handler's
+    ``answer_fields``, ``fasthttp.connections``). Anything else (a Response, a coroutine, an
+    error, or a request whose extras a handler used) goes through :attr:`finish`, which answers
+    exactly as the stack would have."""
+
+    __slots__ = ("triggers", "published", "text_fields", "json_fields", "finish")
+
+    def __init__(
+        self,
+        triggers: tuple[str, ...],
+        published: Mapping[str, Any] | None,
+        text_fields: Any,
+        json_fields: Any,
+        finish: Callable[[Request, Any], Any],
+    ) -> None:
+        #: The request header names (lower case) that make a request not quiet.
+        self.triggers = triggers
+        #: What a quiet request's ``published`` is set to before the handler runs (None: nothing).
+        self.published = published
+        #: The fields of a handler's ``str`` answer, and of its ``dict``/``list`` answer.
+        self.text_fields = text_fields
+        self.json_fields = json_fields
+        #: ``finish(request, result)``: the stack's answer for the handler's *result*.
+        self.finish = finish
+
+
 def is_async_callable(obj: object) -> bool:
     """True for an ``async def`` function, or an object whose ``__call__`` is one."""
     return inspect.iscoroutinefunction(obj) or inspect.iscoroutinefunction(getattr(obj, "__call__", None))
@@ -183,6 +242,67 @@ class MiddlewareStack:
                 return None
             names.update(dict.fromkeys(str(name).lower() for name in triggers))
         return tuple(names) if self._items else None
+
+    def quiet_form(
+        self,
+        error: Callable[[Request, Exception], Any],
+        guard: Callable[[Request, Awaitable[Any]], Awaitable[Any]],
+    ) -> QuietForm | None:
+        """The :class:`QuietForm` of this stack (composed for the engine, with *error* and
+        *guard* as :meth:`compose` took them), or None when it has none: every installed
+        middleware is split (``before``/``after``), the outer ones are quiet (``quiet`` and
+        ``triggers``: CORS, SecurityHeaders), at most one other follows and it declares
+        ``publish`` (Sessions without a store), and the fields make one writer block.
+
+        PERF: the App then answers a quiet request to a route of its fast table as if no
+        middleware were installed, and the engine writes the constant fields as one block
+        (``benchmarks/server`` fasthttp-security plaintext)."""
+        items: list[Any] = self._items
+        if not items or not all(_splits(m) for m in items):
+            return None
+        quiet = _quiet_run(items)
+        if quiet is None:
+            return None
+        triggers, _quiet_befores, _quiet_afters, loud_befores, (plan, _secure_plan) = quiet
+        if len(loud_befores) > 1:
+            return None
+        published: Mapping[str, Any] | None = None
+        if loud_befores:
+            publish = getattr(items[-1], "publish", None)
+            if publish is None:
+                return None
+            published = MappingProxyType({publish[0]: publish[1]})
+        if plan is None:
+            text_fields: Any = TEXT_FIELDS
+            json_fields: Any = JSON_FIELDS
+        else:
+            try:
+                text_fields = FieldBlock((_TEXT_FIELD, *plan.fields))
+                json_fields = FieldBlock((_JSON_FIELD, *plan.fields))
+            except (InvalidResponseHeader, TypeError, ValueError):
+                return None  # a bad field: the writer refuses it per response, as without this form
+        afters = tuple(m.after for m in reversed(items))  # inner to outer
+        count = len(loud_befores)
+        qfinish, qfinish_async = _finisher((*afters[:count], _quiet_after), error, guard, True, True)
+
+        def finish(request: Request, result: Any) -> Any:
+            # What the stack's quiet path (_fused) does with the chain's result, the members'
+            # states known: the publishing member's (request.extras), then the plan.
+            try:
+                states = [request.extras, plan] if count else [plan]
+                if type(result) is _CORO:
+                    return guard(request, qfinish_async(request, guard(request, result), states))
+                if type(result) is str:
+                    own = Response.__new__(Response)
+                    own.status = 200
+                    own.body = result.encode()
+                    own.fields = [_TEXT_FIELD]
+                    return qfinish(request, own, states, 0, own)
+                return qfinish(request, to_response(result), states)
+            except Exception as exc:
+                return error(request, exc)
+
+        return QuietForm(triggers, published, text_fields, json_fields, finish)
 
     def compose(
         self,
