@@ -742,6 +742,74 @@ def test_the_framing_check_comes_after_the_name_and_value_checks(impl):
         impl.writer.write_response(200, [("Connection", None)], b"")
 
 
+# --- a constant tuple of fields, written again and again (the compiled twin keeps its lines) -----
+
+
+def test_a_constant_tuple_of_fields_writes_the_same_bytes_every_time(impl):
+    # PERF (issue 17): the compiled twin serializes a tuple it sees twice in a row once and
+    # copies the lines after that; the bytes never change, on either twin.
+    fields = ((b"Content-Type", b"text/plain; charset=utf-8"), ("X-Id", "7"))
+    expected = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Id: 7\r\nContent-Length: 2\r\n\r\nhi"
+    for _ in range(5):
+        assert impl.writer.write_response(200, fields, b"hi", date=False) == expected
+    assert impl.writer.write_head(200, fields, content_length=2, date=False) == expected[:-2]
+    assert impl.writer.write_fields(fields) == b"Content-Type: text/plain; charset=utf-8\r\nX-Id: 7\r\n"
+
+
+def test_a_constant_tuple_naming_a_framing_field_is_checked_on_every_response(impl):
+    # The framing rule depends on the response (its body's length), so a tuple holding a
+    # Content-Length is never served from the compiled twin's cache: honoured when it agrees...
+    fields = (("Content-Length", "5"), ("X", "y"))
+    for _ in range(3):
+        out = impl.writer.write_response(200, fields, b"hello", date=False)
+        assert out == b"HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 5\r\n\r\nhello"
+    # ... and refused when it does not, however often the same tuple came before.
+    for _ in range(3):
+        with pytest.raises(InvalidResponseHeader, match="Content-Length"):
+            impl.writer.write_response(200, fields, b"hi")
+    # A framing field is checked in write_fields (trailers) neither before nor after.
+    assert impl.writer.write_fields(fields) == b"Content-Length: 5\r\nX: y\r\n"
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_response(200, fields, b"hi")
+
+
+def test_a_tuple_of_mutable_or_unusual_pairs_is_read_afresh_every_time(impl):
+    # Only exact tuples of exact str/bytes pairs are immutable all the way down: a list inside a
+    # tuple, or an int value, is serialized from what it holds now.
+    pair = ["X-A", "1"]
+    fields = (pair,)
+    for value in ("1", "2", "3"):
+        pair[1] = value
+        assert impl.writer.write_fields(fields) == b"X-A: %s\r\n" % value.encode()
+        assert impl.writer.write_fields(fields) == b"X-A: %s\r\n" % value.encode()
+    pair[1] = "bad\r\nX: y"
+    with pytest.raises(InvalidResponseHeader):
+        impl.writer.write_fields(fields)
+    numbers = (("X-N", 12),)
+    assert impl.writer.write_fields(numbers) == impl.writer.write_fields(numbers) == b"X-N: 12\r\n"
+
+
+def test_invalid_constant_tuples_are_refused_every_time(impl):
+    for fields, error in (
+        ((("Bad Name", "1"),), InvalidResponseHeader),
+        ((("X", "a\nb"),), InvalidResponseHeader),
+        ((("X", "\u20ac"),), InvalidResponseHeader),
+        ((("X", None),), TypeError),
+    ):
+        for _ in range(3):
+            with pytest.raises(error):
+                impl.writer.write_response(200, fields, b"")
+
+
+def test_many_constant_tuples_in_turn_each_write_their_own_bytes(impl):
+    # More constant tuples than the compiled twin keeps: each still writes its own fields.
+    tuples = [(("X-N", str(i)),) for i in range(20)]
+    for _ in range(3):
+        for i, fields in enumerate(tuples):
+            assert impl.writer.write_fields(fields) == b"X-N: %d\r\n" % i
+            assert impl.writer.write_fields(fields) == b"X-N: %d\r\n" % i
+
+
 # The response-framing property: whatever header set the application supplies and whatever the
 # response kind, the bytes on the wire are exactly one message whose body is the application's
 # (or the writer refuses the fields). httptools (llhttp) is the independent reader.

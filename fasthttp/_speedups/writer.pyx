@@ -29,15 +29,17 @@ from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_XDECREF, Py_XINCREF
-from cpython.tuple cimport PyTuple_CheckExact
+from cpython.tuple cimport PyTuple_CheckExact, PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.unicode cimport (
     PyUnicode_1BYTE_KIND,
     PyUnicode_Check,
+    PyUnicode_CheckExact,
     PyUnicode_DATA,
     PyUnicode_GET_LENGTH,
     PyUnicode_KIND,
 )
 from libc.string cimport memcpy
+from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
 import time
 from collections.abc import Mapping
@@ -62,6 +64,12 @@ __all__ = ("status_line", "http_date", "write_fields", "write_head", "write_resp
 #: The clock behind ``http_date``. NOTE: a seam for tests, which patch ``writer._clock`` of
 #: either twin; it is looked up as a module global on every use, so the patch takes effect.
 _clock = time.time
+# PERF: while the seam holds the real clock, the Date's second comes from
+# clock_gettime(CLOCK_REALTIME) in C (a vDSO read; the clock time.time() reads, so the same
+# second) instead of a call to time.time() through a module global and a float: about 200
+# instructions per response (callgrind, benchmarks/bench_connection.py). A test's patched
+# _clock is called as before.
+cdef object _time_time = time.time
 
 
 # --- character classes (RFC 9110 §5.6.2 tchar, §5.5 field-vchar / SP / HTAB) -------------------
@@ -130,14 +138,18 @@ cdef object _date_line = b""
 cdef object _date_field():
     """``b"Date: ...\\r\\n"``, recomputed when ``int(_clock())`` changes (as the pure twin)."""
     global _date_set, _date_second, _date_value, _date_line
-    cdef double d
     cdef long long second
-    now = _clock()
-    # PERF: the usual float from time.time() is truncated in C, exactly as int() truncates.
-    if PyFloat_CheckExact(now) and -1e15 < PyFloat_AS_DOUBLE(now) < 1e15:
-        second = <long long>PyFloat_AS_DOUBLE(now)
+    cdef timespec ts
+    clock = _clock
+    if clock is _time_time and clock_gettime(CLOCK_REALTIME, &ts) == 0:
+        second = ts.tv_sec
     else:
-        second = int(now)
+        now = clock()
+        # PERF: the usual float from time.time() is truncated in C, exactly as int() truncates.
+        if PyFloat_CheckExact(now) and -1e15 < PyFloat_AS_DOUBLE(now) < 1e15:
+            second = <long long>PyFloat_AS_DOUBLE(now)
+        else:
+            second = int(now)
     if not _date_set or second != _date_second:
         value = _spec._format_date(second)
         _date_line = b"Date: " + value + b"\r\n"
@@ -334,14 +346,109 @@ cdef int _drop_framing(Pieces* p) except -1:
     return 0
 
 
+# PERF: constant tuples of fields (responses.TEXT_FIELDS, JSON_FIELDS, a route's fixed
+# headers) are serialized once. A tuple of exact (name, value) tuples of exact str or bytes is
+# immutable all the way down, so while we hold a reference to it, its validated lines are a
+# pure function of its identity. A tuple seen twice in a row (the candidate, then again) is
+# checked and encoded the usual way and its lines kept, unless one of its fields names a
+# framing field (those depend on the response); later responses copy the lines as one piece,
+# as a FieldBlock's. A tuple built per response never gets past the candidate slot.
+# (callgrind: about 400 instructions per response with one Content-Type field.)
+cdef enum:
+    BLOCK_CACHE = 8
+cdef PyObject* _block_keys[BLOCK_CACHE]    # strong references to the tuples
+cdef PyObject* _block_lines[BLOCK_CACHE]   # strong references to their encoded lines (bytes)
+cdef PyObject* _block_candidate = NULL     # strong reference: the last tuple that missed
+cdef int _block_next = 0
+
+
+cdef inline object _cached_block(object fields):
+    """The encoded lines of the constant tuple *fields*, or None."""
+    cdef int i
+    cdef PyObject* key = <PyObject*>fields
+    for i in range(BLOCK_CACHE):
+        if _block_keys[i] == key:
+            return <object>_block_lines[i]
+    return None
+
+
+cdef bint _immutable_pairs(tuple fields) noexcept:
+    """Is every item an exact 2-tuple of exact str or bytes naming no framing field?"""
+    cdef Py_ssize_t i
+    cdef object pair, name
+    cdef const char* ptr
+    cdef Py_ssize_t n
+    for i in range(PyTuple_GET_SIZE(fields)):
+        pair = <object>PyTuple_GET_ITEM(fields, i)
+        if not PyTuple_CheckExact(pair) or PyTuple_GET_SIZE(pair) != 2:
+            return False
+        name = <object>PyTuple_GET_ITEM(pair, 0)
+        value = <object>PyTuple_GET_ITEM(pair, 1)
+        if PyBytes_CheckExact(name):
+            ptr = PyBytes_AS_STRING(name)
+            n = PyBytes_GET_SIZE(name)
+        elif PyUnicode_CheckExact(name) and PyUnicode_KIND(name) == PyUnicode_1BYTE_KIND:
+            ptr = <const char*>PyUnicode_DATA(name)
+            n = PyUnicode_GET_LENGTH(name)
+        else:
+            return False
+        if not (PyBytes_CheckExact(value) or PyUnicode_CheckExact(value)):
+            return False
+        if _framing_kind(<const unsigned char*>ptr, n):
+            return False
+    return True
+
+
+cdef int _remember_block(Pieces* p, Py_ssize_t first, tuple fields) except -1:
+    """*fields* (its pieces are p.items[first:]) missed the cache: keep it, the second time."""
+    global _block_candidate, _block_next
+    cdef Pieces sub
+    cdef PyObject* old
+    cdef Py_ssize_t i
+    if <PyObject*>fields != _block_candidate:
+        Py_XINCREF(<PyObject*>fields)
+        old = _block_candidate
+        _block_candidate = <PyObject*>fields
+        Py_XDECREF(old)
+        return 0
+    if not _immutable_pairs(fields):
+        return 0
+    sub.items = p.items + first
+    sub.count = p.count - first
+    sub.size = 0
+    for i in range(sub.count):
+        sub.size += sub.items[i].name_len + sub.items[i].value_len + 4
+    lines = PyBytes_FromStringAndSize(NULL, sub.size)
+    _put_fields(PyBytes_AS_STRING(lines), &sub)
+    old = _block_keys[_block_next]
+    Py_XINCREF(<PyObject*>fields)
+    _block_keys[_block_next] = <PyObject*>fields
+    Py_XDECREF(old)
+    old = _block_lines[_block_next]
+    Py_XINCREF(<PyObject*>lines)
+    _block_lines[_block_next] = <PyObject*>lines
+    Py_XDECREF(old)
+    _block_next = (_block_next + 1) % BLOCK_CACHE
+    return 0
+
+
 cdef int _collect(Pieces* p, object fields) except -1:
     # Same dispatch as the pure twin: a FieldBlock is one piece (checked when it was made), a
     # list or tuple is iterated as pairs, any other Mapping through items(), anything else as
     # an iterable of pairs.
     cdef Piece* piece
+    cdef Py_ssize_t first = p.count
+    cdef bint constant = False
     if type(fields) is FieldBlock:
         return _add_block(p, (<FieldBlock>fields).encoded)
-    if not (PyList_CheckExact(fields) or PyTuple_CheckExact(fields)):
+    if PyTuple_CheckExact(fields):
+        if PyTuple_GET_SIZE(fields) == 0:
+            return 0
+        lines = _cached_block(fields)
+        if lines is not None:
+            return _add_block(p, <bytes>lines)
+        constant = True
+    elif not PyList_CheckExact(fields):
         if PyDict_CheckExact(fields):
             fields = fields.items()
         elif not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
@@ -350,16 +457,19 @@ cdef int _collect(Pieces* p, object fields) except -1:
         for pair in fields:
             name, value = pair
             _add_field(p, name, value)
-        return 0
-    for pair in fields:
-        name, value = pair
-        _add_field(p, name, value)
-        # APPSEC: framing fields are the server's (the pure twin's module docstring).
-        # PERF: a C check of the name's length and letters; Python runs only for the rare
-        # application field that names a framing field.
-        piece = &p.items[p.count - 1]
-        if _framing_kind(<const unsigned char*>piece.name, piece.name_len):
-            _drop_framing(p)
+    else:
+        for pair in fields:
+            name, value = pair
+            _add_field(p, name, value)
+            # APPSEC: framing fields are the server's (the pure twin's module docstring).
+            # PERF: a C check of the name's length and letters; Python runs only for the rare
+            # application field that names a framing field.
+            piece = &p.items[p.count - 1]
+            if _framing_kind(<const unsigned char*>piece.name, piece.name_len):
+                _drop_framing(p)
+                constant = False   # not kept: what it writes depends on the response
+    if constant:
+        _remember_block(p, first, <tuple>fields)
     return 0
 
 
