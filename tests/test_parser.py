@@ -384,6 +384,46 @@ class TestHost:
         head = impl.parser.RequestParser().feed(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")[0]
         assert head.headers.get_bytes("host") == host
 
+    def test_a_repeated_host_is_accepted_and_a_changed_one_checked_again(self, impl):
+        # PERF (issue 17): the compiled twin remembers the last well-formed Host and skips the
+        # grammar check when a request repeats it byte for byte; any other value, even of the
+        # same length, is checked in full.
+        parser = impl.parser.RequestParser()
+        for _ in range(3):
+            head = parser.feed(b"GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n")[0]
+            assert head.headers.get_bytes("host") == b"example.com:8080"
+        for bad in (b"example.com:80x0", b"example.com/8080", b"Example.com:8080 x"):
+            with pytest.raises(BadRequest):
+                impl.parser.RequestParser().feed(b"GET / HTTP/1.1\r\nHost: " + bad + b"\r\n\r\n")
+            head = impl.parser.RequestParser().feed(b"GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n")[0]
+            assert head.headers.get_bytes("host") == b"example.com:8080"
+        long_host = b"h" * 300 + b".example:1"
+        for _ in range(2):
+            head = impl.parser.RequestParser().feed(b"GET / HTTP/1.1\r\nHost: " + long_host + b"\r\n\r\n")[0]
+            assert head.headers.get_bytes("host") == long_host
+        with pytest.raises(BadRequest):
+            impl.parser.RequestParser().feed(b"GET / HTTP/1.1\r\nHost: " + long_host[:-1] + b"x\r\n\r\n")
+
+
+class TestPath:
+    def test_repeated_and_colliding_paths_decode_to_their_own_text(self, impl):
+        # PERF (issue 17): the compiled twin reuses the str of a recently decoded path when the
+        # bytes match; paths of one length with the same last and middle byte share a slot.
+        paths = [b"/a%03dz" % i for i in range(100)] + [b"/b000z", b"/caf\xe9", b"/caf\xe8", b"/" + b"p" * 200]
+        parser = impl.parser.RequestParser()
+        for _ in range(3):
+            for path in paths:
+                data = b"GET " + path + b"?q=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                head = parser.feed(data)[0]
+                assert head.path == path.decode("latin-1") and head.query == "q=1"
+                assert head.path == path.decode("latin-1")  # read twice: the same text
+
+    def test_a_repeated_path_is_the_same_text_in_every_form(self, impl):
+        parser = impl.parser.RequestParser()
+        for target, path in ((b"/x/y", "/x/y"), (b"http://h/x/y", "/x/y"), (b"http://h", "/"), (b"/x/y", "/x/y")):
+            head = parser.feed(b"GET " + target + b" HTTP/1.1\r\nHost: h\r\n\r\n")[0]
+            assert head.path == path
+
 
 class TestLimits:
     def test_request_line_limit_is_414(self, impl):

@@ -19,8 +19,8 @@ cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1
-from libc.string cimport memchr, memcmp, memmove
+from cpython.unicode cimport PyUnicode_DATA, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1, PyUnicode_GET_LENGTH
+from libc.string cimport memchr, memcmp, memcpy, memmove
 
 from fasthttp._speedups._http1 cimport (
     LINE_BARE_LF,
@@ -188,7 +188,7 @@ cdef class RequestHead:
         # CONNECT's authority-form has no path at all.
         if self._path_start == self._path_end and self.method is not M_CONNECT:
             return "/"
-        return PyUnicode_DecodeLatin1(_target_ptr(self) + self._path_start, self._path_end - self._path_start, NULL)
+        return _path_str(_target_ptr(self) + self._path_start, self._path_end - self._path_start)
 
     @property
     def query(self):
@@ -210,6 +210,34 @@ cdef class RequestHead:
 
 cdef inline const char* _target_ptr(RequestHead head):
     return PyBytes_AS_STRING(head.headers._raw) + head._target_start
+
+
+# PERF: a client asks for the same few paths again and again, and the router hashes the path it
+# gets: the str of a recently decoded path is reused when the bytes match (a small direct-mapped
+# table), so a repeated path costs one memcmp instead of a decode, a hash and a free
+# (callgrind, benchmarks/bench_connection.py: about 350 instructions per request). A str is
+# immutable: sharing it is invisible. Long paths are decoded each time.
+cdef enum:
+    PATH_SLOTS = 64         # a power of two
+    PATH_CACHE_MAX = 128    # longest path kept
+cdef list _paths = [None] * PATH_SLOTS
+
+
+cdef inline str _path_str(const char* p, Py_ssize_t n):
+    cdef unsigned int h
+    cdef object cached
+    cdef str s
+    if n > PATH_CACHE_MAX:
+        return PyUnicode_DecodeLatin1(p, n, NULL)
+    h = (<unsigned int>n * 31u + (<unsigned char>p[n - 1]) * 7u + (<unsigned char>p[n >> 1])) & (PATH_SLOTS - 1)
+    cached = _paths[h]
+    # A str decoded from ISO-8859-1 stores one byte per character, those very bytes.
+    if (cached is not None and PyUnicode_GET_LENGTH(cached) == n
+            and memcmp(PyUnicode_DATA(cached), p, n) == 0):
+        return <str>cached
+    s = PyUnicode_DecodeLatin1(p, n, NULL)
+    _paths[h] = s
+    return s
 
 
 # PERF: Cython exposes cdef attributes as getset properties, which CPython's attribute cache
@@ -552,7 +580,7 @@ cdef class RequestParser:
         # An empty Host is allowed (RFC 9112 §3.2); anything else must be uri-host [":" port].
         if n_host:
             f = &self._index.fields[host_i]
-            if f.value_len and not _authority_ok(r + f.value_start, f.value_len, False):
+            if f.value_len and not _host_ok(r + f.value_start, f.value_len):
                 raise BadRequest("invalid Host field value")
 
         content_length = None
@@ -713,6 +741,27 @@ cdef bint _authority_ok(const unsigned char* v, Py_ssize_t n, bint need_port) no
     for i in range(i + 1, n):
         if not (48 <= v[i] <= 57):
             return False
+    return True
+
+
+# PERF: a keep-alive client sends the same Host on every request: the last well-formed value
+# is kept, and a request repeating it skips the byte-by-byte grammar check (a memcmp instead).
+cdef enum:
+    HOST_CACHE_MAX = 128
+cdef unsigned char _last_host[HOST_CACHE_MAX]
+cdef Py_ssize_t _last_host_len = -1
+
+
+cdef bint _host_ok(const unsigned char* v, Py_ssize_t n) noexcept:
+    """Is the Host value ``v[:n]`` ``uri-host [ ":" port ]`` (RFC 9112 §3.2)?"""
+    global _last_host_len
+    if n == _last_host_len and memcmp(v, _last_host, n) == 0:
+        return True
+    if not _authority_ok(v, n, False):
+        return False
+    if n <= HOST_CACHE_MAX:
+        memcpy(_last_host, v, n)
+        _last_host_len = n
     return True
 
 
