@@ -225,3 +225,38 @@ def test_raw_lower_gives_lowercase_names_and_the_received_values(headers, impl):
     ]
     assert impl.headers.Headers([("X-MiXeD-Name", "V a L")]).raw_lower() == [(b"x-mixed-name", b"V a L")]
     assert impl.headers.Headers([]).raw_lower() == []
+
+
+class TestEveryLengthAndPosition:
+    # PERF (issue 17): the compiled twin checks a value's bytes and compares a name with the
+    # well-known ones in 8-byte words, the tail as one overlapping word; a bad byte or a
+    # differing letter is found at every position of every length.
+
+    @pytest.mark.parametrize("bad", [0x00, 0x01, 0x0A, 0x0D, 0x1F, 0x7F])
+    def test_a_bad_byte_anywhere_in_a_value_is_refused(self, impl, bad):
+        for n in range(1, 26):
+            for pos in range(n):
+                value = bytearray(b"v" * n)
+                value[pos] = bad
+                with pytest.raises(BadRequest):
+                    impl.headers.parse_field_line(b"X-A: " + bytes(value))
+
+    def test_htab_sp_and_obs_text_pass_at_every_position(self, impl):
+        for n in range(1, 26):
+            for pos in range(1, n - 1):
+                for good in (0x09, 0x20, 0x80, 0xFF, 0x7E, 0x21):
+                    value = bytearray(b"v" * n)
+                    value[pos] = good
+                    assert impl.headers.parse_field_line(b"X-A: " + bytes(value)) == (b"X-A", bytes(value))
+
+    def test_a_name_one_letter_off_a_well_known_name_is_another_name(self, impl):
+        for name in impl.headers.WELL_KNOWN:
+            mixed = "".join(c.upper() if i % 2 else c for i, c in enumerate(name))
+            headers = impl.headers.Headers([(mixed, "v")])
+            assert headers.get(name) == "v" and headers.keys() == [name]
+            for pos in range(len(name)):
+                if name[pos] == "-":
+                    continue
+                off = name[:pos] + ("q" if name[pos] != "q" else "z") + name[pos + 1 :]
+                headers = impl.headers.Headers([(off, "v")])
+                assert headers.get(name) is None and headers.get(off) == "v" and headers.keys() == [off]

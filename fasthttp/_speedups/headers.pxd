@@ -43,25 +43,57 @@ cdef extern from *:
     #define FH_HIGH 0x8080808080808080ULL
     static inline uint64_t fh_hasless(uint64_t x, unsigned n) { return (x - FH_ONES * n) & ~x & FH_HIGH; }
     static inline uint64_t fh_haseq(uint64_t x, unsigned c) { uint64_t y = x ^ (FH_ONES * c); return (y - FH_ONES) & ~y & FH_HIGH; }
-    /* All of p[0:n] valid field-value bytes (VCHAR, obs-text, SP, HTAB; RFC 9110 §5.5)? */
+    /* The n bytes p[0:n] (n < 8) gathered into one word, every byte of p[0:n] in it at least
+       once (overlapping loads: PERF, no loop over the tail of a short field), the rest of the
+       word filled with `pad`. For a test of "any byte such that", which the duplicates do not
+       change. */
+    static inline uint64_t fh_gather(const unsigned char *p, Py_ssize_t n, uint64_t pad) {
+        uint32_t lo, hi;
+        if (n >= 4) {
+            memcpy(&lo, p, 4); memcpy(&hi, p + n - 4, 4);
+            return (uint64_t)lo | ((uint64_t)hi << 32);
+        }
+        if (n == 0) return pad;
+        return (pad & ~0xFFFFFFULL) | (uint64_t)p[0] | ((uint64_t)p[n >> 1] << 8) | ((uint64_t)p[n - 1] << 16);
+    }
+    /* All of p[0:n] valid field-value bytes (VCHAR, obs-text, SP, HTAB; RFC 9110 §5.5)? The
+       SWAR tests only send a word with a suspect byte to the per-byte check, which decides. */
     static inline int fh_values_ok(const unsigned char *p, Py_ssize_t n) {
-        Py_ssize_t i = 0; int k; uint64_t x;
+        Py_ssize_t i = 0, k; uint64_t x;
         for (; i + 8 <= n; i += 8) {
             memcpy(&x, p + i, 8);
             if (fh_hasless(x, 0x20) | fh_haseq(x, 0x7f))
                 for (k = 0; k < 8; k++) if (!fh_value_ok(p[i + k])) return 0;
         }
-        for (; i < n; i++) if (!fh_value_ok(p[i])) return 0;
+        if (i < n) {
+            /* the tail: the last 8 bytes again (overlapping), or the short value gathered */
+            if (n >= 8) memcpy(&x, p + n - 8, 8);
+            else x = fh_gather(p, n, 0x4141414141414141ULL);
+            if (fh_hasless(x, 0x20) | fh_haseq(x, 0x7f))
+                for (k = i; k < n; k++) if (!fh_value_ok(p[k])) return 0;
+        }
         return 1;
     }
     /* Does the tchar name a[0:n] equal the lower-case k[0:n], ignoring case? For tchar input,
        c | 0x20 equals a lower-case letter or "-" only when c is that letter in either case or
-       that very byte, so one OR per 8 bytes replaces a per-byte lower-casing. */
+       that very byte, so one OR per 8 bytes replaces a per-byte lower-casing. The tail is
+       compared as one overlapping word (n >= 4) or byte by byte (at most 3). */
     static inline int fh_tchar_caseeq(const unsigned char *a, const unsigned char *k, Py_ssize_t n) {
-        Py_ssize_t i = 0; uint64_t x, y;
+        Py_ssize_t i = 0; uint64_t x, y; uint32_t x4, y4;
         for (; i + 8 <= n; i += 8) {
             memcpy(&x, a + i, 8); memcpy(&y, k + i, 8);
             if ((x | 0x2020202020202020ULL) != y) return 0;
+        }
+        if (i == n) return 1;
+        if (n >= 8) {
+            memcpy(&x, a + n - 8, 8); memcpy(&y, k + n - 8, 8);
+            return (x | 0x2020202020202020ULL) == y;
+        }
+        if (n >= 4) {
+            memcpy(&x4, a, 4); memcpy(&y4, k, 4);
+            if ((x4 | 0x20202020U) != y4) return 0;
+            memcpy(&x4, a + n - 4, 4); memcpy(&y4, k + n - 4, 4);
+            return (x4 | 0x20202020U) == y4;
         }
         for (; i < n; i++) if ((a[i] | 0x20) != k[i]) return 0;
         return 1;
