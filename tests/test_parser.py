@@ -418,6 +418,16 @@ class TestPath:
                 assert head.path == path.decode("latin-1") and head.query == "q=1"
                 assert head.path == path.decode("latin-1")  # read twice: the same text
 
+    def test_each_pipelined_head_keeps_its_own_target_read_after_the_parse(self, impl):
+        # PERF (issue 17): the compiled twin makes an origin-form target's bytes on first use,
+        # from the head's own copy of (or share in) the input: it is the same whenever read.
+        parser = impl.parser.RequestParser()
+        data = b"".join(b"GET /p%d?x=%d HTTP/1.1\r\nHost: h\r\n\r\n" % (i, i) for i in range(16))
+        events = parser.feed(data[:100]) + parser.feed(data[100:]) + parser.feed(data)
+        targets = [h.target for h in heads(events, impl)]
+        assert targets == [b"/p%d?x=%d" % (i, i) for i in range(16)] * 2
+        assert [h.target for h in heads(events, impl)] == targets
+
     def test_a_repeated_path_is_the_same_text_in_every_form(self, impl):
         parser = impl.parser.RequestParser()
         for target, path in ((b"/x/y", "/x/y"), (b"http://h/x/y", "/x/y"), (b"http://h", "/"), (b"/x/y", "/x/y")):

@@ -18,7 +18,7 @@ cdef class RequestHead:
     cdef readonly object chunked
     cdef readonly object expect_continue
     cdef readonly object upgrade
-    cdef readonly bytes target
+    cdef bytes _target            # None until RequestHead.target makes it (origin-form)
     cdef Py_ssize_t _target_start
     cdef Py_ssize_t _target_len
     cdef Py_ssize_t _path_start   # relative to the target

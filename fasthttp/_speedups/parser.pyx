@@ -86,13 +86,18 @@ cdef extern from *:
     /* Request-target bytes: visible ASCII except '#', and obs-text (RFC 9112 §3.2). */
     static inline int fp_target_ok(unsigned char c) { return c > 0x20 && c != 0x7f && c != '#'; }
     static inline int fp_target_all_ok(const unsigned char *p, Py_ssize_t n) {
-        Py_ssize_t i = 0; int k; uint64_t x;
+        Py_ssize_t i = 0, k; uint64_t x;
         for (; i + 8 <= n; i += 8) {   /* SWAR pre-check, as fh_values_ok in headers.pxd */
             memcpy(&x, p + i, 8);
             if (fh_hasless(x, 0x21) | fh_haseq(x, 0x7f) | fh_haseq(x, '#'))
                 for (k = 0; k < 8; k++) if (!fp_target_ok(p[i + k])) return 0;
         }
-        for (; i < n; i++) if (!fp_target_ok(p[i])) return 0;
+        if (i < n) {   /* the tail as one overlapping or gathered word (headers.pxd fh_gather) */
+            if (n >= 8) memcpy(&x, p + n - 8, 8);
+            else x = fh_gather(p, n, 0x4141414141414141ULL);
+            if (fh_hasless(x, 0x21) | fh_haseq(x, 0x7f) | fh_haseq(x, '#'))
+                for (k = i; k < n; k++) if (!fp_target_ok(p[k])) return 0;
+        }
         return 1;
     }
     /* RFC 3986 §3.2.2 reg-name bytes: unreserved / sub-delims ("%" is handled apart). */
@@ -150,7 +155,6 @@ cdef extern from *:
     Py_ssize_t OFF_CHUNKED "FP_HEAD_OFFSET(chunked)"
     Py_ssize_t OFF_EXPECT_CONTINUE "FP_HEAD_OFFSET(expect_continue)"
     Py_ssize_t OFF_UPGRADE "FP_HEAD_OFFSET(upgrade)"
-    Py_ssize_t OFF_TARGET "FP_HEAD_OFFSET(target)"
 
 cdef EndOfMessage _EOM = EndOfMessage()
 cdef str M_GET = "GET"
@@ -177,10 +181,10 @@ cdef class RequestHead:
     ``chunked``, ``expect_continue`` and ``upgrade``.
     """
 
-    # The fields (parser.pxd). NOTE: method ... upgrade, and target, become read-only slot
+    # The fields (parser.pxd). NOTE: method ... upgrade become read-only slot
     # (member) descriptors at import, see _install_members; the flags are stored as the
     # objects True/False for that reason. _target_start/_target_len: the target's offsets into
-    # the head's bytes (headers._raw), from which path and query are decoded.
+    # the head's bytes (headers._raw), from which target, path and query are made.
 
     @property
     def path(self):
@@ -196,6 +200,14 @@ cdef class RequestHead:
         if q > self._target_len:
             return ""
         return PyUnicode_DecodeLatin1(_target_ptr(self) + q, self._target_len - q, NULL)
+
+    @property
+    def target(self):
+        # PERF: made on first use (the router reads the path, not the raw target): no bytes
+        # object per request for a field most requests never read (callgrind, issue 17).
+        if self._target is None:
+            self._target = PyBytes_FromStringAndSize(_target_ptr(self), self._target_len)
+        return self._target
 
     @property
     def has_body(self):
@@ -244,18 +256,18 @@ cdef inline str _path_str(const char* p, Py_ssize_t n):
 # cannot specialize; read-only member descriptors over the same fields get LOAD_ATTR_SLOT, so
 # head.method, head.headers, ... cost what a __slots__ attribute costs (bench_parser.py, the
 # engine's hot path). The PyMemberDef array must outlive the descriptors: it is static.
-cdef PyMemberDef _head_members[9]
+cdef PyMemberDef _head_members[8]
 
 
 cdef int _install_members() except -1:
-    cdef const char* names[9]
-    cdef Py_ssize_t offsets[9]
+    cdef const char* names[8]
+    cdef Py_ssize_t offsets[8]
     cdef int i
     names[:] = [b"method", b"version", b"headers", b"keep_alive", b"content_length", b"chunked",
-                b"expect_continue", b"upgrade", b"target"]
+                b"expect_continue", b"upgrade"]
     offsets[:] = [OFF_METHOD, OFF_VERSION, OFF_HEADERS, OFF_KEEP_ALIVE, OFF_CONTENT_LENGTH,
-                  OFF_CHUNKED, OFF_EXPECT_CONTINUE, OFF_UPGRADE, OFF_TARGET]
-    for i in range(9):
+                  OFF_CHUNKED, OFF_EXPECT_CONTINUE, OFF_UPGRADE]
+    for i in range(8):
         _head_members[i].name = names[i]
         _head_members[i].type = T_OBJECT_EX
         _head_members[i].offset = offsets[i]
@@ -637,9 +649,7 @@ cdef class RequestParser:
             raise BadRequest("CONNECT request with content")
 
         # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
-        head._target_start += base
-        if head.target is None:  # origin-form: the rarer forms made it in _split_target
-            head.target = PyBytes_FromStringAndSize(<const char*>r + head._target_start - base, head._target_len)
+        head._target_start += base   # origin-form's target: made on first use (RequestHead.target)
         head.keep_alive = bool((not conn_close) if http11 else (conn_keep_alive and not conn_close))
         head.headers = headers
         head.content_length = content_length
@@ -776,7 +786,7 @@ cdef int _split_target(RequestHead head, const unsigned char* t) except -1:
         return 0
     # the rarer forms work on a bytes copy, kept as the head's target
     target = PyBytes_FromStringAndSize(<const char*>t, n)
-    head.target = target
+    head._target = target
     if head.method is M_CONNECT:
         # authority-form = uri-host ":" port (RFC 9112 §3.2.3)
         if not _authority_ok(t, n, True):
