@@ -48,7 +48,7 @@ cdef class RequestParser:
     cdef bytes _src
 
     cpdef list feed(self, data)
-    cdef void _reset_head(self)
+    cdef void _reset_head(self) noexcept
     cdef int _append(self, const unsigned char* p, Py_ssize_t n) except -1
     cdef int _run_buffered(self, list events) except -1
     cdef Py_ssize_t _guarded_run(self, const unsigned char* buf, Py_ssize_t end, list events) except -1
@@ -59,4 +59,4 @@ cdef class RequestParser:
     cdef int _request_line(self, const unsigned char* buf, Py_ssize_t s, Py_ssize_t e) except -1
     cdef int _end_of_head(self, const unsigned char* buf, Py_ssize_t head_start, Py_ssize_t head_end,
                           list events) except -1
-    cdef void _end_message(self)
+    cdef void _end_message(self) noexcept

@@ -325,7 +325,7 @@ cdef class RequestParser:
     def max_body_size(self, value):
         self._max_body = -1 if value is None else value
 
-    cdef void _reset_head(self):
+    cdef void _reset_head(self) noexcept:
         self._line_start = 0
         self._head = None
         self._index.count = 0
@@ -679,7 +679,7 @@ cdef class RequestParser:
             self._end_message()
         return 0
 
-    cdef void _end_message(self):
+    cdef void _end_message(self) noexcept:
         cdef RequestHead head = self._current
         self._reset_head()
         if head.upgrade is True:

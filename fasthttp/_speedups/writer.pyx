@@ -187,7 +187,7 @@ cdef struct Pieces:
     Piece small[12]      # PERF: no heap allocation for up to 12 fields
 
 
-cdef inline void _pieces_init(Pieces* p):
+cdef inline void _pieces_init(Pieces* p) noexcept:
     p.items = p.small
     p.count = 0
     p.capacity = 12
@@ -197,7 +197,7 @@ cdef inline void _pieces_init(Pieces* p):
     p.big_length = NULL
 
 
-cdef void _pieces_release(Pieces* p):
+cdef void _pieces_release(Pieces* p) noexcept:
     cdef Py_ssize_t i
     for i in range(p.count):
         Py_XDECREF(p.items[i].name_ref)
