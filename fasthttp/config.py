@@ -74,7 +74,7 @@ class Config:
     # writability wake-ups. It bounds only the queue behind the congestion window, not the bytes
     # in flight (SO_SNDBUF would, capping a distant peer at buffer/RTT and turning autotuning
     # off), so it is safe for WAN peers too; AF_UNIX sockets are left alone (no such option).
-    sendfile_lowat: int | None = 128 * 1024
+    sendfile_lowat: int | None = 64 * 1024
     # How async handlers run: "inline" drives the first step with coro.send(None) and makes a
     # Task only if the handler suspends (fastest; but asyncio.current_task() is None until then,
     # so asyncio.timeout() must come after an await); "eager" uses an eager-start Task (3.12+:

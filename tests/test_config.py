@@ -40,3 +40,17 @@ def test_split_options_separates_config_fields_from_server_keywords():
     assert config == {"max_body_size": 10, "header_timeout": 2.0}
     assert rest == {"certfile": "c.pem", "reuse_port": True}
     assert Config(**config).max_body_size == 10
+
+
+def test_sendfile_lowat_is_a_positive_byte_count_or_none():
+    assert Config().sendfile_lowat == 64 * 1024
+    assert Config(sendfile_lowat=None).sendfile_lowat is None
+    assert Config(sendfile_lowat=1).sendfile_lowat == 1
+    for bad in (0, -1, 1 << 31):
+        with pytest.raises(ValueError, match="sendfile_lowat"):
+            Config(sendfile_lowat=bad)
+    for bad in ("64k", 65536.0, True):
+        with pytest.raises(TypeError, match="sendfile_lowat"):
+            Config(sendfile_lowat=bad)
+    with pytest.raises(ValueError, match="sendfile_lowat"):
+        Server(hello_app(), sendfile_lowat=0)
