@@ -421,6 +421,10 @@ def test_file_response_is_sent_whole(loop, tmp_path):
     def missing(request):
         return FileResponse(tmp_path / "nope.txt")
 
+    @app.get("/directory")
+    def directory(request):
+        return FileResponse(tmp_path)
+
     async def scenario():
         async with serving(app) as server:
             client = await Client.connect(server)
@@ -430,6 +434,8 @@ def test_file_response_is_sent_whole(loop, tmp_path):
             resp = await client.request("HEAD", "/file")
             assert resp.header("content-length") == str(len(data))
             resp = await client.request("GET", "/missing")
+            assert resp.status == 404
+            resp = await client.request("GET", "/directory")
             assert resp.status == 404
             await client.close()
 
