@@ -189,11 +189,18 @@ def _add_file_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("file responses")
     g.add_argument(
         "--sendfile-lowat",
-        type=_positive_size,
+        type=_lowat,
         default=d.sendfile_lowat,
         metavar="BYTES",
-        help=f"while a file is sent, the unsent bytes a TCP socket may hold (TCP_NOTSENT_LOWAT; bounds the queue, not the bytes in flight, so distant peers keep a full window); 'none' leaves the kernel's default (default {_fmt_size(d.sendfile_lowat)})",
+        help="while a file is sent, the unsent bytes a TCP socket may hold (TCP_NOTSENT_LOWAT; bounds the queue, not the bytes in flight, so distant peers keep a full window); 'none' leaves the kernel's default; 'auto' is 64k on uvloop, none on the stdlib loop (default auto)",
     )
+
+
+def _lowat(text: str) -> int | str | None:
+    """``auto``, ``none``, or a positive size (``64k``)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return _positive_size(text)
 
 
 def _file_options(args: argparse.Namespace) -> dict[str, Any]:

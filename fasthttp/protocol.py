@@ -93,7 +93,7 @@ from ._compat import NO_EXTENSIONS, register
 from .application import Deferred, report_failure
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
-from .config import EAGER
+from .config import EAGER, sendfile_lowat
 from .connections import ConnectionManager, ManagedConnection, error_bytes
 from .errors import (
     HttpError,
@@ -716,7 +716,8 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         """Write the head of a zero-copy file response of *length* bytes, and ready the socket
         for the spans that follow.
 
-        A body larger than ``Config.sendfile_lowat`` gets the socket's unsent backlog bounded
+        A body larger than ``Config.sendfile_lowat`` (``"auto"``: 64 KiB on uvloop, no bound
+        on the stdlib loop) gets the socket's unsent backlog bounded
         (:func:`_bound_backlog`). When a file span comes first and nothing else waits to be
         written, the head goes straight to the socket with ``MSG_MORE``: the kernel holds it
         and the first ``sendfile`` bytes share its segment (one packet, and one wake-up of the
@@ -725,6 +726,8 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         """
         transport = self.transport
         lowat = self._cfg.sendfile_lowat
+        if type(lowat) is str:
+            lowat = sendfile_lowat(lowat, self._manager.uvloop)
         bound = lowat is not None and length > lowat
         direct = span_first and _HEAD_MORE and self._batch is None and not transport.get_write_buffer_size()
         if not self._closed and (bound or direct):

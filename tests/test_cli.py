@@ -474,7 +474,8 @@ def test_sendfile_lowat_option_reaches_the_config_and_refuses_bad_sizes():
     from fasthttp.cli import _options
 
     parser = build_parser()
-    assert _options(parser.parse_args(["x:app"]))["sendfile_lowat"] == 64 * 1024
+    assert _options(parser.parse_args(["x:app"]))["sendfile_lowat"] == "auto"
+    assert _options(parser.parse_args(["--sendfile-lowat", "auto", "x:app"]))["sendfile_lowat"] == "auto"
     assert _options(parser.parse_args(["--sendfile-lowat", "16k", "x:app"]))["sendfile_lowat"] == 16 * 1024
     assert _options(parser.parse_args(["--sendfile-lowat", "none", "x:app"]))["sendfile_lowat"] is None
     for bad in ("0", "-5", "lots"):
