@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_interface_options(parser)
     _add_process_options(parser)
     _add_reload_options(parser)
+    _add_file_options(parser)
     return parser
 
 
@@ -180,6 +181,30 @@ def _add_reload_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("development")
     g.add_argument("--reload", action="store_true", help="restart the server when a .py file under the watched directories changes (watchfiles if installed: pip install 'fasthttp[reload]'; else polling); for development")
     g.add_argument("--reload-dir", action="append", metavar="DIR", help="a directory to watch with --reload (repeatable; default the current directory)")
+
+
+def _add_file_options(parser: argparse.ArgumentParser) -> None:
+    """File responses (fasthttp.files, sent by fasthttp.protocol)."""
+    d = _DEFAULTS
+    g = parser.add_argument_group("file responses")
+    g.add_argument(
+        "--sendfile-lowat",
+        type=_lowat,
+        default=d.sendfile_lowat,
+        metavar="BYTES",
+        help="while a file is sent, the unsent bytes a TCP socket may hold (TCP_NOTSENT_LOWAT; bounds the queue, not the bytes in flight, so distant peers keep a full window); 'none' leaves the kernel's default; 'auto' is 64k on uvloop, none on the stdlib loop (default auto)",
+    )
+
+
+def _lowat(text: str) -> int | str | None:
+    """``auto``, ``none``, or a positive size (``64k``)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return _positive_size(text)
+
+
+def _file_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"sendfile_lowat": args.sendfile_lowat}
 
 
 def _optional_seconds(text: str) -> float | None:
@@ -321,6 +346,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         async_handlers=args.async_handlers,
     )
     options.update(_websocket_options(args))
+    options.update(_file_options(args))
     if args.debug:
         options.update(debug=True)
     if args.certfile:

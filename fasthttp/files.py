@@ -6,7 +6,8 @@ request method, its header view and the stat; the plan adds the validators (``La
 ``ETag``), evaluates the conditional request (RFC 9110 §13.2.2: 304, 412; the rules are
 ``fasthttp.conditional``'s) and the ``Range`` (RFC 9110 §14: 206 with one range or
 ``multipart/byteranges``, 416) through the ranges kernel, and returns what to write: the
-engine sends the spans with ``sendfile`` on plain TCP (zero copy) and reads them in chunks
+engine sends the spans with ``sendfile`` on plain TCP (zero copy; the socket's unsent backlog
+bounded by ``Config.sendfile_lowat``, see ``fasthttp.protocol``) and reads them in chunks
 under TLS. The plan never mutates the response, so one object may serve many requests.
 
 :func:`content_disposition` writes the ``Content-Disposition`` of a download (RFC 6266, with
@@ -33,8 +34,9 @@ from .responses import (
     HeadersLike,
     Response,
     field_list,
-    get_field,
+    field_text,
     has_field,
+    lower_name,
 )
 
 if TYPE_CHECKING:
@@ -86,6 +88,19 @@ def guess_content_type(path: str | os.PathLike[str]) -> str | bytes:
         # usual encoding of files served today.
         return guessed + "; charset=utf-8"
     return guessed
+
+
+_last_date: tuple[int, str] = (-1, "")
+
+
+def _http_date(seconds: int) -> str:
+    """``format_http_date(seconds)``, remembered for the last value: PERF, a file served again
+    and again formats its ``Last-Modified`` once."""
+    global _last_date
+    last = _last_date
+    if last[0] != seconds:
+        last = _last_date = (seconds, format_http_date(seconds))
+    return last[1]
 
 
 class FileResponse(FieldMethods):
@@ -159,20 +174,28 @@ class FileResponse(FieldMethods):
         if not 200 <= status < 300:
             # RFC 9110 §13.2.1: preconditions are ignored when the response would not be 2xx.
             return status, fields, whole, size
-        etag = get_field(fields, b"etag")
+        # PERF: one pass over the fields for both validators (the length first, as has_field).
+        etag = lm_value = None
+        for n, v in fields:
+            if len(n) == 4 or len(n) == 13:
+                low = lower_name(n)
+                if low == b"etag":
+                    if etag is None:
+                        etag = field_text(v)
+                elif low == b"last-modified" and lm_value is None:
+                    lm_value = field_text(v)
         if etag is None and self.etag:
             # NOTE: strong, although derived from metadata: mtime has nanosecond resolution on
             # current filesystems, and the size is part of it (as nginx and Apache do).
             etag = '%s"%x-%x"' % ("W/" if self.weak_etag else "", st.st_mtime_ns, size)
             fields.append(("ETag", etag))
-        lm_value = get_field(fields, b"last-modified")
         if lm_value is not None:
             modified = parse_http_date(lm_value)
         elif self.last_modified:
             # RFC 9110 §8.8.2.1: a modification time in the future is replaced by the
             # message origination date.
             modified = min(int(st.st_mtime), int(time.time()))
-            fields.append(("Last-Modified", format_http_date(modified)))
+            fields.append(("Last-Modified", _http_date(modified)))
         else:
             modified = None
         ranged = self.accept_ranges and status == 200

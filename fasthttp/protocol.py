@@ -60,7 +60,11 @@ Senders: a streamed response and a file response are written by a Task of the co
 share one tail (errors, abort, access log, the next request). A
 :class:`~fasthttp.files.FileResponse` is opened and ``fstat``'ed here; its ``plan`` decides
 what to send from that (validators, 304/412, one or several ranges, 416), and the file spans go
-out with ``sendfile`` on plain TCP, read in chunks under TLS.
+out with ``sendfile`` on plain TCP, read in chunks under TLS. PERF: for a zero-copy body the
+head goes with ``MSG_MORE`` (it shares the first segment) and the socket's unsent backlog is
+bounded (``Config.sendfile_lowat``, ``TCP_NOTSENT_LOWAT``), so the server, not the client's
+ACK processing, does the transmit work (issue 17's 1 MiB file: wrk's cost per response
+~600 -> ~280 us); the rest of a span the socket cannot take goes from writability callbacks.
 
 Take-over: a handler returns :class:`~fasthttp.responses.Upgrade` and the transport is handed to
 another protocol with the bytes already received after the request (websocket, CONNECT). A new
@@ -72,12 +76,15 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import errno
 import functools
 import inspect
 import itertools
 import logging
 import os
+import socket
 import ssl
+import stat
 import types
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
@@ -86,7 +93,7 @@ from ._compat import NO_EXTENSIONS, register
 from .application import Deferred, report_failure
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
-from .config import EAGER
+from .config import EAGER, sendfile_lowat
 from .connections import ConnectionManager, ManagedConnection, error_bytes
 from .errors import (
     HttpError,
@@ -640,19 +647,22 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         the spans (``sendfile`` on plain TCP, read in chunks under TLS)."""
         head = req.head
         try:
-            # PERF: unbuffered: no BufferedReader (nor its isatty ioctl and lseek) per request;
-            # sendfile reads the descriptor, and _copy_file reads whole chunks anyway.
-            f = open(resp.path, "rb", buffering=0)
+            # PERF: a bare descriptor: no file object (nor its own fstat, or a BufferedReader's
+            # isatty ioctl and lseek) per request; sendfile and pread take the descriptor.
+            f = os.open(resp.path, os.O_RDONLY)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return error_response(404)
         except PermissionError:
             return error_response(403)
-        with f:
+        try:
+            st = os.fstat(f)
+            if stat.S_ISDIR(st.st_mode):
+                return error_response(404)
             try:
                 # The response decides from the opened file's metadata: validators,
                 # preconditions (304/412), Range (206, multipart/byteranges, 416); see
                 # FileResponse.plan.
-                plan = resp.plan(head.method, head.headers, os.fstat(f.fileno()))
+                plan = resp.plan(head.method, head.headers, st)
             except Exception as exc:
                 plan = self._handler_failed(req, exc)
             if isinstance(plan, Response):
@@ -671,10 +681,16 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
             except Exception as exc:
                 self._handler_failed(req, exc)
                 return _INTERNAL_ERROR
-            self._send(data)
             sent = 0
             if head.method != "HEAD" and length and status >= 200 and status not in (204, 304):
                 zero_copy = not self.is_secure and self._manager.sendfile
+                if zero_copy:
+                    self._send_file_head(data, type(parts[0]) is tuple, length)
+                else:
+                    self._send(data)
+                    # The body goes to the transport directly: the head must not wait in an
+                    # open batch (an eager sender runs inside one).
+                    self._flush()
                 for part in parts:
                     if type(part) is bytes:
                         # multipart/byteranges framing between the file spans
@@ -690,14 +706,58 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
                         sent += await self._sendfile(f, count, offset)
                     else:
                         sent += await self._copy_file(f, count, resp.chunk_size, offset)
+            else:
+                self._send(data)
+        finally:
+            os.close(f)
         return status, sent, keep
 
-    async def _copy_file(self, f: Any, size: int, chunk_size: int, offset: int = 0) -> int:
+    def _send_file_head(self, data: bytes, span_first: bool, length: int) -> None:
+        """Write the head of a zero-copy file response of *length* bytes, and ready the socket
+        for the spans that follow.
+
+        A body larger than ``Config.sendfile_lowat`` (``"auto"``: 64 KiB on uvloop, no bound
+        on the stdlib loop) gets the socket's unsent backlog bounded
+        (:func:`_bound_backlog`). When a file span comes first and nothing else waits to be
+        written, the head goes straight to the socket with ``MSG_MORE``: the kernel holds it
+        and the first ``sendfile`` bytes share its segment (one packet, and one wake-up of the
+        client, fewer). Otherwise it goes the usual way, out of any open batch (the body is
+        written to the socket directly, so the head must not wait in one).
+        """
+        transport = self.transport
+        lowat = self._cfg.sendfile_lowat
+        if type(lowat) is str:
+            lowat = sendfile_lowat(lowat, self._manager.uvloop)
+        bound = lowat is not None and length > lowat
+        direct = span_first and _HEAD_MORE and self._batch is None and not transport.get_write_buffer_size()
+        if not self._closed and (bound or direct):
+            # A wrapper of the transport's descriptor, used at once and detached (never closed
+            # by it); only send and setsockopt are called, so its family is not consulted.
+            # PERF: uvloop's socket view makes a socket object per setsockopt call.
+            out = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, transport.get_extra_info("socket").fileno())
+            try:
+                if bound:
+                    _bound_backlog(out, lowat)
+                if direct:
+                    try:
+                        n = out.send(data, _MSG_MORE)
+                    except OSError:  # full (rare: nothing is queued) or failed: the transport's
+                        n = 0  # write queues the rest, or meets the error and reports it
+                    if n < len(data):
+                        transport.write(data[n:])
+                    return
+            finally:
+                out.detach()
+        self._send(data)
+        self._flush()
+
+    async def _copy_file(self, f: int, size: int, chunk_size: int, offset: int = 0) -> int:
+        """Copy *size* bytes from *offset* of the file (descriptor *f*) through the transport
+        in chunks of *chunk_size*, waiting on flow control (TLS, or ``Config.sendfile`` off)."""
         sent = 0
         write = self.transport.write
-        f.seek(offset)
         while sent < size:
-            chunk = f.read(min(chunk_size, size - sent))
+            chunk = os.pread(f, min(chunk_size, size - sent), offset + sent)
             if not chunk:
                 raise RuntimeError("the file shrank while it was being sent")
             if self._closed:
@@ -708,17 +768,17 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
                 await self._drain()
         return sent
 
-    async def _sendfile(self, f: Any, size: int, start: int = 0) -> int:
-        """Zero-copy: ``os.sendfile`` of *size* bytes from offset *start* of the file to the
-        socket (plain TCP only); returns the number of bytes sent."""
-        loop = self._loop
+    async def _sendfile(self, f: int, size: int, start: int = 0) -> int:
+        """Zero-copy: ``os.sendfile`` of *size* bytes from offset *start* of the file
+        (descriptor *f*) to the socket (plain TCP, either loop); returns the bytes sent.
+
+        Strategy: wait until the transport's buffer is empty (so the bytes keep their order),
+        then ``sendfile`` on the transport's own descriptor until the kernel takes no more
+        (its unsent backlog bounded by ``_send_file_head``); the rest goes from a writability
+        callback on a duplicate of the descriptor (:class:`_FileSender`), one ``sendfile`` per
+        wake-up, and this coroutine wakes once, when the span is out.
+        """
         transport = self.transport
-        if not self._manager.uvloop:
-            # The stdlib loop implements it: it waits for the buffer to empty and for writability.
-            return await loop.sendfile(transport, f, start, size, fallback=True)
-        # uvloop has no loop.sendfile. Wait until the transport's buffer is empty (so the bytes
-        # keep their order), then sendfile on a duplicate of the socket's descriptor, waiting
-        # for writability on that duplicate (the original belongs to the transport).
         if transport.get_write_buffer_size():
             transport.set_write_buffer_limits(high=0, low=0)
             try:
@@ -726,47 +786,38 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
             finally:
                 if not self._closed:
                     transport.set_write_buffer_limits(high=self._cfg.write_high_water)
-        # PERF: sendfile writes to the transport's own descriptor (the kernel takes a cached
-        # 1 MiB file in one call on loopback); a duplicate is made only when the socket's buffer
-        # is full, so a file that fits costs no dup/close pair. The own descriptor is used only
-        # before the first await, while the transport is known open: once closed, its number
-        # may already name another connection's socket. After a wait, the duplicate (which
-        # keeps this socket alive) is the one written to.
+        # PERF: sendfile writes to the transport's own descriptor first (a file that fits the
+        # socket costs no dup/close pair). The own descriptor is used only before the first
+        # await, while the transport is known open: once closed, its number may already name
+        # another connection's socket. After that, the duplicate (which keeps this socket
+        # alive) is the one written to. NOTE: the stdlib loop's own loop.sendfile is not used:
+        # it pauses and resumes reading, registers the socket for writing even when the whole
+        # span went in one call, and waits one more loop iteration after the last byte.
         if self._closed or transport.is_closing():
             raise ClientDisconnected("the client closed the connection")
         fd = transport.get_extra_info("socket").fileno()
-        wait_fd = -1
+        infd = f
         offset = start
         end = start + size
-        try:
-            infd = f.fileno()
-            while offset < end:
-                if self._closed:
-                    raise ClientDisconnected("the client closed the connection")
-                try:
-                    n = os.sendfile(fd, infd, offset, end - offset)
-                except BlockingIOError:
-                    n = -1
-                except (BrokenPipeError, ConnectionResetError) as exc:
-                    raise ClientDisconnected(str(exc)) from None
-                if n == 0:
-                    raise RuntimeError("the file shrank while it was being sent")
-                if n > 0:
-                    offset += n
-                    continue
-                if wait_fd < 0:
-                    fd = wait_fd = os.dup(fd)
-                waiter = loop.create_future()
-                loop.add_writer(wait_fd, _set_done, waiter)
-                self._write_deadline = self._manager.now + self._cfg.write_timeout
-                try:
-                    await waiter
-                finally:
-                    loop.remove_writer(wait_fd)
-                    self._write_deadline = _INF
-        finally:
-            if wait_fd >= 0:
-                os.close(wait_fd)
+        while offset < end:
+            try:
+                n = os.sendfile(fd, infd, offset, end - offset)
+            except BlockingIOError:
+                break
+            except (BrokenPipeError, ConnectionResetError) as exc:
+                raise ClientDisconnected(str(exc)) from None
+            except OSError as exc:
+                if offset == start and exc.errno in _NO_SENDFILE:
+                    # Not a file sendfile can read (a device, a FIFO): copy it instead.
+                    return await self._copy_file(f, size, 256 * 1024, start)
+                raise
+            if n == 0:
+                raise RuntimeError("the file shrank while it was being sent")
+            offset += n
+            if offset < end:
+                break  # PERF: a short count means the socket is full: another call would EAGAIN
+        if offset < end:
+            offset = await _FileSender(self, os.dup(fd), infd, offset, end).wait()
         return offset - start
 
     # -- take-over -------------------------------------------------------------------------------
@@ -1051,9 +1102,103 @@ async def _run_background(tasks: list[tuple[Callable[..., Any], tuple[Any, ...],
             report_failure(exc)
 
 
-def _set_done(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
+#: sendfile's errors for a descriptor it cannot read from (the span is copied instead).
+_NO_SENDFILE = frozenset((errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP))
+_NOTSENT_LOWAT: int | None = getattr(socket, "TCP_NOTSENT_LOWAT", None)
+_MSG_MORE: int = getattr(socket, "MSG_MORE", 0)
+_HEAD_MORE = bool(_MSG_MORE)
+
+
+def _bound_backlog(sock: socket.socket, lowat: int) -> None:
+    """Cap the bytes a TCP socket holds unsent at *lowat* (``TCP_NOTSENT_LOWAT``): ``sendfile``
+    then stops once that much waits, and the socket reports writable again below half of it.
+
+    Why (``Config.sendfile_lowat``): a ``sendfile`` that queues a whole large file leaves
+    most of the transmit work to whoever next processes the connection's ACKs; on loopback
+    that is the client's own ``read`` (its window updates push our queued segments), so the
+    client pays for our sending. With the backlog bounded, the server pushes the rest itself,
+    from its writability wake-ups. Unlike ``SO_SNDBUF`` it does not limit the bytes in flight
+    (nor turn off the kernel's autotuning), so a distant peer still gets a full window: the
+    kernel sends what the congestion window allows and keeps at most *lowat* waiting.
+    AF_UNIX sockets have no such option (their writes reach the peer at once): the call fails
+    there and changes nothing.
+    """
+    if _NOTSENT_LOWAT is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, _NOTSENT_LOWAT, lowat)
+        except OSError:  # AF_UNIX, or a kernel without the option: the default backlog
+            pass
+
+
+class _FileSender:
+    """The rest of a ``sendfile`` span the socket could not take at once: one ``sendfile``
+    per writability callback on *wait_fd* (a duplicate of the socket's descriptor, which it
+    closes), no Task wake-up until the span is out or fails. Each step of progress moves the
+    connection's write deadline (``Config.write_timeout``) on; the connection's loss (the
+    transport closed, so its descriptor may be reused) fails the wait."""
+
+    __slots__ = ("conn", "wait_fd", "infd", "offset", "end", "done")
+
+    def __init__(self, conn: HttpProtocol, wait_fd: int, infd: int, offset: int, end: int) -> None:
+        self.conn = conn
+        self.wait_fd = wait_fd
+        self.infd = infd
+        self.offset = offset
+        self.end = end
+        self.done: asyncio.Future[None] = conn._loop.create_future()
+
+    async def wait(self) -> int:
+        """Send the rest; return the offset reached (the span's end)."""
+        conn = self.conn
+        loop = conn._loop
+        wait_fd = self.wait_fd
+        try:
+            loop.add_writer(wait_fd, self.on_writable)
+        except BaseException:
+            os.close(wait_fd)
+            raise
+        conn.add_lost_callback(self.on_lost)
+        conn._write_deadline = conn._manager.now + conn._cfg.write_timeout
+        try:
+            await self.done
+        finally:
+            conn.remove_lost_callback(self.on_lost)
+            conn._write_deadline = _INF
+            loop.remove_writer(wait_fd)
+            os.close(wait_fd)
+        return self.offset
+
+    def on_writable(self) -> None:
+        done = self.done
+        if done.done():
+            return  # the waiter has not resumed yet
+        conn = self.conn
+        if conn._closed:
+            done.set_exception(ClientDisconnected("the client closed the connection"))
+            return
+        try:
+            n = os.sendfile(self.wait_fd, self.infd, self.offset, self.end - self.offset)
+        except BlockingIOError:
+            return
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            done.set_exception(ClientDisconnected(str(exc)))
+            return
+        except OSError as exc:
+            done.set_exception(exc)
+            return
+        if n == 0:
+            done.set_exception(RuntimeError("the file shrank while it was being sent"))
+            return
+        self.offset += n
+        if self.offset >= self.end:
+            done.set_result(None)
+        else:
+            conn._write_deadline = conn._manager.now + conn._cfg.write_timeout
+
+    def on_lost(self) -> None:
+        # Also called when the client only ends its side (half-close): sending goes on then.
+        if self.conn._closed and not self.done.done():
+            self.done.set_exception(ClientDisconnected("the client closed the connection"))
 
 
 async def _aclose(content: Any) -> None:

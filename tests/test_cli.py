@@ -468,3 +468,16 @@ def test_uvicorns_timeout_graceful_shutdown_is_the_shutdown_timeout():
 
     args = build_parser().parse_args(["--timeout-graceful-shutdown", "7", "x:app"])
     assert args.shutdown_timeout == 7
+
+
+def test_sendfile_lowat_option_reaches_the_config_and_refuses_bad_sizes():
+    from fasthttp.cli import _options
+
+    parser = build_parser()
+    assert _options(parser.parse_args(["x:app"]))["sendfile_lowat"] == "auto"
+    assert _options(parser.parse_args(["--sendfile-lowat", "auto", "x:app"]))["sendfile_lowat"] == "auto"
+    assert _options(parser.parse_args(["--sendfile-lowat", "16k", "x:app"]))["sendfile_lowat"] == 16 * 1024
+    assert _options(parser.parse_args(["--sendfile-lowat", "none", "x:app"]))["sendfile_lowat"] is None
+    for bad in ("0", "-5", "lots"):
+        result = run_cli("helpers_apps:app", "--sendfile-lowat", bad)
+        assert result.returncode == 2 and "--sendfile-lowat" in result.stderr, (bad, result.stderr)

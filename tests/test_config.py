@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from fasthttp import Server
-from fasthttp.config import EAGER, INLINE, TASK, Config, async_mode, split_options
+from fasthttp.config import AUTO_SENDFILE_LOWAT, EAGER, INLINE, TASK, Config, async_mode, sendfile_lowat, split_options
 
 from helpers_engine import hello_app
 
@@ -40,3 +40,20 @@ def test_split_options_separates_config_fields_from_server_keywords():
     assert config == {"max_body_size": 10, "header_timeout": 2.0}
     assert rest == {"certfile": "c.pem", "reuse_port": True}
     assert Config(**config).max_body_size == 10
+
+
+def test_sendfile_lowat_is_a_positive_byte_count_auto_or_none():
+    assert Config().sendfile_lowat == "auto"
+    assert sendfile_lowat("auto", uvloop=True) == AUTO_SENDFILE_LOWAT == 64 * 1024
+    assert sendfile_lowat("auto", uvloop=False) is None
+    assert sendfile_lowat(1000, uvloop=False) == 1000 and sendfile_lowat(None, uvloop=True) is None
+    assert Config(sendfile_lowat=None).sendfile_lowat is None
+    assert Config(sendfile_lowat=1).sendfile_lowat == 1
+    for bad in (0, -1, 1 << 31):
+        with pytest.raises(ValueError, match="sendfile_lowat"):
+            Config(sendfile_lowat=bad)
+    for bad in ("64k", "AUTO", 65536.0, True):
+        with pytest.raises(TypeError, match="sendfile_lowat"):
+            Config(sendfile_lowat=bad)
+    with pytest.raises(ValueError, match="sendfile_lowat"):
+        Server(hello_app(), sendfile_lowat=0)

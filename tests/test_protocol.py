@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
 import socket
+import struct
 import sys
 
 import pytest
 
-from fasthttp import App, HttpError, Response, StreamingResponse, Upgrade
+from fasthttp import App, HttpError, Response, StreamingResponse, Upgrade, protocol
 from fasthttp.protocol import P_BODY, HttpProtocol, P_WRITE
 from fasthttp.files import FileResponse
 
@@ -419,6 +421,10 @@ def test_file_response_is_sent_whole(loop, tmp_path):
     def missing(request):
         return FileResponse(tmp_path / "nope.txt")
 
+    @app.get("/directory")
+    def directory(request):
+        return FileResponse(tmp_path)
+
     async def scenario():
         async with serving(app) as server:
             client = await Client.connect(server)
@@ -429,7 +435,296 @@ def test_file_response_is_sent_whole(loop, tmp_path):
             assert resp.header("content-length") == str(len(data))
             resp = await client.request("GET", "/missing")
             assert resp.status == 404
+            resp = await client.request("GET", "/directory")
+            assert resp.status == 404
             await client.close()
+
+    run(loop, scenario())
+
+
+# -- file responses: zero-copy sending (sendfile, the bounded backlog, MSG_MORE) -----------------
+
+LOWAT = 64 * 1024
+
+
+def _pattern(size: int) -> bytes:
+    # Distinct bytes at every offset modulo 251 (a prime): a shifted or repeated span shows.
+    return bytes(i % 251 for i in range(size))
+
+
+def _file_app(tmp_path, sizes) -> App:
+    app = App()
+    for size in sizes:
+        (tmp_path / f"f{size}.bin").write_bytes(_pattern(size))
+
+    @app.get("/f/:size")
+    def file(request):
+        return FileResponse(tmp_path / f"f{request.params['size']}.bin")
+
+    return app
+
+
+async def _raw_connect(server, rcvbuf: int | None = 4096) -> socket.socket:
+    host, port = server.addresses[0][:2]
+    sock = socket.socket()
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, port))
+    return sock
+
+
+async def _read_response(sock: socket.socket, buf: bytearray, piece: int = 1024) -> tuple[bytes, bytes]:
+    """One response (head, body) read *piece* bytes at a time; *buf* keeps what follows it."""
+    loop = asyncio.get_running_loop()
+    while b"\r\n\r\n" not in buf:
+        data = await loop.sock_recv(sock, piece)
+        assert data, "closed before the head ended"
+        buf += data
+    end = buf.index(b"\r\n\r\n") + 4
+    head = bytes(buf[:end])
+    del buf[:end]
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    if head.startswith(b"HTTP/1.1 304") or head.startswith(b"HTTP/1.1 204"):
+        length = 0
+    while len(buf) < length:
+        data = await loop.sock_recv(sock, piece)
+        assert data, f"closed after {len(buf)} of {length} body bytes"
+        buf += data
+    body = bytes(buf[:length])
+    del buf[:length]
+    return head, body
+
+
+async def _wait_for(condition, what: str, deadline: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while not condition():
+        assert loop.time() < end, f"timed out waiting for {what}"
+        await asyncio.sleep(0.005)
+
+
+class _Waits:
+    """Counts the spans whose rest the server sent from writability callbacks (the slow path)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.started = self.ended = 0
+        wait = protocol._FileSender.wait
+        waits = self
+
+        async def counted(sender):
+            waits.started += 1
+            try:
+                return await wait(sender)
+            finally:
+                waits.ended += 1
+
+        monkeypatch.setattr(protocol._FileSender, "wait", counted)
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.parametrize("lowat", [LOWAT, None, "auto"], ids=["bounded", "kernel-default", "auto"])
+@pytest.mark.parametrize("size", [0, 1, LOWAT, LOWAT + 1, 3 * 1024 * 1024 + 7])
+def test_file_sizes_arrive_byte_exact_to_a_slow_reader(loop, tmp_path, size, lowat):
+    # A 4 KiB receive buffer read 1 KiB at a time: the larger files fill the socket again and
+    # again, so their rest goes out from the server's writability callbacks.
+    async def scenario():
+        async with serving(_file_app(tmp_path, [size]), sendfile_lowat=lowat) as server:
+            sock = await _raw_connect(server)
+            try:
+                buf = bytearray()
+                for _ in range(2):  # twice on one connection: nothing left over in between
+                    await loop_.sock_sendall(sock, build_request("GET", f"/f/{size}"))
+                    head, body = await _read_response(sock, buf)
+                    assert head.startswith(b"HTTP/1.1 200 ")
+                    assert body == _pattern(size)
+                assert not buf
+            finally:
+                sock.close()
+
+    loop_ = loop
+    run(loop, scenario())
+
+
+def test_a_reader_that_pauses_gets_the_rest_from_the_writability_path(loop, tmp_path, monkeypatch):
+    size = 4 * 1024 * 1024 + 3
+    waits = _Waits(monkeypatch)
+
+    async def scenario():
+        async with serving(_file_app(tmp_path, [size])) as server:
+            sock = await _raw_connect(server)
+            try:
+                await loop.sock_sendall(sock, build_request("GET", f"/f/{size}"))
+                # The client reads nothing until the server waits for the socket to drain.
+                await _wait_for(lambda: waits.started, "the server to wait for writability")
+                head, body = await _read_response(sock, bytearray(), 64 * 1024)
+                assert body == _pattern(size)
+                await _wait_for(lambda: waits.ended, "the sender to finish")
+            finally:
+                sock.close()
+
+    run(loop, scenario())
+
+
+@pytest.mark.parametrize("how", ["close-after-some", "reset-after-some", "close-while-the-server-waits"])
+def test_a_client_that_disconnects_mid_file_leaves_the_server_serving(loop, tmp_path, monkeypatch, how):
+    size = 8 * 1024 * 1024
+    waits = _Waits(monkeypatch)
+
+    async def scenario():
+        async with serving(_file_app(tmp_path, [size])) as server:
+            fds = _open_fds()
+            sock = await _raw_connect(server)
+            try:
+                await loop.sock_sendall(sock, build_request("GET", f"/f/{size}"))
+                await _wait_for(lambda: waits.started, "the server to wait for writability")
+                if how != "close-while-the-server-waits":
+                    got = 0
+                    while got < 256 * 1024:
+                        got += len(await loop.sock_recv(sock, 16 * 1024))
+                if how == "reset-after-some":
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            finally:
+                sock.close()
+            # The connection ends, the sender with it (its duplicate descriptor closed)...
+            await _wait_for(lambda: not server.manager.connections and waits.ended, "the connection to end")
+            await _wait_for(lambda: _open_fds() <= fds, "the server's descriptors to be released")
+            # ... and the server goes on serving the file whole.
+            sock = await _raw_connect(server, rcvbuf=None)
+            try:
+                await loop.sock_sendall(sock, build_request("GET", f"/f/{size}"))
+                head, body = await _read_response(sock, bytearray(), 256 * 1024)
+                assert head.startswith(b"HTTP/1.1 200 ") and body == _pattern(size)
+            finally:
+                sock.close()
+
+    run(loop, scenario())
+
+
+def test_ranges_and_multipart_byteranges_of_a_large_file_are_byte_exact(loop, tmp_path):
+    size = 2 * 1024 * 1024 + 5
+    data = _pattern(size)
+    spans = [(0, 0), (100, 30_000), (LOWAT - 1, 5 * LOWAT + 1), (size - 70_000, size - 1)]  # disjoint, far apart
+
+    async def scenario():
+        async with serving(_file_app(tmp_path, [size])) as server:
+            sock = await _raw_connect(server)
+            try:
+                buf = bytearray()
+                # One range: 206 with exactly that span.
+                await loop.sock_sendall(sock, build_request("GET", f"/f/{size}", headers=[("Range", "bytes=100-300000")]))
+                head, body = await _read_response(sock, buf)
+                assert head.startswith(b"HTTP/1.1 206 ") and b"content-range: bytes 100-300000/%d" % size in head.lower()
+                assert body == data[100:300_001]
+                # Several: multipart/byteranges, each part's payload its span of the file.
+                ranges = ",".join(f"{a}-{b}" for a, b in spans)
+                await loop.sock_sendall(sock, build_request("GET", f"/f/{size}", headers=[("Range", f"bytes={ranges}")]))
+                head, body = await _read_response(sock, buf)
+                assert head.startswith(b"HTTP/1.1 206 ") and b"multipart/byteranges" in head
+                for a, b in spans:
+                    marker = b"Content-Range: bytes %d-%d/%d\r\n\r\n" % (a, b, size)
+                    start = body.index(marker) + len(marker)
+                    assert body[start : start + b - a + 1] == data[a : b + 1]
+                    assert body[start + b - a + 1 : start + b - a + 3] == b"\r\n"
+                assert not buf
+            finally:
+                sock.close()
+
+    run(loop, scenario())
+
+
+def test_head_of_a_large_file_sends_the_length_and_no_body(loop, tmp_path):
+    size = 3 * LOWAT
+
+    async def scenario():
+        async with serving(_file_app(tmp_path, [size])) as server:
+            sock = await _raw_connect(server)
+            try:
+                buf = bytearray()
+                await loop.sock_sendall(sock, build_request("HEAD", f"/f/{size}") + build_request("GET", f"/f/{size}"))
+                loop_ = asyncio.get_running_loop()
+                while b"\r\n\r\n" not in buf:
+                    buf += await loop_.sock_recv(sock, 1024)
+                end = buf.index(b"\r\n\r\n") + 4
+                head = bytes(buf[:end])
+                del buf[:end]
+                assert head.startswith(b"HTTP/1.1 200 ") and b"content-length: %d\r\n" % size in head.lower()
+                # The next bytes are the GET's response: the HEAD sent no body.
+                head, body = await _read_response(sock, buf)
+                assert head.startswith(b"HTTP/1.1 200 ") and body == _pattern(size)
+            finally:
+                sock.close()
+
+    run(loop, scenario())
+
+
+def test_pipelined_file_requests_come_back_whole_and_in_order(loop, tmp_path):
+    sizes = [1, LOWAT + 1, 700_000]
+
+    async def scenario():
+        async with serving(_file_app(tmp_path, sizes)) as server:
+            sock = await _raw_connect(server)
+            try:
+                await loop.sock_sendall(sock, b"".join(build_request("GET", f"/f/{n}") for n in sizes + sizes[::-1]))
+                buf = bytearray()
+                for n in sizes + sizes[::-1]:
+                    head, body = await _read_response(sock, buf)
+                    assert body == _pattern(n)
+            finally:
+                sock.close()
+
+    run(loop, scenario())
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_NOTSENT_LOWAT"), reason="TCP_NOTSENT_LOWAT is Linux/macOS")
+@pytest.mark.parametrize("lowat", [LOWAT, 20_000, None, "auto"])
+def test_a_large_file_bounds_the_sockets_unsent_backlog(loop, tmp_path, lowat):
+    small, large = 1000, 3 * LOWAT
+
+    async def scenario():
+        async with serving(_file_app(tmp_path, [small, large]), sendfile_lowat=lowat) as server:
+            client = await Client.connect(server)
+            try:
+                (conn,) = server.manager.connections
+                sock = conn.transport.get_extra_info("socket")
+                default = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT)
+                assert (await client.request("GET", f"/f/{small}")).body == _pattern(small)
+                # A file no larger than the bound leaves the socket alone...
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT) == default
+                assert (await client.request("GET", f"/f/{large}")).body == _pattern(large)
+                # ... a larger one bounds it (None: never).
+                if lowat == "auto":  # 64 KiB on uvloop, no bound on the stdlib loop
+                    expected = LOWAT if server.manager.uvloop else default
+                else:
+                    expected = default if lowat is None else lowat
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT) == expected
+            finally:
+                await client.close()
+
+    run(loop, scenario())
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="AF_UNIX sockets")
+def test_a_unix_socket_serves_a_large_file_whole(loop, tmp_path):
+    # TCP_NOTSENT_LOWAT does not apply to AF_UNIX: setting it fails quietly, sendfile works.
+    size = 2 * 1024 * 1024 + 1
+    path = tmp_path / "s.sock"
+
+    async def scenario():
+        async with serving(_file_app(tmp_path, [size]), bind=f"unix:{path}") as server:
+            client = await Client.connect(server)
+            try:
+                for _ in range(2):
+                    resp = await client.request("GET", f"/f/{size}")
+                    assert resp.status == 200 and resp.body == _pattern(size)
+            finally:
+                await client.close()
 
     run(loop, scenario())
 
