@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="listening sockets per TCP address in each worker (SO_REUSEPORT); several let uvloop accept several connections per loop iteration (default: 4 on uvloop on Linux, else 1)",
+        help="listening sockets per TCP address in each worker (SO_REUSEPORT); several let uvloop accept several connections per loop iteration (default: 8 on uvloop on Linux, else 1)",
     )
     g.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio loop even when uvloop is installed")
     g.add_argument(

@@ -62,7 +62,7 @@ class Config:
     backlog: int = 1024
     # Listening sockets per TCP address in each server (SO_REUSEPORT): uvloop accepts one
     # connection per socket per loop iteration, so several sockets accept several connections
-    # per iteration (fasthttp.listeners.accept_listeners). None: 4 on uvloop on Linux, else 1.
+    # per iteration (fasthttp.listeners.accept_listeners). None: 8 on uvloop on Linux, else 1.
     accept_listeners: int | None = None
     # Buffers (flow control)
     read_high_water: int = 64 * 1024  # unconsumed request body held before reading pauses
