@@ -187,7 +187,7 @@ class Server:
             self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else http_protocol, manager)
             manager.tls_upgrade = self.tls_upgrade
             for sock in socks:
-                if tls_listener:
+                if tls_listener and self.ssl is not None:
                     # A TLS listener peeks before the handshake: plain HTTP gets a plaintext
                     # 400 saying to use https (fasthttp.tlsdetect), not a failed handshake.
                     self._servers.append(TlsListener(manager, sock, self.ssl, factory, self.config.backlog))
