@@ -272,7 +272,8 @@ class Server:
                 return error_response(404)
             return Response(store.render(), 200, fields)
 
-        server = Server(metrics, self.metrics, reuse_port=True, access_log=False)
+        # One socket: a scrape now and then gains nothing from accept batching (accept_listeners).
+        server = Server(metrics, self.metrics, reuse_port=True, access_log=False, accept_listeners=1)
         await server.start()
         self._metrics_server = server
 
