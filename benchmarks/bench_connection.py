@@ -151,6 +151,25 @@ def test_new_connection(benchmark, impl, loop):
     assert not manager.connections
 
 
+@pytest.mark.benchmark(group="connection: set-up and end alone (made, connection_made, connection_lost)")
+def test_connection_setup(benchmark, impl, loop):
+    # What a connection costs besides its requests (issue 17, the "New connection per request"
+    # scenario): the protocol made by the server's factory, admitted, given its parser and
+    # deadline, then lost between requests. Subtract from test_new_connection for the request.
+    core = importlib.import_module(f"fasthttp.{'_core_c' if impl.name == 'c' else '_core_py'}.connection")
+    manager = ConnectionManager(loop, app().engine_handler(), Config())
+    cls = protocol_class(core.ConnectionCore)
+    transport = RecordingTransport()
+
+    def one() -> None:
+        proto = cls(manager)
+        proto.connection_made(transport)
+        proto.connection_lost(None)
+
+    benchmark(one)
+    assert not manager.connections and transport.writes == 0
+
+
 @pytest.mark.benchmark(group="message model: a Request built and read (the core's part)")
 def test_request_storage(benchmark, impl):
     # The storage of a Request (fasthttp._model_c.request compiled from fasthttp/_model_py/

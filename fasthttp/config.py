@@ -71,6 +71,10 @@ class Config:
     max_requests_per_connection: int | None = 1000
     max_connections: int | None = 10000  # per server (per worker); 503 past this
     backlog: int = 1024
+    # Listening sockets per TCP address in each server (SO_REUSEPORT): uvloop accepts one
+    # connection per socket per loop iteration, so several sockets accept several connections
+    # per iteration (fasthttp.listeners.accept_listeners). None: 8 on uvloop on Linux, else 1.
+    accept_listeners: int | None = None
     # Buffers (flow control)
     read_high_water: int = 64 * 1024  # unconsumed request body held before reading pauses
     write_high_water: int = 64 * 1024  # transport buffer above which producing pauses
@@ -132,6 +136,8 @@ class Config:
         for name in ("max_request_line", "max_header_size", "max_header_count", "read_high_water", "write_high_water"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+        if self.accept_listeners is not None and self.accept_listeners < 1:
+            raise ValueError("accept_listeners must be at least 1 (or None: the default)")
         async_mode(self.async_handlers)  # validates
         self._check_sendfile_lowat()
         self._check_websocket()

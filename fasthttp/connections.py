@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ("ConnectionManager", "ManagedConnection", "error_bytes")
 
 error_log = logging.getLogger("fasthttp.error")
+_server_log = logging.getLogger("fasthttp.server")
 
 #: ``(request, status, body_bytes, connection)``, called once per response (see ``fasthttp.accesslog``).
 AccessLogger = Callable[[Any, int, int, Any], None]
@@ -79,6 +80,12 @@ class ConnectionManager:
     deadline that has passed. PERF: no timer is created or cancelled per request.
     """
 
+    # PERF: slots, so the connection core's reads of the manager per connection (admission,
+    # the deadlines) are member reads, not instance-dict look-ups (about 1k instructions per
+    # connection: benchmarks/bench_connection.py test_new_connection). A new attribute is
+    # declared here too.
+    __slots__ = ('_flushers', '_timer', 'access_log', 'answer_fields', 'async_mode', 'body_deadline', 'busy_response', 'closed', 'closing', 'config', 'connection_settings', 'connections', 'handler', 'head_deadline', 'idle_deadline', 'interval', 'log_connections', 'loop', 'max_connections', 'new_parser', 'now', 'on_connect', 'parser_options', 'proxy_trust', 'sendfile', 'tls_upgrade', 'upgraded', 'uvloop', 'websockets', 'websockets_total')
+
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
@@ -113,6 +120,11 @@ class ConnectionManager:
         self.closed = False
         self.now = 0.0
         self.head_deadline = self.body_deadline = self.idle_deadline = 0.0
+        #: Connections' opening and end are logged (``fasthttp.server`` at DEBUG): then they take
+        #: the protocol's full path. PERF: the level is looked up once per sweep, not twice per
+        #: connection (a Python call each: benchmarks/server "New connection per request"); a
+        #: level changed at run time applies from the next sweep (within a second).
+        self.log_connections = False
         self._tick(loop.time())
         self.parser_options: dict[str, Any] = dict(
             max_request_line=config.max_request_line,
@@ -192,7 +204,8 @@ class ConnectionManager:
         return True
 
     def release(self, conn: ManagedConnection) -> None:
-        """*conn* is closed (or handed over): it no longer counts."""
+        """*conn* is closed (or handed over): it no longer counts. (The HTTP connection core
+        inlines this and the common case of :meth:`admit`: ``connections`` is that set.)"""
         self.connections.discard(conn)
 
     def hand_over(
@@ -213,6 +226,7 @@ class ConnectionManager:
         # PERF: the deadlines connections stamp are precomputed once per sweep.
         cfg = self.config
         self.now = now
+        self.log_connections = _server_log.isEnabledFor(logging.DEBUG)
         self.head_deadline = now + cfg.header_timeout
         self.body_deadline = now + cfg.body_timeout
         self.idle_deadline = now + cfg.keep_alive_timeout

@@ -16,11 +16,25 @@ from __future__ import annotations
 import asyncio
 import os
 
-__all__ = ("new_event_loop", "close_loop")
+__all__ = ("new_event_loop", "uses_uvloop", "close_loop")
 
 
 def _uvloop_wanted() -> bool:
     return os.environ.get("FASTHTTP_NO_UVLOOP", "").strip().lower() in ("", "0", "false", "no", "off")
+
+
+def uses_uvloop(use_uvloop: bool | None = None) -> bool:
+    """Will :func:`new_event_loop` (given *use_uvloop*) make a uvloop loop? For a process that
+    sets up before its loop exists (the master of workers binding their listeners)."""
+    if use_uvloop is None:
+        use_uvloop = _uvloop_wanted()
+    if not use_uvloop:
+        return False
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:  # pragma: no cover - uvloop is a dependency on CPython/POSIX
+        return False
+    return True
 
 
 def new_event_loop(use_uvloop: bool | None = None) -> asyncio.AbstractEventLoop:

@@ -31,7 +31,7 @@ from ._compat import kernel_report
 from .accesslog import AccessLog, LogTarget
 from .application import Application, Handler, OnConnect, as_application
 from .config import Config
-from .listeners import DEFAULT_BIND, Address, BindSpec, format_address, make_socket, make_ssl_context
+from .listeners import DEFAULT_BIND, Address, BindSpec, accept_listeners, format_address, make_listeners, make_ssl_context
 from .connections import AccessLogger, ConnectionManager
 from .metrics import MetricsStore
 from .preface import ProxyPrefaceProtocol
@@ -166,10 +166,19 @@ class Server:
         if store is not None and self.metrics is not None:
             await self._start_metrics(store, manager)
         socks = list(self._given_sockets)
+        # One address per bind (what start() returns and urls shows), though a TCP bind may
+        # listen on several sockets (accept_listeners).
+        primary = list(socks)
+        # A TLS listener (fasthttp.tlsdetect) accepts every queued connection per readiness:
+        # one socket each.
+        tls_listener = self.ssl is not None and not self.config.proxy_protocol
+        listeners = 1 if tls_listener else accept_listeners(self.config.accept_listeners, manager.uvloop)
         try:
             for spec in self.binds:
-                sock = make_socket(spec, reuse_port=self.reuse_port)
-                socks.append(sock)
+                group = make_listeners(spec, listeners, reuse_port=self.reuse_port)
+                socks.extend(group)
+                primary.append(group[0])
+                sock = group[0]
                 if sock.family == socket.AF_UNIX:
                     name = sock.getsockname()
                     if isinstance(name, str) and name:
@@ -178,7 +187,7 @@ class Server:
             self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else http_protocol, manager)
             manager.tls_upgrade = self.tls_upgrade
             for sock in socks:
-                if self.ssl is not None and not self.config.proxy_protocol:
+                if tls_listener and self.ssl is not None:
                     # A TLS listener peeks before the handshake: plain HTTP gets a plaintext
                     # 400 saying to use https (fasthttp.tlsdetect), not a failed handshake.
                     self._servers.append(TlsListener(manager, sock, self.ssl, factory, self.config.backlog))
@@ -201,7 +210,7 @@ class Server:
             await self.app.shutdown()
             raise
         self.sockets = socks
-        self.addresses = [sock.getsockname() for sock in socks]
+        self.addresses = [sock.getsockname() for sock in primary]
         manager.start()
         self.started = True
         return self.addresses
@@ -263,7 +272,8 @@ class Server:
                 return error_response(404)
             return Response(store.render(), 200, fields)
 
-        server = Server(metrics, self.metrics, reuse_port=True, access_log=False)
+        # One socket: a scrape now and then gains nothing from accept batching (accept_listeners).
+        server = Server(metrics, self.metrics, reuse_port=True, access_log=False, accept_listeners=1)
         await server.start()
         self._metrics_server = server
 

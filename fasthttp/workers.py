@@ -1,7 +1,8 @@
 """Worker processes: a master that forks N workers on SO_REUSEPORT sockets and keeps them alive.
 
 The master binds each TCP address N times with SO_REUSEPORT, one listening socket per worker
-*slot* (the first resolves port 0), so the kernel spreads connections across the slots. Each
+*slot* (the first resolves port 0; on uvloop a group of ``accept_listeners`` sockets per slot,
+see ``fasthttp.listeners.accept_listeners``), so the kernel spreads connections across the slots. Each
 worker inherits its slot's sockets and closes the others'. The master holds every slot open for
 its lifetime: a worker that stops or dies only lets go of its copy, and the connections the
 kernel queued on that slot wait for the slot's next worker instead of being reset (closing the
@@ -30,8 +31,8 @@ from typing import Any
 
 from .application import Application, Handler
 from .config import Config, split_options
-from .listeners import DEFAULT_BIND, BindSpec, check_port_free, format_address, make_socket, parse_bind
-from .loops import new_event_loop
+from .listeners import DEFAULT_BIND, BindSpec, accept_listeners, check_port_free, format_address, make_listeners, make_socket, parse_bind
+from .loops import new_event_loop, uses_uvloop
 from .metrics import MetricsStore
 from .process import PidFile, ProcessIdentity
 from .server import Server, announce_listening, serve_with_signals
@@ -90,6 +91,7 @@ class Supervisor:
         # master's copies keep every slot's queue alive across its workers (module docstring).
         held: list[socket.socket] = []
         announced: list[socket.socket] = []  # a socket per address
+        listeners = accept_listeners(self.config.accept_listeners, uses_uvloop(self.use_uvloop))
         try:
             for spec in self.binds:
                 family, _ = parse_bind(spec)
@@ -100,11 +102,16 @@ class Supervisor:
                     # A second worker group on a served port must fail, not share it: the
                     # SO_REUSEPORT bind below would succeed next to another group's sockets.
                     check_port_free(spec)
-                    sock = make_socket(spec, reuse_port=True, backlog=self.config.backlog)
-                    self.slots[0].append(sock)
+                    # Each slot gets its worker's group of listening sockets (accept_listeners:
+                    # several on uvloop, so a worker accepts several connections per loop turn).
+                    group = make_listeners(spec, listeners, reuse_port=True, backlog=self.config.backlog)
+                    sock = group[0]
+                    self.slots[0].extend(group)
+                    held.extend(group[1:])
                     for others in self.slots[1:]:
-                        others.append(make_socket(sock.getsockname(), reuse_port=True, backlog=self.config.backlog))
-                        held.append(others[-1])
+                        group = make_listeners(sock.getsockname(), listeners, reuse_port=True, backlog=self.config.backlog)
+                        others.extend(group)
+                        held.extend(group)
                 held.append(sock)
                 announced.append(sock)
             if self.options.get("metrics") is not None:

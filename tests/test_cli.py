@@ -186,6 +186,17 @@ def test_limit_options_reach_the_server():
         assert served.stop() == 0
 
 
+def test_accept_listeners_option_reaches_the_config():
+    # The option reaches Config (which refuses 0); a valid count serves as before.
+    result = run_cli("helpers_apps:app", "--bind", "127.0.0.1:0", "--accept-listeners", "0")
+    assert result.returncode == 2 and "accept_listeners must be at least 1" in result.stderr
+    served = Served("helpers_apps:app", "--bind", "127.0.0.1:0", "--accept-listeners", "2")
+    try:
+        assert served.get("/")[0] == 200
+    finally:
+        assert served.stop() == 0
+
+
 def test_unknown_module_exits_2():
     result = run_cli("no_such_module_xyz:app")
     assert result.returncode == 2 and "cannot load" in result.stderr

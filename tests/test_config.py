@@ -20,6 +20,12 @@ def test_config_refuses_nonsense():
         Server(hello_app(), no_such_option=1)
 
 
+def test_accept_listeners_is_at_least_one_or_the_default():
+    assert Config().accept_listeners is None and Config(accept_listeners=2).accept_listeners == 2
+    with pytest.raises(ValueError, match="accept_listeners must be at least 1"):
+        Config(accept_listeners=0)
+
+
 def test_async_handler_modes():
     assert async_mode("inline") == INLINE and async_mode("task") == TASK
     assert async_mode("auto") == (EAGER if sys.version_info >= (3, 12) else INLINE)

@@ -4,6 +4,7 @@ fake connections (the :class:`fasthttp.connections.ManagedConnection` protocol).
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -83,6 +84,30 @@ def test_the_sweep_advances_the_clock_checks_every_connection_and_flushes(loop):
     assert manager.head_deadline == manager.now + 0.2
     assert len(flushed) >= 3  # every sweep, and once more on close
     assert conn.aborted
+
+
+def test_the_level_of_connection_logging_is_looked_up_at_each_sweep(loop):
+    # PERF (issue 17): a connection reads manager.log_connections, not the logger, to choose the
+    # protocol's full path (which logs its opening and end at DEBUG); the sweep refreshes it.
+    logger = logging.getLogger("fasthttp.server")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        manager = ConnectionManager(loop, handler, Config(header_timeout=0.2))
+        assert manager.log_connections is False
+        logger.setLevel(logging.DEBUG)
+
+        async def scenario():
+            swept = asyncio.Event()
+            manager.add_periodic(swept.set)
+            manager.start()
+            await swept.wait()
+            manager.close()
+
+        run(loop, scenario())
+        assert manager.log_connections is True
+    finally:
+        logger.setLevel(level)
 
 
 def test_shutdown_asks_connections_to_finish_then_aborts_what_is_left(loop):

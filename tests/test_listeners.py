@@ -10,12 +10,14 @@ import json
 import os
 import socket
 import ssl
+import sys
 import uuid
 import warnings
 
 import pytest
 
-from fasthttp.listeners import ListenError, check_port_free, compose_bind, format_address, make_socket, make_ssl_context, parse_bind
+from fasthttp import Server
+from fasthttp.listeners import ACCEPT_LISTENERS, ListenError, accept_listeners, check_port_free, compose_bind, format_address, make_listeners, make_socket, make_ssl_context, parse_bind
 
 from helpers_engine import hello_app
 from helpers_server import Client, ipv6_available, run, serving
@@ -87,6 +89,98 @@ def test_several_listeners_in_one_server(loop, tmp_path):
                 assert (await client.request()).body == b"hello"
                 await client.close()
         assert not os.path.exists(path)  # removed on shutdown
+
+    run(loop, scenario())
+
+
+# -- several listening sockets per TCP address (accept_listeners: issue 17) ------------------------
+
+linux_reuseport = pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")), reason="SO_REUSEPORT groups are Linux's"
+)
+
+
+def test_accept_listeners_is_several_on_uvloop_on_linux_else_one():
+    group = ACCEPT_LISTENERS if sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT") else 1
+    assert accept_listeners(None, uvloop=True) == group
+    assert accept_listeners(None, uvloop=False) == 1  # asyncio accepts the whole queue per readiness
+    assert accept_listeners(3, uvloop=False) == 3 and accept_listeners(1, uvloop=True) == 1
+
+
+@linux_reuseport
+def test_make_listeners_binds_a_group_of_sockets_on_one_port():
+    socks = make_listeners("127.0.0.1:0", 3, backlog=16)
+    try:
+        assert len(socks) == 3
+        port = socks[0].getsockname()[1]
+        assert port > 0 and all(s.getsockname() == ("127.0.0.1", port) for s in socks)
+        assert all(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) for s in socks)
+        assert all(s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) for s in socks)  # listening
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_make_listeners_keeps_one_socket_for_one_listener_and_for_unix(tmp_path):
+    (one,) = make_listeners("127.0.0.1:0", 1)
+    with one:
+        assert not one.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)  # as make_socket binds it
+    (unix,) = make_listeners(f"unix:{tmp_path}/s.sock", 4)
+    unix.close()
+
+
+@linux_reuseport
+def test_a_group_on_a_served_port_fails_rather_than_joining_it():
+    # The probe binds without SO_REUSEPORT, which Linux refuses next to a listening socket, even
+    # one of a group: a second server reports the address in use instead of sharing the port.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ListenError, match="address in use"):
+            make_listeners(f"127.0.0.1:{port}", 4)
+    group = make_listeners("127.0.0.1:0", 2, backlog=8)
+    try:
+        port = group[0].getsockname()[1]
+        with pytest.raises(ListenError, match="address in use"):
+            make_listeners(f"127.0.0.1:{port}", 2, backlog=8)
+        # Asked to share the port (reuse_port=True: several processes, fasthttp.workers), it does.
+        shared = make_listeners(f"127.0.0.1:{port}", 2, reuse_port=True, backlog=8)
+        for s in shared:
+            s.close()
+    finally:
+        for s in group:
+            s.close()
+
+
+@linux_reuseport
+def test_a_server_with_several_listeners_serves_every_connection(loop):
+    async def scenario():
+        async with serving(hello_app(), "127.0.0.1:0", accept_listeners=4) as server:
+            assert len(server.sockets) == 4 and len(server.addresses) == 1  # one address
+            assert len({s.getsockname() for s in server.sockets}) == 1
+            # 64 connections at once, each hashed to one of the four sockets by its address: a
+            # socket left unserved would leave its connections unanswered (P(one gets none) ~ 4e-8).
+            clients = await asyncio.gather(*(Client.connect(server) for _ in range(64)))
+            answers = await asyncio.gather(*(c.request() for c in clients))
+            assert all(a.body == b"hello" for a in answers)
+            for c in clients:
+                await c.close()
+            with pytest.raises(ListenError, match="address in use"):
+                await Server(hello_app(), server.addresses[0]).start()
+
+    run(loop, scenario())
+
+
+def test_the_default_listeners_follow_the_loop(loop):
+    uvloop = type(loop).__module__.startswith("uvloop")
+
+    async def scenario():
+        async with serving(hello_app(), "127.0.0.1:0") as server:
+            assert len(server.sockets) == accept_listeners(None, uvloop)
+        async with serving(hello_app(), "127.0.0.1:0", accept_listeners=1) as server:
+            (sock,) = server.sockets
+            assert not sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
 
     run(loop, scenario())
 

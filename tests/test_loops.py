@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from fasthttp.loops import close_loop, new_event_loop
+from fasthttp.loops import close_loop, new_event_loop, uses_uvloop
 
 
 def test_uvloop_is_used_unless_the_environment_says_no(monkeypatch):
@@ -26,6 +26,14 @@ def test_uvloop_is_used_unless_the_environment_says_no(monkeypatch):
         assert isinstance(loop, asyncio.BaseEventLoop)
     finally:
         loop.close()
+
+
+def test_uses_uvloop_says_what_new_event_loop_will_make(monkeypatch):
+    pytest.importorskip("uvloop")
+    monkeypatch.delenv("FASTHTTP_NO_UVLOOP", raising=False)
+    assert uses_uvloop() is True and uses_uvloop(True) is True and uses_uvloop(False) is False
+    monkeypatch.setenv("FASTHTTP_NO_UVLOOP", "1")
+    assert uses_uvloop() is False and uses_uvloop(True) is True
 
 
 # -- close_loop -----------------------------------------------------------------------------------
@@ -111,7 +119,7 @@ def test_close_loop_creates_no_loop_in_a_fresh_main_thread():
     # create one: left unclosed, it reports itself when collected.
     script = (
         "import asyncio, gc\n"
-        "from fasthttp.loops import close_loop, new_event_loop\n"
+        "from fasthttp.loops import close_loop, new_event_loop, uses_uvloop\n"
         "close_loop(new_event_loop())\n"
         "asyncio.set_event_loop(None)\n"
         "gc.collect()\n"

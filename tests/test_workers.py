@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from helpers_engine import http_get
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
@@ -57,6 +59,40 @@ def test_workers_share_the_port_and_are_respawned():
                 fresh.add(pid)
                 break
         assert fresh, "the dead worker was not replaced"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
+def _listening_sockets(port: int) -> int:
+    """Listening TCP sockets on 127.0.0.1:*port* (Linux: /proc/net/tcp, state 0A)."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return sum(1 for row in rows if row[1] == f"0100007F:{port:04X}" and row[3] == "0A")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="counts sockets in Linux's /proc/net/tcp")
+def test_each_worker_slot_listens_on_a_group_of_sockets():
+    # accept_listeners (issue 17): a group of SO_REUSEPORT sockets per worker slot, all held by
+    # the master, every slot served by its worker.
+    script = "import fasthttp, helpers_apps; fasthttp.run(helpers_apps.app, '127.0.0.1:0', workers=2, accept_listeners=3, shutdown_timeout=2)"
+    env = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        address = _wait_for_listening(proc)
+        assert _listening_sockets(address[1]) == 6
+        pids = set()
+        deadline = time.monotonic() + 10
+        while len(pids) < 2 and time.monotonic() < deadline:
+            try:  # the master announces the address before the workers listen on it
+                pids.add(int(http_get(address, "/pid")[1]))
+            except OSError:
+                time.sleep(0.05)
+        assert len(pids) == 2 and proc.pid not in pids
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
     finally:

@@ -47,7 +47,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
-import logging
 import types
 from collections.abc import Callable
 from time import perf_counter
@@ -129,10 +128,6 @@ globals().update(
 #: The bare 500 a failed handler gets.
 INTERNAL_ERROR = error_response(500)
 
-# The logger of connection-level events (the same object as ``fasthttp.protocol.server_log``:
-# loggers are one per name): at DEBUG a connection's opening and end take the protocol's path.
-_debug_enabled = logging.getLogger("fasthttp.server").isEnabledFor
-_DEBUG = logging.DEBUG
 
 
 class ConnectionCore:
@@ -253,16 +248,20 @@ class ConnectionCore:
         PERF (benchmarks/server "New connection per request"): the common case runs here, in
         the compiled twin, not as interpreted Python per connection; a connection that may be
         refused (the server closing, ``max_connections`` reached), an ``on_connect`` hook, or
-        logging at DEBUG take the protocol's full path (``_open_connection``).
+        logging of connections at DEBUG (``ConnectionManager.log_connections``) take the
+        protocol's full path (``_open_connection``).
         """
         self.transport = transport
         m = self._manager
+        connections = m.connections
         limit = m.max_connections
-        if m.closing or (limit and len(m.connections) >= limit) or m.on_connect is not None or _debug_enabled(_DEBUG):
+        if m.closing or (limit and len(connections) >= limit) or m.on_connect is not None or m.log_connections:
             self._open_connection(transport)
             return
         conn: Any = self  # the manager's ManagedConnection is the whole protocol (fasthttp.protocol)
-        m.admit(conn)
+        # ConnectionManager.admit, whose refusals were ruled out just above: counted in. PERF: a
+        # set's add, not a Python call (nor the logger's level check: m.log_connections).
+        connections.add(conn)
         # PERF: positional (a keyword costs uvloop's Cython method a third more, per connection).
         transport.set_write_buffer_limits(self._cfg.write_high_water)
         self._parser = m.new_parser()
@@ -274,12 +273,13 @@ class ConnectionCore:
 
         PERF: a connection closed between requests (the common case: nothing read, running,
         queued, drained or watched) ends here; anything else takes the protocol's path
-        (``_lost_connection``), as does logging at DEBUG.
+        (``_lost_connection``), as does logging of connections at DEBUG.
         """
         self._closed = True
         self._stop = True
         conn: Any = self
-        self._manager.release(conn)
+        m = self._manager
+        m.connections.discard(conn)  # ConnectionManager.release (PERF: no Python call)
         self._kind = K_NONE
         self._deadline = self._write_deadline = _INF
         if (
@@ -288,7 +288,7 @@ class ConnectionCore:
             or self._queue
             or self._drain_waiter is not None
             or self._lost_callbacks
-            or _debug_enabled(_DEBUG)
+            or m.log_connections
         ):
             self._lost_connection(exc)
 
