@@ -650,3 +650,21 @@ def test_a_method_must_be_a_str(impl):
     p.request("GET")
     p.request("HEAD")
     assert p.pending == 2
+
+
+def test_feed_takes_its_bytes_positionally(impl):
+    p = impl.responseparser.ResponseParser()
+    p.request("GET")
+    with pytest.raises(TypeError):
+        p.feed(data=OK)
+    assert p.feed(OK)[0].status == 200
+
+
+def test_head_attributes_are_plain_values(impl):
+    # the compiled twin serves them through member descriptors: the same types as the pure twin
+    p = impl.responseparser.ResponseParser(body_on_head=True)
+    p.request("GET")
+    head = p.feed(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno")[0]
+    assert (type(head.status), type(head.keep_alive), type(head.chunked), type(head.upgrade)) == (int, bool, bool, bool)
+    assert (head.status, head.reason, head.version, head.method, head.content_length, head.body) == (404, "Not Found", "1.1", "GET", 2, b"no")
+    assert head.keep_alive and not head.until_close and not head.informational and head.has_body

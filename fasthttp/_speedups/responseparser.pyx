@@ -417,6 +417,7 @@ cdef class ResponseParser:
         """Bytes received but not yet turned into events."""
         return self._len
 
+    @cython.always_allow_keywords(False)  # PERF: METH_O, no argument parsing per read
     def feed(self, data):
         cdef Py_buffer view
         cdef list events = []
