@@ -383,6 +383,20 @@ SEEDS = [
     b"HTTP/1.1 204 No Content\r\nContent-Length: 1\r\n\r\nx",
     b"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nextra",
+    # the compiled twin's one-pass field lines (_index_plain_lines) hand every line that is not
+    # plainly valid to the general path: HTAB, trailing OWS, an empty value, obs-text, DEL, a
+    # CR alone, values across its 8-byte steps, and a Content-Length its fast read declines
+    b"HTTP/1.1 200 OK\r\nX-A:\tb\tc\t\r\nX-B:  spaced out   \r\nX-C:\r\nX-D: \xe9t\xe9 \x80\xff\r\nContent-Length: 0002\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nX-Long: abcdefghijklmnopqrstuvwxyz0123456789\r\nX-Del: abcdefghij\x7fk\r\nContent-Length: 1\r\n\r\nx",
+    b"HTTP/1.1 200 OK\r\nX-Cr: abcdefgh\rijklmnop\r\nContent-Length: 1\r\n\r\nx",
+    b"HTTP/1.1 200 OK\r\nContent-Length:  7 \r\nX-Lf: abcdefghijklm\nn\r\n\r\n1234567",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 1234567890123456789\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: %d\r\n" % (i, i) for i in range(9)) + b"Content-Length: 1\r\n\r\nx",
+    b"HTTP/1.1 200 OK\r\nA: " + b"v" * 117 + b"\r\nB: 1\r\n\r\n",  # max_header_size, exactly
+    b"HTTP/1.1 200 OK\r\nA: " + b"v" * 118 + b"\r\nB: 1\r\n\r\n",  # one byte over
+    b"HTTP/1.1 200 OK\r\n:empty-name\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nX-Ws : a\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\r\nx",
 ]
 LIMITS = dict(max_status_line=64, max_header_size=128, max_header_count=10, max_body_size=100)
 METHODS = ("GET", "HEAD", "GET")
@@ -636,3 +650,21 @@ def test_a_method_must_be_a_str(impl):
     p.request("GET")
     p.request("HEAD")
     assert p.pending == 2
+
+
+def test_feed_takes_its_bytes_positionally(impl):
+    p = impl.responseparser.ResponseParser()
+    p.request("GET")
+    with pytest.raises(TypeError):
+        p.feed(data=OK)
+    assert p.feed(OK)[0].status == 200
+
+
+def test_head_attributes_are_plain_values(impl):
+    # the compiled twin serves them through member descriptors: the same types as the pure twin
+    p = impl.responseparser.ResponseParser(body_on_head=True)
+    p.request("GET")
+    head = p.feed(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno")[0]
+    assert (type(head.status), type(head.keep_alive), type(head.chunked), type(head.upgrade)) == (int, bool, bool, bool)
+    assert (head.status, head.reason, head.version, head.method, head.content_length, head.body) == (404, "Not Found", "1.1", "GET", 2, b"no")
+    assert head.keep_alive and not head.until_close and not head.informational and head.has_body

@@ -254,7 +254,7 @@ class ResponseParser:
         """Bytes received but not yet turned into events."""
         return len(self._buf)
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[Event]:
+    def feed(self, data: bytes | bytearray | memoryview, /) -> list[Event]:
         state = self._state
         if state == _FAILED:
             err = self._error

@@ -12,6 +12,12 @@ What differs is how the bytes are walked, as in the request parser (parser.pyx):
   copied before its head is indexed (benchmarks/bench_responseparser.py).
 - Lines are found with ``memchr``; fields are validated in place by ``headers.parse_field`` and
   indexed by offset; the chunked decoder runs over the same buffer through its C interface.
+- PERF: before that general path, ``_index_plain_lines`` takes the plainly valid field lines in
+  one pass each (no ``memchr``, the value checked eight bytes at a time up to its CR) and hands
+  any other line, and so every error, to the general path; a lone digits-only Content-Length is
+  read without the list scan.
+- PERF: :class:`ResponseHead`'s attributes are Python objects behind member descriptors, which
+  CPython specialises at the caller (its note).
 """
 
 cimport cython
@@ -19,7 +25,7 @@ from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free
 from cpython.unicode cimport PyUnicode_DecodeLatin1
-from libc.string cimport memcmp, memmove
+from libc.string cimport memcmp, memcpy, memmove
 
 from fasthttp._speedups._http1 cimport (
     LINE_BARE_LF,
@@ -45,8 +51,12 @@ from fasthttp._speedups.headers cimport (
     H_TRANSFER_ENCODING,
     Field,
     Headers,
+    fh_haseq,
+    fh_hasless,
     fh_tchar,
     headers_new,
+    known_id,
+    uint64_t,
 )
 
 from fasthttp.errors import (
@@ -88,7 +98,7 @@ cdef str M_CONNECT = "CONNECT"
 cdef str R_OK = "OK"
 
 
-@cython.no_gc        # holds str, int and an (acyclic) Headers: never part of a cycle
+@cython.no_gc        # holds str, int, bool and an (acyclic) Headers: never part of a cycle
 @cython.freelist(16)
 cdef class ResponseHead:
     """A response's status line and header section, with the framing the parser derived.
@@ -99,22 +109,27 @@ cdef class ResponseHead:
     ``upgrade`` (see the pure twin).
     """
 
-    cdef readonly int status
+    # PERF: every attribute is a Python object read through a member descriptor installed by
+    # _install_members() below, not a Cython property: CPython specialises a read of one in
+    # the caller's bytecode (LOAD_ATTR_SLOT) where a property costs a generic look-up and a
+    # call per read (bench_responseparser.py, client view: a client reads five per response).
+    cdef readonly object status          # int
     cdef readonly str reason
     cdef readonly str version
     cdef readonly Headers headers
     cdef readonly str method
-    cdef readonly bint keep_alive
-    cdef readonly object content_length
-    cdef readonly bint chunked
-    cdef readonly bint until_close
-    cdef readonly bint upgrade
+    cdef readonly object keep_alive      # bool
+    cdef readonly object content_length  # int or None
+    cdef readonly object chunked         # bool
+    cdef readonly object until_close     # bool
+    cdef readonly object upgrade         # bool
     cdef readonly object body     # the whole content when body_on_head found it; else None
+    cdef int _code                # status, for the parser
 
     @property
     def informational(self):
         """A 1xx other than 101: an interim response; the final one follows (RFC 9110 §15.2)."""
-        return self.status < 200 and self.status != 101
+        return self._code < 200 and self._code != 101
 
     @property
     def has_body(self):
@@ -127,6 +142,65 @@ cdef class ResponseHead:
         )
 
 
+cdef extern from *:
+    """
+    #include <stddef.h>
+    #include <structmember.h>
+    /* Put a read-only member descriptor over the object slot at `offset` in `type`'s dict, in
+       place of Cython's property (see ResponseHead's PERF note); `def` must outlive the type. */
+    static int fh_member(PyObject *type, PyMemberDef *def, const char *name, Py_ssize_t offset) {
+        PyObject *descr;
+        int r;
+        def->name = name;
+        def->type = T_OBJECT_EX;
+        def->offset = offset;
+        def->flags = READONLY;
+        def->doc = NULL;
+        descr = PyDescr_NewMember((PyTypeObject *)type, def);
+        if (descr == NULL) return -1;
+        r = PyDict_SetItemString(((PyTypeObject *)type)->tp_dict, name, descr);
+        Py_DECREF(descr);
+        PyType_Modified((PyTypeObject *)type);
+        return r;
+    }
+    /* Cython's name for ResponseHead's object struct (a rename fails the build here). */
+    #define FH_HEAD_SLOT(f) ((Py_ssize_t)offsetof(struct __pyx_obj_8fasthttp_9_speedups_14responseparser_ResponseHead, f))
+    """
+    ctypedef struct PyMemberDef:
+        pass
+    int fh_member(object type, PyMemberDef* d, const char* name, Py_ssize_t offset) except -1
+    const Py_ssize_t SLOT_STATUS "FH_HEAD_SLOT(status)"
+    const Py_ssize_t SLOT_REASON "FH_HEAD_SLOT(reason)"
+    const Py_ssize_t SLOT_VERSION "FH_HEAD_SLOT(version)"
+    const Py_ssize_t SLOT_HEADERS "FH_HEAD_SLOT(headers)"
+    const Py_ssize_t SLOT_METHOD "FH_HEAD_SLOT(method)"
+    const Py_ssize_t SLOT_KEEP_ALIVE "FH_HEAD_SLOT(keep_alive)"
+    const Py_ssize_t SLOT_CONTENT_LENGTH "FH_HEAD_SLOT(content_length)"
+    const Py_ssize_t SLOT_CHUNKED "FH_HEAD_SLOT(chunked)"
+    const Py_ssize_t SLOT_UNTIL_CLOSE "FH_HEAD_SLOT(until_close)"
+    const Py_ssize_t SLOT_UPGRADE "FH_HEAD_SLOT(upgrade)"
+    const Py_ssize_t SLOT_BODY "FH_HEAD_SLOT(body)"
+
+
+cdef PyMemberDef _head_members[11]
+
+
+cdef int _install_members() except -1:
+    cdef Py_ssize_t offsets[11]
+    cdef const char* names[11]
+    cdef int i
+    offsets[:] = [SLOT_STATUS, SLOT_REASON, SLOT_VERSION, SLOT_HEADERS, SLOT_METHOD, SLOT_KEEP_ALIVE,
+                  SLOT_CONTENT_LENGTH, SLOT_CHUNKED, SLOT_UNTIL_CLOSE, SLOT_UPGRADE, SLOT_BODY]
+    names[:] = [b"status", b"reason", b"version", b"headers", b"method", b"keep_alive",
+                b"content_length", b"chunked", b"until_close", b"upgrade", b"body"]
+    for i in range(11):
+        fh_member(ResponseHead, &_head_members[i], names[i], offsets[i])
+    return 0
+
+
+_install_members()
+
+
 cdef inline bint _is_method(str m, str word):
     # PERF: Cython's str == calls PyUnicode_Compare; an identity or length test settles the
     # usual case ("GET" is neither word) before any comparison (bench_responseparser.py).
@@ -135,6 +209,80 @@ cdef inline bint _is_method(str m, str word):
 
 cdef inline bint _digit(unsigned char c) noexcept nogil:
     return 48 <= c <= 57
+
+
+cdef inline Py_ssize_t _index_plain_lines(FieldIndex* ix, const unsigned char* buf, Py_ssize_t start,
+                                          Py_ssize_t end, Py_ssize_t base, Py_ssize_t max_size,
+                                          Py_ssize_t max_count, bint* ended) noexcept nogil:
+    # PERF: index the header section's field lines from buf[start] while each is plainly valid
+    # and complete: `tchar+ ":" OWS` then field-value bytes other than HTAB, up to a CRLF
+    # (RFC 9112 §5, RFC 9110 §5.5), within the limits. Each line is walked once: the value's
+    # bytes are checked eight at a time up to its CR, where the general path finds the LF with
+    # memchr and validates the value again (_http1.field_line, headers.parse_field). Returns the
+    # start of the first line not taken, which the general path then takes: any rule a line
+    # breaks, any limit, an incomplete or HTAB-bearing line is the general path's, with its
+    # errors, so the two agree at every split. Sets *ended at the empty line ending the
+    # section, returning the position after it. Offsets are relative to base, the head's start.
+    cdef Py_ssize_t s, i, colon, vs, ve, length
+    cdef uint64_t x
+    cdef Field* f
+    while start < end:
+        s = start
+        if buf[s] == 13:
+            if s + 1 < end and buf[s + 1] == 10:
+                ended[0] = True
+                return s + 2
+            return s
+        i = s
+        while i < end and fh_tchar[buf[i]]:
+            i += 1
+        if i == s or i >= end or buf[i] != 58:  # ":"
+            return s
+        colon = i
+        i += 1
+        while i < end and (buf[i] == 32 or buf[i] == 9):
+            i += 1
+        vs = i
+        while i + 8 <= end:
+            memcpy(&x, buf + i, 8)
+            if fh_hasless(x, 0x20) | fh_haseq(x, 0x7f):
+                break
+            i += 8
+        while i < end and buf[i] >= 32 and buf[i] != 127:
+            i += 1
+        if i + 1 >= end or buf[i] != 13 or buf[i + 1] != 10:
+            return s
+        ve = i
+        while ve > vs and (buf[ve - 1] == 32 or buf[ve - 1] == 9):
+            ve -= 1
+        length = i - s
+        if ix.size + length + 2 > max_size or ix.count >= max_count or ix.count == ix.cap:
+            return s
+        ix.size += length + 2
+        f = &ix.fields[ix.count]
+        f.name_start = <unsigned int>(s - base)
+        f.name_len = <unsigned int>(colon - s)
+        f.value_start = <unsigned int>(vs - base)
+        f.value_len = <unsigned int>(ve - vs)
+        f.known = known_id(buf + s, colon - s)
+        ix.count += 1
+        start = i + 2
+    return start
+
+
+cdef inline bint _plain_length(const unsigned char* r, const Field* f, unsigned long long* out) noexcept nogil:
+    # A Content-Length value of 1 to MAX_CL_DIGITS digits and nothing else (its OWS is already
+    # trimmed): the common case, read without the list scan; False for anything else.
+    cdef Py_ssize_t j
+    cdef unsigned long long v = 0
+    if f.value_len == 0 or f.value_len > MAX_CL_DIGITS:
+        return False
+    for j in range(f.value_start, f.value_start + f.value_len):
+        if not _digit(r[j]):
+            return False
+        v = v * 10 + (r[j] - 48)
+    out[0] = v
+    return True
 
 
 cdef int _raise_line_error(int r) except -1:
@@ -275,6 +423,7 @@ cdef class ResponseParser:
         """Bytes received but not yet turned into events."""
         return self._len
 
+    @cython.always_allow_keywords(False)  # PERF: METH_O, no argument parsing per read
     def feed(self, data):
         cdef Py_buffer view
         cdef list events = []
@@ -489,7 +638,20 @@ cdef class ResponseParser:
             if self.wait_for_request:
                 return pos  # held until request() and the next feed()
             raise ResponseProtocolError("response without a request")
+        cdef bint ended
         while True:
+            if self._head is not None:
+                # PERF: the plainly valid field lines in one pass each (_index_plain_lines); the
+                # loop below takes any other line, and so raises every error
+                ended = False
+                start = _index_plain_lines(&self._index, buf, start, end, pos, self.max_header_size,
+                                           self.max_header_count, &ended)
+                if ended:
+                    self._line_start = 0
+                    self._received += start - pos
+                    self._end_of_head(buf, pos, start, events)
+                    done[0] = True
+                    return start
             lf = find_byte(buf, start, end, 10)
             if lf < 0:
                 self._check_partial(buf, start, end)
@@ -543,7 +705,8 @@ cdef class ResponseParser:
             if (c < 32 and c != 9) or c == 127:
                 raise ResponseProtocolError("invalid character in reason phrase")
         head = ResponseHead.__new__(ResponseHead)
-        head.status = (line[9] - 48) * 100 + (line[10] - 48) * 10 + (line[11] - 48)
+        head._code = (line[9] - 48) * 100 + (line[10] - 48) * 10 + (line[11] - 48)
+        head.status = head._code
         # PERF: the common reason is a shared str, not decoded per response.
         if n == 15 and line[13] == 79 and line[14] == 75:
             head.reason = R_OK
@@ -559,7 +722,7 @@ cdef class ResponseParser:
     cdef int _end_of_head(self, const unsigned char* buf, Py_ssize_t head_start, Py_ssize_t head_end,
                           list events) except -1:
         cdef ResponseHead head = self._head
-        cdef int status = head.status
+        cdef int status = head._code
         cdef bint http11 = head.version is V11
         cdef bytes raw
         cdef Py_ssize_t base = 0
@@ -577,10 +740,12 @@ cdef class ResponseParser:
         cdef bint chunked = False, upgrade, no_content, until_close, keep_alive
         cdef unsigned long long cl = 0
         cdef ListScan scan
+        cdef Py_ssize_t cl_at = 0
         for i in range(self._index.count):
             f = &self._index.fields[i]
             if f.known == H_CONTENT_LENGTH:
                 n_cl += 1
+                cl_at = i
             elif f.known == H_TRANSFER_ENCODING:
                 n_te += 1
             elif f.known == H_CONNECTION:
@@ -615,6 +780,8 @@ cdef class ResponseParser:
             if n_codings != 1 or not only_chunked:
                 raise ResponseProtocolError("unsupported transfer coding")
             chunked = True
+        elif n_cl == 1 and _plain_length(r, &self._index.fields[cl_at], &cl):
+            content_length = cl  # PERF: one field, digits alone (the rules below agree)
         elif n_cl:
             # RFC 9110 §8.6: a list or repeated field must hold one value, repeated identically.
             for i in range(self._index.count):
