@@ -207,7 +207,9 @@ def test_redis_store_frozen_server_is_a_bounded_failure(redis_server):
 
 
 def test_redis_store_dead_server_is_a_failure(redis_server):
-    store = RedisStore(redis_server.url, timeout=0.5)
+    # A generous timeout: the live save must not time out on a loaded machine, and the dead
+    # server refuses at once, so the failures below never wait for it.
+    store = RedisStore(redis_server.url, timeout=5.0)
 
     async def go():
         await store.save("sid", b"{}", 60)
