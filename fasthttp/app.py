@@ -698,8 +698,9 @@ class App:
                 # what the route's runner, run_plain, would: the server's body-size check).
                 if call is not None:
                     try:
-                        if request.body_reader is not None:
-                            request.check_body_size()  # ContentTooLarge past the server's limit
+                        reader = request.body_reader
+                        if reader is not None:
+                            reader.check_size()  # ContentTooLarge past the server's limit
                         result = call(request)
                     except Exception as exc:
                         return error(request, exc)

@@ -106,23 +106,39 @@ class RequestBody:
         "_cached",
         "_started",
         "_continue",
+        "_settled",
         "trailers",
     )
 
-    def __init__(self, conn: BodyConnection, head: RequestHead, limit: int | None) -> None:
+    def __init__(self, conn: BodyConnection, head: RequestHead, limit: int | None, whole: bytes | None = None) -> None:
         self._conn = conn
         self._head = head
         self._limit = limit
-        self._chunks: collections.deque[bytes] = collections.deque()
-        self._received = 0
-        self._done = False
         self._error: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._discard = False
         self._cached: bytes | None = None
-        self._started = False
-        # True while the client waits for our 100 Continue before sending the body.
-        self._continue = head.expect_continue
+        if whole is None:
+            self._chunks: collections.deque[bytes] = collections.deque()
+            self._received = 0
+            self._done = False
+            # True once the announced length was found within the limit (_start); a limit
+            # that refuses it resets it (set_limit), so it also spares check_size its work.
+            self._started = False
+            # True while the client waits for our 100 Continue before sending the body.
+            self._continue = head.expect_continue
+        else:
+            # PERF (issue 17, POST echo): the whole body came with its head, in one piece, and
+            # the connection checked its length against *limit*: the reader starts complete
+            # and started (what feed(whole), end(None) and the first read's _start would
+            # leave), and the connection counts the bytes it holds (body_buffered).
+            self._chunks = collections.deque((whole,))
+            self._received = len(whole)
+            self._done = True
+            self._started = True
+            self._continue = False
+        # True once what is held no longer counts against the connection's read limit (settle).
+        self._settled = False
         #: The trailer fields of a chunked body, once it has been received; else None.
         self.trailers: Headers | None = None
 
@@ -137,7 +153,11 @@ class RequestBody:
         """Record a new limit (a route's); raise :class:`ContentTooLarge` at once if the
         announced ``Content-Length`` exceeds it."""
         self._limit = limit
-        check_body_size(self._head.content_length, limit)
+        try:
+            check_body_size(self._head.content_length, limit)
+        except ContentTooLarge:
+            self._started = False  # refused: every later read is refused again (_start)
+            raise
         if self._head.chunked and not self._done:
             # A chunk announced past the limit (say 2**64 - 1) is refused now, and any later
             # one as its size line arrives, not after a body timeout (RFC 9110 §15.5.14).
@@ -145,7 +165,8 @@ class RequestBody:
 
     def check_size(self) -> None:
         """Raise :class:`ContentTooLarge` if the announced ``Content-Length`` exceeds the limit."""
-        check_body_size(self._head.content_length, self._limit)
+        if not self._started:  # started: checked under this limit already (set_limit resets it)
+            check_body_size(self._head.content_length, self._limit)
 
     # -- fed by the connection -----------------------------------------------------------------
 
@@ -202,6 +223,30 @@ class RequestBody:
         self._discard = True
         return True
 
+    def answered(self, max_rest: int) -> bool:
+        """The response to this body's request is written (or its head is being written): may
+        the connection carry another request? A complete body: yes, and what the handler left
+        unread no longer counts (:meth:`settle`); else :meth:`drain` decides. PERF: the
+        engine's one call per response with content, rather than ``complete`` then either."""
+        if self._done:
+            if not self._settled:
+                self.settle()
+            return True
+        return self.drain(max_rest)
+
+    def settle(self) -> None:
+        """The whole body was received and the response to its request is written (or being
+        written): the bytes the handler left unread no longer count against the connection's
+        ``read_high_water`` (they would pause reading for the next requests: a handler that
+        never reads the body, keep-alive), though they stay readable (a background task, a
+        streamed response). A reader that is not complete is the ``drain`` case instead."""
+        if self._settled:
+            return
+        self._settled = True
+        held = sum(map(len, self._chunks))
+        if held:
+            self._conn.body_consumed(held)
+
     @property
     def discarding(self) -> bool:
         """True when what still arrives is dropped (the body failed, or is being drained)."""
@@ -217,7 +262,7 @@ class RequestBody:
     def _release(self) -> None:
         held = sum(map(len, self._chunks))
         self._chunks.clear()
-        if held:
+        if held and not self._settled:
             self._conn.body_consumed(held)
 
     # -- read by the handler -------------------------------------------------------------------
@@ -247,7 +292,8 @@ class RequestBody:
             waiter = self._waiter = conn.loop.create_future()
             await waiter
         chunk = chunks.popleft()
-        self._conn.body_consumed(len(chunk))
+        if not self._settled:
+            self._conn.body_consumed(len(chunk))
         return chunk
 
     async def read_all(self) -> bytes:
@@ -267,7 +313,8 @@ class RequestBody:
             else:
                 data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                 chunks.clear()
-                self._conn.body_consumed(len(data))
+                if not self._settled:
+                    self._conn.body_consumed(len(data))
             self._cached = data
             return data
         parts = []

@@ -311,7 +311,7 @@ class DecodedBody:
     """A request body reader that decodes the content codings of the engine's reader *inner*.
 
     It is what ``request.body_reader`` becomes (:class:`fasthttp.requests.BodyReader`, and the
-    engine's own calls: ``complete``, ``drain``, ``fail``, delegated); its :attr:`limit` is the
+    engine's own calls: ``complete``, ``drain``, ``answered``, ``settle``, ``fail``, delegated); its :attr:`limit` is the
     limit on the *decoded* size (RFC 9110 §15.5.14), enforced on each decompression step.
     """
 
@@ -361,6 +361,12 @@ class DecodedBody:
 
     def drain(self, max_rest: int) -> bool:
         return bool(self._inner.drain(max_rest))
+
+    def settle(self) -> None:
+        self._inner.settle()
+
+    def answered(self, max_rest: int) -> bool:
+        return bool(self._inner.answered(max_rest))
 
     def _run(self, data: bytes, index: int, out: list[bytes]) -> None:
         """Feed *data* to decoder *index* and everything it yields on down the chain."""

@@ -280,3 +280,91 @@ def test_no_drain_for_a_large_unannounced_or_not_yet_sent_rest(headers):
     body, _, loop = reader(headers)
     loop.close()
     assert not body.drain(50)
+
+
+# -- a body that came whole with its head (issue 17, POST echo) ----------------------------------
+
+
+def whole_reader(data=b"hello", limit=None):
+    loop = asyncio.new_event_loop()
+    conn = FakeConnection(loop)
+    head = head_of([("Content-Length", str(len(data)))], data)
+    conn.buffered = len(data)  # the connection counts what it hands over (ConnectionCore._open)
+    return RequestBody(conn, head, limit, data), conn, loop
+
+
+def test_a_whole_body_reader_is_complete_and_reads_without_waiting():
+    body, conn, loop = whole_reader(b"hello")
+    assert body.complete and body.cached is None and not body.discarding
+
+    async def run():
+        return await body.read(), await body.read()
+
+    assert call(loop, run()) == (b"hello", b"")
+    assert conn.buffered == 0 and conn.interim == []
+
+
+def test_a_whole_body_read_all_is_the_piece_itself_and_cached():
+    data = b"x" * 4096
+    body, conn, loop = whole_reader(data)
+
+    async def run():
+        return await body.read_all(), await body.read_all()
+
+    first, second = call(loop, run())
+    assert first is data and second is data and body.cached is data and conn.buffered == 0
+
+
+def test_a_route_limit_below_a_whole_body_is_refused_at_once_and_on_every_read():
+    body, conn, loop = whole_reader(b"123456789", limit=100)
+    body.check_size()  # within the server's limit
+    with pytest.raises(ContentTooLarge):
+        body.set_limit(4)
+
+    async def run():
+        with pytest.raises(ContentTooLarge):
+            await body.read_all()
+        with pytest.raises(ContentTooLarge):
+            await body.read()
+
+    call(loop, run())
+    with pytest.raises(ContentTooLarge):
+        body.check_size()
+    body.set_limit(None)  # raised again: readable
+    assert call(asyncio.new_event_loop(), body.read_all()) == b"123456789"
+
+
+def test_answered_settles_what_a_handler_left_unread_and_it_stays_readable():
+    body, conn, loop = whole_reader(b"unread")
+    assert body.answered(0) is True and conn.buffered == 0
+    assert body.answered(0) is True and conn.buffered == 0  # once
+
+    async def run():
+        return await body.read_all()
+
+    assert call(loop, run()) == b"unread" and conn.buffered == 0  # not released twice
+
+
+def test_answered_after_a_partial_read_releases_only_the_rest():
+    body, conn, loop = reader([("Content-Length", "6")])
+    body.feed(b"abc")
+    body.feed(b"def")
+    body.end(None)
+
+    async def run():
+        return await body.read()
+
+    assert call(loop, run()) == b"abc" and conn.buffered == 3
+    assert body.answered(0) and conn.buffered == 0
+
+
+def test_answered_drains_a_body_not_yet_complete_as_drain_does():
+    body, conn, loop = reader([("Content-Length", "10")])
+    loop.close()
+    body.feed(b"abc")
+    assert body.answered(100) is True and body.discarding and conn.buffered == 0
+    body2, conn2, loop2 = reader([("Transfer-Encoding", "chunked")])
+    loop2.close()
+    body2.feed(b"abc")
+    assert body2.answered(100) is False and conn2.buffered == 3
+

@@ -153,3 +153,25 @@ def test_decoded_body_limits_the_decoded_size():
     ok.set_limit(100_000)
     assert asyncio.run(ok.read_all()) == bytes(100_000)
     assert ok.cached == bytes(100_000) and ok.limit == 100_000
+
+
+def test_a_decoded_body_forwards_answered_and_settle_to_the_engines_reader():
+    # The engine's calls at answer time (ConnectionCore._keep_alive) reach the reader it made.
+    from fasthttp.codings import DecodedBody
+
+    class Inner:
+        limit = None
+        calls: list[tuple[str, int | None]] = []
+
+        def answered(self, max_rest: int) -> bool:
+            self.calls.append(("answered", max_rest))
+            return True
+
+        def settle(self) -> None:
+            self.calls.append(("settle", None))
+
+    inner = Inner()
+    decoded = DecodedBody(inner, ["gzip"])
+    assert decoded.answered(7) is True
+    decoded.settle()
+    assert inner.calls == [("answered", 7), ("settle", None)]

@@ -82,7 +82,7 @@ cdef class ConnectionCore:
     cpdef _on_body(self, data)
     cpdef _on_head(self, CRequestHead head)
     @cython.locals(req=CRequest)
-    cpdef _open(self, CRequestHead head)
+    cpdef _open(self, CRequestHead head, whole=*)
     cpdef _schedule(self, req)
     cpdef _on_eom(self, eom)
     cpdef _to_idle(self)

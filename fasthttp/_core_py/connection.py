@@ -436,6 +436,25 @@ class ConnectionCore:
         if limit is not None and size > limit:
             self._on_head(head)
             return 0
+        if j == i + 2 and not head.chunked:
+            # PERF (issue 17, POST echo): a Content-Length body in one piece, the common case:
+            # the reader is made complete with it (RequestBody's *whole*), without the
+            # receiving state a body read over time goes through (_reading, K_BODY, feed, end).
+            req = self._open(head, events[i + 1])
+            if req is None:
+                return 0  # refused (411, 417): the events that follow go the usual way
+            if self._upgrade_req is not None:
+                self._pause_reading(P_UPGRADE)  # what _on_eom does after a pending upgrade
+            elif self._resume_at_eom:
+                self._resume_at_eom = False
+                self._loop.call_soon(self._resume_parser)
+            if not self._stop and self._active is None and not self._queue and self._write_paused:
+                self._to_idle()  # queued behind a paused write (as _on_eom leaves it)
+            else:
+                self._kind = K_NONE
+                self._deadline = _INF
+            self._schedule(req)
+            return 2
         req = self._open(head)
         if req is None:
             return 0  # refused (411, 417): the events that follow go the usual way
@@ -468,8 +487,9 @@ class ConnectionCore:
                     return
             self._schedule(req)
 
-    def _open(self, head: RequestHead) -> Request | None:
-        """The request for *head*, with its body reader if it has content; None if refused."""
+    def _open(self, head: RequestHead, whole: bytes | None = None) -> Request | None:
+        """The request for *head*, with its body reader if it has content; None if refused.
+        *whole*: the whole body, which came with the head (``_on_head_with_body``)."""
         trust = self._proxy_trust
         # The connection a request and its body reader see is the whole protocol (this core
         # and the properties of fasthttp.protocol.HttpProtocol): ConnectionInfo, BodyConnection.
@@ -492,6 +512,10 @@ class ConnectionCore:
                 # the content, and the check stays off the bodyless fast path.
                 self._fail(ExpectationFailed())
                 return None
+            if whole is not None:
+                req.body_reader = RequestBody(conn, head, self._max_body, whole)
+                self.body_buffered(len(whole))
+                return req  # not receiving: the caller sets the read deadline
             req.body_reader = self._body = RequestBody(conn, head, self._max_body)
             self._reading = req
             m = self._manager
@@ -583,11 +607,13 @@ class ConnectionCore:
             return False
         # The engine made this reader: a RequestBody (the Request knows it as a BodyReader).
         body: RequestBody | None = req.body_reader  # type: ignore[assignment]
-        if body is None or body.complete:
+        if body is None:
             return True
-        # The response goes out before the whole body arrived: keep the connection only if the
-        # body reader can read and discard the rest (small, announced, not awaiting a 100).
-        return body.drain(DRAIN_LIMIT)
+        # A complete body: yes, and what the handler left unread stops counting against
+        # read_high_water (it would pause reading for the requests that follow). Else the
+        # response goes out before the whole body arrived: keep the connection only if the body
+        # reader can read and discard the rest (small, announced, not awaiting a 100).
+        return body.answered(DRAIN_LIMIT)
 
     def _respond(self, req: Request, result: Any) -> None:
         """Write the response for *req* (the request at the head of the pipeline)."""
