@@ -26,7 +26,7 @@ from .requests import PeerCredentials
 from .responses import TEXT_FIELDS
 from .writer import write_response
 
-__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "make_listeners", "accept_listeners", "ACCEPT_LISTENERS", "format_address", "make_ssl_context", "sniff_tls", "is_tls_record", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials")
+__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "make_listeners", "accept_listeners", "ACCEPT_LISTENERS", "format_address", "make_ssl_context", "sniff_tls", "TLS_RECORD_START", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials")
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -299,13 +299,12 @@ PLAIN_ON_TLS = b"This port speaks HTTPS: the plain HTTP request was sent to an H
 TLS_ON_PLAIN = b"This port speaks plain HTTP: a TLS handshake was sent to it. Use an http:// URL.\n"
 
 
-def is_tls_record(data: bytes) -> bool:
-    """Does *data*, a connection's first read, start a TLS handshake record (RFC 8446 §5.1:
-    content type 22)? The first byte decides alone: byte 22 cannot begin an HTTP request (a
-    method is a token, and only CR/LF may precede it, RFC 9112 §2.2, §3), and a read may bring
-    a single byte, so waiting for the record version would make the answer depend on how the
-    client's bytes were split."""
-    return data[:1] == b"\x16"
+#: A connection's first read starts a TLS handshake record when its first byte is this one
+#: (RFC 8446 §5.1: content type 22): ``data[:1] == TLS_RECORD_START``. The first byte decides
+#: alone: byte 22 cannot begin an HTTP request (a method is a token, and only CR/LF may precede
+#: it, RFC 9112 §2.2, §3), and a read may bring a single byte, so waiting for the record version
+#: would make the answer depend on how the client's bytes were split.
+TLS_RECORD_START = b"\x16"
 
 
 def sniff_tls(first: bytes) -> bool | None:

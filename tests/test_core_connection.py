@@ -23,6 +23,7 @@ from fasthttp._compat import NO_EXTENSIONS
 from fasthttp.config import Config
 from fasthttp.connections import ConnectionManager
 from fasthttp.protocol import HttpProtocol, protocol_class
+from fasthttp.responses import json_dumps
 
 from test_corpus import INVALID, VALID
 
@@ -312,3 +313,28 @@ def test_a_handlers_answer_fields_are_written_with_its_text_and_json_answers(loo
     assert quiet.replace(b"X-Quiet: text\r\n", b"").replace(b"X-Quiet: json\r\n", b"") == plain
     assert b"HTTP/1.1 400 Bad Request" in quiet
     assert _written(loop, core_class("py"), _answers_with_fields, data) == quiet
+
+
+def _answer_json_orjson_refuses(request: Any) -> Any:
+    if request.path == "/int-keys":
+        return {1: "a", 2: [True, None]}  # non-str keys: orjson raises TypeError
+    if request.path == "/big":
+        return [2**70]  # beyond 64 bits: the same
+    if request.path == "/bad":
+        return {"x": object()}  # nothing encodes it: a 500
+    return {"plain": "é"}
+
+
+@pytest.mark.parametrize("twin", _TWINS)
+def test_dict_and_list_answers_are_the_json_encoders_bytes_whatever_orjson_refuses(loop, twin):
+    # The core calls orjson directly (responses.ORJSON_DUMPS) and falls back to the standard
+    # library for what orjson refuses, so the bytes are json_dumps's on either backend; a value
+    # neither encodes is the handler's failure (500), and the connection carries on.
+    data = b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % p for p in (b"/int-keys", b"/big", b"/bad", b"/plain"))
+    out = _written(loop, core_class(twin), _answer_json_orjson_refuses, data)
+    bodies = [json_dumps({1: "a", 2: [True, None]}), json_dumps([2**70]), json_dumps({"plain": "é"})]
+    assert bodies[0] == b'{"1":"a","2":[true,null]}' and bodies[1] == b"[1180591620717411303424]"
+    for body in bodies:
+        assert b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body) in out
+    assert out.count(b"HTTP/1.1 200 OK") == 3 and out.count(b"HTTP/1.1 500 Internal Server Error") == 1
+    assert out.index(b"HTTP/1.1 500") < out.index(b'{"plain"')

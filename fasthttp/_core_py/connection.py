@@ -57,15 +57,17 @@ from ..body import RequestBody
 from ..config import INLINE
 from ..connections import ConnectionManager, error_bytes
 from ..errors import ExpectationFailed, HttpError, HttpProtocolError, LengthRequired
-from ..listeners import is_tls_record, wants_tls_upgrade
+from ..listeners import TLS_RECORD_START, wants_tls_upgrade
 from ..parser import RequestHead
 from ..requests import Request
 from ..responses import (
     Response,
     Upgrade,
     error_response,
+    ORJSON_DUMPS,
     json_dumps,
     render_http_error,
+    stdlib_json_dumps,
     to_response,
 )
 from ..writer import write_response
@@ -339,9 +341,10 @@ class ConnectionCore:
         if self._stop:
             return  # discarding: nothing after a refused or final request is parsed
         if self._kind == K_IDLE:
-            if self._requests == 0 and is_tls_record(data):
-                # A TLS ClientHello on this plain port. PERF: checked once per connection's
-                # first read (the K_IDLE branch, first request), never per request after.
+            if self._requests == 0 and data[:1] == TLS_RECORD_START:
+                # A TLS ClientHello on this plain port (the rule: listeners.TLS_RECORD_START).
+                # PERF: a comparison, not a call (~1k instructions per connection), made once
+                # per connection's first read (the K_IDLE branch, first request).
                 self._wrong_protocol()
                 return
             self._kind = K_HEAD
@@ -624,7 +627,21 @@ class ConnectionCore:
         elif t is Response:
             status, fields, body = result.status, result.fields, result.body
         elif t is dict or t is list:
-            status, fields, body = 200, self._json_fields, json_dumps(result)
+            # PERF: orjson called directly, with json_dumps's fallback for what it refuses (the
+            # function's frame cost ~590 instructions of ~13k per JSON response).
+            dumps = ORJSON_DUMPS
+            try:
+                if dumps is None:
+                    body = json_dumps(result)
+                else:
+                    try:
+                        body = dumps(result)
+                    except TypeError:
+                        body = stdlib_json_dumps(result)
+                status, fields = 200, self._json_fields
+            except Exception as exc:  # a value no encoder takes: the handler's failure
+                result = self._handler_failed(req, exc)
+                status, fields, body = result.status, result.fields, result.body
         else:
             if isinstance(result, Deferred):
                 self._defer(req, result)  # an adapter answers later (fasthttp.application)
