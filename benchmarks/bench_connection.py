@@ -129,15 +129,18 @@ def test_post_echo(benchmark, impl, loop):
 CLOSE = GET[:-2] + b"Connection: close\r\n\r\n"
 
 
+def _server_side(impl, loop):
+    """The server factory's protocol class on *impl*'s core, a manager and a recording transport."""
+    core = importlib.import_module(f"fasthttp.{'_core_c' if impl.name == 'c' else '_core_py'}.connection")
+    return protocol_class(core.ConnectionCore), ConnectionManager(loop, app().engine_handler(), Config()), RecordingTransport()
+
+
 @pytest.mark.benchmark(group="connection: new connection per request (open, GET close, lost)")
 def test_new_connection(benchmark, impl, loop):
     # The "New connection per request" scenario of benchmarks/server without the sockets: the
     # protocol made by the server's factory, connection_made, one request asking to close, the
     # response and the close, connection_lost (issue 17).
-    core = importlib.import_module(f"fasthttp.{'_core_c' if impl.name == 'c' else '_core_py'}.connection")
-    manager = ConnectionManager(loop, app().engine_handler(), Config())
-    cls = protocol_class(core.ConnectionCore)
-    transport = RecordingTransport()
+    cls, manager, transport = _server_side(impl, loop)
 
     def one() -> None:
         proto = cls(manager)
@@ -156,10 +159,7 @@ def test_connection_setup(benchmark, impl, loop):
     # What a connection costs besides its requests (issue 17, the "New connection per request"
     # scenario): the protocol made by the server's factory, admitted, given its parser and
     # deadline, then lost between requests. Subtract from test_new_connection for the request.
-    core = importlib.import_module(f"fasthttp.{'_core_c' if impl.name == 'c' else '_core_py'}.connection")
-    manager = ConnectionManager(loop, app().engine_handler(), Config())
-    cls = protocol_class(core.ConnectionCore)
-    transport = RecordingTransport()
+    cls, manager, transport = _server_side(impl, loop)
 
     def one() -> None:
         proto = cls(manager)

@@ -31,19 +31,25 @@ def _wait_for_listening(proc, timeout=15.0):
     raise AssertionError("server did not start: " + "".join(lines))
 
 
+def _two_worker_pids(address: tuple[str, int]) -> set[int]:
+    """The pids of the two workers answering on *address* (each answers ``/pid``)."""
+    pids: set[int] = set()
+    deadline = time.monotonic() + 10
+    while len(pids) < 2 and time.monotonic() < deadline:
+        try:  # the master announces the address before the workers listen on it
+            pids.add(int(http_get(address, "/pid")[1]))
+        except OSError:
+            time.sleep(0.05)
+    return pids
+
+
 def test_workers_share_the_port_and_are_respawned():
     script = "import fasthttp, helpers_apps; fasthttp.run(helpers_apps.app, '127.0.0.1:0', workers=2, shutdown_timeout=2)"
     env = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True, env=env)
     try:
         address = _wait_for_listening(proc)
-        pids = set()
-        deadline = time.monotonic() + 10
-        while len(pids) < 2 and time.monotonic() < deadline:
-            try:  # the master announces the address before the workers listen on it
-                pids.add(int(http_get(address, "/pid")[1]))
-            except OSError:
-                time.sleep(0.05)
+        pids = _two_worker_pids(address)
         assert len(pids) == 2 and proc.pid not in pids
         victim = pids.pop()
         os.kill(victim, signal.SIGKILL)
@@ -85,13 +91,7 @@ def test_each_worker_slot_listens_on_a_group_of_sockets():
     try:
         address = _wait_for_listening(proc)
         assert _listening_sockets(address[1]) == 6
-        pids = set()
-        deadline = time.monotonic() + 10
-        while len(pids) < 2 and time.monotonic() < deadline:
-            try:  # the master announces the address before the workers listen on it
-                pids.add(int(http_get(address, "/pid")[1]))
-            except OSError:
-                time.sleep(0.05)
+        pids = _two_worker_pids(address)
         assert len(pids) == 2 and proc.pid not in pids
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
