@@ -194,9 +194,8 @@ def accept_listeners(configured: int | None, uvloop: bool) -> int:
     ready together, so one iteration accepts several connections and shares those system calls.
     Measured (one worker, ``wrk -c64`` with ``Connection: close``, server CPU per connection,
     same run): one socket 55-57 µs, two 48-50, four 45-46, eight 41-45, sixteen 41-42. The
-    asyncio loop
-    accepts up to the backlog per readiness already (``_accept_connection``), and SO_REUSEPORT
-    spreads connections over a group only on Linux: one socket elsewhere."""
+    asyncio loop accepts up to the backlog per readiness already (``_accept_connection``), and
+    SO_REUSEPORT spreads connections over a group only on Linux: one socket elsewhere."""
     if configured is not None:
         return configured
     return ACCEPT_LISTENERS if uvloop and sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT") else 1
