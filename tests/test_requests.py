@@ -683,3 +683,36 @@ def test_a_shared_published_mapping_is_copied_on_first_use():
     second.extras["x"] = 1
     assert second.extras == {COOKIE_SESSION: loader, "user": None, "x": 1} and "x" not in shared
     assert make_request(method="GET").published is None
+
+
+def test_body_returns_an_awaitable_that_every_asyncio_form_takes(loop):
+    # Request.body() is a plain method handing over the body reader's coroutine (PERF, issue
+    # 17): awaited directly, through ensure_future, wait_for and gather, twice (cached), and
+    # for a request without content.
+    import asyncio
+
+    app = App()
+
+    @app.post("/forms")
+    async def forms(request):
+        first = request.body()
+        assert asyncio.iscoroutine(first)
+        direct = await first
+        task = await asyncio.ensure_future(request.body())
+        waited = await asyncio.wait_for(request.body(), timeout=30)
+        gathered = await asyncio.gather(request.body(), request.body())
+        return {"same": [direct == x for x in (task, waited, *gathered)], "size": len(direct)}
+
+    @app.get("/empty")
+    async def empty(request):
+        return {"body": (await request.body()).decode(), "gathered": [b.decode() for b in await asyncio.gather(request.body())]}
+
+    async def scenario(client):
+        posted = await client.request("POST", "/forms", body=b"x" * 5000)
+        got = await client.request("GET", "/empty")
+        return posted, got
+
+    posted, got = served(loop, app, scenario)
+    assert posted.status == 200, posted.body
+    assert json.loads(posted.body) == {"same": [True] * 4, "size": 5000}
+    assert json.loads(got.body) == {"body": "", "gathered": [""]}
