@@ -665,7 +665,15 @@ class App:
         contract): the dispatcher, wrapped in the middleware (composed here, once)."""
         if self._handler is None:
             self._rebuild()
-            handler = self._middleware.compose(self._dispatcher(), self._error, self._guard, engine=True)
+            if len(self._middleware):
+                handler = self._middleware.compose(self._dispatcher(), self._error, self._guard, engine=True)
+            else:
+                # PERF (issue 17, POST echo): no middleware, so the dispatcher is the engine's
+                # handler: it hands the engine an async handler's coroutine as is, and the
+                # engine answers its failure with on_error (fasthttp.application), rather than
+                # every coroutine running inside a _guard coroutine of its own.
+                handler = self._dispatcher(guarded=False)
+                handler.on_error = self._error  # type: ignore[attr-defined]
             bypass = self._middleware.bypass()
             if bypass:
                 handler = self._bypassing(handler, bypass)
@@ -677,13 +685,17 @@ class App:
             log.info("route table (%d):\n%s", len(self.router.routes()), self.describe().rstrip())
         return self._handler
 
-    def _dispatcher(self) -> Handler:
+    def _dispatcher(self, guarded: bool = True) -> Handler:
+        """The router and the routes' runners as one handler. *guarded* False: a coroutine a
+        route returns is returned as is, its failure for the engine to answer with the
+        handler's ``on_error`` (see :meth:`engine_handler`); True: it is wrapped in
+        :meth:`_guard` (what a middleware's ``call_next`` gets)."""
         app = self
         fast_get = self._fast.get
         bare = self._bare
         run = self._run
         error = self._error
-        guard = self._guard
+        guard = self._guard if guarded else None
         outcome = self._outcome
         coro_type = _CORO
 
@@ -704,7 +716,7 @@ class App:
                         result = call(request)
                     except Exception as exc:
                         return error(request, exc)
-                    if type(result) is coro_type:
+                    if type(result) is coro_type and guard is not None:
                         return guard(request, result)
                     return result
             # Everything else: the router, then the route's runner (PERF: inlined here for
@@ -724,7 +736,7 @@ class App:
                 result = call(request)
             except Exception as exc:
                 return error(request, exc)
-            if type(result) is coro_type:
+            if type(result) is coro_type and guard is not None:
                 return guard(request, result)
             return result
 

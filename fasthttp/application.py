@@ -13,6 +13,16 @@ What a handler may return (the engine dispatches on the exact type first, PERF):
 :class:`~fasthttp.responses.Upgrade` (the connection is handed over), or a coroutine resolving
 to any of these. Raising :class:`~fasthttp.errors.HttpError` answers with its status; any other
 exception is logged and answered 500.
+
+Attributes the engine reads on the handler (optional; a bare callable has none):
+``answer_fields`` (the fields written with a ``str`` and with a ``dict``/``list`` answer, see
+``fasthttp.connections.ConnectionManager``) and ``on_error``: ``on_error(request, exc)`` answers
+an :class:`Exception` (``HttpError`` included) raised by a coroutine the handler returned, with
+anything a handler may return (a coroutine included, which the engine awaits). The engine
+applies it once per failure, driven inline or in a Task: an exception raised by ``on_error`` or
+by the coroutine it returned gets the engine's own answer above. PERF (issue 17): the App's
+handler carries its error handling this way rather than wrapping every ``async def`` handler's
+coroutine in a coroutine of its own.
 """
 
 from __future__ import annotations

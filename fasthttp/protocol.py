@@ -460,11 +460,15 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
     # -- dispatching -----------------------------------------------------------------------------
 
 
-    def _suspended(self, req: Request, ctx: contextvars.Context, coro: Any, yielded: Any) -> None:
+    def _suspended(
+        self, req: Request, ctx: contextvars.Context, coro: Any, yielded: Any, on_error: bool = True
+    ) -> None:
         """An ``async def`` handler driven inline waits on *yielded*: a Task finishes it, and
-        the requests behind it wait in the queue."""
+        the requests behind it wait in the queue. *on_error* False: *coro* is the application's
+        answer to a failure (the handler's ``on_error``), whose own failure gets the engine's
+        answer (the core passes it; the core's declaration has the first four parameters)."""
         self._active = req
-        self._task = ctx.run(self._loop.create_task, self._finish_async(req, _resume(coro, yielded)))
+        self._task = ctx.run(self._loop.create_task, self._finish_async(req, _resume(coro, yielded), on_error))
 
     def _start_async(self, req: Request, ctx: contextvars.Context, coro: Any) -> None:
         """Run an ``async def`` handler in a Task from its first step (``task``/``eager``)."""
@@ -477,9 +481,20 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
             self._active = req
             self._task = task
 
-    async def _finish_async(self, req: Request, awaitable: Any) -> None:
+    async def _finish_async(self, req: Request, awaitable: Any, on_error: bool = True) -> None:
+        """Await the handler's *awaitable* and answer; its failure gets the application's
+        answer, the handler's ``on_error`` (fasthttp.application), when it has one and
+        *on_error* is True, else (and if that answer fails too) the engine's."""
         try:
-            result = await awaitable
+            try:
+                result = await awaitable
+            except Exception as exc:
+                answer = getattr(self._handler, "on_error", None) if on_error else None
+                if answer is None:
+                    raise
+                result = answer(req, exc)
+                if type(result) is types.CoroutineType:
+                    result = await result
         except HttpError as exc:
             result = render_http_error(exc, req)
         except ClientDisconnected:

@@ -1409,3 +1409,153 @@ def test_route_middleware_must_be_callable():
     app = App()
     with pytest.raises(TypeError, match="callable"):
         app.route("/x", middleware=["nope"])
+
+
+# -- the engine answers an async handler's failure with the App's on_error (PERF, issue 17) ----
+
+
+def _failing_app(calls):
+    """Routes whose async handler fails before and after a suspension, with sync and async error
+    handlers (one that suspends), and error handlers that fail themselves."""
+    app = App()
+
+    class Sync(Exception):
+        pass
+
+    class Async(Exception):
+        pass
+
+    class AsyncSuspending(Exception):
+        pass
+
+    class Broken(Exception):
+        pass
+
+    class BrokenLater(Exception):
+        pass
+
+    @app.exception_handler(Sync)
+    def sync_handler(request, exc):
+        calls.append("sync")
+        return Response(f"sync: {exc}", status=409)
+
+    @app.exception_handler(Async)
+    async def async_handler(request, exc):
+        calls.append("async")
+        return f"async: {exc}"  # keeps the 500 status of a failure
+
+    @app.exception_handler(AsyncSuspending)
+    async def suspending_handler(request, exc):
+        await asyncio.sleep(0)
+        calls.append("suspending")
+        return Response(f"suspending: {exc}", status=418)
+
+    @app.exception_handler(Broken)
+    async def broken_handler(request, exc):
+        calls.append("broken")
+        raise HttpError(503, "broken handler")
+
+    @app.exception_handler(BrokenLater)
+    async def broken_later_handler(request, exc):
+        calls.append("broken later")
+        await asyncio.sleep(0)
+        raise RuntimeError("the error handler failed")
+
+    @app.exception_handler(503)
+    def unavailable(request, exc):
+        calls.append("503 handler")  # never: an error handler's own failure is the engine's
+        return "no"
+
+    kinds = {"sync": Sync, "async": Async, "suspending": AsyncSuspending, "broken": Broken, "later": BrokenLater}
+
+    @app.get("/now/:kind")
+    async def now(request):
+        raise kinds[request.params["kind"]]("now")
+
+    @app.get("/later/:kind")
+    async def later(request):
+        await asyncio.sleep(0)
+        raise kinds[request.params["kind"]]("later")
+
+    @app.get("/gone")
+    async def gone(request):
+        raise HttpError(404, "no such thing")
+
+    @app.exception_handler(404)
+    def not_found(request, exc):
+        return f"custom 404: {exc.detail}"
+
+    return app
+
+
+EXPECTED_FAILURES = {
+    "sync": (409, "sync: {when}", ["sync"]),
+    "async": (500, "async: {when}", ["async"]),
+    "suspending": (418, "suspending: {when}", ["suspending"]),
+    "broken": (503, None, ["broken"]),
+    "later": (500, None, ["broken later"]),
+}
+
+
+@pytest.mark.parametrize("mode", ["inline", "task"])
+@pytest.mark.parametrize("when", ["now", "later"])
+@pytest.mark.parametrize("kind", sorted(EXPECTED_FAILURES))
+def test_an_async_handlers_failure_gets_the_apps_error_handlers_once(mode, when, kind, caplog):
+    calls = []
+    app = _failing_app(calls)
+    status, text, called = EXPECTED_FAILURES[kind]
+    client = client_for(app, async_handlers=mode, raise_server_exceptions=False)
+    with caplog.at_level(logging.CRITICAL, logger="fasthttp"), client:
+        resp = client.get(f"/{when}/{kind}")
+        assert resp.status == status
+        if text is not None:
+            assert resp.text == text.format(when=when)
+        assert calls == called  # each error handler once; a failing one is not handed to another
+        assert client.get("/gone").text == "custom 404: no such thing"
+
+
+def test_the_dispatcher_hands_the_engine_coroutines_with_on_error_only_without_middleware():
+    bare = App()
+
+    @bare.get("/a")
+    async def a(request):
+        return "a"
+
+    handler = bare.engine_handler()
+    assert handler.on_error == bare._error
+
+    wrapped = App()
+    wrapped.get("/a")(a)
+
+    @wrapped.middleware
+    async def seen(request, call_next):
+        response = await call_next(request)
+        response.headers["X-Seen"] = "1"
+        return response
+
+    assert getattr(wrapped.engine_handler(), "on_error", None) is None
+
+
+def test_middleware_sees_the_error_handlers_answer_to_an_async_handlers_failure():
+    app = App()
+    seen = []
+
+    @app.middleware
+    async def record(request, call_next):
+        response = await call_next(request)
+        seen.append(response.status)
+        return response
+
+    @app.exception_handler(KeyError)
+    async def key_error(request, exc):
+        await asyncio.sleep(0)
+        return Response("handled", status=422)
+
+    @app.get("/a")
+    async def a(request):
+        await asyncio.sleep(0)
+        raise KeyError("a")
+
+    with client_for(app) as client:
+        resp = client.get("/a")
+    assert (resp.status, resp.text, seen) == (422, "handled", [422])

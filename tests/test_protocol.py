@@ -1603,3 +1603,69 @@ def test_without_debug_the_plain_protocol_serves():
     from fasthttp.config import Config
 
     assert Config().debug is False
+
+
+@pytest.mark.parametrize("mode", ["inline", "task"])
+def test_the_engine_answers_a_handler_coroutines_failure_with_its_on_error_once(loop, mode, caplog):
+    # fasthttp.application: a handler's on_error answers what its coroutine raises (inline or
+    # in the Task, before or after a suspension); what on_error or its coroutine raises gets
+    # the engine's answer, on_error is not applied to it again; a sync raise is the engine's.
+    failures = []
+
+    async def answer_later(text):
+        await asyncio.sleep(0)
+        return text
+
+    async def fail_later():
+        await asyncio.sleep(0)
+        raise RuntimeError("on_error's coroutine failed")
+
+    def on_error(request, exc):
+        kind = exc.args[0]
+        failures.append(kind)
+        if kind.endswith("plain"):
+            return "answered " + kind
+        if kind.endswith("coroutine"):
+            return answer_later("answered later " + kind)
+        if kind.endswith("http"):
+            raise HttpError(409, "on_error refused")
+        return fail_later()
+
+    async def handler(request):
+        path = request.path
+        if path.startswith("/later"):
+            await asyncio.sleep(0)
+        if path.endswith("sync"):
+            raise AssertionError("unreachable")
+        raise KeyError(path.rpartition("/")[2])
+
+    def sync_handler(request):
+        raise KeyError("sync")
+
+    handler.on_error = on_error
+    sync_handler.on_error = on_error
+
+    async def scenario():
+        statuses = {}
+        async with serving(handler, async_handlers=mode) as server:
+            client = await Client.connect(server)
+            for when in ("now", "later"):
+                for kind in ("plain", "coroutine", "http", "failing"):
+                    resp = await client.request("GET", f"/{when}/{kind}")
+                    statuses[when, kind] = resp.status, resp.body
+            await client.close()
+        async with serving(sync_handler, async_handlers=mode) as server:
+            client = await Client.connect(server)
+            statuses["sync"] = (await client.request("GET", "/")).status
+            await client.close()
+        return statuses
+
+    with caplog.at_level(logging.CRITICAL, logger="fasthttp"):
+        statuses = run(loop, scenario())
+    for when in ("now", "later"):
+        assert statuses[when, "plain"] == (200, b"answered plain")
+        assert statuses[when, "coroutine"] == (200, b"answered later coroutine")
+        assert statuses[when, "http"][0] == 409
+        assert statuses[when, "failing"][0] == 500
+    assert statuses["sync"] == 500  # a sync raise: the handler's own business, not on_error's
+    assert failures == ["plain", "coroutine", "http", "failing"] * 2

@@ -591,6 +591,22 @@ class ConnectionCore:
                         yielded = ctx.run(result.send, None)
                     except StopIteration as stop:
                         result = stop.value
+                    except Exception as exc:
+                        # The application's answer to its coroutine's failure (the handler's
+                        # on_error, fasthttp.application), once: a failure of that answer gets
+                        # the engine's own (below). PERF: no wrapper coroutine per request.
+                        on_error = getattr(self._handler, "on_error", None)
+                        if on_error is None:
+                            raise
+                        result = ctx.run(on_error, req, exc)
+                        if type(result) is _CORO:
+                            try:
+                                yielded = ctx.run(result.send, None)
+                            except StopIteration as stop:
+                                result = stop.value
+                            else:
+                                self._suspended(req, ctx, result, yielded, False)  # type: ignore[call-arg]
+                                return
                     else:
                         self._suspended(req, ctx, result, yielded)
                         return
