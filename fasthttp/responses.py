@@ -116,6 +116,7 @@ TEXT_TYPE = b"text/plain; charset=utf-8"
 HTML_TYPE = b"text/html; charset=utf-8"
 JSON_TYPE = b"application/json"
 OCTET_TYPE = b"application/octet-stream"
+_OCTET_FIELD = (CONTENT_TYPE, OCTET_TYPE)  # a pair is immutable: shared by the responses' lists
 
 #: Ready-made field lists for the common bodies; shared, never mutated (the writer only reads).
 TEXT_FIELDS = ((CONTENT_TYPE, TEXT_TYPE),)
@@ -442,6 +443,16 @@ class Response(FieldMethods):
         headers: HeadersLike = None,
         content_type: str | bytes | None = None,
     ) -> None:
+        if headers is None and type(body) is bytes:
+            # PERF (issue 17, POST echo): the common form, a bytes body and no headers, without
+            # the general path's isinstance and branches (what it would make, field for field).
+            self.status = status
+            self.body = body
+            if content_type is not None:
+                self.fields = [(CONTENT_TYPE, content_type)]
+            else:
+                self.fields = [_OCTET_FIELD] if body else []
+            return
         default_type: bytes | None
         if isinstance(body, str):
             body = body.encode()

@@ -794,3 +794,24 @@ def test_fasthttp_no_orjson_serves_json_through_the_stdlib_with_the_same_bytes()
     assert (status, ctype) == (200, "application/json")
     assert body.encode() == _responses.json_dumps({"message": "Hello, World!", "n": [1, 2], "é": None})
     assert body == '{"message":"Hello, World!","n":[1,2],"é":null}'
+
+
+def test_the_common_form_makes_the_same_fields_and_each_response_its_own_list():
+    # Response(bytes, content_type=...) without headers has a fast path (PERF, issue 17): the
+    # same fields as the general one, a list per response, so changing one changes no other.
+    a = Response(b"x", content_type="application/octet-stream")
+    b = Response(b"y", content_type="application/octet-stream")
+    plain = Response(b"z")
+    also = Response(b"w")
+    assert a.fields == b.fields == [(b"Content-Type", "application/octet-stream")]
+    assert plain.fields == [(b"Content-Type", b"application/octet-stream")] and Response(b"").fields == []
+    assert Response(b"", content_type="text/csv").fields == [(b"Content-Type", "text/csv")]
+    a.fields.append(("X-A", "1"))
+    a.headers["Content-Type"] = "text/csv"
+    plain.set_cookie("k", "v")
+    plain.headers["X-P"] = "2"
+    assert b.fields == [(b"Content-Type", "application/octet-stream")]
+    assert also.fields == [(b"Content-Type", b"application/octet-stream")]
+    assert a.headers["content-type"] == "text/csv" and a.headers["x-a"] == "1"
+    assert plain.headers["x-p"] == "2" and plain.headers["set-cookie"].startswith("k=v")
+    assert (a.status, a.body, Response(b"q", 201).status) == (200, b"x", 201)
