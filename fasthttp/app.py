@@ -665,14 +665,13 @@ class App:
         contract): the dispatcher, wrapped in the middleware (composed here, once)."""
         if self._handler is None:
             self._rebuild()
-            if len(self._middleware):
-                handler = self._middleware.compose(self._dispatcher(), self._error, self._guard, engine=True)
-            else:
-                # PERF (issue 17, POST echo): no middleware, so the dispatcher is the engine's
-                # handler: it hands the engine an async handler's coroutine as is, and the
-                # engine answers its failure with on_error (fasthttp.application), rather than
-                # every coroutine running inside a _guard coroutine of its own.
-                handler = self._dispatcher(guarded=False)
+            # PERF (issue 17, POST echo): without middleware the dispatcher is the engine's
+            # handler: it hands the engine an async handler's coroutine as is, and the engine
+            # answers its failure with on_error (fasthttp.application), rather than every
+            # coroutine running inside a _guard coroutine of its own.
+            dispatch = self._dispatcher(guarded=len(self._middleware) > 0)
+            handler = self._middleware.compose(dispatch, self._error, self._guard, engine=True)
+            if handler is dispatch:
                 handler.on_error = self._error  # type: ignore[attr-defined]
             bypass = self._middleware.bypass()
             if bypass:

@@ -1523,6 +1523,8 @@ def test_the_dispatcher_hands_the_engine_coroutines_with_on_error_only_without_m
 
     handler = bare.engine_handler()
     assert handler.on_error == bare._error
+    with pytest.raises(RuntimeError):  # composed (with nothing): later middleware is refused
+        bare.add_middleware(lambda request, call_next: call_next(request))
 
     wrapped = App()
     wrapped.get("/a")(a)
