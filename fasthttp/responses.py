@@ -435,6 +435,7 @@ class Response(FieldMethods):
     """
 
     __slots__ = ("status", "fields", "body")
+    body: bytes | bytearray | memoryview
 
     def __init__(
         self,
