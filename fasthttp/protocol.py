@@ -466,7 +466,7 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         """An ``async def`` handler driven inline waits on *yielded*: a Task finishes it, and
         the requests behind it wait in the queue. *on_error* False: *coro* is the application's
         answer to a failure (the handler's ``on_error``), whose own failure gets the engine's
-        answer (the core passes it; the core's declaration has the first four parameters)."""
+        answer."""
         self._active = req
         self._task = ctx.run(self._loop.create_task, self._finish_async(req, _resume(coro, yielded), on_error))
 

@@ -605,7 +605,7 @@ class ConnectionCore:
                             except StopIteration as stop:
                                 result = stop.value
                             else:
-                                self._suspended(req, ctx, result, yielded, False)  # type: ignore[call-arg]
+                                self._suspended(req, ctx, result, yielded, False)
                                 return
                     else:
                         self._suspended(req, ctx, result, yielded)
@@ -791,8 +791,11 @@ class ConnectionCore:
         """Log a handler's exception; the response to send instead."""
         raise NotImplementedError
 
-    def _suspended(self, req: Request, ctx: contextvars.Context, coro: Any, yielded: Any) -> None:
-        """An ``async def`` handler driven inline waits on *yielded*: a Task finishes it."""
+    def _suspended(
+        self, req: Request, ctx: contextvars.Context, coro: Any, yielded: Any, on_error: bool = True
+    ) -> None:
+        """An ``async def`` handler driven inline waits on *yielded*: a Task finishes it.
+        *on_error* False: *coro* is already the application's answer to a failure."""
         raise NotImplementedError
 
     def _start_async(self, req: Request, ctx: contextvars.Context, coro: Any) -> None:
