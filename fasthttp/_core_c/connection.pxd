@@ -92,7 +92,8 @@ cdef class ConnectionCore:
     cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, CRequest req)
-    @cython.locals(head=CRequestHead, text=str, batch=bytearray)
+    @cython.locals(head=CRequestHead, text=str, batch=bytearray, keep=bint, version=str, method=str,
+                   http_1_0=bint, is_head=bint)
     cpdef _respond(self, CRequest req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)
