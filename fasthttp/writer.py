@@ -18,7 +18,6 @@ __all__ = (
     "write_fields",
     "write_head",
     "write_response",
-    "write_response_into",
     "FieldBlock",
 )
 
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
         write_fields,
         write_head,
         write_response,
-        write_response_into,
     )
 else:
     if not NO_EXTENSIONS:
@@ -48,5 +46,4 @@ else:
     write_fields = _impl.write_fields
     write_head = _impl.write_head
     write_response = _impl.write_response
-    write_response_into = _impl.write_response_into
     FieldBlock = _impl.FieldBlock

@@ -342,10 +342,10 @@ def test_dict_and_list_answers_are_the_json_encoders_bytes_whatever_orjson_refus
 
 @pytest.mark.parametrize("twin", _TWINS)
 def test_a_pipelined_batch_past_read_high_water_is_written_in_order_and_never_touched_again(loop, twin):
-    # The responses of one read are built in one buffer (write_response_into) and written once;
-    # past read_high_water the buffer is written early (_flush) and the rest go to a new one. A
-    # transport may keep what it was given without copying it (uvloop keeps a view): nothing
-    # written may change afterwards.
+    # The responses of one read are batched and written once; past read_high_water the batch
+    # is written early (_flush) and the rest follow at the end of the read. A transport may keep
+    # what it was given without copying it (uvloop keeps a view): nothing written may change
+    # afterwards.
     def handler(request: Any) -> str:
         return "r" * 100 + request.path
 

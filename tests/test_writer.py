@@ -603,70 +603,6 @@ def test_write_response_refuses_an_invalid_status(impl):
         impl.writer.write_response(99, [], b"")
 
 
-# --- write_response_into (the connection core's pipelined batch) --------------------------------
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        (200, [(b"content-type", b"text/plain")], b"Hello, World!", True, False, False, False, None),
-        (200, [("X", "y")], b"abc", False, False, False, False, "fasthttp"),
-        (200, [], bytearray(b"body"), True, True, False, False, None),
-        (200, [], b"Hello", True, False, True, False, None),  # HEAD: the length, no body
-        (304, [(b"ETag", b'"x"')], b"ignored", True, False, False, False, None),
-        (204, [], b"", False, False, False, False, b"s"),
-    ],
-)
-def test_write_response_into_appends_what_write_response_returns(impl, args):
-    out = bytearray(b"before")
-    n = impl.writer.write_response_into(out, *args)
-    expected = impl.writer.write_response(*args)
-    assert bytes(out) == b"before" + expected and n == len(expected)
-
-
-def test_write_response_into_many_responses_grow_one_buffer(impl):
-    # Across the compiled twin's reserve (4 KiB, then twice the size) and its in-place sizes.
-    out = bytearray()
-    expected = []
-    for i in range(200):
-        body = b"x" * (i * 37 % 900)
-        impl.writer.write_response_into(out, 200, [(b"n", str(i))], body, True, False, False, False, None)
-        expected.append(impl.writer.write_response(200, [(b"n", str(i))], body, date=False))
-    assert bytes(out) == b"".join(expected)
-    out.extend(b"!")  # still an ordinary bytearray
-    assert out.endswith(b"!") and len(out) == len(b"".join(expected)) + 1
-
-
-def test_write_response_into_leaves_out_unchanged_when_it_raises(impl):
-    out = bytearray(b"kept")
-    with pytest.raises(InvalidResponseHeader):
-        impl.writer.write_response_into(out, 200, [(b"X", b"\n")], b"body")
-    with pytest.raises(ValueError):
-        impl.writer.write_response_into(out, 99, [], b"")
-    assert out == b"kept"
-
-
-def test_write_response_into_refuses_anything_but_a_bytearray(impl):
-    with pytest.raises(TypeError):
-        impl.writer.write_response_into(None, 200, [], b"")
-    with pytest.raises(TypeError):
-        impl.writer.write_response_into(memoryview(bytearray(10)), 200, [], b"")
-
-    class Buffer(bytearray):
-        pass
-
-    with pytest.raises(TypeError):
-        impl.writer.write_response_into(Buffer(), 200, [], b"")
-
-
-def test_write_response_into_a_bytearray_with_a_view_raises_buffer_error(impl):
-    out = bytearray()
-    with memoryview(out):
-        with pytest.raises(BufferError):
-            impl.writer.write_response_into(out, 200, [], b"x")
-    assert out == b""
-
-
 # --- round trip through httptools (llhttp) -----------------------------------------------------
 
 TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -969,8 +905,7 @@ def test_the_wire_carries_exactly_one_message_with_the_applications_body(impl, k
 def test_twins_have_the_same_public_api(py_impl, c_impl):
     assert py_impl.writer.__all__ == c_impl.writer.__all__
     assert set(py_impl.writer.__all__) == {
-        "status_line", "http_date", "write_fields", "write_head", "write_response",
-        "write_response_into", "FieldBlock",
+        "status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock",
     }  # fmt: skip
     for name in py_impl.writer.__all__:
         if name == "FieldBlock":  # a class: its API is compared with the stub (tests/test_typing.py)

@@ -13,9 +13,9 @@ from fasthttp._speedups.parser cimport RequestHead as CRequestHead, RequestParse
 # The compiled Request's fields as struct members (fasthttp/_model_py/request.py): the core sets
 # and reads them for every request (PERF, issue 17).
 from fasthttp._model_c.request cimport RequestBase as CRequest
-# The writer's two entry points as C calls (cpdef functions, fasthttp/_speedups/writer.pxd): the
-# connection.py names them as its facade imports (fasthttp.writer), and Cython binds them here.
-from fasthttp._speedups.writer cimport write_response, write_response_into
+# The writer's write_response as a C call (a cpdef function, fasthttp/_speedups/writer.pxd):
+# connection.py names it as its facade import (fasthttp.writer), and Cython binds it here.
+from fasthttp._speedups.writer cimport write_response
 
 
 # The module's constants as C numbers (connection.py publishes them as module attributes too).
@@ -79,7 +79,7 @@ cdef class ConnectionCore:
     cpdef data_received(self, data)
     cpdef _pause_reading(self, reason)
     cpdef _resume_reading(self, reason)
-    @cython.locals(head=CRequestHead, i=Py_ssize_t, skip=Py_ssize_t, batch=bytearray)
+    @cython.locals(head=CRequestHead, i=Py_ssize_t, skip=Py_ssize_t)
     cpdef _on_events(self, list events)
     cpdef _on_head_with_body(self, CRequestHead head, events, i)
     cpdef _on_body(self, data)
@@ -92,12 +92,9 @@ cdef class ConnectionCore:
     cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, CRequest req)
-    @cython.locals(head=CRequestHead, text=str, batch=bytearray, keep=bint, version=str, method=str,
-                   http_1_0=bint, is_head=bint)
+    @cython.locals(head=CRequestHead, text=str, keep=bint, is_head=bint)
     cpdef _respond(self, CRequest req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)
-    @cython.locals(batch=bytearray)
     cpdef _send(self, data)
-    @cython.locals(batch=bytearray)
     cpdef _flush(self)

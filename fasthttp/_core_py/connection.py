@@ -70,7 +70,7 @@ from ..responses import (
     stdlib_json_dumps,
     to_response,
 )
-from ..writer import write_response, write_response_into
+from ..writer import write_response
 
 if TYPE_CHECKING:
     from ..forwarded import ProxyTrust
@@ -217,7 +217,7 @@ class ConnectionCore:
         self._queue: collections.deque[Request] | None = None
         self._reading: Request | None = None  # the request whose body is being received
         self._body: RequestBody | None = None  # its body reader
-        self._batch: bytearray | None = None  # the responses of a pipelined read (_on_events)
+        self._batch: list[bytes] | None = None
         self._batch_size = 0
         self._pause_mask = 0
         self._write_paused = False
@@ -385,13 +385,9 @@ class ConnectionCore:
     def _on_events(self, events: list[Any]) -> None:
         # PERF: a lone request ([head, end]) is written straight to the transport; pipelined
         # requests are answered into one batch, written once (one syscall for 16 responses).
-        # The batch is a bytearray the writer appends each response to (write_response_into):
-        # no bytes object per response, no join (issue 17). A batch handed to the transport is
-        # never touched again (the transport may keep it: uvloop holds a view of it), so each
-        # read, and each _flush, starts a new one.
-        batch: bytearray | None = None
+        batch: list[bytes] | None = None
         if len(events) > 2:
-            self._batch = batch = bytearray()
+            self._batch = batch = []
         skip = 0
         try:
             for i, ev in enumerate(events):
@@ -415,11 +411,10 @@ class ConnectionCore:
                     return
         finally:
             if batch is not None:
-                batch = self._batch  # _flush may have started a new one
                 self._batch = None
                 if batch and not self._upgraded:
                     self._batch_size = 0
-                    self.transport.write(batch)
+                    self.transport.write(batch[0] if len(batch) == 1 else b"".join(batch))
 
     def _on_head_with_body(self, head: RequestHead, events: list[Any], i: int) -> int:
         """*head* (``events[i]``) has content. When the whole of it is in *events* too, deliver
@@ -628,7 +623,7 @@ class ConnectionCore:
         t = type(result)
         if t is str:
             text = result  # the compiled twin: a str local, so encode() is a C call (connection.pxd)
-            status, fields, body = 200, self._text_fields, text.encode("utf-8")
+            status, fields, body = 200, self._text_fields, text.encode()
         elif t is Response:
             status, fields, body = result.status, result.fields, result.body
         elif t is dict or t is list:
@@ -665,30 +660,22 @@ class ConnectionCore:
             status, fields, body = result.status, result.fields, result.body
         head = req.head
         keep = head.keep_alive and self._keep and (req.body_reader is None or self._keep_alive(req))
-        # PERF: the compiled twin tests a length and a character in C before comparing strings
-        # (a str comparison is a call of PyUnicode_Compare there: ~190 instructions per request
-        # for the two); the parser's version is "1.0" or "1.1".
-        version = head.version
-        method = head.method
-        http_1_0 = len(version) == 3 and version[2] == "0" and version == "1.0"
-        is_head = len(method) == 4 and method == "HEAD"
-        batch = self._batch
-        data: bytes | None = None
+        # NOTE: two str comparisons; in the compiled twin each is a PyUnicode_Compare call (~95
+        # instructions), and testing a length or a character first instead cost the pure twin
+        # more than that (callgrind, issue 17): kept as the plain comparisons.
+        is_head = head.method == "HEAD"
         try:
             # PERF: positional (keep_alive, http_1_0, head, date, server): a keyword costs the
             # writer's argument parsing (the compiled twin calls it in C: connection.pxd).
-            if batch is None:
-                data = write_response(status, fields, body, keep, http_1_0, is_head, True, self._server_header)
-            else:
-                write_response_into(batch, status, fields, body, keep, http_1_0, is_head, True, self._server_header)
+            data = write_response(status, fields, body, keep, head.version == "1.0", is_head, True, self._server_header)
         except Exception as exc:  # an invalid header or status from the application
             self._handler_failed(req, exc)
             status = 500
             data = error_bytes(500, keep, self._server_header)
+        batch = self._batch
         if batch is not None:
-            if data is not None:
-                batch += data
-            self._batch_size = len(batch)
+            batch.append(data)
+            self._batch_size += len(data)
             if self._batch_size > self._read_high:
                 self._flush()
         else:
@@ -759,19 +746,18 @@ class ConnectionCore:
         """Write *data* after everything written before it (the batch, if one is open)."""
         batch = self._batch
         if batch is not None:
-            batch += data
-            self._batch_size = len(batch)
+            batch.append(data)
+            self._batch_size += len(data)
         elif not self._closed:
             self.transport.write(data)
 
     def _flush(self) -> None:
         batch = self._batch
         if batch:
-            # The transport may keep the written batch (uvloop holds a view of it): the
-            # responses that follow go to a new one (_on_events).
-            self._batch = bytearray()
+            data = b"".join(batch)
+            batch.clear()
             self._batch_size = 0
-            self.transport.write(batch)
+            self.transport.write(data)
 
     # -- the rare paths: implemented by fasthttp.protocol.HttpProtocol --------------------------
 

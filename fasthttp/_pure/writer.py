@@ -46,15 +46,7 @@ if TYPE_CHECKING:
         "Iterable[tuple[_Text, _Text | int]] | Mapping[str, _Text | int] | Mapping[bytes, _Text | int]"
     )
 
-__all__ = (
-    "status_line",
-    "http_date",
-    "write_fields",
-    "write_head",
-    "write_response",
-    "write_response_into",
-    "FieldBlock",
-)
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock")
 
 #: The clock behind ``http_date``. NOTE: a seam for tests, which patch ``writer._clock`` of
 #: either twin to move time; both twins call it by its module-global name on every use.
@@ -461,24 +453,3 @@ def write_response(
     if head or not length:
         return out
     return b"".join((out, body))
-
-
-def write_response_into(
-    out: bytearray,
-    status: int,
-    fields: _Fields,
-    body: bytes | bytearray | memoryview,
-    keep_alive: bool = True,
-    http_1_0: bool = False,
-    head: bool = False,
-    date: bool = True,
-    server: bytes | str | None = None,
-) -> int:
-    """:func:`write_response`'s bytes appended to *out*; their length. *out* is unchanged when
-    it raises (everything is checked before *out* grows). The connection core builds a pipelined
-    batch with it, in one buffer (PERF, issue 17: the compiled twin writes into *out* directly)."""
-    if type(out) is not bytearray:
-        raise TypeError("out must be a bytearray")
-    data = write_response(status, fields, body, keep_alive, http_1_0, head, date, server)
-    out += data
-    return len(data)

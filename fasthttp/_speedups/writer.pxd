@@ -4,6 +4,3 @@
 
 cpdef object write_response(status, fields, body, bint keep_alive=*, bint http_1_0=*,
                             bint head=*, bint date=*, server=*)
-cpdef Py_ssize_t write_response_into(bytearray out, status, fields, body, bint keep_alive=*,
-                                     bint http_1_0=*, bint head=*, bint date=*,
-                                     server=*) except -1

@@ -4,15 +4,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from typing import TypeAlias
 
-__all__ = (
-    "status_line",
-    "http_date",
-    "write_fields",
-    "write_head",
-    "write_response",
-    "write_response_into",
-    "FieldBlock",
-)
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock")
 
 _Text: TypeAlias = bytes | str
 _Fields: TypeAlias = (
@@ -75,17 +67,3 @@ def write_response(
     server: bytes | str | None = None,
 ) -> bytes:
     """A whole response in one bytes object: the head with ``Content-Length`` and *body*."""
-
-def write_response_into(
-    out: bytearray,
-    status: int,
-    fields: _Fields,
-    body: bytes | bytearray | memoryview,
-    keep_alive: bool = True,
-    http_1_0: bool = False,
-    head: bool = False,
-    date: bool = True,
-    server: bytes | str | None = None,
-) -> int:
-    """``write_response``'s bytes appended to *out*; their length. *out* is unchanged when it
-    raises."""

@@ -21,7 +21,6 @@ PERF: benchmarks/bench_writer.py (``write_response`` plaintext, JSON, chunked he
 """
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_CheckExact, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_CheckExact
 from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
@@ -58,33 +57,9 @@ cdef extern from *:
     #endif
     """
     int FH_UNICODE_READY(object) except -1
-
-cdef extern from *:
-    """
-    /* Grow bytearray `o` to `size` bytes (the new bytes uninitialized). PERF: CPython's
-       PyByteArray_Resize reallocates to the exact size when a bytearray grows by more than an
-       eighth, which is every response of a small pipelined batch (callgrind: ~320 instructions
-       per response); here a bytearray short of room is reserved 4 KiB, or twice the size, at
-       once, and the sizes up to that are set in place, as PyByteArray_Resize itself does when
-       the buffer is large enough (with a view exported, PyByteArray_Resize raises BufferError). */
-    static int fh_bytearray_grow(PyObject *o, Py_ssize_t size) {
-        PyByteArrayObject *b = (PyByteArrayObject *)o;
-        if (b->ob_exports > 0 || size + (b->ob_start - b->ob_bytes) + 1 > b->ob_alloc) {
-            if (PyByteArray_Resize(o, size < 2048 ? 4096 : 2 * size) < 0)
-                return -1;
-        }
-        Py_SET_SIZE(o, size);
-        b->ob_start[size] = '\0';
-        return 0;
-    }
-    """
-    int fh_bytearray_grow(object o, Py_ssize_t size) except -1
     object PyBytes_FromStringAndSize(const char *v, Py_ssize_t n)
 
-__all__ = (
-    "status_line", "http_date", "write_fields", "write_head", "write_response", "write_response_into",
-    "FieldBlock",
-)
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock")
 
 #: The clock behind ``http_date``. NOTE: a seam for tests, which patch ``writer._clock`` of
 #: either twin; it is looked up as a module global on every use, so the patch takes effect.
@@ -599,10 +574,8 @@ cdef const char* K_CLOSE = b"Connection: close\r\n"              # 19
 cdef const char* K_KEEP_ALIVE = b"Connection: keep-alive\r\n"    # 24
 
 
-cdef object _assemble(Head* h, Pieces* p, bytearray into):
-    """One allocation of the exact size, then memcpy of every piece in wire order. With *into*
-    (``write_response_into``), the allocation is *into*'s growth at its end instead (the
-    bytearray's amortized over-allocation) and the result is None."""
+cdef object _assemble(Head* h, Pieces* p):
+    """One allocation of the exact size, then memcpy of every piece in wire order."""
     line = _status_line(h.code)
     date_line = _date_field() if h.date else None
     cdef Py_ssize_t n = PyBytes_GET_SIZE(line) + p.size + 2 + h.body_len
@@ -618,16 +591,8 @@ cdef object _assemble(Head* h, Pieces* p, bytearray into):
         n += 19
     elif h.http_1_0:
         n += 24
-    cdef char* dst
-    cdef Py_ssize_t start
-    if into is None:
-        out = PyBytes_FromStringAndSize(NULL, n)
-        dst = PyBytes_AS_STRING(out)
-    else:
-        out = None
-        start = PyByteArray_GET_SIZE(into)
-        fh_bytearray_grow(into, start + n)
-        dst = PyByteArray_AS_STRING(into) + start
+    out = PyBytes_FromStringAndSize(NULL, n)
+    cdef char* dst = PyBytes_AS_STRING(out)
     dst = _put(dst, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
     if date_line is not None:
         dst = _put(dst, PyBytes_AS_STRING(date_line), PyBytes_GET_SIZE(date_line))
@@ -741,7 +706,7 @@ def write_head(status, fields=(), *, content_length=None, bint chunked=False,
             p.big_length = <PyObject*>content_length
     try:
         _collect(&p, fields)
-        return _assemble(&h, &p, None)
+        return _assemble(&h, &p)
     finally:
         _pieces_release(&p)
 
@@ -752,26 +717,6 @@ cpdef object write_response(status, fields, body, bint keep_alive=True, bint htt
 
     PERF: cpdef (writer.pxd), so the compiled connection core calls it as a C function, with no
     argument tuple or parsing (issue 17)."""
-    return _response(status, fields, body, keep_alive, http_1_0, head, date, server, None)
-
-
-cpdef Py_ssize_t write_response_into(bytearray out, status, fields, body, bint keep_alive=True,
-                                     bint http_1_0=False, bint head=False, bint date=True,
-                                     server=None) except -1:
-    """``write_response``'s bytes appended to *out*; their length. *out* is unchanged when it
-    raises (everything is checked before *out* grows).
-
-    PERF: a pipelined batch is built in one growing buffer, without a bytes object per response
-    and a join (the connection core's batch; issue 17)."""
-    if out is None:
-        raise TypeError("out must be a bytearray")
-    cdef Py_ssize_t before = PyByteArray_GET_SIZE(out)
-    _response(status, fields, body, keep_alive, http_1_0, head, date, server, out)
-    return PyByteArray_GET_SIZE(out) - before
-
-
-cdef object _response(status, fields, body, bint keep_alive, bint http_1_0, bint head, bint date,
-                      server, bytearray into):
     cdef Head h
     cdef Pieces p
     cdef Py_buffer view
@@ -818,7 +763,7 @@ cdef object _response(status, fields, body, bint keep_alive, bint http_1_0, bint
         p.length = length
         try:
             _collect(&p, fields)
-            return _assemble(&h, &p, into)
+            return _assemble(&h, &p)
         finally:
             _pieces_release(&p)
     finally:
