@@ -338,3 +338,27 @@ def test_dict_and_list_answers_are_the_json_encoders_bytes_whatever_orjson_refus
         assert b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body) in out
     assert out.count(b"HTTP/1.1 200 OK") == 3 and out.count(b"HTTP/1.1 500 Internal Server Error") == 1
     assert out.index(b"HTTP/1.1 500") < out.index(b'{"plain"')
+
+
+@pytest.mark.parametrize("twin", _TWINS)
+def test_a_pipelined_batch_past_read_high_water_is_written_in_order_and_never_touched_again(loop, twin):
+    # The responses of one read are batched and written once; past read_high_water the batch
+    # is written early (_flush) and the rest follow at the end of the read. A transport may keep
+    # what it was given without copying it (uvloop keeps a view): nothing written may change
+    # afterwards.
+    def handler(request: Any) -> str:
+        return "r" * 100 + request.path
+
+    manager = ConnectionManager(loop, handler, Config(read_high_water=1024))
+    proto = core_class(twin)(manager)
+    kept: list[Any] = []
+    transport = Transport()
+    transport.write = lambda data: kept.append((data, bytes(data)))  # type: ignore[method-assign]
+    proto.connection_made(transport)
+    proto.data_received(b"".join(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(40)))
+    proto.connection_lost(None)
+    assert len(kept) > 1  # flushed past read_high_water, then the rest at the end of the read
+    assert all(bytes(data) == copy for data, copy in kept)
+    out = b"".join(copy for _, copy in kept)
+    assert out.count(b"HTTP/1.1 200 OK\r\n") == 40
+    assert re.findall(rb"r{100}(/\d+)", out) == [b"/%d" % i for i in range(40)]

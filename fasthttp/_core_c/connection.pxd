@@ -13,6 +13,9 @@ from fasthttp._speedups.parser cimport RequestHead as CRequestHead, RequestParse
 # The compiled Request's fields as struct members (fasthttp/_model_py/request.py): the core sets
 # and reads them for every request (PERF, issue 17).
 from fasthttp._model_c.request cimport RequestBase as CRequest
+# The writer's write_response as a C call (a cpdef function, fasthttp/_speedups/writer.pxd):
+# connection.py names it as its facade import (fasthttp.writer), and Cython binds it here.
+from fasthttp._speedups.writer cimport write_response
 
 
 # The module's constants as C numbers (connection.py publishes them as module attributes too).
@@ -89,7 +92,7 @@ cdef class ConnectionCore:
     cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, CRequest req)
-    @cython.locals(head=CRequestHead, text=str)
+    @cython.locals(head=CRequestHead, text=str, keep=bint, is_head=bint)
     cpdef _respond(self, CRequest req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)

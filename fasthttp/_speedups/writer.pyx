@@ -711,9 +711,12 @@ def write_head(status, fields=(), *, content_length=None, bint chunked=False,
         _pieces_release(&p)
 
 
-def write_response(status, fields, body, bint keep_alive=True, bint http_1_0=False,
-                   bint head=False, bint date=True, server=None):
-    """A whole response in one bytes object: the head with ``Content-Length`` and *body*."""
+cpdef object write_response(status, fields, body, bint keep_alive=True, bint http_1_0=False,
+                            bint head=False, bint date=True, server=None):
+    """A whole response in one bytes object: the head with ``Content-Length`` and *body*.
+
+    PERF: cpdef (writer.pxd), so the compiled connection core calls it as a C function, with no
+    argument tuple or parsing (issue 17)."""
     cdef Head h
     cdef Pieces p
     cdef Py_buffer view
