@@ -26,7 +26,7 @@ from .requests import PeerCredentials
 from .responses import TEXT_FIELDS
 from .writer import write_response
 
-__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "make_listeners", "accept_listeners", "ACCEPT_LISTENERS", "format_address", "make_ssl_context", "sniff_tls", "TLS_RECORD_START", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials", "send_and_shut")
+__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "make_listeners", "accept_listeners", "ACCEPT_LISTENERS", "format_address", "make_ssl_context", "sniff_tls", "TLS_RECORD_START", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials", "send_and_shut", "defer_accept")
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -409,4 +409,27 @@ def send_and_shut(transport: Any, data: bytes) -> bool:
         return False
     finally:
         out.detach()
+    return True
+
+
+_DEFER_ACCEPT: int | None = getattr(socket, "TCP_DEFER_ACCEPT", None)
+
+
+def defer_accept(sock: socket.socket, seconds: int) -> bool:
+    """Set ``TCP_DEFER_ACCEPT`` on a TCP listening socket (``Config.defer_accept``): the kernel
+    completes the handshake but queues the connection for ``accept`` only when its first bytes
+    arrive (a silent one after about *seconds*). True when set; AF_UNIX sockets, platforms
+    without the option (it is Linux's) and *seconds* 0 leave the socket as it is.
+
+    Why (issue 17, a new connection per request): without it the connection is accepted on the
+    client's ACK and its request arrives a moment later, so the server wakes twice per connection
+    (accept, then read), and each wake-up of a sleeping server is paid in the client's own system
+    call on loopback. Deferred, the request is already there when the connection is accepted.
+    """
+    if not seconds or _DEFER_ACCEPT is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, _DEFER_ACCEPT, seconds)
+    except OSError:  # not a TCP socket after all (a given socket of another kind)
+        return False
     return True

@@ -197,6 +197,21 @@ def test_accept_listeners_option_reaches_the_config():
         assert served.stop() == 0
 
 
+def test_defer_accept_option_reaches_the_config():
+    from fasthttp.cli import _options
+
+    parser = build_parser()
+    assert "defer_accept" not in _options(parser.parse_args(["x:app"]))  # Config's default
+    assert _options(parser.parse_args(["--defer-accept", "0", "x:app"]))["defer_accept"] == 0
+    result = run_cli("helpers_apps:app", "--bind", "127.0.0.1:0", "--defer-accept", "-1")
+    assert result.returncode == 2 and "defer_accept must be" in result.stderr
+    served = Served("helpers_apps:app", "--bind", "127.0.0.1:0", "--defer-accept", "3")
+    try:
+        assert served.get("/")[0] == 200
+    finally:
+        assert served.stop() == 0
+
+
 def test_unknown_module_exits_2():
     result = run_cli("no_such_module_xyz:app")
     assert result.returncode == 2 and "cannot load" in result.stderr

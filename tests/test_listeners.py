@@ -17,7 +17,7 @@ import warnings
 import pytest
 
 from fasthttp import Server
-from fasthttp.listeners import ACCEPT_LISTENERS, ListenError, accept_listeners, check_port_free, compose_bind, format_address, make_listeners, make_socket, make_ssl_context, parse_bind, send_and_shut
+from fasthttp.listeners import ACCEPT_LISTENERS, ListenError, accept_listeners, check_port_free, compose_bind, defer_accept, format_address, make_listeners, make_socket, make_ssl_context, parse_bind, send_and_shut
 
 from helpers_engine import hello_app
 from helpers_server import Client, ipv6_available, run, serving
@@ -575,3 +575,53 @@ def test_send_and_shut_to_a_peer_that_is_gone_reports_it_for_the_transport_to_me
         assert transport.written == []
     finally:
         ours.close()
+
+
+# -- defer_accept: TCP_DEFER_ACCEPT on TCP listeners ----------------------------------------------
+
+_HAS_DEFER = hasattr(socket, "TCP_DEFER_ACCEPT")
+
+
+@pytest.mark.skipif(not _HAS_DEFER, reason="TCP_DEFER_ACCEPT is Linux's")
+def test_defer_accept_sets_the_option_on_a_tcp_listener():
+    sock = make_socket("127.0.0.1:0", backlog=8)
+    try:
+        assert defer_accept(sock, 1) is True
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) > 0
+    finally:
+        sock.close()
+
+
+@pytest.mark.skipif(not _HAS_DEFER, reason="TCP_DEFER_ACCEPT is Linux's")
+def test_defer_accept_zero_and_unix_sockets_are_left_alone(tmp_path):
+    sock = make_socket("127.0.0.1:0", backlog=8)
+    unix = make_socket(f"unix:{tmp_path / 's.sock'}", backlog=8)
+    try:
+        assert defer_accept(sock, 0) is False
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) == 0
+        assert defer_accept(unix, 1) is False
+    finally:
+        sock.close()
+        unix.close()
+
+
+@pytest.mark.skipif(not _HAS_DEFER, reason="TCP_DEFER_ACCEPT is Linux's")
+def test_a_deferred_listener_hands_over_the_connection_with_its_first_bytes():
+    # A real client: the handshake completes on its side at once, the connection reaches accept
+    # with the request already readable (no wait for it after accepting).
+    sock = make_socket("127.0.0.1:0", backlog=8)
+    client = None
+    try:
+        defer_accept(sock, 1)
+        client = socket.create_connection(sock.getsockname()[:2], timeout=10)
+        client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.setblocking(True)
+        sock.settimeout(10)
+        conn, _ = sock.accept()
+        with conn:
+            conn.setblocking(False)
+            assert conn.recv(100).startswith(b"GET / HTTP/1.1")  # there already: no EAGAIN
+    finally:
+        if client is not None:
+            client.close()
+        sock.close()
