@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="listening sockets per TCP address in each worker (SO_REUSEPORT); several let uvloop accept several connections per loop iteration (default: 8 on uvloop on Linux, else 1)",
     )
+    g.add_argument(
+        "--defer-accept",
+        type=int,
+        default=d.defer_accept,
+        metavar="SECONDS",
+        help=f"TCP_DEFER_ACCEPT: hand a TCP connection to the server only once its first bytes arrive (a silent one after about SECONDS); 0 turns it off (default {d.defer_accept})",
+    )
     g.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio loop even when uvloop is installed")
     g.add_argument(
         "--async-handlers",
@@ -356,6 +363,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     options.update(_file_options(args))
     if args.accept_listeners is not None:
         options.update(accept_listeners=args.accept_listeners)
+    if args.defer_accept != _DEFAULTS.defer_accept:
+        options.update(defer_accept=args.defer_accept)
     if args.debug:
         options.update(debug=True)
     if args.certfile:

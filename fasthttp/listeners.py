@@ -26,7 +26,7 @@ from .requests import PeerCredentials
 from .responses import TEXT_FIELDS
 from .writer import write_response
 
-__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "make_listeners", "accept_listeners", "ACCEPT_LISTENERS", "format_address", "make_ssl_context", "sniff_tls", "TLS_RECORD_START", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials")
+__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "make_listeners", "accept_listeners", "ACCEPT_LISTENERS", "format_address", "make_ssl_context", "sniff_tls", "TLS_RECORD_START", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials", "send_and_shut", "defer_accept")
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -363,3 +363,73 @@ def peer_credentials(conn: Any) -> PeerCredentials | None:
     except OSError:
         return None
     return PeerCredentials(*_UCRED.unpack(raw))
+
+
+_MSG_MORE: int = getattr(socket, "MSG_MORE", 0)
+
+
+def send_and_shut(transport: Any, data: bytes) -> bool:
+    """Write *data*, the last bytes of a plain (not TLS) connection, and end its output (FIN) at
+    once; True when the FIN went, False when the transport's own close must end it (*data* is
+    then handed to the transport, unless the peer is already gone).
+
+    RFC 9112 §9.6: the server that sends ``Connection: close`` ends its side after that response.
+    Why here, not by ``transport.close()`` alone: the transport closes in a later loop turn, so
+    the response reaches the client first; a client that closes once it has a complete response
+    (wrk, browsers for ``close``) then sends its FIN while ours is still pending, and the two
+    cross: a simultaneous close, two more segments, and a TIME_WAIT on the client's side (its
+    next ``connect`` must step over it). Here the response goes with ``MSG_MORE`` and the
+    ``shutdown(SHUT_WR)`` that follows puts the FIN on its segment: the client reads the response
+    and the end together, and the server's side closes first (the TIME_WAIT is its own), as
+    nginx's and uWebSockets' do.
+
+    Only when nothing waits in the transport's buffer (bytes keep their order) and the transport
+    has a socket. The caller still closes the transport (it owns the descriptor).
+    """
+    sock = None if transport.get_write_buffer_size() else transport.get_extra_info("socket")
+    if sock is None:
+        if data:
+            transport.write(data)
+        return False
+    # A wrapper of the transport's descriptor, used at once and detached (never closed by it);
+    # only send and shutdown are called, so its family is not consulted (TCP or AF_UNIX alike).
+    out = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, sock.fileno())
+    try:
+        n = 0
+        if data:
+            try:
+                n = out.send(data, _MSG_MORE)
+            except BlockingIOError:  # full (rare: nothing is queued): the transport sends it
+                pass
+            if n < len(data):
+                transport.write(data[n:])
+                return False
+        out.shutdown(socket.SHUT_WR)
+    except OSError:  # the peer is gone: the transport's close meets the same error
+        return False
+    finally:
+        out.detach()
+    return True
+
+
+_DEFER_ACCEPT: int | None = getattr(socket, "TCP_DEFER_ACCEPT", None)
+
+
+def defer_accept(sock: socket.socket, seconds: int) -> bool:
+    """Set ``TCP_DEFER_ACCEPT`` on a TCP listening socket (``Config.defer_accept``): the kernel
+    completes the handshake but queues the connection for ``accept`` only when its first bytes
+    arrive (a silent one after about *seconds*). True when set; AF_UNIX sockets, platforms
+    without the option (it is Linux's) and *seconds* 0 leave the socket as it is.
+
+    Why (issue 17, a new connection per request): without it the connection is accepted on the
+    client's ACK and its request arrives a moment later, so the server wakes twice per connection
+    (accept, then read), and each wake-up of a sleeping server is paid in the client's own system
+    call on loopback. Deferred, the request is already there when the connection is accepted.
+    """
+    if not seconds or _DEFER_ACCEPT is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, _DEFER_ACCEPT, seconds)
+    except OSError:  # not a TCP socket after all (a given socket of another kind)
+        return False
+    return True

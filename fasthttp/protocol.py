@@ -1014,6 +1014,7 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
     def _linger(self) -> None:
         """Half-close and discard input for a moment, so our response is not lost to a reset."""
         self._flush()
+        self._batch = None  # the last response's (ConnectionCore._respond), or an open one's, now empty
         if self._queue:
             self._queue.clear()
         self._kind = K_LINGER

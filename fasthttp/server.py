@@ -31,7 +31,7 @@ from ._compat import kernel_report
 from .accesslog import AccessLog, LogTarget
 from .application import Application, Handler, OnConnect, as_application
 from .config import Config
-from .listeners import DEFAULT_BIND, Address, BindSpec, accept_listeners, format_address, make_listeners, make_ssl_context
+from .listeners import DEFAULT_BIND, Address, BindSpec, accept_listeners, defer_accept, format_address, make_listeners, make_ssl_context
 from .connections import AccessLogger, ConnectionManager
 from .metrics import MetricsStore
 from .preface import ProxyPrefaceProtocol
@@ -187,6 +187,7 @@ class Server:
             self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else http_protocol, manager)
             manager.tls_upgrade = self.tls_upgrade
             for sock in socks:
+                defer_accept(sock, self.config.defer_accept)  # a connection comes with its first bytes
                 if tls_listener and self.ssl is not None:
                     # A TLS listener peeks before the handshake: plain HTTP gets a plaintext
                     # 400 saying to use https (fasthttp.tlsdetect), not a failed handshake.

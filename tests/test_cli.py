@@ -186,15 +186,29 @@ def test_limit_options_reach_the_server():
         assert served.stop() == 0
 
 
-def test_accept_listeners_option_reaches_the_config():
-    # The option reaches Config (which refuses 0); a valid count serves as before.
-    result = run_cli("helpers_apps:app", "--bind", "127.0.0.1:0", "--accept-listeners", "0")
-    assert result.returncode == 2 and "accept_listeners must be at least 1" in result.stderr
-    served = Served("helpers_apps:app", "--bind", "127.0.0.1:0", "--accept-listeners", "2")
+def _refused_then_served(option: str, bad: str, message: str, good: str) -> None:
+    """*option* reaches Config, which refuses *bad* (exit 2, *message*); *good* serves."""
+    result = run_cli("helpers_apps:app", "--bind", "127.0.0.1:0", option, bad)
+    assert result.returncode == 2 and message in result.stderr
+    served = Served("helpers_apps:app", "--bind", "127.0.0.1:0", option, good)
     try:
         assert served.get("/")[0] == 200
     finally:
         assert served.stop() == 0
+
+
+def test_accept_listeners_option_reaches_the_config():
+    # The option reaches Config (which refuses 0); a valid count serves as before.
+    _refused_then_served("--accept-listeners", "0", "accept_listeners must be at least 1", "2")
+
+
+def test_defer_accept_option_reaches_the_config():
+    from fasthttp.cli import _options
+
+    parser = build_parser()
+    assert "defer_accept" not in _options(parser.parse_args(["x:app"]))  # Config's default
+    assert _options(parser.parse_args(["--defer-accept", "0", "x:app"]))["defer_accept"] == 0
+    _refused_then_served("--defer-accept", "-1", "defer_accept must be", "3")
 
 
 def test_unknown_module_exits_2():

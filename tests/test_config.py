@@ -26,6 +26,13 @@ def test_accept_listeners_is_at_least_one_or_the_default():
         Config(accept_listeners=0)
 
 
+def test_defer_accept_is_whole_seconds_or_zero():
+    assert Config().defer_accept == 1 and Config(defer_accept=0).defer_accept == 0
+    for bad in (-1, 0.5, "1", None):
+        with pytest.raises(ValueError, match="defer_accept"):
+            Config(defer_accept=bad)
+
+
 def test_async_handler_modes():
     assert async_mode("inline") == INLINE and async_mode("task") == TASK
     assert async_mode("auto") == (EAGER if sys.version_info >= (3, 12) else INLINE)

@@ -17,7 +17,7 @@ import warnings
 import pytest
 
 from fasthttp import Server
-from fasthttp.listeners import ACCEPT_LISTENERS, ListenError, accept_listeners, check_port_free, compose_bind, format_address, make_listeners, make_socket, make_ssl_context, parse_bind
+from fasthttp.listeners import ACCEPT_LISTENERS, ListenError, accept_listeners, check_port_free, compose_bind, defer_accept, format_address, make_listeners, make_socket, make_ssl_context, parse_bind, send_and_shut
 
 from helpers_engine import hello_app
 from helpers_server import Client, ipv6_available, run, serving
@@ -460,3 +460,168 @@ def test_peer_credentials_are_none_on_tcp(loop):
         assert peer_credentials(a) == (os.getpid(), os.getuid(), os.getgid())
     with socket.socket() as tcp:
         assert peer_credentials(tcp) is None
+
+
+# -- send_and_shut: a plain connection's last bytes and its FIN -----------------------------------
+
+
+class _SocketTransport:
+    """The three transport calls send_and_shut makes, over a real socket; *buffered* bytes
+    stand for what an asyncio transport still holds unsent."""
+
+    def __init__(self, sock: socket.socket | None, buffered: int = 0) -> None:
+        self.sock = sock
+        self.buffered = buffered
+        self.written: list[bytes] = []
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
+
+    def get_extra_info(self, name: str) -> object:
+        assert name == "socket"
+        return self.sock
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+
+def _pair() -> tuple[socket.socket, socket.socket]:
+    a, b = socket.socketpair()
+    for s in (a, b):
+        s.settimeout(10)
+    return a, b
+
+
+def test_send_and_shut_sends_the_bytes_then_the_end_of_output():
+    ours, peer = _pair()
+    try:
+        transport = _SocketTransport(ours)
+        assert send_and_shut(transport, b"last response") is True
+        assert transport.written == []
+        assert peer.recv(100) == b"last response"
+        assert peer.recv(100) == b""  # EOF: our side is shut for writing
+        assert ours.fileno() >= 0  # the descriptor is still the transport's: the wrapper left it open
+        peer.sendall(b"still readable")  # a half-close: the peer may still send
+        assert ours.recv(100) == b"still readable"
+    finally:
+        ours.close()
+        peer.close()
+
+
+def test_send_and_shut_with_nothing_to_send_only_ends_the_output():
+    ours, peer = _pair()
+    try:
+        assert send_and_shut(_SocketTransport(ours), b"") is True
+        assert peer.recv(100) == b""
+    finally:
+        ours.close()
+        peer.close()
+
+
+def test_send_and_shut_leaves_a_transport_with_bytes_waiting_to_its_own_close():
+    # Bytes still in the transport's buffer go first: ours are appended after them and no FIN
+    # is sent here (the transport's close ends the output once its buffer is out).
+    ours, peer = _pair()
+    try:
+        transport = _SocketTransport(ours, buffered=10)
+        assert send_and_shut(transport, b"after") is False
+        assert transport.written == [b"after"]
+        peer.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            peer.recv(100)  # neither bytes nor EOF
+    finally:
+        ours.close()
+        peer.close()
+
+
+def test_send_and_shut_hands_a_transport_without_a_socket_its_bytes():
+    transport = _SocketTransport(None)
+    assert send_and_shut(transport, b"data") is False
+    assert transport.written == [b"data"]
+
+
+def test_send_and_shut_hands_the_rest_of_a_short_send_to_the_transport():
+    # A full socket takes part (or none) of the bytes: the rest is the transport's to write,
+    # and the FIN waits for its close.
+    ours, peer = _pair()
+    try:
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        ours.setblocking(False)
+        data = bytes(range(256)) * 4096  # 1 MiB: more than the peer's and our buffers hold
+        transport = _SocketTransport(ours)
+        assert send_and_shut(transport, data) is False
+        assert len(transport.written) == 1
+        rest = transport.written[0]
+        assert 0 < len(rest) < len(data) and data.endswith(rest)
+        sent = len(data) - len(rest)
+        got = bytearray()
+        while len(got) < sent:
+            got += peer.recv(65536)
+        assert bytes(got) == data[:sent]
+        peer.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            peer.recv(100)  # no EOF yet
+    finally:
+        ours.close()
+        peer.close()
+
+
+def test_send_and_shut_to_a_peer_that_is_gone_reports_it_for_the_transport_to_meet():
+    ours, peer = _pair()
+    peer.close()
+    try:
+        transport = _SocketTransport(ours)
+        assert send_and_shut(transport, b"nobody reads this") is False
+        assert transport.written == []
+    finally:
+        ours.close()
+
+
+# -- defer_accept: TCP_DEFER_ACCEPT on TCP listeners ----------------------------------------------
+
+_HAS_DEFER = hasattr(socket, "TCP_DEFER_ACCEPT")
+
+
+@pytest.mark.skipif(not _HAS_DEFER, reason="TCP_DEFER_ACCEPT is Linux's")
+def test_defer_accept_sets_the_option_on_a_tcp_listener():
+    sock = make_socket("127.0.0.1:0", backlog=8)
+    try:
+        assert defer_accept(sock, 1) is True
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) > 0
+    finally:
+        sock.close()
+
+
+@pytest.mark.skipif(not _HAS_DEFER, reason="TCP_DEFER_ACCEPT is Linux's")
+def test_defer_accept_zero_and_unix_sockets_are_left_alone(tmp_path):
+    sock = make_socket("127.0.0.1:0", backlog=8)
+    unix = make_socket(f"unix:{tmp_path / 's.sock'}", backlog=8)
+    try:
+        assert defer_accept(sock, 0) is False
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) == 0
+        assert defer_accept(unix, 1) is False
+    finally:
+        sock.close()
+        unix.close()
+
+
+@pytest.mark.skipif(not _HAS_DEFER, reason="TCP_DEFER_ACCEPT is Linux's")
+def test_a_deferred_listener_hands_over_the_connection_with_its_first_bytes():
+    # A real client: the handshake completes on its side at once, the connection reaches accept
+    # with the request already readable (no wait for it after accepting).
+    sock = make_socket("127.0.0.1:0", backlog=8)
+    client = None
+    try:
+        defer_accept(sock, 1)
+        client = socket.create_connection(sock.getsockname()[:2], timeout=10)
+        client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.setblocking(True)
+        sock.settimeout(10)
+        conn, _ = sock.accept()
+        with conn:
+            conn.setblocking(False)
+            assert conn.recv(100).startswith(b"GET / HTTP/1.1")  # there already: no EAGAIN
+    finally:
+        if client is not None:
+            client.close()
+        sock.close()

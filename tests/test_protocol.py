@@ -14,6 +14,7 @@ import os
 import socket
 import struct
 import sys
+from typing import Any
 
 import pytest
 
@@ -289,6 +290,8 @@ def test_unread_body_pauses_reading_at_the_high_water_mark(loop):
             size = 4 * 1024 * 1024
             await client.send(b"POST /lazy HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size)
             sender = asyncio.ensure_future(client.send(b"z" * size))
+            # Accepted with its first bytes (Config.defer_accept): wait for it.
+            await _wait_for(lambda: len(server.manager.connections) == 1, "the connection to be accepted")
             (conn,) = server.manager.connections
             for _ in range(200):
                 await asyncio.sleep(0.01)
@@ -691,11 +694,12 @@ def test_a_large_file_bounds_the_sockets_unsent_backlog(loop, tmp_path, lowat):
         async with serving(_file_app(tmp_path, [small, large]), sendfile_lowat=lowat) as server:
             client = await Client.connect(server)
             try:
+                # (the connection is accepted with its first request: Config.defer_accept)
+                assert (await client.request("GET", f"/f/{small}")).body == _pattern(small)
                 (conn,) = server.manager.connections
                 sock = conn.transport.get_extra_info("socket")
-                default = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT)
-                assert (await client.request("GET", f"/f/{small}")).body == _pattern(small)
-                # A file no larger than the bound leaves the socket alone...
+                # A file no larger than the bound leaves the socket alone (0: never set)...
+                default = 0
                 assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT) == default
                 assert (await client.request("GET", f"/f/{large}")).body == _pattern(large)
                 # ... a larger one bounds it (None: never).
@@ -1669,3 +1673,146 @@ def test_the_engine_answers_a_handler_coroutines_failure_with_its_on_error_once(
         assert statuses[when, "failing"][0] == 500
     assert statuses["sync"] == 500  # a sync raise: the handler's own business, not on_error's
     assert failures == ["plain", "coroutine", "http", "failing"] * 2
+
+
+# -- Connection: close: the last response and the FIN together (listeners.send_and_shut) ---------
+
+#: tcpi_state values (linux/tcp_states.h): our FIN is out in all but ESTABLISHED and CLOSE_WAIT.
+_TCP_ESTABLISHED, _TCP_CLOSE_WAIT = 1, 8
+
+
+def _tcp_state(sock: Any) -> int:
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+
+
+def _probing_app(states: list[int], server_box: list[Any]) -> App:
+    """``GET /`` answers "hello" synchronously and, from a callback queued before the answer is
+    written (so it runs before any later loop turn), records the TCP state of the server's end
+    of every open connection: whether the FIN had gone out by the time the response was."""
+    app = App()
+
+    def probe() -> None:
+        for conn in list(server_box[0].manager.connections):
+            states.append(_tcp_state(conn.transport.get_extra_info("socket")))
+
+    @app.get("/")
+    def index(request):
+        asyncio.get_running_loop().call_soon(probe)
+        return "hello"
+
+    return app
+
+
+async def _read_to_eof(sock: socket.socket) -> bytes:
+    loop = asyncio.get_running_loop()
+    out = bytearray()
+    while True:
+        data = await loop.sock_recv(sock, 65536)
+        if not data:
+            return bytes(out)
+        out += data
+
+
+_CLOSING_EXCHANGES = {
+    "close": (build_request("GET", "/", headers=[("Connection", "close")]), 1),
+    "http10": (build_request("GET", "/", version="1.0"), 1),
+    "pipelined": (build_request("GET", "/") + build_request("GET", "/", headers=[("Connection", "close")]), 2),
+}
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_INFO"), reason="TCP_INFO is Linux's")
+@pytest.mark.parametrize("case", list(_CLOSING_EXCHANGES))
+def test_the_final_response_goes_out_with_the_fin_in_the_same_turn(loop, case):
+    # RFC 9112 §9.6: after a response that says close, the server ends its side. It must do so
+    # as it writes the response (one segment, MSG_MORE then shutdown), not a loop turn later:
+    # else a client that closes on a complete response (wrk) sends its FIN first, the two FINs
+    # cross, and the client keeps a TIME_WAIT. Seen here from the server's own socket, in a
+    # callback that runs before any later turn: its FIN is already out (FIN_WAIT_1/2).
+    request, count = _CLOSING_EXCHANGES[case]
+    states: list[int] = []
+    box: list[Any] = []
+
+    async def scenario():
+        async with serving(_probing_app(states, box)) as server:
+            box.append(server)
+            sock = await _raw_connect(server, rcvbuf=None)
+            try:
+                await loop_.sock_sendall(sock, request)
+                data = await _read_to_eof(sock)
+                # The client saw every response, then the end, and is the side still open.
+                assert data.count(b"HTTP/1.") == count and data.endswith(b"\r\n\r\nhello"), data
+                assert data.rsplit(b"HTTP/1.", 1)[1].count(b"Connection: close") == 1
+                assert _tcp_state(sock) == _TCP_CLOSE_WAIT
+            finally:
+                sock.close()
+            await _wait_for(lambda: not server.manager.connections, "the connection to end")
+
+    loop_ = loop
+    run(loop, scenario())
+    # (a pipelined pair is answered in one turn: both probes run after the FIN)
+    assert len(states) == count and all(s not in (_TCP_ESTABLISHED, _TCP_CLOSE_WAIT) for s in states), states
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_INFO"), reason="TCP_INFO is Linux's")
+def test_an_async_handlers_final_response_ends_the_output_too(loop):
+    # The answer written from the handler's Task takes the same path: response, then EOF, and
+    # the server's side closed first (the client is left in CLOSE_WAIT, not the server).
+    async def scenario():
+        async with serving(make_app()) as server:
+            sock = await _raw_connect(server, rcvbuf=None)
+            try:
+                await loop_.sock_sendall(sock, build_request("GET", "/slow?t=0&n=1", headers=[("Connection", "close")]))
+                data = await _read_to_eof(sock)
+                assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"\r\n\r\nslow 1")
+                assert b"\r\nConnection: close\r\n" in data
+                assert _tcp_state(sock) == _TCP_CLOSE_WAIT
+            finally:
+                sock.close()
+
+    loop_ = loop
+    run(loop, scenario())
+
+
+def test_a_tls_connections_final_response_is_closed_by_tls_not_the_raw_socket(loop, tls):
+    # Under TLS the bytes must go through the TLS transport (a raw send would corrupt the
+    # stream): the client reads the whole response and a clean end.
+    async def scenario():
+        async with serving(make_app(), ssl=tls.server_context()) as server:
+            host, port = server.addresses[0][:2]
+            reader, writer = await asyncio.open_connection(host, port, ssl=tls.client_context(), server_hostname="localhost")
+            try:
+                writer.write(build_request("GET", "/", headers=[("Connection", "close")]))
+                data = await reader.read()
+                assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"\r\n\r\nhello")
+                assert b"\r\nConnection: close\r\n" in data
+            finally:
+                writer.close()
+
+    run(loop, scenario())
+
+
+def test_a_final_response_with_the_body_unread_still_lingers(loop):
+    # The half-close with linger (RFC 9112 §9.6) keeps its path: a body the handler did not
+    # read is discarded after the response, the client gets the response and then the end.
+    app = App()
+
+    @app.post("/early")
+    def early(request):
+        return Response(b"no", 403)
+
+    async def scenario():
+        async with serving(app) as server:
+            sock = await _raw_connect(server, rcvbuf=None)
+            try:
+                head = build_request("POST", "/early", headers=[("Content-Length", "100000")])
+                await loop_.sock_sendall(sock, head + b"x" * 1000)
+                buf = bytearray()
+                resp_head, body = await _read_response(sock, buf)
+                assert resp_head.startswith(b"HTTP/1.1 403 ") and body == b"no"
+                await loop_.sock_sendall(sock, b"x" * 99000)  # the rest, discarded unread
+                assert await _read_to_eof(sock) == b""
+            finally:
+                sock.close()
+
+    loop_ = loop
+    run(loop, scenario())

@@ -4,6 +4,7 @@ idle connections close, a deadline aborts the rest), and serve_forever. Loopback
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 
@@ -210,3 +211,20 @@ def test_a_graceful_shutdown_waits_for_background_tasks():
     finally:
         handle.stop()
     assert finished == ["slow", "cancelled"]
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_DEFER_ACCEPT"), reason="TCP_DEFER_ACCEPT is Linux's")
+@pytest.mark.parametrize("seconds", [1, 0])
+def test_tcp_listeners_defer_accept_as_configured_and_serve(loop, seconds):
+    # Config.defer_accept reaches every listening socket of the address (the accept group), and
+    # a client that connects and sends its request is served either way.
+    async def scenario():
+        async with serving(hello_app(), defer_accept=seconds) as server:
+            for sock in server.sockets:
+                assert (sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) > 0) == bool(seconds)
+            client = await Client.connect(server)
+            resp = await client.request("GET", "/")
+            assert resp.status == 200
+            await client.close()
+
+    run(loop, scenario())

@@ -57,7 +57,7 @@ from ..body import RequestBody
 from ..config import INLINE
 from ..connections import ConnectionManager, error_bytes
 from ..errors import ExpectationFailed, HttpError, HttpProtocolError, LengthRequired
-from ..listeners import TLS_RECORD_START, wants_tls_upgrade
+from ..listeners import TLS_RECORD_START, send_and_shut, wants_tls_upgrade
 from ..parser import RequestHead
 from ..requests import Request
 from ..responses import (
@@ -307,9 +307,23 @@ class ConnectionCore:
         else:
             # The whole request was read: closing now loses nothing (no unread input for the
             # kernel to answer with a reset), so no half-close and no linger deadline.
-            self._flush()
-            if not self._closed:
+            if self._closed or self.is_secure:
+                self._flush()
+                if not self._closed:
+                    self.transport.close()
+            else:
+                # The response (_respond leaves the last one in a batch) and the FIN in one
+                # segment, before the client's own FIN (listeners.send_and_shut: no
+                # simultaneous close, no TIME_WAIT on the client's side).
+                batch = self._batch
+                data = b""
+                if batch:
+                    data = batch[0] if len(batch) == 1 else b"".join(batch)
+                    batch.clear()
+                    self._batch_size = 0
+                send_and_shut(self.transport, data)
                 self.transport.close()
+            self._batch = None  # what it held is written (an open batch's owner finds it empty)
             self._kind = K_NONE
             self._deadline = _INF
 
@@ -694,8 +708,10 @@ class ConnectionCore:
             self._batch_size += len(data)
             if self._batch_size > self._read_high:
                 self._flush()
-        else:
+        elif keep:
             self.transport.write(data)
+        else:
+            self._batch = [data]  # the last response: _close_after sends it with the FIN
         if self._log is not None:
             self._log(req, status, len(body) if not is_head and status >= 200 else 0, self)
         if req.form_data is not None:
