@@ -290,7 +290,7 @@ def test_unread_body_pauses_reading_at_the_high_water_mark(loop):
             size = 4 * 1024 * 1024
             await client.send(b"POST /lazy HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % size)
             sender = asyncio.ensure_future(client.send(b"z" * size))
-            # Accepted with its first bytes (Config.defer_accept): wait for it.
+            # Accepted when its first bytes arrive under Config.defer_accept: wait for it.
             await _wait_for(lambda: len(server.manager.connections) == 1, "the connection to be accepted")
             (conn,) = server.manager.connections
             for _ in range(200):
@@ -694,7 +694,7 @@ def test_a_large_file_bounds_the_sockets_unsent_backlog(loop, tmp_path, lowat):
         async with serving(_file_app(tmp_path, [small, large]), sendfile_lowat=lowat) as server:
             client = await Client.connect(server)
             try:
-                # (the connection is accepted with its first request: Config.defer_accept)
+                # (accepted with its first request when Config.defer_accept is on)
                 assert (await client.request("GET", f"/f/{small}")).body == _pattern(small)
                 (conn,) = server.manager.connections
                 sock = conn.transport.get_extra_info("socket")
