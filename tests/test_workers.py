@@ -3,12 +3,14 @@ and SIGTERM drains them all (the master exits 0). Each test runs the master in a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -31,6 +33,25 @@ def _wait_for_listening(proc, timeout=15.0):
     raise AssertionError("server did not start: " + "".join(lines))
 
 
+def _env() -> dict[str, str]:
+    """The environment of a master started here: it imports the tests' helper apps."""
+    return dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+@contextlib.contextmanager
+def _master(script: str) -> Iterator[subprocess.Popen]:
+    """A master process running *script* (stderr piped, for ``_wait_for_listening``), killed
+    on the way out if the test did not end it."""
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
 def _two_worker_pids(address: tuple[str, int]) -> set[int]:
     """The pids of the two workers answering on *address* (each answers ``/pid``)."""
     pids: set[int] = set()
@@ -45,9 +66,7 @@ def _two_worker_pids(address: tuple[str, int]) -> set[int]:
 
 def test_workers_share_the_port_and_are_respawned():
     script = "import fasthttp, helpers_apps; fasthttp.run(helpers_apps.app, '127.0.0.1:0', workers=2, shutdown_timeout=2)"
-    env = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    with _master(script) as proc:
         address = _wait_for_listening(proc)
         pids = _two_worker_pids(address)
         assert len(pids) == 2 and proc.pid not in pids
@@ -67,11 +86,6 @@ def test_workers_share_the_port_and_are_respawned():
         assert fresh, "the dead worker was not replaced"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
 
 
 def _listening_sockets(port: int) -> int:
@@ -86,65 +100,41 @@ def test_each_worker_slot_listens_on_a_group_of_sockets():
     # accept_listeners (issue 17): a group of SO_REUSEPORT sockets per worker slot, all held by
     # the master, every slot served by its worker.
     script = "import fasthttp, helpers_apps; fasthttp.run(helpers_apps.app, '127.0.0.1:0', workers=2, accept_listeners=3, shutdown_timeout=2)"
-    env = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    with _master(script) as proc:
         address = _wait_for_listening(proc)
         assert _listening_sockets(address[1]) == 6
         pids = _two_worker_pids(address)
         assert len(pids) == 2 and proc.pid not in pids
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
 
 
 def test_a_second_worker_group_on_a_served_port_fails_with_address_in_use():
     # issue 11: two different apps started on one port with --workers 2 both started, and the
     # kernel spread the requests between them (SO_REUSEPORT). Now the second fails at start,
     # and the first group's workers still share the port.
-    env = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    first = subprocess.Popen(
-        [sys.executable, "-c", "import fasthttp, helpers_apps; fasthttp.run(helpers_apps.app, '127.0.0.1:0', workers=2, shutdown_timeout=2)"],
-        stderr=subprocess.PIPE, text=True, env=env,
-    )
-    try:
+    with _master("import fasthttp, helpers_apps; fasthttp.run(helpers_apps.app, '127.0.0.1:0', workers=2, shutdown_timeout=2)") as first:
         host, port = _wait_for_listening(first)
         for workers in (2, 1):  # a second group, and a single server
             second = subprocess.run(
                 [sys.executable, "-c", f"import fasthttp, helpers_apps; fasthttp.run(helpers_apps.app, '{host}:{port}', workers={workers})"],
-                capture_output=True, text=True, env=env, timeout=30,
+                capture_output=True, text=True, env=_env(), timeout=30,
             )
             assert second.returncode != 0 and f"address in use: {host}:{port}" in second.stderr, second.stderr[-800:]
-        pids = set()
-        deadline = time.monotonic() + 10
-        while len(pids) < 2 and time.monotonic() < deadline:
-            try:
-                pids.add(int(http_get((host, port), "/pid")[1]))
-            except OSError:
-                time.sleep(0.05)
+        pids = _two_worker_pids((host, port))
         assert len(pids) == 2 and first.pid not in pids  # both workers of the first group serve
         first.send_signal(signal.SIGTERM)
         assert first.wait(15) == 0
-    finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait()
-        first.stderr.close()
 
 
 def _start_master(tmp_path, *args):
     """The CLI master with *args*, its stderr in a file (workers log each recycle: a pipe could
     fill); returns (process, (host, port), log path) once a worker answers."""
-    env = dict(os.environ, PYTHONPATH=TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
     log_path = tmp_path / "master.log"
     with open(log_path, "w") as log_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "fasthttp", "helpers_apps:app", "--bind", "127.0.0.1:0", *args],
-            stderr=log_file, stdout=subprocess.DEVNULL, text=True, env=env, cwd=TESTS,
+            stderr=log_file, stdout=subprocess.DEVNULL, text=True, env=_env(), cwd=TESTS,
         )
     deadline = time.monotonic() + 20
     address = None
