@@ -170,43 +170,51 @@ def test_recycled_workers_keep_their_counts():
             if m:
                 main_port = int(m.group(1))
         assert main_port
-        served = 0
-        for i in range(30):
-            # Only the first request waits for the workers (the master announces the address
-            # before they listen); a replacement listens before the worker it replaces stops
-            # accepting, so none of the others is refused or reset.
-            for _ in range(200 if i == 0 else 1):
-                conn = http.client.HTTPConnection("127.0.0.1", main_port, timeout=5)
-                try:
-                    conn.request("GET", "/")
-                    resp = conn.getresponse()
-                    resp.read()
-                    served += resp.status == 200
-                    break
-                except ConnectionRefusedError:
-                    if i:
-                        raise
-                    time.sleep(0.05)
-                finally:
-                    conn.close()
-        assert served == 30
-        # The master counts a restart when it reads the worker's request for one, and a stopped
-        # worker's last counts when they arrive: wait for both (generously: a loaded machine
-        # starts replacement workers slowly), so a lost request still fails the test.
-        deadline = time.monotonic() + 60
-        while True:
+        def get(path: str, port: int) -> tuple[int, str]:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             try:
-                conn.request("GET", "/metrics")
-                text = conn.getresponse().read().decode()
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                return resp.status, resp.read().decode()
             finally:
                 conn.close()
-            done = value(text, 'fasthttp_requests_total{method="GET",status="200"}') == 30
-            if (done and value(text, "fasthttp_worker_restarts_total") >= 2) or time.monotonic() > deadline:
+
+        def scrape() -> tuple[float, float]:
+            text = get("/metrics", port)[1]
+            return value(text, 'fasthttp_requests_total{method="GET",status="200"}'), value(text, "fasthttp_worker_restarts_total")
+
+        # Only the first request waits for the workers (the master announces the address before
+        # they listen); a replacement listens before the worker it replaces stops accepting, so
+        # none of the others is refused or reset.
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert get("/", main_port)[0] == 200
                 break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        served = 1
+        # Which worker a connection reaches is the kernel's choice (SO_REUSEPORT), and a worker
+        # past its limit serves on until its replacement listens (slowly, on a loaded machine),
+        # so 30 requests may end one worker's life only. Keep sending until the master has
+        # counted two restarts, every request answered (a generous bound: a lost one still fails).
+        deadline = time.monotonic() + 60
+        restarts = 0.0
+        while served < 30 or restarts < 2:
+            assert time.monotonic() < deadline, (served, restarts)
+            assert get("/", main_port)[0] == 200
+            served += 1
+            if served >= 30:
+                restarts = scrape()[1]
+        # A stopped worker's last counts arrive with it, and a worker counts a response just
+        # after writing it: wait for every request to be counted.
+        deadline = time.monotonic() + 60
+        while scrape()[0] != served and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert value(text, 'fasthttp_requests_total{method="GET",status="200"}') == 30
-        assert value(text, "fasthttp_worker_restarts_total") >= 2
+        total, restarts = scrape()
+        assert total == served
+        assert restarts >= 2
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
