@@ -510,6 +510,7 @@ class AcceptBackstop:
         self._gates = [_Gate(self, s) for s in socks if s.family in (socket.AF_INET, socket.AF_INET6)]
         self._timer: Any = None
         self._last = loop.time()  # loop time of the last look (or of the arming)
+        self._turn = -1  # the socket read at the last look (check)
         self._closed = False
         self.drained = 0  # connections accepted here (for tests and curiosity)
 
@@ -541,22 +542,37 @@ class AcceptBackstop:
 
     def check(self) -> None:
         """Accept at once every queue that would wait too long; look again later while
-        connections keep arriving."""
+        connections keep arriving.
+
+        PERF: one socket is read per look, in turn (a ``getsockopt`` costs about as much as a
+        connection's accept), and all of them only when it is long: SO_REUSEPORT spreads a
+        burst evenly over the sockets (by address hash), so their queues grow together."""
         self._timer = None
-        if self._closed:
+        if self._closed or not self._gates:
             return
         now = self._loop.time()
         elapsed = now - self._last
-        arrived = False
-        for gate in self._gates:
-            accepted, gate.accepted = gate.accepted, 0
-            arrived = arrived or accepted > 0
-            waiting = accept_queue_length(gate.sock)
-            if waiting is not None and waiting >= self._queue and waiting * elapsed >= self._wait * max(accepted, 1):
-                self._drain(gate.sock, waiting)
-        if arrived:
+        gates = self._gates
+        self._turn = turn = (self._turn + 1) % len(gates)
+        counts = [gate.accepted for gate in gates]
+        for gate in gates:
+            gate.accepted = 0
+        if self._overdue(gates[turn].sock, counts[turn], elapsed):
+            for gate, accepted in zip(gates, counts):
+                waiting = self._overdue(gate.sock, accepted, elapsed)
+                if waiting:
+                    self._drain(gate.sock, waiting)
+        if any(counts):
             self._last = now
             self._timer = self._loop.call_later(self._interval, self.check)
+
+    def _overdue(self, sock: socket.socket, accepted: int, elapsed: float) -> int:
+        """*sock*'s queue length if it would wait too long for the loop's accepts (one per
+        iteration: *accepted* of them in *elapsed* seconds), else 0."""
+        waiting = accept_queue_length(sock)
+        if waiting is not None and waiting >= self._queue and waiting * elapsed >= self._wait * max(accepted, 1):
+            return waiting
+        return 0
 
     def _drain(self, sock: socket.socket, count: int) -> None:
         for _ in range(count):

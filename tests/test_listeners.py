@@ -749,3 +749,38 @@ def test_the_backstop_leaves_to_the_loop_a_queue_it_drains_in_time_and_is_armed_
             client.close()
         sock.close()
         unix.close()
+
+
+@pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
+def test_one_look_drains_every_long_queue_of_the_group_and_reads_the_sockets_in_turn(loop):
+    # A burst fills the sockets of an address together (SO_REUSEPORT): a look reads one socket,
+    # in turn, and when that one is long, drains every socket whose queue is.
+    first = make_socket("127.0.0.1:0", backlog=16)
+    second = make_socket("127.0.0.1:0", backlog=16)
+    clients = _connect_with_request(first, 3) + _connect_with_request(second, 2)
+    _Recorder.made = []
+    backstop = AcceptBackstop(loop, [first, second], _Recorder, wait=0.0, queue=3)
+
+    async def scenario():
+        assert _queued(first, 3) and _queued(second, 2)
+        backstop.check()  # reads `first`: long, so both are read; `second` is under the bar
+        assert backstop.drained == 3 and accept_queue_length(second) == 2
+        clients.extend(_connect_with_request(first, 3))
+        assert _queued(first, 3)
+        backstop.check()  # reads `second` this time: short, so `first` waits for the next look
+        assert backstop.drained == 3
+        backstop.check()
+        assert backstop.drained == 6 and accept_queue_length(first) == 0
+        while len(_Recorder.made) < 6:
+            await asyncio.sleep(0.01)
+        for proto in _Recorder.made:
+            proto.transport.close()
+
+    try:
+        run(loop, scenario())
+    finally:
+        backstop.close()
+        for client in clients:
+            client.close()
+        first.close()
+        second.close()
