@@ -140,8 +140,8 @@ class Server:
     @property
     def accept_backstop(self) -> AcceptBackstop | None:
         """What accepts the connections a burst leaves queued on uvloop's plain listeners
-        (:class:`fasthttp.listeners.AcceptBackstop`); None on other loops, over TLS, or before
-        :meth:`start`."""
+        (:class:`fasthttp.listeners.AcceptBackstop`); None on other loops, over TLS, off Linux,
+        or before :meth:`start`."""
         return self._backstop
 
     @property
@@ -194,9 +194,10 @@ class Server:
             http_protocol = TracingHttpProtocol if self.config.debug else HttpProtocol
             self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else http_protocol, manager)
             manager.tls_upgrade = self.tls_upgrade
-            if manager.uvloop and self.ssl is None:
+            if manager.uvloop and self.ssl is None and sys.platform.startswith("linux"):
                 # uvloop accepts one connection per socket per loop iteration: what a burst
-                # leaves queued is accepted by the backstop (fasthttp.listeners.AcceptBackstop).
+                # leaves queued is accepted by the backstop (fasthttp.listeners.AcceptBackstop;
+                # it reads the queues' lengths from Linux's TCP_INFO).
                 self._backstop = AcceptBackstop(loop, socks, factory)
             for sock in socks:
                 defer_accept(sock, self.config.defer_accept)  # a connection comes with its first bytes
