@@ -513,6 +513,7 @@ class AcceptBackstop:
         self._turn = -1  # the socket read at the last look (check)
         self._closed = False
         self.drained = 0  # connections accepted here (for tests and curiosity)
+        self._tasks: set[Any] = set()  # connections being handed to the loop
 
     def factory_for(self, sock: socket.socket) -> Any:
         """The protocol factory to give *sock*'s listener: *factory*'s protocol, counted; the
@@ -586,7 +587,15 @@ class AcceptBackstop:
                 return  # EMFILE and kin: the loop's listener meets them too, and reports them
             self.drained += 1
             task = self._loop.create_task(self._loop.connect_accepted_socket(self._factory, conn))
-            task.add_done_callback(_connected)
+            self._tasks.add(task)  # the loop holds tasks weakly
+            task.add_done_callback(self._connected)
+
+    def _connected(self, task: Any) -> None:
+        self._tasks.discard(task)
+        # A connection reset before its transport was made: nothing to serve (the task's
+        # exception is taken, so asyncio does not log it as never retrieved).
+        if not task.cancelled():
+            task.exception()
 
 
 class _Gate:
@@ -608,9 +617,3 @@ class _Gate:
             backstop.arm()
         return backstop._factory()
 
-
-def _connected(task: Any) -> None:
-    # A connection reset before its transport was made: nothing to serve (the task's
-    # exception is taken, so asyncio does not log it as never retrieved).
-    if not task.cancelled():
-        task.exception()
