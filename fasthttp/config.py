@@ -81,11 +81,12 @@ class Config:
     # that connects and sends nothing holds no descriptor meanwhile. Every protocol served here
     # has the client speak first (HTTP, TLS, the PROXY preface). Measured (issue 17, wrk -c64
     # with Connection: close, same run): server 44.9 -> 37.9 µs per connection, 16.0k -> 18.8k
-    # req/s. Off by default: 1,000 connections opened together on a server that had served an
-    # earlier 1,000 saw a p99 latency of 190-280 ms against 18 ms without it (wrk -c1000, no
-    # drop or retransmission counted by the kernel; cause not found). Opt in where new
-    # connections dominate.
-    defer_accept: int = 0
+    # req/s. On by default since uvloop's listeners have a backstop for bursts
+    # (fasthttp.listeners.AcceptBackstop): before it, 1,000 connections opened together on a
+    # busy server waited in the accept queue (libuv accepts one per socket per loop iteration,
+    # and deferred connections are queued only once their requests arrive, while the earlier
+    # ones are served): p99 0.2-1.8 s against 18-90 ms without the option.
+    defer_accept: int = 1
     # Buffers (flow control)
     read_high_water: int = 64 * 1024  # unconsumed request body held before reading pauses
     write_high_water: int = 64 * 1024  # transport buffer above which producing pauses

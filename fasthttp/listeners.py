@@ -26,7 +26,7 @@ from .requests import PeerCredentials
 from .responses import TEXT_FIELDS
 from .writer import write_response
 
-__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "make_listeners", "accept_listeners", "ACCEPT_LISTENERS", "format_address", "make_ssl_context", "sniff_tls", "TLS_RECORD_START", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials", "send_and_shut", "defer_accept")
+__all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "make_listeners", "accept_listeners", "ACCEPT_LISTENERS", "format_address", "make_ssl_context", "sniff_tls", "TLS_RECORD_START", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials", "send_and_shut", "defer_accept", "accept_queue_length", "AcceptBackstop", "BACKSTOP_INTERVAL", "BACKSTOP_WAIT", "BACKSTOP_QUEUE")
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -433,3 +433,187 @@ def defer_accept(sock: socket.socket, seconds: int) -> bool:
     except OSError:  # not a TCP socket after all (a given socket of another kind)
         return False
     return True
+
+
+_TCP_INFO: int | None = getattr(socket, "TCP_INFO", None) if sys.platform.startswith("linux") else None
+# struct tcp_info (linux/tcp.h): eight one-byte fields, then rto, ato, snd_mss, rcv_mss and
+# tcpi_unacked, which on a listening socket is the accept queue's length (sk_ack_backlog).
+_TCPI_UNACKED = struct.Struct("=8xIIIII")
+
+
+def accept_queue_length(sock: socket.socket) -> int | None:
+    """How many connections wait in a TCP listening socket's accept queue (Linux: ``TCP_INFO``'s
+    ``tcpi_unacked``, which ``ss -lnt`` shows as Recv-Q); None where that cannot be read (other
+    systems, AF_UNIX, a closed socket)."""
+    if _TCP_INFO is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO, _TCPI_UNACKED.size)
+    except OSError:
+        return None
+    if len(info) < _TCPI_UNACKED.size:
+        return None
+    return cast(int, _TCPI_UNACKED.unpack_from(info)[4])
+
+
+#: Seconds between two looks at the accept queues while connections arrive (AcceptBackstop).
+BACKSTOP_INTERVAL = 0.005
+#: A queue whose connections would wait longer than this for uvloop's accepts is drained at once,
+BACKSTOP_WAIT = 0.010
+#: if it holds at least this many (as many loop iterations of uvloop's accepts on its socket).
+BACKSTOP_QUEUE = 16
+
+
+class AcceptBackstop:
+    """Accepts the connections uvloop's listeners would leave waiting in their queues under a
+    burst, while the loop serves the connections it already has.
+
+    Why (issue 17, 1,000 connections): libuv accepts ONE connection per listening socket per
+    loop iteration (since libuv 1.45, "unix: don't accept() connections in a loop"), while the
+    same iteration serves every connection that has a request ready. A burst of new connections
+    that arrives while the server is busy (1,000 keep-alive clients opening together, each
+    sending its next request the moment it has an answer) then waits in the accept queue for
+    about burst / listeners iterations, each longer than the last: measured with
+    ``TCP_DEFER_ACCEPT`` (a connection is queued only once its request is there, so always
+    while the earlier ones are being served), the last of 1,000 connections got its first
+    answer 1.3 s after sending its request (tcpdump: the kernel ACKed the request at once; no
+    drop, no retransmission), p99 0.2-1.8 s against 18-90 ms without the option (where the
+    queue fills during the client's connect phase, before any request, and drains at idle
+    speed). The kernel counters showed nothing because nothing was dropped: it was a queue.
+
+    How: while connections arrive (each listener's protocol factory, :meth:`factory_for`,
+    counts its accepts and arms a timer), every :data:`BACKSTOP_INTERVAL` each socket's accept
+    queue is read (:func:`accept_queue_length`: one ``getsockopt``). The loop accepts one per
+    socket per iteration, and the accepts counted since the last look say how many iterations
+    that was, so a queue of *q* waits about *q* x (time since the last look / accepts); one
+    that would wait longer than :data:`BACKSTOP_WAIT` is accepted here at once and its
+    connections handed to the loop (``connect_accepted_socket``). That path costs more per
+    connection than uvloop's own accept, so a queue the loop drains in time is left to it: a
+    stream of new connections (each served and closed in a few iterations) never reaches the
+    threshold. An idle server has no timer.
+    """
+
+    def __init__(
+        self,
+        loop: Any,
+        socks: list[socket.socket],
+        factory: Any,
+        interval: float = BACKSTOP_INTERVAL,
+        wait: float = BACKSTOP_WAIT,
+        queue: int = BACKSTOP_QUEUE,
+    ) -> None:
+        self._loop = loop
+        self._factory = factory
+        self._interval = interval
+        self._wait = wait
+        self._queue = max(2, queue)
+        self._gates = [_Gate(self, s) for s in socks if s.family in (socket.AF_INET, socket.AF_INET6)]
+        self._timer: Any = None
+        self._last = loop.time()  # loop time of the last look (or of the arming)
+        self._turn = -1  # the socket read at the last look (check)
+        self._closed = False
+        self.drained = 0  # connections accepted here (for tests and curiosity)
+        self._tasks: set[Any] = set()  # connections being handed to the loop
+
+    def factory_for(self, sock: socket.socket) -> Any:
+        """The protocol factory to give *sock*'s listener: *factory*'s protocol, counted; the
+        plain *factory* for a socket the backstop does not watch (AF_UNIX)."""
+        for gate in self._gates:
+            if gate.sock is sock:
+                return gate.protocol
+        return self._factory
+
+    @property
+    def armed(self) -> bool:
+        """Is a look at the queues due (connections arrived lately)? An idle server has no timer."""
+        return self._timer is not None
+
+    def arm(self) -> None:
+        """Look at the queues in :data:`BACKSTOP_INTERVAL` (a connection arrived)."""
+        if self._timer is None and not self._closed:
+            self._last = self._loop.time()
+            self._timer = self._loop.call_later(self._interval, self.check)
+
+    def close(self) -> None:
+        """Stop looking (the server stops accepting)."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def check(self) -> None:
+        """Accept at once every queue that would wait too long; look again later while
+        connections keep arriving.
+
+        PERF: one socket is read per look, in turn (a ``getsockopt`` costs about as much as a
+        connection's accept), and all of them only when it is long: SO_REUSEPORT spreads a
+        burst evenly over the sockets (by address hash), so their queues grow together."""
+        self._timer = None
+        if self._closed or not self._gates:
+            return
+        now = self._loop.time()
+        elapsed = now - self._last
+        gates = self._gates
+        self._turn = turn = (self._turn + 1) % len(gates)
+        counts = [gate.accepted for gate in gates]
+        for gate in gates:
+            gate.accepted = 0
+        if self._overdue(gates[turn].sock, counts[turn], elapsed):
+            for gate, accepted in zip(gates, counts):
+                waiting = self._overdue(gate.sock, accepted, elapsed)
+                if waiting:
+                    self._drain(gate.sock, waiting)
+        if any(counts):
+            self._last = now
+            self._timer = self._loop.call_later(self._interval, self.check)
+
+    def _overdue(self, sock: socket.socket, accepted: int, elapsed: float) -> int:
+        """*sock*'s queue length if it would wait too long for the loop's accepts (one per
+        iteration: *accepted* of them in *elapsed* seconds), else 0."""
+        waiting = accept_queue_length(sock)
+        if waiting is not None and waiting >= self._queue and waiting * elapsed >= self._wait * max(accepted, 1):
+            return waiting
+        return 0
+
+    def _drain(self, sock: socket.socket, count: int) -> None:
+        for _ in range(count):
+            try:
+                conn, _ = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return  # the loop's own accept took the rest
+            except OSError as exc:
+                if exc.errno == errno.ECONNABORTED:
+                    continue
+                return  # EMFILE and kin: the loop's listener meets them too, and reports them
+            self.drained += 1
+            task = self._loop.create_task(self._loop.connect_accepted_socket(self._factory, conn))
+            self._tasks.add(task)  # the loop holds tasks weakly
+            task.add_done_callback(self._connected)
+
+    def _connected(self, task: Any) -> None:
+        self._tasks.discard(task)
+        # A connection reset before its transport was made: nothing to serve (the task's
+        # exception is taken, so asyncio does not log it as never retrieved).
+        if not task.cancelled():
+            task.exception()
+
+
+class _Gate:
+    """One listening socket of an :class:`AcceptBackstop`: its accepts since the last look."""
+
+    __slots__ = ("accepted", "backstop", "sock")
+
+    def __init__(self, backstop: AcceptBackstop, sock: socket.socket) -> None:
+        self.backstop = backstop
+        self.sock = sock
+        self.accepted = 0
+
+    def protocol(self) -> Any:
+        # PERF: called by uvloop for each connection it accepts on this socket: a count, a
+        # check, and the factory's call.
+        self.accepted += 1
+        backstop = self.backstop
+        if backstop._timer is None:
+            backstop.arm()
+        return backstop._factory()
+

@@ -31,7 +31,7 @@ from ._compat import kernel_report
 from .accesslog import AccessLog, LogTarget
 from .application import Application, Handler, OnConnect, as_application
 from .config import Config
-from .listeners import DEFAULT_BIND, Address, BindSpec, accept_listeners, defer_accept, format_address, make_listeners, make_ssl_context
+from .listeners import DEFAULT_BIND, AcceptBackstop, Address, BindSpec, accept_listeners, defer_accept, format_address, make_listeners, make_ssl_context
 from .connections import AccessLogger, ConnectionManager
 from .metrics import MetricsStore
 from .preface import ProxyPrefaceProtocol
@@ -128,6 +128,7 @@ class Server:
         #: master starts the replacement first, then drains this one (fasthttp.workers).
         self.on_recycle: Callable[[], None] | None = None
         self._protocol_factory: Callable[[], asyncio.Protocol] | None = None
+        self._backstop: AcceptBackstop | None = None  # uvloop's plain listeners (start)
         #: RFC 2817: plain connections that ask (``Upgrade: TLS/1.x``) switch to TLS with this
         #: context, then get their answer over TLS (``fasthttp.protocol``). None: not offered.
         self.tls_upgrade = tls_upgrade
@@ -135,6 +136,13 @@ class Server:
         #: successor (fasthttp.workers): shutdown lets go of them and leaves what the kernel
         #: queued to the successor, rather than accepting connections only to close them.
         self.shared_listeners = shared_listeners
+
+    @property
+    def accept_backstop(self) -> AcceptBackstop | None:
+        """What accepts the connections a burst leaves queued on uvloop's plain listeners
+        (:class:`fasthttp.listeners.AcceptBackstop`); None on other loops, over TLS, off Linux,
+        or before :meth:`start`."""
+        return self._backstop
 
     @property
     def urls(self) -> list[str]:
@@ -186,6 +194,11 @@ class Server:
             http_protocol = TracingHttpProtocol if self.config.debug else HttpProtocol
             self._protocol_factory = factory = functools.partial(ProxyPrefaceProtocol if self.config.proxy_protocol else http_protocol, manager)
             manager.tls_upgrade = self.tls_upgrade
+            if manager.uvloop and self.ssl is None and sys.platform.startswith("linux"):
+                # uvloop accepts one connection per socket per loop iteration: what a burst
+                # leaves queued is accepted by the backstop (fasthttp.listeners.AcceptBackstop;
+                # it reads the queues' lengths from Linux's TCP_INFO).
+                self._backstop = AcceptBackstop(loop, socks, factory)
             for sock in socks:
                 defer_accept(sock, self.config.defer_accept)  # a connection comes with its first bytes
                 if tls_listener and self.ssl is not None:
@@ -194,7 +207,7 @@ class Server:
                     self._servers.append(TlsListener(manager, sock, self.ssl, factory, self.config.backlog))
                     continue
                 listener = await loop.create_server(
-                    factory,
+                    factory if self._backstop is None else self._backstop.factory_for(sock),
                     sock=sock,
                     ssl=self.ssl,
                     backlog=self.config.backlog,
@@ -206,6 +219,8 @@ class Server:
                 await self._metrics_server.shutdown(0.1)
             for srv in self._servers:
                 srv.close()
+            if self._backstop is not None:
+                self._backstop.close()
             for sock in socks:
                 sock.close()
             await self.app.shutdown()
@@ -296,6 +311,8 @@ class Server:
         ]
         for srv in self._servers:
             srv.close()
+        if self._backstop is not None:
+            self._backstop.close()
         loop = asyncio.get_running_loop()
         factory = self._protocol_factory
         pending = []

@@ -207,7 +207,8 @@ def test_defer_accept_option_reaches_the_config():
 
     parser = build_parser()
     assert "defer_accept" not in _options(parser.parse_args(["x:app"]))  # Config's default
-    assert _options(parser.parse_args(["--defer-accept", "1", "x:app"]))["defer_accept"] == 1
+    assert _options(parser.parse_args(["--defer-accept", "0", "x:app"]))["defer_accept"] == 0  # off
+    assert _options(parser.parse_args(["--defer-accept", "3", "x:app"]))["defer_accept"] == 3
     _refused_then_served("--defer-accept", "-1", "defer_accept must be", "3")
 
 

@@ -27,7 +27,7 @@ def test_accept_listeners_is_at_least_one_or_the_default():
 
 
 def test_defer_accept_is_whole_seconds_or_zero():
-    assert Config().defer_accept == 0 and Config(defer_accept=1).defer_accept == 1
+    assert Config().defer_accept == 1 and Config(defer_accept=0).defer_accept == 0  # on by default
     for bad in (-1, 0.5, "1", None):
         with pytest.raises(ValueError, match="defer_accept"):
             Config(defer_accept=bad)

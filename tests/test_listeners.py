@@ -11,13 +11,14 @@ import os
 import socket
 import ssl
 import sys
+import time
 import uuid
 import warnings
 
 import pytest
 
 from fasthttp import Server
-from fasthttp.listeners import ACCEPT_LISTENERS, ListenError, accept_listeners, check_port_free, compose_bind, defer_accept, format_address, make_listeners, make_socket, make_ssl_context, parse_bind, send_and_shut
+from fasthttp.listeners import ACCEPT_LISTENERS, AcceptBackstop, ListenError, accept_queue_length, accept_listeners, check_port_free, compose_bind, defer_accept, format_address, make_listeners, make_socket, make_ssl_context, parse_bind, send_and_shut
 
 from helpers_engine import hello_app
 from helpers_server import Client, ipv6_available, run, serving
@@ -625,3 +626,161 @@ def test_a_deferred_listener_hands_over_the_connection_with_its_first_bytes():
         if client is not None:
             client.close()
         sock.close()
+
+
+# -- accept_queue_length and AcceptBackstop: what a burst leaves in uvloop's accept queues ---------
+
+_LINUX_TCP_INFO = sys.platform.startswith("linux") and hasattr(socket, "TCP_INFO")
+
+
+def _queued(sock: socket.socket, count: int) -> bool:
+    """Wait (10 s at most) until *sock*'s accept queue holds *count* connections; on loopback
+    the handshake usually completes within connect(), but a loaded machine may finish it later."""
+    for _ in range(1000):
+        if accept_queue_length(sock) == count:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _connect_with_request(sock: socket.socket, count: int) -> list[socket.socket]:
+    clients = []
+    for _ in range(count):
+        client = socket.create_connection(sock.getsockname()[:2], timeout=10)
+        client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        clients.append(client)
+    return clients
+
+
+@pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
+def test_accept_queue_length_counts_the_connections_waiting_for_accept(tmp_path):
+    sock = make_socket("127.0.0.1:0", backlog=8)
+    unix = make_socket(f"unix:{tmp_path / 'q.sock'}", backlog=8)
+    clients = []
+    try:
+        assert accept_queue_length(sock) == 0
+        clients = _connect_with_request(sock, 3)
+        assert _queued(sock, 3)
+        sock.setblocking(True)
+        sock.accept()[0].close()
+        assert accept_queue_length(sock) == 2
+        assert accept_queue_length(unix) is None  # no TCP_INFO on AF_UNIX
+    finally:
+        for client in clients:
+            client.close()
+        sock.close()
+        unix.close()
+    assert accept_queue_length(sock) is None  # closed
+
+
+class _Recorder(asyncio.Protocol):
+    """A protocol that keeps what it was given, for the backstop tests."""
+
+    made: list[_Recorder] = []
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        _Recorder.made.append(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.data += data
+
+
+@pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
+def test_the_backstop_accepts_a_queue_the_loop_left_and_hands_each_connection_to_the_loop(loop):
+    # A listening socket no server of the loop watches: its queue is what a burst leaves behind
+    # uvloop's one accept per iteration. One look accepts all of it; each connection becomes a
+    # transport of the loop whose protocol reads the request the client sent.
+    sock = make_socket("127.0.0.1:0", backlog=16)
+    defer_accept(sock, 1)  # queued with their requests, as the server's listeners are
+    clients = _connect_with_request(sock, 5)
+    _Recorder.made = []
+    backstop = AcceptBackstop(loop, [sock], _Recorder, wait=0.0, queue=2)  # any queue longer than one
+
+    async def scenario():
+        assert _queued(sock, 5)
+        assert not backstop.armed  # no connection has arrived through a listener: no timer
+        backstop.check()
+        assert accept_queue_length(sock) == 0 and backstop.drained == 5
+        assert not backstop.armed  # nothing arrived since: no look again
+        while len(_Recorder.made) < 5 or any(b"\r\n\r\n" not in p.data for p in _Recorder.made):
+            await asyncio.sleep(0.01)
+        for proto in _Recorder.made:
+            assert proto.data == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+            proto.transport.close()
+
+    try:
+        run(loop, scenario())
+    finally:
+        backstop.close()
+        for client in clients:
+            client.close()
+        sock.close()
+
+
+@pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
+def test_the_backstop_leaves_to_the_loop_a_queue_it_drains_in_time_and_is_armed_by_arrivals(loop, tmp_path):
+    sock = make_socket("127.0.0.1:0", backlog=16)
+    unix = make_socket(f"unix:{tmp_path / 'b.sock'}", backlog=8)
+    clients = _connect_with_request(sock, 3)
+    _Recorder.made = []
+    backstop = AcceptBackstop(loop, [sock, unix], _Recorder, interval=3600.0, wait=3600.0)
+
+    async def scenario():
+        assert _queued(sock, 3)
+        backstop.check()  # three waiting, but not for an hour: the loop's accepts
+        assert backstop.drained == 0 and accept_queue_length(sock) == 3
+        assert backstop.factory_for(unix) is _Recorder  # AF_UNIX: no queue to read, not counted
+        proto = backstop.factory_for(sock)()  # the listener's factory: a protocol, and a look due
+        assert isinstance(proto, _Recorder) and backstop.armed
+        backstop.close()
+        assert not backstop.armed
+        backstop.check()  # closed: looks no more
+        assert backstop.drained == 0
+
+    try:
+        run(loop, scenario())
+    finally:
+        backstop.close()
+        for client in clients:
+            client.close()
+        sock.close()
+        unix.close()
+
+
+@pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
+def test_one_look_drains_every_long_queue_of_the_group_and_reads_the_sockets_in_turn(loop):
+    # A burst fills the sockets of an address together (SO_REUSEPORT): a look reads one socket,
+    # in turn, and when that one is long, drains every socket whose queue is.
+    first = make_socket("127.0.0.1:0", backlog=16)
+    second = make_socket("127.0.0.1:0", backlog=16)
+    clients = _connect_with_request(first, 3) + _connect_with_request(second, 2)
+    _Recorder.made = []
+    backstop = AcceptBackstop(loop, [first, second], _Recorder, wait=0.0, queue=3)
+
+    async def scenario():
+        assert _queued(first, 3) and _queued(second, 2)
+        backstop.check()  # reads `first`: long, so both are read; `second` is under the bar
+        assert backstop.drained == 3 and accept_queue_length(second) == 2
+        clients.extend(_connect_with_request(first, 3))
+        assert _queued(first, 3)
+        backstop.check()  # reads `second` this time: short, so `first` waits for the next look
+        assert backstop.drained == 3
+        backstop.check()
+        assert backstop.drained == 6 and accept_queue_length(first) == 0
+        while len(_Recorder.made) < 6:
+            await asyncio.sleep(0.01)
+        for proto in _Recorder.made:
+            proto.transport.close()
+
+    try:
+        run(loop, scenario())
+    finally:
+        backstop.close()
+        for client in clients:
+            client.close()
+        first.close()
+        second.close()

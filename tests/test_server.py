@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
+import threading
+import time
 
 import pytest
 
 from fasthttp import App, Server
+from fasthttp.listeners import BACKSTOP_INTERVAL, BACKSTOP_QUEUE, accept_queue_length
 
 from helpers_engine import hello_app
 from helpers_server import Client, build_request, run, serving
@@ -214,6 +218,17 @@ def test_a_graceful_shutdown_waits_for_background_tasks():
 
 
 @pytest.mark.skipif(not hasattr(socket, "TCP_DEFER_ACCEPT"), reason="TCP_DEFER_ACCEPT is Linux's")
+def test_tcp_listeners_defer_accept_by_default(loop):
+    async def scenario():
+        async with serving(hello_app()) as server:
+            assert server.sockets
+            for sock in server.sockets:
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) > 0
+
+    run(loop, scenario())
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_DEFER_ACCEPT"), reason="TCP_DEFER_ACCEPT is Linux's")
 @pytest.mark.parametrize("seconds", [1, 0])
 def test_tcp_listeners_defer_accept_as_configured_and_serve(loop, seconds):
     # Config.defer_accept reaches every listening socket of the address (the accept group), and
@@ -226,5 +241,87 @@ def test_tcp_listeners_defer_accept_as_configured_and_serve(loop, seconds):
             resp = await client.request("GET", "/")
             assert resp.status == 200
             await client.close()
+
+    run(loop, scenario())
+
+
+def _read_to_eof(sock: socket.socket) -> bytes:
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the backstop reads Linux's TCP_INFO")
+def test_a_burst_queued_behind_a_busy_loop_is_accepted_by_the_backstop_and_served(loop):
+    # The c1000 tail of issue 17, made deterministic: the loop is held by a handler while a
+    # burst of connections (each with its request: TCP_DEFER_ACCEPT, the default) fills the
+    # accept queue. uvloop alone would accept them one per loop iteration; the backstop's look
+    # (due: the first connection armed it, and the handler held the loop longer than its
+    # interval; the queue is above BACKSTOP_QUEUE) accepts the whole queue at once. Every client reads its response and then the
+    # end of the connection (Connection: close, RFC 9112 §9.6).
+    if not type(loop).__module__.startswith("uvloop"):
+        pytest.skip("the backstop serves uvloop's listeners (asyncio accepts the queue itself)")
+    burst = BACKSTOP_QUEUE + 4  # above the threshold even after one accept of the loop
+    held = threading.Event()
+    app = App()
+
+    @app.get("/hold")
+    def hold(request):
+        held.wait(10)
+        return "held"
+
+    @app.get("/")
+    def index(request):
+        return "hello"
+
+    def clients(port: int, listener: socket.socket) -> list[bytes]:
+        first = socket.create_connection(("127.0.0.1", port), timeout=10)
+        first.sendall(b"GET /hold HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        socks = []
+        try:
+            for _ in range(burst):
+                client = socket.create_connection(("127.0.0.1", port), timeout=10)
+                socks.append(client)
+                client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            for _ in range(1000):  # the whole burst queued (10 s at most)
+                if accept_queue_length(listener) == burst:
+                    break
+                time.sleep(0.01)
+            # Not a synchronisation: the loop is held either way; this only makes sure the
+            # backstop's look is due when it is let go (a slower machine holds it longer).
+            time.sleep(4 * BACKSTOP_INTERVAL)
+            held.set()
+            return [_read_to_eof(first)] + [_read_to_eof(s) for s in socks]
+        finally:
+            held.set()
+            first.close()
+            for client in socks:
+                client.close()
+
+    async def scenario():
+        async with serving(app, accept_listeners=1) as server:
+            port = server.addresses[0][1]
+            answers = await asyncio.get_running_loop().run_in_executor(None, clients, port, server.sockets[0])
+            assert answers[0].startswith(b"HTTP/1.1 200 ") and answers[0].endswith(b"held")
+            for answer in answers[1:]:
+                assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"hello")
+                assert b"connection: close" in answer.lower()
+            # The look ends the first loop iteration after the hold, in which uvloop accepts at
+            # most one connection on the socket: the backstop took the rest at once.
+            assert server.accept_backstop is not None and server.accept_backstop.drained >= burst - 1
+
+    run(loop, scenario(), timeout=30)
+
+
+def test_no_backstop_on_the_asyncio_loop_or_over_tls(loop, tls):
+    async def scenario():
+        async with serving(hello_app()) as server:
+            uvloop = type(loop).__module__.startswith("uvloop")
+            assert (server.accept_backstop is not None) == (uvloop and sys.platform.startswith("linux"))
+        async with serving(hello_app(), ssl=tls.server_context()) as server:
+            assert server.accept_backstop is None
 
     run(loop, scenario())
