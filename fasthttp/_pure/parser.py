@@ -117,6 +117,10 @@ _PLAIN_HEAD = re.compile(
 # §6, §9.3; RFC 9110 §7.8, §10.1.1), each once per field line: after a CRLF, as a value holds
 # none. The plainest heads name Host only, or Host and Content-Length.
 _named_fields = re.compile(rb"\r\n(host|content-length|transfer-encoding|connection|expect|upgrade):").findall
+# Their plainest values, whole lines of such a section: an empty Host or _PLAIN_HOST (lower-cased),
+# and a Content-Length of at most _MAX_CL_DIGITS digits, each between optional OWS (RFC 9112 §5).
+_plain_host_line = re.compile(rb"\r\nhost:[ \t]*(?:[a-z0-9\-._~!$&'()*+,;=]+(?::[0-9]*)?)?[ \t]*\r\n").search
+_plain_content_length = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,%d})[ \t]*\r\n" % _MAX_CL_DIGITS).search
 _HOST_ONLY = [b"host"]
 _HOST_CL = [b"host", b"content-length"]
 _CL_HOST = [b"content-length", b"host"]
@@ -352,18 +356,15 @@ class RequestParser:
                     if named == _HOST_ONLY:
                         plain = True
                     elif named == _HOST_CL or named == _CL_HOST:
-                        i = low.find(b"\r\ncontent-length:") + 17
-                        value = section[i : section.find(b"\r", i)].strip(b" \t")
-                        plain = 0 < len(value) <= _MAX_CL_DIGITS and value.isdigit() and value.isascii()
+                        cl = _plain_content_length(low)
+                        plain = cl is not None
                         if plain:
-                            length = int(value)
+                            length = int(cl[1])  # type: ignore[index]
                             plain = self.max_body_size is None or length <= self.max_body_size
                     else:
                         plain = False
                     if plain:
-                        i = low.find(b"\r\nhost:") + 7
-                        host = section[i : section.find(b"\r", i)].strip(b" \t")
-                        plain = not host or _PLAIN_HOST.fullmatch(host) is not None
+                        plain = _plain_host_line(low) is not None
                     if plain:
                         if self._leading:
                             self._leading = 0  # as the end of this message would (_reset_head)
