@@ -644,3 +644,23 @@ def test_a_non_string_name_is_a_type_error_on_a_parsed_head(impl):
     with pytest.raises(TypeError):
         head.headers.get(1)  # type: ignore[arg-type]
     assert 1 not in head.headers
+
+
+@pytest.mark.parametrize(
+    ("data", "has_expect", "expect_continue"),
+    [
+        (GET, False, False),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na", False, False),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", True, True),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nEXPECT: other\r\nContent-Length: 1\r\n\r\na", True, False),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nExpect: \r\n\r\n", True, False),
+        (b"GET / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n", True, False),  # ignored in 1.0 (RFC 9110 §10.1.1)
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Expect: 1\r\n\r\n", False, False),
+    ],
+)
+def test_has_expect_tells_whether_an_expect_field_is_present(impl, data, has_expect, expect_continue):
+    # The engine's 417 rule (RFC 9110 §10.1.1) reads it instead of looking the field up.
+    for cut in (len(data), len(data) // 2):
+        parser = impl.parser.RequestParser()
+        head = heads(parser.feed(data[:cut]) + parser.feed(data[cut:]), impl)[0]
+        assert (head.has_expect, head.expect_continue) == (has_expect, expect_continue)

@@ -533,7 +533,7 @@ class ConnectionCore:
             if head.chunked and self._no_chunked:
                 self._fail(LengthRequired())
                 return None
-            if not head.expect_continue and head.version == "1.1" and head.headers.get_bytes("expect") is not None:
+            if head.has_expect and not head.expect_continue and head.version == "1.1":
                 # RFC 9110 §10.1.1: an expectation other than 100-continue may be refused with
                 # 417. NOTE: only requests with content are checked; an expectation is about
                 # the content, and the check stays off the bodyless fast path.

@@ -140,7 +140,9 @@ class RequestHead:
     ``method`` (str), ``target`` (the raw request-target, bytes), ``path`` and ``query`` (str,
     not percent-decoded; ``query`` without the "?"), ``version`` ("1.0" or "1.1"), ``headers``
     (:class:`~fasthttp.headers.Headers`), ``keep_alive``, ``content_length`` (int or None),
-    ``chunked``, ``expect_continue`` and ``upgrade``.
+    ``chunked``, ``expect_continue``, ``has_expect`` (an Expect field is present, whatever its
+    value: the engine's 417 rule, RFC 9110 §10.1.1, reads it instead of looking the field up)
+    and ``upgrade``.
     """
 
     __slots__ = (
@@ -152,6 +154,7 @@ class RequestHead:
         "content_length",
         "chunked",
         "expect_continue",
+        "has_expect",
         "upgrade",
         "_path_end",
         "_path_start",
@@ -165,6 +168,7 @@ class RequestHead:
     content_length: int | None
     chunked: bool
     expect_continue: bool
+    has_expect: bool
     upgrade: bool
     _path_end: int
     _path_start: int
@@ -371,7 +375,7 @@ class RequestParser:
                         head.headers = Headers._from_section(section, low)
                         head.keep_alive = True
                         head.content_length = length
-                        head.chunked = head.expect_continue = head.upgrade = False
+                        head.chunked = head.expect_continue = head.has_expect = head.upgrade = False
                         events.append(head)
                         if not length:
                             events.append(_END_OF_MESSAGE)
@@ -754,6 +758,7 @@ class RequestParser:
         head.chunked = chunked  # type: ignore[union-attr]
         # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
         head.expect_continue = http11 and expect is not None and expect.lower() == b"100-continue"  # type: ignore[union-attr]
+        head.has_expect = expect is not None  # type: ignore[union-attr]
         # RFC 9110 §7.8: Upgrade in an HTTP/1.0 request is ignored.
         head.upgrade = head.method == "CONNECT" or (  # type: ignore[union-attr]
             http11 and b"upgrade" in connection and has_upgrade
