@@ -4,7 +4,10 @@ Strategy ("header indexing"): the parser validates each field line once, in
 :func:`parse_field_line`, and keeps the name and value as raw bytes. :class:`Headers` answers
 case-insensitive, multi-valued look-ups over those bytes and decodes (ISO-8859-1, RFC 9110 §5.5)
 only the values a caller asks for. Well-known names get a small integer id from the fixed table
-:data:`WELL_KNOWN`; the compiled twin compares ids instead of bytes for them.
+:data:`WELL_KNOWN`; the compiled twin compares ids instead of bytes for them. The pure twin keeps
+a section its parser took whole (the common case) as one bytes object and builds the per-field
+index only when a caller needs more than ``get``, ``get_bytes`` or ``in``, which search the
+lower-cased section (PERF, issue 17: the pure path).
 
 The twins share this module's public names, signatures and errors; a parity test feeds both the
 same bytes (tests/test_parity.py).
