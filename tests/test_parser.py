@@ -587,3 +587,80 @@ class TestErrors:
             impl.parser.RequestParser().feed(data)
         with pytest.raises(BadRequest):
             feed_bytewise(impl.parser.RequestParser(), data)
+
+
+# The heads of the parsers' common case (a whole plain head in one read), whose header section the
+# pure twin keeps whole and searches until a caller needs its index (issue 17): every look-up must
+# answer as the index does, and as the compiled twin does.
+_LOOKUP_HEADS = [
+    b"GET / HTTP/1.1\r\nHost: a.example\r\nX-A: one\r\nx-a:  two \r\nX-Host: h\r\nUser-Agent: \r\n\r\n",
+    b"GET /p?q HTTP/1.1\r\nX-Note: a host: b\r\nHOST:example.com:80\t\r\nAccept: */*\r\n\r\n",
+    b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\nContent-Length: 3\r\nX-A:\t1 2\t\r\n\r\nabc",
+    b"GET / HTTP/1.0\r\nX-A: 1\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: \r\n\r\n",
+]
+_LOOKUP_NAMES = [
+    "host", "Host", b"HOST", "x-a", "X-A", b"x-a", "x-host", "user-agent", "User-Agent",
+    "content-length", "Content-Length", "content-type", "accept", "missing", "", "x-a:",
+    "x-a\r\nhost", b"x-a: one\r\nx-a", "ho st", "h\u0175st", "x-note", b"X-Note",
+]  # fmt: skip
+
+
+def _lookups(headers):
+    # get, get_bytes and "in" search a section not yet indexed; getall (after them) indexes it.
+    found = [(headers.get(name), headers.get_bytes(name), name in headers) for name in _LOOKUP_NAMES]
+    return found + [headers.getall(name) for name in _LOOKUP_NAMES]
+
+
+@pytest.mark.parametrize("data", _LOOKUP_HEADS)
+def test_header_lookups_on_a_parsed_head_answer_as_the_index(impl, data):
+    def parsed():
+        return heads(impl.parser.RequestParser().feed(data), impl)[0].headers
+
+    # The look-ups first, on a section not yet indexed; the same look-ups on an index built from
+    # the same fields; then the whole view, which builds the index; then the look-ups again.
+    fresh = parsed()
+    answers = _lookups(fresh)
+    index = impl.headers.Headers(parsed().raw())
+    assert answers == _lookups(index)
+    assert fresh.items() == index.items() and len(fresh) == len(index)
+    assert fresh.raw_lower() == index.raw_lower() and list(fresh) == list(index)
+    assert _lookups(fresh) == answers
+    other = parsed()
+    assert other.values() == index.values() and other == index
+
+
+@pytest.mark.parametrize("data", _LOOKUP_HEADS)
+def test_header_lookups_on_a_parsed_head_are_the_same_in_both_twins(py_impl, c_impl, data):
+    answers = []
+    for family in (py_impl, c_impl):
+        head = heads(family.parser.RequestParser().feed(data), family)[0]
+        answers.append((_lookups(head.headers), head.headers.raw()))
+    assert answers[0] == answers[1]
+
+
+def test_a_non_string_name_is_a_type_error_on_a_parsed_head(impl):
+    head = heads(impl.parser.RequestParser().feed(GET), impl)[0]
+    with pytest.raises(TypeError):
+        head.headers.get(1)  # type: ignore[arg-type]
+    assert 1 not in head.headers
+
+
+@pytest.mark.parametrize(
+    ("data", "has_expect", "expect_continue"),
+    [
+        (GET, False, False),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na", False, False),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", True, True),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nEXPECT: other\r\nContent-Length: 1\r\n\r\na", True, False),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nExpect: \r\n\r\n", True, False),
+        (b"GET / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n", True, False),  # ignored in 1.0 (RFC 9110 §10.1.1)
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Expect: 1\r\n\r\n", False, False),
+    ],
+)
+def test_has_expect_tells_whether_an_expect_field_is_present(impl, data, has_expect, expect_continue):
+    # The engine's 417 rule (RFC 9110 §10.1.1) reads it instead of looking the field up.
+    for cut in (len(data), len(data) // 2):
+        parser = impl.parser.RequestParser()
+        head = heads(parser.feed(data[:cut]) + parser.feed(data[cut:]), impl)[0]
+        assert (head.has_expect, head.expect_continue) == (has_expect, expect_continue)

@@ -441,6 +441,35 @@ class ConnectionCore:
         each piece against the limit it has when the piece arrives). Otherwise 0: the usual
         order, the handler first."""
         n = len(events)
+        if i + 2 < n and not head.chunked and not head.upgrade and not head.expect_continue:
+            # PERF (issue 17, POST echo): a Content-Length body in one piece, then its end, the
+            # common case, tested first: the reader is made complete with it (RequestBody's
+            # *whole*), without the receiving state a body read over time goes through
+            # (_reading, K_BODY, feed, end).
+            whole = events[i + 1]
+            end = events[i + 2]
+            limit = self._max_body
+            if (
+                type(whole) is bytes
+                and type(end) is not bytes
+                and type(end) is not RequestHead
+                and (limit is None or len(whole) <= limit)
+            ):
+                req = self._open(head, whole)
+                if req is None:
+                    return 0  # refused (411, 417): the events that follow go the usual way
+                if self._upgrade_req is not None:
+                    self._pause_reading(P_UPGRADE)  # what _on_eom does after a pending upgrade
+                elif self._resume_at_eom:
+                    self._resume_at_eom = False
+                    self._loop.call_soon(self._resume_parser)
+                if not self._stop and self._active is None and not self._queue and self._write_paused:
+                    self._to_idle()  # queued behind a paused write (as _on_eom leaves it)
+                else:
+                    self._kind = K_NONE
+                    self._deadline = _INF
+                self._schedule(req)
+                return 2
         j = i + 1
         size = 0
         while j < n and type(events[j]) is bytes:
@@ -453,25 +482,6 @@ class ConnectionCore:
         if limit is not None and size > limit:
             self._on_head(head)
             return 0
-        if j == i + 2 and not head.chunked:
-            # PERF (issue 17, POST echo): a Content-Length body in one piece, the common case:
-            # the reader is made complete with it (RequestBody's *whole*), without the
-            # receiving state a body read over time goes through (_reading, K_BODY, feed, end).
-            req = self._open(head, events[i + 1])
-            if req is None:
-                return 0  # refused (411, 417): the events that follow go the usual way
-            if self._upgrade_req is not None:
-                self._pause_reading(P_UPGRADE)  # what _on_eom does after a pending upgrade
-            elif self._resume_at_eom:
-                self._resume_at_eom = False
-                self._loop.call_soon(self._resume_parser)
-            if not self._stop and self._active is None and not self._queue and self._write_paused:
-                self._to_idle()  # queued behind a paused write (as _on_eom leaves it)
-            else:
-                self._kind = K_NONE
-                self._deadline = _INF
-            self._schedule(req)
-            return 2
         req = self._open(head)
         if req is None:
             return 0  # refused (411, 417): the events that follow go the usual way
@@ -523,7 +533,7 @@ class ConnectionCore:
             if head.chunked and self._no_chunked:
                 self._fail(LengthRequired())
                 return None
-            if not head.expect_continue and head.version == "1.1" and head.headers.get_bytes("expect") is not None:
+            if head.has_expect and not head.expect_continue and head.version == "1.1":
                 # RFC 9110 §10.1.1: an expectation other than 100-continue may be refused with
                 # 417. NOTE: only requests with content are checked; an expectation is about
                 # the content, and the check stays off the bodyless fast path.

@@ -110,15 +110,25 @@ _FIELD_SECTION = re.compile(b"(?:" + _FIELD_LINE_PATTERN + b")*")
 # line. Everything it accepts, the line-by-line path accepts too, with the same result; what it
 # does not accept goes to that path, which names the error.
 _PLAIN_HEAD = re.compile(
-    rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (/[\x21\x22\x24-\x7e\x80-\xff]*) HTTP/1\.([0-9])\r\n"
-    rb"((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*)\r\n"
+    rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (/[\x21\x22\x24-\x7e\x80-\xff]*) HTTP/1\.([0-9])"
+    rb"(\r\n(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*)\r\n"
 )
+# The fields of such a section (lower-cased) whose names the framing rules read (RFC 9112 §3.2,
+# §6, §9.3; RFC 9110 §7.8, §10.1.1), each once per field line: after a CRLF, as a value holds
+# none. The plainest heads name Host only, or Host and Content-Length.
+_named_fields = re.compile(rb"\r\n(host|content-length|transfer-encoding|connection|expect|upgrade):").findall
+# Their plainest values, whole lines of such a section: an empty Host or _PLAIN_HOST (lower-cased),
+# and a Content-Length of at most _MAX_CL_DIGITS digits, each between optional OWS (RFC 9112 §5).
+_plain_host_line = re.compile(rb"\r\nhost:[ \t]*(?:[a-z0-9\-._~!$&'()*+,;=]+(?::[0-9]*)?)?[ \t]*\r\n").search
+_plain_content_length = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,%d})[ \t]*\r\n" % _MAX_CL_DIGITS).search
+_HOST_ONLY = [b"host"]
+_HOST_CL = [b"host", b"content-length"]
+_CL_HOST = [b"content-length", b"host"]
 # A field line of a section _PLAIN_HEAD accepted, its leading OWS left out of the value (the
 # trailing OWS is stripped only when the section has some: RFC 9112 §5).
 _FIELD_LINE_LSTRIP = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*)\r\n")
 # A Host value in its plainest form, reg-name [":" port]: a subset of what _authority_ok accepts.
 _PLAIN_HOST = re.compile(rb"[A-Za-z0-9\-._~!$&'()*+,;=]+(?::[0-9]*)?")
-_CL_KEY = frozenset((b"content-length",))
 _FRAMING_KEYS = frozenset((b"content-length", b"transfer-encoding", b"connection", b"expect", b"upgrade"))
 _METHODS = {m: m.decode() for m in (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE")}
 _END_OF_MESSAGE = EndOfMessage()
@@ -130,7 +140,9 @@ class RequestHead:
     ``method`` (str), ``target`` (the raw request-target, bytes), ``path`` and ``query`` (str,
     not percent-decoded; ``query`` without the "?"), ``version`` ("1.0" or "1.1"), ``headers``
     (:class:`~fasthttp.headers.Headers`), ``keep_alive``, ``content_length`` (int or None),
-    ``chunked``, ``expect_continue`` and ``upgrade``.
+    ``chunked``, ``expect_continue``, ``has_expect`` (an Expect field is present, whatever its
+    value: the engine's 417 rule, RFC 9110 §10.1.1, reads it instead of looking the field up)
+    and ``upgrade``.
     """
 
     __slots__ = (
@@ -142,6 +154,7 @@ class RequestHead:
         "content_length",
         "chunked",
         "expect_continue",
+        "has_expect",
         "upgrade",
         "_path_end",
         "_path_start",
@@ -155,6 +168,7 @@ class RequestHead:
     content_length: int | None
     chunked: bool
     expect_continue: bool
+    has_expect: bool
     upgrade: bool
     _path_end: int
     _path_start: int
@@ -314,18 +328,19 @@ class RequestParser:
                 m = match(data, pos)
                 if m is None:
                     break
+                # section: CRLF, then each field line with its CRLF (_PLAIN_HEAD's group 4).
                 method, target, minor, section = m.groups()
-                if m.start(4) - pos - 2 > self.max_request_line or len(section) > self.max_header_size:
+                if (
+                    m.start(4) - pos > self.max_request_line
+                    or len(section) - 2 > self.max_header_size
+                    or section.count(b"\r\n") - 1 > self.max_header_count  # one CRLF a field line
+                ):
                     break
-                fields = _FIELD_LINE_LSTRIP.findall(section)
-                if len(fields) > self.max_header_count:
-                    break
-                if b" \r" in section or b"\t\r" in section:
-                    fields = [(name, value.rstrip(b" \t")) for name, value in fields]
-                head = RequestHead()
-                head.method = method = _METHODS.get(method) or method.decode("ascii")
+                method = _METHODS.get(method) or method.decode("ascii")
                 if method == "CONNECT":
                     break  # authority-form only (RFC 9112 §3.2.3): the general path refuses it
+                head = RequestHead()
+                head.method = method
                 head.target = target
                 head._path_start = 0
                 q = target.find(b"?")
@@ -336,32 +351,31 @@ class RequestParser:
                     # The plainest HTTP/1.1 head: one Host of the plainest form, no framing field
                     # but at most one Content-Length of at most 18 digits within the limit. Its
                     # framing is what _end_of_head would find (keep-alive, no chunked, no Expect,
-                    # no Upgrade), taken here without it; any other head goes there.
-                    headers = Headers._from_raw(fields)
-                    keys = headers._keys
+                    # no Upgrade), taken here without it; any other head goes there. PERF: the
+                    # checks run on the lower-cased section in bulk (_named_fields), and the
+                    # header index is built only if a caller needs it (Headers._from_section).
+                    low = section.lower()
+                    named = _named_fields(low)
                     length = None
-                    if keys.count(b"host") != 1:
-                        plain = False
-                    elif _FRAMING_KEYS.isdisjoint(keys):
+                    if named == _HOST_ONLY:
                         plain = True
-                    elif b"content-length" in keys and keys.count(b"content-length") == 1 and _CL_KEY.issuperset(_FRAMING_KEYS.intersection(keys)):
-                        value = fields[keys.index(b"content-length")][1]
-                        plain = 0 < len(value) <= _MAX_CL_DIGITS and value.isdigit() and value.isascii()
+                    elif named == _HOST_CL or named == _CL_HOST:
+                        cl = _plain_content_length(low)
+                        plain = cl is not None
                         if plain:
-                            length = int(value)
+                            length = int(cl[1])  # type: ignore[index]
                             plain = self.max_body_size is None or length <= self.max_body_size
                     else:
                         plain = False
                     if plain:
-                        host = fields[keys.index(b"host")][1]
-                        plain = not host or _PLAIN_HOST.fullmatch(host) is not None
+                        plain = _plain_host_line(low) is not None
                     if plain:
                         if self._leading:
                             self._leading = 0  # as the end of this message would (_reset_head)
-                        head.headers = headers
+                        head.headers = Headers._from_section(section, low)
                         head.keep_alive = True
                         head.content_length = length
-                        head.chunked = head.expect_continue = head.upgrade = False
+                        head.chunked = head.expect_continue = head.has_expect = head.upgrade = False
                         events.append(head)
                         if not length:
                             events.append(_END_OF_MESSAGE)
@@ -382,6 +396,9 @@ class RequestParser:
                         continue
                 else:
                     head.version = "1.0"
+                fields = _FIELD_LINE_LSTRIP.findall(section)
+                if section.find(b" \r") >= 0 or section.find(b"\t\r") >= 0:
+                    fields = [(name, value.rstrip(b" \t")) for name, value in fields]
                 self._head = head
                 self._fields = fields
                 self._end_of_head(events)
@@ -553,7 +570,7 @@ class RequestParser:
             return 0
         eol = buf.find(b"\r\n", pos)
         line = bytes(buf[pos:eol])
-        if not line or len(line) > self.max_request_line or b"\r" in line or b"\n" in line:
+        if not line or len(line) > self.max_request_line or line.find(b"\r") >= 0 or line.find(b"\n") >= 0:
             return 0
         section = bytes(buf[eol + 2 : stop + 2])  # the field lines, each with its CRLF
         if len(section) > self.max_header_size or _FIELD_SECTION.fullmatch(section) is None:
@@ -741,6 +758,7 @@ class RequestParser:
         head.chunked = chunked  # type: ignore[union-attr]
         # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
         head.expect_continue = http11 and expect is not None and expect.lower() == b"100-continue"  # type: ignore[union-attr]
+        head.has_expect = expect is not None  # type: ignore[union-attr]
         # RFC 9110 §7.8: Upgrade in an HTTP/1.0 request is ignored.
         head.upgrade = head.method == "CONNECT" or (  # type: ignore[union-attr]
             http11 and b"upgrade" in connection and has_upgrade

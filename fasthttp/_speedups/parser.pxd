@@ -17,6 +17,7 @@ cdef class RequestHead:
     cdef readonly object content_length
     cdef readonly object chunked
     cdef readonly object expect_continue
+    cdef readonly object has_expect
     cdef readonly object upgrade
     cdef bytes _target            # None until RequestHead.target makes it (origin-form)
     cdef Py_ssize_t _target_start

@@ -18,6 +18,7 @@ class RequestHead:
     content_length: int | None
     chunked: bool
     expect_continue: bool
+    has_expect: bool
     upgrade: bool
     @property
     def path(self) -> str: ...

@@ -154,6 +154,7 @@ cdef extern from *:
     Py_ssize_t OFF_CONTENT_LENGTH "FP_HEAD_OFFSET(content_length)"
     Py_ssize_t OFF_CHUNKED "FP_HEAD_OFFSET(chunked)"
     Py_ssize_t OFF_EXPECT_CONTINUE "FP_HEAD_OFFSET(expect_continue)"
+    Py_ssize_t OFF_HAS_EXPECT "FP_HEAD_OFFSET(has_expect)"
     Py_ssize_t OFF_UPGRADE "FP_HEAD_OFFSET(upgrade)"
 
 cdef EndOfMessage _EOM = EndOfMessage()
@@ -256,18 +257,18 @@ cdef inline str _path_str(const char* p, Py_ssize_t n):
 # cannot specialize; read-only member descriptors over the same fields get LOAD_ATTR_SLOT, so
 # head.method, head.headers, ... cost what a __slots__ attribute costs (bench_parser.py, the
 # engine's hot path). The PyMemberDef array must outlive the descriptors: it is static.
-cdef PyMemberDef _head_members[8]
+cdef PyMemberDef _head_members[9]
 
 
 cdef int _install_members() except -1:
-    cdef const char* names[8]
-    cdef Py_ssize_t offsets[8]
+    cdef const char* names[9]
+    cdef Py_ssize_t offsets[9]
     cdef int i
     names[:] = [b"method", b"version", b"headers", b"keep_alive", b"content_length", b"chunked",
-                b"expect_continue", b"upgrade"]
+                b"expect_continue", b"has_expect", b"upgrade"]
     offsets[:] = [OFF_METHOD, OFF_VERSION, OFF_HEADERS, OFF_KEEP_ALIVE, OFF_CONTENT_LENGTH,
-                  OFF_CHUNKED, OFF_EXPECT_CONTINUE, OFF_UPGRADE]
-    for i in range(8):
+                  OFF_CHUNKED, OFF_EXPECT_CONTINUE, OFF_HAS_EXPECT, OFF_UPGRADE]
+    for i in range(9):
         _head_members[i].name = names[i]
         _head_members[i].type = T_OBJECT_EX
         _head_members[i].offset = offsets[i]
@@ -655,6 +656,7 @@ cdef class RequestParser:
         head.content_length = content_length
         head.chunked = n_te > 0
         head.expect_continue = False
+        head.has_expect = expect_i >= 0
         # RFC 9110 §10.1.1: ignore 100-continue in an HTTP/1.0 request.
         if http11 and expect_i >= 0:
             f = &self._index.fields[expect_i]
