@@ -72,6 +72,7 @@ cdef class ConnectionCore:
     cdef public object _proxy_trust
     cdef public object _text_fields
     cdef public object _json_fields
+    cdef public dict _fast_routes
 
     cpdef _close_after(self, req)
     cpdef body_buffered(self, n)
@@ -89,6 +90,7 @@ cdef class ConnectionCore:
     cpdef _schedule(self, req)
     cpdef _on_eom(self, eom)
     cpdef _to_idle(self)
+    @cython.locals(head=CRequestHead, routes=dict, calls=dict)
     cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, CRequest req)

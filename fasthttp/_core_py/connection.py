@@ -186,6 +186,7 @@ class ConnectionCore:
                 "_proxy_trust",
                 "_text_fields",
                 "_json_fields",
+                "_fast_routes",
             )
 
     def __init__(self, manager: ConnectionManager) -> None:
@@ -207,6 +208,8 @@ class ConnectionCore:
         self._cfg = cfg
         # The fields of a str answer and of a dict or list one (ConnectionManager.answer_fields).
         self._text_fields, self._json_fields = manager.answer_fields
+        # The application's exact-route table, or None (ConnectionManager.fast_routes).
+        self._fast_routes: dict[str, dict[str, Any]] | None = manager.fast_routes
         self._loop: asyncio.AbstractEventLoop = loop
         self._parser: Any = None
         self.transport: Any = None  # the asyncio transport, once connection_made
@@ -595,7 +598,31 @@ class ConnectionCore:
         """
         ctx = req.context = _copy_context()
         try:
-            result = ctx.run(self._handler, req)
+            call: Any = None
+            routes = self._fast_routes
+            if routes is not None:
+                head = req.head
+                calls = routes.get(head.path)
+                if calls is not None:
+                    call = calls.get(head.method)
+            if call is None:
+                result = ctx.run(self._handler, req)
+            else:
+                # PERF (issue 17, benchmarks/bench_connection.py): the handler's exact-route
+                # hit (its fast_routes, fasthttp.application) made here, with two dict look-ups,
+                # instead of in the application's interpreted dispatcher. What the handler
+                # would do around the call, the engine does: the body-size check of a request
+                # with content, and an exception answered with the handler's on_error.
+                try:
+                    reader = req.body_reader
+                    if reader is not None:
+                        reader.check_size()  # ContentTooLarge past the limit
+                    result = ctx.run(call, req)
+                except Exception as exc:
+                    on_error = getattr(self._handler, "on_error", None)
+                    if on_error is None:
+                        raise
+                    result = ctx.run(on_error, req, exc)
             if type(result) is _CORO:
                 if self._async_mode == INLINE:
                     # PERF: drive the first step here; most handlers finish without waiting.
