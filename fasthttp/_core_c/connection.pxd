@@ -12,7 +12,7 @@ cimport cython
 from fasthttp._speedups.parser cimport RequestHead as CRequestHead, RequestParser as CRequestParser
 # The compiled Request's fields as struct members (fasthttp/_model_py/request.py): the core sets
 # and reads them for every request (PERF, issue 17).
-from fasthttp._model_c.request cimport RequestBase as CRequest
+from fasthttp._model_c.request cimport RequestBase as CRequest, new_request
 # The writer's write_response as a C call (a cpdef function, fasthttp/_speedups/writer.pxd):
 # connection.py names it as its facade import (fasthttp.writer), and Cython binds it here.
 from fasthttp._speedups.writer cimport write_response

@@ -59,7 +59,7 @@ from ..connections import ConnectionManager, error_bytes
 from ..errors import ExpectationFailed, HttpError, HttpProtocolError, LengthRequired
 from ..listeners import TLS_RECORD_START, send_and_shut, wants_tls_upgrade
 from ..parser import RequestHead
-from ..requests import Request
+from ..requests import Request, new_request
 from ..responses import (
     Response,
     Upgrade,
@@ -514,7 +514,14 @@ class ConnectionCore:
         # The connection a request and its body reader see is the whole protocol (this core
         # and the properties of fasthttp.protocol.HttpProtocol): ConnectionInfo, BodyConnection.
         conn: Any = self
-        req = Request(head, conn if trust is None else self._forwarded(trust, head), self._max_body)
+        seen: Any = conn if trust is None else self._forwarded(trust, head)  # the request's view
+        if COMPILED:
+            # PERF (issue 17, benchmarks/bench_connection.py): Request(...) as C calls, without
+            # the type call (fasthttp._model_py.request.new_request: callgrind, about 400
+            # instructions per request); the pure twin's class call is cheaper than the factory.
+            req = new_request(Request, head, seen, self._max_body)
+        else:
+            req = Request(head, seen, self._max_body)
         if self._log is not None:
             # The access log's durations: perf_counter, not the loop's clock (milliseconds on
             # uvloop).
