@@ -478,3 +478,35 @@ def test_a_fast_routes_attribute_that_is_not_a_dict_is_not_used(loop):
     handler.fast_routes = types.MappingProxyType({"/": {"GET": lambda request: "fast"}})  # type: ignore[attr-defined]
     assert ConnectionManager(loop, handler, Config()).fast_routes is None
     assert b"\r\n\r\nhandler" in _written(loop, core_class(_TWINS[-1]), handler, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
+@pytest.mark.parametrize("twin", _TWINS)
+def test_the_idle_deadline_after_a_pipelined_read_is_the_managers_and_a_later_response_reads_it_again(loop, twin):
+    # The core reads the manager's idle_deadline once per pipelined read (PERF: its coarse
+    # clock moves only in the sweep); a response written later, from a handler's Task, reads
+    # the value of its own time.
+    gate = loop.create_future()
+
+    async def handler(request: Any) -> str:
+        if request.path == "/wait":
+            await gate
+        return "ok"
+
+    manager = ConnectionManager(loop, handler, Config())
+    proto = core_class(twin)(manager)
+    transport = Transport()
+    proto.connection_made(transport)
+    manager._tick(1000.0)
+    proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+    assert proto._deadline == manager.idle_deadline == 1000.0 + manager.config.keep_alive_timeout
+    proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n" * 2 + b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert proto._task is not None
+    manager._tick(2000.0)  # the sweep moved the clock while the handler waited
+    gate.set_result(None)
+    for _ in range(16):
+        if proto._task is None:
+            break
+        loop.run_until_complete(asyncio.sleep(0))
+    assert proto._task is None and b"".join(transport.out).count(b"HTTP/1.1 200 OK") == 6
+    assert proto._deadline == 2000.0 + manager.config.keep_alive_timeout
+    proto.connection_lost(None)

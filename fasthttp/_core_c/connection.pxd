@@ -73,6 +73,7 @@ cdef class ConnectionCore:
     cdef public object _text_fields
     cdef public object _json_fields
     cdef public dict _fast_routes
+    cdef public double _idle_at
 
     cpdef _close_after(self, req)
     cpdef body_buffered(self, n)
@@ -94,7 +95,7 @@ cdef class ConnectionCore:
     cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, CRequest req)
-    @cython.locals(head=CRequestHead, text=str, keep=bint, is_head=bint)
+    @cython.locals(head=CRequestHead, text=str, keep=bint, is_head=bint, idle=double)
     cpdef _respond(self, CRequest req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)

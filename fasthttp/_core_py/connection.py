@@ -187,6 +187,7 @@ class ConnectionCore:
                 "_text_fields",
                 "_json_fields",
                 "_fast_routes",
+                "_idle_at",
             )
 
     def __init__(self, manager: ConnectionManager) -> None:
@@ -244,6 +245,8 @@ class ConnectionCore:
         self._upgrade_req: Request | None = None
         self._resume_at_eom = False
         self._lost_callbacks: list[Callable[[], None]] | None = None
+        # The manager's idle_deadline while a pipelined read is answered (_on_events), else -1.
+        self._idle_at = -1.0
 
     # -- asyncio.Protocol: a connection's start and end, common cases ---------------------------
 
@@ -405,6 +408,11 @@ class ConnectionCore:
         batch: list[bytes] | None = None
         if len(events) > 2:
             self._batch = batch = []
+            # PERF (issue 17, benchmarks/bench_connection.py test_pipelined): the idle deadline
+            # each response of this read sets, read from the manager once per read rather than
+            # once per response: the manager's coarse clock moves only in its sweep, a callback
+            # of its own, so the value cannot change while this read is being answered.
+            self._idle_at = self._manager.idle_deadline
         skip = 0
         try:
             for i, ev in enumerate(events):
@@ -428,6 +436,7 @@ class ConnectionCore:
                     return
         finally:
             if batch is not None:
+                self._idle_at = -1.0  # a response written later (a Task's) reads the manager's
                 self._batch = None
                 if batch and not self._upgraded:
                     self._batch_size = 0
@@ -755,7 +764,8 @@ class ConnectionCore:
         if keep and self._active is None and self._reading is None and not self._queue and self._upgrade_req is None and self._pending_error is None:
             # PERF: _finished's common case, inlined: idle until the next request.
             self._kind = K_IDLE
-            self._deadline = self._manager.idle_deadline
+            idle = self._idle_at
+            self._deadline = idle if idle >= 0.0 else self._manager.idle_deadline
         else:
             self._finished(req, keep)
 
