@@ -673,6 +673,12 @@ class App:
             handler = self._middleware.compose(dispatch, self._error, self._guard, engine=True)
             if handler is dispatch:
                 handler.on_error = self._error  # type: ignore[attr-defined]
+                # The engine makes the fast-table hit itself (fasthttp.application's
+                # fast_routes): what dispatch does for it, the engine does (the body-size check,
+                # on_error); a route added later clears the table (_changed), and the first
+                # miss after that rebuilds it (dispatch). Only without middleware: a wrapped
+                # handler has its own fast path, or none.
+                handler.fast_routes = self._fast  # type: ignore[attr-defined]
             bypass = self._middleware.bypass()
             if bypass:
                 handler = self._bypassing(handler, bypass)

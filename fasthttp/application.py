@@ -23,6 +23,18 @@ applies it once per failure, driven inline or in a Task: an exception raised by 
 by the coroutine it returned gets the engine's own answer above. PERF (issue 17): the App's
 handler carries its error handling this way rather than wrapping every ``async def`` handler's
 coroutine in a coroutine of its own.
+
+``fast_routes`` (optional): the handler's exact-route table, a ``dict`` mapping a request's
+``path`` (``request.head.path``) to a ``dict`` mapping its ``method`` to a callable taking the
+request. For a request whose path and method hit, the engine calls that callable in the
+request's context instead of the handler, doing what the handler would around it: a request
+with content is first checked against its body-size limit (``BodyReader.check_size``), and an
+exception raised there or by the callable is answered with ``on_error`` (or as the handler's
+own exception when there is none). So an entry must answer exactly what the handler would for
+such a request; the application keeps the table current (mutated in place: the engine holds
+it from the start), and a miss costs two dict look-ups, then the handler as usual (which may
+refill the table). PERF (issue 17): the App's exact routes without options run without its
+interpreted dispatcher in between (``benchmarks/bench_connection.py``).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ class ConnectionManager:
     # the deadlines) are member reads, not instance-dict look-ups (about 1k instructions per
     # connection: benchmarks/bench_connection.py test_new_connection). A new attribute is
     # declared here too.
-    __slots__ = ('_flushers', '_timer', 'access_log', 'answer_fields', 'async_mode', 'body_deadline', 'busy_response', 'closed', 'closing', 'config', 'connection_settings', 'connections', 'handler', 'head_deadline', 'idle_deadline', 'interval', 'log_connections', 'loop', 'max_connections', 'new_parser', 'now', 'on_connect', 'parser_options', 'proxy_trust', 'sendfile', 'tls_upgrade', 'upgraded', 'uvloop', 'websockets', 'websockets_total')
+    __slots__ = ('_flushers', '_timer', 'access_log', 'answer_fields', 'async_mode', 'body_deadline', 'busy_response', 'closed', 'closing', 'config', 'connection_settings', 'connections', 'fast_routes', 'handler', 'head_deadline', 'idle_deadline', 'interval', 'log_connections', 'loop', 'max_connections', 'new_parser', 'now', 'on_connect', 'parser_options', 'proxy_trust', 'sendfile', 'tls_upgrade', 'upgraded', 'uvloop', 'websockets', 'websockets_total')
 
     def __init__(
         self,
@@ -102,6 +102,11 @@ class ConnectionManager:
         #: middleware add constant fields to every such answer of the requests it answers
         #: directly: ``fasthttp.middleware.stack.QuietForm``), else the Content-Type alone.
         self.answer_fields: tuple[Any, Any] = getattr(handler, "answer_fields", None) or (TEXT_FIELDS, JSON_FIELDS)
+        #: The handler's exact-route table (its ``fast_routes``, ``fasthttp.application``: path ->
+        #: method -> callable), which the connection core looks up before calling the handler;
+        #: None when the handler has none (or it is not a dict, as the core's C look-ups need).
+        fast = getattr(handler, "fast_routes", None)
+        self.fast_routes: dict[str, dict[str, Any]] | None = fast if type(fast) is dict else None
         self.config = config
         self.access_log = access_log
         self.on_connect = on_connect

@@ -70,7 +70,7 @@ from .responses import json_loads
 from .validation import validate
 
 if TYPE_CHECKING:
-    from ._model_py.request import RequestBase
+    from ._model_py.request import RequestBase as RequestBase, new_request as new_request
     from .headers import Headers
     from .identity import Identity
     from .parser import RequestHead
@@ -86,6 +86,7 @@ else:
         from ._model_py import request as _base
     register("request", _base)
     RequestBase = _base.RequestBase
+    new_request = _base.new_request  # Request(...) as the compiled connection core makes it
 
 __all__ = (
     "Request",

@@ -1561,3 +1561,100 @@ def test_middleware_sees_the_error_handlers_answer_to_an_async_handlers_failure(
     with client_for(app) as client:
         resp = client.get("/a")
     assert (resp.status, resp.text, seen) == (422, "handled", [422])
+
+
+# -- the engine makes the fast-table hit (fasthttp.application's fast_routes; PERF, issue 17) ----
+
+
+def test_the_engine_hits_the_exact_routes_and_a_route_added_after_the_first_request_is_served():
+    app = App()
+
+    @app.get("/a")
+    def a(request):
+        return "a"
+
+    @app.get("/opt", max_body_size=10)  # a route with options: through its runner, never fast
+    def opt(request):
+        return "opt"
+
+    table = app.engine_handler().fast_routes
+    assert {path: sorted(methods) for path, methods in table.items()} == {"/a": ["GET", "HEAD"]}
+    with client_for(app) as client:
+        assert client.get("/a").text == "a"
+        head = client.head("/a")
+        assert head.status == 200 and head.body == b"" and head.headers["content-length"] == "1"
+        assert client.post("/a", data=b"x").status == 405
+        assert client.get("/opt").text == "opt"
+
+        @app.get("/b")
+        def b(request):
+            return "b"
+
+        @app.post("/a")
+        def post_a(request):
+            return "posted " + request.method
+
+        assert table == {}  # routes changed: cleared, refilled by the first miss
+        assert client.get("/b").text == "b"
+        assert sorted(table) == ["/a", "/b"] and sorted(table["/a"]) == ["GET", "HEAD", "POST"]
+        assert client.get("/b").text == "b"  # now the engine's hit
+        assert client.post("/a", data=b"x").text == "posted POST"
+        assert client.get("/a").text == "a"
+
+
+def test_an_exact_routes_failures_get_the_same_answers_through_the_engines_hit():
+    app = App(max_body_size=4)
+    calls = []
+
+    class Refused(Exception):
+        pass
+
+    @app.exception_handler(Refused)
+    async def refused_handler(request, exc):
+        calls.append("refused")
+        return Response(f"refused: {exc}", status=409)
+
+    @app.exception_handler(413)
+    def too_large(request, exc):
+        calls.append("413")
+        return Response("too large here", status=413)
+
+    @app.get("/refuse")
+    def refuse(request):
+        raise Refused("sync")
+
+    @app.get("/gone")
+    async def gone(request):
+        raise HttpError(404, "no such thing")
+
+    @app.post("/upload")
+    async def upload(request):
+        return f"got {len(await request.body())}"
+
+    @app.get("/broken")
+    def broken(request):
+        raise RuntimeError("broken")
+
+    assert sorted(app.engine_handler().fast_routes) == ["/broken", "/gone", "/refuse", "/upload"]
+    with client_for(app, raise_server_exceptions=False) as client:
+        resp = client.get("/refuse")
+        assert (resp.status, resp.text) == (409, "refused: sync")
+        assert client.get("/gone").status == 404
+        assert client.post("/upload", data=b"1234").text == "got 4"
+        resp = client.post("/upload", data=b"12345")
+        assert (resp.status, resp.text) == (413, "too large here")
+        assert client.get("/broken").status == 500
+        assert calls == ["refused", "413"]
+
+
+def test_an_app_with_middleware_has_no_fast_routes_for_the_engine():
+    app = App()
+    app.get("/a")(lambda request: "a")
+
+    @app.middleware
+    def tag(request, call_next):
+        return call_next(request)
+
+    assert getattr(app.engine_handler(), "fast_routes", None) is None
+    with client_for(app) as client:
+        assert client.get("/a").text == "a"

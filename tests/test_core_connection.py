@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import re
+import types
 from typing import Any
 
 import pytest
@@ -362,3 +364,149 @@ def test_a_pipelined_batch_past_read_high_water_is_written_in_order_and_never_to
     out = b"".join(copy for _, copy in kept)
     assert out.count(b"HTTP/1.1 200 OK\r\n") == 40
     assert re.findall(rb"r{100}(/\d+)", out) == [b"/%d" % i for i in range(40)]
+
+
+def _fast_table_handler(calls: list[str]) -> Any:
+    """A handler with a fast_routes table (fasthttp.application) and an on_error: what each of
+    them was called for goes to *calls*."""
+    import contextvars
+
+    from fasthttp.errors import HttpError
+
+    var = contextvars.ContextVar("fast_route_leak", default="unset")
+
+    def handler(request: Any) -> Any:
+        calls.append(f"handler {request.method} {request.path} {var.get()}")
+        return "from the handler"
+
+    def hit(request: Any) -> Any:
+        calls.append(f"hit {request.method} {request.path}")
+        var.set("leaked")
+        return "hit " + request.method
+
+    def refused(request: Any) -> Any:
+        calls.append("refused")
+        raise HttpError(409, "refused here")
+
+    def broken(request: Any) -> Any:
+        calls.append("broken")
+        raise ValueError("broken here")
+
+    async def late(request: Any) -> Any:
+        calls.append("late")
+        return {"late": True}
+
+    def on_error(request: Any, exc: Exception) -> Any:
+        calls.append(f"on_error {type(exc).__name__}")
+        if isinstance(exc, ValueError):
+            raise exc  # the engine's own answer: a 500
+        return Response(f"answered {exc}".encode(), 418)
+
+    handler.on_error = on_error  # type: ignore[attr-defined]
+    handler.fast_routes = {  # type: ignore[attr-defined]
+        "/hit": {"GET": hit, "HEAD": hit, "POST": hit},
+        "/refused": {"GET": refused},
+        "/broken": {"GET": broken},
+    }
+    return handler, late
+
+
+@pytest.mark.parametrize("twin", _TWINS)
+def test_the_engine_calls_a_handlers_fast_route_in_the_requests_context_and_answers_its_errors_with_on_error(loop, twin, caplog):
+    # fasthttp.application's fast_routes: a path-and-method hit calls the entry (not the
+    # handler) in the request's own context (what it sets does not leak into later requests);
+    # a miss, by path or by method, calls the handler; an entry's exception, and a body past
+    # the limit, go to on_error (whose own failure is the engine's 500); the table is read
+    # when a request comes, so an entry added after the connection opened is hit.
+    calls: list[str] = []
+    handler, late = _fast_table_handler(calls)
+    manager = ConnectionManager(loop, handler, Config(max_body_size=5))
+    assert manager.fast_routes is handler.fast_routes
+    proto = core_class(twin)(manager)
+    transport = Transport()
+    proto.connection_made(transport)
+    caplog.set_level(logging.CRITICAL, logger="fasthttp")  # the 500's traceback
+    reqs = [
+        b"GET /hit HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /miss HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"HEAD /hit HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"PUT /hit HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST /hit HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+        b"POST /hit HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabcdef",
+        b"GET /refused HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /broken HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /late HTTP/1.1\r\nHost: x\r\n\r\n",
+    ]
+    proto.data_received(b"".join(reqs[:-1]))
+    handler.fast_routes["/late"] = {"GET": late}
+    proto.data_received(reqs[-1])
+    proto.connection_lost(None)
+    assert calls == [
+        "hit GET /hit",
+        "handler GET /miss unset",
+        "hit HEAD /hit",
+        "handler PUT /hit unset",
+        "hit POST /hit",
+        "on_error ContentTooLarge",  # checked before the entry runs: it never sees the request
+        "refused",
+        "on_error HttpError",
+        "broken",
+        "on_error ValueError",
+        "late",
+    ]
+    out = _DATE.sub(b"\r\nDate: -\r\n", b"".join(transport.out))
+    statuses = re.findall(rb"HTTP/1.1 (\d+)", out)
+    assert statuses == [b"200", b"200", b"200", b"200", b"200", b"418", b"418", b"500", b"200"]
+    assert b"Content-Length: 8\r\n\r\nHTTP/1.1 200" in out and b"hit HEAD" not in out  # HEAD: no body
+    assert b"answered refused here" in out and out.endswith(b'{"late":true}')
+    if twin != "py":
+        proto_py = core_class("py")(manager)
+        transport_py = Transport()
+        calls.clear()
+        proto_py.connection_made(transport_py)
+        proto_py.data_received(b"".join(reqs))
+        proto_py.connection_lost(None)
+        assert _DATE.sub(b"\r\nDate: -\r\n", b"".join(transport_py.out)) == out
+
+
+def test_a_fast_routes_attribute_that_is_not_a_dict_is_not_used(loop):
+    # The core looks the table up with C dict calls: anything else is ignored (the handler
+    # answers every request, as for a handler without one).
+    def handler(request: Any) -> str:
+        return "handler"
+
+    handler.fast_routes = types.MappingProxyType({"/": {"GET": lambda request: "fast"}})  # type: ignore[attr-defined]
+    assert ConnectionManager(loop, handler, Config()).fast_routes is None
+    assert b"\r\n\r\nhandler" in _written(loop, core_class(_TWINS[-1]), handler, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
+@pytest.mark.parametrize("twin", _TWINS)
+def test_the_idle_deadline_after_a_pipelined_read_is_the_managers_and_a_later_response_reads_it_again(loop, twin):
+    # The core reads the manager's idle_deadline once per pipelined read (PERF: its coarse
+    # clock moves only in the sweep); a response written later, from a handler's Task, reads
+    # the value of its own time.
+    gate = loop.create_future()
+
+    async def handler(request: Any) -> str:
+        if request.path == "/wait":
+            await gate
+        return "ok"
+
+    manager = ConnectionManager(loop, handler, Config())
+    proto = core_class(twin)(manager)
+    transport = Transport()
+    proto.connection_made(transport)
+    manager._tick(1000.0)
+    proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+    assert proto._deadline == manager.idle_deadline == 1000.0 + manager.config.keep_alive_timeout
+    proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n" * 2 + b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert proto._task is not None
+    manager._tick(2000.0)  # the sweep moved the clock while the handler waited
+    gate.set_result(None)
+    for _ in range(16):
+        if proto._task is None:
+            break
+        loop.run_until_complete(asyncio.sleep(0))
+    assert proto._task is None and b"".join(transport.out).count(b"HTTP/1.1 200 OK") == 6
+    assert proto._deadline == 2000.0 + manager.config.keep_alive_timeout
+    proto.connection_lost(None)

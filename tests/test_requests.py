@@ -716,3 +716,32 @@ def test_body_returns_an_awaitable_that_every_asyncio_form_takes(loop):
     assert posted.status == 200, posted.body
     assert json.loads(posted.body) == {"same": [True] * 4, "size": 5000}
     assert json.loads(got.body) == {"body": "", "gathered": [""]}
+
+
+_MODELS = ["py"] if __import__("fasthttp._compat", fromlist=["NO_EXTENSIONS"]).NO_EXTENSIONS else ["py", "c"]
+_FIELDS = ("head", "connection", "body_reader", "received_at", "context", "params", "form_data", "published", "background")
+
+
+@pytest.mark.parametrize("twin", _MODELS)
+def test_new_request_makes_what_the_class_call_makes(twin):
+    # fasthttp._model_py.request.new_request: what the compiled connection core makes each
+    # request with (no type call, PERF issue 17): the same fields as the class's own call, on
+    # either twin of the model, for a subclass adding no fields (as fasthttp.requests.Request).
+    import importlib
+
+    from fasthttp.parser import RequestParser
+
+    model = importlib.import_module(f"fasthttp.{'_model_c' if twin == 'c' else '_model_py'}.request")
+
+    class Sub(model.RequestBase):
+        __slots__ = ()
+
+        @property
+        def limit(self):
+            return self._max_body_size
+
+    head = RequestParser().feed(b"GET /a?b=1 HTTP/1.1\r\nHost: x\r\n\r\n")[0]
+    made, called = model.new_request(Sub, head, "conn", 7), Sub(head, "conn", 7)
+    assert type(made) is Sub
+    assert [getattr(made, f) for f in _FIELDS] == [getattr(called, f) for f in _FIELDS]
+    assert made.limit == called.limit == 7 and made.params is model.NO_PARAMS

@@ -810,6 +810,43 @@ def test_many_constant_tuples_in_turn_each_write_their_own_bytes(impl):
             assert impl.writer.write_fields(fields) == b"X-N: %d\r\n" % i
 
 
+def test_one_pair_lists_with_the_same_name_and_value_write_their_own_bytes_however_they_change(impl):
+    # PERF (issue 17): a Response's fields are a new one-pair list each time, whose name and
+    # value are the same objects; the compiled twin keeps the line of such a pair (the pure twin
+    # keys the same lists by the pair). A list is read on every response: one the application
+    # changes after a response used it is written as it is then.
+    name, value = b"Content-Type", "application/octet-stream"
+    line = b"Content-Type: application/octet-stream\r\n"
+    for _ in range(4):
+        out = impl.writer.write_response(200, [(name, value)], b"abc", date=False)
+        assert out == b"HTTP/1.1 200 OK\r\n" + line + b"Content-Length: 3\r\n\r\nabc"
+    fields = [(name, value)]
+    assert impl.writer.write_fields(fields) == impl.writer.write_fields(fields) == line
+    fields.append(("X-More", "1"))
+    assert impl.writer.write_fields(fields) == line + b"X-More: 1\r\n"
+    fields[:] = [(name, "text/plain")]
+    assert impl.writer.write_fields(fields) == b"Content-Type: text/plain\r\n"
+    fields[:] = [(name, value)]
+    assert impl.writer.write_fields(fields) == line
+    fields[0] = ("Content-Length", "3")  # a framing field: checked against each response
+    for body in (b"abc", b"abc"):
+        assert impl.writer.write_response(200, fields, body, date=False).endswith(b"Content-Length: 3\r\n\r\nabc")
+    with pytest.raises(InvalidResponseHeader, match="Content-Length"):
+        impl.writer.write_response(200, fields, b"hello")
+    bad = [("X", "a\nb")]
+    for _ in range(3):
+        with pytest.raises(InvalidResponseHeader):
+            impl.writer.write_fields(bad)
+    pair = ["X-A", "1"]  # a list pair: read afresh
+    for each in ("1", "2", "1"):
+        pair[1] = each
+        assert impl.writer.write_fields([pair]) == impl.writer.write_fields([pair]) == b"X-A: %s\r\n" % each.encode()
+    many = [[("X-N", str(i))] for i in range(20)]  # more pairs than the compiled twin keeps
+    for _ in range(3):
+        for i, each in enumerate(many):
+            assert impl.writer.write_fields(each) == impl.writer.write_fields(each) == b"X-N: %d\r\n" % i
+
+
 # The response-framing property: whatever header set the application supplies and whatever the
 # response kind, the bytes on the wire are exactly one message whose body is the application's
 # (or the writer refuses the fields). httptools (llhttp) is the independent reader.

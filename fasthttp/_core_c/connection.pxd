@@ -12,7 +12,7 @@ cimport cython
 from fasthttp._speedups.parser cimport RequestHead as CRequestHead, RequestParser as CRequestParser
 # The compiled Request's fields as struct members (fasthttp/_model_py/request.py): the core sets
 # and reads them for every request (PERF, issue 17).
-from fasthttp._model_c.request cimport RequestBase as CRequest
+from fasthttp._model_c.request cimport RequestBase as CRequest, new_request
 # The writer's write_response as a C call (a cpdef function, fasthttp/_speedups/writer.pxd):
 # connection.py names it as its facade import (fasthttp.writer), and Cython binds it here.
 from fasthttp._speedups.writer cimport write_response
@@ -72,6 +72,8 @@ cdef class ConnectionCore:
     cdef public object _proxy_trust
     cdef public object _text_fields
     cdef public object _json_fields
+    cdef public dict _fast_routes
+    cdef public double _idle_at
 
     cpdef _close_after(self, req)
     cpdef body_buffered(self, n)
@@ -89,10 +91,11 @@ cdef class ConnectionCore:
     cpdef _schedule(self, req)
     cpdef _on_eom(self, eom)
     cpdef _to_idle(self)
+    @cython.locals(head=CRequestHead, routes=dict, calls=dict)
     cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, CRequest req)
-    @cython.locals(head=CRequestHead, text=str, keep=bint, is_head=bint)
+    @cython.locals(head=CRequestHead, text=str, keep=bint, is_head=bint, idle=double)
     cpdef _respond(self, CRequest req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)

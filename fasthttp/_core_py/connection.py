@@ -59,7 +59,7 @@ from ..connections import ConnectionManager, error_bytes
 from ..errors import ExpectationFailed, HttpError, HttpProtocolError, LengthRequired
 from ..listeners import TLS_RECORD_START, send_and_shut, wants_tls_upgrade
 from ..parser import RequestHead
-from ..requests import Request
+from ..requests import Request, new_request
 from ..responses import (
     Response,
     Upgrade,
@@ -186,6 +186,8 @@ class ConnectionCore:
                 "_proxy_trust",
                 "_text_fields",
                 "_json_fields",
+                "_fast_routes",
+                "_idle_at",
             )
 
     def __init__(self, manager: ConnectionManager) -> None:
@@ -207,6 +209,8 @@ class ConnectionCore:
         self._cfg = cfg
         # The fields of a str answer and of a dict or list one (ConnectionManager.answer_fields).
         self._text_fields, self._json_fields = manager.answer_fields
+        # The application's exact-route table, or None (ConnectionManager.fast_routes).
+        self._fast_routes: dict[str, dict[str, Any]] | None = manager.fast_routes
         self._loop: asyncio.AbstractEventLoop = loop
         self._parser: Any = None
         self.transport: Any = None  # the asyncio transport, once connection_made
@@ -241,6 +245,8 @@ class ConnectionCore:
         self._upgrade_req: Request | None = None
         self._resume_at_eom = False
         self._lost_callbacks: list[Callable[[], None]] | None = None
+        # The manager's idle_deadline while a pipelined read is answered (_on_events), else -1.
+        self._idle_at = -1.0
 
     # -- asyncio.Protocol: a connection's start and end, common cases ---------------------------
 
@@ -402,6 +408,11 @@ class ConnectionCore:
         batch: list[bytes] | None = None
         if len(events) > 2:
             self._batch = batch = []
+            # PERF (issue 17, benchmarks/bench_connection.py test_pipelined): the idle deadline
+            # each response of this read sets, read from the manager once per read rather than
+            # once per response: the manager's coarse clock moves only in its sweep, a callback
+            # of its own, so the value cannot change while this read is being answered.
+            self._idle_at = self._manager.idle_deadline
         skip = 0
         try:
             for i, ev in enumerate(events):
@@ -425,6 +436,7 @@ class ConnectionCore:
                     return
         finally:
             if batch is not None:
+                self._idle_at = -1.0  # a response written later (a Task's) reads the manager's
                 self._batch = None
                 if batch and not self._upgraded:
                     self._batch_size = 0
@@ -521,7 +533,14 @@ class ConnectionCore:
         # The connection a request and its body reader see is the whole protocol (this core
         # and the properties of fasthttp.protocol.HttpProtocol): ConnectionInfo, BodyConnection.
         conn: Any = self
-        req = Request(head, conn if trust is None else self._forwarded(trust, head), self._max_body)
+        seen: Any = conn if trust is None else self._forwarded(trust, head)  # the request's view
+        if COMPILED:
+            # PERF (issue 17, benchmarks/bench_connection.py): Request(...) as C calls, without
+            # the type call (fasthttp._model_py.request.new_request: callgrind, about 400
+            # instructions per request); the pure twin's class call is cheaper than the factory.
+            req = new_request(Request, head, seen, self._max_body)
+        else:
+            req = Request(head, seen, self._max_body)
         if self._log is not None:
             # The access log's durations: perf_counter, not the loop's clock (milliseconds on
             # uvloop).
@@ -605,7 +624,31 @@ class ConnectionCore:
         """
         ctx = req.context = _copy_context()
         try:
-            result = ctx.run(self._handler, req)
+            call: Any = None
+            routes = self._fast_routes
+            if routes is not None:
+                head = req.head
+                calls = routes.get(head.path)
+                if calls is not None:
+                    call = calls.get(head.method)
+            if call is None:
+                result = ctx.run(self._handler, req)
+            else:
+                # PERF (issue 17, benchmarks/bench_connection.py): the handler's exact-route
+                # hit (its fast_routes, fasthttp.application) made here, with two dict look-ups,
+                # instead of in the application's interpreted dispatcher. What the handler
+                # would do around the call, the engine does: the body-size check of a request
+                # with content, and an exception answered with the handler's on_error.
+                try:
+                    reader = req.body_reader
+                    if reader is not None:
+                        reader.check_size()  # ContentTooLarge past the limit
+                    result = ctx.run(call, req)
+                except Exception as exc:
+                    on_error = getattr(self._handler, "on_error", None)
+                    if on_error is None:
+                        raise
+                    result = ctx.run(on_error, req, exc)
             if type(result) is _CORO:
                 if self._async_mode == INLINE:
                     # PERF: drive the first step here; most handlers finish without waiting.
@@ -731,7 +774,8 @@ class ConnectionCore:
         if keep and self._active is None and self._reading is None and not self._queue and self._upgrade_req is None and self._pending_error is None:
             # PERF: _finished's common case, inlined: idle until the next request.
             self._kind = K_IDLE
-            self._deadline = self._manager.idle_deadline
+            idle = self._idle_at
+            self._deadline = idle if idle >= 0.0 else self._manager.idle_deadline
         else:
             self._finished(req, keep)
 

@@ -22,3 +22,8 @@ cdef class RequestBase:
     cdef public object form_data
     cdef public object published
     cdef public object background
+
+
+# Request(...) as C calls: the compiled core makes each request with new_request (PERF, issue 17).
+cpdef int init_request(RequestBase req, object head, object connection, object max_body_size) except -1
+cpdef RequestBase new_request(type cls, object head, object connection, object max_body_size)

@@ -24,7 +24,7 @@ from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_CheckExact, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_CheckExact
 from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
-from cpython.list cimport PyList_CheckExact
+from cpython.list cimport PyList_CheckExact, PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_AsLongLongAndOverflow, PyLong_Check
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
@@ -432,6 +432,74 @@ cdef int _remember_block(Pieces* p, Py_ssize_t first, tuple fields) except -1:
     return 0
 
 
+# PERF (issue 17, benchmarks/bench_connection.py test_post_echo): a Response's usual fields are
+# a new one-pair list each time, [(b"Content-Type", value)], whose name and value are the same
+# objects from one response to the next (a constant, the handler's literal). The lines of such a
+# pair are kept under the identity of its name and value (strong references: exact str or bytes,
+# immutable, so equal identities serialize to equal bytes), with the tuple cache's candidate
+# rule and checks; the list itself is read on every response, so a list the application changes
+# is written as it is then. (The pure twin caches the same lists under the pair's value.)
+cdef PyObject* _pair_names[BLOCK_CACHE]    # strong references
+cdef PyObject* _pair_values[BLOCK_CACHE]   # strong references
+cdef PyObject* _pair_lines[BLOCK_CACHE]    # strong references to their encoded lines (bytes)
+cdef PyObject* _pair_candidate_name = NULL
+cdef PyObject* _pair_candidate_value = NULL
+cdef int _pair_next = 0
+
+
+cdef inline object _cached_pair(tuple pair):
+    """The encoded line of the one-pair list's *pair*, or None."""
+    cdef int i
+    cdef PyObject* name = PyTuple_GET_ITEM(pair, 0)
+    cdef PyObject* value = PyTuple_GET_ITEM(pair, 1)
+    for i in range(BLOCK_CACHE):
+        if _pair_names[i] == name and _pair_values[i] == value:
+            return <object>_pair_lines[i]
+    return None
+
+
+cdef int _remember_pair(Pieces* p, Py_ssize_t first, tuple pair) except -1:
+    """*pair* (its piece is p.items[first]) missed the cache: keep its line, the second time."""
+    global _pair_candidate_name, _pair_candidate_value, _pair_next
+    cdef PyObject* name = PyTuple_GET_ITEM(pair, 0)
+    cdef PyObject* value = PyTuple_GET_ITEM(pair, 1)
+    cdef PyObject* old
+    cdef Piece* piece
+    cdef Pieces sub
+    if p.count != first + 1:
+        return 0
+    if name != _pair_candidate_name or value != _pair_candidate_value:
+        Py_XINCREF(name)
+        Py_XINCREF(value)
+        Py_XDECREF(_pair_candidate_name)
+        Py_XDECREF(_pair_candidate_value)
+        _pair_candidate_name = name
+        _pair_candidate_value = value
+        return 0
+    if not _immutable_pairs((pair,)):
+        return 0
+    piece = &p.items[first]
+    sub.items = piece
+    sub.count = 1
+    sub.size = piece.name_len + piece.value_len + 4
+    lines = PyBytes_FromStringAndSize(NULL, sub.size)
+    _put_fields(PyBytes_AS_STRING(lines), &sub)
+    Py_XINCREF(name)
+    Py_XINCREF(value)
+    Py_XINCREF(<PyObject*>lines)
+    old = _pair_names[_pair_next]
+    _pair_names[_pair_next] = name
+    Py_XDECREF(old)
+    old = _pair_values[_pair_next]
+    _pair_values[_pair_next] = value
+    Py_XDECREF(old)
+    old = _pair_lines[_pair_next]
+    _pair_lines[_pair_next] = <PyObject*>lines
+    Py_XDECREF(old)
+    _pair_next = (_pair_next + 1) % BLOCK_CACHE
+    return 0
+
+
 cdef int _collect(Pieces* p, object fields) except -1:
     # Same dispatch as the pure twin: a FieldBlock is one piece (checked when it was made), a
     # list or tuple is iterated as pairs, any other Mapping through items(), anything else as
@@ -439,6 +507,7 @@ cdef int _collect(Pieces* p, object fields) except -1:
     cdef Piece* piece
     cdef Py_ssize_t first = p.count
     cdef bint constant = False
+    cdef object single = None
     if type(fields) is FieldBlock:
         return _add_block(p, (<FieldBlock>fields).encoded)
     if PyTuple_CheckExact(fields):
@@ -448,7 +517,16 @@ cdef int _collect(Pieces* p, object fields) except -1:
         if lines is not None:
             return _add_block(p, <bytes>lines)
         constant = True
-    elif not PyList_CheckExact(fields):
+    elif PyList_CheckExact(fields):
+        if PyList_GET_SIZE(fields) == 1:
+            single = <object>PyList_GET_ITEM(fields, 0)
+            if PyTuple_CheckExact(single) and PyTuple_GET_SIZE(single) == 2:
+                lines = _cached_pair(<tuple>single)
+                if lines is not None:
+                    return _add_block(p, <bytes>lines)
+            else:
+                single = None
+    else:
         if PyDict_CheckExact(fields):
             fields = fields.items()
         elif not isinstance(fields, (list, tuple)) and isinstance(fields, Mapping):
@@ -468,8 +546,11 @@ cdef int _collect(Pieces* p, object fields) except -1:
             if _framing_kind(<const unsigned char*>piece.name, piece.name_len):
                 _drop_framing(p)
                 constant = False   # not kept: what it writes depends on the response
+                single = None
     if constant:
         _remember_block(p, first, <tuple>fields)
+    elif single is not None:
+        _remember_pair(p, first, <tuple>single)
     return 0
 
 
