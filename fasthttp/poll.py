@@ -528,7 +528,7 @@ class _Connection:
         self.requests += 1
         req = PollRequest(head, self, server.config.max_body_size)
         if head.content_length or head.chunked:
-            if not head.expect_continue and head.version == "1.1" and head.headers.get_bytes("expect") is not None:
+            if head.has_expect and not head.expect_continue and head.version == "1.1":
                 # RFC 9110 §10.1.1, as the engine (fasthttp.protocol): an expectation other than
                 # 100-continue on a request with content is refused with 417.
                 self.fail(ExpectationFailed())
