@@ -24,7 +24,7 @@ from typing import Any, Union, cast
 
 from .requests import PeerCredentials
 from .responses import TEXT_FIELDS
-from .writer import write_response
+from .writer import send_and_shutdown, write_response
 
 __all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "make_listeners", "accept_listeners", "ACCEPT_LISTENERS", "format_address", "make_ssl_context", "sniff_tls", "TLS_RECORD_START", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials", "send_and_shut", "defer_accept", "accept_queue_length", "AcceptBackstop", "BACKSTOP_INTERVAL", "BACKSTOP_WAIT", "BACKSTOP_QUEUE")
 
@@ -365,7 +365,6 @@ def peer_credentials(conn: Any) -> PeerCredentials | None:
     return PeerCredentials(*_UCRED.unpack(raw))
 
 
-_MSG_MORE: int = getattr(socket, "MSG_MORE", 0)
 
 
 def send_and_shut(transport: Any, data: bytes) -> bool:
@@ -391,24 +390,17 @@ def send_and_shut(transport: Any, data: bytes) -> bool:
         if data:
             transport.write(data)
         return False
-    # A wrapper of the transport's descriptor, used at once and detached (never closed by it);
-    # only send and shutdown are called, so its family is not consulted (TCP or AF_UNIX alike).
-    out = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, sock.fileno())
+    # PERF (issue 17, the close scenario): the writer kernel's send_and_shutdown, on the
+    # descriptor itself (no socket object: its construction validates the descriptor with one
+    # more system call). The socket object is the loop's: uvloop's costs one getsockname on its
+    # first use (no cheaper public way to the descriptor), the stdlib loop's none.
     try:
-        n = 0
-        if data:
-            try:
-                n = out.send(data, _MSG_MORE)
-            except BlockingIOError:  # full (rare: nothing is queued): the transport sends it
-                pass
-            if n < len(data):
-                transport.write(data[n:])
-                return False
-        out.shutdown(socket.SHUT_WR)
+        n = send_and_shutdown(sock.fileno(), data)
     except OSError:  # the peer is gone: the transport's close meets the same error
         return False
-    finally:
-        out.detach()
+    if n < len(data):  # full (rare: nothing is queued): the transport sends the rest
+        transport.write(data[n:])
+        return False
     return True
 
 

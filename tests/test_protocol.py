@@ -1696,6 +1696,7 @@ def _probing_app(states: list[int], server_box: list[Any]) -> App:
             states.append(_tcp_state(conn.transport.get_extra_info("socket")))
 
     @app.get("/")
+    @app.post("/")
     def index(request):
         asyncio.get_running_loop().call_soon(probe)
         return "hello"
@@ -1717,6 +1718,10 @@ _CLOSING_EXCHANGES = {
     "close": (build_request("GET", "/", headers=[("Connection", "close")]), 1),
     "http10": (build_request("GET", "/", version="1.0"), 1),
     "pipelined": (build_request("GET", "/") + build_request("GET", "/", headers=[("Connection", "close")]), 2),
+    # A lone POST in one read (head, body, end: one request, answered without a batch) and a
+    # POST after a GET (a batch): the response and the FIN go together either way.
+    "post": (build_request("POST", "/", body=b"x" * 100, headers=[("Connection", "close")]), 1),
+    "pipelined-post": (build_request("GET", "/") + build_request("POST", "/", body=b"x" * 100, headers=[("Connection", "close")]), 2),
 }
 
 

@@ -81,7 +81,7 @@ cdef class ConnectionCore:
     cpdef data_received(self, data)
     cpdef _pause_reading(self, reason)
     cpdef _resume_reading(self, reason)
-    @cython.locals(head=CRequestHead, i=Py_ssize_t, skip=Py_ssize_t)
+    @cython.locals(head=CRequestHead, i=Py_ssize_t, skip=Py_ssize_t, n=Py_ssize_t)
     cpdef _on_events(self, list events)
     cpdef _on_head_with_body(self, CRequestHead head, events, i)
     cpdef _on_body(self, data)
