@@ -365,8 +365,6 @@ def peer_credentials(conn: Any) -> PeerCredentials | None:
     return PeerCredentials(*_UCRED.unpack(raw))
 
 
-
-
 def send_and_shut(transport: Any, data: bytes) -> bool:
     """Write *data*, the last bytes of a plain (not TLS) connection, and end its output (FIN) at
     once; True when the FIN went, False when the transport's own close must end it (*data* is
