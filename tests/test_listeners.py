@@ -689,6 +689,17 @@ class _Recorder(asyncio.Protocol):
         self.data += data
 
 
+def _run_then_close(loop, scenario, backstop, clients: list[socket.socket], *socks: socket.socket) -> None:
+    """Run a backstop test's *scenario* on *loop*; then stop the backstop and close the clients
+    (those the scenario added too) and the listening sockets, whatever happened."""
+    try:
+        run(loop, scenario())
+    finally:
+        backstop.close()
+        for sock in [*clients, *socks]:
+            sock.close()
+
+
 @pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
 def test_the_backstop_accepts_a_queue_the_loop_left_and_hands_each_connection_to_the_loop(loop):
     # A listening socket no server of the loop watches: its queue is what a burst leaves behind
@@ -712,13 +723,7 @@ def test_the_backstop_accepts_a_queue_the_loop_left_and_hands_each_connection_to
             assert proto.data == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
             proto.transport.close()
 
-    try:
-        run(loop, scenario())
-    finally:
-        backstop.close()
-        for client in clients:
-            client.close()
-        sock.close()
+    _run_then_close(loop, scenario, backstop, clients, sock)
 
 
 @pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
@@ -741,14 +746,7 @@ def test_the_backstop_leaves_to_the_loop_a_queue_it_drains_in_time_and_is_armed_
         backstop.check()  # closed: looks no more
         assert backstop.drained == 0
 
-    try:
-        run(loop, scenario())
-    finally:
-        backstop.close()
-        for client in clients:
-            client.close()
-        sock.close()
-        unix.close()
+    _run_then_close(loop, scenario, backstop, clients, sock, unix)
 
 
 @pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
@@ -776,11 +774,4 @@ def test_one_look_drains_every_long_queue_of_the_group_and_reads_the_sockets_in_
         for proto in _Recorder.made:
             proto.transport.close()
 
-    try:
-        run(loop, scenario())
-    finally:
-        backstop.close()
-        for client in clients:
-            client.close()
-        first.close()
-        second.close()
+    _run_then_close(loop, scenario, backstop, clients, first, second)
