@@ -649,10 +649,7 @@ class ConnectionCore:
                         reader.check_size()  # ContentTooLarge past the limit
                     result = ctx.run(call, req)
                 except Exception as exc:
-                    on_error = getattr(self._handler, "on_error", None)
-                    if on_error is None:
-                        raise
-                    result = ctx.run(on_error, req, exc)
+                    result = self._apply_on_error(req, ctx, exc)
             if type(result) is _CORO:
                 if self._async_mode == INLINE:
                     # PERF: drive the first step here; most handlers finish without waiting.
@@ -666,10 +663,7 @@ class ConnectionCore:
                         # The application's answer to its coroutine's failure (the handler's
                         # on_error, fasthttp.application), once: a failure of that answer gets
                         # the engine's own (below). PERF: no wrapper coroutine per request.
-                        on_error = getattr(self._handler, "on_error", None)
-                        if on_error is None:
-                            raise
-                        result = ctx.run(on_error, req, exc)
+                        result = self._apply_on_error(req, ctx, exc)
                         if type(result) is _CORO:
                             try:
                                 yielded = ctx.run(result.send, None)
@@ -689,6 +683,15 @@ class ConnectionCore:
         except Exception as exc:
             result = self._handler_failed(req, exc)
         self._respond(req, result)
+
+    def _apply_on_error(self, req: Request, ctx: contextvars.Context, exc: Exception) -> Any:
+        """The handler's answer to *exc*, raised by a route it handed the engine or by its
+        coroutine: its ``on_error`` run in the request's context (fasthttp.application); *exc*
+        itself, raised again, when it has none (the engine's own answer, in ``_dispatch``)."""
+        on_error = getattr(self._handler, "on_error", None)
+        if on_error is None:
+            raise exc
+        return ctx.run(on_error, req, exc)
 
     def _keep_alive(self, req: Request) -> bool:
         """May the connection carry another request after *req*'s response?"""
