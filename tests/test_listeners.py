@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import ssl
+import struct
 import sys
 import time
 import uuid
@@ -747,6 +748,67 @@ def test_the_backstop_leaves_to_the_loop_a_queue_it_drains_in_time_and_is_armed_
         assert backstop.drained == 0
 
     _run_then_close(loop, scenario, backstop, clients, sock, unix)
+
+
+@pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
+def test_the_backstop_makes_each_transport_during_its_look_and_the_loop_opens_it_at_its_next_turn(loop):
+    # No Task per connection: the look itself makes each protocol and transport, so their
+    # connection_made runs at the loop's next turn (the ready queue of the same iteration under
+    # uvloop), one turn before a Task's first step would have made them.
+    sock = make_socket("127.0.0.1:0", backlog=16)
+    defer_accept(sock, 1)
+    clients = _connect_with_request(sock, 3)
+    _Recorder.made = []
+    created: list[_Recorder] = []
+
+    def factory() -> _Recorder:
+        created.append(_Recorder())
+        return created[-1]
+
+    backstop = AcceptBackstop(loop, [sock], factory, wait=0.0)
+
+    async def scenario():
+        assert _queued(sock, 3)
+        backstop.check()
+        assert backstop.drained == 3 and len(created) == 3  # made during the look
+        assert _Recorder.made == []  # opened by the loop, not inside the look
+        await asyncio.sleep(0)  # one turn
+        assert _Recorder.made == created
+        while any(b"\r\n\r\n" not in p.data for p in created):
+            await asyncio.sleep(0.01)
+        for proto in created:
+            assert proto.data == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+            proto.transport.close()
+
+    _run_then_close(loop, scenario, backstop, clients, sock)
+
+
+@pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
+def test_a_connection_reset_in_the_queue_is_accepted_and_closed_without_an_error_logged(loop, caplog):
+    # A client that gave up (RST) while queued: the hand-over meets the reset (or a transport that
+    # closes at its first read) and nothing is left half made or logged as never retrieved.
+    sock = make_socket("127.0.0.1:0", backlog=16)
+    defer_accept(sock, 1)
+    clients = _connect_with_request(sock, 2)
+    clients[0].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    clients[0].close()  # RST
+    _Recorder.made = []
+    backstop = AcceptBackstop(loop, [sock], _Recorder, wait=0.0)
+
+    async def scenario():
+        for _ in range(1000):
+            if accept_queue_length(sock) in (1, 2):
+                break
+            await asyncio.sleep(0.01)
+        backstop.check()
+        while not any(b"\r\n\r\n" in p.data for p in _Recorder.made):
+            await asyncio.sleep(0.01)
+        for proto in _Recorder.made:
+            proto.transport.close()
+        await asyncio.sleep(0)
+
+    _run_then_close(loop, scenario, backstop, clients[1:], sock)
+    assert "never retrieved" not in caplog.text
 
 
 class _Clocked:
