@@ -85,7 +85,13 @@ class Config:
     # (fasthttp.listeners.AcceptBackstop): before it, 1,000 connections opened together on a
     # busy server waited in the accept queue (libuv accepts one per socket per loop iteration,
     # and deferred connections are queued only once their requests arrive, while the earlier
-    # ones are served): p99 0.2-1.8 s against 18-90 ms without the option.
+    # ones are served): p99 0.2-1.8 s against 18-90 ms without the option. What is left (issue
+    # 17, c1000): each connection's accept and set-up (about 20 µs) is paid after its request
+    # arrived, inside that request's latency, where without the option the server accepts while
+    # the client is still connecting; so a burst's first requests are the slowest 0.3% of a 4 s
+    # run: p99.9 1.2-1.9x the off setting's after the backstop's fixes (two loaded runs: 93 vs
+    # 76 ms, 134 vs 72 ms). Kept on for the stream of new connections (session 7, quiet: 37.8
+    # vs 47.6 µs per connection; a tie on a machine loaded to 6-8, where the server rarely sleeps).
     defer_accept: int = 1
     # Buffers (flow control)
     read_high_water: int = 64 * 1024  # unconsumed request body held before reading pauses

@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import ssl
+import struct
 import sys
 import time
 import uuid
@@ -750,28 +751,157 @@ def test_the_backstop_leaves_to_the_loop_a_queue_it_drains_in_time_and_is_armed_
 
 
 @pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
-def test_one_look_drains_every_long_queue_of_the_group_and_reads_the_sockets_in_turn(loop):
-    # A burst fills the sockets of an address together (SO_REUSEPORT): a look reads one socket,
-    # in turn, and when that one is long, drains every socket whose queue is.
+def test_the_backstop_makes_each_transport_during_its_look_and_the_loop_opens_it_at_its_next_turn(loop):
+    # No Task per connection: the look itself makes each protocol and transport, so their
+    # connection_made runs at the loop's next turn (the ready queue of the same iteration under
+    # uvloop), one turn before a Task's first step would have made them.
+    sock = make_socket("127.0.0.1:0", backlog=16)
+    defer_accept(sock, 1)
+    clients = _connect_with_request(sock, 3)
+    _Recorder.made = []
+    created: list[_Recorder] = []
+
+    def factory() -> _Recorder:
+        created.append(_Recorder())
+        return created[-1]
+
+    backstop = AcceptBackstop(loop, [sock], factory, wait=0.0)
+
+    async def scenario():
+        assert _queued(sock, 3)
+        backstop.check()
+        assert backstop.drained == 3 and len(created) == 3  # made during the look
+        assert _Recorder.made == []  # opened by the loop, not inside the look
+        await asyncio.sleep(0)  # one turn
+        assert _Recorder.made == created
+        while any(b"\r\n\r\n" not in p.data for p in created):
+            await asyncio.sleep(0.01)
+        for proto in created:
+            assert proto.data == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+            proto.transport.close()
+
+    _run_then_close(loop, scenario, backstop, clients, sock)
+
+
+@pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
+def test_a_connection_reset_in_the_queue_is_accepted_and_closed_without_an_error_logged(loop, caplog):
+    # A client that gave up (RST) while queued: the hand-over meets the reset (or a transport that
+    # closes at its first read) and nothing is left half made or logged as never retrieved.
+    sock = make_socket("127.0.0.1:0", backlog=16)
+    defer_accept(sock, 1)
+    clients = _connect_with_request(sock, 2)
+    clients[0].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    clients[0].close()  # RST
+    _Recorder.made = []
+    backstop = AcceptBackstop(loop, [sock], _Recorder, wait=0.0)
+
+    async def scenario():
+        for _ in range(1000):
+            if accept_queue_length(sock) in (1, 2):
+                break
+            await asyncio.sleep(0.01)
+        backstop.check()
+        while not any(b"\r\n\r\n" in p.data for p in _Recorder.made):
+            await asyncio.sleep(0.01)
+        for proto in _Recorder.made:
+            proto.transport.close()
+        await asyncio.sleep(0)
+
+    _run_then_close(loop, scenario, backstop, clients[1:], sock)
+    assert "never retrieved" not in caplog.text
+
+
+class _Clocked:
+    """The test's loop with a clock the test sets: a look's time since the last one (the loop's
+    iteration lengths, as the backstop estimates them) without waiting for it."""
+
+    def __init__(self, loop) -> None:
+        self.loop = loop
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str):
+        return getattr(self.loop, name)
+
+
+def _accepts(backstop: AcceptBackstop, sock: socket.socket, count: int) -> None:
+    """*count* connections accepted by the loop's listener on *sock* since the last look (the
+    factory it calls per connection counts them)."""
+    for _ in range(count):
+        backstop.factory_for(sock)()
+
+
+@pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
+def test_while_the_loop_turns_fast_a_look_reads_one_socket_in_turn_and_drains_every_long_queue(loop):
+    # A burst fills the sockets of an address together (SO_REUSEPORT): while the loop turns
+    # fast (100 accepts on a socket in 10 s: iterations of 0.1 s at most, so a queue of three
+    # waits 0.3 s, under the 1 s bar), a look reads one socket, in turn, and when that one is
+    # long, drains every socket whose queue is.
     first = make_socket("127.0.0.1:0", backlog=16)
     second = make_socket("127.0.0.1:0", backlog=16)
     clients = _connect_with_request(first, 3) + _connect_with_request(second, 2)
     _Recorder.made = []
-    backstop = AcceptBackstop(loop, [first, second], _Recorder, wait=0.0, queue=3)
+    clock = _Clocked(loop)
+    backstop = AcceptBackstop(clock, [first, second], _Recorder, interval=3600.0, wait=1.0, queue=3)
 
     async def scenario():
         assert _queued(first, 3) and _queued(second, 2)
-        backstop.check()  # reads `first`: long, so both are read; `second` is under the bar
+        _accepts(backstop, first, 1)
+        _accepts(backstop, second, 100)
+        clock.now += 10.0
+        backstop.check()  # reads `first`: 3 waiting x 10 s per accept, so both are read; `second` is under the bar
         assert backstop.drained == 3 and accept_queue_length(second) == 2
         clients.extend(_connect_with_request(first, 3))
         assert _queued(first, 3)
+        _accepts(backstop, first, 1)
+        _accepts(backstop, second, 100)
+        clock.now += 10.0
         backstop.check()  # reads `second` this time: short, so `first` waits for the next look
         assert backstop.drained == 3
+        _accepts(backstop, second, 100)
+        clock.now += 10.0
         backstop.check()
         assert backstop.drained == 6 and accept_queue_length(first) == 0
         while len(_Recorder.made) < 6:
             await asyncio.sleep(0.01)
         for proto in _Recorder.made:
+            proto.transport.close()
+
+    _run_then_close(loop, scenario, backstop, clients, first, second)
+
+
+@pytest.mark.skipif(not _LINUX_TCP_INFO, reason="TCP_INFO's accept queue length is Linux's")
+def test_while_the_loop_turns_slowly_a_look_reads_every_socket_and_drains_a_short_queue(loop):
+    # The tail of a burst (issue 17, 1,000 connections): a few connections left on one socket
+    # of the group, while each loop iteration serves hundreds of requests (here one accept in
+    # 10 s: a queue of two waits 20 s). The socket read in turn is empty, yet every socket is
+    # read and the short queue drained, not left to one accept per iteration.
+    first = make_socket("127.0.0.1:0", backlog=16)
+    second = make_socket("127.0.0.1:0", backlog=16)
+    clients = _connect_with_request(second, 2)
+    _Recorder.made = []
+    clock = _Clocked(loop)
+    backstop = AcceptBackstop(clock, [first, second], _Recorder, interval=3600.0, wait=1.0)
+
+    async def scenario():
+        assert _queued(second, 2)
+        _accepts(backstop, second, 1)
+        clock.now += 10.0
+        backstop.check()  # reads `first` in turn (empty), and `second` too: the loop is slow
+        assert backstop.drained == 2 and accept_queue_length(second) == 0
+        assert backstop.armed  # connections arrived since the last look: look again
+        clients.extend(_connect_with_request(first, 1))
+        assert _queued(first, 1)
+        clock.now += 10.0
+        backstop.check()  # one waiting is the loop's next accept: left to it; none arrived since the last look
+        assert backstop.drained == 2 and accept_queue_length(first) == 1
+        assert not backstop.armed
+        while len(_Recorder.made) < 2 or any(b"\r\n\r\n" not in p.data for p in _Recorder.made):
+            await asyncio.sleep(0.01)
+        for proto in _Recorder.made:
+            assert proto.data == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
             proto.transport.close()
 
     _run_then_close(loop, scenario, backstop, clients, first, second)
