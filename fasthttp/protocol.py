@@ -733,11 +733,14 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         for the spans that follow.
 
         A body larger than ``Config.sendfile_lowat`` (``"auto"``: 64 KiB on uvloop, no bound
-        on the stdlib loop) gets the socket's unsent backlog bounded (:func:`_bound_backlog`).
-        When a file span comes first and nothing else waits to be written, the head goes straight to the socket with ``MSG_MORE``: the kernel holds it
-        and the first ``sendfile`` bytes share its segment (one packet, and one wake-up of the
-        client, fewer). Otherwise it goes the usual way, out of any open batch (the body is
-        written to the socket directly, so the head must not wait in one).
+        on the stdlib loop) gets the socket's unsent backlog bounded (``TCP_NOTSENT_LOWAT``:
+        ``sendfile`` stops once that much waits, and the socket reports writable again below
+        half of it; the reasons are the config field's). When a file span comes first and
+        nothing else waits to be written, the head goes straight to the socket with
+        ``MSG_MORE``: the kernel holds it and the first ``sendfile`` bytes share its segment
+        (one packet, and one wake-up of the client, fewer). Otherwise it goes the usual way,
+        out of any open batch (the body is written to the socket directly, so the head must not
+        wait in one).
         """
         transport = self.transport
         lowat = self._cfg.sendfile_lowat
@@ -750,7 +753,7 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
             # construction validates the descriptor with one more system call, getsockname).
             fd = transport.get_extra_info("socket").fileno()
             if bound:
-                _bound_backlog(fd, lowat)  # False (AF_UNIX, no such option): the default backlog
+                bound_backlog(fd, lowat)  # False (AF_UNIX, no such option): the default backlog
             if direct:
                 try:
                     n = send_more(fd, data)
@@ -1119,24 +1122,6 @@ _NO_SENDFILE = frozenset((errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EN
 #: Whether the head of a zero-copy file response can go ahead with ``MSG_MORE`` (Linux): without
 #: it the head would take a segment of its own, so it goes the usual way.
 _HEAD_MORE = hasattr(socket, "MSG_MORE")
-
-
-def _bound_backlog(fd: int, lowat: int) -> bool:
-    """Cap the bytes the TCP socket *fd* holds unsent at *lowat* (``TCP_NOTSENT_LOWAT``, the
-    sockio kernel's ``bound_backlog``): ``sendfile`` then stops once that much waits, and the
-    socket reports writable again below it. Returns whether it was set.
-
-    Why (``Config.sendfile_lowat``): a ``sendfile`` that queues a whole large file leaves
-    most of the transmit work to whoever next processes the connection's ACKs; on loopback
-    that is the client's own ``read`` (its window updates push our queued segments), so the
-    client pays for our sending. With the backlog bounded, the server pushes the rest itself,
-    from its writability wake-ups. Unlike ``SO_SNDBUF`` it does not limit the bytes in flight
-    (nor turn off the kernel's autotuning), so a distant peer still gets a full window: the
-    kernel sends what the congestion window allows and keeps at most *lowat* waiting.
-    AF_UNIX sockets have no such option (their writes reach the peer at once): the call fails
-    there and changes nothing.
-    """
-    return bound_backlog(fd, lowat)
 
 
 class _FileSender:
