@@ -24,7 +24,8 @@ from typing import Any, Union, cast
 
 from .requests import PeerCredentials
 from .responses import TEXT_FIELDS
-from .writer import send_and_shutdown, write_response
+from .sockio import send_and_shutdown
+from .writer import write_response
 
 __all__ = ("DEFAULT_BIND", "ListenError", "check_port_free", "compose_bind", "Address", "BindSpec", "parse_bind", "make_socket", "make_listeners", "accept_listeners", "ACCEPT_LISTENERS", "format_address", "make_ssl_context", "sniff_tls", "TLS_RECORD_START", "PLAIN_ON_TLS", "TLS_ON_PLAIN", "plain_http_on_tls_port", "tls_on_plain_port", "wants_tls_upgrade", "TLS_UPGRADE_FIELDS", "peer_credentials", "send_and_shut", "defer_accept", "accept_queue_length", "AcceptBackstop", "BACKSTOP_INTERVAL", "BACKSTOP_WAIT", "BACKSTOP_QUEUE")
 
@@ -388,7 +389,7 @@ def send_and_shut(transport: Any, data: bytes) -> bool:
         if data:
             transport.write(data)
         return False
-    # PERF (issue 17, the close scenario): the writer kernel's send_and_shutdown, on the
+    # PERF (issue 17, the close scenario): the sockio kernel's send_and_shutdown, on the
     # descriptor itself (no socket object: its construction validates the descriptor with one
     # more system call). The socket object is the loop's: uvloop's costs one getsockname on its
     # first use (no cheaper public way to the descriptor), the stdlib loop's none.

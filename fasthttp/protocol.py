@@ -113,6 +113,7 @@ from .responses import (
     reason,
     render_http_error,
 )
+from .sockio import bound_backlog, send_more
 from .writer import write_head
 
 # The connection core (fasthttp/_core_py/connection.py): the per-request path, compiled by
@@ -732,12 +733,14 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         for the spans that follow.
 
         A body larger than ``Config.sendfile_lowat`` (``"auto"``: 64 KiB on uvloop, no bound
-        on the stdlib loop) gets the socket's unsent backlog bounded
-        (:func:`_bound_backlog`). When a file span comes first and nothing else waits to be
-        written, the head goes straight to the socket with ``MSG_MORE``: the kernel holds it
-        and the first ``sendfile`` bytes share its segment (one packet, and one wake-up of the
-        client, fewer). Otherwise it goes the usual way, out of any open batch (the body is
-        written to the socket directly, so the head must not wait in one).
+        on the stdlib loop) gets the socket's unsent backlog bounded (``TCP_NOTSENT_LOWAT``:
+        ``sendfile`` stops once that much waits, and the socket reports writable again below
+        half of it; the reasons are the config field's). When a file span comes first and
+        nothing else waits to be written, the head goes straight to the socket with
+        ``MSG_MORE``: the kernel holds it and the first ``sendfile`` bytes share its segment
+        (one packet, and one wake-up of the client, fewer). Otherwise it goes the usual way,
+        out of any open batch (the body is written to the socket directly, so the head must not
+        wait in one).
         """
         transport = self.transport
         lowat = self._cfg.sendfile_lowat
@@ -746,23 +749,19 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         bound = lowat is not None and length > lowat
         direct = span_first and _HEAD_MORE and self._batch is None and not transport.get_write_buffer_size()
         if not self._closed and (bound or direct):
-            # A wrapper of the transport's descriptor, used at once and detached (never closed
-            # by it); only send and setsockopt are called, so its family is not consulted.
-            # PERF: uvloop's socket view makes a socket object per setsockopt call.
-            out = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, transport.get_extra_info("socket").fileno())
-            try:
-                if bound:
-                    _bound_backlog(out, lowat)
-                if direct:
-                    try:
-                        n = out.send(data, _MSG_MORE)
-                    except OSError:  # full (rare: nothing is queued) or failed: the transport's
-                        n = 0  # write queues the rest, or meets the error and reports it
-                    if n < len(data):
-                        transport.write(data[n:])
-                    return
-            finally:
-                out.detach()
+            # PERF: the sockio kernels act on the descriptor itself (no socket object, whose
+            # construction validates the descriptor with one more system call, getsockname).
+            fd = transport.get_extra_info("socket").fileno()
+            if bound:
+                bound_backlog(fd, lowat)  # False (AF_UNIX, no such option): the default backlog
+            if direct:
+                try:
+                    n = send_more(fd, data)
+                except OSError:  # the peer is gone: the transport's write meets the same error
+                    n = 0  # and reports it
+                if n < len(data):  # full (rare: nothing is queued): the transport queues the rest
+                    transport.write(data[n:])
+                return
         self._send(data)
         self._flush()
 
@@ -1120,30 +1119,9 @@ async def _run_background(tasks: list[tuple[Callable[..., Any], tuple[Any, ...],
 
 #: sendfile's errors for a descriptor it cannot read from (the span is copied instead).
 _NO_SENDFILE = frozenset((errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP))
-_NOTSENT_LOWAT: int | None = getattr(socket, "TCP_NOTSENT_LOWAT", None)
-_MSG_MORE: int = getattr(socket, "MSG_MORE", 0)
-_HEAD_MORE = bool(_MSG_MORE)
-
-
-def _bound_backlog(sock: socket.socket, lowat: int) -> None:
-    """Cap the bytes a TCP socket holds unsent at *lowat* (``TCP_NOTSENT_LOWAT``): ``sendfile``
-    then stops once that much waits, and the socket reports writable again below half of it.
-
-    Why (``Config.sendfile_lowat``): a ``sendfile`` that queues a whole large file leaves
-    most of the transmit work to whoever next processes the connection's ACKs; on loopback
-    that is the client's own ``read`` (its window updates push our queued segments), so the
-    client pays for our sending. With the backlog bounded, the server pushes the rest itself,
-    from its writability wake-ups. Unlike ``SO_SNDBUF`` it does not limit the bytes in flight
-    (nor turn off the kernel's autotuning), so a distant peer still gets a full window: the
-    kernel sends what the congestion window allows and keeps at most *lowat* waiting.
-    AF_UNIX sockets have no such option (their writes reach the peer at once): the call fails
-    there and changes nothing.
-    """
-    if _NOTSENT_LOWAT is not None:
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, _NOTSENT_LOWAT, lowat)
-        except OSError:  # AF_UNIX, or a kernel without the option: the default backlog
-            pass
+#: Whether the head of a zero-copy file response can go ahead with ``MSG_MORE`` (Linux): without
+#: it the head would take a segment of its own, so it goes the usual way.
+_HEAD_MORE = hasattr(socket, "MSG_MORE")
 
 
 class _FileSender:

@@ -19,14 +19,12 @@ __all__ = (
     "write_head",
     "write_response",
     "FieldBlock",
-    "send_and_shutdown",
 )
 
 if TYPE_CHECKING:
     from ._pure.writer import (
         FieldBlock,
         http_date,
-        send_and_shutdown,
         status_line,
         write_fields,
         write_head,
@@ -49,4 +47,3 @@ else:
     write_head = _impl.write_head
     write_response = _impl.write_response
     FieldBlock = _impl.FieldBlock
-    send_and_shutdown = _impl.send_and_shutdown

@@ -11,11 +11,8 @@ import contextlib
 import datetime
 import email.utils
 import enum
-import errno
 import inspect
-import os
 import re
-import socket
 import types
 from collections.abc import Iterator, Mapping
 
@@ -945,7 +942,7 @@ def test_the_wire_carries_exactly_one_message_with_the_applications_body(impl, k
 def test_twins_have_the_same_public_api(py_impl, c_impl):
     assert py_impl.writer.__all__ == c_impl.writer.__all__
     assert set(py_impl.writer.__all__) == {
-        "status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock", "send_and_shutdown",
+        "status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock",
     }  # fmt: skip
     for name in py_impl.writer.__all__:
         if name == "FieldBlock":  # a class: its API is compared with the stub (tests/test_typing.py)
@@ -1158,104 +1155,3 @@ def test_twins_agree_on_field_blocks(py_impl, c_impl, fields, body):
         return
     assert py.encoded == c.encoded and py.fields == c.fields
     assert _both(py_impl, c_impl, "write_response", 200, py, body)[0] == _both(py_impl, c_impl, "write_response", 200, c, body)[1]
-
-
-# --- send_and_shutdown: the closing response and the FIN on a borrowed descriptor --------------
-
-
-def _stream_pair() -> tuple[socket.socket, socket.socket]:
-    a, b = socket.socketpair()
-    for s in (a, b):
-        s.settimeout(10)  # bounded: a broken kernel fails the test instead of hanging it
-    return a, b
-
-
-def test_send_and_shutdown_sends_all_then_ends_the_output(impl):
-    ours, peer = _stream_pair()
-    try:
-        assert impl.writer.send_and_shutdown(ours.fileno(), b"HTTP/1.1 200 OK\r\n\r\n") == 19
-        assert peer.recv(100) == b"HTTP/1.1 200 OK\r\n\r\n"
-        assert peer.recv(100) == b""  # EOF: shut for writing
-        assert ours.fileno() >= 0  # borrowed: still open
-        peer.sendall(b"half-close")  # our side still reads
-        assert ours.recv(100) == b"half-close"
-    finally:
-        ours.close()
-        peer.close()
-
-
-def test_send_and_shutdown_of_nothing_only_ends_the_output(impl):
-    ours, peer = _stream_pair()
-    try:
-        assert impl.writer.send_and_shutdown(ours.fileno(), b"") == 0
-        assert peer.recv(100) == b""
-    finally:
-        ours.close()
-        peer.close()
-
-
-def test_send_and_shutdown_on_a_tcp_socket_sends_the_fin_after_the_bytes(impl):
-    listener = socket.create_server(("127.0.0.1", 0))
-    client = socket.create_connection(listener.getsockname(), timeout=10)
-    ours, _ = listener.accept()
-    try:
-        ours.setblocking(False)
-        assert impl.writer.send_and_shutdown(ours.fileno(), b"x" * 5000) == 5000
-        got = bytearray()
-        while chunk := client.recv(65536):
-            got += chunk
-        assert bytes(got) == b"x" * 5000  # then EOF
-    finally:
-        for s in (ours, client, listener):
-            s.close()
-
-
-def test_send_and_shutdown_of_more_than_fits_returns_the_count_and_keeps_the_output_open(impl):
-    ours, peer = _stream_pair()
-    try:
-        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        ours.setblocking(False)
-        data = bytes(range(256)) * 4096  # 1 MiB: more than both buffers hold
-        n = impl.writer.send_and_shutdown(ours.fileno(), data)
-        assert 0 < n < len(data)
-        # Full now: nothing more goes, and 0 (not an error) says so.
-        assert impl.writer.send_and_shutdown(ours.fileno(), data[n:]) == 0
-        got = bytearray()
-        while len(got) < n:
-            got += peer.recv(65536)
-        assert bytes(got) == data[:n]
-        peer.setblocking(False)
-        with pytest.raises(BlockingIOError):
-            peer.recv(100)  # no EOF: the output was not shut
-    finally:
-        ours.close()
-        peer.close()
-
-
-def test_send_and_shutdown_to_a_peer_that_is_gone_raises_oserror(impl):
-    ours, peer = _stream_pair()
-    peer.close()
-    try:
-        with pytest.raises(OSError) as info:
-            impl.writer.send_and_shutdown(ours.fileno(), b"nobody reads this")
-        assert info.value.errno == errno.EPIPE
-    finally:
-        ours.close()
-
-
-def test_send_and_shutdown_on_a_bad_descriptor_raises_oserror(impl):
-    r, w = os.pipe()
-    os.close(r)
-    os.close(w)
-    with pytest.raises(OSError):
-        impl.writer.send_and_shutdown(w, b"data")
-
-
-def test_send_and_shutdown_takes_bytes_only(impl):
-    ours, peer = _stream_pair()
-    try:
-        with pytest.raises(TypeError):
-            impl.writer.send_and_shutdown(ours.fileno(), "text")
-    finally:
-        ours.close()
-        peer.close()

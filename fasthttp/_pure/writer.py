@@ -29,7 +29,6 @@ also serializes trailers and body-part headers, has no framing to protect and ch
 from __future__ import annotations
 
 import re
-import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
         "Iterable[tuple[_Text, _Text | int]] | Mapping[str, _Text | int] | Mapping[bytes, _Text | int]"
     )
 
-__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock", "send_and_shutdown")
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock")
 
 #: The clock behind ``http_date``. NOTE: a seam for tests, which patch ``writer._clock`` of
 #: either twin to move time; both twins call it by its module-global name on every use.
@@ -454,31 +453,3 @@ def write_response(
     if head or not length:
         return out
     return b"".join((out, body))
-
-
-_MSG_MORE: int = getattr(socket, "MSG_MORE", 0)
-
-
-def send_and_shutdown(fd: int, data: bytes) -> int:
-    """Send *data*, the last bytes of a connection, on the non-blocking stream socket *fd*
-    with ``MSG_MORE``, and when all of it went, end the output (``shutdown(SHUT_WR)``): the
-    FIN rides on the response's segment (RFC 9112 §9.6, ``listeners.send_and_shut``). Returns
-    how many bytes went: ``len(data)`` when the FIN went too; fewer (0 when the socket's buffer
-    is full) and no shutdown otherwise, the rest is the caller's to write. Any other error
-    (the peer is gone) raises ``OSError``. *fd* is borrowed: never closed."""
-    # A wrapper of the descriptor, used at once and detached (never closes it); only send and
-    # shutdown are called, so its family is not consulted (TCP or AF_UNIX alike).
-    out = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, fd)
-    try:
-        n = 0
-        if data:
-            try:
-                n = out.send(data, _MSG_MORE)
-            except BlockingIOError:  # full (rare: nothing is queued)
-                return 0
-            if n < len(data):
-                return n
-        out.shutdown(socket.SHUT_WR)
-        return n
-    finally:
-        out.detach()

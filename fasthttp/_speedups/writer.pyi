@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from typing import TypeAlias
 
-__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock", "send_and_shutdown")
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock")
 
 _Text: TypeAlias = bytes | str
 _Fields: TypeAlias = (
@@ -67,6 +67,3 @@ def write_response(
     server: bytes | str | None = None,
 ) -> bytes:
     """A whole response in one bytes object: the head with ``Content-Length`` and *body*."""
-
-def send_and_shutdown(fd: int, data: bytes) -> int:
-    """Send *data* on *fd* with ``MSG_MORE`` and, when all of it went, ``shutdown(SHUT_WR)``."""

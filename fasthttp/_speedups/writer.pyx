@@ -20,8 +20,6 @@ PERF: benchmarks/bench_writer.py (``write_response`` plaintext, JSON, chunked he
 ``status_line``) compares this module with the pure twin.
 """
 
-from cpython.exc cimport PyErr_SetFromErrno
-from libc.errno cimport EAGAIN, EINTR, errno
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_CheckExact, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_CheckExact
@@ -61,7 +59,7 @@ cdef extern from *:
     int FH_UNICODE_READY(object) except -1
     object PyBytes_FromStringAndSize(const char *v, Py_ssize_t n)
 
-__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock", "send_and_shutdown")
+__all__ = ("status_line", "http_date", "write_fields", "write_head", "write_response", "FieldBlock")
 
 #: The clock behind ``http_date``. NOTE: a seam for tests, which patch ``writer._clock`` of
 #: either twin; it is looked up as a module global on every use, so the patch takes effect.
@@ -852,57 +850,3 @@ cpdef object write_response(status, fields, body, bint keep_alive=True, bint htt
     finally:
         if have_view:
             PyBuffer_Release(&view)
-
-
-# --- send_and_shutdown: the closing response and the FIN, two system calls, no socket object ---
-
-cdef extern from "<sys/socket.h>" nogil:
-    ssize_t c_send "send"(int fd, const void* buf, size_t n, int flags)
-    int c_shutdown "shutdown"(int fd, int how)
-    int SHUT_WR
-
-cdef extern from *:
-    """
-    #ifdef MSG_MORE
-    #define FASTHTTP_MSG_MORE MSG_MORE
-    #else
-    #define FASTHTTP_MSG_MORE 0
-    #endif
-    #ifdef MSG_NOSIGNAL
-    #define FASTHTTP_MSG_NOSIGNAL MSG_NOSIGNAL
-    #else
-    #define FASTHTTP_MSG_NOSIGNAL 0
-    #endif
-    """
-    int FASTHTTP_MSG_MORE
-    int FASTHTTP_MSG_NOSIGNAL
-
-cdef extern from "<errno.h>":
-    int EWOULDBLOCK
-
-
-def send_and_shutdown(int fd, bytes data):
-    """The pure twin's ``send_and_shutdown`` in C: ``send`` then ``shutdown`` on the borrowed
-    descriptor, without the ``socket.socket`` wrapper (PERF, issue 17: CPython validates a
-    descriptor it wraps with one more system call, and the wrapper and its ``detach`` cost
-    ~4.7 µs per closed connection)."""
-    cdef Py_ssize_t size = PyBytes_GET_SIZE(data)
-    cdef const char* buf = PyBytes_AS_STRING(data)
-    cdef ssize_t n = 0
-    if size:
-        while True:
-            # MSG_NOSIGNAL: a peer gone raises EPIPE here, never SIGPIPE (CPython ignores it
-            # anyway; a host embedding Python may not).
-            n = c_send(fd, buf, <size_t>size, FASTHTTP_MSG_MORE | FASTHTTP_MSG_NOSIGNAL)
-            if n >= 0:
-                break
-            if errno == EINTR:
-                continue
-            if errno == EAGAIN or errno == EWOULDBLOCK:
-                return 0
-            PyErr_SetFromErrno(OSError)
-        if n < size:
-            return n
-    if c_shutdown(fd, SHUT_WR) != 0:
-        PyErr_SetFromErrno(OSError)
-    return n
