@@ -587,6 +587,11 @@ class _HttpCycle(Deferred):
             status = message["status"]
             if type(status) is not int:
                 raise TypeError(f"the status must be an int, not {status!r}")
+            if not 200 <= status <= 599:
+                # RFC 9110 §15.2: a 1xx is interim, never the answer to a request: written as
+                # the response, the client would take the next response for this one (a
+                # desync); 101 would switch protocols. §15: codes are 100-599.
+                raise RuntimeError(f"http.response.start: {status} is not a final status (200-599)")
             self.fields, self.length = _app_fields(message.get("headers", ()))
             self.expect_trailers = bool(message.get("trailers", False))
             self.status = status
@@ -622,7 +627,7 @@ class _HttpCycle(Deferred):
             if self.result is not None:
                 return self.push(bytes(body), more)
             parts = self.parts
-            if not more and parts is None and not self.expect_trailers and self.body_error is None and type(body) is bytes and (body or length is None or self.req.head.method != "HEAD"):
+            if not more and parts is None and not self.expect_trailers and self.body_error is None and type(body) is bytes and (length is None or self.req.head.method != "HEAD"):
                 # PERF: the common case, a whole body in one message: the response at once.
                 self.body_done = True
                 resp = _new_response(Response)
@@ -646,7 +651,7 @@ class _HttpCycle(Deferred):
             self.body_done = True
             if self.expect_trailers:
                 self.start_streaming()
-            elif self.body_error is None and (length is None or self.parts is not None or self.req.head.method != "HEAD"):
+            elif self.body_error is None and (length is None or self.req.head.method != "HEAD"):
                 # PERF: the common case, whole_response() and resolve() inlined.
                 parts = self.parts
                 resp = _new_response(Response)
@@ -765,8 +770,9 @@ class _HttpCycle(Deferred):
         assert self.status is not None
         parts = self.parts
         body = b"" if parts is None else parts[0] if len(parts) == 1 else b"".join(parts)
-        if self.length is not None and not body and self.req.head.method == "HEAD":
-            # RFC 9110 §9.3.2: a HEAD response may announce the length the GET would have.
+        if self.length is not None and self.req.head.method == "HEAD":
+            # RFC 9110 §9.3.2: a HEAD response may announce the length the GET would have; the
+            # length announced wins over any body sent (discarded, §9.3.2).
             stream = StreamingResponse((), self.status, content_length=self.length)
             stream.fields = self.fields
             return stream

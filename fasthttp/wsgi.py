@@ -322,8 +322,12 @@ class _WsgiCycle(Deferred):
         elif self.status is not None:
             raise RuntimeError("start_response called twice without exc_info")
         code = status[:3]
-        if not (len(status) >= 3 and code.isdigit() and (len(status) == 3 or status[3] == " ")):
+        if not (len(status) >= 3 and code.isascii() and code.isdigit() and (len(status) == 3 or status[3] == " ")):
             raise ValueError(f"invalid WSGI status: {status!r}")
+        if not "200" <= code <= "599":
+            # RFC 9110 §15.2: a 1xx is interim, never the answer to a request (the client would
+            # take the next response for this one; 101 would switch protocols). §15: 100-599.
+            raise ValueError(f"WSGI status {status!r} is not a final status (200-599)")
         fields = []
         length = None
         for name, value in headers:
@@ -332,7 +336,7 @@ class _WsgiCycle(Deferred):
             key = name.lower()
             if key in _ENGINE_FIELDS:
                 if key == "content-length":
-                    if not value.strip().isdigit():
+                    if not (value.strip().isascii() and value.strip().isdigit()):
                         raise ValueError(f"invalid Content-Length from the application: {value!r}")
                     length = int(value)
                 continue
@@ -419,8 +423,9 @@ class _WsgiCycle(Deferred):
             if self.status is None:
                 raise RuntimeError("the WSGI application returned without calling start_response()")
             self.check_length(len(body), True)
-            if not body and self.length and self.req.head.method == "HEAD":
-                self.hand_over(self.stream_response())  # RFC 9110 §9.3.2, as below
+            if self.length and self.req.head.method == "HEAD":
+                # RFC 9110 §9.3.2, as below: the announced length wins over a body (discarded).
+                self.hand_over(self.stream_response())
                 self.inbox.call(self.end, None)
                 return
             resp = Response(body, self.status)

@@ -487,6 +487,28 @@ def test_head_keeps_the_announced_length(loop):
     assert run(loop, main()).headers_named("content-length") == ["1234"]
 
 
+@pytest.mark.parametrize("body", [b"", b"abc"], ids=["empty", "with-a-body"])
+def test_head_announces_the_apps_length_even_with_a_body(loop, body):
+    # RFC 9110 §9.3.2: a HEAD response carries the fields the GET would; a body the application
+    # sends anyway is discarded, and the length it announced (10) is what goes out, not 3.
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"10")]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            r = await c.request("HEAD", "/")
+            r2 = await c.request("HEAD", "/")  # no body bytes were left on the connection
+            await c.close()
+            return r, r2
+
+    r, r2 = run(loop, main())
+    assert r.status == r2.status == 200
+    assert r.headers_named("content-length") == r2.headers_named("content-length") == ["10"]
+    assert r.body == r2.body == b""
+
+
 def test_head_goes_out_when_the_app_waits(loop):
     """An event stream: the head is sent as soon as the application suspends after start."""
     release = []
@@ -717,6 +739,34 @@ def test_exception_before_the_response_is_500_and_logged(loop, caplog, when):
         r, r2 = run(loop, main())
     assert r.status == 500 and r2.status == 500
     assert any("boom" in str(rec.exc_info[1]) for rec in caplog.records if rec.exc_info)
+
+
+@pytest.mark.parametrize("status", [100, 101, 103, 199, 600, 999])
+def test_a_status_that_is_not_final_is_500_never_written(loop, caplog, status):
+    # RFC 9110 §15.2: a 1xx is interim: written as the answer, the client would take the next
+    # response on the connection for this one's (a desync), and 101 would switch protocols.
+    # §15: status codes are 100-599.
+    async def app(scope, receive, send):
+        if scope["path"] == "/next":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"next"})
+            return
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"BODY"})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            await c.send(build_request("GET", "/") + build_request("GET", "/next"))
+            r = await c.read_response()
+            r2 = await c.read_response()
+            await c.close()
+            return r, r2
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        r, r2 = run(loop, main())
+    assert (r.status, r2.status, r2.body) == (500, 200, b"next")
+    assert any("not a final status" in str(rec.exc_info[1]) for rec in caplog.records if rec.exc_info)
 
 
 def test_returning_without_a_response_is_500_and_logged(loop, caplog):
