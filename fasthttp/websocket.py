@@ -72,7 +72,7 @@ from typing import TYPE_CHECKING, Any, cast
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
 from wsproto.extensions import Extension, PerMessageDeflate
-from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol, Opcode, RsvBits
+from wsproto.frame_protocol import CloseReason, Frame, FrameDecoder, FrameProtocol, Opcode, ParseFailed, RsvBits
 from wsproto.utilities import LocalProtocolError, generate_accept_token
 
 from ._grammar import TOKEN_PATTERN
@@ -275,6 +275,32 @@ def parse_extensions(values: list[str]) -> list[ExtensionOffer] | None:
         if pos < end and text[pos] != ",":
             return None
         offers.append((name, params))
+
+
+class _FrameProtocol(FrameProtocol):
+    """wsproto's frame reader, accepting every close code :func:`~fasthttp.wsframe.valid_close_code`
+    accepts, so both read paths agree.
+
+    NOTE: wsproto (1.2, 1.3) refuses a close code of 1000-2999 that its ``CloseReason`` does not
+    list, and it lacks 1014 (Bad Gateway, in the IANA registry RFC 6455 §7.4.2 defers to): a
+    client closing with 1014 on a connection with permessage-deflate got 1002, on one without
+    an echo of its 1014 (issue 17 audit).
+    """
+
+    def _process_close(self, frame: Frame) -> Frame:
+        data = frame.payload
+        if isinstance(data, (bytes, bytearray)) and len(data) >= 2:
+            code = struct.unpack("!H", data[:2])[0]
+            if valid_close_code(code) and code not in _WSPROTO_CODES:
+                try:
+                    reason = bytes(data[2:]).decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ParseFailed(f"Error decoding CLOSE reason: {exc}", CloseReason.INVALID_FRAME_PAYLOAD_DATA) from None
+                return Frame(frame.opcode, (code, reason), frame.frame_finished, frame.message_finished)
+        return super()._process_close(frame)
+
+
+_WSPROTO_CODES = frozenset(int(reason) for reason in CloseReason)
 
 
 class _Deflate(PerMessageDeflate):
@@ -753,7 +779,12 @@ class WebSocketProtocol(asyncio.Protocol):
         self._cfg = config
         self._manager = manager
         self._loop = asyncio.get_running_loop() if manager is None else manager.loop
-        self._conn = Connection(ConnectionType.SERVER, extensions)
+        conn = self._conn = Connection(ConnectionType.SERVER, extensions)
+        if extensions:
+            # The frames of a connection with an extension are read by wsproto: its reader,
+            # with every valid close code accepted (_FrameProtocol). NOTE: wsproto has no
+            # public seam for this; its Connection keeps the reader in ``_proto``.
+            conn._proto = _FrameProtocol(False, extensions)
         self._slice = _INFLATE_SLICE if extensions else 0
         self._plain = not extensions  # data frames are written here, not by wsproto (PERF)
         #: The seam between the two read paths: without an extension, frames are read by the
