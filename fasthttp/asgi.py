@@ -912,10 +912,14 @@ class _DenialCycle(_HttpCycle):
         super().__init__(ws.request, loop, _ready_future(loop), [])
         self.ws = ws
 
-    def resolve(self, result: Any) -> None:
-        if self.result is None:
-            super().resolve(result)
-            self.ws.deny(self.result)
+    def deliver(self, result: Any) -> None:
+        # Every way a response is decided ends here (resolve(), and send()'s fast paths for a
+        # body in one message, which set the result themselves): a denial answered with one
+        # http.response.body was lost before, and the client got the 403 of an application
+        # that returned without accepting.
+        if not self.settled:
+            super().deliver(result)
+            self.ws.deny(result)
 
 
 class _WebSocketCycle:

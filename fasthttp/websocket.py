@@ -79,7 +79,7 @@ from ._grammar import TOKEN_PATTERN
 from .config import Config
 from .connections import ConnectionManager
 from .errors import WebSocketProtocolError
-from .responses import HeadersLike, Response, Upgrade, error_response, field_list, json_dumps, json_loads
+from .responses import HeadersLike, Response, Upgrade, error_response, field_list, field_text, json_dumps, json_loads, lower_name
 from .wsframe import CLOSE as _CLOSE_FRAME
 from .wsframe import PING as _PING_FRAME
 from .wsframe import Control, FrameReader, valid_close_code
@@ -419,6 +419,28 @@ def negotiate_deflate(values: list[str]) -> tuple[str, PerMessageDeflate] | None
 # -- the handler's side -------------------------------------------------------------------------------
 
 
+#: The fields of a 101 the handshake writes itself (RFC 6455 §4.2.2) and a 1xx never has
+#: (RFC 9110 §8.6, RFC 9112 §6.1): dropped from a handler's extra headers, so the client never
+#: gets two ``Sec-WebSocket-Accept`` (which fails the handshake) or an extension not agreed.
+_HANDSHAKE_FIELDS = frozenset(
+    (b"upgrade", b"connection", b"sec-websocket-accept", b"sec-websocket-extensions", b"content-length", b"transfer-encoding")
+)
+
+
+def _extra_101_fields(headers: HeadersLike) -> tuple[list[tuple[Any, Any]], str | None]:
+    """A handler's extra fields for the 101 without the handshake's own, and the value of a
+    ``Sec-WebSocket-Protocol`` among them (the subprotocol, given as a field)."""
+    extra = []
+    offered = None
+    for name, value in field_list(headers):
+        key = lower_name(name)
+        if key == b"sec-websocket-protocol":
+            offered = field_text(value).strip(" \t")
+        elif key not in _HANDSHAKE_FIELDS:
+            extra.append((name, value))
+    return extra, offered
+
+
 class _Handover:
     """The ``Upgrade``'s protocol factory. If the engine drops the Upgrade without calling it
     (the client left, a middleware replaced the response), the waiting ``accept()`` fails
@@ -504,6 +526,9 @@ class WebSocket:
         """
         if self.state != S_CONNECTING:
             raise RuntimeError("accept() is called once, before the websocket is closed")
+        extra, offered = _extra_101_fields(headers)
+        if subprotocol is None and offered is not None:
+            subprotocol = offered  # the subprotocol given as a field (as some ASGI applications do)
         if subprotocol is not None and subprotocol not in self.subprotocols:
             raise ValueError(f"subprotocol {subprotocol!r} was not offered by the client ({self.subprotocols})")
         fields: list[tuple[Any, Any]] = [
@@ -520,7 +545,7 @@ class WebSocket:
                 self.extensions, extension = agreed
                 extensions.append(extension)
                 fields.append(("Sec-WebSocket-Extensions", self.extensions))
-        fields.extend(field_list(headers))
+        fields.extend(extra)
         self.subprotocol = subprotocol
         conn = self._conn = WebSocketProtocol(self, self._config, self._manager, extensions)
         self.state = S_ACCEPTING

@@ -1169,6 +1169,51 @@ def test_websocket_refusals_before_accept(loop, caplog, path, status):
         assert events[1] == ("after-deny", {"type": "websocket.disconnect", "code": 1006, "reason": ""})
 
 
+@pytest.mark.parametrize("status", [403, 200])
+def test_websocket_denial_in_one_body_message_reaches_the_client(loop, status):
+    # The common denial (start, then one whole body) was lost: the client got the 403 of an
+    # application that returned without accepting, not the denial's status, fields and body.
+    async def app(scope, receive, send):
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.http.response.start", "status": status, "headers": [(b"x-why", b"quota"), (b"content-length", b"5")]})
+        await send({"type": "websocket.http.response.body", "body": b"nope!"})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            headers = [("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]
+            r1 = await c.request("GET", "/", headers=headers)
+            r2 = await c.request("GET", "/", headers=headers)  # the connection goes on
+            await c.close()
+            return r1, r2
+
+    r1, r2 = run(loop, main())
+    for r in (r1, r2):
+        assert (r.status, r.header("x-why"), r.body) == (status, "quota", b"nope!")
+
+
+def test_websocket_accept_headers_cannot_forge_the_handshake(loop):
+    # RFC 6455 §4.2.2: one Sec-WebSocket-Accept (two fail the client's handshake), and no
+    # extension the server did not agree; a subprotocol given as a field is the subprotocol.
+    async def app(scope, receive, send):
+        await receive()
+        forged = [(b"sec-websocket-accept", b"forged"), (b"upgrade", b"h2c"), (b"sec-websocket-extensions", b"x-bogus"), (b"sec-websocket-protocol", b"chat"), (b"x-extra", b"kept")]
+        await send({"type": "websocket.accept", "headers": forged})
+        await send({"type": "websocket.send", "text": "hi"})
+        await receive()
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            async with websockets.connect(ws_url(server, "/"), subprotocols=["chat"], compression=None) as ws:
+                assert ws.subprotocol == "chat" and await ws.recv() == "hi"
+                headers = ws.response.headers
+                return headers.get_all("sec-websocket-accept"), headers.get_all("upgrade"), headers.get("sec-websocket-extensions"), headers.get("x-extra")
+
+    accepts, upgrades, extensions, extra = run(loop, main())
+    assert len(accepts) == 1 and accepts != ["forged"] and upgrades == ["websocket"]
+    assert extensions is None and extra == "kept"
+
+
 def test_websocket_exception_after_accept_closes_1011_and_is_logged(loop, caplog):
     async def main():
         async with serving(AsgiApplication(raw_ws_app([]))) as server:

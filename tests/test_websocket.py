@@ -230,6 +230,42 @@ def test_subprotocol_negotiation_and_extra_101_headers(client_for):
     assert client.cookies["seen"][0] == "1"
 
 
+def test_extra_101_headers_cannot_forge_the_handshake(client_for):
+    # RFC 6455 §4.2.2: the handshake's own fields are the server's (a second Sec-WebSocket-Accept
+    # fails the client's handshake; an extension not agreed would be a lie); a 1xx has no
+    # Content-Length (RFC 9110 §8.6). A Sec-WebSocket-Protocol field is the subprotocol, checked.
+    app = App()
+
+    @app.websocket("/ws")
+    async def handler(ws):
+        forged = [
+            ("Sec-WebSocket-Accept", "forged"),
+            ("Upgrade", "h2c"),
+            ("Connection", "close"),
+            ("Sec-WebSocket-Extensions", "x-bogus"),
+            ("Content-Length", "0"),
+            ("Sec-WebSocket-Protocol", ws.request.query_params.get("p", "v1.chat")),
+            ("X-Extra", "kept"),
+        ]
+        await ws.accept(headers=forged)
+        await ws.send(ws.subprotocol)
+
+    client = client_for(app)
+    with client.websocket_connect("/ws", subprotocols=["v1.chat"], compress=False) as ws:
+        assert ws.subprotocol == "v1.chat" and ws.receive() == "v1.chat"
+        fields = [(k.lower(), v) for k, v in ws.response.headers.items()]
+        assert [v for k, v in fields if k == "sec-websocket-accept"] != ["forged"]
+        assert len([v for k, v in fields if k == "sec-websocket-accept"]) == 1
+        assert [v for k, v in fields if k == "upgrade"] == ["websocket"]
+        assert [v for k, v in fields if k == "connection"] == ["Upgrade"]
+        assert not [k for k, v in fields if k in ("sec-websocket-extensions", "content-length")]
+        assert ("x-extra", "kept") in fields
+    with pytest.raises(WebSocketDenied) as refused:  # a subprotocol the client did not offer
+        with client.websocket_connect("/ws?p=other", subprotocols=["v1.chat"]):
+            pass
+    assert refused.value.response.status == 500
+
+
 def test_a_subprotocol_the_client_did_not_offer_is_a_500(client_for, caplog):
     app = App()
 
