@@ -350,9 +350,10 @@ class _WsgiCycle(Deferred):
         """PEP 3333's ``write()``: the piece is handed over before this returns."""
         if self.status is None:
             raise RuntimeError("write() before start_response()")
+        data = _body_bytes(data)
         if not self.sent:
             self.hand_over(self.stream_response())
-        self.hand_piece(bytes(data))
+        self.hand_piece(data)
 
     def hand_over(self, result: Any) -> None:
         self.sent = True
@@ -434,11 +435,12 @@ class _WsgiCycle(Deferred):
             return
         for piece in result:
             if piece:
+                piece = _body_bytes(piece)  # before the head goes out: a wrong type is a 500
                 if not self.sent:
                     if self.status is None:
                         raise RuntimeError("the WSGI application yielded before calling start_response()")
                     self.hand_over(self.stream_response())
-                self.hand_piece(bytes(piece))
+                self.hand_piece(piece)
         if self.status is None:
             raise RuntimeError("the WSGI application returned without calling start_response()")
         if not self.sent:
@@ -520,6 +522,17 @@ class _WsgiCycle(Deferred):
         remove = getattr(self.req.connection, "remove_lost_callback", None)
         if remove is not None:
             remove(self.lost)
+
+
+def _body_bytes(piece: Any) -> bytes:
+    """A piece of a WSGI response body as bytes: PEP 3333 says bytes; a bytearray or memoryview
+    is taken too. Anything else is the application's error (``bytes(5)`` would send five NULs,
+    ``bytes("text")`` fails only after the head went out)."""
+    if type(piece) is bytes:
+        return piece
+    if isinstance(piece, (bytes, bytearray, memoryview)):
+        return bytes(piece)
+    raise TypeError(f"a WSGI response body is bytes, not {type(piece).__name__}: {piece!r:.40}")
 
 
 class _ThreadBody:

@@ -547,3 +547,32 @@ def test_head_announces_the_apps_length_even_with_a_body(loop, body):
     assert r.status == r2.status == 200
     assert r.headers_named("content-length") == r2.headers_named("content-length") == ["10"]
     assert r.body == r2.body == b""
+
+
+@pytest.mark.parametrize("how", ["iterable", "write"])
+@pytest.mark.parametrize("piece", ["text", 5], ids=["str", "int"])
+def test_a_body_piece_that_is_not_bytes_is_500_before_the_head(loop, caplog, how, piece):
+    # PEP 3333: the body is bytes. A str used to send the 200 head and then abort the
+    # connection; an int went out as that many NUL bytes (bytes(5)).
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/next":
+            start_response("200 OK", [])
+            return [b"next"]
+        write = start_response("200 OK", [])
+        if how == "write":
+            write(piece)
+            return []
+        return iter([piece])
+
+    async def main():
+        async with serving(WsgiApplication(app)) as server:
+            c = await Client.connect(server)
+            r = await c.request("GET", "/")
+            r2 = await c.request("GET", "/next")
+            await c.close()
+            return r, r2
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        r, r2 = run(loop, main())
+    assert (r.status, r2.status, r2.body) == (500, 200, b"next")
+    assert any("is bytes, not" in str(rec.exc_info[1]) for rec in caplog.records if rec.exc_info)
