@@ -587,11 +587,11 @@ class _HttpCycle(Deferred):
             status = message["status"]
             if type(status) is not int:
                 raise TypeError(f"the status must be an int, not {status!r}")
-            if not 200 <= status <= 599:
+            if status < 200:
                 # RFC 9110 §15.2: a 1xx is interim, never the answer to a request: written as
                 # the response, the client would take the next response for this one (a
-                # desync); 101 would switch protocols. §15: codes are 100-599.
-                raise RuntimeError(f"http.response.start: {status} is not a final status (200-599)")
+                # desync); 101 would switch protocols. (Past 599: the writer's rule.)
+                raise RuntimeError(f"http.response.start: {status} is not a final status")
             self.fields, self.length = _app_fields(message.get("headers", ()))
             self.expect_trailers = bool(message.get("trailers", False))
             self.status = status
@@ -617,17 +617,22 @@ class _HttpCycle(Deferred):
             more = message.get("more_body", False)
             streamed = self.streamed = self.streamed + len(body)
             length = self.length
-            if length is not None and (streamed > length or not more and streamed != length) and not self.bodyless():
-                # Never a byte past the announced length: the connection carries the next
-                # response right after it (RFC 9112 §6.3). As uvicorn, the application is told.
-                raise RuntimeError(f"the response body ({streamed} bytes so far) does not match its Content-Length {length}")
+            mismatch = False
+            if length is not None and (streamed > length or not more and streamed != length):
+                if not self.bodyless():
+                    # Never a byte past the announced length: the connection carries the next
+                    # response right after it (RFC 9112 §6.3). As uvicorn, the application is told.
+                    raise RuntimeError(f"the response body ({streamed} bytes so far) does not match its Content-Length {length}")
+                # A body that is not sent (HEAD, 204, 304): the announced length goes out for a
+                # HEAD (RFC 9110 §9.3.2, whole_response()), not the discarded body's.
+                mismatch = True
             if self.discard:
                 self.body_done = not more
                 return self.ready
             if self.result is not None:
                 return self.push(bytes(body), more)
             parts = self.parts
-            if not more and parts is None and not self.expect_trailers and self.body_error is None and type(body) is bytes and (length is None or self.req.head.method != "HEAD"):
+            if not more and parts is None and not self.expect_trailers and self.body_error is None and type(body) is bytes and not mismatch:
                 # PERF: the common case, a whole body in one message: the response at once.
                 self.body_done = True
                 resp = _new_response(Response)
@@ -651,7 +656,7 @@ class _HttpCycle(Deferred):
             self.body_done = True
             if self.expect_trailers:
                 self.start_streaming()
-            elif self.body_error is None and (length is None or self.req.head.method != "HEAD"):
+            elif self.body_error is None and not mismatch:
                 # PERF: the common case, whole_response() and resolve() inlined.
                 parts = self.parts
                 resp = _new_response(Response)

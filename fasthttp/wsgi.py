@@ -324,10 +324,11 @@ class _WsgiCycle(Deferred):
         code = status[:3]
         if not (len(status) >= 3 and code.isascii() and code.isdigit() and (len(status) == 3 or status[3] == " ")):
             raise ValueError(f"invalid WSGI status: {status!r}")
-        if not "200" <= code <= "599":
+        if code < "200":
             # RFC 9110 §15.2: a 1xx is interim, never the answer to a request (the client would
-            # take the next response for this one; 101 would switch protocols). §15: 100-599.
-            raise ValueError(f"WSGI status {status!r} is not a final status (200-599)")
+            # take the next response for this one; 101 would switch protocols). (Past 599: the
+            # writer's rule.)
+            raise ValueError(f"WSGI status {status!r} is not a final status")
         fields = []
         length = None
         for name, value in headers:
