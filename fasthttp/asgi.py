@@ -587,6 +587,11 @@ class _HttpCycle(Deferred):
             status = message["status"]
             if type(status) is not int:
                 raise TypeError(f"the status must be an int, not {status!r}")
+            if status < 200:
+                # RFC 9110 §15.2: a 1xx is interim, never the answer to a request: written as
+                # the response, the client would take the next response for this one (a
+                # desync); 101 would switch protocols. (Past 599: the writer's rule.)
+                raise RuntimeError(f"http.response.start: {status} is not a final status")
             self.fields, self.length = _app_fields(message.get("headers", ()))
             self.expect_trailers = bool(message.get("trailers", False))
             self.status = status
@@ -612,17 +617,22 @@ class _HttpCycle(Deferred):
             more = message.get("more_body", False)
             streamed = self.streamed = self.streamed + len(body)
             length = self.length
-            if length is not None and (streamed > length or not more and streamed != length) and not self.bodyless():
-                # Never a byte past the announced length: the connection carries the next
-                # response right after it (RFC 9112 §6.3). As uvicorn, the application is told.
-                raise RuntimeError(f"the response body ({streamed} bytes so far) does not match its Content-Length {length}")
+            mismatch = False
+            if length is not None and (streamed > length or not more and streamed != length):
+                if not self.bodyless():
+                    # Never a byte past the announced length: the connection carries the next
+                    # response right after it (RFC 9112 §6.3). As uvicorn, the application is told.
+                    raise RuntimeError(f"the response body ({streamed} bytes so far) does not match its Content-Length {length}")
+                # A body that is not sent (HEAD, 204, 304): the announced length goes out for a
+                # HEAD (RFC 9110 §9.3.2, whole_response()), not the discarded body's.
+                mismatch = True
             if self.discard:
                 self.body_done = not more
                 return self.ready
             if self.result is not None:
                 return self.push(bytes(body), more)
             parts = self.parts
-            if not more and parts is None and not self.expect_trailers and self.body_error is None and type(body) is bytes and (body or length is None or self.req.head.method != "HEAD"):
+            if not more and parts is None and not self.expect_trailers and self.body_error is None and type(body) is bytes and not mismatch:
                 # PERF: the common case, a whole body in one message: the response at once.
                 self.body_done = True
                 resp = _new_response(Response)
@@ -646,7 +656,7 @@ class _HttpCycle(Deferred):
             self.body_done = True
             if self.expect_trailers:
                 self.start_streaming()
-            elif self.body_error is None and (length is None or self.parts is not None or self.req.head.method != "HEAD"):
+            elif self.body_error is None and not mismatch:
                 # PERF: the common case, whole_response() and resolve() inlined.
                 parts = self.parts
                 resp = _new_response(Response)
@@ -765,8 +775,9 @@ class _HttpCycle(Deferred):
         assert self.status is not None
         parts = self.parts
         body = b"" if parts is None else parts[0] if len(parts) == 1 else b"".join(parts)
-        if self.length is not None and not body and self.req.head.method == "HEAD":
-            # RFC 9110 §9.3.2: a HEAD response may announce the length the GET would have.
+        if self.length is not None and self.req.head.method == "HEAD":
+            # RFC 9110 §9.3.2: a HEAD response may announce the length the GET would have; the
+            # length announced wins over any body sent (discarded, §9.3.2).
             stream = StreamingResponse((), self.status, content_length=self.length)
             stream.fields = self.fields
             return stream
@@ -906,10 +917,14 @@ class _DenialCycle(_HttpCycle):
         super().__init__(ws.request, loop, _ready_future(loop), [])
         self.ws = ws
 
-    def resolve(self, result: Any) -> None:
-        if self.result is None:
-            super().resolve(result)
-            self.ws.deny(self.result)
+    def deliver(self, result: Any) -> None:
+        # Every way a response is decided ends here (resolve(), and send()'s fast paths for a
+        # body in one message, which set the result themselves): a denial answered with one
+        # http.response.body was lost before, and the client got the 403 of an application
+        # that returned without accepting.
+        if not self.settled:
+            super().deliver(result)
+            self.ws.deny(result)
 
 
 class _WebSocketCycle:

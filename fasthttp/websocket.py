@@ -72,14 +72,14 @@ from typing import TYPE_CHECKING, Any, cast
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
 from wsproto.extensions import Extension, PerMessageDeflate
-from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol, Opcode, RsvBits
+from wsproto.frame_protocol import CloseReason, Frame, FrameDecoder, FrameProtocol, Opcode, ParseFailed, RsvBits
 from wsproto.utilities import LocalProtocolError, generate_accept_token
 
 from ._grammar import TOKEN_PATTERN
 from .config import Config
 from .connections import ConnectionManager
 from .errors import WebSocketProtocolError
-from .responses import HeadersLike, Response, Upgrade, error_response, field_list, json_dumps, json_loads
+from .responses import HeadersLike, Response, Upgrade, error_response, field_list, field_text, json_dumps, json_loads, lower_name
 from .wsframe import CLOSE as _CLOSE_FRAME
 from .wsframe import PING as _PING_FRAME
 from .wsframe import Control, FrameReader, valid_close_code
@@ -277,6 +277,32 @@ def parse_extensions(values: list[str]) -> list[ExtensionOffer] | None:
         offers.append((name, params))
 
 
+class _FrameProtocol(FrameProtocol):
+    """wsproto's frame reader, accepting every close code :func:`~fasthttp.wsframe.valid_close_code`
+    accepts, so both read paths agree.
+
+    NOTE: wsproto (1.2, 1.3) refuses a close code of 1000-2999 that its ``CloseReason`` does not
+    list, and it lacks 1014 (Bad Gateway, in the IANA registry RFC 6455 §7.4.2 defers to): a
+    client closing with 1014 on a connection with permessage-deflate got 1002, on one without
+    an echo of its 1014 (issue 17 audit).
+    """
+
+    def _process_close(self, frame: Frame) -> Frame:
+        data = frame.payload
+        if isinstance(data, (bytes, bytearray)) and len(data) >= 2:
+            code = struct.unpack("!H", data[:2])[0]
+            if valid_close_code(code) and code not in _WSPROTO_CODES:
+                try:
+                    reason = bytes(data[2:]).decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ParseFailed(f"Error decoding CLOSE reason: {exc}", CloseReason.INVALID_FRAME_PAYLOAD_DATA) from None
+                return Frame(frame.opcode, (code, reason), frame.frame_finished, frame.message_finished)
+        return super()._process_close(frame)
+
+
+_WSPROTO_CODES = frozenset(int(reason) for reason in CloseReason)
+
+
 class _Deflate(PerMessageDeflate):
     """wsproto's permessage-deflate, with control frames kept out of the message state.
 
@@ -393,6 +419,28 @@ def negotiate_deflate(values: list[str]) -> tuple[str, PerMessageDeflate] | None
 # -- the handler's side -------------------------------------------------------------------------------
 
 
+#: The fields of a 101 the handshake writes itself (RFC 6455 §4.2.2) and a 1xx never has
+#: (RFC 9110 §8.6, RFC 9112 §6.1): dropped from a handler's extra headers, so the client never
+#: gets two ``Sec-WebSocket-Accept`` (which fails the handshake) or an extension not agreed.
+_HANDSHAKE_FIELDS = frozenset(
+    (b"upgrade", b"connection", b"sec-websocket-accept", b"sec-websocket-extensions", b"content-length", b"transfer-encoding")
+)
+
+
+def _extra_101_fields(headers: HeadersLike) -> tuple[list[tuple[Any, Any]], str | None]:
+    """A handler's extra fields for the 101 without the handshake's own, and the value of a
+    ``Sec-WebSocket-Protocol`` among them (the subprotocol, given as a field)."""
+    extra = []
+    offered = None
+    for name, value in field_list(headers):
+        key = lower_name(name)
+        if key == b"sec-websocket-protocol":
+            offered = field_text(value).strip(" \t")
+        elif key not in _HANDSHAKE_FIELDS:
+            extra.append((name, value))
+    return extra, offered
+
+
 class _Handover:
     """The ``Upgrade``'s protocol factory. If the engine drops the Upgrade without calling it
     (the client left, a middleware replaced the response), the waiting ``accept()`` fails
@@ -478,6 +526,9 @@ class WebSocket:
         """
         if self.state != S_CONNECTING:
             raise RuntimeError("accept() is called once, before the websocket is closed")
+        extra, offered = _extra_101_fields(headers)
+        if subprotocol is None and offered is not None:
+            subprotocol = offered  # the subprotocol given as a field (as some ASGI applications do)
         if subprotocol is not None and subprotocol not in self.subprotocols:
             raise ValueError(f"subprotocol {subprotocol!r} was not offered by the client ({self.subprotocols})")
         fields: list[tuple[Any, Any]] = [
@@ -494,7 +545,7 @@ class WebSocket:
                 self.extensions, extension = agreed
                 extensions.append(extension)
                 fields.append(("Sec-WebSocket-Extensions", self.extensions))
-        fields.extend(field_list(headers))
+        fields.extend(extra)
         self.subprotocol = subprotocol
         conn = self._conn = WebSocketProtocol(self, self._config, self._manager, extensions)
         self.state = S_ACCEPTING
@@ -753,7 +804,12 @@ class WebSocketProtocol(asyncio.Protocol):
         self._cfg = config
         self._manager = manager
         self._loop = asyncio.get_running_loop() if manager is None else manager.loop
-        self._conn = Connection(ConnectionType.SERVER, extensions)
+        conn = self._conn = Connection(ConnectionType.SERVER, extensions)
+        if extensions:
+            # The frames of a connection with an extension are read by wsproto: its reader,
+            # with every valid close code accepted (_FrameProtocol). NOTE: wsproto has no
+            # public seam for this; its Connection keeps the reader in ``_proto``.
+            conn._proto = _FrameProtocol(False, extensions)
         self._slice = _INFLATE_SLICE if extensions else 0
         self._plain = not extensions  # data frames are written here, not by wsproto (PERF)
         #: The seam between the two read paths: without an extension, frames are read by the

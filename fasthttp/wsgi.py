@@ -322,8 +322,13 @@ class _WsgiCycle(Deferred):
         elif self.status is not None:
             raise RuntimeError("start_response called twice without exc_info")
         code = status[:3]
-        if not (len(status) >= 3 and code.isdigit() and (len(status) == 3 or status[3] == " ")):
+        if not (len(status) >= 3 and code.isascii() and code.isdigit() and (len(status) == 3 or status[3] == " ")):
             raise ValueError(f"invalid WSGI status: {status!r}")
+        if code < "200":
+            # RFC 9110 §15.2: a 1xx is interim, never the answer to a request (the client would
+            # take the next response for this one; 101 would switch protocols). (Past 599: the
+            # writer's rule.)
+            raise ValueError(f"WSGI status {status!r} is not a final status")
         fields = []
         length = None
         for name, value in headers:
@@ -332,7 +337,7 @@ class _WsgiCycle(Deferred):
             key = name.lower()
             if key in _ENGINE_FIELDS:
                 if key == "content-length":
-                    if not value.strip().isdigit():
+                    if not (value.strip().isascii() and value.strip().isdigit()):
                         raise ValueError(f"invalid Content-Length from the application: {value!r}")
                     length = int(value)
                 continue
@@ -346,9 +351,10 @@ class _WsgiCycle(Deferred):
         """PEP 3333's ``write()``: the piece is handed over before this returns."""
         if self.status is None:
             raise RuntimeError("write() before start_response()")
+        data = _body_bytes(data)
         if not self.sent:
             self.hand_over(self.stream_response())
-        self.hand_piece(bytes(data))
+        self.hand_piece(data)
 
     def hand_over(self, result: Any) -> None:
         self.sent = True
@@ -419,8 +425,9 @@ class _WsgiCycle(Deferred):
             if self.status is None:
                 raise RuntimeError("the WSGI application returned without calling start_response()")
             self.check_length(len(body), True)
-            if not body and self.length and self.req.head.method == "HEAD":
-                self.hand_over(self.stream_response())  # RFC 9110 §9.3.2, as below
+            if self.length and self.req.head.method == "HEAD":
+                # RFC 9110 §9.3.2, as below: the announced length wins over a body (discarded).
+                self.hand_over(self.stream_response())
                 self.inbox.call(self.end, None)
                 return
             resp = Response(body, self.status)
@@ -429,11 +436,12 @@ class _WsgiCycle(Deferred):
             return
         for piece in result:
             if piece:
+                piece = _body_bytes(piece)  # before the head goes out: a wrong type is a 500
                 if not self.sent:
                     if self.status is None:
                         raise RuntimeError("the WSGI application yielded before calling start_response()")
                     self.hand_over(self.stream_response())
-                self.hand_piece(bytes(piece))
+                self.hand_piece(piece)
         if self.status is None:
             raise RuntimeError("the WSGI application returned without calling start_response()")
         if not self.sent:
@@ -515,6 +523,17 @@ class _WsgiCycle(Deferred):
         remove = getattr(self.req.connection, "remove_lost_callback", None)
         if remove is not None:
             remove(self.lost)
+
+
+def _body_bytes(piece: Any) -> bytes:
+    """A piece of a WSGI response body as bytes: PEP 3333 says bytes; a bytearray or memoryview
+    is taken too. Anything else is the application's error (``bytes(5)`` would send five NULs,
+    ``bytes("text")`` fails only after the head went out)."""
+    if type(piece) is bytes:
+        return piece
+    if isinstance(piece, (bytes, bytearray, memoryview)):
+        return bytes(piece)
+    raise TypeError(f"a WSGI response body is bytes, not {type(piece).__name__}: {piece!r:.40}")
 
 
 class _ThreadBody:

@@ -487,6 +487,30 @@ def test_head_keeps_the_announced_length(loop):
     assert run(loop, main()).headers_named("content-length") == ["1234"]
 
 
+@pytest.mark.parametrize("body", [b"", b"abc", b"0123456789", [b"ab", b"c"]], ids=["empty", "shorter", "exact", "in-parts"])
+def test_head_announces_the_apps_length_even_with_a_body(loop, body):
+    # RFC 9110 §9.3.2: a HEAD response carries the fields the GET would; a body the application
+    # sends anyway is discarded, and the length it announced (10) is what goes out, not 3.
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"10")]})
+        pieces = body if isinstance(body, list) else [body]
+        for i, piece in enumerate(pieces):
+            await send({"type": "http.response.body", "body": piece, "more_body": i < len(pieces) - 1})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            r = await c.request("HEAD", "/")
+            r2 = await c.request("HEAD", "/")  # no body bytes were left on the connection
+            await c.close()
+            return r, r2
+
+    r, r2 = run(loop, main())
+    assert r.status == r2.status == 200
+    assert r.headers_named("content-length") == r2.headers_named("content-length") == ["10"]
+    assert r.body == r2.body == b""
+
+
 def test_head_goes_out_when_the_app_waits(loop):
     """An event stream: the head is sent as soon as the application suspends after start."""
     release = []
@@ -717,6 +741,35 @@ def test_exception_before_the_response_is_500_and_logged(loop, caplog, when):
         r, r2 = run(loop, main())
     assert r.status == 500 and r2.status == 500
     assert any("boom" in str(rec.exc_info[1]) for rec in caplog.records if rec.exc_info)
+
+
+@pytest.mark.parametrize("status", [100, 101, 103, 199, 0, 1000])
+def test_a_status_that_is_not_final_is_500_never_written(loop, caplog, status):
+    # RFC 9110 §15.2: a 1xx is interim: written as the answer, the client would take the next
+    # response on the connection for this one's (a desync), and 101 would switch protocols.
+    # Not three digits (0, 1000): the writer refuses it (RFC 9112 §4).
+    async def app(scope, receive, send):
+        if scope["path"] == "/next":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"next"})
+            return
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"BODY"})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            await c.send(build_request("GET", "/") + build_request("GET", "/next"))
+            r = await c.read_response()
+            r2 = await c.read_response()
+            await c.close()
+            return r, r2
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        r, r2 = run(loop, main())
+    assert (r.status, r2.status, r2.body) == (500, 200, b"next")
+    why = "not a final status" if status < 1000 else "invalid HTTP status code"
+    assert any(why in str(rec.exc_info[1]) for rec in caplog.records if rec.exc_info)
 
 
 def test_returning_without_a_response_is_500_and_logged(loop, caplog):
@@ -1117,6 +1170,51 @@ def test_websocket_refusals_before_accept(loop, caplog, path, status):
         assert not logged
     if path == "/deny":
         assert events[1] == ("after-deny", {"type": "websocket.disconnect", "code": 1006, "reason": ""})
+
+
+@pytest.mark.parametrize("status", [403, 200])
+def test_websocket_denial_in_one_body_message_reaches_the_client(loop, status):
+    # The common denial (start, then one whole body) was lost: the client got the 403 of an
+    # application that returned without accepting, not the denial's status, fields and body.
+    async def app(scope, receive, send):
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.http.response.start", "status": status, "headers": [(b"x-why", b"quota"), (b"content-length", b"5")]})
+        await send({"type": "websocket.http.response.body", "body": b"nope!"})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            headers = [("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]
+            r1 = await c.request("GET", "/", headers=headers)
+            r2 = await c.request("GET", "/", headers=headers)  # the connection goes on
+            await c.close()
+            return r1, r2
+
+    r1, r2 = run(loop, main())
+    for r in (r1, r2):
+        assert (r.status, r.header("x-why"), r.body) == (status, "quota", b"nope!")
+
+
+def test_websocket_accept_headers_cannot_forge_the_handshake(loop):
+    # RFC 6455 §4.2.2: one Sec-WebSocket-Accept (two fail the client's handshake), and no
+    # extension the server did not agree; a subprotocol given as a field is the subprotocol.
+    async def app(scope, receive, send):
+        await receive()
+        forged = [(b"sec-websocket-accept", b"forged"), (b"upgrade", b"h2c"), (b"sec-websocket-extensions", b"x-bogus"), (b"sec-websocket-protocol", b"chat"), (b"x-extra", b"kept")]
+        await send({"type": "websocket.accept", "headers": forged})
+        await send({"type": "websocket.send", "text": "hi"})
+        await receive()
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            async with websockets.connect(ws_url(server, "/"), subprotocols=["chat"], compression=None) as ws:
+                assert ws.subprotocol == "chat" and await ws.recv() == "hi"
+                headers = ws.response.headers
+                return headers.get_all("sec-websocket-accept"), headers.get_all("upgrade"), headers.get("sec-websocket-extensions"), headers.get("x-extra")
+
+    accepts, upgrades, extensions, extra = run(loop, main())
+    assert len(accepts) == 1 and accepts != ["forged"] and upgrades == ["websocket"]
+    assert extensions is None and extra == "kept"
 
 
 def test_websocket_exception_after_accept_closes_1011_and_is_logged(loop, caplog):

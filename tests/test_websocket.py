@@ -230,6 +230,42 @@ def test_subprotocol_negotiation_and_extra_101_headers(client_for):
     assert client.cookies["seen"][0] == "1"
 
 
+def test_extra_101_headers_cannot_forge_the_handshake(client_for):
+    # RFC 6455 §4.2.2: the handshake's own fields are the server's (a second Sec-WebSocket-Accept
+    # fails the client's handshake; an extension not agreed would be a lie); a 1xx has no
+    # Content-Length (RFC 9110 §8.6). A Sec-WebSocket-Protocol field is the subprotocol, checked.
+    app = App()
+
+    @app.websocket("/ws")
+    async def handler(ws):
+        forged = [
+            ("Sec-WebSocket-Accept", "forged"),
+            ("Upgrade", "h2c"),
+            ("Connection", "close"),
+            ("Sec-WebSocket-Extensions", "x-bogus"),
+            ("Content-Length", "0"),
+            ("Sec-WebSocket-Protocol", ws.request.query_params.get("p", "v1.chat")),
+            ("X-Extra", "kept"),
+        ]
+        await ws.accept(headers=forged)
+        await ws.send(ws.subprotocol)
+
+    client = client_for(app)
+    with client.websocket_connect("/ws", subprotocols=["v1.chat"], compress=False) as ws:
+        assert ws.subprotocol == "v1.chat" and ws.receive() == "v1.chat"
+        fields = [(k.lower(), v) for k, v in ws.response.headers.items()]
+        assert [v for k, v in fields if k == "sec-websocket-accept"] != ["forged"]
+        assert len([v for k, v in fields if k == "sec-websocket-accept"]) == 1
+        assert [v for k, v in fields if k == "upgrade"] == ["websocket"]
+        assert [v for k, v in fields if k == "connection"] == ["Upgrade"]
+        assert not [k for k, v in fields if k in ("sec-websocket-extensions", "content-length")]
+        assert ("x-extra", "kept") in fields
+    with pytest.raises(WebSocketDenied) as refused:  # a subprotocol the client did not offer
+        with client.websocket_connect("/ws?p=other", subprotocols=["v1.chat"]):
+            pass
+    assert refused.value.response.status == 500
+
+
 def test_a_subprotocol_the_client_did_not_offer_is_a_500(client_for, caplog):
     app = App()
 
@@ -1192,5 +1228,148 @@ def test_permessage_deflate_parameters_with_the_websockets_library(loop, params)
                     for message in (f"message {i} " * 200, bytes([i]) * 30000):
                         await ws.send(message)
                         assert await ws.recv() == message
+
+    run(loop, scenario())
+
+
+# -- Autobahn-style conformance matrix (issue 17 audit): the App and the ASGI adapter alike ---------------
+
+
+async def asgi_echo(scope, receive, send):
+    """A raw ASGI websocket echo: what the ASGI adapter's users write."""
+    assert scope["type"] == "websocket"
+    assert (await receive())["type"] == "websocket.connect"
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is not None:
+            await send({"type": "websocket.send", "text": message["text"]})
+        else:
+            await send({"type": "websocket.send", "bytes": message["bytes"]})
+
+
+def conformance_target(kind, **options):
+    if kind == "asgi":
+        from fasthttp.asgi import AsgiApplication
+
+        return AsgiApplication(asgi_echo, lifespan="off"), options
+    return echo_app(), options
+
+
+def deflated(data):
+    """*data* as one permessage-deflate message payload (RFC 7692 §7.2.1: the trailing
+    ``00 00 ff ff`` of a sync flush removed)."""
+    import zlib
+
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return (c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+
+# Failures: (frames, close code, compress). Autobahn's case groups 3 (reserved bits), 4 (opcodes),
+# 2 (pings), 5 (fragmentation), 6 (UTF-8), 7 (close), 12/13 (permessage-deflate).
+CONFORMANCE_FAILURES = {
+    **{f"reserved-opcode-{op:x}": (frame(op, b""), 1002, False) for op in (3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF)},
+    "rsv2-with-deflate": (frame(TEXT, deflated(b"a"), rsv=6), 1002, True),
+    "rsv1-on-a-control-frame": (frame(PING, deflated(b"x"), rsv=4), 1002, True),  # RFC 7692 §6.1
+    "rsv1-on-a-continuation": (frame(TEXT, deflated(b"ab"), fin=False, rsv=4) + frame(CONTINUATION, b"", rsv=4), 1002, True),
+    "corrupt-deflate-data": (frame(TEXT, b"\xff\xff\xff\xff garbage", rsv=4), 1007, True),
+    "deflated-text-not-utf8": (frame(TEXT, deflated(b"\xff\xfe"), rsv=4), 1007, True),
+    "utf8-fail-fast-first-fragment": (frame(TEXT, b"ab\xf4\x90\x80", fin=False), 1007, False),  # > U+10FFFF
+    "utf8-fail-fast-with-deflate": (frame(TEXT, b"\xff", fin=False), 1007, True),
+    "close-payload-126": (frame(CLOSE, close_payload(1000) + b"a" * 124), 1002, False),
+    **{f"close-code-{code}": (frame(CLOSE, close_payload(code)), 1002, False) for code in (0, 1006, 1016, 1100, 2999, 5000, 65535)},
+    "close-code-1005-with-deflate": (frame(CLOSE, close_payload(1005)), 1002, True),
+    "continuation-without-start-with-deflate": (frame(CONTINUATION, b"x"), 1002, True),
+}
+
+
+@pytest.mark.parametrize("kind", ["app", "asgi"])
+@pytest.mark.parametrize("name", list(CONFORMANCE_FAILURES))
+def test_conformance_failures_close_with_their_code(client_for, kind, name):
+    data, code, compress = CONFORMANCE_FAILURES[name]
+    app, options = conformance_target(kind)
+    client = client_for(app, **options)
+    with client.websocket_connect("/ws", compress=compress) as ws:
+        ws.send_raw(data)
+        expect_close(ws, code)
+
+
+@pytest.mark.parametrize("kind", ["app", "asgi"])
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "deflate"])
+def test_conformance_successes(client_for, kind, compress):
+    app, options = conformance_target(kind)
+    client = client_for(app, **options)
+    with client.websocket_connect("/ws", compress=compress) as ws:
+        # A valid 4-byte sequence split over three fragments (Autobahn 6.2.4).
+        emoji = "\U0001f600".encode()
+        ws.send_raw(frame(TEXT, emoji[:2], fin=False) + frame(CONTINUATION, emoji[2:3], fin=False) + frame(CONTINUATION, emoji[3:]))
+        assert ws.receive() == "\U0001f600"
+        # An unsolicited pong is ignored (RFC 6455 §5.5.3).
+        ws.send_raw(frame(PONG, b"unasked") + frame(TEXT, b"after"))
+        assert ws.receive() == "after"
+        if compress:
+            # A compressed message in fragments, with a ping between them (RFC 7692 §6.1).
+            payload = deflated(b"hello world")
+            ws.send_raw(frame(TEXT, payload[:3], fin=False, rsv=4) + frame(PING, b"z") + frame(CONTINUATION, payload[3:]))
+            assert ws.receive() == "hello world"
+    # NOTE: 1014 is over a socket below: the TestClient's wsproto does not know it.
+    for code in (3000, 4999, 1013):
+        with client.websocket_connect("/ws", compress=compress) as ws:
+            ws.send_raw(frame(CLOSE, close_payload(code, "κ" * 61)))  # 124 bytes: the 125 limit
+            expect_close(ws, code)
+
+
+@pytest.mark.parametrize("kind", ["app", "asgi"])
+def test_conformance_over_a_socket_pings_closes_and_the_tcp_close(loop, kind):
+    # Over a real socket: a 125-byte ping's pong carries the exact payload (§5.5.3); an invalid
+    # close is answered 1002, a valid one echoed; nothing follows the server's close frame, and
+    # the server closes the TCP connection (§7.1.1).
+    app, options = conformance_target(kind)
+
+    async def scenario():
+        async with serving(app, **options) as server:
+            raw = await RawWebSocket.connect(server)
+            await raw.send(frame(PING, bytes(range(125))))
+            pong = await raw.read_frame()
+            assert (pong.opcode, pong.payload) == (PONG, bytes(range(125)))
+            await raw.send(frame(CLOSE, close_payload(1000)) + frame(TEXT, b"late") + frame(PING, b"late"))
+            echo = await raw.read_frame()
+            assert (echo.opcode, echo.close_code) == (CLOSE, 1000)
+            assert await raw.client.reader.read() == b""  # nothing after the close frame, then EOF
+            await raw.close()
+            for code in (1004, 1016, 2999):
+                raw = await RawWebSocket.connect(server)
+                await raw.send(frame(CLOSE, close_payload(code)))
+                close = await raw.read_frame()
+                assert (close.opcode, close.close_code) == (CLOSE, 1002)
+                assert await raw.closed()
+                await raw.close()
+
+    run(loop, scenario())
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["kernel", "wsproto"])
+def test_close_code_1014_is_echoed_on_both_read_paths(loop, compress):
+    # RFC 6455 §7.4.2 defers to the IANA registry, which has 1014 (Bad Gateway). wsproto's reader
+    # (the path of a connection with permessage-deflate) refused it with 1002 while the wsframe
+    # kernel echoed it; both echo it now, and still refuse the unassigned 1016.
+    headers = [("Sec-WebSocket-Extensions", "permessage-deflate")] if compress else None
+
+    async def scenario():
+        async with serving(echo_app()) as server:
+            for code, answer in ((1014, 1014), (1016, 1002)):
+                raw = await RawWebSocket.connect(server, headers=headers)
+                assert (raw.response.header("sec-websocket-extensions") is not None) == compress
+                await raw.send(frame(CLOSE, close_payload(code, "gateway")))
+                close = await raw.read_frame()
+                assert (close.opcode, close.close_code) == (CLOSE, answer)
+                assert await raw.closed()
+                await raw.close()
+            raw = await RawWebSocket.connect(server, headers=headers)
+            await raw.send(frame(CLOSE, close_payload(1014) + b"\xff"))  # reason not UTF-8 (§8.1)
+            assert (await raw.read_frame()).close_code == 1007
+            await raw.close()
 
     run(loop, scenario())

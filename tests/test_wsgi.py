@@ -499,3 +499,80 @@ def test_pool_threads_start_as_needed_and_end_at_shutdown(loop):
     for thread in pool.threads:
         thread.join(5)
         assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("status", ["100 Continue", "101 Switching Protocols", "103 Early Hints", "199 X", "000 X", "099 X", "\u0662\u0660\u0660 OK"])
+def test_a_status_that_is_not_final_is_500_never_written(loop, caplog, status):
+    # RFC 9110 §15.2: a 1xx is interim: written as the answer, the client would take the next
+    # response on the connection for this one's (a desync); 101 would switch protocols. A
+    # status is three ASCII digits (RFC 9112 §4; "٢٠٠" passes str.isdigit()).
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/next":
+            start_response("200 OK", [])
+            return [b"next"]
+        start_response(status, [])
+        return [b"BODY"]
+
+    async def main():
+        async with serving(WsgiApplication(app)) as server:
+            c = await Client.connect(server)
+            await c.send(build_request("GET", "/") + build_request("GET", "/next"))
+            r = await c.read_response()
+            r2 = await c.read_response()
+            await c.close()
+            return r, r2
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        r, r2 = run(loop, main())
+    assert (r.status, r2.status, r2.body) == (500, 200, b"next")
+
+
+@pytest.mark.parametrize("body", [b"", b"abc"], ids=["empty", "with-a-body"])
+def test_head_announces_the_apps_length_even_with_a_body(loop, body):
+    # RFC 9110 §9.3.2: a HEAD response carries the fields the GET would; a body the application
+    # returns anyway is discarded, and the length it announced (10) goes out, not 3.
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "10")])
+        return [body]
+
+    async def main():
+        async with serving(WsgiApplication(app)) as server:
+            c = await Client.connect(server)
+            r = await c.request("HEAD", "/")
+            r2 = await c.request("HEAD", "/")
+            await c.close()
+            return r, r2
+
+    r, r2 = run(loop, main())
+    assert r.status == r2.status == 200
+    assert r.headers_named("content-length") == r2.headers_named("content-length") == ["10"]
+    assert r.body == r2.body == b""
+
+
+@pytest.mark.parametrize("how", ["iterable", "write"])
+@pytest.mark.parametrize("piece", ["text", 5], ids=["str", "int"])
+def test_a_body_piece_that_is_not_bytes_is_500_before_the_head(loop, caplog, how, piece):
+    # PEP 3333: the body is bytes. A str used to send the 200 head and then abort the
+    # connection; an int went out as that many NUL bytes (bytes(5)).
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/next":
+            start_response("200 OK", [])
+            return [b"next"]
+        write = start_response("200 OK", [])
+        if how == "write":
+            write(piece)
+            return []
+        return iter([piece])
+
+    async def main():
+        async with serving(WsgiApplication(app)) as server:
+            c = await Client.connect(server)
+            r = await c.request("GET", "/")
+            r2 = await c.request("GET", "/next")
+            await c.close()
+            return r, r2
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        r, r2 = run(loop, main())
+    assert (r.status, r2.status, r2.body) == (500, 200, b"next")
+    assert any("is bytes, not" in str(rec.exc_info[1]) for rec in caplog.records if rec.exc_info)
