@@ -19,7 +19,7 @@ cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.unicode cimport PyUnicode_DATA, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1, PyUnicode_GET_LENGTH
+from cpython.unicode cimport PyUnicode_DATA, PyUnicode_InternFromString, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1, PyUnicode_GET_LENGTH
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
 from fasthttp._speedups._http1 cimport (
@@ -168,8 +168,11 @@ cdef str M_OPTIONS = "OPTIONS"
 cdef str M_PATCH = "PATCH"
 cdef str M_CONNECT = "CONNECT"
 cdef str M_TRACE = "TRACE"
-cdef str V10 = "1.0"
-cdef str V11 = "1.1"
+# Interned: the connection core tests a head's version against its own interned "1.1" by
+# identity (fasthttp/_core_py/connection.py, _V11; PERF, issue 17). "GET" is interned already
+# (an identifier-like literal), so every module's "GET" is M_GET.
+cdef str V10 = PyUnicode_InternFromString(b"1.0")
+cdef str V11 = PyUnicode_InternFromString(b"1.1")
 
 
 @cython.no_gc        # holds str, bytes, int and an (acyclic) Headers: never part of a cycle
