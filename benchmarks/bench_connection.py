@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import types
 from typing import Any
 
@@ -26,6 +27,7 @@ from fasthttp.protocol import protocol_class
 
 GET = b"GET /plaintext HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n"
 PIPELINED = GET * 16
+JSON_GET = GET.replace(b"/plaintext", b"/json")
 POST = (
     b"POST /echo HTTP/1.1\r\nHost: localhost:8080\r\nContent-Type: application/octet-stream\r\n"
     b"Content-Length: 4096\r\n\r\n" + b"x" * 4096
@@ -75,6 +77,10 @@ def app() -> fasthttp.App:
     def plaintext(request: Any) -> str:
         return "Hello, World!"
 
+    @application.get("/json")
+    def json_route(request: Any) -> dict[str, str]:
+        return {"message": "Hello, World!"}
+
     @application.post("/echo")
     async def echo(request: Any) -> fasthttp.Response:
         return fasthttp.Response(await request.body(), content_type="application/octet-stream")
@@ -112,6 +118,16 @@ def feed(benchmark: Any, impl: types.SimpleNamespace, loop: Any, data: bytes, re
 def test_plaintext(benchmark, impl, loop):
     out = feed(benchmark, impl, loop, GET, 1)
     assert out.startswith(b"HTTP/1.1 200 OK\r\n") and out.endswith(b"\r\n\r\nHello, World!")
+
+
+@pytest.mark.benchmark(group="connection: JSON GET (a dict through the App), per request")
+def test_json(benchmark, impl, loop):
+    # The server harness's JSON scenario: the route returns a dict, the core serializes it
+    # (orjson where installed, else the standard library's json: fasthttp._compat).
+    out = feed(benchmark, impl, loop, JSON_GET, 1)
+    head, _, body = out.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"content-type: application/json" in head.lower()
+    assert json.loads(body) == {"message": "Hello, World!"}
 
 
 @pytest.mark.benchmark(group="connection: pipelined x16 GET, per request")

@@ -745,3 +745,60 @@ def test_new_request_makes_what_the_class_call_makes(twin):
     assert type(made) is Sub
     assert [getattr(made, f) for f in _FIELDS] == [getattr(called, f) for f in _FIELDS]
     assert made.limit == called.limit == 7 and made.params is model.NO_PARAMS
+
+
+@pytest.mark.parametrize("twin", _MODELS)
+def test_request_fields_set_read_and_delete_alike_on_both_twins(twin):
+    # The compiled twin's member descriptors (fasthttp/_model_c/request.pxd, install_members;
+    # PERF issue 17) behave as the pure twin's __slots__: a field set is read back, a deleted
+    # one raises AttributeError on the next read and can be set again.
+    import importlib
+
+    from fasthttp.parser import RequestParser
+
+    model = importlib.import_module(f"fasthttp.{'_model_c' if twin == 'c' else '_model_py'}.request")
+
+    class Sub(model.RequestBase):
+        __slots__ = ()
+
+    head = RequestParser().feed(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")[0]
+    req = model.new_request(Sub, head, "conn", 7)
+    assert req.head is head and req.connection == "conn" and req._max_body_size == 7
+    for name in ("params", "published", "_max_body_size", "_query_params", "_cookies", "_media"):
+        value = object()
+        setattr(req, name, value)
+        assert getattr(req, name) is value
+        delattr(req, name)
+        with pytest.raises(AttributeError):
+            getattr(req, name)
+        with pytest.raises(AttributeError):
+            delattr(req, name)
+        setattr(req, name, None)
+        assert getattr(req, name) is None
+    if twin == "c":
+        # Read-only in the compiled twin: set once by init_request, and a deleted head would
+        # leave the compiled core a NULL struct member to read.
+        for name in ("head", "connection"):
+            assert type(model.RequestBase.__dict__[name]).__name__ == "member_descriptor"
+            with pytest.raises(AttributeError):
+                setattr(req, name, None)
+            with pytest.raises(AttributeError):
+                delattr(req, name)
+        assert req.head is head
+
+
+@pytest.mark.skipif("c" not in _MODELS, reason="the compiled twin's descriptors")
+def test_request_fields_the_compiled_core_reads_never_empty():
+    # The fields the compiled connection core reads as struct members keep Cython's
+    # descriptors: `del` stores None there, never an empty slot the core would dereference
+    # (fasthttp/_model_c/request.pxd).
+    from fasthttp._model_c import request as model
+    from fasthttp.parser import RequestParser
+
+    head = RequestParser().feed(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")[0]
+    req = model.RequestBase(head, None, None)
+    for name in ("body_reader", "context", "form_data", "background", "received_at"):
+        assert type(model.RequestBase.__dict__[name]).__name__ == "getset_descriptor"
+        setattr(req, name, 1)
+        delattr(req, name)
+        assert getattr(req, name) is None

@@ -20,6 +20,8 @@ from fasthttp._speedups.writer cimport write_response
 
 # The module's constants as C numbers (connection.py publishes them as module attributes too).
 cdef double _INF
+cdef object _ctx_run
+cdef str _GET, _V11
 cdef int K_NONE, K_IDLE, K_HEAD, K_BODY, K_LINGER
 cdef int P_BODY, P_WRITE, P_QUEUE, P_UPGRADE, P_STOP
 cdef Py_ssize_t QUEUE_HIGH, DRAIN_LIMIT
@@ -95,7 +97,7 @@ cdef class ConnectionCore:
     cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, CRequest req)
-    @cython.locals(head=CRequestHead, text=str, keep=bint, is_head=bint, idle=double)
+    @cython.locals(head=CRequestHead, text=str, keep=bint, is_head=bint, http_1_0=bint, idle=double, method=str)
     cpdef _respond(self, CRequest req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)

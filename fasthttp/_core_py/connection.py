@@ -47,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import sys
 import types
 from collections.abc import Callable
 from time import perf_counter
@@ -99,6 +100,16 @@ COMPILED: bool = __name__.startswith("fasthttp._core_c.")
 _INF = float("inf")
 _CORO = types.CoroutineType
 _copy_context = contextvars.copy_context
+# PERF: Context.run called as the method descriptor it is, _ctx_run(ctx, f, *args): the compiled
+# twin makes one vectorcall instead of looking ``run`` up on each request's context first
+# (callgrind, issue 17: ~130 instructions per call); the same call in the pure twin.
+_ctx_run = contextvars.Context.run
+# PERF: the compiled parser's "GET" and "1.1" are interned strs (fasthttp/_speedups/parser.pyx),
+# these very objects: one pointer test spares the common request a str comparison (in the
+# compiled twin a PyUnicode_Compare call, ~95 instructions); a head whose strs are other objects
+# (the pure parser) takes the comparison, as before.
+_GET = "GET"
+_V11 = sys.intern("1.1")
 _current_task = asyncio.current_task
 
 # What the read deadline (``_deadline``) currently stands for.
@@ -636,7 +647,7 @@ class ConnectionCore:
                 if calls is not None:
                     call = calls.get(head.method)
             if call is None:
-                result = ctx.run(self._handler, req)
+                result = _ctx_run(ctx, self._handler, req)
             else:
                 # PERF (issue 17, benchmarks/bench_connection.py): the handler's exact-route
                 # hit (its fast_routes, fasthttp.application) made here, with two dict look-ups,
@@ -647,7 +658,7 @@ class ConnectionCore:
                     reader = req.body_reader
                     if reader is not None:
                         reader.check_size()  # ContentTooLarge past the limit
-                    result = ctx.run(call, req)
+                    result = _ctx_run(ctx, call, req)
                 except Exception as exc:
                     result = self._apply_on_error(req, ctx, exc)
             if type(result) is _CORO:
@@ -656,7 +667,7 @@ class ConnectionCore:
                     # NOTE: until it suspends there is no current task (asyncio.timeout() and,
                     # on 3.12+, asyncio.wait_for() need one): see Config.async_handlers.
                     try:
-                        yielded = ctx.run(result.send, None)
+                        yielded = _ctx_run(ctx, result.send, None)
                     except StopIteration as stop:
                         result = stop.value
                     except Exception as exc:
@@ -666,7 +677,7 @@ class ConnectionCore:
                         result = self._apply_on_error(req, ctx, exc)
                         if type(result) is _CORO:
                             try:
-                                yielded = ctx.run(result.send, None)
+                                yielded = _ctx_run(ctx, result.send, None)
                             except StopIteration as stop:
                                 result = stop.value
                             else:
@@ -691,7 +702,7 @@ class ConnectionCore:
         on_error = getattr(self._handler, "on_error", None)
         if on_error is None:
             raise exc
-        return ctx.run(on_error, req, exc)
+        return _ctx_run(ctx, on_error, req, exc)
 
     def _keep_alive(self, req: Request) -> bool:
         """May the connection carry another request after *req*'s response?"""
@@ -750,14 +761,15 @@ class ConnectionCore:
             status, fields, body = result.status, result.fields, result.body
         head = req.head
         keep = head.keep_alive and self._keep and (req.body_reader is None or self._keep_alive(req))
-        # NOTE: two str comparisons; in the compiled twin each is a PyUnicode_Compare call (~95
-        # instructions), and testing a length or a character first instead cost the pure twin
-        # more than that (callgrind, issue 17): kept as the plain comparisons.
-        is_head = head.method == "HEAD"
+        # NOTE: a length or a character tested first cost the pure twin more than the comparison
+        # it spares (callgrind, issue 17); the identity test (_GET, _V11 above) costs it an IS_OP.
+        method = head.method
+        is_head = method is not _GET and method == "HEAD"
+        http_1_0 = head.version is not _V11 and head.version == "1.0"
         try:
             # PERF: positional (keep_alive, http_1_0, head, date, server): a keyword costs the
             # writer's argument parsing (the compiled twin calls it in C: connection.pxd).
-            data = write_response(status, fields, body, keep, head.version == "1.0", is_head, True, self._server_header)
+            data = write_response(status, fields, body, keep, http_1_0, is_head, True, self._server_header)
         except Exception as exc:  # an invalid header or status from the application
             self._handler_failed(req, exc)
             status = 500

@@ -129,6 +129,11 @@ def new_request(cls: type[T], head: RequestHead, connection: Any, max_body_size:
     return req
 
 
+if COMPILED:
+    # PERF (issue 17): member descriptors over the fields interpreted code reads most
+    # (request.pxd, install_members: defined there, C code, so the pure twin never names it).
+    install_members(RequestBase)  # type: ignore[name-defined]  # noqa: F821
+
 if not COMPILED:
     # PERF: the pure twin's constructor is init_request itself, one Python frame per request (a
     # def __init__ calling it would be two); the compiled twin keeps its C __init__ above.

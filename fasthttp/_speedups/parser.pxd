@@ -19,6 +19,7 @@ cdef class RequestHead:
     cdef readonly object expect_continue
     cdef readonly object has_expect
     cdef readonly object upgrade
+    cdef readonly str path        # made by the parser at the end of the head (parser.pyx)
     cdef bytes _target            # None until RequestHead.target makes it (origin-form)
     cdef Py_ssize_t _target_start
     cdef Py_ssize_t _target_len

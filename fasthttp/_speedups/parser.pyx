@@ -19,7 +19,7 @@ cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.unicode cimport PyUnicode_DATA, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1, PyUnicode_GET_LENGTH
+from cpython.unicode cimport PyUnicode_DATA, PyUnicode_InternFromString, PyUnicode_DecodeASCII, PyUnicode_DecodeLatin1, PyUnicode_GET_LENGTH
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
 from fasthttp._speedups._http1 cimport (
@@ -156,6 +156,7 @@ cdef extern from *:
     Py_ssize_t OFF_EXPECT_CONTINUE "FP_HEAD_OFFSET(expect_continue)"
     Py_ssize_t OFF_HAS_EXPECT "FP_HEAD_OFFSET(has_expect)"
     Py_ssize_t OFF_UPGRADE "FP_HEAD_OFFSET(upgrade)"
+    Py_ssize_t OFF_PATH "FP_HEAD_OFFSET(path)"
 
 cdef EndOfMessage _EOM = EndOfMessage()
 cdef str M_GET = "GET"
@@ -167,8 +168,11 @@ cdef str M_OPTIONS = "OPTIONS"
 cdef str M_PATCH = "PATCH"
 cdef str M_CONNECT = "CONNECT"
 cdef str M_TRACE = "TRACE"
-cdef str V10 = "1.0"
-cdef str V11 = "1.1"
+# Interned: the connection core tests a head's version against its own interned "1.1" by
+# identity (fasthttp/_core_py/connection.py, _V11; PERF, issue 17). "GET" is interned already
+# (an identifier-like literal), so every module's "GET" is M_GET.
+cdef str V10 = PyUnicode_InternFromString(b"1.0")
+cdef str V11 = PyUnicode_InternFromString(b"1.1")
 
 
 @cython.no_gc        # holds str, bytes, int and an (acyclic) Headers: never part of a cycle
@@ -182,18 +186,10 @@ cdef class RequestHead:
     ``chunked``, ``expect_continue`` and ``upgrade``.
     """
 
-    # The fields (parser.pxd). NOTE: method ... upgrade become read-only slot
+    # The fields (parser.pxd). NOTE: method ... upgrade and path become read-only slot
     # (member) descriptors at import, see _install_members; the flags are stored as the
     # objects True/False for that reason. _target_start/_target_len: the target's offsets into
     # the head's bytes (headers._raw), from which target, path and query are made.
-
-    @property
-    def path(self):
-        # An absolute-form target with an empty path means "/" (RFC 9110 §4.2.3); only
-        # CONNECT's authority-form has no path at all.
-        if self._path_start == self._path_end and self.method is not M_CONNECT:
-            return "/"
-        return _path_str(_target_ptr(self) + self._path_start, self._path_end - self._path_start)
 
     @property
     def query(self):
@@ -223,6 +219,14 @@ cdef class RequestHead:
 
 cdef inline const char* _target_ptr(RequestHead head):
     return PyBytes_AS_STRING(head.headers._raw) + head._target_start
+
+
+cdef inline str _head_path(RequestHead head):
+    # An absolute-form target with an empty path means "/" (RFC 9110 §4.2.3); only
+    # CONNECT's authority-form has no path at all.
+    if head._path_start == head._path_end and head.method is not M_CONNECT:
+        return "/"
+    return _path_str(_target_ptr(head) + head._path_start, head._path_end - head._path_start)
 
 
 # PERF: a client asks for the same few paths again and again, and the router hashes the path it
@@ -257,18 +261,18 @@ cdef inline str _path_str(const char* p, Py_ssize_t n):
 # cannot specialize; read-only member descriptors over the same fields get LOAD_ATTR_SLOT, so
 # head.method, head.headers, ... cost what a __slots__ attribute costs (bench_parser.py, the
 # engine's hot path). The PyMemberDef array must outlive the descriptors: it is static.
-cdef PyMemberDef _head_members[9]
+cdef PyMemberDef _head_members[10]
 
 
 cdef int _install_members() except -1:
-    cdef const char* names[9]
-    cdef Py_ssize_t offsets[9]
+    cdef const char* names[10]
+    cdef Py_ssize_t offsets[10]
     cdef int i
     names[:] = [b"method", b"version", b"headers", b"keep_alive", b"content_length", b"chunked",
-                b"expect_continue", b"has_expect", b"upgrade"]
+                b"expect_continue", b"has_expect", b"upgrade", b"path"]
     offsets[:] = [OFF_METHOD, OFF_VERSION, OFF_HEADERS, OFF_KEEP_ALIVE, OFF_CONTENT_LENGTH,
-                  OFF_CHUNKED, OFF_EXPECT_CONTINUE, OFF_HAS_EXPECT, OFF_UPGRADE]
-    for i in range(9):
+                  OFF_CHUNKED, OFF_EXPECT_CONTINUE, OFF_HAS_EXPECT, OFF_UPGRADE, OFF_PATH]
+    for i in range(10):
         _head_members[i].name = names[i]
         _head_members[i].type = T_OBJECT_EX
         _head_members[i].offset = offsets[i]
@@ -653,6 +657,10 @@ cdef class RequestParser:
         head._target_start += base   # origin-form's target: made on first use (RequestHead.target)
         head.keep_alive = bool((not conn_close) if http11 else (conn_keep_alive and not conn_close))
         head.headers = headers
+        # PERF: the path is a field, made here (a cached str, _path_str), not a property: every
+        # router reads it, the compiled core as a struct member and interpreted code through a
+        # member descriptor, ~100 instructions less per look-up (callgrind, issue 17).
+        head.path = _head_path(head)
         head.content_length = content_length
         head.chunked = n_te > 0
         head.expect_continue = False
