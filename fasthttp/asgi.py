@@ -153,9 +153,10 @@ def is_asgi_application(app: Any) -> bool:
     return len(positional) == 3 or any(p.kind == p.VAR_POSITIONAL for p in params.values())
 
 
-def _app_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None]:
-    """The application's response headers without the engine's framing fields, and the
-    ``Content-Length`` it announced (None if none)."""
+def _app_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None, bool]:
+    """The application's response headers without the engine's framing fields, the
+    ``Content-Length`` it announced (None if none), and whether its ``Connection`` field asks
+    for ``close``."""
     key: tuple[Any, ...] | None
     try:
         key = tuple(headers)
@@ -163,8 +164,8 @@ def _app_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None]:
     except TypeError:  # pairs that are not hashable (lists, bytearrays): classified each time
         key = known = None
     if known is not None:
-        return list(known[0]), known[1]
-    fields, length = _classify_fields(headers)
+        return list(known[0]), known[1], known[2]
+    fields, length, close = _classify_fields(headers)
     if key is not None and len(key) <= _MAX_SET_FIELDS:
         size = 0
         for name, value in key:
@@ -174,24 +175,25 @@ def _app_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None]:
         if size <= _MAX_SET_BYTES:
             if len(_FIELD_SETS) >= _MAX_SETS:
                 _FIELD_SETS.clear()  # the sets in use come back at once
-            _FIELD_SETS[key] = (tuple(fields), length)
-    return fields, length
+            _FIELD_SETS[key] = (tuple(fields), length, close)
+    return fields, length, close
 
 
 # PERF: the response field lists applications send, by content (a tuple of their pairs): most
 # send the same few over and over (a constant list, or one built per response with the same
 # names and values), so each is classified once (~1 us less per response). Only all-bytes
 # pairs; bounded by count (the cache starts over when full), fields and bytes per list.
-_FIELD_SETS: dict[tuple[Any, ...], tuple[tuple[tuple[bytes, bytes], ...], int | None]] = {}
+_FIELD_SETS: dict[tuple[Any, ...], tuple[tuple[tuple[bytes, bytes], ...], int | None, bool]] = {}
 _MAX_SETS = 256
 _MAX_SET_FIELDS = 16
 _MAX_SET_BYTES = 1024
 
 
-def _classify_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None]:
+def _classify_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None, bool]:
     """_app_fields() without the cache: each field looked at."""
     fields = []
     length = None
+    close = False
     kinds = _FIELD_KINDS
     for name, value in headers:
         kind = kinds.get(name) if type(name) is bytes else None
@@ -205,14 +207,18 @@ def _classify_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | Non
             if not text.isdigit():
                 raise ValueError(f"invalid Content-Length from the application: {value!r}")
             length = int(text)
-    return fields, length
+        elif kind is _CONNECTION:
+            # RFC 9112 §9.6: an application that answers "Connection: close" means the
+            # connection to end after this response; the engine writes the field itself.
+            close = close or any(o.strip(b" \t").lower() == b"close" for o in bytes(value).split(b","))
+    return fields, length, close
 
 
 # PERF: what each response field name an application sent is (_KEEP, _LENGTH or _DROP, an
 # engine field), looked up by the name as sent: applications send the same name objects over
 # and over (their hash is cached), so no lower-casing per field. Bounded: past _MAX_KINDS names,
 # new ones are classified each time.
-_KEEP, _LENGTH, _DROP = "keep", "length", "drop"
+_KEEP, _LENGTH, _CONNECTION, _DROP = "keep", "length", "connection", "drop"
 _FIELD_KINDS: dict[bytes, str] = {}
 _MAX_KINDS = 1024
 
@@ -220,7 +226,10 @@ _MAX_KINDS = 1024
 def _field_kind(name: Any) -> str:
     raw = bytes(name)
     key = raw.lower()
-    kind = _KEEP if key not in _ENGINE_FIELDS else _LENGTH if key == b"content-length" else _DROP
+    if key not in _ENGINE_FIELDS:
+        kind = _KEEP
+    else:
+        kind = _LENGTH if key == b"content-length" else _CONNECTION if key == b"connection" else _DROP
     if type(name) is bytes and len(_FIELD_KINDS) < _MAX_KINDS:
         _FIELD_KINDS[name] = kind
     return kind
@@ -592,7 +601,12 @@ class _HttpCycle(Deferred):
                 # the response, the client would take the next response for this one (a
                 # desync); 101 would switch protocols. (Past 599: the writer's rule.)
                 raise RuntimeError(f"http.response.start: {status} is not a final status")
-            self.fields, self.length = _app_fields(message.get("headers", ()))
+            self.fields, self.length, close = _app_fields(message.get("headers", ()))
+            if close:
+                # The engine's connection (or the proxy layer's view of it, which forwards).
+                refuse = getattr(self.req.connection, "refuse_keep_alive", None)
+                if refuse is not None:
+                    refuse()
             self.expect_trailers = bool(message.get("trailers", False))
             self.status = status
             if self.result is None and self.in_task:

@@ -600,7 +600,7 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         sent = 0
         try:
             try:
-                data = write_head(
+                data = _final_head(
                     status,
                     resp.fields,
                     content_length=length,
@@ -686,7 +686,7 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
             status, fields, parts, length = plan
             keep = self._keep_alive(req)
             try:
-                data = write_head(
+                data = _final_head(
                     status,
                     fields,
                     content_length=length,
@@ -1115,6 +1115,16 @@ async def _run_background(tasks: list[tuple[Callable[..., Any], tuple[Any, ...],
         except Exception as exc:
             error_log.error("background task %r of %s %s failed", func, req.method, req.target.decode("latin-1"), exc_info=exc)
             report_failure(exc)
+
+
+def _final_head(status: int, fields: Any, **framing: Any) -> bytes:
+    """``write_head`` for a request's final response (a stream's or a file's): a 1xx status is a
+    ``ValueError`` there, as ``write_response`` makes it for a whole response. RFC 9110 §15.2: a
+    1xx is interim; written as the final response, the client would take the connection's next
+    response for this request's."""
+    if isinstance(status, int) and status < 200:
+        raise ValueError(f"a final response has a 2xx-9xx status, not the interim {status}")
+    return write_head(status, fields, **framing)
 
 
 #: sendfile's errors for a descriptor it cannot read from (the span is copied instead).

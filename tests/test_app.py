@@ -19,7 +19,7 @@ import threading
 import pytest
 
 import fasthttp
-from fasthttp import App, HttpError, Response, StreamingResponse, routing
+from fasthttp import App, FileResponse, HttpError, Response, StreamingResponse, routing
 from fasthttp.errors import ContentTooLarge
 from fasthttp.app import from_thread, media_type
 from fasthttp.application import Application, as_application
@@ -1660,23 +1660,29 @@ def test_an_app_with_middleware_has_no_fast_routes_for_the_engine():
         assert client.get("/a").text == "a"
 
 
-# -- issue 17 audit (helper audit4): a final response must not be a 1xx ----------------------------
+# -- a final response is never a 1xx (RFC 9110 §15.2) ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine defect, not in the audit's files: ConnectionCore._respond (fasthttp/_core_py/connection.py) "
-    "writes Response(status=1xx) as the final response (writer._check_status accepts 100-999), so the client "
-    "takes the next response on the connection for this one's (RFC 9110 §15.2); the ASGI and WSGI adapters "
-    "refuse it (500) since the audit",
-)
+def _interim_answer(kind, status, path):
+    if kind == "response":
+        return Response(b"BODY", status=status)
+    if kind == "stream":
+        return StreamingResponse(iter([b"BODY"]), status=status)
+    return FileResponse(path, status=status)
+
+
+@pytest.mark.parametrize("kind", ["response", "stream", "file"])
 @pytest.mark.parametrize("status", [100, 101, 103])
-def test_a_handler_returning_a_1xx_response_is_500_never_written(loop, status):
+def test_a_handler_answering_with_a_1xx_status_gets_a_500_and_the_next_request_its_own_answer(loop, tmp_path, kind, status):
+    # Written as the final response, a 1xx would make the client take the next response on the
+    # connection (here /next's) for this request's: a desync. The handler's mistake is a 500.
+    body = tmp_path / "f.txt"
+    body.write_bytes(b"BODY")
     app = App()
 
     @app.get("/s")
     def interim(request):
-        return Response(b"BODY", status=status)
+        return _interim_answer(kind, status, str(body))
 
     @app.get("/next")
     def after(request):
@@ -1687,17 +1693,13 @@ def test_a_handler_returning_a_1xx_response_is_500_never_written(loop, status):
             c = await Client.connect(server)
             await c.send(build_request("GET", "/s") + build_request("GET", "/next"))
             data = b""
-            try:
-                while b"next" not in data:
-                    chunk = await asyncio.wait_for(c.reader.read(65536), 2.0)
-                    if not chunk:
-                        break
-                    data += chunk
-            except asyncio.TimeoutError:
-                pass
+            while not data.endswith(b"next"):
+                chunk = await asyncio.wait_for(c.reader.read(65536), 10.0)
+                assert chunk, data
+                data += chunk
             await c.close()
             return data
 
     data = run(loop, main())
-    # A 500 for the first request, then "next"; never a 1xx status line before a final one.
     assert data.startswith(b"HTTP/1.1 500 "), data[:60]
+    assert data.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 1" not in data, data

@@ -772,6 +772,56 @@ def test_a_status_that_is_not_final_is_500_never_written(loop, caplog, status):
     assert any(why in str(rec.exc_info[1]) for rec in caplog.records if rec.exc_info)
 
 
+@pytest.mark.parametrize("value", [b"close", b"Keep-Alive, CLOSE", b"x-hop,close"])
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+def test_an_apps_connection_close_ends_the_connection_after_its_response(loop, value, streamed):
+    # RFC 9112 §9.6: the application asks for the connection to end with this response; the
+    # engine writes Connection: close itself and closes, so the pipelined /next is not served.
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"connection", value)]})
+        if streamed:
+            await asyncio.sleep(0)
+            await send({"type": "http.response.body", "body": b"part", "more_body": True})
+        await send({"type": "http.response.body", "body": b"done"})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            await c.send(build_request("GET", "/") + build_request("GET", "/next"))
+            data = b""
+            while True:
+                chunk = await asyncio.wait_for(c.reader.read(65536), 10.0)
+                if not chunk:
+                    break
+                data += chunk
+            await c.close()
+            return data
+
+    data = run(loop, main())
+    assert data.count(b"HTTP/1.1 ") == 1, data
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"\r\nConnection: close" in head and head.lower().count(b"connection:") == 1, head
+    assert body.endswith(b"done") or body.endswith(b"done\r\n0\r\n\r\n"), body
+
+
+def test_an_apps_connection_field_without_close_keeps_the_connection(loop):
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"connection", b"x-hop")]})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            await c.send(build_request("GET", "/") + build_request("GET", "/next"))
+            r = await c.read_response()
+            r2 = await c.read_response()
+            await c.close()
+            return r, r2
+
+    r, r2 = run(loop, main())
+    assert (r.body, r2.body) == (b"/", b"/next")
+
+
 def test_returning_without_a_response_is_500_and_logged(loop, caplog):
     async def app(scope, receive, send):
         return None

@@ -551,10 +551,21 @@ def test_write_response_to_head_keeps_content_length_and_drops_the_body(impl):
     assert response == b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
 
 
-@pytest.mark.parametrize("status", [100, 101, 199, 204, 304])
+@pytest.mark.parametrize("status", [204, 304])
 def test_write_response_without_content_has_neither_content_length_nor_body(impl, status):
     response = impl.writer.write_response(status, [(b"ETag", b'"x"')], b"ignored", date=False)
     assert response == impl.writer.status_line(status) + b'ETag: "x"\r\n\r\n'
+
+
+@pytest.mark.parametrize("status", [100, 101, 103, 199])
+def test_write_response_refuses_an_interim_status_as_a_final_response(impl, status):
+    # RFC 9110 §15.2: a 1xx is never final; written as one, a client would take the next
+    # response on the connection for this request's. Interim heads go through write_head.
+    with pytest.raises(ValueError, match="interim"):
+        impl.writer.write_response(status, [], b"", date=False)
+    with pytest.raises(ValueError, match="interim"):
+        impl.writer.write_response(status, [], bytearray(b"x"), date=False)
+    assert impl.writer.write_head(status, [], date=False) == impl.writer.status_line(status) + b"\r\n"
 
 
 def test_write_response_says_connection_close(impl):
@@ -717,7 +728,7 @@ def test_a_content_length_where_the_server_sends_none_is_refused(impl, framing):
         impl.writer.write_head(200, [("Content-Length", "3")], **framing)
 
 
-@pytest.mark.parametrize("status", [101, 204, 304])
+@pytest.mark.parametrize("status", [204, 304])
 def test_a_content_length_in_a_response_without_content_is_refused(impl, status):
     with pytest.raises(InvalidResponseHeader):
         impl.writer.write_response(status, [("Content-Length", "0")], b"")

@@ -68,6 +68,14 @@ def _check_status(status: object) -> int:
     return int(status)
 
 
+def _not_final(code: int) -> None:
+    # RFC 9110 §15.2: a 1xx response is interim, never the final answer to a request; written as
+    # one, the client would take the connection's next response for this request's (a desync),
+    # and a 101 would claim a protocol switch. write_head still writes 1xx heads (100 Continue,
+    # 103 Early Hints, the 101 of an upgrade): those are sent before a final response.
+    raise ValueError(f"a final response has a 2xx-9xx status, not the interim {code}")
+
+
 def _build_status_line(code: int) -> bytes:
     # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]. The second SP
     # stays when the reason is empty. RFC 9110 §6.2: a server sends the highest minor version it
@@ -409,8 +417,9 @@ def write_response(
     """A whole response in one bytes object: the head with ``Content-Length`` and *body*.
 
     ``head=True`` (a HEAD request, RFC 9110 §9.3.2) keeps the Content-Length of the body the GET
-    would have sent and drops the body. 1xx, 204 and 304 carry neither (RFC 9110 §6.4.1: they
-    have no content).
+    would have sent and drops the body. 204 and 304 carry neither (RFC 9110 §6.4.1: they have
+    no content). A 1xx status is a ``ValueError``: it is never a final response (RFC 9110
+    §15.2); ``write_head`` writes interim heads.
     """
     if type(body) is bytes and type(status) is int and status in _CONTENT_STATUSES:
         # PERF: the common case (a bytes body with content) in one join, the same bytes as below.
@@ -429,6 +438,8 @@ def write_response(
             parts.append(body)
         return b"".join(parts)
     code = _check_status(status)
+    if code < 200:
+        _not_final(code)
     if type(body) is bytes:
         length = len(body)
     else:
@@ -437,7 +448,7 @@ def write_response(
             if not view.c_contiguous:
                 raise BufferError("body must be a C-contiguous buffer")
             length = view.nbytes
-    if code < 200 or code == 204 or code == 304:
+    if code == 204 or code == 304:
         return write_head(
             code, fields, keep_alive=keep_alive, http_1_0=http_1_0, date=date, server=server
         )

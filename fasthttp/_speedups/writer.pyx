@@ -110,6 +110,14 @@ cdef long _check_status(object status) except -1:
     raise ValueError(f"invalid HTTP status code: {status!r}")
 
 
+cdef int _not_final(long code) except -1:
+    # RFC 9110 §15.2: a 1xx response is interim, never the final answer to a request; written as
+    # one, the client would take the connection's next response for this request's (a desync),
+    # and a 101 would claim a protocol switch. write_head still writes 1xx heads (100 Continue,
+    # 103 Early Hints, the 101 of an upgrade): those are sent before a final response.
+    raise ValueError(f"a final response has a 2xx-9xx status, not the interim {code}")
+
+
 cdef inline object _status_line(long code):
     cdef PyObject* line = _LINES[code - 100]
     if line is NULL:
@@ -806,6 +814,8 @@ cpdef object write_response(status, fields, body, bint keep_alive=True, bint htt
     cdef Py_ssize_t first
     cdef long long length
     h.code = _check_status(status)
+    if h.code < 200:
+        _not_final(h.code)
     if PyBytes_CheckExact(body):
         h.body = PyBytes_AS_STRING(body)
         h.body_len = PyBytes_GET_SIZE(body)
