@@ -700,12 +700,20 @@ _FRAMING_HEADS = [
 ]
 
 
-def _outcome(feed, data):
+def _outcome(parser, pieces):
+    """What feeding *pieces* to *parser* in turn gives: every event in order, and at the first
+    error its class and message after the events before it."""
+    events: list = []
     try:
-        events = feed(data)
-    except Exception as exc:  # the error's class and message, and the events before it
-        return [type(exc).__name__, str(exc), _described(getattr(exc, "events", []))]
+        for piece in pieces:
+            events += parser.feed(piece)
+    except Exception as exc:
+        return [*_described(events + getattr(exc, "events", [])), type(exc).__name__, str(exc)]
     return _described(events)
+
+
+def _bytewise(impl, data):
+    return _outcome(impl.parser.RequestParser(), [data[i : i + 1] for i in range(len(data))])
 
 
 def _described(events):
@@ -733,13 +741,12 @@ def _described(events):
 
 @pytest.mark.parametrize("data", _FRAMING_HEADS)
 def test_the_framing_of_a_plain_head_is_the_line_by_line_paths(impl, data):
-    expected = _outcome(lambda d: feed_bytewise(impl.parser.RequestParser(), d), data)
+    expected = _bytewise(impl, data)
     parser = impl.parser.RequestParser()
-    assert _outcome(parser.feed, data) == expected
-    if not isinstance(expected[0], str) and not parser.closed:  # the same head again on the connection
-        assert _outcome(parser.feed, data) == expected
-    twice = _outcome(lambda d: feed_bytewise(impl.parser.RequestParser(), d), data + data)
-    assert _outcome(impl.parser.RequestParser().feed, data + data) == twice
+    assert _outcome(parser, [data]) == expected
+    if not isinstance(expected[-1], str) and not parser.closed:  # the same head again on the connection
+        assert _outcome(parser, [data]) == expected
+    assert _outcome(impl.parser.RequestParser(), [data + data]) == _bytewise(impl, data + data)
 
 
 def test_a_repeated_plain_head_is_checked_against_the_limit_of_the_moment(impl):
@@ -751,3 +758,29 @@ def test_a_repeated_plain_head_is_checked_against_the_limit_of_the_moment(impl):
     parser.max_body_size = 2
     with pytest.raises(ContentTooLarge):
         parser.feed(data)
+
+
+# A Content-Length body that comes in several reads, the pure twin taking each read's part of it
+# without the buffer (issue 17), and what follows it in the last read: a next request, a bad one,
+# nothing after a close, the stream after an upgrade. Split at every byte from the body's start,
+# each must give the events the line-by-line path gives byte by byte.
+_BODY_READS = [
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /n HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /n HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhelloGET /n HTTP/1.1\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: upgrade\r\nUpgrade: u\r\n\r\nhellostream",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
+]
+
+
+@pytest.mark.parametrize("data", _BODY_READS)
+def test_a_body_in_several_reads_gives_the_line_by_line_paths_events(impl, data):
+    expected = _bytewise(impl, data)
+    start = data.index(b"\r\n\r\n") + 4
+    for cut in range(start, len(data) + 1):
+        for second in (cut, min(cut + 2, len(data))):
+            pieces = [data[:cut], data[cut:second], data[second:]]
+            assert _outcome(impl.parser.RequestParser(), pieces) == expected, (cut, second)
+    parser = impl.parser.RequestParser()
+    parser.feed(data[: start + 1])
+    assert parser.buffered == 0  # the body's part of a read is not buffered
