@@ -160,8 +160,8 @@ class RequestHead:
         "expect_continue",
         "has_expect",
         "upgrade",
+        "_path",
         "_path_end",
-        "_path_start",
     )
 
     method: str
@@ -174,16 +174,14 @@ class RequestHead:
     expect_continue: bool
     has_expect: bool
     upgrade: bool
+    _path: str
     _path_end: int
-    _path_start: int
 
     @property
     def path(self) -> str:
-        # An absolute-form target with an empty path means "/" (RFC 9110 §4.2.3); only
-        # CONNECT's authority-form has no path at all.
-        if self._path_start == self._path_end and self.method != "CONNECT":
-            return "/"
-        return self.target[self._path_start : self._path_end].decode("latin-1")
+        # Decoded as ISO-8859-1 by the parser with the target (PERF, issue 17: the core reads it
+        # for every request).
+        return self._path
 
     @property
     def query(self) -> str:
@@ -358,9 +356,13 @@ class RequestParser:
                 head = RequestHead()
                 head.method = method
                 head.target = target
-                head._path_start = 0
                 q = target.find(b"?")
-                head._path_end = q if q >= 0 else len(target)
+                if q < 0:
+                    head._path = target.decode("latin-1")
+                    head._path_end = len(target)
+                else:
+                    head._path = target[:q].decode("latin-1")
+                    head._path_end = q
                 pos = m.end()
                 if minor != b"0":
                     head.version = "1.1"
@@ -693,14 +695,16 @@ class RequestParser:
             # authority-form = uri-host ":" port (RFC 9112 §3.2.3)
             if not _authority_ok(target, True):
                 raise BadRequest("CONNECT needs an authority-form target")
-            head._path_start = head._path_end = len(target)
+            head._path_end = len(target)
+            head._path = ""  # only CONNECT's authority-form has no path at all
             return
         if target[0] == 0x2F:  # "/"
             start = 0
         elif target == b"*":
             if method != "OPTIONS":
                 raise BadRequest("asterisk-form is only for OPTIONS")
-            head._path_start, head._path_end = 0, 1
+            head._path_end = 1
+            head._path = "*"
             return
         else:
             # absolute-form: scheme "://" authority path-abempty [ "?" query ]
@@ -715,8 +719,10 @@ class RequestParser:
             if not _authority_ok(target[sep + 3 : start], False):
                 raise BadRequest("invalid authority in request target")
         q = target.find(b"?", start)
-        head._path_start = start
-        head._path_end = q if q >= 0 else len(target)
+        end = q if q >= 0 else len(target)
+        head._path_end = end
+        # An absolute-form target with an empty path means "/" (RFC 9110 §4.2.3).
+        head._path = target[start:end].decode("latin-1") if end > start else "/"
 
     def _end_of_head(self, events: list[Event]) -> None:
         head = self._head
