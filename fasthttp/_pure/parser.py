@@ -118,14 +118,17 @@ _PLAIN_HEAD = re.compile(
 )
 # The fields of such a section (lower-cased) whose names the framing rules read (RFC 9112 §3.2,
 # §6, §9.3; RFC 9110 §7.8, §10.1.1), each once per field line: after a CRLF, as a value holds
-# none. One findall gives, per such line, (host, its value, content-length, its value, name): the
-# first two when it is a Host of the plainest form, an empty one or reg-name [":" port] (a subset
-# of what _authority_ok accepts: RFC 3986 §3.2.2); the next two when it is a Content-Length of at
-# most _MAX_CL_DIGITS digits; else only the name. Each value between optional OWS (RFC 9112 §5).
-# The plainest heads name a plain Host only, or a plain Host and a plain Content-Length.
+# none. One findall gives, per such line, (host, its value, content-length, its value,
+# keep-alive, name): the first two when it is a Host of the plainest form, an empty one or
+# reg-name [":" port] (a subset of what _authority_ok accepts: RFC 3986 §3.2.2); the next two when
+# it is a Content-Length of at most _MAX_CL_DIGITS digits; the fifth when it is "Connection:
+# keep-alive", which changes nothing in HTTP/1.1 (RFC 9112 §9.3); else only the name. Each value
+# between optional OWS (RFC 9112 §5). The plainest heads name a plain Host, at most one plain
+# Content-Length, and any number of such Connection fields.
 _framing_fields = re.compile(
     rb"\r\n(?:(host):[ \t]*+((?:[a-z0-9\-._~!$&'()*+,;=]++(?::[0-9]*+)?)?)[ \t]*+(?=\r)"
     rb"|(content-length):[ \t]*+([0-9]{1,%d})[ \t]*+(?=\r)"
+    rb"|connection:[ \t]*+(keep-alive)[ \t]*+(?=\r)"
     rb"|(host|content-length|transfer-encoding|connection|expect|upgrade):)" % _MAX_CL_DIGITS
 ).findall
 # A field line of a section _PLAIN_HEAD accepted, its leading OWS left out of the value (the
@@ -385,14 +388,18 @@ class RequestParser:
                         plain = False
                         if len(found) == 1:
                             plain = found[0][0] == b"host"
-                        elif len(found) == 2:
-                            first, second = found
-                            if first[0] and second[2]:
-                                length = int(second[3])
-                                plain = True
-                            elif first[2] and second[0]:
-                                length = int(first[3])
-                                plain = True
+                        else:
+                            hosts = lengths = 0
+                            for host, _, cl, value, keep, name in found:
+                                if name:
+                                    break
+                                if host:
+                                    hosts += 1
+                                elif cl:
+                                    lengths += 1
+                                    length = int(value)
+                            else:
+                                plain = hosts == 1 and lengths <= 1
                         if plain:
                             self._plain_section = section
                             self._plain_low = low
