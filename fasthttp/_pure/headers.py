@@ -206,9 +206,7 @@ class Headers:
         (``_index``), the same (name, value) pairs :func:`parse_field_line` would have given."""
         self = cls.__new__(cls)
         self._raw = section
-        self._low = low
-        self._fields = []
-        self._keys = []
+        self._low = low  # _fields and _keys are unset until _index: each reader checks _low first
         return self
 
     def _index(self) -> None:

@@ -109,21 +109,28 @@ _FIELD_SECTION = re.compile(b"(?:" + _FIELD_LINE_PATTERN + b")*")
 # the origin-form's bytes are _TARGET_OK's), then field lines as _FIELD_SECTION, then the empty
 # line. Everything it accepts, the line-by-line path accepts too, with the same result; what it
 # does not accept goes to that path, which names the error.
+# PERF: the field lines' quantifiers are possessive (no backtracking state is kept: ~1.3k fewer
+# instructions a head). They accept the same lines, as a token and a value hold no ":" and no CR
+# respectively, and a field line never starts with the CR of the empty line.
 _PLAIN_HEAD = re.compile(
     rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (/[\x21\x22\x24-\x7e\x80-\xff]*) HTTP/1\.([0-9])"
-    rb"(\r\n(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*)\r\n"
+    rb"(\r\n(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]++:[\t\x20-\x7e\x80-\xff]*+\r\n)*+)\r\n"
 )
 # The fields of such a section (lower-cased) whose names the framing rules read (RFC 9112 §3.2,
 # §6, §9.3; RFC 9110 §7.8, §10.1.1), each once per field line: after a CRLF, as a value holds
-# none. The plainest heads name Host only, or Host and Content-Length.
-_named_fields = re.compile(rb"\r\n(host|content-length|transfer-encoding|connection|expect|upgrade):").findall
-# Their plainest values, whole lines of such a section: an empty Host or _PLAIN_HOST (lower-cased),
-# and a Content-Length of at most _MAX_CL_DIGITS digits, each between optional OWS (RFC 9112 §5).
-_plain_host_line = re.compile(rb"\r\nhost:[ \t]*(?:[a-z0-9\-._~!$&'()*+,;=]+(?::[0-9]*)?)?[ \t]*\r\n").search
-_plain_content_length = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,%d})[ \t]*\r\n" % _MAX_CL_DIGITS).search
-_HOST_ONLY = [b"host"]
-_HOST_CL = [b"host", b"content-length"]
-_CL_HOST = [b"content-length", b"host"]
+# none. One findall gives, per such line, (host, its value, content-length, its value,
+# keep-alive, name): the first two when it is a Host of the plainest form, an empty one or
+# reg-name [":" port] (a subset of what _authority_ok accepts: RFC 3986 §3.2.2); the next two when
+# it is a Content-Length of at most _MAX_CL_DIGITS digits; the fifth when it is "Connection:
+# keep-alive", which changes nothing in HTTP/1.1 (RFC 9112 §9.3); else only the name. Each value
+# between optional OWS (RFC 9112 §5). The plainest heads name a plain Host, at most one plain
+# Content-Length, and any number of such Connection fields.
+_framing_fields = re.compile(
+    rb"\r\n(?:(host):[ \t]*+((?:[a-z0-9\-._~!$&'()*+,;=]++(?::[0-9]*+)?)?)[ \t]*+(?=\r)"
+    rb"|(content-length):[ \t]*+([0-9]{1,%d})[ \t]*+(?=\r)"
+    rb"|connection:[ \t]*+(keep-alive)[ \t]*+(?=\r)"
+    rb"|(host|content-length|transfer-encoding|connection|expect|upgrade):)" % _MAX_CL_DIGITS
+).findall
 # A field line of a section _PLAIN_HEAD accepted, its leading OWS left out of the value (the
 # trailing OWS is stripped only when the section has some: RFC 9112 §5).
 _FIELD_LINE_LSTRIP = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*)\r\n")
@@ -156,8 +163,8 @@ class RequestHead:
         "expect_continue",
         "has_expect",
         "upgrade",
+        "_path",
         "_path_end",
-        "_path_start",
     )
 
     method: str
@@ -170,16 +177,14 @@ class RequestHead:
     expect_continue: bool
     has_expect: bool
     upgrade: bool
+    _path: str
     _path_end: int
-    _path_start: int
 
     @property
     def path(self) -> str:
-        # An absolute-form target with an empty path means "/" (RFC 9110 §4.2.3); only
-        # CONNECT's authority-form has no path at all.
-        if self._path_start == self._path_end and self.method != "CONNECT":
-            return "/"
-        return self.target[self._path_start : self._path_end].decode("latin-1")
+        # Decoded as ISO-8859-1 by the parser with the target (PERF, issue 17: the core reads it
+        # for every request).
+        return self._path
 
     @property
     def query(self) -> str:
@@ -265,6 +270,10 @@ class RequestParser:
         self._buf = bytearray()
         self._state = _HEAD
         self._error: HttpProtocolError | None = None
+        # The last field section _feed_plain found plainest, lower-cased, and its Content-Length.
+        self._plain_section: bytes | None = None
+        self._plain_low = b""
+        self._plain_length: int | None = None
         self._reset_head()
 
     def _reset_head(self) -> None:
@@ -304,8 +313,11 @@ class RequestParser:
             raise err  # type: ignore[misc]
         if state == _CLOSED:
             return []
-        if state == _HEAD and type(data) is bytes and not self._buf:
-            return self._feed_plain(data)
+        if type(data) is bytes and not self._buf:
+            if state == _HEAD:
+                return self._feed_plain(data)
+            if state == _BODY:
+                return self._feed_body(data)
         self._buf += data
         if state == _PAUSED:
             return []
@@ -333,7 +345,12 @@ class RequestParser:
                 if (
                     m.start(4) - pos > self.max_request_line
                     or len(section) - 2 > self.max_header_size
-                    or section.count(b"\r\n") - 1 > self.max_header_count  # one CRLF a field line
+                    # one CRLF a field line, of at least 4 bytes ("x:" CRLF): PERF, the count is
+                    # needed only for a section long enough to hold more lines than the limit
+                    or (
+                        len(section) - 2 > 4 * self.max_header_count
+                        and section.count(b"\r\n") - 1 > self.max_header_count
+                    )
                 ):
                     break
                 method = _METHODS.get(method) or method.decode("ascii")
@@ -342,9 +359,13 @@ class RequestParser:
                 head = RequestHead()
                 head.method = method
                 head.target = target
-                head._path_start = 0
                 q = target.find(b"?")
-                head._path_end = q if q >= 0 else len(target)
+                if q < 0:
+                    head._path = target.decode("latin-1")
+                    head._path_end = len(target)
+                else:
+                    head._path = target[:q].decode("latin-1")
+                    head._path_end = q
                 pos = m.end()
                 if minor != b"0":
                     head.version = "1.1"
@@ -352,23 +373,39 @@ class RequestParser:
                     # but at most one Content-Length of at most 18 digits within the limit. Its
                     # framing is what _end_of_head would find (keep-alive, no chunked, no Expect,
                     # no Upgrade), taken here without it; any other head goes there. PERF: the
-                    # checks run on the lower-cased section in bulk (_named_fields), and the
+                    # checks run on the lower-cased section in one findall (_framing_fields); the
+                    # next head on the connection with the same field section, the common case,
+                    # takes their result as it is a function of those bytes (_plain_section); the
                     # header index is built only if a caller needs it (Headers._from_section).
-                    low = section.lower()
-                    named = _named_fields(low)
-                    length = None
-                    if named == _HOST_ONLY:
+                    if section == self._plain_section:
+                        low = self._plain_low
+                        length = self._plain_length
                         plain = True
-                    elif named == _HOST_CL or named == _CL_HOST:
-                        cl = _plain_content_length(low)
-                        plain = cl is not None
-                        if plain:
-                            length = int(cl[1])  # type: ignore[index]
-                            plain = self.max_body_size is None or length <= self.max_body_size
                     else:
+                        low = section.lower()
+                        found = _framing_fields(low)
+                        length = None
                         plain = False
-                    if plain:
-                        plain = _plain_host_line(low) is not None
+                        if len(found) == 1:
+                            plain = found[0][0] == b"host"
+                        else:
+                            hosts = lengths = 0
+                            for host, _, cl, value, keep, name in found:
+                                if name:
+                                    break
+                                if host:
+                                    hosts += 1
+                                elif cl:
+                                    lengths += 1
+                                    length = int(value)
+                            else:
+                                plain = hosts == 1 and lengths <= 1
+                        if plain:
+                            self._plain_section = section
+                            self._plain_low = low
+                            self._plain_length = length
+                    if plain and length and self.max_body_size is not None:
+                        plain = length <= self.max_body_size
                     if plain:
                         if self._leading:
                             self._leading = 0  # as the end of this message would (_reset_head)
@@ -434,6 +471,34 @@ class RequestParser:
             raise
         if more:
             events += more
+        return events
+
+    def _feed_body(self, data: bytes) -> list[Event]:
+        """PERF (issue 17, the pure path): a read inside a Content-Length body with nothing
+        buffered, as when a body comes in several reads: its part of the body is *data* itself
+        or a slice of it, without copying through the buffer; what follows the body goes on as
+        a read at a request's first byte. The same events as the general path (one piece of
+        body a read, then the end of the message)."""
+        remaining = self._remaining
+        n = len(data)
+        if n < remaining:
+            self._remaining = remaining - n
+            return [data] if n else []
+        events: list[Event] = [data if n == remaining else data[:remaining], _END_OF_MESSAGE]
+        self._remaining = 0
+        self._end_message()
+        state = self._state
+        if n == remaining or state == _CLOSED:
+            return events
+        if state == _PAUSED:
+            self._buf += data[remaining:]
+            return events
+        try:
+            more = self._feed_plain(data[remaining:])
+        except HttpProtocolError as exc:
+            exc.events = events + exc.events  # type: ignore[attr-defined]
+            raise
+        events += more
         return events
 
     def resume(self) -> list[Event]:
@@ -637,14 +702,16 @@ class RequestParser:
             # authority-form = uri-host ":" port (RFC 9112 §3.2.3)
             if not _authority_ok(target, True):
                 raise BadRequest("CONNECT needs an authority-form target")
-            head._path_start = head._path_end = len(target)
+            head._path_end = len(target)
+            head._path = ""  # only CONNECT's authority-form has no path at all
             return
         if target[0] == 0x2F:  # "/"
             start = 0
         elif target == b"*":
             if method != "OPTIONS":
                 raise BadRequest("asterisk-form is only for OPTIONS")
-            head._path_start, head._path_end = 0, 1
+            head._path_end = 1
+            head._path = "*"
             return
         else:
             # absolute-form: scheme "://" authority path-abempty [ "?" query ]
@@ -659,8 +726,10 @@ class RequestParser:
             if not _authority_ok(target[sep + 3 : start], False):
                 raise BadRequest("invalid authority in request target")
         q = target.find(b"?", start)
-        head._path_start = start
-        head._path_end = q if q >= 0 else len(target)
+        end = q if q >= 0 else len(target)
+        head._path_end = end
+        # An absolute-form target with an empty path means "/" (RFC 9110 §4.2.3).
+        head._path = target[start:end].decode("latin-1") if end > start else "/"
 
     def _end_of_head(self, events: list[Event]) -> None:
         head = self._head
