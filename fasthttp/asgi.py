@@ -170,7 +170,7 @@ def _app_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | None, bo
         size = 0
         for name, value in key:
             if type(name) is not bytes or type(value) is not bytes:
-                return fields, length
+                return fields, length, close
             size += len(name) + len(value)
         if size <= _MAX_SET_BYTES:
             if len(_FIELD_SETS) >= _MAX_SETS:
