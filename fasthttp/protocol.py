@@ -98,6 +98,7 @@ from .connections import ConnectionManager, ManagedConnection, error_bytes
 from .errors import (
     HttpError,
     HttpProtocolError,
+    InvalidResponseHeader,
     RequestTimeout,
 )
 from .files import FileResponse
@@ -112,6 +113,7 @@ from .responses import (
     error_response,
     reason,
     render_http_error,
+    without_close,
 )
 from .sockio import bound_backlog, send_more
 from .writer import write_head
@@ -600,7 +602,7 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
         sent = 0
         try:
             try:
-                data = _final_head(
+                data, keep = _final_head(
                     status,
                     resp.fields,
                     content_length=length,
@@ -686,7 +688,7 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
             status, fields, parts, length = plan
             keep = self._keep_alive(req)
             try:
-                data = _final_head(
+                data, keep = _final_head(
                     status,
                     fields,
                     content_length=length,
@@ -1117,14 +1119,25 @@ async def _run_background(tasks: list[tuple[Callable[..., Any], tuple[Any, ...],
             report_failure(exc)
 
 
-def _final_head(status: int, fields: Any, **framing: Any) -> bytes:
-    """``write_head`` for a request's final response (a stream's or a file's): a 1xx status is a
-    ``ValueError`` there, as ``write_response`` makes it for a whole response. RFC 9110 §15.2: a
-    1xx is interim; written as the final response, the client would take the connection's next
-    response for this request's."""
+def _final_head(status: int, fields: Any, *, keep_alive: bool, **framing: Any) -> tuple[bytes, bool]:
+    """``write_head`` for a request's final response (a stream's or a file's), and whether the
+    connection stays open after it.
+
+    - A 1xx status is a ``ValueError`` there, as ``write_response`` makes it for a whole
+      response. RFC 9110 §15.2: a 1xx is interim; written as the final response, the client
+      would take the connection's next response for this request's.
+    - The application's own ``Connection: close`` is honoured as the core honours it for a whole
+      response (RFC 9112 §9.6, :func:`~fasthttp.responses.without_close`): the head is written
+      with the engine's ``Connection: close`` and the connection ends after it."""
     if isinstance(status, int) and status < 200:
         raise ValueError(f"a final response has a 2xx-9xx status, not the interim {status}")
-    return write_head(status, fields, **framing)
+    try:
+        return write_head(status, fields, keep_alive=keep_alive, **framing), keep_alive
+    except InvalidResponseHeader:
+        rest = without_close(fields)
+        if rest is None:
+            raise
+    return write_head(status, rest, keep_alive=False, **framing), False
 
 
 #: sendfile's errors for a descriptor it cannot read from (the span is copied instead).

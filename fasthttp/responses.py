@@ -96,6 +96,7 @@ __all__ = (
     "field_list",
     "has_field",
     "get_field",
+    "without_close",
     "lower_name",
     "field_text",
     "Fields",
@@ -240,6 +241,27 @@ def get_field(fields: Fields, name: bytes) -> str | None:
         if lower_name(n) == name:
             return field_text(v)
     return None
+
+
+def without_close(fields: Fields) -> list[tuple[Any, Any]] | None:
+    """If an application's response *fields* hold a ``Connection`` field with the ``close``
+    option, the fields without their ``Connection`` fields, else None.
+
+    RFC 9112 §9.6: a response with ``Connection: close`` says the connection ends after it. The
+    field is the server's to write (the writer refuses it from an application, as it frames the
+    response), so the engine honours the request instead: it writes these fields with its own
+    ``Connection: close`` and closes. Only an error path calls this (the writer refused the
+    fields): nothing is looked at for a response without such a field."""
+    pairs = list(fields)
+    close = False
+    rest = []
+    for name, value in pairs:
+        if len(name) == 10 and lower_name(name) == b"connection":
+            if any(o.strip(" \t").lower() == "close" for o in field_text(value).split(",")):
+                close = True
+            continue
+        rest.append((name, value))
+    return rest if close else None
 
 
 class FieldMethods:

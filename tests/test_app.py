@@ -1703,3 +1703,67 @@ def test_a_handler_answering_with_a_1xx_status_gets_a_500_and_the_next_request_i
     data = run(loop, main())
     assert data.startswith(b"HTTP/1.1 500 "), data[:60]
     assert data.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 1" not in data, data
+
+
+# -- an application's own Connection: close (RFC 9112 §9.6) -------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["response", "stream", "file"])
+@pytest.mark.parametrize("value", ["close", "Keep-Alive, CLOSE", "x-hop,close"])
+def test_a_handlers_connection_close_ends_the_connection_after_its_response(loop, tmp_path, kind, value):
+    # The field is the server's to write, so the engine writes its own Connection: close once
+    # and closes; the pipelined /next is not served.
+    body = tmp_path / "f.txt"
+    body.write_bytes(b"BODY")
+    fields = [("X-Kept", "1"), ("Connection", value)]
+    app = App()
+
+    @app.get("/s")
+    def closing(request):
+        if kind == "response":
+            return Response(b"BODY", headers=fields)
+        if kind == "stream":
+            return StreamingResponse(iter([b"BO", b"DY"]), headers=fields)
+        return FileResponse(str(body), headers=fields)
+
+    @app.get("/next")
+    def after(request):
+        return "next"
+
+    async def main():
+        async with serving(app) as server:
+            c = await Client.connect(server)
+            await c.send(build_request("GET", "/s") + build_request("GET", "/next"))
+            data = b""
+            while True:
+                chunk = await asyncio.wait_for(c.reader.read(65536), 10.0)
+                if not chunk:
+                    break
+                data += chunk
+            await c.close()
+            return data
+
+    data = run(loop, main())
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), data
+    assert b"\r\nX-Kept: 1" in head and head.lower().count(b"\r\nconnection:") == 1 and b"\r\nConnection: close" in head, head
+    assert b"next" not in rest and data.count(b"HTTP/1.1 ") == 1, data
+
+
+@pytest.mark.parametrize("fields", [[("Connection", "keep-alive")], [("Connection", "close"), ("X-Bad", "a\r\nb")]], ids=["keep-alive", "close-and-a-bad-field"])
+def test_a_handlers_other_framing_fields_are_still_a_500(loop, fields):
+    # keep-alive is the server's to decide; a Connection: close does not excuse another bad field.
+    app = App()
+
+    @app.get("/s")
+    def bad(request):
+        return Response(b"x", headers=fields)
+
+    async def main():
+        async with serving(app) as server:
+            c = await Client.connect(server)
+            r = await c.request("GET", "/s")
+            await c.close()
+            return r
+
+    assert run(loop, main()).status == 500

@@ -32,8 +32,9 @@ def app_returning(value, method="GET"):
         Response(b"moved", 301, {"Location": "/x"}),
         Response(b"abc", headers={"Content-Length": "3"}),
         lambda: StreamingResponse(iter([b"ab", "c"]), content_length=3),
+        Response(b"bye", headers={"Connection": "close"}),
     ],
-    ids=["str", "bytes", "dict", "none", "204", "redirect", "content-length", "stream"],
+    ids=["str", "bytes", "dict", "none", "204", "redirect", "content-length", "stream", "connection-close"],
 )
 def test_valid_responses_pass(value):
     with TestClient(app_returning(value)) as client:
@@ -51,10 +52,12 @@ def test_valid_responses_pass(value):
         (Response(b"", headers={"X-Bad": "a\r\nInjected: 1"}), "X-Bad"),
         (Response(b"", headers={"Bad Name": "1"}), "Bad Name"),
         (Response(b"", headers={"Transfer-Encoding": "chunked"}), "Transfer-Encoding"),
+        (Response(b"", headers={"Connection": "keep-alive"}), "Connection"),
+        (Response(b"", headers=[("Connection", "close"), ("X-Bad", "a\r\nb")]), "X-Bad"),
         (Response(b"", headers=[("Content-Type", "a/b"), ("Content-Type", "c/d")]), "content-type appears twice"),
         (Response(b"", headers=[("Location", "/a"), ("Location", "/b")]), "location appears twice"),
     ],
-    ids=["204-body", "redirect-no-location", "status-99", "status-1xx", "wrong-length", "crlf-value", "bad-name", "framing", "two-types", "two-locations"],
+    ids=["204-body", "redirect-no-location", "status-99", "status-1xx", "wrong-length", "crlf-value", "bad-name", "framing", "keep-alive", "close-and-crlf", "two-types", "two-locations"],
 )
 def test_invalid_responses_raise_with_the_route_and_the_rule(value, message):
     with TestClient(app_returning(value)) as client:

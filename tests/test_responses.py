@@ -815,3 +815,23 @@ def test_the_common_form_makes_the_same_fields_and_each_response_its_own_list():
     assert a.headers["content-type"] == "text/csv" and a.headers["x-a"] == "1"
     assert plain.headers["x-p"] == "2" and plain.headers["set-cookie"].startswith("k=v")
     assert (a.status, a.body, Response(b"q", 201).status) == (200, b"x", 201)
+
+
+# -- without_close: an application's own Connection: close (RFC 9112 §9.6) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ([("Connection", "close")], []),
+        ([(b"X-A", b"1"), (b"CONNECTION", b" Keep-Alive ,\tClose "), ("X-B", "2")], [(b"X-A", b"1"), ("X-B", "2")]),
+        ([("Connection", "x-hop"), ("connection", "close")], []),
+        ([("Connection", "keep-alive")], None),
+        ([("Connection", "closed")], None),
+        ([("X-Connection", "close")], None),
+        ([], None),
+    ],
+    ids=["alone", "among-options", "two-fields", "keep-alive", "not-the-token", "other-name", "none"],
+)
+def test_without_close_gives_the_fields_without_connection_when_one_asks_to_close(fields, expected):
+    assert _responses.without_close(fields) == expected

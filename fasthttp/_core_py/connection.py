@@ -57,7 +57,7 @@ from ..application import Deferred
 from ..body import RequestBody
 from ..config import INLINE
 from ..connections import ConnectionManager, error_bytes
-from ..errors import ExpectationFailed, HttpError, HttpProtocolError, LengthRequired
+from ..errors import ExpectationFailed, HttpError, HttpProtocolError, InvalidResponseHeader, LengthRequired
 from ..listeners import TLS_RECORD_START, send_and_shut, wants_tls_upgrade
 from ..parser import RequestHead
 from ..requests import Request, new_request
@@ -70,6 +70,7 @@ from ..responses import (
     render_http_error,
     stdlib_json_dumps,
     to_response,
+    without_close,
 )
 from ..writer import write_response
 
@@ -771,9 +772,13 @@ class ConnectionCore:
             # writer's argument parsing (the compiled twin calls it in C: connection.pxd).
             data = write_response(status, fields, body, keep, http_1_0, is_head, True, self._server_header)
         except Exception as exc:  # an invalid header or status from the application
-            self._handler_failed(req, exc)
-            status = 500
-            data = error_bytes(500, keep, self._server_header)
+            try:
+                data = self._write_closing(exc, status, fields, body, http_1_0, is_head)
+                keep = False
+            except Exception as failure:
+                self._handler_failed(req, failure)
+                status = 500
+                data = error_bytes(500, keep, self._server_header)
         batch = self._batch
         if batch is not None:
             batch.append(data)
@@ -797,6 +802,18 @@ class ConnectionCore:
             self._deadline = idle if idle >= 0.0 else self._manager.idle_deadline
         else:
             self._finished(req, keep)
+
+    def _write_closing(self, exc: Exception, status: Any, fields: Any, body: Any, http_1_0: bool, is_head: bool) -> bytes:
+        """The response the writer refused with *exc*, if it refused only the application's own
+        ``Connection: close``: written with the engine's, and the connection ends after it (RFC
+        9112 §9.6, :func:`~fasthttp.responses.without_close`). Else *exc* (or the rewrite's own
+        error) is raised. An error path only: the common response never comes here."""
+        rest = without_close(fields) if isinstance(exc, InvalidResponseHeader) else None
+        if rest is None:
+            raise exc
+        data: bytes = write_response(status, rest, body, False, http_1_0, is_head, True, self._server_header)
+        self._keep = False
+        return data
 
     def _finished(self, req: Request, keep: bool) -> None:
         """*req*'s response is written: close, or move on to the next request."""

@@ -24,6 +24,8 @@ application field that could contradict it: ``Transfer-Encoding``, ``Keep-Alive`
 §7.8, pass), and a ``Content-Length`` unless it states exactly the length the server frames the
 message with; that one is honoured and written once, by the server. (``write_fields``, which
 also serializes trailers and body-part headers, has no framing to protect and checks no names.)
+The engine honours a refused ``Connection: close`` itself (``fasthttp.responses.without_close``):
+it writes the response again without the field, with ``keep_alive=False``, and closes.
 """
 
 from __future__ import annotations

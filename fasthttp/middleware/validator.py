@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..files import FileResponse
-from ..responses import FieldMethods, Response, StreamingResponse, Upgrade, get_field, lower_name
+from ..responses import FieldMethods, Response, StreamingResponse, Upgrade, get_field, lower_name, without_close
 from ..writer import write_fields, write_head
 from .stack import CallNext
 
@@ -97,8 +97,11 @@ def check_response(request: Request, response: Any) -> Any:
 
 
 def _check_fields(where: str, status: int, fields: Any, length: int | None) -> None:
+    # The engine honours an application's Connection: close (it closes after the response), so
+    # that field passes here; the rest of the writer's rules apply as the engine applies them.
+    rest = without_close(fields)
     try:
-        write_head(status, fields, content_length=length)
+        write_head(status, fields if rest is None else rest, content_length=length)
     except Exception as exc:  # the writer's own rules: names, values, framing, Content-Length
         for name, value in fields:  # name the field the writer refused, when one field is it
             try:
