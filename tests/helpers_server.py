@@ -175,6 +175,14 @@ class Client:
             return False
         return data == b"" and not self.responses.buffered
 
+    async def read_until_closed(self, timeout: float = 10.0) -> bytes:
+        """Every raw byte the server sends until it closes the connection (each read bounded by
+        *timeout*: a server that keeps the connection open fails the test with a timeout)."""
+        data = b""
+        while chunk := await asyncio.wait_for(self.reader.read(65536), timeout):
+            data += chunk
+        return data
+
     async def close(self) -> None:
         self.writer.close()
         try:

@@ -1734,12 +1734,7 @@ def test_a_handlers_connection_close_ends_the_connection_after_its_response(loop
         async with serving(app) as server:
             c = await Client.connect(server)
             await c.send(build_request("GET", "/s") + build_request("GET", "/next"))
-            data = b""
-            while True:
-                chunk = await asyncio.wait_for(c.reader.read(65536), 10.0)
-                if not chunk:
-                    break
-                data += chunk
+            data = await c.read_until_closed()
             await c.close()
             return data
 

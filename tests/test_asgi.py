@@ -788,12 +788,7 @@ def test_an_apps_connection_close_ends_the_connection_after_its_response(loop, v
         async with serving(AsgiApplication(app, lifespan="off")) as server:
             c = await Client.connect(server)
             await c.send(build_request("GET", "/") + build_request("GET", "/next"))
-            data = b""
-            while True:
-                chunk = await asyncio.wait_for(c.reader.read(65536), 10.0)
-                if not chunk:
-                    break
-                data += chunk
+            data = await c.read_until_closed()
             await c.close()
             return data
 
