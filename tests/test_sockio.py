@@ -102,35 +102,6 @@ def test_send_and_shutdown_of_more_than_fits_returns_the_count_and_keeps_the_out
         peer.close()
 
 
-def test_send_and_shutdown_to_a_peer_that_is_gone_raises_oserror(impl):
-    ours, peer = _stream_pair()
-    peer.close()
-    try:
-        with pytest.raises(OSError) as info:
-            impl.sockio.send_and_shutdown(ours.fileno(), b"nobody reads this")
-        assert info.value.errno == errno.EPIPE
-    finally:
-        ours.close()
-
-
-def test_send_and_shutdown_on_a_bad_descriptor_raises_oserror(impl):
-    r, w = os.pipe()
-    os.close(r)
-    os.close(w)
-    with pytest.raises(OSError):
-        impl.sockio.send_and_shutdown(w, b"data")
-
-
-def test_send_and_shutdown_takes_bytes_only(impl):
-    ours, peer = _stream_pair()
-    try:
-        with pytest.raises(TypeError):
-            impl.sockio.send_and_shutdown(ours.fileno(), "text")
-    finally:
-        ours.close()
-        peer.close()
-
-
 # --- send_more: a send with MSG_MORE ------------------------------------------------------------------
 
 
@@ -203,31 +174,39 @@ def test_send_more_of_more_than_fits_returns_the_count_then_zero(impl):
         peer.close()
 
 
-def test_send_more_to_a_peer_that_is_gone_raises_oserror(impl):
+# --- both senders: errors and types ------------------------------------------------------------------
+
+_SENDERS = pytest.mark.parametrize("sender", ["send_and_shutdown", "send_more"])
+
+
+@_SENDERS
+def test_a_send_to_a_peer_that_is_gone_raises_oserror(impl, sender):
     ours, peer = _stream_pair()
     peer.close()
     try:
         with pytest.raises(OSError) as info:
-            impl.sockio.send_more(ours.fileno(), b"nobody reads this")
+            getattr(impl.sockio, sender)(ours.fileno(), b"nobody reads this")
         assert info.value.errno == errno.EPIPE
     finally:
         ours.close()
 
 
-def test_send_more_on_a_bad_descriptor_raises_oserror(impl):
+@_SENDERS
+def test_a_send_on_a_bad_descriptor_raises_oserror(impl, sender):
     r, w = os.pipe()
     os.close(r)
     os.close(w)
     with pytest.raises(OSError):
-        impl.sockio.send_more(w, b"data")
+        getattr(impl.sockio, sender)(w, b"data")
 
 
+@_SENDERS
 @pytest.mark.parametrize("data", ["text", bytearray(b"data"), memoryview(b"data"), None])
-def test_send_more_takes_bytes_only(impl, data):
+def test_a_send_takes_bytes_only(impl, sender, data):
     ours, peer = _stream_pair()
     try:
         with pytest.raises(TypeError):
-            impl.sockio.send_more(ours.fileno(), data)
+            getattr(impl.sockio, sender)(ours.fileno(), data)
     finally:
         ours.close()
         peer.close()
