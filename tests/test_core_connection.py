@@ -513,6 +513,37 @@ def test_the_idle_deadline_after_a_pipelined_read_is_the_managers_and_a_later_re
 
 
 @pytest.mark.parametrize("twin", _TWINS)
+def test_a_read_leaves_the_connection_on_the_deadline_of_where_it_stopped(loop, twin):
+    # A read on an idle connection stamps the header-read deadline only when it ends inside a
+    # head (PERF: a read bringing whole requests never reads it); the keep-alive one when it
+    # ends between requests. The manager's clock moves between reads, as its sweep moves it.
+    from fasthttp._core_py.connection import K_HEAD, K_IDLE
+
+    manager = ConnectionManager(loop, lambda request: "ok", Config())
+    cfg = manager.config
+    proto = core_class(twin)(manager)
+    transport = Transport()
+    proto.connection_made(transport)
+    manager._tick(1000.0)
+    proto.data_received(b"GET /a HTT")
+    assert (proto._kind, proto._deadline) == (K_HEAD, 1000.0 + cfg.header_timeout)
+    manager._tick(2000.0)
+    proto.data_received(b"P/1.1\r\nHost: x\r\n\r\n")
+    assert (proto._kind, proto._deadline) == (K_IDLE, 2000.0 + cfg.keep_alive_timeout)
+    manager._tick(3000.0)
+    proto.data_received(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c")
+    assert (proto._kind, proto._deadline) == (K_HEAD, 3000.0 + cfg.header_timeout)
+    manager._tick(4000.0)
+    proto.data_received(b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (proto._kind, proto._deadline) == (K_IDLE, 4000.0 + cfg.keep_alive_timeout)
+    manager._tick(5000.0)
+    proto.data_received(b"GET /d HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (proto._kind, proto._deadline) == (K_IDLE, 5000.0 + cfg.keep_alive_timeout)
+    assert b"".join(transport.out).count(b"HTTP/1.1 200 OK") == 4
+    proto.connection_lost(None)
+
+
+@pytest.mark.parametrize("twin", _TWINS)
 def test_a_lone_post_and_pipelined_posts_each_go_out_in_one_write(loop, twin):
     # A POST whose head, body and end arrive in one read is one request: its response is written
     # straight, not through a batch (PERF, issue 17); two POSTs in one read are a batch, one

@@ -25,6 +25,9 @@ cdef str _GET, _V11
 cdef int K_NONE, K_IDLE, K_HEAD, K_BODY, K_LINGER
 cdef int P_BODY, P_WRITE, P_QUEUE, P_UPGRADE, P_STOP
 cdef Py_ssize_t QUEUE_HIGH, DRAIN_LIMIT
+# hot5: a C flag, so `if COMPILED:` on the per-request path is a C test (published as the
+# module attribute by connection.py, as the constants above).
+cdef bint COMPILED
 
 
 cdef class ConnectionCore:
@@ -93,6 +96,7 @@ cdef class ConnectionCore:
     cpdef _schedule(self, req)
     cpdef _on_eom(self, eom)
     cpdef _to_idle(self)
+    cdef inline bint _buffered(self)
     @cython.locals(head=CRequestHead, routes=dict, calls=dict)
     cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
