@@ -79,6 +79,8 @@ cdef class ConnectionCore:
     cdef public object _json_fields
     cdef public dict _fast_routes
     cdef public double _idle_at
+    # hot5: ConnectionManager.deadlines (a list item read per response, not an attribute look-up)
+    cdef public list _deadlines
 
     cpdef _close_after(self, req)
     cpdef body_buffered(self, n)

@@ -200,6 +200,7 @@ class ConnectionCore:
                 "_json_fields",
                 "_fast_routes",
                 "_idle_at",
+                "_deadlines",
             )
 
     def __init__(self, manager: ConnectionManager) -> None:
@@ -217,6 +218,9 @@ class ConnectionCore:
             self._no_chunked,
             self._async_mode,
             self._proxy_trust,
+            # The manager's [head, body, idle] deadlines, one list its sweep updates in place
+            # (ConnectionManager.deadlines): the idle one is read for every response.
+            self._deadlines,
         ) = manager.connection_settings
         self._cfg = cfg
         # The fields of a str answer and of a dict or list one (ConnectionManager.answer_fields).
@@ -823,7 +827,7 @@ class ConnectionCore:
             # PERF: _finished's common case, inlined: idle until the next request.
             self._kind = K_IDLE
             idle = self._idle_at
-            self._deadline = idle if idle >= 0.0 else self._manager.idle_deadline
+            self._deadline = idle if idle >= 0.0 else self._deadlines[2]  # the manager's idle_deadline
         else:
             self._finished(req, keep)
 
