@@ -16,6 +16,9 @@ from fasthttp._model_c.request cimport RequestBase as CRequest, new_request
 # The writer's write_response as a C call (a cpdef function, fasthttp/_speedups/writer.pxd):
 # connection.py names it as its facade import (fasthttp.writer), and Cython binds it here.
 from fasthttp._speedups.writer cimport write_response
+# hot5: the context kernel's copy and call as C calls (fasthttp/_speedups/contextcall.pxd),
+# bound to connection.py's facade import (fasthttp.contextcall) as write_response is.
+from fasthttp._speedups.contextcall cimport copy_context, run_in
 
 
 # The module's constants as C numbers (connection.py publishes them as module attributes too).
@@ -98,6 +101,7 @@ cdef class ConnectionCore:
     cpdef _schedule(self, req)
     cpdef _on_eom(self, eom)
     cpdef _to_idle(self)
+    @cython.locals(n=Py_ssize_t)
     cdef inline bint _buffered(self)
     @cython.locals(head=CRequestHead, routes=dict, calls=dict)
     cpdef _dispatch(self, CRequest req)

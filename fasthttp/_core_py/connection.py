@@ -57,6 +57,7 @@ from ..application import Deferred
 from ..body import RequestBody
 from ..config import INLINE
 from ..connections import ConnectionManager, error_bytes
+from ..contextcall import copy_context, run_in
 from ..errors import ExpectationFailed, HttpError, HttpProtocolError, InvalidResponseHeader, LengthRequired
 from ..listeners import TLS_RECORD_START, send_and_shut, wants_tls_upgrade
 from ..parser import RequestHead
@@ -100,7 +101,6 @@ COMPILED: bool = __name__.startswith("fasthttp._core_c.")
 
 _INF = float("inf")
 _CORO = types.CoroutineType
-_copy_context = contextvars.copy_context
 # PERF: Context.run called as the method descriptor it is, _ctx_run(ctx, f, *args): the compiled
 # twin makes one vectorcall instead of looking ``run`` up on each request's context first
 # (callgrind, issue 17: ~130 instructions per call); the same call in the pure twin.
@@ -419,9 +419,8 @@ class ConnectionCore:
         head has begun. PERF (issue 17, callgrind: ~140 instructions per request): the compiled
         twin reads the compiled parser's count as a struct field (parser.pxd), not through its
         property; the pure twin reads the property."""
-        if COMPILED:
-            return self._parser._len != 0
-        return self._parser.buffered != 0
+        n: int = self._parser._len if COMPILED else self._parser.buffered
+        return n != 0
 
     def _pause_reading(self, reason: int) -> None:
         if not self._pause_mask and not self._closed:
@@ -666,7 +665,10 @@ class ConnectionCore:
         The handler runs in a copy of the connection's context, so context variables it sets
         never leak into later requests; a Task it needs inherits that copy.
         """
-        ctx = req.context = _copy_context()
+        # PERF (issue 17, callgrind: ~180 instructions per plaintext request): the context
+        # kernel's copy_context and run_in (fasthttp.contextcall), C calls of CPython's context
+        # API in the compiled twin (connection.pxd); contextvars' own in the pure twin.
+        ctx = req.context = copy_context()
         try:
             call: Any = None
             routes = self._fast_routes
@@ -676,7 +678,7 @@ class ConnectionCore:
                 if calls is not None:
                     call = calls.get(head.method)
             if call is None:
-                result = _ctx_run(ctx, self._handler, req)
+                result = run_in(ctx, self._handler, req)
             else:
                 # PERF (issue 17, benchmarks/bench_connection.py): the handler's exact-route
                 # hit (its fast_routes, fasthttp.application) made here, with two dict look-ups,
@@ -687,7 +689,7 @@ class ConnectionCore:
                     reader = req.body_reader
                     if reader is not None:
                         reader.check_size()  # ContentTooLarge past the limit
-                    result = _ctx_run(ctx, call, req)
+                    result = run_in(ctx, call, req)
                 except Exception as exc:
                     result = self._apply_on_error(req, ctx, exc)
             if type(result) is _CORO:
@@ -696,7 +698,7 @@ class ConnectionCore:
                     # NOTE: until it suspends there is no current task (asyncio.timeout() and,
                     # on 3.12+, asyncio.wait_for() need one): see Config.async_handlers.
                     try:
-                        yielded = _ctx_run(ctx, result.send, None)
+                        yielded = run_in(ctx, result.send, None)
                     except StopIteration as stop:
                         result = stop.value
                     except Exception as exc:
@@ -706,7 +708,7 @@ class ConnectionCore:
                         result = self._apply_on_error(req, ctx, exc)
                         if type(result) is _CORO:
                             try:
-                                yielded = _ctx_run(ctx, result.send, None)
+                                yielded = run_in(ctx, result.send, None)
                             except StopIteration as stop:
                                 result = stop.value
                             else:
