@@ -107,7 +107,7 @@ cdef class ConnectionCore:
     cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, CRequest req)
-    @cython.locals(head=CRequestHead, text=str, keep=bint, is_head=bint, http_1_0=bint, idle=double, method=str)
+    @cython.locals(head=CRequestHead, keep=bint, is_head=bint, http_1_0=bint, idle=double, method=str)
     cpdef _respond(self, CRequest req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)
