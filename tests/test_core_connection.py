@@ -524,21 +524,17 @@ def test_a_read_leaves_the_connection_on_the_deadline_of_where_it_stopped(loop, 
     proto = core_class(twin)(manager)
     transport = Transport()
     proto.connection_made(transport)
-    manager._tick(1000.0)
-    proto.data_received(b"GET /a HTT")
-    assert (proto._kind, proto._deadline) == (K_HEAD, 1000.0 + cfg.header_timeout)
-    manager._tick(2000.0)
-    proto.data_received(b"P/1.1\r\nHost: x\r\n\r\n")
-    assert (proto._kind, proto._deadline) == (K_IDLE, 2000.0 + cfg.keep_alive_timeout)
-    manager._tick(3000.0)
-    proto.data_received(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c")
-    assert (proto._kind, proto._deadline) == (K_HEAD, 3000.0 + cfg.header_timeout)
-    manager._tick(4000.0)
-    proto.data_received(b" HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert (proto._kind, proto._deadline) == (K_IDLE, 4000.0 + cfg.keep_alive_timeout)
-    manager._tick(5000.0)
-    proto.data_received(b"GET /d HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert (proto._kind, proto._deadline) == (K_IDLE, 5000.0 + cfg.keep_alive_timeout)
+    reads = [  # (the manager's clock, the read, where the connection is left, its timeout)
+        (1000.0, b"GET /a HTT", K_HEAD, cfg.header_timeout),
+        (2000.0, b"P/1.1\r\nHost: x\r\n\r\n", K_IDLE, cfg.keep_alive_timeout),
+        (3000.0, b"GET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c", K_HEAD, cfg.header_timeout),
+        (4000.0, b" HTTP/1.1\r\nHost: x\r\n\r\n", K_IDLE, cfg.keep_alive_timeout),
+        (5000.0, b"GET /d HTTP/1.1\r\nHost: x\r\n\r\n", K_IDLE, cfg.keep_alive_timeout),
+    ]
+    for now, data, kind, timeout in reads:
+        manager._tick(now)
+        proto.data_received(data)
+        assert (proto._kind, proto._deadline) == (kind, now + timeout), data
     assert b"".join(transport.out).count(b"HTTP/1.1 200 OK") == 4
     proto.connection_lost(None)
 
