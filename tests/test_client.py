@@ -702,6 +702,21 @@ class TestSyncClient:
                 client.post(url, content=b"data")
 
 
+class TestUrls:
+    @pytest.mark.parametrize("url", ["http://127.0.0.1\x00:80/", "http://evil\x00.example/", "http://a b/", "http://a\x7f/", "http://a%00b/", "http://a\tb\x01/"])
+    def test_a_host_outside_the_uri_host_grammar_is_refused_before_connecting(self, url):
+        # RFC 3986 §3.2.2. Before: "127.0.0.1\x00:80" connected to 127.0.0.1 and sent the NUL
+        # in its Host field.
+        with SyncClient() as client, pytest.raises(ValueError, match="invalid host"):
+            client.get(url)
+
+    def test_an_internationalized_host_is_connected_to_and_sent_in_its_ascii_form(self):
+        from fasthttp.client._flow import split_url
+
+        assert split_url("http://caf\u00e9.example:8080/x") == ("http", "xn--caf-dma.example", 8080, "/x")
+        assert split_url("http://[::1]:8080/") == ("http", "::1", 8080, "/")
+
+
 class TestCommandLine:
     def _serve(self, loop, argv_list, tmp_path=None):
         import subprocess

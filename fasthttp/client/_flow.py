@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json as _json
+import re
 import ssl
 from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -234,6 +235,7 @@ def _split_url(url: str) -> tuple[str, str, int, str]:
     host = parts.hostname
     if not host:
         raise ValueError(f"URL without a host: {url!r}")
+    host = _checked_host(host, url)
     port = parts.port or _DEFAULT_PORTS[scheme]
     target = parts.path or "/"
     if parts.query:
@@ -243,6 +245,30 @@ def _split_url(url: str) -> tuple[str, str, int, str]:
         if c <= " " or c == "\x7f":
             raise ValueError(f"invalid character in the URL's path or query: {url!r}")
     return scheme, host, port, target
+
+
+# RFC 3986 §3.2.2: host = IP-literal / IPv4address / reg-name; reg-name = *( unreserved /
+# sub-delims ) here (percent-encoded names are not resolvable names), an IP-literal's inside
+# (urlsplit removed the brackets) hex digits, ":" and "." with an optional "%25" zone (RFC 6874).
+_REG_NAME = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=-]+")
+_IPV6 = re.compile(r"[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?")
+
+
+def _checked_host(host: str, url: str) -> str:
+    """*host* as the URL's parser gave it, checked: an internationalized name becomes its ASCII
+    (IDNA) form; anything else outside RFC 3986's host grammar is a ValueError.
+
+    APPSEC: the name is both what we connect to and the Host field we write; a NUL, CTL or
+    space in it would reach the wire (``"a\x00:80"`` went out as ``Host: a\x00:80``) or make
+    the resolver and the server see two different hosts (``"evil\x00.example"``)."""
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"invalid host in the URL: {url!r}") from None
+    if not (_IPV6.fullmatch(host) if ":" in host else _REG_NAME.fullmatch(host)):
+        raise ValueError(f"invalid host in the URL: {url!r}")
+    return host
 
 
 class ClientSettings:
