@@ -99,6 +99,20 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int, u
     return _bounded(name, value, low, high, unit)
 
 
+def _ms_param(request: Request, name: str, default: float) -> int:
+    """A duration query parameter in seconds (a decimal number), as whole milliseconds; a 400
+    for what is not a finite non-negative number ("nan" and "1e308" were 500s)."""
+    raw = request.query_params.get(name)
+    try:
+        seconds = default if raw is None or raw == "" else float(raw)
+        ms = int(seconds * 1000)
+    except (ValueError, OverflowError):
+        raise HttpError(400, f"{name} must be a number of seconds") from None
+    if ms < 0:
+        raise HttpError(400, f"{name} must not be negative")
+    return ms
+
+
 def _bounded(name: str, value: int, low: int, high: int, unit: str = "") -> int:
     if not low <= value <= high:
         raise HttpError(400, f"{name} must be between {low} and {high}{unit}")
@@ -252,8 +266,8 @@ def create_app(limits: DemoLimits | None = None, **server_options: Any) -> App:
     @demo.get("/drip")
     def drip(request: Request) -> StreamingResponse:
         numbytes = _int_param(request, "numbytes", 10, 0, lim.max_bytes, " bytes")
-        duration_ms = int(float(request.query_params.get("duration") or 2) * 1000)
-        delay_ms = int(float(request.query_params.get("delay") or 0) * 1000)
+        duration_ms = _ms_param(request, "duration", 2)
+        delay_ms = _ms_param(request, "delay", 0)
         _bounded("duration + delay", duration_ms + delay_ms, 0, max_delay_ms, " ms")
         code = _int_param(request, "code", 200, 200, 599)
         pause = duration_ms / 1000 / numbytes if numbytes else 0.0
@@ -280,15 +294,21 @@ def create_app(limits: DemoLimits | None = None, **server_options: Any) -> App:
     @demo.get("/cookies/set")
     def cookies_set(request: Request) -> Response:
         resp = RedirectResponse("/cookies", 302)
-        for name in request.query_params.keys():
-            resp.set_cookie(name, request.query_params.get(name) or "", path="/")
+        try:
+            for name in request.query_params.keys():
+                resp.set_cookie(name, request.query_params.get(name) or "", path="/")
+        except ValueError:  # the client's name or value is not a cookie's: its error, not ours
+            raise HttpError(400, "invalid cookie name or value (RFC 6265 §4.1.1)") from None
         return resp
 
     @demo.get("/cookies/delete")
     def cookies_delete(request: Request) -> Response:
         resp = RedirectResponse("/cookies", 302)
-        for name in request.query_params.keys():
-            resp.delete_cookie(name, path="/")
+        try:
+            for name in request.query_params.keys():
+                resp.delete_cookie(name, path="/")
+        except ValueError:
+            raise HttpError(400, "invalid cookie name (RFC 6265 §4.1.1)") from None
         return resp
 
     @demo.get("/gzip")
