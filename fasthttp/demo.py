@@ -26,8 +26,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .app import App
-from .errors import HttpError, RangeNotSatisfiable
-from .ranges import content_range, parse_range, unsatisfied_range
+from .conditional import conditional_response
+from .errors import HttpError
 from .requests import Request
 from .responses import EventSourceResponse, RedirectResponse, Response, ServerSentEvent, StreamingResponse
 from .websocket import WebSocket
@@ -320,20 +320,11 @@ def create_app(limits: DemoLimits | None = None, **server_options: Any) -> App:
     @demo.get("/range/:n<int>")
     def ranged(request: Request) -> Response:
         n = _bounded("n", request.params["n"], 0, lim.max_bytes, " bytes")
-        fields = [("Accept-Ranges", "bytes"), ("ETag", f'"range{n}"')]
-        value = request.headers.get("range")
-        spans = None
-        if value is not None:
-            try:
-                spans = parse_range(value, n)
-            except RangeNotSatisfiable:  # RFC 9110 §15.5.17: 416 with the current length
-                return Response(b"", 416, [("Content-Range", unsatisfied_range(n))])
-        if spans is not None and len(spans) == 1:
-            first, last = spans[0]
-            fields.append(("Content-Range", content_range(first, last, n)))
-            return Response(_letters(first, last + 1), 206, fields, "application/octet-stream")
-        # RFC 9110 §14.2: a server may ignore Range; several ranges get the whole representation.
-        return Response(_letters(0, n), 200, fields, "application/octet-stream")
+        whole = Response(_letters(0, n), 200, [("ETag", f'"range{n}"')], "application/octet-stream")
+        # RFC 9110 §14 and §13 through the one implementation the file responses use: a Range
+        # only on GET (§14.2), If-Range compared strongly (§13.1.5: before, a weak or stale
+        # If-Range still got a 206), several ranges as multipart/byteranges, 304/412, 416.
+        return conditional_response(request.method, request.headers, whole, ranges=True)
 
     @demo.get("/sse")
     def sse(request: Request) -> EventSourceResponse:

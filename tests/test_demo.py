@@ -131,6 +131,16 @@ def test_range(client):
     assert client.get("/range/1001").status == 400
 
 
+def test_range_honours_if_range_and_head_as_a_file_would(client):
+    # RFC 9110 §13.1.5: a weak or stale If-Range never holds; §14.2: Range is for GET only.
+    for validator in ('W/"range30"', '"other"'):
+        resp = client.get("/range/30", headers={"Range": "bytes=0-1", "If-Range": validator})
+        assert resp.status == 200 and len(resp.body) == 30
+    assert client.get("/range/30", headers={"Range": "bytes=0-1", "If-Range": '"range30"'}).status == 206
+    assert client.head("/range/30", headers={"Range": "bytes=0-1"}).status == 200
+    assert client.get("/range/30", headers={"If-None-Match": '"range30"'}).status == 304
+
+
 def test_sse_is_bounded(client):
     resp = client.get("/sse?count=3&interval=0")
     assert resp.headers["content-type"].startswith("text/event-stream")
