@@ -702,13 +702,25 @@ class TestSyncClient:
                 client.post(url, content=b"data")
 
 
-class TestUrls:
+class TestRequestHead:
     @pytest.mark.parametrize("url", ["http://127.0.0.1\x00:80/", "http://evil\x00.example/", "http://a b/", "http://a\x7f/", "http://a%00b/", "http://a\tb\x01/"])
     def test_a_host_outside_the_uri_host_grammar_is_refused_before_connecting(self, url):
         # RFC 3986 §3.2.2. Before: "127.0.0.1\x00:80" connected to 127.0.0.1 and sent the NUL
         # in its Host field.
         with SyncClient() as client, pytest.raises(ValueError, match="invalid host"):
             client.get(url)
+
+    @pytest.mark.parametrize("method", ["GET / HTTP/1.1\r\nX: 1\r\n\r\nGET", "G ET", "", "GE\x00T"])
+    def test_a_method_that_is_not_a_token_is_refused_before_connecting(self, method):
+        # RFC 9110 §9.1. Before: the CRLFs went out, a second request smuggled in the first.
+        with SyncClient() as client, pytest.raises(ValueError, match="invalid method"):
+            client.request(method, "http://127.0.0.1:1/")
+
+    @pytest.mark.parametrize("value", ["a\x01b", "a\x7fb", "a\x0bb", "a\rb"])
+    def test_a_header_value_with_a_control_character_is_refused(self, value):
+        # RFC 9110 §5.5: field-vchar and HTAB/SP only; our server answers such a field 400.
+        with SyncClient() as client, pytest.raises(ValueError, match="control character"):
+            client.get("http://127.0.0.1:1/", headers={"X": value})
 
     def test_an_internationalized_host_is_connected_to_and_sent_in_its_ascii_form(self):
         from fasthttp.client._flow import split_url

@@ -50,7 +50,9 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _USER_AGENT = "fasthttp-client"
 # RFC 9110 §5.5 / §5.6.2: what may not appear in a header we send (response splitting's twin)
-_BAD_VALUE = frozenset("\r\n\x00")
+# (CR, LF and NUL split or end the field; the other CTLs and DEL are not field-vchar either, and
+# our server, like others, refuses a request that carries them)
+_BAD_VALUE = frozenset(chr(c) for c in range(32) if c != 9) | {"\x7f"}
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -161,7 +163,7 @@ def field_pairs(headers: HeadersArg) -> list[tuple[str, str]]:
         if not name or not _TCHAR.issuperset(name):
             raise ValueError(f"invalid header name {name!r}")
         if not _BAD_VALUE.isdisjoint(value):
-            raise ValueError(f"invalid header value for {name!r} (CR, LF or NUL)")
+            raise ValueError(f"invalid header value for {name!r} (a control character)")
         if not value.isascii():
             try:
                 value.encode("latin-1")  # RFC 9110 §5.5: field values are octets; we send latin-1
@@ -343,6 +345,10 @@ class Flow:
         expect_continue: bool,
         byte_range: tuple[int, int | None] | None = None,
     ) -> None:
+        # RFC 9110 §9.1: method = token. APPSEC: "GET / HTTP/1.1\r\nX: 1\r\n\r\nGET" went out
+        # as written, a second request smuggled into the connection.
+        if not method or not _TCHAR.issuperset(method):
+            raise ValueError(f"invalid method {method!r} (a token, RFC 9110 §9.1)")
         self.method = method.upper()
         self.cookies = cookies
         self.auth = BasicAuth(*auth) if isinstance(auth, tuple) else auth
