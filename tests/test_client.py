@@ -553,18 +553,27 @@ class TestAuth:
 class TestCookieJar:
     def test_policies(self):
         jar = CookieJar()
-        jar.extract("http://a.example/x", "http", "a.example", "/x/y", ["s=1; Path=/", "d=2; Domain=example; Path=/", "bad=3; Domain=other.test"])
-        assert jar.header("http", "a.example", "/") == "s=1; d=2"
-        assert jar.header("http", "b.example", "/") == "d=2"
+        jar.extract("http://a.site.example/x", "http", "a.site.example", "/x/y", ["s=1; Path=/", "d=2; Domain=site.example; Path=/", "bad=3; Domain=other.test"])
+        assert jar.header("http", "a.site.example", "/") == "s=1; d=2"
+        assert jar.header("http", "b.site.example", "/") == "d=2"
         same = CookieJar("same-host")
-        same.extract("http://a.example/", "http", "a.example", "/", ["d=2; Domain=example", "h=1"])
-        assert same.header("http", "a.example", "/") == "h=1"
+        same.extract("http://a.site.example/", "http", "a.site.example", "/", ["d=2; Domain=site.example", "h=1"])
+        assert same.header("http", "a.site.example", "/") == "h=1"
         none = CookieJar("none")
         none.extract("http://a.example/", "http", "a.example", "/", ["h=1"])
         assert len(none) == 0
         custom = CookieJar(lambda cookie, url: cookie.name != "track")
         custom.extract("http://a.example/", "http", "a.example", "/", ["track=1", "keep=2"])
         assert custom.header("http", "a.example", "/") == "keep=2"
+
+    def test_a_domain_attribute_naming_a_public_suffix_is_refused(self):
+        # RFC 6265 §5.3 step 5 (a single label stands for a public suffix): a cookie for "com"
+        # would go to every .com site; on the host of that very name it is host-only.
+        jar = CookieJar()
+        jar.extract("http://evil.com/", "http", "evil.com", "/", ["fix=1; Domain=com", "dot=1; Domain=.com"])
+        assert len(jar) == 0 and jar.header("http", "bank.com", "/") is None
+        jar.extract("http://localhost/", "http", "localhost", "/", ["h=1; Domain=localhost"])
+        assert jar.header("http", "localhost", "/") == "h=1" and jar.header("http", "a.localhost", "/") is None
 
     def test_expiry_secure_and_paths(self):
         jar = CookieJar()

@@ -2,8 +2,8 @@
 
 Strategy: a list of cookies keyed by (domain, path, name); each response's Set-Cookie values are
 parsed leniently as RFC 6265 §5.2 asks of a user agent, then checked against the request's host
-(a Domain attribute must domain-match it, §5.3 step 6) and the jar's *policy* before they are
-stored. The policy is the seed systems' "cookie policies":
+(a Domain attribute must domain-match it, §5.3 step 6, and must not be a single label, which
+stands for a public suffix, §5.3 step 5) and the jar's *policy* before they are stored. The policy is the seed systems' "cookie policies":
 
 - ``"all"`` (default): every cookie the RFC allows;
 - ``"same-host"``: only host-only cookies (a Domain attribute that widens the scope is refused);
@@ -151,6 +151,14 @@ class CookieJar:
             key, val = key.strip().lower(), val.strip()
             if key == "domain" and val:
                 domain = val.lstrip(".").lower()
+                if "." not in domain.strip("."):
+                    # §5.3 step 5: a public suffix ("com", "local") is the host's own name
+                    # (host-only) or refused. APPSEC: else evil.com's "Domain=com" cookie went
+                    # to every .com site the client visits. (No public suffix list: two-label
+                    # suffixes such as co.uk are not recognised.)
+                    if domain != host:
+                        return None
+                    continue
                 if not _domain_match(host, domain):
                     return None  # §5.3 step 6: a Domain that does not cover the host
                 cookie.domain, cookie.host_only = domain, False
