@@ -910,6 +910,29 @@ def test_a_body_longer_than_its_content_length_never_reaches_the_wire(loop, capl
     assert errors and "Content-Length" in errors[0]
 
 
+def test_two_different_content_lengths_from_the_app_are_a_500_and_equal_ones_one(loop, caplog):
+    # RFC 9110 §8.6, RFC 9112 §6.3: which one was meant is unknown. Before: the last one won.
+    async def app(scope, receive, send):
+        second = b"6" if scope["path"] == "/two" else b"3"
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"3"), (b"content-length", second)]})
+        await send({"type": "http.response.body", "body": b"abc"})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            two = await c.request("GET", "/two")
+            await c.close()
+            c = await Client.connect(server)
+            same = await c.request("GET", "/same")
+            await c.close()
+            return two, same
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        two, same = run(loop, main())
+    assert two.status == 500 and "conflicting Content-Length" in caplog.text
+    assert same.status == 200 and same.body == b"abc" and same.headers_named("content-length") == ["3"]
+
+
 def test_bodyless_statuses_keep_their_content_length(loop):
     async def app(scope, receive, send):
         await send({"type": "http.response.start", "status": 304, "headers": [(b"content-length", b"100"), (b"etag", b'"x"')]})

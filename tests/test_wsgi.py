@@ -442,6 +442,29 @@ def test_a_body_longer_than_its_content_length_is_refused(loop, caplog, size):
         assert data.startswith(b"HTTP/1.1 200") and len(data.partition(b"\r\n\r\n")[2]) <= size
 
 
+def test_two_different_content_lengths_from_the_app_are_a_500_and_equal_ones_one(loop, caplog):
+    # RFC 9110 §8.6, RFC 9112 §6.3: which one was meant is unknown. Before: the last one won.
+    def app(environ, start_response):
+        second = "6" if environ["PATH_INFO"] == "/two" else "3"
+        start_response("200 OK", [("Content-Length", "3"), ("Content-Length", second)])
+        return [b"abc"]
+
+    async def main():
+        async with serving(WsgiApplication(app)) as server:
+            c = await Client.connect(server)
+            two = await c.request("GET", "/two")
+            await c.close()
+            c = await Client.connect(server)
+            same = await c.request("GET", "/same")
+            await c.close()
+            return two, same
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        two, same = run(loop, main())
+    assert two.status == 500 and "conflicting Content-Length" in caplog.text
+    assert same.status == 200 and same.body == b"abc" and same.headers_named("content-length") == ["3"]
+
+
 def test_thread_messages_reach_the_loop_in_order_with_one_wake_up_per_batch(loop):
     # PERF contract of the hand-off: what threads send while the loop is busy arrives in one
     # batch (one call_soon_threadsafe), in the order sent.
