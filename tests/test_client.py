@@ -349,6 +349,18 @@ class TestSend:
 
 
 class TestHostileServers:
+    @pytest.mark.parametrize("location", [b"file:///etc/passwd", b"javascript:alert(1)", b"/a b", b"http://a\x80b/"])
+    def test_a_redirect_that_cannot_be_followed_is_the_answer(self, location):
+        # Before: the ValueError of the URL check escaped, past callers that catch ClientError.
+        def handler(conn):
+            read_head(conn)
+            conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n")
+            time.sleep(0.2)
+
+        with raw_server(handler) as url, SyncClient() as client:
+            resp = client.get(url)
+            assert resp.status == 302 and resp.headers["location"] == location.decode("latin-1") and resp.history == []
+
     def test_content_length_and_chunked(self, loop):
         def handler(conn):
             read_head(conn)

@@ -432,10 +432,17 @@ class Flow:
             location = headers.get("location")
             if not location:
                 return None
+            url = urljoin(req.url, location).split("#", 1)[0]
+            try:
+                split_url(url)
+            except ValueError:
+                # A Location we cannot or must not follow (file:, javascript:, a space or a bad
+                # host): the 3xx is the answer, as when the content cannot be sent again. Before,
+                # the ValueError escaped callers that catch ClientError, whatever the server said.
+                return None
             if len(self.history) >= self.max_redirects:
                 raise TooManyRedirects(f"more than {self.max_redirects} redirects", self.history + [response])
             self.history.append(response)
-            url = urljoin(req.url, location).split("#", 1)[0]
             method, body = req.method, req.body
             # the caller's fields again; cookies, auth and User-Agent are recomputed per hop
             hdrs = list(self.headers)
