@@ -349,6 +349,17 @@ class TestSend:
 
 
 class TestHostileServers:
+    @pytest.mark.parametrize("charset", [b"no-such-codec", b"hex", b"zlib", b"rot13"])
+    def test_a_charset_that_is_not_a_known_text_encoding_reads_as_utf8(self, charset):
+        # Before: LookupError (or a bytes-to-bytes codec's TypeError) escaped text().
+        def handler(conn):
+            read_head(conn)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=" + charset + b"\r\nContent-Length: 5\r\n\r\ncaf\xc3\xa9")
+            time.sleep(0.2)
+
+        with raw_server(handler) as url, SyncClient() as client:
+            assert client.get(url).text() == "caf\u00e9"
+
     @pytest.mark.parametrize("location", [b"file:///etc/passwd", b"javascript:alert(1)", b"/a b", b"http://a\x80b/"])
     def test_a_redirect_that_cannot_be_followed_is_the_answer(self, location):
         # Before: the ValueError of the URL check escaped, past callers that catch ClientError.

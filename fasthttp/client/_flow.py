@@ -13,6 +13,7 @@ with credentials after a 401 challenge (RFC 9110 §11.6.1), or the response to r
 from __future__ import annotations
 
 import base64
+import codecs
 import json as _json
 import re
 import ssl
@@ -493,5 +494,14 @@ def charset_of(content_type: str | None) -> str | None:
     for part in content_type.split(";")[1:]:
         name, _, value = part.strip().partition("=")
         if name.lower() == "charset" and value:
-            return value.strip('"')
+            # APPSEC: the server names a codec; one Python does not know, or one that is not a
+            # text encoding ("hex", "zlib"), raised LookupError in text(), past callers that
+            # catch ClientError. Such a charset is as good as none (text() uses UTF-8).
+            charset = value.strip('"')
+            try:
+                if codecs.lookup(charset)._is_text_encoding:  # type: ignore[attr-defined]
+                    return charset
+            except LookupError:
+                pass
+            return None
     return None
