@@ -499,7 +499,7 @@ def charset_of(content_type: str | None) -> str | None:
             # catch ClientError. Such a charset is as good as none (text() uses UTF-8).
             charset = value.strip('"')
             try:
-                if codecs.lookup(charset)._is_text_encoding:  # type: ignore[attr-defined]
+                if codecs.lookup(charset)._is_text_encoding:
                     return charset
             except LookupError:
                 pass
