@@ -349,6 +349,18 @@ class TestSend:
 
 
 class TestHostileServers:
+    def test_json_nested_past_the_recursion_limit_is_a_json_decode_error(self):
+        # Before: RecursionError, which neither ``except ValueError`` nor ClientError catches.
+        def handler(conn):
+            read_head(conn)
+            body = b"[" * 100_000 + b"]" * 100_000
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            time.sleep(0.2)
+
+        with raw_server(handler) as url, SyncClient() as client:
+            with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+                client.get(url).json()
+
     @pytest.mark.parametrize("charset", [b"no-such-codec", b"hex", b"zlib", b"rot13"])
     def test_a_charset_that_is_not_a_known_text_encoding_reads_as_utf8(self, charset):
         # Before: LookupError (or a bytes-to-bytes codec's TypeError) escaped text().

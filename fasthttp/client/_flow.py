@@ -40,6 +40,7 @@ __all__ = (
     "field_pairs",
     "proxy_authorization",
     "charset_of",
+    "json_content",
     "split_url",
     "connect_head",
 )
@@ -486,6 +487,16 @@ def proxy_authorization(proxy: str) -> str | None:
         return None
     creds = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
     return "Basic " + base64.b64encode(creds).decode()
+
+def json_content(content: bytes) -> Any:
+    """``json.loads(content)`` for ``response.json()``: malformed JSON is a ``JSONDecodeError``
+    (a ValueError), and so is JSON nested deeper than the interpreter's recursion limit
+    (a server's ``[[[[...`` raised RecursionError in the caller)."""
+    try:
+        return _json.loads(content)
+    except RecursionError:
+        raise _json.JSONDecodeError("JSON nested too deeply", "", 0) from None
+
 
 def charset_of(content_type: str | None) -> str | None:
     """The ``charset`` parameter of a Content-Type value (RFC 9110 §8.3.2), or None."""
