@@ -396,6 +396,27 @@ def test_framing_fields_of_the_app_are_replaced(loop):
     assert h.headers_named("content-length") == ["2"]
 
 
+def test_an_app_transfer_encoding_chunked_body_is_data_framed_by_the_server(loop):
+    # RFC 9112 §6.1: the framing is the server's; the app's bytes are never taken as already
+    # chunked (uvicorn frames them itself too), so chunk-like bytes cannot end the message early.
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"transfer-encoding", b"chunked")]})
+        await send({"type": "http.response.body", "body": b"3\r\nabc\r\n", "more_body": True})
+        await send({"type": "http.response.body", "body": b"0\r\n\r\n"})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            r = await c.request("GET", "/")
+            after = await c.request("GET", "/")  # the connection is still in step
+            await c.close()
+            return r, after
+
+    r, after = run(loop, main())
+    assert r.headers_named("transfer-encoding") == ["chunked"] and r.body == b"3\r\nabc\r\n0\r\n\r\n"
+    assert after.status == 200 and after.body == r.body
+
+
 def test_response_fields_follow_the_content_of_each_list_sent(loop):
     """The adapter classifies a field list once per content (PERF): a list the application
     changes, the same names with another Content-Length, pairs that are lists, and more
