@@ -14,7 +14,7 @@ import anyio
 import pytest
 import sniffio
 import websockets
-from helpers_server import Client, build_request, run, serving
+from helpers_server import Client, build_request, get_each, run, serving
 from test_corpus import INVALID, VALID, _ids
 
 from fasthttp.asgi import AsgiApplication, is_asgi_application
@@ -938,18 +938,8 @@ def test_two_different_content_lengths_from_the_app_are_a_500_and_equal_ones_one
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"3"), (b"content-length", second)]})
         await send({"type": "http.response.body", "body": b"abc"})
 
-    async def main():
-        async with serving(AsgiApplication(app, lifespan="off")) as server:
-            c = await Client.connect(server)
-            two = await c.request("GET", "/two")
-            await c.close()
-            c = await Client.connect(server)
-            same = await c.request("GET", "/same")
-            await c.close()
-            return two, same
-
     with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
-        two, same = run(loop, main())
+        two, same = run(loop, get_each(AsgiApplication(app, lifespan="off"), "/two", "/same"))
     assert two.status == 500 and "conflicting Content-Length" in caplog.text
     assert same.status == 200 and same.body == b"abc" and same.headers_named("content-length") == ["3"]
 

@@ -12,7 +12,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from helpers_client import connect_proxy, make_app, raw_server, read_head
+from helpers_client import answering, connect_proxy, make_app, raw_server, read_head
 from helpers_server import run, serving
 
 from fasthttp.client import (
@@ -351,36 +351,24 @@ class TestSend:
 class TestHostileServers:
     def test_json_nested_past_the_recursion_limit_is_a_json_decode_error(self):
         # Before: RecursionError, which neither ``except ValueError`` nor ClientError catches.
-        def handler(conn):
-            read_head(conn)
-            body = b"[" * 100_000 + b"]" * 100_000
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
-            time.sleep(0.2)
-
-        with raw_server(handler) as url, SyncClient() as client:
+        body = b"[" * 100_000 + b"]" * 100_000
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        with raw_server(answering(head + body)) as url, SyncClient() as client:
             with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
                 client.get(url).json()
 
     @pytest.mark.parametrize("charset", [b"no-such-codec", b"hex", b"zlib", b"rot13"])
     def test_a_charset_that_is_not_a_known_text_encoding_reads_as_utf8(self, charset):
         # Before: LookupError (or a bytes-to-bytes codec's TypeError) escaped text().
-        def handler(conn):
-            read_head(conn)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=" + charset + b"\r\nContent-Length: 5\r\n\r\ncaf\xc3\xa9")
-            time.sleep(0.2)
-
-        with raw_server(handler) as url, SyncClient() as client:
+        response = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=" + charset + b"\r\nContent-Length: 5\r\n\r\ncaf\xc3\xa9"
+        with raw_server(answering(response)) as url, SyncClient() as client:
             assert client.get(url).text() == "caf\u00e9"
 
     @pytest.mark.parametrize("location", [b"file:///etc/passwd", b"javascript:alert(1)", b"/a b", b"http://a\x80b/"])
     def test_a_redirect_that_cannot_be_followed_is_the_answer(self, location):
         # Before: the ValueError of the URL check escaped, past callers that catch ClientError.
-        def handler(conn):
-            read_head(conn)
-            conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n")
-            time.sleep(0.2)
-
-        with raw_server(handler) as url, SyncClient() as client:
+        response = b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n"
+        with raw_server(answering(response)) as url, SyncClient() as client:
             resp = client.get(url)
             assert resp.status == 302 and resp.headers["location"] == location.decode("latin-1") and resp.history == []
 

@@ -12,7 +12,7 @@ import sys
 import threading
 
 import pytest
-from helpers_server import Client, build_request, run, serving
+from helpers_server import Client, build_request, get_each, run, serving
 
 from fasthttp.wsgi import WsgiApplication, is_wsgi_application
 
@@ -449,18 +449,8 @@ def test_two_different_content_lengths_from_the_app_are_a_500_and_equal_ones_one
         start_response("200 OK", [("Content-Length", "3"), ("Content-Length", second)])
         return [b"abc"]
 
-    async def main():
-        async with serving(WsgiApplication(app)) as server:
-            c = await Client.connect(server)
-            two = await c.request("GET", "/two")
-            await c.close()
-            c = await Client.connect(server)
-            same = await c.request("GET", "/same")
-            await c.close()
-            return two, same
-
     with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
-        two, same = run(loop, main())
+        two, same = run(loop, get_each(WsgiApplication(app), "/two", "/same"))
     assert two.status == 500 and "conflicting Content-Length" in caplog.text
     assert same.status == 200 and same.body == b"abc" and same.headers_named("content-length") == ["3"]
 
