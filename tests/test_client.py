@@ -598,6 +598,16 @@ class TestCookieJar:
         jar.extract("http://localhost/", "http", "localhost", "/", ["h=1; Domain=localhost"])
         assert jar.header("http", "localhost", "/") == "h=1" and jar.header("http", "a.localhost", "/") is None
 
+    def test_a_plain_http_response_cannot_replace_a_secure_cookie(self):
+        # RFC 6265bis §5.7 step 16: before, http://a.example/ could overwrite the https session.
+        jar = CookieJar()
+        jar.extract("https://a.example/", "https", "a.example", "/", ["sid=good; Secure; Path=/"])
+        jar.extract("http://a.example/", "http", "a.example", "/", ["sid=evil; Path=/", "other=1"])
+        jar.extract("http://b.a.example/", "http", "b.a.example", "/", ["sid=evil; Domain=a.example"])
+        assert jar.header("https", "a.example", "/") == "sid=good; other=1"
+        jar.extract("https://a.example/", "https", "a.example", "/", ["sid=new; Path=/"])  # https may
+        assert jar.header("http", "a.example", "/") == "sid=new; other=1"
+
     def test_expiry_secure_and_paths(self):
         jar = CookieJar()
         jar.extract("https://a.example/", "https", "a.example", "/", ["s=1; Secure", "gone=1; Max-Age=0", "p=1; Path=/api"])

@@ -109,11 +109,24 @@ class CookieJar:
                 continue
             if cookie.secure and scheme != "https":
                 continue  # RFC 6265bis §5.7 step 8: only a secure origin sets a Secure cookie
+            if scheme != "https" and self._shadows_secure(cookie):
+                continue
             key = (cookie.domain, cookie.path, cookie.name)
             if cookie.expired(now):
                 self._cookies.pop(key, None)  # an expiry in the past deletes (§5.3 step 11)
             else:
                 self._cookies[key] = cookie
+
+    def _shadows_secure(self, cookie: Cookie) -> bool:
+        """RFC 6265bis §5.7 step 16: a cookie from a plain-HTTP response is ignored when a
+        Secure cookie of the same name covers it (domains matching either way, its path under
+        the stored one). APPSEC: else anyone on the path of a plain request could replace an
+        https session cookie with one of their choosing (session fixation)."""
+        for c in self._cookies.values():
+            if c.secure and c.name == cookie.name and _path_match(cookie.path, c.path):
+                if _domain_match(cookie.domain, c.domain) or _domain_match(c.domain, cookie.domain):
+                    return True
+        return False
 
     def header(self, scheme: str, host: str, path: str) -> str | None:
         """The ``Cookie`` value for a request, or None (RFC 6265 §5.4)."""
