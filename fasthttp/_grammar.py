@@ -11,6 +11,8 @@ This module imports nothing from fasthttp, so any layer may use it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = (
     "TCHARS",
@@ -23,6 +25,7 @@ __all__ = (
     "REASONS",
     "reason_phrase",
     "FORBIDDEN_TRAILERS",
+    "sendable_trailers",
 )
 
 # RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
@@ -46,6 +49,30 @@ FORBIDDEN_TRAILERS: frozenset[bytes] = frozenset(
     if-unmodified-since keep-alive max-forwards pragma proxy-authenticate proxy-authorization
     proxy-connection range set-cookie te trailer transfer-encoding upgrade www-authenticate""".split()
 )
+
+
+def sendable_trailers(fields: Any) -> list[tuple[Any, Any]]:
+    """The pairs of *fields* (pairs or a Mapping) that may be sent in a trailer section.
+
+    RFC 9110 §6.5.1: a sender MUST NOT generate a trailer field whose definition does not allow
+    it; an application's ``Content-Length``, ``Transfer-Encoding``, ``Set-Cookie``... trailer is
+    dropped (as the receiving side drops it), never written, so a recipient that merges trailers
+    into the header section cannot be given a second framing or a late cookie. A name that is
+    not latin-1 ``str`` or ``bytes`` is kept: the writer refuses it with its own error.
+    """
+    pairs = fields.items() if isinstance(fields, Mapping) else fields
+    kept = []
+    for pair in pairs:
+        name = pair[0]
+        if isinstance(name, str):
+            low = name.lower().encode("latin-1", "replace")
+        elif isinstance(name, (bytes, bytearray)):
+            low = bytes(name).lower()
+        else:
+            low = b""
+        if low not in FORBIDDEN_TRAILERS:
+            kept.append(pair)
+    return kept
 
 # RFC 9110 §5.6.7: the day and month names of IMF-fixdate (and of the obsolete forms). NOTE:
 # fixed English names, never strftime("%a"/"%b"), which follow the process locale.

@@ -206,6 +206,10 @@ def _classify_fields(headers: Any) -> tuple[list[tuple[bytes, bytes]], int | Non
             text = bytes(value).strip()
             if not text.isdigit():
                 raise ValueError(f"invalid Content-Length from the application: {value!r}")
+            if length is not None and int(text) != length:
+                # RFC 9110 §8.6, RFC 9112 §6.3: two different lengths frame no message; which
+                # one the application meant is unknown (the last one silently won before).
+                raise ValueError(f"conflicting Content-Length values from the application: {length} and {int(text)}")
             length = int(text)
         elif kind is _CONNECTION:
             # RFC 9112 §9.6: an application that answers "Connection: close" means the

@@ -283,7 +283,7 @@ def _add_interface_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--proxy-protocol",
         action="store_true",
-        help="every connection starts with a PROXY protocol v1 or v2 preface (HAProxy, AWS NLB); without a valid one within --header-timeout it is closed",
+        help="every connection starts with a PROXY protocol v1 or v2 preface (HAProxy, AWS NLB); without a valid one within --header-timeout it is closed; its client address is believed from --forwarded-allow-ips peers only",
     )
 
     g = parser.add_argument_group("recycling")

@@ -133,7 +133,8 @@ class Config:
     proxy_headers: bool = False
     forwarded_allow_ips: str = "127.0.0.1,::1"  # addresses and networks, comma-separated; "*": any
     # Every connection starts with a PROXY protocol v1/v2 preface (fasthttp.preface); without
-    # one, or with a bad one, within header_timeout, it is closed.
+    # one, or with a bad one, within header_timeout, it is closed. Its client address is
+    # believed from forwarded_allow_ips peers only (others keep their own address).
     proxy_protocol: bool = False
     # Recycling (fasthttp.server): after this many responses (plus a random 0..jitter), the server
     # drains and stops; under the master a new worker replaces it. None: never.

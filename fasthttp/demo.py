@@ -26,8 +26,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .app import App
-from .errors import HttpError, RangeNotSatisfiable
-from .ranges import content_range, parse_range, unsatisfied_range
+from .conditional import conditional_response
+from .errors import HttpError
 from .requests import Request
 from .responses import EventSourceResponse, RedirectResponse, Response, ServerSentEvent, StreamingResponse
 from .websocket import WebSocket
@@ -97,6 +97,20 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int, u
         except ValueError:
             raise HttpError(400, f"{name} must be an integer") from None
     return _bounded(name, value, low, high, unit)
+
+
+def _ms_param(request: Request, name: str, default: float) -> int:
+    """A duration query parameter in seconds (a decimal number), as whole milliseconds; a 400
+    for what is not a finite non-negative number ("nan" and "1e308" were 500s)."""
+    raw = request.query_params.get(name)
+    try:
+        seconds = default if raw is None or raw == "" else float(raw)
+        ms = int(seconds * 1000)
+    except (ValueError, OverflowError):
+        raise HttpError(400, f"{name} must be a number of seconds") from None
+    if ms < 0:
+        raise HttpError(400, f"{name} must not be negative")
+    return ms
 
 
 def _bounded(name: str, value: int, low: int, high: int, unit: str = "") -> int:
@@ -252,8 +266,8 @@ def create_app(limits: DemoLimits | None = None, **server_options: Any) -> App:
     @demo.get("/drip")
     def drip(request: Request) -> StreamingResponse:
         numbytes = _int_param(request, "numbytes", 10, 0, lim.max_bytes, " bytes")
-        duration_ms = int(float(request.query_params.get("duration") or 2) * 1000)
-        delay_ms = int(float(request.query_params.get("delay") or 0) * 1000)
+        duration_ms = _ms_param(request, "duration", 2)
+        delay_ms = _ms_param(request, "delay", 0)
         _bounded("duration + delay", duration_ms + delay_ms, 0, max_delay_ms, " ms")
         code = _int_param(request, "code", 200, 200, 599)
         pause = duration_ms / 1000 / numbytes if numbytes else 0.0
@@ -280,15 +294,21 @@ def create_app(limits: DemoLimits | None = None, **server_options: Any) -> App:
     @demo.get("/cookies/set")
     def cookies_set(request: Request) -> Response:
         resp = RedirectResponse("/cookies", 302)
-        for name in request.query_params.keys():
-            resp.set_cookie(name, request.query_params.get(name) or "", path="/")
+        try:
+            for name in request.query_params.keys():
+                resp.set_cookie(name, request.query_params.get(name) or "", path="/")
+        except ValueError:  # the client's name or value is not a cookie's: its error, not ours
+            raise HttpError(400, "invalid cookie name or value (RFC 6265 §4.1.1)") from None
         return resp
 
     @demo.get("/cookies/delete")
     def cookies_delete(request: Request) -> Response:
         resp = RedirectResponse("/cookies", 302)
-        for name in request.query_params.keys():
-            resp.delete_cookie(name, path="/")
+        try:
+            for name in request.query_params.keys():
+                resp.delete_cookie(name, path="/")
+        except ValueError:
+            raise HttpError(400, "invalid cookie name (RFC 6265 §4.1.1)") from None
         return resp
 
     @demo.get("/gzip")
@@ -300,20 +320,11 @@ def create_app(limits: DemoLimits | None = None, **server_options: Any) -> App:
     @demo.get("/range/:n<int>")
     def ranged(request: Request) -> Response:
         n = _bounded("n", request.params["n"], 0, lim.max_bytes, " bytes")
-        fields = [("Accept-Ranges", "bytes"), ("ETag", f'"range{n}"')]
-        value = request.headers.get("range")
-        spans = None
-        if value is not None:
-            try:
-                spans = parse_range(value, n)
-            except RangeNotSatisfiable:  # RFC 9110 §15.5.17: 416 with the current length
-                return Response(b"", 416, [("Content-Range", unsatisfied_range(n))])
-        if spans is not None and len(spans) == 1:
-            first, last = spans[0]
-            fields.append(("Content-Range", content_range(first, last, n)))
-            return Response(_letters(first, last + 1), 206, fields, "application/octet-stream")
-        # RFC 9110 §14.2: a server may ignore Range; several ranges get the whole representation.
-        return Response(_letters(0, n), 200, fields, "application/octet-stream")
+        whole = Response(_letters(0, n), 200, [("ETag", f'"range{n}"')], "application/octet-stream")
+        # RFC 9110 §14 and §13 through the one implementation the file responses use: a Range
+        # only on GET (§14.2), If-Range compared strongly (§13.1.5: before, a weak or stale
+        # If-Range still got a 206), several ranges as multipart/byteranges, 304/412, 416.
+        return conditional_response(request.method, request.headers, whole, ranges=True)
 
     @demo.get("/sse")
     def sse(request: Request) -> EventSourceResponse:

@@ -190,14 +190,19 @@ class FileResponse(FieldMethods):
             etag = '%s"%x-%x"' % ("W/" if self.weak_etag else "", st.st_mtime_ns, size)
             fields.append(("ETag", etag))
         if lm_value is not None:
-            modified = parse_http_date(lm_value)
+            modified = range_date = parse_http_date(lm_value)
         elif self.last_modified:
             # RFC 9110 §8.8.2.1: a modification time in the future is replaced by the
             # message origination date.
-            modified = min(int(st.st_mtime), int(time.time()))
+            now = int(time.time())
+            modified = min(int(st.st_mtime), now)
             fields.append(("Last-Modified", _http_date(modified)))
+            # RFC 9110 §13.1.5, §8.8.2.2: an If-Range date holds only against a strong
+            # Last-Modified; a file modified in the current second (or in the future) may change
+            # again under the same date, so there the date never matches (the whole file is sent).
+            range_date = modified if modified < now else None
         else:
-            modified = None
+            modified = range_date = None
         ranged = self.accept_ranges and status == 200
         if ranged:
             fields.append(("Accept-Ranges", "bytes"))
@@ -206,7 +211,7 @@ class FileResponse(FieldMethods):
             return answer
         if not ranged:
             return status, fields, whole, size
-        plan = select_ranges(method, headers, fields, size, etag, modified, self.max_ranges)
+        plan = select_ranges(method, headers, fields, size, etag, range_date, self.max_ranges)
         return (status, fields, whole, size) if plan is None else plan
 
     def __repr__(self) -> str:

@@ -8,6 +8,12 @@ without a byte of answer (a load balancer speaks the protocol first, or nobody s
 to this port). A good one hands the transport to a new :class:`~fasthttp.protocol.HttpProtocol`
 whose client is the address the preface carries (``LOCAL``/``UNKNOWN``: the connection's own), and
 feeds it the bytes that followed the preface.
+
+APPSEC: the preface's address is believed only from a peer in ``Config.forwarded_allow_ips`` (the
+trusted proxies, loopback and AF_UNIX by default, as for ``Forwarded``): anyone who can reach the
+port could otherwise claim any client address. From another peer the preface is still required
+and consumed, and the connection keeps its own address (as nginx's ``set_real_ip_from`` and
+Traefik's ``trustedIPs`` do).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import logging
 from typing import Any
 
 from .connections import ConnectionManager
+from .forwarded import ProxyTrust
 from .protocol import HttpProtocol
 from .proxyprotocol import ProxyProtocolError, parse_preface
 
@@ -25,6 +32,21 @@ __all__ = ("ProxyPrefaceProtocol",)
 log = logging.getLogger("fasthttp.error")
 
 _MAX_PREFACE = 16 + 65535  # a v2 header with the largest length field
+
+
+_TRUSTS: dict[str, ProxyTrust] = {}
+
+
+def _trust(manager: ConnectionManager) -> ProxyTrust:
+    """The trusted proxies of *manager*'s config: its own ProxyTrust with ``proxy_headers``,
+    else one parsed once per ``forwarded_allow_ips`` value."""
+    trust = manager.proxy_trust
+    if trust is None:
+        allow = manager.config.forwarded_allow_ips
+        trust = _TRUSTS.get(allow)
+        if trust is None:
+            trust = _TRUSTS[allow] = ProxyTrust(allow)
+    return trust
 
 
 class ProxyPrefaceProtocol(asyncio.Protocol):
@@ -60,7 +82,7 @@ class ProxyPrefaceProtocol(asyncio.Protocol):
         preface, used = result
         self._finish()
         http = HttpProtocol(self._manager)
-        if preface.client is not None:
+        if preface.client is not None and _trust(self._manager).trusts_peer(self._transport.get_extra_info("peername")):
             http.use_client(preface.client)
         transport = self._transport
         transport.set_protocol(http)

@@ -339,6 +339,9 @@ class _WsgiCycle(Deferred):
                 if key == "content-length":
                     if not (value.strip().isascii() and value.strip().isdigit()):
                         raise ValueError(f"invalid Content-Length from the application: {value!r}")
+                    if length is not None and int(value) != length:
+                        # RFC 9110 §8.6, RFC 9112 §6.3: two different lengths frame no message.
+                        raise ValueError(f"conflicting Content-Length values from the application: {length} and {int(value)}")
                     length = int(value)
                 continue
             fields.append((name, value))

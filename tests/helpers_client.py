@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 from fasthttp import App, Response
@@ -66,6 +67,18 @@ def raw_server(handler: Callable[[socket.socket], None]) -> Iterator[str]:
         listener.close()
         for t in threads:
             t.join(5)
+
+
+def answering(response: bytes) -> Callable[[socket.socket], None]:
+    """A :func:`raw_server` handler that reads one request head and answers *response*, bytes
+    exactly as given, then lingers a moment so the client reads them before the close."""
+
+    def handler(conn: socket.socket) -> None:
+        read_head(conn)
+        conn.sendall(response)
+        time.sleep(0.2)
+
+    return handler
 
 
 def make_app() -> App:

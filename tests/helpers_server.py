@@ -191,6 +191,20 @@ class Client:
             pass
 
 
+async def get_each(app: Any, *targets: str, **options: Any) -> list[Resp]:
+    """``GET`` each of *targets* from *app* (served with *options*), each on a new connection,
+    so one request's outcome (a 500, a close) cannot touch the next; the responses in order."""
+    responses = []
+    async with serving(app, **options) as server:
+        for target in targets:
+            c = await Client.connect(server)
+            try:
+                responses.append(await c.request("GET", target))
+            finally:
+                await c.close()
+    return responses
+
+
 def build_request(method: str = "GET", target: str = "/", *, headers: list[tuple[str, str]] | None = None, body: bytes | None = None, version: str = "1.1", host: str = "test") -> bytes:
     lines = [f"{method} {target} HTTP/{version}"]
     names = {k.lower() for k, _ in headers or []}

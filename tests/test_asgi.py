@@ -14,7 +14,7 @@ import anyio
 import pytest
 import sniffio
 import websockets
-from helpers_server import Client, build_request, run, serving
+from helpers_server import Client, build_request, get_each, run, serving
 from test_corpus import INVALID, VALID, _ids
 
 from fasthttp.asgi import AsgiApplication, is_asgi_application
@@ -394,6 +394,27 @@ def test_framing_fields_of_the_app_are_replaced(loop):
     assert r.header("transfer-encoding") is None and r.header("connection") is None
     assert r.header("x-a") == "b" and r.body == b"ok"
     assert h.headers_named("content-length") == ["2"]
+
+
+def test_an_app_transfer_encoding_chunked_body_is_data_framed_by_the_server(loop):
+    # RFC 9112 §6.1: the framing is the server's; the app's bytes are never taken as already
+    # chunked (uvicorn frames them itself too), so chunk-like bytes cannot end the message early.
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"transfer-encoding", b"chunked")]})
+        await send({"type": "http.response.body", "body": b"3\r\nabc\r\n", "more_body": True})
+        await send({"type": "http.response.body", "body": b"0\r\n\r\n"})
+
+    async def main():
+        async with serving(AsgiApplication(app, lifespan="off")) as server:
+            c = await Client.connect(server)
+            r = await c.request("GET", "/")
+            after = await c.request("GET", "/")  # the connection is still in step
+            await c.close()
+            return r, after
+
+    r, after = run(loop, main())
+    assert r.headers_named("transfer-encoding") == ["chunked"] and r.body == b"3\r\nabc\r\n0\r\n\r\n"
+    assert after.status == 200 and after.body == r.body
 
 
 def test_response_fields_follow_the_content_of_each_list_sent(loop):
@@ -908,6 +929,19 @@ def test_a_body_longer_than_its_content_length_never_reaches_the_wire(loop, capl
     assert b"abcdef" not in data and b"abc" not in data.partition(b"\r\n\r\n")[2]
     assert data.startswith(b"HTTP/1.1 500")  # nothing was sent yet: a 500
     assert errors and "Content-Length" in errors[0]
+
+
+def test_two_different_content_lengths_from_the_app_are_a_500_and_equal_ones_one(loop, caplog):
+    # RFC 9110 §8.6, RFC 9112 §6.3: which one was meant is unknown. Before: the last one won.
+    async def app(scope, receive, send):
+        second = b"6" if scope["path"] == "/two" else b"3"
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"3"), (b"content-length", second)]})
+        await send({"type": "http.response.body", "body": b"abc"})
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        two, same = run(loop, get_each(AsgiApplication(app, lifespan="off"), "/two", "/same"))
+    assert two.status == 500 and "conflicting Content-Length" in caplog.text
+    assert same.status == 200 and same.body == b"abc" and same.headers_named("content-length") == ["3"]
 
 
 def test_bodyless_statuses_keep_their_content_length(loop):

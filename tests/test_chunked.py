@@ -150,6 +150,12 @@ class TestEncoder:
         with pytest.raises(InvalidResponseHeader):
             impl.chunked.encode_last_chunk([("X", "a\r\nInjected: 1")])
 
+    @pytest.mark.parametrize("name", ["Content-Length", "transfer-encoding", b"Set-Cookie", "HOST", "Authorization"])
+    def test_a_field_that_may_not_be_a_trailer_is_not_sent(self, impl, name):
+        # RFC 9110 §6.5.1: framing, routing, authentication... fields are never trailers.
+        assert impl.chunked.encode_last_chunk([(name, "5"), ("X-Sum", "9")]) == b"0\r\nX-Sum: 9\r\n\r\n"
+        assert impl.chunked.encode_last_chunk({name: "5"}) == b"0\r\n\r\n"
+
 
 @given(
     pieces=st.lists(st.binary(min_size=0, max_size=300), max_size=8),

@@ -12,7 +12,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from helpers_client import connect_proxy, make_app, raw_server, read_head
+from helpers_client import answering, connect_proxy, make_app, raw_server, read_head
 from helpers_server import run, serving
 
 from fasthttp.client import (
@@ -349,6 +349,29 @@ class TestSend:
 
 
 class TestHostileServers:
+    def test_json_nested_past_the_recursion_limit_is_a_json_decode_error(self):
+        # Before: RecursionError, which neither ``except ValueError`` nor ClientError catches.
+        body = b"[" * 100_000 + b"]" * 100_000
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        with raw_server(answering(head + body)) as url, SyncClient() as client:
+            with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+                client.get(url).json()
+
+    @pytest.mark.parametrize("charset", [b"no-such-codec", b"hex", b"zlib", b"rot13"])
+    def test_a_charset_that_is_not_a_known_text_encoding_reads_as_utf8(self, charset):
+        # Before: LookupError (or a bytes-to-bytes codec's TypeError) escaped text().
+        response = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=" + charset + b"\r\nContent-Length: 5\r\n\r\ncaf\xc3\xa9"
+        with raw_server(answering(response)) as url, SyncClient() as client:
+            assert client.get(url).text() == "caf\u00e9"
+
+    @pytest.mark.parametrize("location", [b"file:///etc/passwd", b"javascript:alert(1)", b"/a b", b"http://a\x80b/"])
+    def test_a_redirect_that_cannot_be_followed_is_the_answer(self, location):
+        # Before: the ValueError of the URL check escaped, past callers that catch ClientError.
+        response = b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n"
+        with raw_server(answering(response)) as url, SyncClient() as client:
+            resp = client.get(url)
+            assert resp.status == 302 and resp.headers["location"] == location.decode("latin-1") and resp.history == []
+
     def test_content_length_and_chunked(self, loop):
         def handler(conn):
             read_head(conn)
@@ -553,18 +576,37 @@ class TestAuth:
 class TestCookieJar:
     def test_policies(self):
         jar = CookieJar()
-        jar.extract("http://a.example/x", "http", "a.example", "/x/y", ["s=1; Path=/", "d=2; Domain=example; Path=/", "bad=3; Domain=other.test"])
-        assert jar.header("http", "a.example", "/") == "s=1; d=2"
-        assert jar.header("http", "b.example", "/") == "d=2"
+        jar.extract("http://a.site.example/x", "http", "a.site.example", "/x/y", ["s=1; Path=/", "d=2; Domain=site.example; Path=/", "bad=3; Domain=other.test"])
+        assert jar.header("http", "a.site.example", "/") == "s=1; d=2"
+        assert jar.header("http", "b.site.example", "/") == "d=2"
         same = CookieJar("same-host")
-        same.extract("http://a.example/", "http", "a.example", "/", ["d=2; Domain=example", "h=1"])
-        assert same.header("http", "a.example", "/") == "h=1"
+        same.extract("http://a.site.example/", "http", "a.site.example", "/", ["d=2; Domain=site.example", "h=1"])
+        assert same.header("http", "a.site.example", "/") == "h=1"
         none = CookieJar("none")
         none.extract("http://a.example/", "http", "a.example", "/", ["h=1"])
         assert len(none) == 0
         custom = CookieJar(lambda cookie, url: cookie.name != "track")
         custom.extract("http://a.example/", "http", "a.example", "/", ["track=1", "keep=2"])
         assert custom.header("http", "a.example", "/") == "keep=2"
+
+    def test_a_domain_attribute_naming_a_public_suffix_is_refused(self):
+        # RFC 6265 §5.3 step 5 (a single label stands for a public suffix): a cookie for "com"
+        # would go to every .com site; on the host of that very name it is host-only.
+        jar = CookieJar()
+        jar.extract("http://evil.com/", "http", "evil.com", "/", ["fix=1; Domain=com", "dot=1; Domain=.com"])
+        assert len(jar) == 0 and jar.header("http", "bank.com", "/") is None
+        jar.extract("http://localhost/", "http", "localhost", "/", ["h=1; Domain=localhost"])
+        assert jar.header("http", "localhost", "/") == "h=1" and jar.header("http", "a.localhost", "/") is None
+
+    def test_a_plain_http_response_cannot_replace_a_secure_cookie(self):
+        # RFC 6265bis §5.7 step 16: before, http://a.example/ could overwrite the https session.
+        jar = CookieJar()
+        jar.extract("https://a.example/", "https", "a.example", "/", ["sid=good; Secure; Path=/"])
+        jar.extract("http://a.example/", "http", "a.example", "/", ["sid=evil; Path=/", "other=1"])
+        jar.extract("http://b.a.example/", "http", "b.a.example", "/", ["sid=evil; Domain=a.example"])
+        assert jar.header("https", "a.example", "/") == "sid=good; other=1"
+        jar.extract("https://a.example/", "https", "a.example", "/", ["sid=new; Path=/"])  # https may
+        assert jar.header("http", "a.example", "/") == "sid=new; other=1"
 
     def test_expiry_secure_and_paths(self):
         jar = CookieJar()
@@ -700,6 +742,33 @@ class TestSyncClient:
             assert client.get(url).read() == b"ok"
             with pytest.raises(IncompleteResponseError):
                 client.post(url, content=b"data")
+
+
+class TestRequestHead:
+    @pytest.mark.parametrize("url", ["http://127.0.0.1\x00:80/", "http://evil\x00.example/", "http://a b/", "http://a\x7f/", "http://a%00b/", "http://a\tb\x01/"])
+    def test_a_host_outside_the_uri_host_grammar_is_refused_before_connecting(self, url):
+        # RFC 3986 §3.2.2. Before: "127.0.0.1\x00:80" connected to 127.0.0.1 and sent the NUL
+        # in its Host field.
+        with SyncClient() as client, pytest.raises(ValueError, match="invalid host"):
+            client.get(url)
+
+    @pytest.mark.parametrize("method", ["GET / HTTP/1.1\r\nX: 1\r\n\r\nGET", "G ET", "", "GE\x00T"])
+    def test_a_method_that_is_not_a_token_is_refused_before_connecting(self, method):
+        # RFC 9110 §9.1. Before: the CRLFs went out, a second request smuggled in the first.
+        with SyncClient() as client, pytest.raises(ValueError, match="invalid method"):
+            client.request(method, "http://127.0.0.1:1/")
+
+    @pytest.mark.parametrize("value", ["a\x01b", "a\x7fb", "a\x0bb", "a\rb"])
+    def test_a_header_value_with_a_control_character_is_refused(self, value):
+        # RFC 9110 §5.5: field-vchar and HTAB/SP only; our server answers such a field 400.
+        with SyncClient() as client, pytest.raises(ValueError, match="control character"):
+            client.get("http://127.0.0.1:1/", headers={"X": value})
+
+    def test_an_internationalized_host_is_connected_to_and_sent_in_its_ascii_form(self):
+        from fasthttp.client._flow import split_url
+
+        assert split_url("http://caf\u00e9.example:8080/x") == ("http", "xn--caf-dma.example", 8080, "/x")
+        assert split_url("http://[::1]:8080/") == ("http", "::1", 8080, "/")
 
 
 class TestCommandLine:

@@ -85,6 +85,12 @@ def test_drip_is_bounded(client):
     assert client.get("/drip?numbytes=2000&duration=0").status == 400
 
 
+@pytest.mark.parametrize("query", ["duration=nan", "duration=1e308", "duration=abc", "delay=inf", "duration=-1&delay=1"])
+def test_drip_durations_that_are_not_finite_non_negative_numbers_are_400(client, query):
+    # Before: float("nan") and 1e308 reached int() and the handler failed (500).
+    assert client.get("/drip?numbytes=5&" + query).status == 400
+
+
 def test_redirects_are_bounded(client):
     resp = client.get("/redirect/3")
     assert resp.status == 302 and resp.headers["location"] == "/redirect/2"
@@ -97,6 +103,17 @@ def test_cookies_set_read_delete(client):
     assert client.get("/cookies").json() == {"cookies": {"flavour": "oat"}}
     client.get("/cookies/delete?flavour")
     assert client.get("/cookies").json() == {"cookies": {}}
+
+
+@pytest.mark.parametrize("query", ["a=%0d%0aX-Evil:%201", "a%0d%0aX-Evil=1", "a%3Bb=c", "a=b%3B%20Domain%3Devil", "a=%00"])
+def test_cookies_set_refuses_what_is_not_a_cookie_with_400(client, query):
+    # RFC 6265 §4.1.1: the client's name or value, not the server, is at fault (was a 500).
+    resp = client.get("/cookies/set?" + query)
+    assert resp.status == 400 and "set-cookie" not in resp.headers
+
+
+def test_cookies_delete_refuses_a_name_that_is_not_a_token_with_400(client):
+    assert client.get("/cookies/delete?a%0d%0aX-Evil").status == 400
 
 
 def test_gzip(client):
@@ -112,6 +129,16 @@ def test_range(client):
     assert part.status == 206 and part.body == b"zab" and part.headers["content-range"] == "bytes 25-27/30"
     assert client.get("/range/30", headers={"Range": "bytes=40-"}).status == 416
     assert client.get("/range/1001").status == 400
+
+
+def test_range_honours_if_range_and_head_as_a_file_would(client):
+    # RFC 9110 §13.1.5: a weak or stale If-Range never holds; §14.2: Range is for GET only.
+    for validator in ('W/"range30"', '"other"'):
+        resp = client.get("/range/30", headers={"Range": "bytes=0-1", "If-Range": validator})
+        assert resp.status == 200 and len(resp.body) == 30
+    assert client.get("/range/30", headers={"Range": "bytes=0-1", "If-Range": '"range30"'}).status == 206
+    assert client.head("/range/30", headers={"Range": "bytes=0-1"}).status == 200
+    assert client.get("/range/30", headers={"If-None-Match": '"range30"'}).status == 304
 
 
 def test_sse_is_bounded(client):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 import pytest
 
@@ -320,6 +321,17 @@ def test_if_range_with_a_date_matches_only_the_exact_last_modified(loop, tmp_pat
     )
     assert exact.status == 206 and exact.body == DATA[:10]
     assert other.status == 200 and other.body == DATA
+
+
+def test_if_range_with_a_date_never_matches_a_file_modified_in_the_current_second(loop, tmp_path):
+    # RFC 9110 §8.8.2.2: such a Last-Modified is a weak validator (the file may change again
+    # within the second), and §13.1.5: an If-Range date that is not strong is false.
+    path = make_file(tmp_path)
+    future = int(time.time()) + 3600  # the future is clamped to now: as recent as it gets
+    os.utime(path, (future, future))
+    first = get(loop, file_app(path))
+    resp = get(loop, file_app(path), headers=[("Range", "bytes=0-9"), ("If-Range", first.header("last-modified"))])
+    assert resp.status == 200 and resp.body == DATA
 
 
 def test_if_none_match_with_the_current_etag_is_304(loop, tmp_path):

@@ -51,6 +51,20 @@ def test_v1_and_v2_set_the_client(loop):
     assert json.loads(r3.body)["client"][0] == "127.0.0.1"
 
 
+def test_the_preface_of_a_peer_that_is_not_a_trusted_proxy_does_not_set_the_client(loop):
+    # APPSEC: whoever reaches the port could claim any address; the preface is still consumed.
+    async def main():
+        async with serving(client_app(), proxy_protocol=True, forwarded_allow_ips="192.0.2.77") as server:
+            c = await Client.connect(server)
+            await c.send(b"PROXY TCP4 192.0.2.1 198.51.100.2 1234 80\r\n" + build_request("GET", "/"))
+            r = await c.read_response()
+            await c.close()
+            return r
+
+    r = run(loop, main())
+    assert r.status == 200 and json.loads(r.body)["client"][0] == "127.0.0.1"
+
+
 def test_missing_or_bad_preface_closes_without_an_answer(loop):
     async def main():
         results = []

@@ -765,6 +765,12 @@ def test_connection_options_other_than_close_and_keep_alive_pass(impl, value):
     assert out == b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: %s\r\n\r\n" % value.encode()
 
 
+@pytest.mark.xfail(strict=True, reason="audit5: the writer writes its own Date and the application's (a second Date field, RFC 9110 §6.6.1 defines one); the fix belongs in the writer's framing check (both twins), owned by the performance helpers this session")
+def test_an_application_date_does_not_make_a_second_date_field(impl):
+    head = impl.writer.write_head(200, [("Date", "Sun, 06 Nov 1994 08:49:37 GMT")], content_length=0)
+    assert head.lower().count(b"\r\ndate:") == 1
+
+
 def test_write_fields_checks_no_framing_names(impl):
     # Trailers and body-part headers: no message framing to protect there.
     assert impl.writer.write_fields([("Content-Length", "3")]) == b"Content-Length: 3\r\n"

@@ -12,7 +12,7 @@ import sys
 import threading
 
 import pytest
-from helpers_server import Client, build_request, run, serving
+from helpers_server import Client, build_request, get_each, run, serving
 
 from fasthttp.wsgi import WsgiApplication, is_wsgi_application
 
@@ -440,6 +440,19 @@ def test_a_body_longer_than_its_content_length_is_refused(loop, caplog, size):
         assert data.startswith(b"HTTP/1.1 500")
     else:  # the head was out: the connection is cut after the announced bytes at most
         assert data.startswith(b"HTTP/1.1 200") and len(data.partition(b"\r\n\r\n")[2]) <= size
+
+
+def test_two_different_content_lengths_from_the_app_are_a_500_and_equal_ones_one(loop, caplog):
+    # RFC 9110 §8.6, RFC 9112 §6.3: which one was meant is unknown. Before: the last one won.
+    def app(environ, start_response):
+        second = "6" if environ["PATH_INFO"] == "/two" else "3"
+        start_response("200 OK", [("Content-Length", "3"), ("Content-Length", second)])
+        return [b"abc"]
+
+    with caplog.at_level(logging.ERROR, logger="fasthttp.error"):
+        two, same = run(loop, get_each(WsgiApplication(app), "/two", "/same"))
+    assert two.status == 500 and "conflicting Content-Length" in caplog.text
+    assert same.status == 200 and same.body == b"abc" and same.headers_named("content-length") == ["3"]
 
 
 def test_thread_messages_reach_the_loop_in_order_with_one_wake_up_per_batch(loop):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._grammar import FORBIDDEN_TRAILERS, TCHAR  # RFC 9110 §6.5.1, §5.6.2
+from .._grammar import FORBIDDEN_TRAILERS, TCHAR, sendable_trailers  # RFC 9110 §6.5.1, §5.6.2
 from ..errors import BadRequest, ContentTooLarge, HeaderFieldsTooLarge
 from .headers import Headers, parse_field_line
 
@@ -350,7 +350,11 @@ def encode_chunk(data: bytes | bytearray | memoryview) -> bytes:
 
 
 def encode_last_chunk(trailers: _Fields | None = None) -> bytes:
-    """The last chunk and the trailer section (RFC 9112 §7.1.2), fields validated by the writer."""
+    """The last chunk and the trailer section (RFC 9112 §7.1.2), fields validated by the writer;
+    a field that may not be a trailer is dropped (``fasthttp._grammar.sendable_trailers``)."""
+    if trailers:
+        # RFC 9110 §6.5.1: framing, routing, authentication... fields are never sent as trailers.
+        trailers = sendable_trailers(trailers)
     if not trailers:
         return b"0\r\n\r\n"
     from .writer import write_fields

@@ -15,7 +15,7 @@ cimport cython
 
 from fasthttp._speedups.headers cimport Field, Headers, fh_tchar, headers_new, parse_field
 
-from fasthttp._grammar import FORBIDDEN_TRAILERS
+from fasthttp._grammar import FORBIDDEN_TRAILERS, sendable_trailers
 from fasthttp.errors import BadRequest, ContentTooLarge, HeaderFieldsTooLarge
 
 __all__ = ("ChunkedDecoder", "EndOfMessage", "encode_chunk", "encode_last_chunk")
@@ -395,7 +395,11 @@ def encode_chunk(data):
 
 
 def encode_last_chunk(trailers=None):
-    """The last chunk and the trailer section (RFC 9112 §7.1.2), fields validated by the writer."""
+    """The last chunk and the trailer section (RFC 9112 §7.1.2), fields validated by the writer;
+    a field that may not be a trailer is dropped (``fasthttp._grammar.sendable_trailers``)."""
+    if trailers:
+        # RFC 9110 §6.5.1: framing, routing, authentication... fields are never sent as trailers.
+        trailers = sendable_trailers(trailers)
     if not trailers:
         return b"0\r\n\r\n"
     from fasthttp._speedups.writer import write_fields

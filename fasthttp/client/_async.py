@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json as _json
 import socket
 import ssl
 import time
@@ -43,6 +42,7 @@ from ._flow import (
     Prepared,
     Timeouts,
     charset_of,
+    json_content,
     connect_head,
     encode_head,
     proxy_authorization,
@@ -538,7 +538,7 @@ class Response:
         return body.decode(encoding, errors="replace")
 
     async def json(self) -> Any:
-        return _json.loads(await self.read())
+        return json_content(await self.read())
 
     async def discard(self) -> None:
         """Done with a response whose content does not matter (a redirect, a 401 answered with

@@ -2,8 +2,8 @@
 
 Strategy: a list of cookies keyed by (domain, path, name); each response's Set-Cookie values are
 parsed leniently as RFC 6265 §5.2 asks of a user agent, then checked against the request's host
-(a Domain attribute must domain-match it, §5.3 step 6) and the jar's *policy* before they are
-stored. The policy is the seed systems' "cookie policies":
+(a Domain attribute must domain-match it, §5.3 step 6, and must not be a single label, which
+stands for a public suffix, §5.3 step 5) and the jar's *policy* before they are stored. The policy is the seed systems' "cookie policies":
 
 - ``"all"`` (default): every cookie the RFC allows;
 - ``"same-host"``: only host-only cookies (a Domain attribute that widens the scope is refused);
@@ -109,11 +109,24 @@ class CookieJar:
                 continue
             if cookie.secure and scheme != "https":
                 continue  # RFC 6265bis §5.7 step 8: only a secure origin sets a Secure cookie
+            if scheme != "https" and self._shadows_secure(cookie):
+                continue
             key = (cookie.domain, cookie.path, cookie.name)
             if cookie.expired(now):
                 self._cookies.pop(key, None)  # an expiry in the past deletes (§5.3 step 11)
             else:
                 self._cookies[key] = cookie
+
+    def _shadows_secure(self, cookie: Cookie) -> bool:
+        """RFC 6265bis §5.7 step 16: a cookie from a plain-HTTP response is ignored when a
+        Secure cookie of the same name covers it (domains matching either way, its path under
+        the stored one). APPSEC: else anyone on the path of a plain request could replace an
+        https session cookie with one of their choosing (session fixation)."""
+        for c in self._cookies.values():
+            if c.secure and c.name == cookie.name and _path_match(cookie.path, c.path):
+                if _domain_match(cookie.domain, c.domain) or _domain_match(c.domain, cookie.domain):
+                    return True
+        return False
 
     def header(self, scheme: str, host: str, path: str) -> str | None:
         """The ``Cookie`` value for a request, or None (RFC 6265 §5.4)."""
@@ -151,6 +164,14 @@ class CookieJar:
             key, val = key.strip().lower(), val.strip()
             if key == "domain" and val:
                 domain = val.lstrip(".").lower()
+                if "." not in domain.strip("."):
+                    # §5.3 step 5: a public suffix ("com", "local") is the host's own name
+                    # (host-only) or refused. APPSEC: else evil.com's "Domain=com" cookie went
+                    # to every .com site the client visits. (No public suffix list: two-label
+                    # suffixes such as co.uk are not recognised.)
+                    if domain != host:
+                        return None
+                    continue
                 if not _domain_match(host, domain):
                     return None  # §5.3 step 6: a Domain that does not cover the host
                 cookie.domain, cookie.host_only = domain, False

@@ -13,7 +13,9 @@ with credentials after a 401 challenge (RFC 9110 §11.6.1), or the response to r
 from __future__ import annotations
 
 import base64
+import codecs
 import json as _json
+import re
 import ssl
 from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ __all__ = (
     "field_pairs",
     "proxy_authorization",
     "charset_of",
+    "json_content",
     "split_url",
     "connect_head",
 )
@@ -49,7 +52,9 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _USER_AGENT = "fasthttp-client"
 # RFC 9110 §5.5 / §5.6.2: what may not appear in a header we send (response splitting's twin)
-_BAD_VALUE = frozenset("\r\n\x00")
+# (CR, LF and NUL split or end the field; the other CTLs and DEL are not field-vchar either, and
+# our server, like others, refuses a request that carries them)
+_BAD_VALUE = frozenset(chr(c) for c in range(32) if c != 9) | {"\x7f"}
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -160,7 +165,7 @@ def field_pairs(headers: HeadersArg) -> list[tuple[str, str]]:
         if not name or not _TCHAR.issuperset(name):
             raise ValueError(f"invalid header name {name!r}")
         if not _BAD_VALUE.isdisjoint(value):
-            raise ValueError(f"invalid header value for {name!r} (CR, LF or NUL)")
+            raise ValueError(f"invalid header value for {name!r} (a control character)")
         if not value.isascii():
             try:
                 value.encode("latin-1")  # RFC 9110 §5.5: field values are octets; we send latin-1
@@ -234,6 +239,7 @@ def _split_url(url: str) -> tuple[str, str, int, str]:
     host = parts.hostname
     if not host:
         raise ValueError(f"URL without a host: {url!r}")
+    host = _checked_host(host, url)
     port = parts.port or _DEFAULT_PORTS[scheme]
     target = parts.path or "/"
     if parts.query:
@@ -243,6 +249,30 @@ def _split_url(url: str) -> tuple[str, str, int, str]:
         if c <= " " or c == "\x7f":
             raise ValueError(f"invalid character in the URL's path or query: {url!r}")
     return scheme, host, port, target
+
+
+# RFC 3986 §3.2.2: host = IP-literal / IPv4address / reg-name; reg-name = *( unreserved /
+# sub-delims ) here (percent-encoded names are not resolvable names), an IP-literal's inside
+# (urlsplit removed the brackets) hex digits, ":" and "." with an optional "%25" zone (RFC 6874).
+_REG_NAME = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=-]+")
+_IPV6 = re.compile(r"[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?")
+
+
+def _checked_host(host: str, url: str) -> str:
+    """*host* as the URL's parser gave it, checked: an internationalized name becomes its ASCII
+    (IDNA) form; anything else outside RFC 3986's host grammar is a ValueError.
+
+    APPSEC: the name is both what we connect to and the Host field we write; a NUL, CTL or
+    space in it would reach the wire (``"a\x00:80"`` went out as ``Host: a\x00:80``) or make
+    the resolver and the server see two different hosts (``"evil\x00.example"``)."""
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"invalid host in the URL: {url!r}") from None
+    if not (_IPV6.fullmatch(host) if ":" in host else _REG_NAME.fullmatch(host)):
+        raise ValueError(f"invalid host in the URL: {url!r}")
+    return host
 
 
 class ClientSettings:
@@ -317,6 +347,10 @@ class Flow:
         expect_continue: bool,
         byte_range: tuple[int, int | None] | None = None,
     ) -> None:
+        # RFC 9110 §9.1: method = token. APPSEC: "GET / HTTP/1.1\r\nX: 1\r\n\r\nGET" went out
+        # as written, a second request smuggled into the connection.
+        if not method or not _TCHAR.issuperset(method):
+            raise ValueError(f"invalid method {method!r} (a token, RFC 9110 §9.1)")
         self.method = method.upper()
         self.cookies = cookies
         self.auth = BasicAuth(*auth) if isinstance(auth, tuple) else auth
@@ -400,10 +434,17 @@ class Flow:
             location = headers.get("location")
             if not location:
                 return None
+            url = urljoin(req.url, location).split("#", 1)[0]
+            try:
+                split_url(url)
+            except ValueError:
+                # A Location we cannot or must not follow (file:, javascript:, a space or a bad
+                # host): the 3xx is the answer, as when the content cannot be sent again. Before,
+                # the ValueError escaped callers that catch ClientError, whatever the server said.
+                return None
             if len(self.history) >= self.max_redirects:
                 raise TooManyRedirects(f"more than {self.max_redirects} redirects", self.history + [response])
             self.history.append(response)
-            url = urljoin(req.url, location).split("#", 1)[0]
             method, body = req.method, req.body
             # the caller's fields again; cookies, auth and User-Agent are recomputed per hop
             hdrs = list(self.headers)
@@ -447,6 +488,16 @@ def proxy_authorization(proxy: str) -> str | None:
     creds = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
     return "Basic " + base64.b64encode(creds).decode()
 
+def json_content(content: bytes) -> Any:
+    """``json.loads(content)`` for ``response.json()``: malformed JSON is a ``JSONDecodeError``
+    (a ValueError), and so is JSON nested deeper than the interpreter's recursion limit
+    (a server's ``[[[[...`` raised RecursionError in the caller)."""
+    try:
+        return _json.loads(content)
+    except RecursionError:
+        raise _json.JSONDecodeError("JSON nested too deeply", "", 0) from None
+
+
 def charset_of(content_type: str | None) -> str | None:
     """The ``charset`` parameter of a Content-Type value (RFC 9110 §8.3.2), or None."""
     if not content_type:
@@ -454,5 +505,14 @@ def charset_of(content_type: str | None) -> str | None:
     for part in content_type.split(";")[1:]:
         name, _, value = part.strip().partition("=")
         if name.lower() == "charset" and value:
-            return value.strip('"')
+            # APPSEC: the server names a codec; one Python does not know, or one that is not a
+            # text encoding ("hex", "zlib"), raised LookupError in text(), past callers that
+            # catch ClientError. Such a charset is as good as none (text() uses UTF-8).
+            charset = value.strip('"')
+            try:
+                if codecs.lookup(charset)._is_text_encoding:
+                    return charset
+            except LookupError:
+                pass
+            return None
     return None

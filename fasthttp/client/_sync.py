@@ -10,7 +10,6 @@ Timeouts are socket timeouts per phase (connect, write, read) plus a deadline fo
 from __future__ import annotations
 
 import collections
-import json as _json
 import select
 import socket
 import ssl
@@ -40,6 +39,7 @@ from ._flow import (
     Prepared,
     Timeouts,
     charset_of,
+    json_content,
     connect_head,
     encode_head,
     proxy_authorization,
@@ -340,7 +340,7 @@ class SyncResponse:
         return body.decode(encoding or charset_of(self.headers.get("content-type")) or "utf-8", errors="replace")
 
     def json(self) -> Any:
-        return _json.loads(self.read())
+        return json_content(self.read())
 
     def discard(self) -> None:
         """As :meth:`fasthttp.client.Response.discard`: read a small content, else close."""
