@@ -26,6 +26,8 @@ message with; that one is honoured and written once, by the server. (``write_fie
 also serializes trailers and body-part headers, has no framing to protect and checks no names.)
 The engine honours a refused ``Connection: close`` itself (``fasthttp.responses.without_close``):
 it writes the response again without the field, with ``keep_alive=False``, and closes.
+``Date`` is the server's too (RFC 9110 §6.6.1, from its clock; a singleton field, §5.3): an
+application's is dropped, never written beside the server's.
 """
 
 from __future__ import annotations
@@ -169,7 +171,10 @@ def _field_value(value: object, what: str = "value") -> bytes:
 
 
 # Lower-case names of the fields that frame a message or manage the connection (RFC 9112 §6,
-# §9.3; RFC 9110 §7.6.1): 1 Content-Length, 2 refused outright, 3 Connection (by its options).
+# §9.3; RFC 9110 §7.6.1): 1 Content-Length, 2 refused outright, 3 Connection (by its options);
+# and 4 Date, which the server writes from its own clock (RFC 9110 §6.6.1): an application's is
+# dropped, since Date is a singleton field (RFC 9110 §5.3: one Date, never two), as nginx drops
+# an upstream's and the ASGI and WSGI adapters drop an application's.
 _FRAMING = {
     b"content-length": 1,
     b"transfer-encoding": 2,
@@ -177,6 +182,7 @@ _FRAMING = {
     b"proxy-connection": 2,
     b"te": 2,
     b"connection": 3,
+    b"date": 4,
 }
 _SERVER_OPTIONS = (b"close", b"keep-alive")
 _DIGITS = re.compile(rb"[0-9]+")
@@ -185,7 +191,9 @@ _DIGITS = re.compile(rb"[0-9]+")
 def _check_framing(kind: int, name: bytes, value: bytes, length: int | None) -> bool:
     """Apply the framing rule (module docstring) to one validated application field: raise
     ``InvalidResponseHeader``, or return True to drop it (a Content-Length equal to the
-    server's, which the server writes itself) or False to write it."""
+    server's, which the server writes itself; an application's Date) or False to write it."""
+    if kind == 4:
+        return True
     if kind == 1:
         # RFC 9110 §8.6: Content-Length = 1*DIGIT; honoured only when it is the server's own.
         if length is not None and _DIGITS.fullmatch(value) is not None:
