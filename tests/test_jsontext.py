@@ -116,12 +116,15 @@ def test_text_needing_an_escape_is_refused(impl):
 
 
 def test_a_character_needing_an_escape_is_found_at_every_position_of_a_longer_text(impl):
-    # The compiled twin scans eight bytes at a time, then the tail: every position of both.
-    for bad in ('"', "\\", "\x00", "\x1f"):
-        for i in range(20):
-            text = "a" * i + bad + "b" * (19 - i)
-            assert impl.jsontext.encode_simple([text]) is None, (bad, i)
-    assert impl.jsontext.encode_simple(["a" * 20 + " ~\x7f!#[]"]) is not None
+    # The compiled twin checks words of eight bytes (the last one overlapping), or under eight
+    # bytes the first and last four, or under four byte by byte: every length and position.
+    for length in range(1, 25):
+        for bad in ('"', "\\", "\x00", "\x1f"):
+            for i in range(length):
+                text = "a" * i + bad + "b" * (length - 1 - i)
+                assert impl.jsontext.encode_simple([text]) is None, (bad, length, i)
+        text = ("~ \x7f!#[]z" * 3)[:length]
+        assert impl.jsontext.encode_simple({text: text}) == b'{"%s":"%s"}' % (text.encode(), text.encode())
 
 
 def test_an_integer_beyond_signed_64_bits_is_refused(impl):

@@ -9,9 +9,11 @@ value of an ``int``), so it cannot change under the pass. A ``str`` qualifies by
 ``PyUnicode_IS_ASCII`` flag and one scan of its bytes for the quote, the backslash and the
 control characters (RFC 8259 §7), eight bytes at a time, then copied.
 
-PERF: whole-process callgrind of ``GET /json`` (``{"message": "Hello, World!"}``): orjson.dumps
-costs ~906 instructions per request there; this pass ~150 (benchmarks/bench_jsontext.py compares
-the twins and orjson).
+PERF: callgrind, instructions per call (10,000 calls, the function alone): the benchmark's
+``{"message": "Hello, World!"}`` 467 (orjson.dumps 832), a flat object of ten keys 2,570 (orjson
+2,728); past ~16 items orjson's per-item speed wins, hence MAX_ITEMS. Whole-process ``GET /json``
+(tools/cg_server.sh): 11,409 -> 10,387 instructions per request. benchmarks/bench_jsontext.py
+compares the twins and orjson.
 """
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
@@ -19,23 +21,59 @@ from cpython.dict cimport PyDict_Next
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.object cimport PyObject
-from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
 
 cdef extern from *:
     """
+    #include <string.h>
+
     /* Whether any of the eight ASCII bytes of x must be escaped in a JSON string (RFC 8259 §7):
        a control character (< 0x20), '"' or '\\'. The classic "has a byte less than n" and "has a
        zero byte" tests (exact for bytes < 0x80, as ASCII is: a borrow only follows a match). */
-    #define FH_JSON_SPACES 0x2020202020202020ULL
     static inline int fh_json_unsafe8(uint64_t x) {
         const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
         uint64_t q = x ^ (ones * 0x22), b = x ^ (ones * 0x5c);
         return ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) != 0;
     }
+
+    /* Write the k ASCII bytes s as a JSON string at buf + n ("..."), or answer -1 if one needs
+       an escape; the caller checked that n + k + 2 fits. Eight bytes at a time, and the tail as
+       the last eight (overlapping what was checked); under eight, the first and last four as
+       one word; under four, byte by byte. No call: the fixed-size memcpy are plain moves. */
+    static inline Py_ssize_t fh_json_put_ascii(char *buf, Py_ssize_t n, const unsigned char *s, Py_ssize_t k) {
+        char *out = buf + n + 1;
+        Py_ssize_t i;
+        uint64_t w;
+        uint32_t lo, hi;
+        buf[n] = '"';
+        if (k >= 8) {
+            for (i = 0; i + 8 <= k; i += 8) {
+                memcpy(&w, s + i, 8);
+                if (fh_json_unsafe8(w)) return -1;
+                memcpy(out + i, &w, 8);
+            }
+            if (i < k) {
+                memcpy(&w, s + k - 8, 8);
+                if (fh_json_unsafe8(w)) return -1;
+                memcpy(out + k - 8, &w, 8);
+            }
+        } else if (k >= 4) {
+            memcpy(&lo, s, 4);
+            memcpy(&hi, s + k - 4, 4);
+            if (fh_json_unsafe8(((uint64_t)hi << 32) | lo)) return -1;
+            memcpy(out, &lo, 4);
+            memcpy(out + k - 4, &hi, 4);
+        } else {
+            for (i = 0; i < k; i++) {
+                if (s[i] < 0x20 || s[i] == 0x22 || s[i] == 0x5c) return -1;
+                out[i] = (char)s[i];
+            }
+        }
+        out[k] = '"';
+        return n + k + 2;
+    }
     """
-    const uint64_t FH_JSON_SPACES
-    bint fh_json_unsafe8(uint64_t x) noexcept nogil
+    Py_ssize_t fh_json_put_ascii(char* buf, Py_ssize_t n, const unsigned char* s, Py_ssize_t k) noexcept nogil
 
 cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object o)
@@ -75,33 +113,16 @@ cdef inline Py_ssize_t _put_raw(char* buf, Py_ssize_t n, const char* s, Py_ssize
     return n + k
 
 
-cdef Py_ssize_t _put_str(char* buf, Py_ssize_t n, str s) noexcept:
-    cdef Py_ssize_t k, i = 0
-    cdef const unsigned char* data
-    cdef uint64_t word
+cdef inline Py_ssize_t _put_str(char* buf, Py_ssize_t n, str s) noexcept:
+    cdef Py_ssize_t k
     if not PyUnicode_IS_ASCII(s):
         return -1
     k = PyUnicode_GET_LENGTH(s)
     if n + k + 2 > C_MAX_BYTES:
         return -1
-    data = PyUnicode_1BYTE_DATA(s)
-    # PERF: eight bytes at a time (fh_json_unsafe8), the tail as one more word: a byte loop
-    # cost ~12 instructions a character, most of the encoder's cost for the benchmark's answer.
-    while i + 8 <= k:
-        memcpy(&word, data + i, 8)
-        if fh_json_unsafe8(word):
-            return -1
-        i += 8
-    if i < k:  # the tail, in a word padded with spaces (which need no escape)
-        word = FH_JSON_SPACES
-        memcpy(&word, data + i, k - i)
-        if fh_json_unsafe8(word):
-            return -1
-    buf[n] = b'"'
-    memcpy(buf + n + 1, data, k)
-    n += k + 1
-    buf[n] = b'"'
-    return n + 1
+    # PERF: a word at a time, with no call (fh_json_put_ascii): a byte loop cost ~12
+    # instructions a character, most of the encoder's cost for the benchmark's answer.
+    return fh_json_put_ascii(buf, n, PyUnicode_1BYTE_DATA(s), k)
 
 
 cdef Py_ssize_t _put_int(char* buf, Py_ssize_t n, object v) noexcept:
