@@ -16,6 +16,8 @@ from fasthttp._model_c.request cimport RequestBase as CRequest, new_request
 # The writer's write_response as a C call (a cpdef function, fasthttp/_speedups/writer.pxd):
 # connection.py names it as its facade import (fasthttp.writer), and Cython binds it here.
 from fasthttp._speedups.writer cimport write_response
+# The small-JSON encoder as a C call (fasthttp/_speedups/jsontext.pxd), the same way.
+from fasthttp._speedups.jsontext cimport encode_simple
 
 
 # The module's constants as C numbers (connection.py publishes them as module attributes too).
