@@ -77,6 +77,17 @@ def test_delete_and_every_printable_ascii_but_quote_and_backslash_go_unescaped(i
     _same_as_the_encoders({text: text}, out)
 
 
+def test_integers_of_every_length_and_sign_are_written_in_decimal(impl):
+    # The compiled twin counts the digits, then writes them two at a time from the last.
+    values = [0, 2**63 - 1, -(2**63)]
+    for digits in range(1, 20):
+        values += [10 ** (digits - 1), 10**digits - 1, -(10 ** (digits - 1)), -(10**digits - 1)]
+    values = [v for v in values if -(2**63) <= v < 2**63]
+    for v in values:
+        assert impl.jsontext.encode_simple([v]) == b"[%d]" % v, v
+    _same_as_the_encoders(values[:16], impl.jsontext.encode_simple(values[:16]))
+
+
 def test_the_bounds_themselves_are_accepted(impl):
     k = impl.jsontext
     assert k.encode_simple(list(range(k.MAX_ITEMS))) is not None
