@@ -86,6 +86,17 @@ def test_the_sweep_advances_the_clock_checks_every_connection_and_flushes(loop):
     assert conn.aborted
 
 
+def test_the_deadlines_list_follows_the_clock_in_place(loop):
+    # PERF (issue 17): each connection keeps the manager's deadlines list (connection_settings)
+    # and reads the idle deadline from it per response: the sweep must update that very list.
+    manager = ConnectionManager(loop, handler, Config(header_timeout=0.2, body_timeout=3, keep_alive_timeout=7))
+    kept = manager.connection_settings[-1]
+    assert kept is manager.deadlines
+    manager._tick(1000.0)
+    assert manager.deadlines is kept
+    assert kept == [manager.head_deadline, manager.body_deadline, manager.idle_deadline] == [1000.2, 1003.0, 1007.0]
+
+
 def test_the_level_of_connection_logging_is_looked_up_at_each_sweep(loop):
     # PERF (issue 17): a connection reads manager.log_connections, not the logger, to choose the
     # protocol's full path (which logs its opening and end at DEBUG); the sweep refreshes it.

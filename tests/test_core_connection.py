@@ -513,6 +513,52 @@ def test_the_idle_deadline_after_a_pipelined_read_is_the_managers_and_a_later_re
 
 
 @pytest.mark.parametrize("twin", _TWINS)
+def test_a_read_leaves_the_connection_on_the_deadline_of_where_it_stopped(loop, twin):
+    # A read on an idle connection stamps the header-read deadline only when it ends inside a
+    # head (PERF: a read bringing whole requests never reads it); the keep-alive one when it
+    # ends between requests. The manager's clock moves between reads, as its sweep moves it.
+    from fasthttp._core_py.connection import K_HEAD, K_IDLE
+
+    manager = ConnectionManager(loop, lambda request: "ok", Config())
+    cfg = manager.config
+    proto = core_class(twin)(manager)
+    transport = Transport()
+    proto.connection_made(transport)
+    reads = [  # (the manager's clock, the read, where the connection is left, its timeout)
+        (1000.0, b"GET /a HTT", K_HEAD, cfg.header_timeout),
+        (2000.0, b"P/1.1\r\nHost: x\r\n\r\n", K_IDLE, cfg.keep_alive_timeout),
+        (3000.0, b"GET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c", K_HEAD, cfg.header_timeout),
+        (4000.0, b" HTTP/1.1\r\nHost: x\r\n\r\n", K_IDLE, cfg.keep_alive_timeout),
+        (5000.0, b"GET /d HTTP/1.1\r\nHost: x\r\n\r\n", K_IDLE, cfg.keep_alive_timeout),
+    ]
+    for now, data, kind, timeout in reads:
+        manager._tick(now)
+        proto.data_received(data)
+        assert (proto._kind, proto._deadline) == (kind, now + timeout), data
+    assert b"".join(transport.out).count(b"HTTP/1.1 200 OK") == 4
+    proto.connection_lost(None)
+
+
+@pytest.mark.parametrize("logged", [False, True])
+@pytest.mark.parametrize("twin", _TWINS)
+def test_a_str_answer_goes_out_as_utf8_and_the_access_log_counts_its_bytes(loop, twin, logged):
+    # The writer copies a str answer's UTF-8 itself (PERF: no bytes object of its own); with an
+    # access log the core encodes it, as the log counts the body's bytes, not its characters.
+    seen: list[int] = []
+    log = (lambda request, status, size, connection: seen.append(size)) if logged else None
+    manager = ConnectionManager(loop, lambda request: "caf\u00e9 \u20ac", Config(), access_log=log)
+    proto = core_class(twin)(manager)
+    transport = Transport()
+    proto.connection_made(transport)
+    proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD /b HTTP/1.1\r\nHost: x\r\n\r\n")
+    first, second = b"".join(transport.out).split(b"HTTP/1.1 200 OK\r\n")[1:]
+    assert b"Content-Length: 9\r\n" in first and first.endswith(b"\r\n\r\ncaf\xc3\xa9 \xe2\x82\xac")
+    assert b"Content-Length: 9\r\n" in second and second.endswith(b"\r\n\r\n")  # HEAD: no body
+    assert seen == ([9, 0] if logged else [])
+    proto.connection_lost(None)
+
+
+@pytest.mark.parametrize("twin", _TWINS)
 def test_a_lone_post_and_pipelined_posts_each_go_out_in_one_write(loop, twin):
     # A POST whose head, body and end arrive in one read is one request: its response is written
     # straight, not through a batch (PERF, issue 17); two POSTs in one read are a batch, one

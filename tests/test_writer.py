@@ -598,10 +598,34 @@ def test_write_response_refuses_a_non_contiguous_body(impl):
         impl.writer.write_response(200, [], memoryview(b"abcdef")[::2])
 
 
-@pytest.mark.parametrize("body", ["text", None, 3], ids=repr)
-def test_write_response_refuses_a_body_that_is_not_bytes_like(impl, body):
+@pytest.mark.parametrize("body", [None, 3, ["text"]], ids=repr)
+def test_write_response_refuses_a_body_that_is_neither_bytes_like_nor_str(impl, body):
     with pytest.raises(TypeError):
         impl.writer.write_response(200, [], body)
+
+
+@pytest.mark.parametrize("text", ["", "Hello, World!", "caf\u00e9 \u20ac \U0001f600", "x" * 5000], ids=len)
+@pytest.mark.parametrize("head", [False, True])
+def test_write_response_sends_a_str_body_as_its_utf8_and_counts_those_bytes(impl, text, head):
+    # The engine's text answers (fasthttp/_core_py/connection.py): the same bytes as the
+    # encoded body's, whichever twin, for every kind of str (ASCII, wide, astral, long).
+    expected = impl.writer.write_response(200, [(b"X", b"1")], text.encode(), True, False, head, False)
+    assert impl.writer.write_response(200, [(b"X", b"1")], text, True, False, head, False) == expected
+    assert b"Content-Length: %d\r\n" % len(text.encode()) in expected
+
+
+def test_write_response_sends_a_str_subclass_as_its_utf8(impl):
+    class Text(str):
+        pass
+
+    assert impl.writer.write_response(200, [], Text("h\u00e9"), date=False) == (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nh\xc3\xa9"
+    )
+
+
+def test_write_response_refuses_a_str_body_with_a_lone_surrogate(impl):
+    with pytest.raises(UnicodeEncodeError):
+        impl.writer.write_response(200, [], "bad \ud800")
 
 
 def test_write_response_refuses_an_invalid_field(impl):

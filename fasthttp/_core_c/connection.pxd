@@ -16,6 +16,9 @@ from fasthttp._model_c.request cimport RequestBase as CRequest, new_request
 # The writer's write_response as a C call (a cpdef function, fasthttp/_speedups/writer.pxd):
 # connection.py names it as its facade import (fasthttp.writer), and Cython binds it here.
 from fasthttp._speedups.writer cimport write_response
+# hot5: the context kernel's copy and call as C calls (fasthttp/_speedups/contextcall.pxd),
+# bound to connection.py's facade import (fasthttp.contextcall) as write_response is.
+from fasthttp._speedups.contextcall cimport copy_context, run_in
 # The small-JSON encoder as a C call (fasthttp/_speedups/jsontext.pxd), the same way.
 from fasthttp._speedups.jsontext cimport encode_simple
 
@@ -27,6 +30,9 @@ cdef str _GET, _V11
 cdef int K_NONE, K_IDLE, K_HEAD, K_BODY, K_LINGER
 cdef int P_BODY, P_WRITE, P_QUEUE, P_UPGRADE, P_STOP
 cdef Py_ssize_t QUEUE_HIGH, DRAIN_LIMIT
+# hot5: a C flag, so `if COMPILED:` on the per-request path is a C test (published as the
+# module attribute by connection.py, as the constants above).
+cdef bint COMPILED
 
 
 cdef class ConnectionCore:
@@ -78,6 +84,8 @@ cdef class ConnectionCore:
     cdef public object _json_fields
     cdef public dict _fast_routes
     cdef public double _idle_at
+    # hot5: ConnectionManager.deadlines (a list item read per response, not an attribute look-up)
+    cdef public list _deadlines
 
     cpdef _close_after(self, req)
     cpdef body_buffered(self, n)
@@ -95,11 +103,13 @@ cdef class ConnectionCore:
     cpdef _schedule(self, req)
     cpdef _on_eom(self, eom)
     cpdef _to_idle(self)
+    @cython.locals(n=Py_ssize_t)
+    cdef inline bint _buffered(self)
     @cython.locals(head=CRequestHead, routes=dict, calls=dict)
     cpdef _dispatch(self, CRequest req)
     @cython.locals(head=CRequestHead)
     cpdef _keep_alive(self, CRequest req)
-    @cython.locals(head=CRequestHead, text=str, keep=bint, is_head=bint, http_1_0=bint, idle=double, method=str)
+    @cython.locals(head=CRequestHead, keep=bint, is_head=bint, http_1_0=bint, idle=double, method=str)
     cpdef _respond(self, CRequest req, result)
     cpdef _finished(self, req, keep)
     cpdef _run_queue(self)

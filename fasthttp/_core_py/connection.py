@@ -57,6 +57,7 @@ from ..application import Deferred
 from ..body import RequestBody
 from ..config import INLINE
 from ..connections import ConnectionManager, error_bytes
+from ..contextcall import copy_context, run_in
 from ..errors import ExpectationFailed, HttpError, HttpProtocolError, InvalidResponseHeader, LengthRequired
 from ..jsontext import FASTER_THAN_ORJSON, encode_simple
 from ..listeners import TLS_RECORD_START, send_and_shut, wants_tls_upgrade
@@ -101,7 +102,6 @@ COMPILED: bool = __name__.startswith("fasthttp._core_c.")
 
 _INF = float("inf")
 _CORO = types.CoroutineType
-_copy_context = contextvars.copy_context
 # PERF: Context.run called as the method descriptor it is, _ctx_run(ctx, f, *args): the compiled
 # twin makes one vectorcall instead of looking ``run`` up on each request's context first
 # (callgrind, issue 17: ~130 instructions per call); the same call in the pure twin.
@@ -137,7 +137,7 @@ DRAIN_LIMIT = 64 * 1024  # unread Content-Length body the server reads and disca
 globals().update(
     K_NONE=K_NONE, K_IDLE=K_IDLE, K_HEAD=K_HEAD, K_BODY=K_BODY, K_LINGER=K_LINGER,
     P_BODY=P_BODY, P_WRITE=P_WRITE, P_QUEUE=P_QUEUE, P_UPGRADE=P_UPGRADE, P_STOP=P_STOP,
-    QUEUE_HIGH=QUEUE_HIGH, DRAIN_LIMIT=DRAIN_LIMIT,
+    QUEUE_HIGH=QUEUE_HIGH, DRAIN_LIMIT=DRAIN_LIMIT, COMPILED=COMPILED,
 )  # fmt: skip
 
 #: The bare 500 a failed handler gets.
@@ -201,6 +201,7 @@ class ConnectionCore:
                 "_json_fields",
                 "_fast_routes",
                 "_idle_at",
+                "_deadlines",
             )
 
     def __init__(self, manager: ConnectionManager) -> None:
@@ -218,6 +219,9 @@ class ConnectionCore:
             self._no_chunked,
             self._async_mode,
             self._proxy_trust,
+            # The manager's [head, body, idle] deadlines, one list its sweep updates in place
+            # (ConnectionManager.deadlines): the idle one is read for every response.
+            self._deadlines,
         ) = manager.connection_settings
         self._cfg = cfg
         # The fields of a str answer and of a dict or list one (ConnectionManager.answer_fields).
@@ -373,6 +377,13 @@ class ConnectionCore:
     def data_received(self, data: bytes) -> None:
         if self._stop:
             return  # discarding: nothing after a refused or final request is parsed
+        # A read on an idle connection starts a request head: K_HEAD, on the header-read
+        # deadline (408). PERF (issue 17, callgrind: ~140 instructions per request, an attribute
+        # look-up on the manager): that deadline is stamped only if the read leaves the
+        # connection in K_HEAD (the head incomplete, or refused before its request opened);
+        # a read that brings a whole head replaces it at once (_open) and never needed it.
+        # Nothing reads the deadline meanwhile (the manager's sweep is a callback of its own).
+        fresh = False
         if self._kind == K_IDLE:
             if self._requests == 0 and data[:1] == TLS_RECORD_START:
                 # A TLS ClientHello on this plain port (the rule: listeners.TLS_RECORD_START).
@@ -381,20 +392,36 @@ class ConnectionCore:
                 self._wrong_protocol()
                 return
             self._kind = K_HEAD
-            self._deadline = self._manager.head_deadline
+            fresh = True
         try:
             events = self._parser.feed(data)
         except HttpProtocolError as exc:
+            if fresh:
+                self._deadline = self._manager.head_deadline
             self._parse_failed(exc)
             return
         if events:
             self._on_events(events)
-            if self._kind == K_IDLE and self._parser.buffered:
-                # The read ended inside the next request's head: it is on the header-read
-                # deadline (408), not the silent keep-alive one. One check per read, not per
-                # request (the per-response fast path in _respond stays as it is).
-                self._kind = K_HEAD
-                self._deadline = self._manager.head_deadline
+            kind = self._kind
+            if kind == K_IDLE:
+                if self._buffered():
+                    # The read ended inside the next request's head: it is on the header-read
+                    # deadline (408), not the silent keep-alive one. One check per read, not
+                    # per request (the per-response fast path in _respond stays as it is).
+                    self._kind = K_HEAD
+                    self._deadline = self._manager.head_deadline
+            elif fresh and kind == K_HEAD:
+                self._deadline = self._manager.head_deadline  # refused before it opened (_fail)
+        elif fresh:
+            self._deadline = self._manager.head_deadline  # the head is still arriving
+
+    def _buffered(self) -> bool:
+        """Bytes received but not yet parsed (the parser's ``buffered``): the next request's
+        head has begun. PERF (issue 17, callgrind: ~140 instructions per request): the compiled
+        twin reads the compiled parser's count as a struct field (parser.pxd), not through its
+        property; the pure twin reads the property."""
+        n: int = self._parser._len if COMPILED else self._parser.buffered
+        return n != 0
 
     def _pause_reading(self, reason: int) -> None:
         if not self._pause_mask and not self._closed:
@@ -624,7 +651,7 @@ class ConnectionCore:
             self._loop.call_soon(self._resume_parser)
 
     def _to_idle(self) -> None:
-        if self._parser.buffered:
+        if self._buffered():
             # The next request's head began in the same read as the end of the last one: that
             # head is now on the header-read deadline (408), not the silent keep-alive one.
             self._kind = K_HEAD
@@ -639,7 +666,10 @@ class ConnectionCore:
         The handler runs in a copy of the connection's context, so context variables it sets
         never leak into later requests; a Task it needs inherits that copy.
         """
-        ctx = req.context = _copy_context()
+        # PERF (issue 17, callgrind: ~180 instructions per plaintext request): the context
+        # kernel's copy_context and run_in (fasthttp.contextcall), C calls of CPython's context
+        # API in the compiled twin (connection.pxd); contextvars' own in the pure twin.
+        ctx = req.context = copy_context()
         try:
             call: Any = None
             routes = self._fast_routes
@@ -649,7 +679,7 @@ class ConnectionCore:
                 if calls is not None:
                     call = calls.get(head.method)
             if call is None:
-                result = _ctx_run(ctx, self._handler, req)
+                result = run_in(ctx, self._handler, req)
             else:
                 # PERF (issue 17, benchmarks/bench_connection.py): the handler's exact-route
                 # hit (its fast_routes, fasthttp.application) made here, with two dict look-ups,
@@ -660,7 +690,7 @@ class ConnectionCore:
                     reader = req.body_reader
                     if reader is not None:
                         reader.check_size()  # ContentTooLarge past the limit
-                    result = _ctx_run(ctx, call, req)
+                    result = run_in(ctx, call, req)
                 except Exception as exc:
                     result = self._apply_on_error(req, ctx, exc)
             if type(result) is _CORO:
@@ -669,7 +699,7 @@ class ConnectionCore:
                     # NOTE: until it suspends there is no current task (asyncio.timeout() and,
                     # on 3.12+, asyncio.wait_for() need one): see Config.async_handlers.
                     try:
-                        yielded = _ctx_run(ctx, result.send, None)
+                        yielded = run_in(ctx, result.send, None)
                     except StopIteration as stop:
                         result = stop.value
                     except Exception as exc:
@@ -679,7 +709,7 @@ class ConnectionCore:
                         result = self._apply_on_error(req, ctx, exc)
                         if type(result) is _CORO:
                             try:
-                                yielded = _ctx_run(ctx, result.send, None)
+                                yielded = run_in(ctx, result.send, None)
                             except StopIteration as stop:
                                 result = stop.value
                             else:
@@ -725,8 +755,11 @@ class ConnectionCore:
         """Write the response for *req* (the request at the head of the pipeline)."""
         t = type(result)
         if t is str:
-            text = result  # the compiled twin: a str local, so encode() is a C call (connection.pxd)
-            status, fields, body = 200, self._text_fields, text.encode()
+            # PERF (issue 17, callgrind plaintext: ~150 instructions per request): the writer
+            # copies a str's UTF-8 into the response itself (fasthttp.writer.write_response), so
+            # no bytes object is made for it; the access log, which counts the body's bytes,
+            # gets them encoded.
+            status, fields, body = 200, self._text_fields, result if self._log is None else result.encode()
         elif t is Response:
             status, fields, body = result.status, result.fields, result.body
         elif t is dict or t is list:
@@ -809,7 +842,7 @@ class ConnectionCore:
             # PERF: _finished's common case, inlined: idle until the next request.
             self._kind = K_IDLE
             idle = self._idle_at
-            self._deadline = idle if idle >= 0.0 else self._manager.idle_deadline
+            self._deadline = idle if idle >= 0.0 else self._deadlines[2]  # the manager's idle_deadline
         else:
             self._finished(req, keep)
 

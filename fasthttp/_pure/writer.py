@@ -409,7 +409,7 @@ def write_head(
 def write_response(
     status: int,
     fields: _Fields,
-    body: bytes | bytearray | memoryview,
+    body: bytes | bytearray | memoryview | str,
     keep_alive: bool = True,
     http_1_0: bool = False,
     head: bool = False,
@@ -418,11 +418,17 @@ def write_response(
 ) -> bytes:
     """A whole response in one bytes object: the head with ``Content-Length`` and *body*.
 
+    A str *body* is sent as its UTF-8 (strict: a lone surrogate is a ``UnicodeEncodeError``),
+    its Content-Length the count of those bytes (the engine's text answers; PERF in the
+    compiled twin: no bytes object of its own).
+
     ``head=True`` (a HEAD request, RFC 9110 §9.3.2) keeps the Content-Length of the body the GET
     would have sent and drops the body. 204 and 304 carry neither (RFC 9110 §6.4.1: they have
     no content). A 1xx status is a ``ValueError``: it is never a final response (RFC 9110
     §15.2); ``write_head`` writes interim heads.
     """
+    if isinstance(body, str):
+        body = body.encode()
     if type(body) is bytes and type(status) is int and status in _CONTENT_STATUSES:
         # PERF: the common case (a bytes body with content) in one join, the same bytes as below.
         length = len(body)

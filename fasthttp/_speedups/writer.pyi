@@ -59,7 +59,7 @@ def write_head(
 def write_response(
     status: int,
     fields: _Fields,
-    body: bytes | bytearray | memoryview,
+    body: bytes | bytearray | memoryview | str,
     keep_alive: bool = True,
     http_1_0: bool = False,
     head: bool = False,
