@@ -12,8 +12,7 @@ control characters (RFC 8259 §7), checked and copied a word at a time.
 PERF: callgrind, instructions per call (10,000 calls, the function alone; orjson.dumps in
 brackets): the benchmark's ``{"message": "Hello, World!"}`` 469 (832), a flat object of ten
 mixed keys 2,442 (2,728), sixteen int values 4,493 (4,777), sixteen str values 4,042 (6,498).
-Whole-process ``GET /json`` (tools/cg_server.sh): 11,149-11,409 -> 10,238-10,387 instructions
-per request. benchmarks/bench_jsontext.py compares the twins and orjson in time.
+Whole-process ``GET /json`` (tools/cg_server.sh): 10,349 -> 9,548 instructions per request. benchmarks/bench_jsontext.py compares the twins and orjson in time.
 """
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
