@@ -18,7 +18,7 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 from setuptools.extension import Extension
 
-KERNELS = ("headers", "chunked", "parser", "responseparser", "ranges", "writer", "wsframe", "sockio", "contextcall")
+KERNELS = ("headers", "chunked", "parser", "responseparser", "ranges", "writer", "wsframe", "sockio", "contextcall", "jsontext")
 # The engine's compiled modules: fasthttp/_core_py/<name>.py (the pure twin) compiled by Cython's
 # pure-Python mode, with its .pxd, into fasthttp._core_c.<name> (see fasthttp/_core_py/connection.py).
 CORES = ("connection",)

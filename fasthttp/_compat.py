@@ -53,7 +53,7 @@ NO_ORJSON: bool = _flag("FASTHTTP_NO_ORJSON")
 
 #: The byte-level kernels, each a facade ``fasthttp.<name>`` over ``_speedups.<name>`` and
 #: ``_pure.<name>`` (wheels/check.py reads this tuple without importing the tree).
-KERNELS = ("headers", "chunked", "parser", "responseparser", "ranges", "writer", "wsframe", "sockio", "contextcall")
+KERNELS = ("headers", "chunked", "parser", "responseparser", "ranges", "writer", "wsframe", "sockio", "contextcall", "jsontext")
 
 #: The engine's compiled modules: ``fasthttp._core_c.<name>``, compiled from the pure twin
 #: ``fasthttp._core_py.<name>`` (one source, Cython's pure-Python mode), picked by the engine

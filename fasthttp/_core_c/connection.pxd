@@ -19,6 +19,8 @@ from fasthttp._speedups.writer cimport write_response
 # hot5: the context kernel's copy and call as C calls (fasthttp/_speedups/contextcall.pxd),
 # bound to connection.py's facade import (fasthttp.contextcall) as write_response is.
 from fasthttp._speedups.contextcall cimport copy_context, run_in
+# The small-JSON encoder as a C call (fasthttp/_speedups/jsontext.pxd), the same way.
+from fasthttp._speedups.jsontext cimport encode_simple
 
 
 # The module's constants as C numbers (connection.py publishes them as module attributes too).
