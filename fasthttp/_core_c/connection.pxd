@@ -16,6 +16,9 @@ from fasthttp._model_c.request cimport RequestBase as CRequest, new_request
 # The writer's write_response as a C call (a cpdef function, fasthttp/_speedups/writer.pxd):
 # connection.py names it as its facade import (fasthttp.writer), and Cython binds it here.
 from fasthttp._speedups.writer cimport write_response
+# The sockio kernel's send_now as a C call (a cpdef function, fasthttp/_speedups/sockio.pxd), bound
+# the same way (ConnectionCore._write).
+from fasthttp._speedups.sockio cimport send_now
 
 
 # The module's constants as C numbers (connection.py publishes them as module attributes too).
@@ -76,6 +79,9 @@ cdef class ConnectionCore:
     cdef public object _json_fields
     cdef public dict _fast_routes
     cdef public double _idle_at
+    cdef public int _fd
+    cdef public object _buffered
+    cdef public object _closing
 
     cpdef _close_after(self, req)
     cpdef body_buffered(self, n)
@@ -103,3 +109,6 @@ cdef class ConnectionCore:
     cpdef _run_queue(self)
     cpdef _send(self, data)
     cpdef _flush(self)
+    @cython.locals(fd=int, n=Py_ssize_t)
+    cpdef _write(self, data)
+    cpdef int _descriptor(self) except? -3
