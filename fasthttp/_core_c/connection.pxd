@@ -109,6 +109,7 @@ cdef class ConnectionCore:
     cpdef _run_queue(self)
     cpdef _send(self, data)
     cpdef _flush(self)
-    @cython.locals(fd=int, n=Py_ssize_t)
-    cpdef _write(self, data)
-    cpdef int _descriptor(self) except? -3
+    # cdef: called by the core only (PERF: no check for a Python override per call).
+    @cython.locals(fd=int, n=Py_ssize_t, whole=bytes)
+    cdef _write(self, data)
+    cdef int _descriptor(self) except? -3

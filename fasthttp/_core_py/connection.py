@@ -999,14 +999,15 @@ class ConnectionCore:
             and not self._buffered()  # type: ignore[misc]
             and not self._closing()  # type: ignore[misc]
         ):
+            whole = data  # the compiled twin: a bytes local (its size read in C)
             try:
-                n = send_now(fd, data)
+                n = send_now(fd, whole)
             except OSError:  # the peer is gone: the transport's write meets the same error
                 n = 0
-            if n == len(data):
+            if n == len(whole):
                 return
             if n:
-                data = data[n:]
+                data = whole[n:]
         self.transport.write(data)
 
     def _descriptor(self) -> int:
