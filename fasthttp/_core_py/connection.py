@@ -983,11 +983,13 @@ class ConnectionCore:
         get the transport's write, as does a failed send: the transport meets the same error
         (the peer is gone) and reports it, ``connection_lost``, as without this path.
 
-        PERF (issue 17, benchmarks/server plaintext): uvloop's ``UVStream.write`` costs ~1,150
-        instructions per response in user space (its ``_initiate_write``, ``_exec_write`` and
-        ``uv_try_write``) around the one system call that ``send_now`` makes directly; the
-        transport's two questions are bound methods, kept with the descriptor (asked through
-        the transport they cost ~200 instructions each, a bound call a fraction of that).
+        PERF (issue 17, benchmarks/server plaintext, callgrind of the whole server under wrk):
+        uvloop's ``UVStream.write`` cost ~990 instructions per response (its ``_initiate_write``,
+        ``_exec_write``, ``uv_try_write``) around the one system call that ``send_now`` makes
+        directly; this method costs ~440, of which ~210 are the transport's two questions (bound
+        methods, kept with the descriptor: asked by name they cost ~200 each) and ~37 the send.
+        ``data_received`` went from ~7,980 to ~7,270 per request, the process from ~9,860 to
+        ~9,250.
         """
         fd = self._fd
         if fd == -2:
