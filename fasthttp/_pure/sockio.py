@@ -5,7 +5,7 @@ Strategy: the engine's transports own their sockets; these few calls act on the 
 send with ``MSG_MORE`` (the kernel holds the bytes for the next ones to share their segment), a
 send of a whole response now (the connection core's write, without the transport's layers), the
 closing response with its FIN, and the bound on a socket's unsent backlog. The descriptor is
-borrowed: never closed here. This twin wraps it in a ``socket.socket`` for each call (used at
+borrowed: never closed here. This twin wraps it in a ``_socket.socket`` for each call (used at
 once and detached); the compiled twin, ``fasthttp/_speedups/sockio.pyx``, calls the kernel
 directly (PERF: CPython validates a descriptor it wraps with one more system call, ``getsockname``,
 and the wrapper and its ``detach`` cost microseconds per call).
