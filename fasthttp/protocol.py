@@ -950,6 +950,7 @@ class HttpProtocol(ConnectionCore, asyncio.Protocol):
             return
         self.transport = tls
         self._secure = None
+        self._fd = -1  # TLS from now on: no direct sends (ConnectionCore._write)
         tls.set_write_buffer_limits(high=self._cfg.write_high_water)
         self._active = None
         self._upgrade_req = None

@@ -1,5 +1,6 @@
-"""Socket I/O on a borrowed descriptor: ``send`` with ``MSG_MORE``, the closing response with its
-FIN, and the bound on a socket's unsent backlog (``TCP_NOTSENT_LOWAT``).
+"""Socket I/O on a borrowed descriptor: ``send`` with ``MSG_MORE``, ``send`` of a whole response
+without blocking, the closing response with its FIN, and the bound on a socket's unsent backlog
+(``TCP_NOTSENT_LOWAT``).
 
 Facade: the compiled twin (``fasthttp._speedups.sockio``) unless it is missing or
 ``FASTHTTP_NO_EXTENSIONS`` is set, then the pure twin (``fasthttp._pure.sockio``). Type checkers
@@ -13,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from ._compat import NO_EXTENSIONS, register
 
-__all__ = ("send_more", "send_and_shutdown", "bound_backlog")
+__all__ = ("send_more", "send_now", "send_and_shutdown", "bound_backlog")
 
 if TYPE_CHECKING:
-    from ._pure.sockio import bound_backlog, send_and_shutdown, send_more
+    from ._pure.sockio import bound_backlog, send_and_shutdown, send_more, send_now
 else:
     if not NO_EXTENSIONS:
         try:
@@ -29,5 +30,6 @@ else:
     register("sockio", _impl)
 
     send_more = _impl.send_more
+    send_now = _impl.send_now
     send_and_shutdown = _impl.send_and_shutdown
     bound_backlog = _impl.bound_backlog

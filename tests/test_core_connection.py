@@ -15,6 +15,8 @@ import asyncio
 import importlib
 import logging
 import re
+import socket
+import threading
 import types
 from typing import Any
 
@@ -577,3 +579,181 @@ def test_a_lone_post_and_pipelined_posts_each_go_out_in_one_write(loop, twin):
         assert out.count(b"HTTP/1.1 200 OK\r\n") == count
         assert re.findall(rb"got (/\d+)", out) == [b"/%d" % i for i in range(count)]
         proto.connection_lost(None)
+
+
+# -- the write: straight to the socket when nothing waits before it (ConnectionCore._write) -------
+
+
+class SocketTransport(Transport):
+    """A transport over one end of a real socket pair, as the loops' are to the core: its
+    descriptor (``get_extra_info("socket")``), its unsent buffer, whether it closes; what it is
+    given to write it keeps (its buffer), in order."""
+
+    def __init__(self, sock: socket.socket, sslcontext: Any = None) -> None:
+        super().__init__()
+        self.sock = sock
+        self.sslcontext = sslcontext
+        self.closing = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        if name == "socket":
+            return self.sock
+        if name == "sslcontext":
+            return self.sslcontext
+        return super().get_extra_info(name, default)
+
+    def get_write_buffer_size(self) -> int:
+        return sum(map(len, self.out))
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+def _big_answers(request: Any) -> Any:
+    # A large answer for /big (more than a small socket holds), a short one otherwise: each
+    # says which request it answers.
+    if request.path.startswith("/big"):
+        return Response(request.path.encode() * 20000)
+    return "answer " + request.path
+
+
+def _socket_connection(loop: Any, twin: str, **extra: Any) -> tuple[Any, SocketTransport, socket.socket]:
+    ours, peer = socket.socketpair()
+    ours.setblocking(False)
+    peer.settimeout(10)  # bounded: a test that waits wrongly fails instead of hanging
+    proto = core_class(twin)(ConnectionManager(loop, _big_answers, Config()))
+    transport = SocketTransport(ours, **extra)
+    proto.connection_made(transport)
+    return proto, transport, peer
+
+
+def _received(peer: socket.socket, size: int) -> bytes:
+    got = bytearray()
+    while len(got) < size:
+        chunk = peer.recv(65536)
+        assert chunk, f"EOF after {len(got)} of {size} bytes"
+        got += chunk
+    return bytes(got)
+
+
+def _nothing_waits(peer: socket.socket) -> bool:
+    peer.setblocking(False)
+    try:
+        peer.recv(1)
+    except BlockingIOError:
+        return True
+    finally:
+        peer.settimeout(10)
+    return False
+
+
+@pytest.mark.parametrize("twin", _TWINS)
+def test_a_response_goes_straight_to_the_socket_when_the_transport_holds_nothing(loop, twin):
+    proto, transport, peer = _socket_connection(loop, twin)
+    try:
+        proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert transport.out == []  # the transport was not used
+        first = _DATE.sub(b"\r\nDate: -\r\n", peer.recv(65536))
+        assert first.startswith(b"HTTP/1.1 200 OK\r\n") and first.endswith(b"\r\n\r\nanswer /a")
+        # A pipelined batch: one send, the responses in request order.
+        proto.data_received(b"".join(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(16)))
+        assert transport.out == []
+        out = bytearray()
+        while out.count(b"HTTP/1.1 200 OK") < 16 or not out.endswith(b"answer /15"):
+            out += peer.recv(65536)
+        assert re.findall(rb"answer (/\d+)", out) == [b"/%d" % i for i in range(16)]
+    finally:
+        proto.connection_lost(None)
+        transport.sock.close()
+        peer.close()
+
+
+@pytest.mark.parametrize("twin", _TWINS)
+def test_what_the_socket_does_not_take_goes_to_the_transport_and_later_writes_follow_it(loop, twin):
+    # The peer reads late: the socket takes the start of the large response, the transport
+    # queues the rest, and every response after it goes to the transport too (it holds bytes
+    # that must go first): the peer gets every byte once, in order.
+    proto, transport, peer = _socket_connection(loop, twin)
+    transport.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    try:
+        proto.data_received(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert len(transport.out) == 1  # the rest of the large response
+        early = peer.recv(65536)  # room in the socket again, while the transport holds the rest
+        proto.data_received(b"GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+        proto.data_received(b"GET /0 HTTP/1.1\r\nHost: x\r\n\r\nGET /1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert len(transport.out) == 3
+        queued = b"".join(transport.out)
+        assert queued.endswith(b"answer /1") and queued.index(b"answer /after") < queued.index(b"answer /0")
+        # The peer starts reading; the transport drains its buffer (what the loop does once
+        # the socket is writable).
+        got = bytearray(early)
+
+        def read(until: bytes) -> None:
+            while not got.endswith(until):
+                chunk = peer.recv(65536)
+                assert chunk, "EOF"
+                got.extend(chunk)
+
+        reader = threading.Thread(target=read, args=(b"answer /1",))
+        reader.start()
+        transport.sock.settimeout(10)
+        transport.sock.sendall(queued)
+        transport.sock.setblocking(False)
+        transport.out.clear()
+        reader.join(10)
+        proto.data_received(b"GET /last HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert transport.out == []  # nothing waits: straight to the socket again
+        read(b"answer /last")
+        out = _DATE.sub(b"\r\nDate: -\r\n", bytes(got))
+        body = b"/big" * 20000
+        assert out.count(body) == 1
+        assert re.findall(rb"answer (/(?:after|last|\d+))", out) == [b"/after", b"/0", b"/1", b"/last"]
+        assert out.index(body) < out.index(b"answer /after")
+        assert _nothing_waits(peer)
+    finally:
+        proto.connection_lost(None)
+        transport.sock.close()
+        peer.close()
+
+
+@pytest.mark.parametrize("twin", _TWINS)
+def test_a_send_to_a_peer_that_is_gone_is_the_transports_write_to_meet_and_report(loop, twin):
+    # The send fails (EPIPE): the whole response goes to the transport's write, which meets the
+    # same error and reports it (connection_lost), as without the direct path.
+    proto, transport, peer = _socket_connection(loop, twin)
+    peer.close()
+    try:
+        proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        (data,) = transport.out
+        assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"\r\n\r\nanswer /a")
+    finally:
+        proto.connection_lost(None)
+        transport.sock.close()
+
+
+@pytest.mark.parametrize("twin", _TWINS)
+@pytest.mark.parametrize("how", ["tls", "closing", "lost"])
+def test_tls_a_closing_transport_and_a_lost_connection_are_written_through_the_transport(loop, twin, how):
+    # TLS: the bytes must go through the TLS layer (get_extra_info("socket") still answers with
+    # the raw socket). Closing (close, abort) or lost: the transport decides what happens to
+    # them (dropped after an abort), and a lost connection's descriptor may be another's.
+    proto, transport, peer = _socket_connection(loop, twin, sslcontext=object() if how == "tls" else None)
+    try:
+        if how == "closing":
+            transport.closing = True
+        elif how == "lost":
+            proto.data_received(b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n")  # the descriptor known
+            assert transport.out == []
+            first = b""
+            while not first.endswith(b"answer /first"):
+                first += peer.recv(65536)
+            proto._closed = True  # connection_lost, without ending the test's connection
+        proto._send(b"interim")  # a lost connection's _send writes nothing
+        proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert transport.out[:-1] == ([] if how == "lost" else [b"interim"])
+        assert transport.out[-1].endswith(b"\r\n\r\nanswer /a")
+        assert _nothing_waits(peer)
+    finally:
+        proto.connection_lost(None)
+        transport.sock.close()
+        peer.close()

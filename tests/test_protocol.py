@@ -763,6 +763,85 @@ def test_peer_that_never_reads_does_not_grow_server_buffers(loop):
     run(loop, scenario())
 
 
+def _labelled_app() -> App:
+    # Each answer says which request it answers; the even ones are larger than a socket takes
+    # from a client that is not reading, the odd ones a few bytes.
+    app = App()
+
+    @app.get("/r/:n")
+    async def labelled(request):
+        n = int(request.params["n"])
+        await asyncio.sleep(0)  # answered from a Task: a write of its own
+        return Response(b"<%d>" % n * (50000 if n % 2 == 0 else 1))
+
+    @app.post("/late")
+    async def late(request):
+        await asyncio.sleep(0.2)  # the peer resets meanwhile
+        return "too late"
+
+    return app
+
+
+def test_responses_reach_a_client_that_reads_late_whole_and_in_order(loop):
+    # A response is sent straight to the socket only when the transport holds nothing; what
+    # the socket does not take, and everything after it, goes through the transport, so the
+    # client gets every byte once and in order, whenever it reads (ConnectionCore._write).
+    async def scenario():
+        async with serving(_labelled_app()) as server:
+            sock = await _raw_connect(server)
+            try:
+                buf = bytearray()
+                for n in range(12):
+                    sock.send(build_request("GET", f"/r/{n}"))  # each in a read of its own
+                    await asyncio.sleep(0.01)
+                    try:
+                        buf += sock.recv(1024)  # a little room in the socket now and then
+                    except BlockingIOError:
+                        pass
+                sock.send(b"".join(build_request("GET", f"/r/{n}") for n in range(12, 28)))  # one batch
+                for n in range(28):
+                    head, body = await _read_response(sock, buf)
+                    assert head.startswith(b"HTTP/1.1 200 ")
+                    assert body == b"<%d>" % n * (50000 if n % 2 == 0 else 1), f"response {n}"
+                assert not buf
+            finally:
+                sock.close()
+
+    run(loop, scenario())
+
+
+def test_a_peer_that_reset_before_the_write_is_lost_once_and_nothing_is_logged(loop, caplog, monkeypatch):
+    # The client sends a body past read_high_water (reading pauses: the server does not see
+    # the reset by reading), then resets (RST) while the handler waits; the response's write
+    # meets ECONNRESET/EPIPE, the transport's write meets it again and reports it.
+    async def scenario():
+        async with serving(_labelled_app(), read_high_water=1024) as server:
+            sock = await _raw_connect(server, rcvbuf=None)
+            lost: list[Any] = []
+            try:
+                sock.send(build_request("POST", "/late", headers=[("Content-Length", "100000")]) + b"x" * 8192)
+                await _wait_for(lambda: server.manager.connections, "the connection")
+                (conn,) = server.manager.connections
+                lost_connection = type(conn).connection_lost
+
+                def counted(self, exc):
+                    lost.append(exc)
+                    return lost_connection(self, exc)
+
+                monkeypatch.setattr(type(conn), "connection_lost", counted)
+                await _wait_for(lambda: conn._pause_mask & P_BODY, "reading to pause")
+            finally:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()  # RST
+            await _wait_for(lambda: not server.manager.connections, "the connection to be lost")
+            await asyncio.sleep(0.05)
+            assert len(lost) == 1
+
+    with caplog.at_level(logging.DEBUG):
+        run(loop, scenario())
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
 # -- limits ----------------------------------------------------------------------------------------
 
 

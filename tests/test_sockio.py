@@ -9,13 +9,16 @@ from __future__ import annotations
 import errno
 import inspect
 import os
+import select
 import socket
+import struct
+import threading
 
 import pytest
 
 
 def test_twins_have_the_same_public_api(py_impl, c_impl):
-    assert py_impl.sockio.__all__ == c_impl.sockio.__all__ == ("send_more", "send_and_shutdown", "bound_backlog")
+    assert py_impl.sockio.__all__ == c_impl.sockio.__all__ == ("send_more", "send_now", "send_and_shutdown", "bound_backlog")
     for name in py_impl.sockio.__all__:
         py_sig = inspect.signature(getattr(py_impl.sockio, name))
         assert list(py_sig.parameters) == list(inspect.signature(getattr(c_impl.sockio, name)).parameters)
@@ -144,10 +147,82 @@ def test_send_more_on_tcp_then_sendfile_delivers_head_and_file_in_order(impl, tm
             s.close()
 
 
-def test_send_more_of_nothing_sends_nothing(impl):
+# --- send_now: a whole response, now, without blocking ------------------------------------------------
+
+
+def test_send_now_sends_the_bytes_and_returns_the_count(impl):
     ours, peer = _stream_pair()
     try:
-        assert impl.sockio.send_more(ours.fileno(), b"") == 0
+        assert impl.sockio.send_now(ours.fileno(), b"HTTP/1.1 200 OK\r\n\r\n") == 19
+        assert peer.recv(100) == b"HTTP/1.1 200 OK\r\n\r\n"
+        assert ours.fileno() >= 0  # borrowed: still open
+    finally:
+        ours.close()
+        peer.close()
+
+
+def test_send_now_on_tcp_delivers_in_order_what_each_call_took(impl):
+    # The core's use: send what the socket takes, the rest later; the client reads every byte
+    # once, in order.
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(listener.getsockname(), timeout=10)
+    ours, _ = listener.accept()
+    try:
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        ours.setblocking(False)
+        data = bytes(range(256)) * 2048  # 512 KiB
+        sent = impl.sockio.send_now(ours.fileno(), data)
+        assert 0 < sent < len(data)  # the socket filled up before the client read anything
+        got = bytearray()
+
+        def read_all() -> None:
+            while chunk := client.recv(65536):
+                got.extend(chunk)
+
+        reader = threading.Thread(target=read_all)
+        reader.start()  # the client reads late: from now on
+        while sent < len(data):
+            n = impl.sockio.send_now(ours.fileno(), data[sent:])
+            if not n:
+                assert select.select([], [ours], [], 10)[1], "the socket never drained"
+            sent += n
+        ours.shutdown(socket.SHUT_WR)
+        reader.join(10)
+        assert bytes(got) == data
+    finally:
+        for s in (ours, client, listener):
+            s.close()
+
+
+def test_send_now_to_a_peer_that_reset_raises_oserror(impl):
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(listener.getsockname(), timeout=10)
+    ours, _ = listener.accept()
+    try:
+        # SO_LINGER 0: the client's close is a reset (RST), not a FIN.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        ours.settimeout(10)
+        with pytest.raises(ConnectionResetError):
+            ours.recv(100)  # the RST has arrived
+        with pytest.raises(OSError) as info:
+            impl.sockio.send_now(ours.fileno(), b"nobody reads this")
+        assert info.value.errno in (errno.EPIPE, errno.ECONNRESET)
+    finally:
+        ours.close()
+        listener.close()
+
+
+# --- the senders: errors and types ------------------------------------------------------------------
+
+_SENDERS = pytest.mark.parametrize("sender", ["send_and_shutdown", "send_more", "send_now"])
+
+
+@pytest.mark.parametrize("sender", ["send_more", "send_now"])
+def test_a_send_of_nothing_sends_nothing(impl, sender):
+    ours, peer = _stream_pair()
+    try:
+        assert getattr(impl.sockio, sender)(ours.fileno(), b"") == 0
         peer.setblocking(False)
         with pytest.raises(BlockingIOError):
             peer.recv(100)
@@ -156,27 +231,26 @@ def test_send_more_of_nothing_sends_nothing(impl):
         peer.close()
 
 
-def test_send_more_of_more_than_fits_returns_the_count_then_zero(impl):
+@pytest.mark.parametrize("sender, blocking", [("send_more", False), ("send_now", False), ("send_now", True)])
+def test_a_send_of_more_than_fits_returns_the_count_then_zero(impl, sender, blocking):
+    # send_now never blocks (MSG_DONTWAIT), even on a blocking descriptor: a send without the
+    # flag would wait there for the peer to read (and time out).
+    send = getattr(impl.sockio, sender)
     ours, peer = _stream_pair()
     try:
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        ours.setblocking(False)
+        ours.settimeout(None if blocking else 0)
         data = bytes(range(256)) * 4096  # 1 MiB: more than both buffers hold
-        n = impl.sockio.send_more(ours.fileno(), data)
+        n = send(ours.fileno(), data)
         assert 0 < n < len(data)
-        assert impl.sockio.send_more(ours.fileno(), data[n:]) == 0  # full: 0, not an error
+        assert send(ours.fileno(), data[n:]) == 0  # full: 0, not an error
         got = bytearray()
         while len(got) < n:
             got += peer.recv(65536)
-        assert bytes(got) == data[:n]
+        assert bytes(got) == data[:n]  # what went is the start of the data, nothing twice
     finally:
         ours.close()
         peer.close()
-
-
-# --- both senders: errors and types ------------------------------------------------------------------
-
-_SENDERS = pytest.mark.parametrize("sender", ["send_and_shutdown", "send_more"])
 
 
 @_SENDERS

@@ -21,6 +21,9 @@ from fasthttp._speedups.writer cimport write_response
 from fasthttp._speedups.contextcall cimport copy_context, run_in
 # The small-JSON encoder as a C call (fasthttp/_speedups/jsontext.pxd), the same way.
 from fasthttp._speedups.jsontext cimport encode_simple
+# The sockio kernel's send_now as a C call (a cpdef function, fasthttp/_speedups/sockio.pxd), bound
+# the same way (ConnectionCore._write).
+from fasthttp._speedups.sockio cimport send_now
 
 
 # The module's constants as C numbers (connection.py publishes them as module attributes too).
@@ -86,6 +89,11 @@ cdef class ConnectionCore:
     cdef public double _idle_at
     # hot5: ConnectionManager.deadlines (a list item read per response, not an attribute look-up)
     cdef public list _deadlines
+    # send5: the descriptor for direct writes (-2 unknown, -1 not eligible) and the transport's
+    # get_write_buffer_size and is_closing, bound once (ConnectionCore._write).
+    cdef public int _fd
+    cdef public object _tx_size
+    cdef public object _tx_closing
 
     cpdef _close_after(self, req)
     cpdef body_buffered(self, n)
@@ -115,3 +123,7 @@ cdef class ConnectionCore:
     cpdef _run_queue(self)
     cpdef _send(self, data)
     cpdef _flush(self)
+    # cdef: called by the core only (PERF: no check for a Python override per call).
+    @cython.locals(fd=int, n=Py_ssize_t, whole=bytes)
+    cdef _write(self, data)
+    cdef int _descriptor(self) except? -3

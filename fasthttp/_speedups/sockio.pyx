@@ -12,7 +12,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.exc cimport PyErr_SetFromErrno
 from libc.errno cimport EAGAIN, EINTR, errno
 
-__all__ = ("send_more", "send_and_shutdown", "bound_backlog")
+__all__ = ("send_more", "send_now", "send_and_shutdown", "bound_backlog")
 
 cdef extern from "<sys/socket.h>" nogil:
     ssize_t c_send "send"(int fd, const void* buf, size_t n, int flags)
@@ -34,6 +34,11 @@ cdef extern from *:
     #else
     #define FASTHTTP_MSG_NOSIGNAL 0
     #endif
+    #ifdef MSG_DONTWAIT
+    #define FASTHTTP_MSG_DONTWAIT MSG_DONTWAIT
+    #else
+    #define FASTHTTP_MSG_DONTWAIT 0
+    #endif
     #ifdef TCP_NOTSENT_LOWAT
     #define FASTHTTP_NOTSENT_LOWAT TCP_NOTSENT_LOWAT
     #else
@@ -42,6 +47,7 @@ cdef extern from *:
     """
     int FASTHTTP_MSG_MORE
     int FASTHTTP_MSG_NOSIGNAL
+    int FASTHTTP_MSG_DONTWAIT
     int FASTHTTP_NOTSENT_LOWAT
     int IPPROTO_TCP
 
@@ -49,15 +55,15 @@ cdef extern from "<errno.h>":
     int EWOULDBLOCK
 
 
-cdef Py_ssize_t _send(int fd, bytes data) except -2:
-    """``send`` with ``MSG_MORE``: the count sent, 0 when the socket is full; raises on any
-    other error. MSG_NOSIGNAL: a peer gone raises EPIPE here, never SIGPIPE (CPython ignores
-    it anyway; a host embedding Python may not)."""
+cdef Py_ssize_t _send(int fd, bytes data, int flags) except -2:
+    """``send`` with *flags* (and ``MSG_NOSIGNAL``): the count sent, 0 when the socket is full;
+    raises on any other error. MSG_NOSIGNAL: a peer gone raises EPIPE here, never SIGPIPE
+    (CPython ignores it anyway; a host embedding Python may not)."""
     cdef Py_ssize_t size = PyBytes_GET_SIZE(data)
     cdef const char* buf = PyBytes_AS_STRING(data)
     cdef ssize_t n
     while True:
-        n = c_send(fd, buf, <size_t>size, FASTHTTP_MSG_MORE | FASTHTTP_MSG_NOSIGNAL)
+        n = c_send(fd, buf, <size_t>size, flags | FASTHTTP_MSG_NOSIGNAL)
         if n >= 0:
             return n
         if errno == EINTR:
@@ -72,7 +78,17 @@ def send_more(int fd, bytes data not None):
     """The pure twin's ``send_more`` in C: one ``send`` with ``MSG_MORE``."""
     if not PyBytes_GET_SIZE(data):
         return 0
-    return _send(fd, data)
+    return _send(fd, data, FASTHTTP_MSG_MORE)
+
+
+cpdef Py_ssize_t send_now(int fd, bytes data) except -2:
+    """The pure twin's ``send_now`` in C: one ``send`` with ``MSG_DONTWAIT``. cpdef (sockio.pxd):
+    the compiled connection core calls it in C."""
+    if data is None:
+        raise TypeError("data must be bytes, not NoneType")
+    if not PyBytes_GET_SIZE(data):
+        return 0
+    return _send(fd, data, FASTHTTP_MSG_DONTWAIT)
 
 
 def send_and_shutdown(int fd, bytes data not None):
@@ -81,7 +97,7 @@ def send_and_shutdown(int fd, bytes data not None):
     cdef Py_ssize_t size = PyBytes_GET_SIZE(data)
     cdef Py_ssize_t n = 0
     if size:
-        n = _send(fd, data)
+        n = _send(fd, data, FASTHTTP_MSG_MORE)
         if n < size:
             return n
     if c_shutdown(fd, SHUT_WR) != 0:
