@@ -444,6 +444,10 @@ cdef class RequestParser:
         cdef bint done
         while True:
             if self._state == ST_HEAD:
+                # PERF: nothing left after a message (the common end of a read): _parse_head
+                # would find no line and change nothing (~60 instructions per read, callgrind).
+                if pos >= end:
+                    break
                 done = False
                 pos = self._parse_head(buf, pos, end, events, &done)
                 if not done:
