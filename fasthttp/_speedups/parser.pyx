@@ -758,20 +758,10 @@ cdef class RequestParser:
         t = self._hc_head
         if t is None:
             t = self._hc_head = RequestHead.__new__(RequestHead)
-        t.method = head.method
-        t.version = head.version
+        _copy_line(t, head)
         # relative to the head, as before _end_of_head shifted it into _src
-        t._target_start = head._target_start - (head_start if self._src is not None else 0)
-        t._target_len = head._target_len
-        t._path_start = head._path_start
-        t._path_end = head._path_end
-        t.path = head.path
-        t.keep_alive = head.keep_alive
-        t.content_length = head.content_length
-        t.chunked = head.chunked
-        t.expect_continue = head.expect_continue
-        t.has_expect = head.has_expect
-        t.upgrade = head.upgrade
+        t._target_start -= head_start if self._src is not None else 0
+        _copy_framing(t, head)
         self._hc_len = n
         self._hc_rl = rl
         self._hc_count = count
@@ -797,25 +787,15 @@ cdef class RequestParser:
             raw = PyBytes_FromStringAndSize(<const char*>buf + head_start, head_end - head_start)
         if head is None:
             head = RequestHead.__new__(RequestHead)
-            head.method = t.method
-            head.version = t.version
-            head._target_start = t._target_start + base
-            head._target_len = t._target_len
-            head._path_start = t._path_start
-            head._path_end = t._path_end
-            head.path = t.path
+            _copy_line(head, t)
+            head._target_start += base
             head.headers = headers_new(raw, self._hc_fields, self._hc_count, base + sec_start - head_start)
             self._head = head
         else:
             head._target_start += base
             head.headers = headers_new(raw, self._hc_fields, self._hc_count, base + sec_start - head_start)
             head.path = _head_path(head)
-        head.keep_alive = t.keep_alive
-        head.content_length = t.content_length
-        head.chunked = t.chunked
-        head.expect_continue = t.expect_continue
-        head.has_expect = t.has_expect
-        head.upgrade = t.upgrade
+        _copy_framing(head, t)
         self._line_start = 0
         events.append(head)
         self._current = head
@@ -836,6 +816,27 @@ cdef class RequestParser:
             self._state = ST_CLOSED
         else:
             self._state = ST_HEAD
+
+
+cdef inline void _copy_line(RequestHead dst, RequestHead src) noexcept:
+    # what a head takes from its request-line (the head cache's template, and back)
+    dst.method = src.method
+    dst.version = src.version
+    dst._target_start = src._target_start
+    dst._target_len = src._target_len
+    dst._path_start = src._path_start
+    dst._path_end = src._path_end
+    dst.path = src.path
+
+
+cdef inline void _copy_framing(RequestHead dst, RequestHead src) noexcept:
+    # what a head's field section decides (the head cache's template, and back)
+    dst.keep_alive = src.keep_alive
+    dst.content_length = src.content_length
+    dst.chunked = src.chunked
+    dst.expect_continue = src.expect_continue
+    dst.has_expect = src.has_expect
+    dst.upgrade = src.upgrade
 
 
 cdef str _method(const unsigned char* p, Py_ssize_t n):
