@@ -725,9 +725,11 @@ cdef class RequestParser:
     # followed by its very field section under the same version, is not validated again: its
     # events are made from the cache, fresh RequestHead and Headers objects over the new bytes,
     # as the full parse would have made them. Callgrind, instructions per feed() of a repeated
-    # head: wrk's GET 1,953 -> 1,160, a GET with 3 fields 2,579 -> 1,183, a POST with a small
-    # Content-Length body 2,906 -> 1,351, bench_parser.py's browser GET 6,886 -> 1,345. A head
-    # that would be refused is never cached, so an equal head cannot be refused either.
+    # head (with _run's end-of-bytes stop): wrk's GET 1,953 -> 1,076, a GET with 3 fields
+    # 2,579 -> 1,099, a POST with a small Content-Length body 2,906 -> 1,267, bench_parser.py's
+    # browser GET 6,886 -> 1,261; a connection's first head pays ~600 more (the copy), a
+    # browser-sized one ~1,250. A head that would be refused is never cached, so an equal head
+    # cannot be refused either.
 
     cdef bint _hc_usable(self) noexcept:
         # the limits a cached head was accepted under are still the parser's
