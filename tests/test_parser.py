@@ -793,3 +793,89 @@ def test_a_body_in_several_reads_gives_the_line_by_line_paths_events(impl, data)
     parser = impl.parser.RequestParser()
     parser.feed(data[: start + 1])
     assert parser.buffered == 0  # the body's part of a read is not buffered
+
+
+# A keep-alive client sends the same head, or a new request-line before the same field section,
+# again and again; the compiled twin keeps the last head it accepted and makes the events of an
+# equal one without validating it again (issue 17). What a head gives must not depend on the head
+# before it: each of these, fed on one parser after another, gives what a fresh parser gives.
+_SECTIONS = [
+    b"Host: x\r\n\r\n",
+    b"Host: x\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n",
+    b"Host: x\r\nConnection: keep-alive\r\n\r\n",
+    b"Host: x\r\nConnection: close\r\n\r\n",
+    b"Host: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab",
+    b"Host: x\r\nConnection: upgrade\r\nUpgrade: u\r\n\r\n",
+    b"Host: x\r\nContent-Length: 3\r\n\r\nabc",
+    b"Host: a:443\r\n\r\n",
+    b"\r\n",
+]
+_REQUEST_LINES = [
+    b"GET / HTTP/1.1\r\n",
+    b"GET /b?q=1 HTTP/1.1\r\n",
+    b"POST http://x/c?d HTTP/1.1\r\n",
+    b"GET / HTTP/1.0\r\n",
+    b"CONNECT a:443 HTTP/1.1\r\n",
+    b"OPTIONS * HTTP/1.1\r\n",
+]
+
+
+def _fresh(impl, data):
+    return _outcome(impl.parser.RequestParser(), [data])
+
+
+@pytest.mark.parametrize("section", _SECTIONS)
+@pytest.mark.parametrize("first", _REQUEST_LINES)
+def test_a_head_after_one_with_the_same_field_section_is_parsed_as_if_alone(impl, first, section):
+    for line in _REQUEST_LINES:
+        parser = impl.parser.RequestParser()
+        before = _outcome(parser, [first + section])
+        if isinstance(before[-1], str) or parser.closed or parser.paused:
+            break
+        assert _outcome(parser, [line + section]) == _fresh(impl, line + section), line
+        # and pipelined behind it in one read
+        assert _outcome(impl.parser.RequestParser(), [first + section + line + section]) == (
+            before + _fresh(impl, line + section)
+        ), line
+
+
+def test_a_repeated_head_gives_new_objects_equal_to_the_first(impl):
+    data = b"GET /a?b=c HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n"
+    parser = impl.parser.RequestParser()
+    first = heads(parser.feed(data), impl)[0]
+    second = heads(parser.feed(bytes(bytearray(data))), impl)[0]
+    assert second is not first and second.headers is not first.headers
+    assert _described([second]) == _described([first])
+    assert (second.target, second.query) == (b"/a?b=c", "b=c")
+
+
+def test_a_repeated_head_split_across_reads_is_parsed_as_if_alone(impl):
+    data = b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+    expected = _fresh(impl, data)
+    for cut in range(1, len(data)):
+        parser = impl.parser.RequestParser()
+        assert _outcome(parser, [data]) == expected
+        assert _outcome(parser, [data[:cut], data[cut:]]) == expected, cut
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "error"),
+    [
+        ("max_request_line", 10, UriTooLong),
+        ("max_header_size", 10, HeaderFieldsTooLarge),
+        ("max_header_count", 2, HeaderFieldsTooLarge),
+        ("max_body_size", 2, ContentTooLarge),
+    ],
+)
+def test_a_repeated_head_is_checked_against_every_limit_of_the_moment(impl, limit, value, error):
+    data = b"POST /upload HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nContent-Length: 3\r\n\r\nabc"
+    parser = impl.parser.RequestParser()
+    assert body_of(parser.feed(data)) == b"abc"
+    setattr(parser, limit, value)
+    with pytest.raises(error):
+        parser.feed(data)
+    parser = impl.parser.RequestParser()
+    parser.feed(data)
+    setattr(parser, limit, value)
+    with pytest.raises(error):  # the same field section after another request-line
+        parser.feed(data.replace(b"/upload", b"/other"))

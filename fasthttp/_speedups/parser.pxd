@@ -6,7 +6,7 @@ cimport cython
 
 from fasthttp._speedups._http1 cimport FieldIndex
 from fasthttp._speedups.chunked cimport ChunkedDecoder
-from fasthttp._speedups.headers cimport Headers
+from fasthttp._speedups.headers cimport Field, Headers
 
 
 cdef class RequestHead:
@@ -48,6 +48,23 @@ cdef class RequestParser:
     cdef ChunkedDecoder _chunked
     cdef RequestHead _current
     cdef bytes _src
+    # The last head's cache (parser.pyx, _cache_head): its bytes, its field index (offsets
+    # relative to the field section), a template head without headers, the limits it was
+    # parsed under, and its Content-Length.
+    cdef unsigned char* _hc
+    cdef Py_ssize_t _hc_cap
+    cdef Py_ssize_t _hc_len
+    cdef Py_ssize_t _hc_rl
+    cdef Field* _hc_fields
+    cdef Py_ssize_t _hc_fcap
+    cdef Py_ssize_t _hc_count
+    cdef RequestHead _hc_head
+    cdef unsigned long long _hc_cl
+    cdef Py_ssize_t _hc_max_line
+    cdef Py_ssize_t _hc_max_size
+    cdef Py_ssize_t _hc_max_count
+    cdef long long _hc_max_body
+    cdef Py_ssize_t _rl_len
 
     cpdef list feed(self, data)
     cdef void _reset_head(self) noexcept
@@ -62,3 +79,8 @@ cdef class RequestParser:
     cdef int _end_of_head(self, const unsigned char* buf, Py_ssize_t head_start, Py_ssize_t head_end,
                           list events) except -1
     cdef void _end_message(self) noexcept
+    cdef bint _hc_usable(self) noexcept
+    cdef Py_ssize_t _take_cached(self, const unsigned char* buf, Py_ssize_t head_start, Py_ssize_t sec_start,
+                                 RequestHead head, list events) except -1
+    cdef int _cache_head(self, const unsigned char* buf, Py_ssize_t head_start, Py_ssize_t head_end,
+                         RequestHead head, unsigned long long cl) except -1
