@@ -1,30 +1,25 @@
 """The one switch between compiled kernels and their pure-Python twins.
 
 Only this module reads ``FASTHTTP_NO_EXTENSIONS`` (STYLE.md, habit 1). Every facade module
-(``fasthttp.parser``, ``fasthttp.headers``, ...) picks its implementation with the same idiom,
+(``fasthttp.parser``, ``fasthttp.headers``, ...) picks its implementation with :func:`load`,
 behind a ``TYPE_CHECKING`` branch that shows type checkers the pure twin's names (STYLE.md,
 habit 12)::
 
-    from ._compat import NO_EXTENSIONS, register
+    from ._compat import load
 
     __all__ = ("RequestParser", ...)
 
     if TYPE_CHECKING:
         from ._pure.parser import RequestParser, ...
     else:
-        if not NO_EXTENSIONS:
-            try:
-                from ._speedups import parser as _impl
-            except ImportError:  # no compiled wheel for this platform
-                from ._pure import parser as _impl
-        else:
-            from ._pure import parser as _impl
-        register("parser", _impl)
+        _impl = load("parser")
         RequestParser = _impl.RequestParser
         ...
 
-and records which one it got with :func:`register`, so :func:`fasthttp.speedups_enabled` can tell
-the truth about every kernel, not only the first one imported.
+:func:`load` imports the compiled module, or the pure twin when extensions are off or the
+compiled one cannot be imported, and records which one it got with :func:`register`, so
+:func:`fasthttp.speedups_enabled` can tell the truth about every kernel, not only the first one
+imported.
 
 The facades import this module, never the reverse: importing ``fasthttp`` imports every facade
 (the package and the layers above use them all), so by the time anyone can ask
@@ -37,7 +32,7 @@ import importlib
 import os
 import types
 
-__all__ = ("NO_EXTENSIONS", "NO_ORJSON", "KERNELS", "CORES", "MODELS", "compiled_module", "register", "kernel_implementations", "kernel_report", "twins")
+__all__ = ("NO_EXTENSIONS", "NO_ORJSON", "KERNELS", "CORES", "MODELS", "compiled_module", "pure_module", "load", "register", "kernel_implementations", "kernel_report", "twins")
 
 
 def _flag(name: str) -> bool:
@@ -77,6 +72,32 @@ def compiled_module(name: str) -> str:
     return f"fasthttp._speedups.{name}"
 
 _IN_USE: dict[str, str] = {}
+
+
+def load(name: str) -> types.ModuleType:
+    """The twin of the kernel, core or model *name* this process uses, recorded with
+    :func:`register`: the compiled module (:func:`compiled_module`) unless extensions are off or
+    it cannot be imported (no compiled wheel for this platform), else its pure twin
+    (``fasthttp._pure.<name>``, ``fasthttp._core_py.<name>``, ``fasthttp._model_py.<name>``)."""
+    module: types.ModuleType | None = None
+    if not NO_EXTENSIONS:
+        try:
+            module = importlib.import_module(compiled_module(name))
+        except ImportError:  # no compiled wheel for this platform: kernel_report says so
+            pass
+    if module is None:
+        module = importlib.import_module(pure_module(name))
+    register(name, module)
+    return module
+
+
+def pure_module(name: str) -> str:
+    """The pure twin of the kernel, core or model *name* (the executable specification)."""
+    if name in CORES:
+        return f"fasthttp._core_py.{name}"
+    if name in MODELS:
+        return f"fasthttp._model_py.{name}"
+    return f"fasthttp._pure.{name}"
 
 
 def register(kernel: str, module: types.ModuleType) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 
 __all__ = (
     "ChunkedDecoder",
@@ -27,15 +27,7 @@ if TYPE_CHECKING:
         encode_last_chunk,
     )
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import chunked as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import chunked as _impl
-    else:
-        from ._pure import chunked as _impl
-
-    register("chunked", _impl)
+    _impl = load("chunked")
 
     ChunkedDecoder = _impl.ChunkedDecoder
     EndOfMessage = _impl.EndOfMessage

@@ -11,22 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 
 __all__ = ("copy_context", "run_in")
 
 if TYPE_CHECKING:
     from ._pure.contextcall import copy_context, run_in
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import contextcall as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import contextcall as _impl
-    else:
-        from ._pure import contextcall as _impl
-
-    register("contextcall", _impl)
+    _impl = load("contextcall")
 
     copy_context = _impl.copy_context
     run_in = _impl.run_in

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 
 __all__ = (
     "Headers",
@@ -21,15 +21,7 @@ __all__ = (
 if TYPE_CHECKING:
     from ._pure.headers import WELL_KNOWN, Headers, parse_field_line
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import headers as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import headers as _impl
-    else:
-        from ._pure import headers as _impl
-
-    register("headers", _impl)
+    _impl = load("headers")
 
     Headers = _impl.Headers
     WELL_KNOWN = _impl.WELL_KNOWN

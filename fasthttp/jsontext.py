@@ -12,22 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 
 __all__ = ("MAX_ITEMS", "MAX_DEPTH", "MAX_BYTES", "FASTER_THAN_ORJSON", "encode_simple")
 
 if TYPE_CHECKING:
     from ._pure.jsontext import FASTER_THAN_ORJSON, MAX_BYTES, MAX_DEPTH, MAX_ITEMS, encode_simple
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import jsontext as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import jsontext as _impl
-    else:
-        from ._pure import jsontext as _impl
-
-    register("jsontext", _impl)
+    _impl = load("jsontext")
 
     MAX_ITEMS = _impl.MAX_ITEMS
     MAX_DEPTH = _impl.MAX_DEPTH

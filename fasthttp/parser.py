@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 
 __all__ = (
     "RequestParser",
@@ -21,15 +21,7 @@ __all__ = (
 if TYPE_CHECKING:
     from ._pure.parser import EndOfMessage, RequestHead, RequestParser
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import parser as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import parser as _impl
-    else:
-        from ._pure import parser as _impl
-
-    register("parser", _impl)
+    _impl = load("parser")
 
     RequestParser = _impl.RequestParser
     RequestHead = _impl.RequestHead

@@ -89,7 +89,7 @@ import types
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 from .application import Deferred, report_failure
 from .body import ClientDisconnected, RequestBody
 from .chunked import encode_chunk, encode_last_chunk
@@ -123,14 +123,7 @@ from .writer import write_head
 if TYPE_CHECKING:
     from ._core_py import connection as _core
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._core_c import connection as _core
-        except ImportError:  # no compiled build for this platform
-            from ._core_py import connection as _core
-    else:
-        from ._core_py import connection as _core
-    register("connection", _core)
+    _core = load("connection")
 ConnectionCore = _core.ConnectionCore
 K_NONE, K_IDLE, K_HEAD, K_BODY, K_LINGER = _core.K_NONE, _core.K_IDLE, _core.K_HEAD, _core.K_BODY, _core.K_LINGER
 P_BODY, P_WRITE, P_QUEUE, P_UPGRADE, P_STOP = _core.P_BODY, _core.P_WRITE, _core.P_QUEUE, _core.P_UPGRADE, _core.P_STOP

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 
 __all__ = (
     "parse_range",
@@ -31,15 +31,7 @@ if TYPE_CHECKING:
         unsatisfied_range,
     )
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import ranges as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import ranges as _impl
-    else:
-        from ._pure import ranges as _impl
-
-    register("ranges", _impl)
+    _impl = load("ranges")
 
     parse_range = _impl.parse_range
     content_range = _impl.content_range

@@ -43,7 +43,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mappin
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import parse_qsl
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 from ._multidict import MultiDict
 from .codings import DecodedBody
 from .cookies import parse_cookie_headers
@@ -77,14 +77,7 @@ if TYPE_CHECKING:
 else:
     # The storage of a request, compiled unless extensions are off (fasthttp._compat: the one
     # switch), like the connection core that builds requests.
-    if not NO_EXTENSIONS:
-        try:
-            from ._model_c import request as _base
-        except ImportError:  # no compiled wheel for this platform
-            from ._model_py import request as _base
-    else:
-        from ._model_py import request as _base
-    register("request", _base)
+    _base = load("request")
     RequestBase = _base.RequestBase
     new_request = _base.new_request  # Request(...) as the compiled connection core makes it
 

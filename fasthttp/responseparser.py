@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 
 __all__ = (
     "ResponseParser",
@@ -21,15 +21,7 @@ __all__ = (
 if TYPE_CHECKING:
     from ._pure.responseparser import EndOfMessage, ResponseHead, ResponseParser
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import responseparser as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import responseparser as _impl
-    else:
-        from ._pure import responseparser as _impl
-
-    register("responseparser", _impl)
+    _impl = load("responseparser")
 
     ResponseParser = _impl.ResponseParser
     ResponseHead = _impl.ResponseHead

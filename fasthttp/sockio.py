@@ -12,22 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 
 __all__ = ("send_more", "send_now", "send_and_shutdown", "bound_backlog")
 
 if TYPE_CHECKING:
     from ._pure.sockio import bound_backlog, send_and_shutdown, send_more, send_now
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import sockio as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import sockio as _impl
-    else:
-        from ._pure import sockio as _impl
-
-    register("sockio", _impl)
+    _impl = load("sockio")
 
     send_more = _impl.send_more
     send_now = _impl.send_now

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 
 __all__ = (
     "status_line",
@@ -31,15 +31,7 @@ if TYPE_CHECKING:
         write_response,
     )
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import writer as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import writer as _impl
-    else:
-        from ._pure import writer as _impl
-
-    register("writer", _impl)
+    _impl = load("writer")
 
     status_line = _impl.status_line
     http_date = _impl.http_date

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._compat import NO_EXTENSIONS, register
+from ._compat import load
 
 __all__ = (
     "CONTINUATION",
@@ -39,15 +39,7 @@ if TYPE_CHECKING:
         valid_close_code,
     )
 else:
-    if not NO_EXTENSIONS:
-        try:
-            from ._speedups import wsframe as _impl
-        except ImportError:  # no compiled wheel for this platform
-            from ._pure import wsframe as _impl
-    else:
-        from ._pure import wsframe as _impl
-
-    register("wsframe", _impl)
+    _impl = load("wsframe")
 
     CONTINUATION = _impl.CONTINUATION
     TEXT = _impl.TEXT

@@ -96,3 +96,15 @@ def test_the_kernel_report_says_why_the_pure_twins_run():
     env["FASTHTTP_NO_EXTENSIONS"] = "1"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60)
     assert json.loads(out.stdout) == [False, "kernels: pure Python (FASTHTTP_NO_EXTENSIONS is set)"]
+
+
+def test_every_kernel_core_and_model_names_its_compiled_module_and_its_pure_twin():
+    import importlib
+
+    from fasthttp._compat import compiled_module, pure_module
+
+    for name in KERNELS + CORES + MODELS:
+        pure = importlib.import_module(pure_module(name))
+        assert pure.__name__.rsplit(".", 1) == [pure.__name__.rsplit(".", 1)[0], name]
+        assert pure.__name__.split(".")[1] in ("_pure", "_core_py", "_model_py")
+        assert compiled_module(name).split(".")[1] in ("_speedups", "_core_c", "_model_c")
