@@ -647,6 +647,35 @@ def _nothing_waits(peer: socket.socket) -> bool:
     return False
 
 
+@pytest.fixture
+def direct_writes(monkeypatch):
+    # The pure twin writes through the transport (DIRECT_WRITES, PERF); these tests run the
+    # direct path's logic on it too, so both twins meet the same cases.
+    from fasthttp._core_py import connection as pure_core
+
+    monkeypatch.setattr(pure_core, "DIRECT_WRITES", True)
+
+
+def test_the_pure_twin_writes_through_the_transport_and_the_compiled_one_to_the_socket(loop):
+    from fasthttp._core_py import connection as pure_core
+
+    assert pure_core.DIRECT_WRITES is False
+    for twin in _TWINS:
+        proto, transport, peer = _socket_connection(loop, twin)
+        try:
+            proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+            if twin == "py":
+                (data,) = transport.out
+                assert data.endswith(b"\r\n\r\nanswer /a") and _nothing_waits(peer)
+            else:
+                assert transport.out == [] and peer.recv(65536).endswith(b"\r\n\r\nanswer /a")
+        finally:
+            proto.connection_lost(None)
+            transport.sock.close()
+            peer.close()
+
+
+@pytest.mark.usefixtures("direct_writes")
 @pytest.mark.parametrize("twin", _TWINS)
 def test_a_response_goes_straight_to_the_socket_when_the_transport_holds_nothing(loop, twin):
     proto, transport, peer = _socket_connection(loop, twin)
@@ -668,6 +697,7 @@ def test_a_response_goes_straight_to_the_socket_when_the_transport_holds_nothing
         peer.close()
 
 
+@pytest.mark.usefixtures("direct_writes")
 @pytest.mark.parametrize("twin", _TWINS)
 def test_what_the_socket_does_not_take_goes_to_the_transport_and_later_writes_follow_it(loop, twin):
     # The peer reads late: the socket takes the start of the large response, the transport
@@ -716,6 +746,7 @@ def test_what_the_socket_does_not_take_goes_to_the_transport_and_later_writes_fo
         peer.close()
 
 
+@pytest.mark.usefixtures("direct_writes")
 @pytest.mark.parametrize("twin", _TWINS)
 def test_a_send_to_a_peer_that_is_gone_is_the_transports_write_to_meet_and_report(loop, twin):
     # The send fails (EPIPE): the whole response goes to the transport's write, which meets the
@@ -731,6 +762,7 @@ def test_a_send_to_a_peer_that_is_gone_is_the_transports_write_to_meet_and_repor
         transport.sock.close()
 
 
+@pytest.mark.usefixtures("direct_writes")
 @pytest.mark.parametrize("twin", _TWINS)
 @pytest.mark.parametrize("how", ["tls", "closing", "lost"])
 def test_tls_a_closing_transport_and_a_lost_connection_are_written_through_the_transport(loop, twin, how):
