@@ -12,12 +12,14 @@ answers each request with what it saw (method, target, body, trailers), reading 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import re
 import socket
 import threading
 import types
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -617,14 +619,22 @@ def _big_answers(request: Any) -> Any:
     return "answer " + request.path
 
 
-def _socket_connection(loop: Any, twin: str, **extra: Any) -> tuple[Any, SocketTransport, socket.socket]:
+@contextlib.contextmanager
+def _socket_connection(loop: Any, twin: str, **extra: Any) -> Iterator[tuple[Any, SocketTransport, socket.socket]]:
+    """A core of *twin* over one end of a socketpair, the test's *peer* the other; lost and
+    closed after the block."""
     ours, peer = socket.socketpair()
     ours.setblocking(False)
     peer.settimeout(10)  # bounded: a test that waits wrongly fails instead of hanging
     proto = core_class(twin)(ConnectionManager(loop, _big_answers, Config()))
     transport = SocketTransport(ours, **extra)
     proto.connection_made(transport)
-    return proto, transport, peer
+    try:
+        yield proto, transport, peer
+    finally:
+        proto.connection_lost(None)
+        ours.close()
+        peer.close()
 
 
 def _received(peer: socket.socket, size: int) -> bytes:
@@ -661,25 +671,19 @@ def test_the_pure_twin_writes_through_the_transport_and_the_compiled_one_to_the_
 
     assert pure_core.DIRECT_WRITES is False
     for twin in _TWINS:
-        proto, transport, peer = _socket_connection(loop, twin)
-        try:
+        with _socket_connection(loop, twin) as (proto, transport, peer):
             proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
             if twin == "py":
                 (data,) = transport.out
                 assert data.endswith(b"\r\n\r\nanswer /a") and _nothing_waits(peer)
             else:
                 assert transport.out == [] and peer.recv(65536).endswith(b"\r\n\r\nanswer /a")
-        finally:
-            proto.connection_lost(None)
-            transport.sock.close()
-            peer.close()
 
 
 @pytest.mark.usefixtures("direct_writes")
 @pytest.mark.parametrize("twin", _TWINS)
 def test_a_response_goes_straight_to_the_socket_when_the_transport_holds_nothing(loop, twin):
-    proto, transport, peer = _socket_connection(loop, twin)
-    try:
+    with _socket_connection(loop, twin) as (proto, transport, peer):
         proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
         assert transport.out == []  # the transport was not used
         first = _DATE.sub(b"\r\nDate: -\r\n", peer.recv(65536))
@@ -691,10 +695,6 @@ def test_a_response_goes_straight_to_the_socket_when_the_transport_holds_nothing
         while out.count(b"HTTP/1.1 200 OK") < 16 or not out.endswith(b"answer /15"):
             out += peer.recv(65536)
         assert re.findall(rb"answer (/\d+)", out) == [b"/%d" % i for i in range(16)]
-    finally:
-        proto.connection_lost(None)
-        transport.sock.close()
-        peer.close()
 
 
 @pytest.mark.usefixtures("direct_writes")
@@ -703,9 +703,8 @@ def test_what_the_socket_does_not_take_goes_to_the_transport_and_later_writes_fo
     # The peer reads late: the socket takes the start of the large response, the transport
     # queues the rest, and every response after it goes to the transport too (it holds bytes
     # that must go first): the peer gets every byte once, in order.
-    proto, transport, peer = _socket_connection(loop, twin)
-    transport.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    try:
+    with _socket_connection(loop, twin) as (proto, transport, peer):
+        transport.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         proto.data_received(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
         assert len(transport.out) == 1  # the rest of the large response
         early = peer.recv(65536)  # room in the socket again, while the transport holds the rest
@@ -740,10 +739,6 @@ def test_what_the_socket_does_not_take_goes_to_the_transport_and_later_writes_fo
         assert re.findall(rb"answer (/(?:after|last|\d+))", out) == [b"/after", b"/0", b"/1", b"/last"]
         assert out.index(body) < out.index(b"answer /after")
         assert _nothing_waits(peer)
-    finally:
-        proto.connection_lost(None)
-        transport.sock.close()
-        peer.close()
 
 
 @pytest.mark.usefixtures("direct_writes")
@@ -751,15 +746,11 @@ def test_what_the_socket_does_not_take_goes_to_the_transport_and_later_writes_fo
 def test_a_send_to_a_peer_that_is_gone_is_the_transports_write_to_meet_and_report(loop, twin):
     # The send fails (EPIPE): the whole response goes to the transport's write, which meets the
     # same error and reports it (connection_lost), as without the direct path.
-    proto, transport, peer = _socket_connection(loop, twin)
-    peer.close()
-    try:
+    with _socket_connection(loop, twin) as (proto, transport, peer):
+        peer.close()
         proto.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
         (data,) = transport.out
         assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"\r\n\r\nanswer /a")
-    finally:
-        proto.connection_lost(None)
-        transport.sock.close()
 
 
 @pytest.mark.usefixtures("direct_writes")
@@ -769,8 +760,7 @@ def test_tls_a_closing_transport_and_a_lost_connection_are_written_through_the_t
     # TLS: the bytes must go through the TLS layer (get_extra_info("socket") still answers with
     # the raw socket). Closing (close, abort) or lost: the transport decides what happens to
     # them (dropped after an abort), and a lost connection's descriptor may be another's.
-    proto, transport, peer = _socket_connection(loop, twin, sslcontext=object() if how == "tls" else None)
-    try:
+    with _socket_connection(loop, twin, sslcontext=object() if how == "tls" else None) as (proto, transport, peer):
         if how == "closing":
             transport.closing = True
         elif how == "lost":
@@ -785,7 +775,3 @@ def test_tls_a_closing_transport_and_a_lost_connection_are_written_through_the_t
         assert transport.out[:-1] == ([] if how == "lost" else [b"interim"])
         assert transport.out[-1].endswith(b"\r\n\r\nanswer /a")
         assert _nothing_waits(peer)
-    finally:
-        proto.connection_lost(None)
-        transport.sock.close()
-        peer.close()
